@@ -1,0 +1,1 @@
+"""Handover: structured case-transfer handovers for children's social care teams."""

@@ -1,0 +1,201 @@
+"""The application factory: settings in, a Litestar app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from litestar import Litestar, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.middleware.session.server_side import ServerSideSessionBackend
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.security.session_auth import SessionAuth
+from litestar.static_files import create_static_files_router
+from litestar.stores.file import FileStore
+from litestar.template.config import TemplateConfig
+
+from service import checklist as checklist_module
+from service import db
+from service.core import answers
+from service.core.workflow import STATE_LABELS, Refused, State
+from service.settings import Settings
+from service.web import common, handover, layout, outgoing, session
+
+UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$"]
+
+
+def _format_date(value: str | None) -> str:
+    """'2026-11-27' or an ISO timestamp -> '27 November 2026'; anything else as it is."""
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+def _format_time(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value).astimezone()
+    except ValueError:
+        return value
+    return f"{parsed.day} {parsed:%B %Y} at {parsed:%H:%M}"
+
+
+EVENT_WORDS = {
+    "start": "started the handover",
+    "save_section": "saved a section",
+    "submit": "submitted the handover",
+    "endorse": "endorsed it as ready to transfer",
+    "return_to_outgoing": "returned it to the outgoing worker",
+    "return_to_receiver": "returned it to the receiving worker",
+    "confirm": "confirmed a critical item",
+    "acknowledge": "acknowledged the handover",
+    "approve": "approved the transfer; the case was reallocated",
+    "cancel": "cancelled the handover",
+    "raise_disagreement": "recorded a professional disagreement",
+    "disagreement_resolved": "resolved a professional disagreement",
+    "disagreement_escalated": "escalated a professional disagreement",
+}
+
+
+def event_text(event: db.TimelineEvent) -> str:
+    words = EVENT_WORDS.get(event.action, event.action.replace("_", " "))
+    details = event.details
+    if "section" in details:
+        words += f" ({details['section']})"
+    if "reason" in details:
+        words += f": “{details['reason']}”"
+    return words
+
+
+def template_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(settings.templates_dir),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja", "templates")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = _format_date
+    env.filters["datetime"] = _format_time
+    env.globals.update(
+        state_label=lambda state: STATE_LABELS.get(State(state), state),
+        shown_fields=answers.shown_fields,
+        shown_groups=answers.shown_groups,
+        date_parts=answers.date_parts,
+        display_value=layout.display_value,
+        event_text=event_text,
+    )
+    return env
+
+
+def _security_headers(settings: Settings) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if settings.secure_cookies:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+def create_app(settings: Settings) -> Litestar:
+    checklists = checklist_module.load_all(settings.checklists_dir)  # a bad definition stops start-up here
+    database = db.Database(settings.database, synchronous=settings.synchronous)
+    security_headers = _security_headers(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await database.open()
+        try:
+            yield
+        finally:
+            await database.close()
+
+    async def after_request(response: Response[Any]) -> Response[Any]:
+        for name, value in security_headers.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault("Cache-Control", "no-store")  # nothing about a child stays in a cache
+        return response
+
+    session_config = session.RotatingSessionConfig(
+        max_age=settings.session_idle_minutes * 60,
+        renew_on_access=True,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        key="__Host-session" if settings.secure_cookies else "session",
+    )
+    auth = SessionAuth[session.CurrentUser, ServerSideSessionBackend](
+        retrieve_user_handler=session.retrieve_user,
+        session_backend_config=session_config,
+        exclude=UNAUTHENTICATED,
+    )
+    settings.sessions_dir.mkdir(parents=True, exist_ok=True)
+    return Litestar(
+        route_handlers=[
+            session.sign_in_page,
+            session.sign_in,
+            session.sign_out,
+            outgoing.OutgoingController,
+            handover.HandoverController,
+            create_static_files_router(
+                path="/static",
+                directories=[settings.static_dir],
+                name="static",
+                cache_control=None,
+                include_in_schema=False,
+            ),
+        ],
+        lifespan=[lifespan],
+        on_app_init=[auth.on_app_init],
+        stores={"sessions": FileStore(settings.sessions_dir)},
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_name="__Host-csrftoken" if settings.secure_cookies else "csrftoken",
+            exclude=["^/static/", "^/healthz$", "^/readyz$"],
+        ),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
+        plugins=[HTMXPlugin()],
+        after_request=after_request,
+        exception_handlers={
+            Refused: common.refused_page,
+            db.Conflict: common.conflict_page,
+            db.NotFound: common.not_found_page,
+            NotFoundException: common.not_found_page,
+            NotAuthorizedException: common.sign_in_redirect,
+            HTTPException: common.http_error_page,
+            Exception: common.server_error_page,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        state=common.State(
+            {
+                "db": database,
+                "checklists": checklists,
+                "settings": settings,
+                "absolute_timeout": settings.session_absolute_hours * 3600,
+            }
+        ),
+        debug=False,
+    )

@@ -1,0 +1,214 @@
+"""Checklist definitions: the data in `checklists/*.toml`, decoded into typed records.
+
+A definition says which sections a handover has, which fields each holds, which are mandatory, which sections are
+critical (the receiving worker must confirm them), and the conditional rules that tie fields together. Definitions
+are checked when the service starts; a bad file stops start-up with a message naming the file, section and field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+FieldType = Literal["text", "textarea", "date", "radios", "checkboxes"]
+CHOICE_TYPES = ("radios", "checkboxes")
+
+
+class ChecklistError(Exception):
+    """A checklist definition that cannot be used."""
+
+
+class Condition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Holds when the named field's answer is (or, for checkboxes, includes) one of `any_of`."""
+
+    field: str
+    any_of: list[str]
+
+    def holds(self, values: dict[str, str | list[str]]) -> bool:
+        answer = values.get(self.field, "")
+        chosen = answer if isinstance(answer, list) else [answer]
+        return any(value in self.any_of for value in chosen)
+
+
+class Option(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    value: str
+    label: str
+    hint: str = ""
+
+
+class Field(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    id: str
+    type: FieldType
+    label: str
+    hint: str = ""
+    required: bool = True
+    max_length: int = 2000
+    options: list[Option] = []
+    when: Condition | None = None
+    not_in_future: bool = False
+    message: str = ""  # shown when a mandatory answer is missing; a default is derived from the label
+
+    @property
+    def option_values(self) -> list[str]:
+        return [option.value for option in self.options]
+
+    def option_label(self, value: str) -> str:
+        return next((option.label for option in self.options if option.value == value), value)
+
+
+class Group(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A repeatable part of a section: one row per risk, incident, contact..."""
+
+    id: str
+    title: str
+    row_label: str
+    hint: str = ""
+    fields: list[Field]
+    min_rows: int = 0
+    max_rows: int = 20
+    when: Condition | None = None
+    message: str = ""  # shown when fewer than `min_rows` rows are given
+
+
+class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    id: str
+    title: str
+    summary: str = ""
+    critical: bool = False
+    critical_when: Condition | None = None
+    readback: bool = False  # the receiver restates this section in their own words
+    why: str = ""  # "why this matters": the learning from reviews, shown on critical sections
+    fields: list[Field] = []
+    groups: list[Group] = []
+
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+    def group(self, group_id: str) -> Group | None:
+        return next((g for g in self.groups if g.id == group_id), None)
+
+
+class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    id: str
+    version: int
+    title: str
+    sections: list[Section]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.id, self.version)
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.sections if s.id == section_id), None)
+
+
+def load_file(path: Path) -> Checklist:
+    """Read and check one definition file; every problem names the file and where in it."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ChecklistError(f"{path.name}: cannot be read: {exc}") from exc
+    try:
+        checklist = msgspec.convert(raw, Checklist)
+    except msgspec.ValidationError as exc:
+        raise ChecklistError(f"{path.name}: {exc}") from exc
+    problems = check_definition(checklist)
+    if problems:
+        raise ChecklistError(f"{path.name}: " + "; ".join(problems))
+    return checklist
+
+
+def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
+    """Every definition in the folder, keyed by (id, version); all versions are kept for older handovers."""
+    checklists: dict[tuple[str, int], Checklist] = {}
+    for path in sorted(directory.glob("*.toml")):
+        checklist = load_file(path)
+        if checklist.key in checklists:
+            raise ChecklistError(f"{path.name}: {checklist.id} version {checklist.version} is defined twice")
+        checklists[checklist.key] = checklist
+    if not checklists:
+        raise ChecklistError(f"{directory}: no checklist definitions (*.toml) found")
+    return checklists
+
+
+def latest(checklists: dict[tuple[str, int], Checklist], checklist_id: str) -> Checklist:
+    versions = [c for c in checklists.values() if c.id == checklist_id]
+    if not versions:
+        raise ChecklistError(f"no checklist called {checklist_id!r}")
+    return max(versions, key=lambda c: c.version)
+
+
+def check_definition(checklist: Checklist) -> list[str]:
+    problems: list[str] = []
+    if checklist.version < 1:
+        problems.append("version must be 1 or more")
+    if not checklist.sections:
+        problems.append("there are no sections")
+    _check_unique([s.id for s in checklist.sections], "section", problems)
+    for section in checklist.sections:
+        problems.extend(f"section {section.id!r}: {p}" for p in _check_section(section))
+    return problems
+
+
+def _check_section(section: Section) -> list[str]:
+    problems: list[str] = []
+    if not section.fields and not section.groups:
+        problems.append("has no fields")
+    _check_unique([f.id for f in section.fields] + [g.id for g in section.groups], "field or group", problems)
+    for field in section.fields:
+        problems.extend(_check_field(field, section.fields))
+    if section.critical_when is not None:
+        problems.extend(_check_condition(section.critical_when, section.fields, "critical_when"))
+    for group in section.groups:
+        where = f"group {group.id!r}"
+        if not group.fields:
+            problems.append(f"{where}: has no fields")
+        if not 0 <= group.min_rows <= group.max_rows or group.max_rows < 1:
+            problems.append(f"{where}: min_rows must be between 0 and max_rows, and max_rows at least 1")
+        if group.when is not None:
+            problems.extend(f"{where}: {p}" for p in _check_condition(group.when, section.fields, "when"))
+        _check_unique([f.id for f in group.fields], f"{where} field", problems)
+        problems.extend(f"{where}: {p}" for f in group.fields for p in _check_field(f, group.fields))
+    return problems
+
+
+def _check_field(field: Field, siblings: list[Field]) -> list[str]:
+    where = f"field {field.id!r}"
+    problems: list[str] = []
+    if not field.id.replace("_", "").isalnum() or not field.id.isascii():
+        problems.append(f"{where}: ids may hold only letters, digits and underscores")
+    if field.type in CHOICE_TYPES and not field.options:
+        problems.append(f"{where}: a {field.type} field needs options")
+    if field.type not in CHOICE_TYPES and field.options:
+        problems.append(f"{where}: only radios and checkboxes take options")
+    if field.max_length < 1:
+        problems.append(f"{where}: max_length must be at least 1")
+    _check_unique(field.option_values, f"{where} option", problems)
+    if field.when is not None:
+        if field.when.field == field.id:
+            problems.append(f"{where}: a field cannot depend on itself")
+        problems.extend(f"{where}: {p}" for p in _check_condition(field.when, siblings, "when"))
+    return problems
+
+
+def _check_condition(condition: Condition, fields: list[Field], name: str) -> list[str]:
+    target = next((f for f in fields if f.id == condition.field), None)
+    if target is None:
+        return [f"{name} refers to unknown field {condition.field!r}"]
+    if target.type not in CHOICE_TYPES:
+        return [f"{name} must refer to a radios or checkboxes field, not {target.type} {target.id!r}"]
+    unknown = [value for value in condition.any_of if value not in target.option_values]
+    if unknown or not condition.any_of:
+        return [f"{name} names values that {condition.field!r} does not offer: {unknown}"]
+    return []
+
+
+def _check_unique(ids: list[str], kind: str, problems: list[str]) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            problems.append(f"{kind} id {item!r} is used twice")
+        seen.add(item)

@@ -1,0 +1,198 @@
+"""A handover's answers and their validation against its checklist definition.
+
+Pure functions: no web, no SQL. Every message is addressed to the field it is about, keyed by the id of the input
+the message should link to, so the form, the "check your answers" page, the API and the tests show the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import msgspec
+
+from service.checklist import Checklist, Field, Group, Section
+
+Value = str | list[str]
+Row = dict[str, Value]
+
+# Control characters other than tab and newlines have no place in a case record and break exports and terminals.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\u2028\u2029]")
+
+
+class SectionAnswers(msgspec.Struct, kw_only=True):
+    """What was typed into one section: single fields by id, and the rows of each repeatable group."""
+
+    values: dict[str, Value] = {}
+    groups: dict[str, list[Row]] = {}
+
+    def is_empty(self) -> bool:
+        filled = any(_filled(v) for v in self.values.values())
+        return not filled and not any(self.groups.values())
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """Something that stops a handover being submitted, with the section and input it points to."""
+
+    section_id: str
+    section_title: str
+    input_id: str
+    message: str
+
+
+def _filled(value: Value) -> bool:
+    if isinstance(value, list):
+        return any(item.strip() for item in value)
+    return bool(value.strip())
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def input_id(field: Field, prefix: str = "") -> str:
+    """The id of the element an error about this field links to (a date links to its day box)."""
+    base = f"{prefix}{field.id}"
+    return f"{base}-day" if field.type == "date" else base
+
+
+def row_prefix(group: Group, index: int) -> str:
+    return f"{group.id}-{index}-"
+
+
+def shown_fields(fields: list[Field], values: Row) -> list[Field]:
+    """The fields whose conditions hold, in order; a field hidden by its condition hides those that depend on it."""
+    shown: list[Field] = []
+    visible_values: Row = {}
+    for field in fields:
+        if field.when is None or field.when.holds(visible_values):
+            shown.append(field)
+            visible_values[field.id] = values.get(field.id, "")
+    return shown
+
+
+def shown_groups(section: Section, answers: SectionAnswers) -> list[Group]:
+    visible = {f.id: answers.values.get(f.id, "") for f in shown_fields(section.fields, answers.values)}
+    return [g for g in section.groups if g.when is None or g.when.holds(visible)]
+
+
+def parse_date(value: Value) -> date | None:
+    """Dates are kept as ISO text when valid, or as the typed 'day/month/year' when not."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def date_parts(value: Value) -> tuple[str, str, str]:
+    parsed = parse_date(value)
+    if parsed is not None:
+        return (str(parsed.day), str(parsed.month), str(parsed.year))
+    parts = (value if isinstance(value, str) else "").split("/")
+    parts += [""] * (3 - len(parts))
+    return (parts[0], parts[1], parts[2])
+
+
+def join_date(day: str, month: str, year: str) -> str:
+    """Store a real date as ISO; keep anything else exactly as typed so the person can correct it."""
+    day, month, year = (part.strip().replace("/", "") for part in (day, month, year))
+    if not (day or month or year):
+        return ""
+    if day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4:
+        try:
+            return date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            pass
+    return f"{day}/{month}/{year}"
+
+
+def validate_field(field: Field, value: Value, today: date) -> str | None:
+    """The message for one answer, or None when it is acceptable."""
+    if isinstance(value, list) != (field.type == "checkboxes"):
+        return f"{field.label}: the answer is not in the expected form"
+    if not _filled(value):
+        return _missing_message(field) if field.required else None
+    texts = value if isinstance(value, list) else [value]
+    if any(_CONTROL.search(text) for text in texts):
+        return f"{field.label} must not contain control characters"
+    if field.type in ("radios", "checkboxes"):
+        if any(text not in field.option_values for text in texts):
+            return f"Select {lower_first(field.label)} from the options given"
+        return None
+    if field.type == "date":
+        return _date_message(field, value if isinstance(value, str) else "", today)
+    if len(value) > field.max_length:
+        return f"{field.label} must be {field.max_length:,} characters or fewer"
+    return None
+
+
+def _missing_message(field: Field) -> str:
+    if field.message:
+        return field.message
+    verb = "Select" if field.type in ("radios", "checkboxes") else "Enter"
+    return f"{verb} {lower_first(field.label)}"
+
+
+def _date_message(field: Field, value: str, today: date) -> str | None:
+    parsed = parse_date(value)
+    if parsed is None:
+        return f"{field.label} must be a real date, for example 27 3 2025"
+    if parsed.year < 1900:
+        return f"{field.label} must be after 1900"
+    if field.not_in_future and parsed > today:
+        return f"{field.label} must be today or in the past"
+    return None
+
+
+def validate_section(section: Section, answers: SectionAnswers, today: date) -> dict[str, str]:
+    """Messages keyed by input id; empty when the section is complete and valid."""
+    errors: dict[str, str] = {}
+    for field in shown_fields(section.fields, answers.values):
+        message = validate_field(field, _value_for(field, answers.values), today)
+        if message:
+            errors[input_id(field)] = message
+    for group in shown_groups(section, answers):
+        errors.update(_validate_group(group, answers.groups.get(group.id, []), today))
+    return errors
+
+
+def _value_for(field: Field, values: Row) -> Value:
+    default: Value = [] if field.type == "checkboxes" else ""
+    return values.get(field.id, default)
+
+
+def _validate_group(group: Group, rows: list[Row], today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if len(rows) < group.min_rows:
+        errors[group.id] = group.message or f"Add at least {group.min_rows} {lower_first(group.row_label)}"
+    if len(rows) > group.max_rows:
+        errors[group.id] = f"{group.title} can have at most {group.max_rows} rows"
+    for index, row in enumerate(rows):
+        prefix = row_prefix(group, index)
+        for field in shown_fields(group.fields, row):
+            message = validate_field(field, _value_for(field, row), today)
+            if message:
+                errors[input_id(field, prefix)] = f"{group.row_label} {index + 1}: {message}"
+    return errors
+
+
+def is_critical(section: Section, answers: SectionAnswers) -> bool:
+    """Critical sections need the receiving worker's own confirmation."""
+    if section.critical:
+        return True
+    return section.critical_when is not None and section.critical_when.holds(answers.values)
+
+
+def submission_problems(checklist: Checklist, answers: dict[str, SectionAnswers], today: date) -> list[Problem]:
+    """Everything that stops the handover being submitted, section by section, in checklist order."""
+    problems: list[Problem] = []
+    for section in checklist.sections:
+        section_answers = answers.get(section.id)
+        if section_answers is None:
+            problems.append(Problem(section.id, section.title, "", f"Complete the section ‘{section.title}’"))
+            continue
+        for key, message in validate_section(section, section_answers, today).items():
+            problems.append(Problem(section.id, section.title, key, message))
+    return problems

@@ -1,0 +1,40 @@
+"""Working days: timescales in children's social care count weekdays that are not bank holidays in England."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import holidays
+
+_EPOCH_MONDAY = date(1900, 1, 1)  # a Monday
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def _weekdays_through(day: date) -> int:
+    """Weekdays from a fixed Monday up to and including `day` (a running count, so ranges are a subtraction)."""
+    days = (day - _EPOCH_MONDAY).days + 1
+    full_weeks, rest = divmod(days, 7)
+    return full_weeks * 5 + min(rest, 5)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`: 0 on the same day, 1 the next working day."""
+    if end <= start:
+        return 0
+    weekdays = _weekdays_through(end) - _weekdays_through(start)
+    holidays_in_range = sum(
+        1
+        for year in range(start.year, end.year + 1)
+        for day in _bank_holidays(year)
+        if start < day <= end and day.weekday() < 5
+    )
+    return weekdays - holidays_in_range

@@ -1,0 +1,289 @@
+"""The handover state machine: who may do what to a handover, and when.
+
+`refusals()` answers "may this person do this to this handover now, and if not, why not?" as a list of sentences,
+so the pages, the command line and the tests all ask one question and show one answer. Until a handover is closed
+(approved by the receiving team's manager) the case stays with the outgoing worker: nothing here moves a case
+except `APPROVE`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+import msgspec
+
+from service.core.workdays import working_days_between
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # waiting for the sending team's manager
+    ENDORSED = "endorsed"  # ready to transfer: waiting for the receiving worker
+    RETURNED = "returned"  # back with the outgoing worker, with a query
+    ACKNOWLEDGED = "acknowledged"  # waiting for the receiving team's manager
+    CLOSED = "closed"  # approved: the case now sits with the receiving worker
+    CANCELLED = "cancelled"
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    ENDORSE = "endorse"
+    RETURN_TO_OUTGOING = "return_to_outgoing"
+    RETURN_TO_RECEIVER = "return_to_receiver"
+    CONFIRM = "confirm"  # the receiver confirms one critical item
+    ACKNOWLEDGE = "acknowledge"
+    APPROVE = "approve"
+    CANCEL = "cancel"
+    RAISE_DISAGREEMENT = "raise_disagreement"
+    RESOLVE_DISAGREEMENT = "resolve_disagreement"
+
+
+STATE_LABELS = {
+    State.DRAFT: "Draft",
+    State.SUBMITTED: "Waiting for sending manager",
+    State.ENDORSED: "Waiting for receiving worker",
+    State.RETURNED: "Returned to outgoing worker",
+    State.ACKNOWLEDGED: "Waiting for receiving manager",
+    State.CLOSED: "Closed",
+    State.CANCELLED: "Cancelled",
+}
+
+OPEN_STATES = frozenset({State.DRAFT, State.SUBMITTED, State.ENDORSED, State.RETURNED, State.ACKNOWLEDGED})
+
+# Where each action may start, and where it leads.
+TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
+    Action.EDIT: (frozenset({State.DRAFT, State.RETURNED}), None),
+    Action.SUBMIT: (frozenset({State.DRAFT, State.RETURNED}), State.SUBMITTED),
+    Action.ENDORSE: (frozenset({State.SUBMITTED}), State.ENDORSED),
+    Action.RETURN_TO_OUTGOING: (
+        frozenset({State.SUBMITTED, State.ENDORSED, State.ACKNOWLEDGED}),
+        State.RETURNED,
+    ),
+    Action.RETURN_TO_RECEIVER: (frozenset({State.ACKNOWLEDGED}), State.ENDORSED),
+    Action.CONFIRM: (frozenset({State.ENDORSED}), None),
+    Action.ACKNOWLEDGE: (frozenset({State.ENDORSED}), State.ACKNOWLEDGED),
+    Action.APPROVE: (frozenset({State.ACKNOWLEDGED}), State.CLOSED),
+    Action.CANCEL: (frozenset({State.DRAFT, State.RETURNED, State.SUBMITTED}), State.CANCELLED),
+    Action.RAISE_DISAGREEMENT: (OPEN_STATES - {State.DRAFT}, None),
+    Action.RESOLVE_DISAGREEMENT: (OPEN_STATES - {State.DRAFT}, None),
+}
+
+NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed-in person and the teams they work in or manage."""
+
+    user_id: int
+    name: str = ""
+    worker_teams: frozenset[int] = frozenset()
+    manager_teams: frozenset[int] = frozenset()
+    is_auditor: bool = False
+    is_admin: bool = False
+
+
+class Facts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the state machine needs to know about one handover."""
+
+    state: State
+    author_id: int
+    sending_team_id: int
+    receiving_team_id: int
+    receiver_id: int | None = None
+    endorsed_by: int | None = None
+    acknowledged_by: int | None = None
+    open_disagreements: int = 0
+    submission_problems: int = 0  # how many things stop submission (see answers.submission_problems)
+    unconfirmed_items: tuple[str, ...] = ()  # titles of critical items the receiver has not yet confirmed
+    incomplete_sections: tuple[str, ...] = ()  # titles of sections that stop submission
+    # For saying whom it waits on, and for how long
+    state_since: date = date(2000, 1, 1)
+    today: date = date(2000, 1, 1)
+    author_name: str = "the outgoing worker"
+    receiver_name: str = ""
+    sending_team_name: str = "the sending team"
+    receiving_team_name: str = "the receiving team"
+
+
+class Refused(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def is_owner(facts: Facts, actor: Actor) -> bool:
+    return facts.author_id == actor.user_id
+
+
+def is_sending_manager(facts: Facts, actor: Actor) -> bool:
+    return facts.sending_team_id in actor.manager_teams
+
+
+def is_receiving_manager(facts: Facts, actor: Actor) -> bool:
+    return facts.receiving_team_id in actor.manager_teams
+
+
+def is_receiver(facts: Facts, actor: Actor) -> bool:
+    """The named receiving worker or, for a handover addressed to a team, any worker in that team."""
+    if facts.receiver_id is not None:
+        return facts.receiver_id == actor.user_id
+    return facts.receiving_team_id in actor.worker_teams
+
+
+def is_party(facts: Facts, actor: Actor) -> bool:
+    return (
+        is_owner(facts, actor)
+        or is_receiver(facts, actor)
+        or is_sending_manager(facts, actor)
+        or is_receiving_manager(facts, actor)
+    )
+
+
+def may_view(facts: Facts, actor: Actor) -> bool:
+    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them."""
+    if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
+        return True
+    reached_receiver = facts.state in (State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED)
+    if facts.state == State.RETURNED and facts.receiver_id is not None:
+        reached_receiver = True
+    return reached_receiver and (is_receiver(facts, actor) or is_receiving_manager(facts, actor))
+
+
+def _who_may(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Refusals about the person, separate from the state and the contents."""
+    if action in (Action.EDIT, Action.SUBMIT):
+        return [] if is_owner(facts, actor) else ["Only the outgoing worker who started the handover can do this"]
+    if action == Action.CANCEL:
+        allowed = is_owner(facts, actor) or is_sending_manager(facts, actor)
+        return [] if allowed else ["Only the outgoing worker or the sending team's manager can cancel it"]
+    if action == Action.ENDORSE:
+        if not is_sending_manager(facts, actor):
+            return ["Only a manager of the sending team can endorse it"]
+        return ["You cannot endorse a handover you wrote"] if is_owner(facts, actor) else []
+    if action in (Action.CONFIRM, Action.ACKNOWLEDGE):
+        if not is_receiver(facts, actor):
+            return ["Only the receiving worker can do this"]
+        return ["You cannot acknowledge a handover you wrote"] if is_owner(facts, actor) else []
+    if action == Action.APPROVE:
+        return _approver_refusals(facts, actor)
+    if action == Action.RETURN_TO_OUTGOING:
+        return _returner_refusals(facts, actor)
+    if action == Action.RETURN_TO_RECEIVER:
+        if is_receiving_manager(facts, actor):
+            return []
+        return ["Only a manager of the receiving team can return it to the receiving worker"]
+    if action == Action.RAISE_DISAGREEMENT:
+        return [] if is_party(facts, actor) else ["Only people involved in this handover can record a disagreement"]
+    if action == Action.RESOLVE_DISAGREEMENT:
+        allowed = is_sending_manager(facts, actor) or is_receiving_manager(facts, actor)
+        return [] if allowed else ["Only a team manager can resolve or escalate a disagreement"]
+    return ["This action is not known"]
+
+
+def _approver_refusals(facts: Facts, actor: Actor) -> list[str]:
+    if not is_receiving_manager(facts, actor):
+        return ["Only a manager of the receiving team can approve it"]
+    reasons = []
+    if is_owner(facts, actor):
+        reasons.append("You cannot approve a handover you wrote")
+    if facts.acknowledged_by == actor.user_id:
+        reasons.append("You cannot approve a handover you acknowledged")
+    if facts.endorsed_by == actor.user_id:
+        reasons.append("You endorsed this handover for the sending team; another manager must approve it")
+    return reasons
+
+
+def _returner_refusals(facts: Facts, actor: Actor) -> list[str]:
+    allowed = {
+        State.SUBMITTED: is_sending_manager(facts, actor),
+        State.ENDORSED: is_receiver(facts, actor),
+        State.ACKNOWLEDGED: is_receiving_manager(facts, actor),
+    }.get(facts.state, False)
+    return [] if allowed else ["You cannot return this handover at this stage"]
+
+
+def _what_is_missing(action: Action, facts: Facts) -> list[str]:
+    if action == Action.SUBMIT and facts.submission_problems:
+        count = facts.submission_problems
+        return [f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"]
+    if action == Action.ACKNOWLEDGE and facts.unconfirmed_items:
+        return [f"Confirm ‘{title}’" for title in facts.unconfirmed_items]
+    if action == Action.APPROVE and facts.open_disagreements:
+        return ["A professional disagreement is still open: resolve or escalate it first"]
+    return []
+
+
+def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> list[str]:
+    """Why this person may not do this now; an empty list means they may."""
+    allowed_from, _ = TRANSITIONS[action]
+    if facts.state not in allowed_from:
+        return _wrong_state(action, facts)
+    reasons = _who_may(action, facts, actor)
+    if reasons:
+        return reasons
+    if action in NEEDS_REASON and not reason.strip():
+        return ["Enter a reason"]
+    return _what_is_missing(action, facts)
+
+
+def _wrong_state(action: Action, facts: Facts) -> list[str]:
+    label = STATE_LABELS[facts.state].lower()
+    if action == Action.APPROVE and facts.state in OPEN_STATES:
+        return ["It cannot be approved: it has not been acknowledged by the receiving worker", *blockers(facts)]
+    if action == Action.ACKNOWLEDGE and facts.state in OPEN_STATES:
+        return ["It cannot be acknowledged yet", *blockers(facts)]
+    return [f"This cannot be done now: the handover is {label}"]
+
+
+def waited(facts: Facts) -> str:
+    days = working_days_between(facts.state_since, facts.today)
+    return f"since {facts.state_since.day} {facts.state_since:%B %Y}, {days} working day{'s'[: days != 1]}"
+
+
+def waits_on(facts: Facts) -> str:
+    """Who has to act next, in words."""
+    receiver = facts.receiver_name or f"a worker in {facts.receiving_team_name}"
+    return {
+        State.DRAFT: facts.author_name,
+        State.RETURNED: facts.author_name,
+        State.SUBMITTED: f"the manager of {facts.sending_team_name}",
+        State.ENDORSED: receiver,
+        State.ACKNOWLEDGED: f"the manager of {facts.receiving_team_name}",
+    }.get(facts.state, "nobody")
+
+
+def blockers(facts: Facts) -> list[str]:
+    """What stands between this handover and closure, in words an auditor or manager can act on."""
+    since = waited(facts)
+    found: list[str] = []
+    if facts.state == State.DRAFT:
+        if facts.incomplete_sections:
+            found.append("Sections not complete: " + ", ".join(facts.incomplete_sections))
+        found.append(f"Not yet submitted by {facts.author_name} ({since})")
+    elif facts.state == State.RETURNED:
+        found.append(f"Returned with a query to {facts.author_name} {since}")
+    elif facts.state == State.SUBMITTED:
+        found.append(f"Awaiting endorsement by {waits_on(facts)} {since}")
+    elif facts.state == State.ENDORSED:
+        found.append(f"Awaiting acknowledgement by {waits_on(facts)} {since}")
+        found.extend(f"Not yet confirmed: {title}" for title in facts.unconfirmed_items)
+    elif facts.state == State.ACKNOWLEDGED:
+        found.append(f"Awaiting approval by {waits_on(facts)} {since}")
+    if facts.open_disagreements and facts.state in OPEN_STATES:
+        found.append("An open professional disagreement")
+    return found
+
+
+def next_state(action: Action, facts: Facts) -> State:
+    _, target = TRANSITIONS[action]
+    return facts.state if target is None else target
+
+
+def apply(action: Action, facts: Facts, actor: Actor, reason: str = "") -> State:
+    """The state after the action, or `Refused` with every reason it may not happen."""
+    reasons = refusals(action, facts, actor, reason)
+    if reasons:
+        raise Refused(reasons)
+    return next_state(action, facts)

@@ -1,0 +1,801 @@
+"""All SQL lives here: the schema and its migrations, and named queries that return typed records.
+
+Reads go through a reader connection. Writes go through one writer connection whose transactions are serialised by
+a lock (SQLite allows one writer at a time; two requests sharing a connection without that would interleave their
+statements). Every change is written together with its audit entry in one `BEGIN IMMEDIATE` transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+import msgspec
+
+from service.core.answers import SectionAnswers
+from service.core.audit import GENESIS, Entry, StoredEntry, entry_hash
+
+Conn = aiosqlite.Connection
+T = TypeVar("T")
+
+MIGRATIONS: list[str] = [
+    # 1: people, teams, cases, handovers, the audit log
+    """
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        is_auditor INTEGER NOT NULL DEFAULT 0,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE memberships (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        team_id INTEGER NOT NULL REFERENCES teams(id),
+        role TEXT NOT NULL CHECK (role IN ('worker', 'manager')),
+        PRIMARY KEY (user_id, team_id, role)
+    );
+    CREATE TABLE sibling_groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        child_name TEXT NOT NULL,
+        date_of_birth TEXT NOT NULL,
+        sibling_group_id INTEGER REFERENCES sibling_groups(id),
+        allocated_worker_id INTEGER NOT NULL REFERENCES users(id),
+        allocated_team_id INTEGER NOT NULL REFERENCES teams(id),
+        allocated_since TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_worker ON cases(allocated_worker_id);
+    CREATE INDEX cases_by_sibling_group ON cases(sibling_group_id);
+    CREATE TABLE handovers (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        checklist_id TEXT NOT NULL,
+        checklist_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        sending_team_id INTEGER NOT NULL REFERENCES teams(id),
+        receiving_team_id INTEGER NOT NULL REFERENCES teams(id),
+        receiver_id INTEGER REFERENCES users(id),
+        transfer_reason TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        submitted_at TEXT,
+        endorsed_by INTEGER REFERENCES users(id),
+        endorsed_at TEXT,
+        acknowledged_by INTEGER REFERENCES users(id),
+        acknowledged_at TEXT,
+        approved_by INTEGER REFERENCES users(id),
+        approved_at TEXT,
+        returned_reason TEXT,
+        returned_by INTEGER REFERENCES users(id),
+        returned_at TEXT,
+        state_since TEXT NOT NULL,
+        last_activity_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX handovers_by_author ON handovers(author_id, state);
+    CREATE INDEX handovers_by_state ON handovers(state, started_at);
+    CREATE INDEX handovers_by_case ON handovers(case_id);
+    CREATE UNIQUE INDEX one_open_handover_per_case ON handovers(case_id)
+        WHERE state NOT IN ('closed', 'cancelled');
+    CREATE TABLE sections (
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        section_id TEXT NOT NULL,
+        answers TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_progress', 'completed', 'has_errors')),
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by INTEGER NOT NULL REFERENCES users(id),
+        PRIMARY KEY (handover_id, section_id)
+    );
+    CREATE TABLE confirmations (
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        section_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        readback TEXT NOT NULL DEFAULT '',
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (handover_id, section_id)
+    );
+    CREATE TABLE disagreements (
+        id INTEGER PRIMARY KEY,
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        raised_by INTEGER NOT NULL REFERENCES users(id),
+        raised_at TEXT NOT NULL,
+        about TEXT NOT NULL,
+        with_whom TEXT NOT NULL,
+        view TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'escalated', 'resolved')),
+        stage TEXT NOT NULL DEFAULT '',
+        stage_date TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL DEFAULT '',
+        decided_by INTEGER REFERENCES users(id),
+        decided_at TEXT
+    );
+    CREATE INDEX disagreements_by_handover ON disagreements(handover_id, status);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_id INTEGER,
+        action TEXT NOT NULL,
+        object_type TEXT NOT NULL,
+        object_id INTEGER,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_object ON audit_log(object_type, object_id, seq);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+]
+
+
+class Conflict(Exception):
+    """Someone else changed the record since the person loaded it."""
+
+
+class NotFound(Exception):
+    pass
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- records
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    username: str
+    name: str
+    password_hash: str
+    is_auditor: bool
+    is_admin: bool
+    disabled: bool
+
+
+class Team(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+
+
+class Membership(msgspec.Struct, frozen=True):
+    team_id: int
+    team_name: str
+    role: str
+
+
+class Case(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    reference: str
+    child_name: str
+    date_of_birth: str
+    sibling_group_id: int | None
+    sibling_group: str | None
+    allocated_worker_id: int
+    allocated_worker: str
+    allocated_team_id: int
+    allocated_team: str
+    open_handover_id: int | None
+
+
+class Handover(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    case_id: int
+    case_reference: str
+    child_name: str
+    sibling_group: str | None
+    checklist_id: str
+    checklist_version: int
+    state: str
+    author_id: int
+    author: str
+    sending_team_id: int
+    sending_team: str
+    receiving_team_id: int
+    receiving_team: str
+    receiver_id: int | None
+    receiver: str | None
+    transfer_reason: str
+    started_at: str
+    submitted_at: str | None
+    endorsed_by: int | None
+    endorsed_at: str | None
+    acknowledged_by: int | None
+    acknowledged_at: str | None
+    approved_by: int | None
+    approved_at: str | None
+    returned_reason: str | None
+    returned_by: int | None
+    returned_at: str | None
+    state_since: str
+    last_activity_at: str
+    version: int
+    open_disagreements: int
+
+
+class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    section_id: str
+    answers: SectionAnswers
+    status: str
+    version: int
+    updated_at: str
+    updated_by: int
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    section_id: str
+    user_id: int
+    readback: str
+    confirmed_at: str
+
+
+class Disagreement(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    handover_id: int
+    raised_by: int
+    raised_by_name: str
+    raised_at: str
+    about: str
+    with_whom: str
+    view: str
+    status: str
+    stage: str
+    stage_date: str
+    outcome: str
+    decided_by_name: str | None
+    decided_at: str | None
+
+
+class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    at: str
+    actor: str | None
+    action: str
+    details: dict[str, Any]
+
+
+def _record(row: sqlite3.Row, kind: type[T]) -> T:
+    return msgspec.convert(dict(row), kind, strict=False)
+
+
+_answers_decoder = msgspec.json.Decoder(SectionAnswers)
+_details_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+# ---------------------------------------------------------------- the database
+
+
+class Database:
+    """One file: a reader connection for queries and one serialised writer connection for changes."""
+
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        self._reader: Conn | None = None
+        self._writer: Conn | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await migrate(self._writer)
+        self._reader = await self._connect()
+
+    async def _connect(self) -> Conn:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.executescript(
+            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; "
+            f"PRAGMA synchronous={self.synchronous};"
+        )
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def reader(self) -> Conn:
+        if self._reader is None:
+            raise RuntimeError("the database is not open")
+        return self._reader
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        """One write transaction at a time; rolled back if anything inside fails."""
+        if self._writer is None:
+            raise RuntimeError("the database is not open")
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+
+async def migrate(conn: Conn) -> int:
+    """Apply the numbered migrations not yet recorded; returns the schema version."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    rows = await conn.execute_fetchall("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    current = int(next(iter(rows))[0])
+    for number, script in enumerate(MIGRATIONS, start=1):
+        if number <= current:
+            continue
+        # executescript commits first, so the statements and their record are grouped in one explicit transaction
+        await conn.executescript(
+            f"BEGIN IMMEDIATE; {script}; INSERT INTO schema_migrations VALUES ({number}, '{now()}'); COMMIT;"
+        )
+    return len(MIGRATIONS)
+
+
+async def _rows(conn: Conn, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    rows = await _rows(conn, sql, params)
+    return rows[0] if rows else None
+
+
+async def _insert(conn: Conn, sql: str, params: Sequence[Any]) -> int:
+    row_id = (await conn.execute_insert(sql, params) or (None,))[0]
+    return int(row_id) if row_id is not None else 0
+
+
+# ---------------------------------------------------------------- audit log
+
+
+async def append_audit(
+    conn: Conn,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> Entry:
+    """Append one hash-chained entry; call inside the transaction that makes the change it records."""
+    last = await _one(conn, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, prev_hash = (int(last["seq"]) + 1, str(last["hash"])) if last else (1, GENESIS)
+    entry = Entry(
+        seq=seq,
+        at=now(),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details or {},
+    )
+    await conn.execute(
+        "INSERT INTO audit_log (seq, at, actor_id, action, object_type, object_id, details, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            seq,
+            entry.at,
+            actor_id,
+            action,
+            object_type,
+            object_id,
+            msgspec.json.encode(entry.details).decode(),
+            prev_hash,
+            entry_hash(prev_hash, entry),
+        ),
+    )
+    return entry
+
+
+async def audit_entries(conn: Conn, after_seq: int = 0, limit: int = 5000) -> list[StoredEntry]:
+    rows = await _rows(conn, "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
+    return [
+        StoredEntry(
+            entry=Entry(
+                seq=row["seq"],
+                at=row["at"],
+                actor_id=row["actor_id"],
+                action=row["action"],
+                object_type=row["object_type"],
+                object_id=row["object_id"],
+                details=_details_decoder.decode(row["details"]),
+            ),
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
+        )
+        for row in rows
+    ]
+
+
+async def last_audit_entry(conn: Conn) -> tuple[int, str]:
+    row = await _one(conn, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return (int(row["seq"]), str(row["hash"])) if row else (0, GENESIS)
+
+
+async def timeline(conn: Conn, handover_id: int) -> list[TimelineEvent]:
+    """A handover's history, read from the audit log itself so the two can never disagree."""
+    rows = await _rows(
+        conn,
+        "SELECT a.seq, a.at, u.name AS actor, a.action, a.details FROM audit_log a"
+        " LEFT JOIN users u ON u.id = a.actor_id"
+        " WHERE a.object_type = 'handover' AND a.object_id = ? AND a.action != 'view' ORDER BY a.seq",
+        (handover_id,),
+    )
+    return [
+        TimelineEvent(
+            seq=r["seq"],
+            at=r["at"],
+            actor=r["actor"],
+            action=r["action"],
+            details=_details_decoder.decode(r["details"]),
+        )
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- people and teams
+
+
+async def create_team(conn: Conn, name: str) -> int:
+    return await _insert(conn, "INSERT INTO teams (name) VALUES (?)", (name,))
+
+
+async def teams(conn: Conn) -> list[Team]:
+    return [Team(r["id"], r["name"]) for r in await _rows(conn, "SELECT id, name FROM teams ORDER BY name")]
+
+
+async def create_user(
+    conn: Conn, username: str, name: str, password_hash: str, *, is_auditor: bool = False, is_admin: bool = False
+) -> int:
+    return await _insert(
+        conn,
+        "INSERT INTO users (username, name, password_hash, is_auditor, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (username, name, password_hash, is_auditor, is_admin, now()),
+    )
+
+
+async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> None:
+    await conn.execute(
+        "INSERT OR IGNORE INTO memberships (user_id, team_id, role) VALUES (?, ?, ?)", (user_id, team_id, role)
+    )
+
+
+async def user_by_username(conn: Conn, username: str) -> User | None:
+    row = await _one(conn, "SELECT * FROM users WHERE username = ?", (username,))
+    return _record(row, User) if row else None
+
+
+async def user_by_id(conn: Conn, user_id: int) -> User | None:
+    row = await _one(conn, "SELECT * FROM users WHERE id = ?", (user_id,))
+    return _record(row, User) if row else None
+
+
+async def memberships(conn: Conn, user_id: int) -> list[Membership]:
+    rows = await _rows(
+        conn,
+        "SELECT m.team_id, t.name AS team_name, m.role FROM memberships m JOIN teams t ON t.id = m.team_id"
+        " WHERE m.user_id = ? ORDER BY t.name",
+        (user_id,),
+    )
+    return [Membership(r["team_id"], r["team_name"], r["role"]) for r in rows]
+
+
+async def team_workers(conn: Conn, team_id: int) -> list[tuple[int, str]]:
+    rows = await _rows(
+        conn,
+        "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.team_id = ? AND m.role = 'worker' AND u.disabled = 0 ORDER BY u.name",
+        (team_id,),
+    )
+    return [(r["id"], r["name"]) for r in rows]
+
+
+async def is_team_worker(conn: Conn, user_id: int, team_id: int) -> bool:
+    row = await _one(
+        conn,
+        "SELECT 1 FROM memberships WHERE user_id = ? AND team_id = ? AND role = 'worker'",
+        (user_id, team_id),
+    )
+    return row is not None
+
+
+# ---------------------------------------------------------------- cases
+
+_CASE_SELECT = """
+    SELECT c.id, c.reference, c.child_name, c.date_of_birth, c.sibling_group_id, g.name AS sibling_group,
+           c.allocated_worker_id, u.name AS allocated_worker, c.allocated_team_id, t.name AS allocated_team,
+           (SELECT h.id FROM handovers h WHERE h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled'))
+               AS open_handover_id
+    FROM cases c
+    JOIN users u ON u.id = c.allocated_worker_id
+    JOIN teams t ON t.id = c.allocated_team_id
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+"""
+
+
+async def create_sibling_group(conn: Conn, name: str) -> int:
+    return await _insert(conn, "INSERT INTO sibling_groups (name) VALUES (?)", (name,))
+
+
+async def create_case(
+    conn: Conn,
+    reference: str,
+    child_name: str,
+    date_of_birth: str,
+    worker_id: int,
+    team_id: int,
+    sibling_group_id: int | None = None,
+) -> int:
+    return await _insert(
+        conn,
+        "INSERT INTO cases (reference, child_name, date_of_birth, sibling_group_id, allocated_worker_id,"
+        " allocated_team_id, allocated_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (reference, child_name, date_of_birth, sibling_group_id, worker_id, team_id, now()),
+    )
+
+
+async def case_by_id(conn: Conn, case_id: int) -> Case | None:
+    row = await _one(conn, _CASE_SELECT + " WHERE c.id = ?", (case_id,))
+    return _record(row, Case) if row else None
+
+
+async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
+    rows = await _rows(conn, _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", (user_id,))
+    return [_record(r, Case) for r in rows]
+
+
+async def siblings_of(conn: Conn, case: Case) -> list[Case]:
+    if case.sibling_group_id is None:
+        return []
+    rows = await _rows(
+        conn,
+        _CASE_SELECT + " WHERE c.sibling_group_id = ? AND c.id != ? ORDER BY c.date_of_birth",
+        (case.sibling_group_id, case.id),
+    )
+    return [_record(r, Case) for r in rows]
+
+
+async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int) -> None:
+    """Move the allocation in one statement, so the case is never without exactly one allocated worker."""
+    await conn.execute(
+        "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ?, allocated_since = ? WHERE id = ?",
+        (worker_id, team_id, now(), case_id),
+    )
+
+
+# ---------------------------------------------------------------- handovers
+
+_HANDOVER_SELECT = """
+    SELECT h.*, c.reference AS case_reference, c.child_name, g.name AS sibling_group,
+           a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+               AS open_disagreements
+    FROM handovers h
+    JOIN cases c ON c.id = h.case_id
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+    JOIN users a ON a.id = h.author_id
+    JOIN teams st ON st.id = h.sending_team_id
+    JOIN teams rt ON rt.id = h.receiving_team_id
+    LEFT JOIN users r ON r.id = h.receiver_id
+"""
+
+
+async def create_handover(
+    conn: Conn,
+    *,
+    case_id: int,
+    checklist_id: str,
+    checklist_version: int,
+    author_id: int,
+    sending_team_id: int,
+    receiving_team_id: int,
+    receiver_id: int | None,
+    transfer_reason: str,
+) -> int:
+    stamp = now()
+    return await _insert(
+        conn,
+        "INSERT INTO handovers (case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
+        " receiving_team_id, receiver_id, transfer_reason, started_at, state_since, last_activity_at)"
+        " VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_id,
+            checklist_id,
+            checklist_version,
+            author_id,
+            sending_team_id,
+            receiving_team_id,
+            receiver_id,
+            transfer_reason,
+            stamp,
+            stamp,
+            stamp,
+        ),
+    )
+
+
+async def handover_by_id(conn: Conn, handover_id: int) -> Handover | None:
+    row = await _one(conn, _HANDOVER_SELECT + " WHERE h.id = ?", (handover_id,))
+    return _record(row, Handover) if row else None
+
+
+async def handovers_by_author(conn: Conn, user_id: int) -> list[Handover]:
+    rows = await _rows(conn, _HANDOVER_SELECT + " WHERE h.author_id = ? ORDER BY h.last_activity_at DESC", (user_id,))
+    return [_record(r, Handover) for r in rows]
+
+
+async def handovers_waiting_for_receiver(conn: Conn, user_id: int, team_ids: Sequence[int]) -> list[Handover]:
+    """Endorsed handovers named to this worker, or addressed to one of their teams with no worker named."""
+    marks = ",".join("?" * len(team_ids)) or "NULL"
+    rows = await _rows(
+        conn,
+        _HANDOVER_SELECT + " WHERE h.state = 'endorsed' AND (h.receiver_id = ?"
+        f" OR (h.receiver_id IS NULL AND h.receiving_team_id IN ({marks}))) ORDER BY h.state_since",
+        (user_id, *team_ids),
+    )
+    return [_record(r, Handover) for r in rows]
+
+
+async def handovers_for_managers(conn: Conn, state: str, team_column: str, team_ids: Sequence[int]) -> list[Handover]:
+    """Handovers in one state whose sending or receiving team is one of these, oldest first."""
+    if team_column not in ("sending_team_id", "receiving_team_id") or not team_ids:
+        return []
+    marks = ",".join("?" * len(team_ids))
+    rows = await _rows(
+        conn,
+        _HANDOVER_SELECT + f" WHERE h.state = ? AND h.{team_column} IN ({marks}) ORDER BY h.state_since",
+        (state, *team_ids),
+    )
+    return [_record(r, Handover) for r in rows]
+
+
+async def update_handover(conn: Conn, handover_id: int, expected_version: int, **changes: Any) -> None:
+    """Change workflow columns if nobody else has since `expected_version`; raises Conflict otherwise."""
+    allowed = {
+        "state", "receiver_id", "submitted_at", "endorsed_by", "endorsed_at", "acknowledged_by", "acknowledged_at",
+        "approved_by", "approved_at", "returned_reason", "returned_by", "returned_at", "state_since",
+    }  # fmt: skip
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {unknown}")
+    changes["last_activity_at"] = now()
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    cursor = await conn.execute(
+        f"UPDATE handovers SET {assignments}, version = version + 1 WHERE id = ? AND version = ?",
+        (*changes.values(), handover_id, expected_version),
+    )
+    if cursor.rowcount != 1:
+        raise Conflict("the handover was changed by someone else")
+
+
+async def touch_handover(conn: Conn, handover_id: int) -> None:
+    await conn.execute("UPDATE handovers SET last_activity_at = ? WHERE id = ?", (now(), handover_id))
+
+
+# ---------------------------------------------------------------- sections and confirmations
+
+
+async def sections_of(conn: Conn, handover_id: int) -> dict[str, SectionRecord]:
+    rows = await _rows(conn, "SELECT * FROM sections WHERE handover_id = ?", (handover_id,))
+    return {
+        r["section_id"]: SectionRecord(
+            section_id=r["section_id"],
+            answers=_answers_decoder.decode(r["answers"]),
+            status=r["status"],
+            version=r["version"],
+            updated_at=r["updated_at"],
+            updated_by=r["updated_by"],
+        )
+        for r in rows
+    }
+
+
+async def section_version(conn: Conn, handover_id: int, section_id: str) -> int:
+    row = await _one(
+        conn, "SELECT version FROM sections WHERE handover_id = ? AND section_id = ?", (handover_id, section_id)
+    )
+    return int(row["version"]) if row else 0
+
+
+async def save_section(
+    conn: Conn,
+    handover_id: int,
+    section_id: str,
+    answers: SectionAnswers,
+    status: str,
+    base_version: int,
+    user_id: int,
+) -> int:
+    """Store a section's answers if it is still at `base_version`; returns the new version or raises Conflict."""
+    current = await section_version(conn, handover_id, section_id)
+    if current != base_version:
+        raise Conflict(f"section {section_id} is at version {current}, not {base_version}")
+    encoded = msgspec.json.encode(answers).decode()
+    await conn.execute(
+        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_id, section_id) DO UPDATE SET"
+        " answers = excluded.answers, status = excluded.status, version = excluded.version,"
+        " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        (handover_id, section_id, encoded, status, current + 1, now(), user_id),
+    )
+    await touch_handover(conn, handover_id)
+    return current + 1
+
+
+async def confirmations_of(conn: Conn, handover_id: int) -> dict[str, Confirmation]:
+    rows = await _rows(conn, "SELECT * FROM confirmations WHERE handover_id = ?", (handover_id,))
+    return {r["section_id"]: _record(r, Confirmation) for r in rows}
+
+
+async def confirm_section(conn: Conn, handover_id: int, section_id: str, user_id: int, readback: str) -> None:
+    await conn.execute(
+        "INSERT INTO confirmations (handover_id, section_id, user_id, readback, confirmed_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (handover_id, section_id) DO UPDATE SET user_id = excluded.user_id,"
+        " readback = excluded.readback, confirmed_at = excluded.confirmed_at",
+        (handover_id, section_id, user_id, readback, now()),
+    )
+    await touch_handover(conn, handover_id)
+
+
+async def clear_confirmations(conn: Conn, handover_id: int) -> None:
+    """A returned handover may change, so what the receiver confirmed before no longer stands."""
+    await conn.execute("DELETE FROM confirmations WHERE handover_id = ?", (handover_id,))
+
+
+# ---------------------------------------------------------------- disagreements
+
+_DISAGREEMENT_SELECT = """
+    SELECT d.*, r.name AS raised_by_name, m.name AS decided_by_name
+    FROM disagreements d JOIN users r ON r.id = d.raised_by LEFT JOIN users m ON m.id = d.decided_by
+"""
+
+
+async def raise_disagreement(conn: Conn, handover_id: int, user_id: int, about: str, with_whom: str, view: str) -> int:
+    disagreement_id = await _insert(
+        conn,
+        "INSERT INTO disagreements (handover_id, raised_by, raised_at, about, with_whom, view, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'open')",
+        (handover_id, user_id, now(), about, with_whom, view),
+    )
+    await touch_handover(conn, handover_id)
+    return disagreement_id
+
+
+async def disagreements_of(conn: Conn, handover_id: int) -> list[Disagreement]:
+    rows = await _rows(conn, _DISAGREEMENT_SELECT + " WHERE d.handover_id = ? ORDER BY d.id", (handover_id,))
+    return [_record(r, Disagreement) for r in rows]
+
+
+async def decide_disagreement(
+    conn: Conn, disagreement_id: int, user_id: int, status: str, outcome: str, stage: str = "", stage_date: str = ""
+) -> None:
+    cursor = await conn.execute(
+        "UPDATE disagreements SET status = ?, outcome = ?, stage = ?, stage_date = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND status = 'open'",
+        (status, outcome, stage, stage_date, user_id, now(), disagreement_id),
+    )
+    if cursor.rowcount != 1:
+        raise Conflict("the disagreement has already been decided")

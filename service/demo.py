@@ -1,0 +1,238 @@
+"""Demo data: fictional teams, people for every role, cases (one a sibling group of four), handovers in every state.
+
+Every name here is invented. The Ashford sibling group is modelled on the pattern in the Case M review (four
+children, different fathers, harm between siblings, a CP category changed after the child who harmed left home).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from service import actions, db
+from service.checklist import Checklist, Field, Section
+from service.core.answers import SectionAnswers, Value, shown_fields, shown_groups
+from service.core.workflow import Action
+from service.passwords import hash_password
+
+DEMO_PASSWORD = "handover-demo-2026"
+
+TEAMS = ["Assessment Team", "Child Protection Team", "Children in Care Team", "Family Support Team"]
+
+# username, name, {team: role}, auditor, admin
+PEOPLE: list[tuple[str, str, dict[str, str], bool, bool]] = [
+    ("alex", "Alex Morgan", {"Assessment Team": "worker"}, False, False),
+    ("priya", "Priya Shah", {"Assessment Team": "worker"}, False, False),
+    ("jo", "Jo Bennett", {"Child Protection Team": "worker"}, False, False),
+    ("chris", "Chris Patel", {"Child Protection Team": "worker"}, False, False),
+    ("morgan", "Morgan Lee", {"Children in Care Team": "worker"}, False, False),
+    ("sam", "Sam Okafor", {"Assessment Team": "manager"}, False, False),
+    ("taylor", "Taylor Reid", {"Child Protection Team": "manager", "Family Support Team": "manager"}, False, False),
+    ("rowan", "Rowan Hughes", {"Children in Care Team": "manager"}, False, False),
+    ("ruth", "Ruth Ellis", {}, True, False),
+    ("admin", "Dev Adeyemi", {}, False, True),
+]
+
+
+def example_value(field: Field, today: date) -> Value:
+    """A plausible valid answer for any field, so a section can be completed from its definition alone."""
+    if field.type == "checkboxes":
+        return [field.options[0].value]
+    if field.type == "radios":
+        return field.options[0].value
+    if field.type == "date":
+        return (today - timedelta(days=3)).isoformat()
+    if field.type == "textarea":
+        return f"{field.label}: recorded in full for the receiving worker."[: field.max_length]
+    return "Recorded"[: field.max_length]
+
+
+def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswers:
+    """A complete, valid section: `chosen` answers first, examples for everything else that is shown."""
+    values: dict[str, Value] = {}
+    for _ in section.fields:  # repeat so answers revealed by earlier answers are filled too
+        for field in shown_fields(section.fields, {**values, **chosen}):
+            values.setdefault(field.id, chosen.get(field.id, example_value(field, today)))
+    values.update(chosen)
+    answers = SectionAnswers(values=values)
+    groups = {}
+    for group in shown_groups(section, answers):
+        rows = chosen.get(f"{group.id}_rows") or [{}] * max(group.min_rows, 1)
+        groups[group.id] = [
+            {f.id: row.get(f.id, example_value(f, today)) for f in shown_fields(group.fields, row)} | dict(row)
+            for row in rows
+        ]
+    return SectionAnswers(values={k: v for k, v in values.items() if not k.endswith("_rows")}, groups=groups)
+
+
+def complete_answers(checklist: Checklist, today: date, **overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
+    return {s.id: filled_section(s, today, **overrides.get(s.id, {})) for s in checklist.sections}
+
+
+CASE_M_LIKE: dict[str, dict[str, Any]] = {
+    "open-risks": {
+        "has_open_risks": "yes",
+        "risks_rows": [
+            {
+                "what": "Sexual harm by an older sibling",
+                "to_whom": "Mia (10)",
+                "from_whom": "Liam (17), now living with foster carers",
+                "rating": "high",
+                "mitigation": "Liam does not live at home; all contact is supervised by the foster carer.",
+                "protective_factors": "Mia has disclosed to her teacher and trusts her.",
+                "contingency": "If any unsupervised contact happens, then hold a strategy meeting the same day.",
+                "owner": "Allocated social worker",
+            }
+        ],
+    },
+    "sibling-harm": {
+        "sibling_harm": "yes",
+        "incidents_rows": [
+            {
+                "child_harmed": "Mia",
+                "child_who_harmed": "Liam",
+                "ages": "Mia 7, Liam 13; again Mia 10, Liam 17",
+                "when_happened": "2022 and again in 2025",
+                "behaviour": "Repeated sexual abuse in the home; disclosed by Mia to her mother twice.",
+                "disclosure_response": "Strategy meeting, s47 enquiry, CP plan under sexual abuse.",
+                "hsb_assessment": "in_progress",
+                "safety_plan": "No unsupervised contact; bedroom and bathroom rules agreed with carers.",
+                "living_arrangements": "Liam is accommodated under section 20. The mother wants him home: no plan for "
+                "return without an AIM3 assessment and a strategy meeting.",
+            }
+        ],
+    },
+    "cp-category": {
+        "has_cp_plan": "yes",
+        "categories": ["neglect"],
+        "category_changed": "yes",
+        "changes_rows": [
+            {
+                "previous_category": "sexual_abuse",
+                "reason": "Liam left the home; conference changed the category to neglect.",
+                "risk_outcome": "The source has left the home but the mother's capacity to protect is not assessed; "
+                "the risk of sexual harm is reduced, not ended.",
+            }
+        ],
+    },
+    "parenting-capacity": {"pca_status": "commissioned"},
+}
+
+
+async def load(database: db.Database, checklists: actions.Checklists, checklist: Checklist) -> bool:
+    """Load the demo data into an empty database; returns False (and changes nothing) if it has users."""
+    async with database.transaction() as conn:
+        if await db.user_by_username(conn, "alex") is not None:
+            return False
+        team_ids = {name: await db.create_team(conn, name) for name in TEAMS}
+        password_hash = hash_password(DEMO_PASSWORD)
+        users: dict[str, int] = {}
+        for username, name, roles, auditor, admin in PEOPLE:
+            users[username] = await db.create_user(
+                conn, username, name, password_hash, is_auditor=auditor, is_admin=admin
+            )
+            for team, role in roles.items():
+                await db.add_membership(conn, users[username], team_ids[team], role)
+        family = await db.create_sibling_group(conn, "Ashford family")
+        assessment, alex, priya = team_ids["Assessment Team"], users["alex"], users["priya"]
+        children = [
+            ("CS-10421", "Mia Ashford", "2015-03-14"),
+            ("CS-10422", "Liam Ashford", "2008-06-02"),
+            ("CS-10423", "Noah Ashford", "2012-11-20"),
+            ("CS-10424", "Leo Ashford", "2020-01-09"),
+        ]
+        case_ids = [await db.create_case(conn, r, n, d, alex, assessment, family) for r, n, d in children]
+        others = [
+            ("CS-20117", "Ellie Carter", "2016-08-30", alex),
+            ("CS-20342", "Jayden Brooks", "2011-02-17", alex),
+            ("CS-20588", "Amira Haddad", "2019-05-05", priya),
+            ("CS-20611", "Oscar Whitfield", "2014-09-12", priya),
+        ]
+        for reference, name, born, worker in others:
+            case_ids.append(await db.create_case(conn, reference, name, born, worker, assessment))
+    await _demo_handovers(database, checklists, checklist, case_ids, users, team_ids)
+    return True
+
+
+async def _demo_handovers(
+    database: db.Database,
+    checklists: actions.Checklists,
+    checklist: Checklist,
+    case_ids: list[int],
+    users: dict[str, int],
+    team_ids: dict[str, int],
+) -> None:
+    """One handover in each state, made through the same actions people take, so the audit trail is real."""
+    async with database.transaction() as conn:
+        actors = {}
+        for username, user_id in users.items():
+            user = await db.user_by_id(conn, user_id)
+            assert user is not None
+            actors[username] = actions.actor_for(user, await db.memberships(conn, user_id))
+    today = actions.today()
+    cp_team = team_ids["Child Protection Team"]
+    plans: list[tuple[int, str, int | None, list[tuple[str, Action]]]] = [
+        (case_ids[0], "alex", users["jo"], [("alex", Action.SUBMIT), ("sam", Action.ENDORSE)]),  # Mia: with Jo
+        (case_ids[1], "alex", None, [("alex", Action.SUBMIT)]),  # Liam: waiting for Sam
+        (case_ids[4], "alex", users["jo"], []),  # Ellie: a draft
+        (
+            case_ids[6],
+            "priya",
+            users["chris"],
+            [("priya", Action.SUBMIT), ("sam", Action.ENDORSE), ("chris", Action.ACKNOWLEDGE)],
+        ),
+        (
+            case_ids[5],
+            "alex",
+            users["chris"],
+            [
+                ("alex", Action.SUBMIT),
+                ("sam", Action.ENDORSE),
+                ("chris", Action.ACKNOWLEDGE),
+                ("taylor", Action.APPROVE),
+            ],
+        ),
+        (
+            case_ids[7],
+            "priya",
+            users["jo"],
+            [("priya", Action.SUBMIT), ("sam", Action.RETURN_TO_OUTGOING)],
+        ),
+    ]
+    for case_id, author, receiver, steps in plans:
+        handover_id = await actions.start_handover(
+            database,
+            actors[author],
+            checklist,
+            case_id=case_id,
+            receiving_team_id=cp_team,
+            receiver_id=receiver,
+            transfer_reason="Step-up to child protection after the strategy meeting.",
+        )
+        answers = complete_answers(checklist, today, **CASE_M_LIKE)
+        sections = list(answers.items()) if steps else list(answers.items())[:4]
+        for section_id, section_answers in sections:
+            await actions.save_section(
+                database, checklists, actors[author], handover_id, section_id, section_answers, 0, finished=True
+            )
+        for who, action in steps:
+            if action == Action.ACKNOWLEDGE:
+                await _confirm_all(database, checklists, actors[who], handover_id)
+            view = await actions.load(database.reader, checklists, handover_id)
+            assert view is not None
+            await actions.act(
+                database, checklists, actors[who], handover_id, action, view.handover.version,
+                "Please add the date of the last core group." if action == Action.RETURN_TO_OUTGOING else "",
+            )  # fmt: skip
+
+
+async def _confirm_all(database: db.Database, checklists: actions.Checklists, actor: Any, handover_id: int) -> None:
+    view = await actions.load(database.reader, checklists, handover_id)
+    assert view is not None
+    for section in view.critical_sections():
+        current = await actions.load(database.reader, checklists, handover_id)
+        assert current is not None
+        await actions.confirm_item(
+            database, checklists, actor, handover_id, section.id, current.handover.version,
+            understood=True, readback="I am taking on the risks as set out, and will visit within five working days.",
+        )  # fmt: skip

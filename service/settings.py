@@ -1,0 +1,95 @@
+"""Settings: one record, read from the environment once at start-up and passed to `create_app`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+Mode = Literal["demo", "production"]
+
+
+class SettingsError(Exception):
+    """Settings that the service must not start with."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    mode: Mode = "demo"
+    data_dir: Path
+    database: Path
+    secret_key: str
+    checklists_dir: Path = PROJECT_ROOT / "checklists"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "service" / "static"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False  # True when served over TLS (behind a TLS-terminating proxy)
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    synchronous: Literal["FULL", "NORMAL"] = "FULL"  # FULL: an acknowledged save survives power loss
+    audit_reads: bool = True
+    max_body_bytes: int = 1_000_000
+
+    @property
+    def checkpoint_file(self) -> Path:
+        """Signed audit checkpoints live outside the database so operations can ship them elsewhere."""
+        return self.data_dir / "audit-checkpoints.jsonl"
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.data_dir / "sessions"
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _kept_secret(data_dir: Path) -> str:
+    """In demo mode a secret is generated once and kept, so sessions and CSRF tokens survive restarts."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
+def settings_from_env(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    mode = env.get("HANDOVER_MODE", "demo")
+    if mode not in ("demo", "production"):
+        raise SettingsError(f"HANDOVER_MODE must be 'demo' or 'production', not {mode!r}")
+    data_dir = Path(env.get("HANDOVER_DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
+    secret = env.get("HANDOVER_SECRET_KEY", "")
+    if not secret:
+        if mode == "production":
+            raise SettingsError("HANDOVER_SECRET_KEY must be set in production (at least 32 characters)")
+        secret = _kept_secret(data_dir)
+    if len(secret) < 32:
+        raise SettingsError("HANDOVER_SECRET_KEY must be at least 32 characters")
+    return Settings(
+        mode=mode,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        database=Path(env.get("HANDOVER_DATABASE", str(data_dir / "handover.db"))),
+        secret_key=secret,
+        checklists_dir=Path(env.get("HANDOVER_CHECKLISTS_DIR", str(PROJECT_ROOT / "checklists"))),
+        host=env.get("HANDOVER_HOST", "127.0.0.1"),
+        port=int(env.get("HANDOVER_PORT", "8000")),
+        secure_cookies=_flag(env.get("HANDOVER_SECURE_COOKIES", "false")),
+        session_idle_minutes=int(env.get("HANDOVER_SESSION_IDLE_MINUTES", "30")),
+        audit_reads=_flag(env.get("HANDOVER_AUDIT_READS", "true")),
+    )
+
+
+def settings_for_tests(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database": data_dir / "handover.db",
+        "secret_key": "test-secret-" + "x" * 32,
+    }
+    values.update(overrides)
+    return msgspec.convert(values, Settings, strict=False)

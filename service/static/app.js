@@ -1,0 +1,44 @@
+// Handover front-end bootstrap (ES module; loaded with <script type="module">,
+// so no inline script is needed and the CSP can forbid them).
+import { initAll } from './govuk/govuk-frontend-6.6.0.min.js'
+
+// What GOV.UK's template does in its inline <script>. GOV.UK Frontend's
+// isSupported() checks for `govuk-frontend-supported` on <body>, so this must
+// run before initAll().
+document.body.classList.add('js-enabled')
+if ('noModule' in HTMLScriptElement.prototype) {
+  document.body.classList.add('govuk-frontend-supported')
+}
+
+initAll()
+
+// Components re-initialised after a swap throw InitError ("already
+// initialised") when we scan a scope that still holds old ones; that is
+// expected, so only log real errors.
+function onError (error) {
+  if (!error || error.name !== 'InitError') console.error(error)
+}
+
+// After htmx swaps content in, initialise GOV.UK components inside it.
+// evt.detail.elt is the swap target (innerHTML) or each new element
+// (outerHTML). initAll() only searches *descendants* of the scope, so scan
+// from the parent to catch a swapped element that is itself a data-module root.
+document.body.addEventListener('htmx:afterSettle', (evt) => {
+  const elt = evt.detail && evt.detail.elt
+  if (!(elt instanceof Element) || !elt.isConnected) return
+  initAll({ scope: elt.parentElement || elt, onError })
+
+  // GOV.UK validation pattern: move focus to the error summary of a form
+  // re-rendered with errors. (ErrorSummary focuses itself on init; this
+  // covers summaries that were already initialised or opted out.)
+  const summary = elt.matches('.govuk-error-summary')
+    ? elt
+    : elt.querySelector('.govuk-error-summary')
+  if (summary && !summary.contains(document.activeElement)) {
+    if (!summary.hasAttribute('tabindex')) {
+      summary.setAttribute('tabindex', '-1')
+      summary.addEventListener('blur', () => summary.removeAttribute('tabindex'), { once: true })
+    }
+    summary.focus()
+  }
+})

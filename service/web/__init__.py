@@ -1,0 +1,1 @@
+"""The web layer: Litestar controllers, one per kind of user, and the pages they render."""

@@ -1,0 +1,83 @@
+"""Turning a posted section form into answers, and the buttons that add and remove repeatable rows.
+
+Field names follow the checklist: a field is posted under its id; a row field as `<group>-<row>-<field>`; a date as
+three boxes, `<name>-day`, `<name>-month`, `<name>-year`; each group says how many rows it had in `<group>-rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from service.checklist import Field, Group, Section
+from service.core.answers import Row, SectionAnswers, Value, join_date, row_prefix
+
+HARD_ROW_LIMIT = 50  # whatever a definition says, a form never makes more rows than this
+
+
+class FormData(Protocol):
+    def get(self, key: str, default: str = "") -> object: ...
+    def getall(self, key: str, default: Sequence[object] = ...) -> list[object]: ...
+
+
+def _text(form: FormData, key: str) -> str:
+    value = form.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def _value(form: FormData, field: Field, name: str) -> Value:
+    if field.type == "checkboxes":
+        return [item for item in form.getall(name, []) if isinstance(item, str) and item]
+    if field.type == "date":
+        return join_date(_text(form, f"{name}-day"), _text(form, f"{name}-month"), _text(form, f"{name}-year"))
+    return _text(form, name).replace("\r\n", "\n").strip()
+
+
+def _row_count(form: FormData, group: Group) -> int:
+    raw = _text(form, f"{group.id}-rows")
+    count = int(raw) if raw.isdigit() else 0
+    return min(count, group.max_rows, HARD_ROW_LIMIT)
+
+
+def parse_section(section: Section, form: FormData) -> SectionAnswers:
+    values: dict[str, Value] = {field.id: _value(form, field, field.id) for field in section.fields}
+    groups: dict[str, list[Row]] = {}
+    for group in section.groups:
+        rows = []
+        for index in range(_row_count(form, group)):
+            prefix = row_prefix(group, index)
+            rows.append({field.id: _value(form, field, prefix + field.id) for field in group.fields})
+        groups[group.id] = rows
+    return SectionAnswers(values=values, groups=groups)
+
+
+def apply_row_button(section: Section, answers: SectionAnswers, button: str) -> SectionAnswers | None:
+    """Apply 'add:<group>' or 'remove:<group>:<row>'; None if the button is not one of those."""
+    parts = button.split(":")
+    group = section.group(parts[1]) if len(parts) in (2, 3) else None
+    if group is None:
+        return None
+    rows = list(answers.groups.get(group.id, []))
+    if parts[0] == "add" and len(parts) == 2:
+        if len(rows) < min(group.max_rows, HARD_ROW_LIMIT):
+            rows.append({})
+    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit():
+        index = int(parts[2])
+        if index < len(rows):
+            del rows[index]
+    else:
+        return None
+    return SectionAnswers(values=answers.values, groups={**answers.groups, group.id: rows})
+
+
+def with_minimum_rows(section: Section, answers: SectionAnswers) -> SectionAnswers:
+    """Show one empty row for a group that needs rows and has none, so the form starts ready to fill."""
+    groups = dict(answers.groups)
+    for group in section.groups:
+        if not groups.get(group.id) and group.min_rows > 0:
+            groups[group.id] = [{}]
+    return SectionAnswers(values=answers.values, groups=groups)
+
+
+def first_field_id(mapping: Mapping[str, str]) -> str:
+    return next(iter(mapping), "")

@@ -1,0 +1,229 @@
+"""Reading a handover, and what the managers and the receiving worker do with it.
+
+Every button here posts the handover's version, so a stale or replayed form is refused (409) instead of acting on
+a handover that has moved on. Whether the person may act is asked of the state machine, never decided here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from service import actions, db
+from service.core.answers import join_date
+from service.core.workdays import working_days_between
+from service.core.workflow import Action, blockers, refusals
+from service.web.common import back_to, checklists, database, page, viewable
+
+WORKFLOW_BUTTONS = {
+    "endorse": Action.ENDORSE,
+    "acknowledge": Action.ACKNOWLEDGE,
+    "approve": Action.APPROVE,
+    "cancel": Action.CANCEL,
+    "return": Action.RETURN_TO_OUTGOING,
+    "return-to-receiver": Action.RETURN_TO_RECEIVER,
+}
+
+DONE_MESSAGES = {
+    Action.SUBMIT: "Handover submitted: it is now with the sending team's manager to endorse",
+    Action.ENDORSE: "Handover endorsed: it is now with the receiving worker",
+    Action.ACKNOWLEDGE: "Handover acknowledged: it is now with the receiving team's manager for approval",
+    Action.APPROVE: "Transfer approved: the case is now allocated to the receiving worker",
+    Action.CANCEL: "Handover cancelled",
+    Action.RETURN_TO_OUTGOING: "Handover returned to the outgoing worker",
+    Action.RETURN_TO_RECEIVER: "Handover returned to the receiving worker",
+}
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else 0
+
+
+def _age(handover: db.Handover) -> int:
+    return working_days_between(datetime.fromisoformat(handover.state_since).date(), actions.today())
+
+
+def _flash(done: str) -> str:
+    """The confirmation shown after an action; the query string names the action, never anything about a child."""
+    return next((message for action, message in DONE_MESSAGES.items() if action.value == done), "")
+
+
+class HandoverController(Controller):
+    """The read-only handover, the receiver's confirmations, and every sign-off."""
+
+    @get("/handovers/{handover_id:int}/view", name="view_handover")
+    async def view(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template:
+        handover_view = await viewable(request, handover_id)
+        await actions.record_view(database(request), request.user.actor, handover_id, "handover")
+        return await self._view_page(request, handover_view, errors={}, values={})
+
+    async def _view_page(
+        self,
+        request: Request[Any, Any, Any],
+        handover_view: actions.HandoverView,
+        *,
+        errors: dict[str, str],
+        values: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        reader = database(request).reader
+        actor = request.user.actor
+        facts = handover_view.facts
+        allowed = {name: not refusals(action, facts, actor, "-") for name, action in WORKFLOW_BUTTONS.items()}
+        allowed["review"] = not refusals(Action.CONFIRM, facts, actor)
+        allowed["raise_disagreement"] = not refusals(Action.RAISE_DISAGREEMENT, facts, actor)
+        allowed["decide_disagreement"] = not refusals(Action.RESOLVE_DISAGREEMENT, facts, actor)
+        return page(
+            request,
+            "handover/view.html",
+            status_code=status_code,
+            view=handover_view,
+            allowed=allowed,
+            blockers=blockers(facts),
+            timeline=await db.timeline(reader, handover_view.handover.id),
+            disagreements=await db.disagreements_of(reader, handover_view.handover.id),
+            errors=errors,
+            values=values,
+            flash=_flash(request.query_params.get("done", "")),
+        )
+
+    @post("/handovers/{handover_id:int}/{button:str}")
+    async def workflow(
+        self, request: Request[Any, Any, Any], handover_id: FromPath[int], button: FromPath[str]
+    ) -> Template | Redirect:
+        action = WORKFLOW_BUTTONS.get(button)
+        if action is None:
+            raise NotFoundException("There is no such action")
+        handover_view = await viewable(request, handover_id)
+        form = await request.form()
+        reason = str(form.get("reason", ""))
+        if len(reason) > 2000:
+            errors = {f"reason-{button}": "The reason must be 2,000 characters or fewer"}
+            return await self._view_page(
+                request, handover_view, errors=errors, values={button: reason}, status_code=400
+            )
+        if action in (Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL) and not reason.strip():
+            errors = {f"reason-{button}": "Enter the reason, so the person it goes back to knows what to do"}
+            return await self._view_page(request, handover_view, errors=errors, values={}, status_code=400)
+        await actions.act(
+            database(request), checklists(request), request.user.actor, handover_id, action,
+            _int(form.get("handover_version", "")), reason,
+        )  # fmt: skip
+        if action == Action.ACKNOWLEDGE:
+            return back_to(f"/inbox?done={action.value}")
+        return back_to(f"/handovers/{handover_id}/view?done={action.value}")
+
+    # ------------------------------------------------------------ the receiving worker
+
+    @get("/handovers/{handover_id:int}/review", name="review")
+    async def review(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
+        handover_view = await viewable(request, handover_id)
+        if refusals(Action.CONFIRM, handover_view.facts, request.user.actor):
+            return back_to(f"/handovers/{handover_id}/view")
+        await actions.record_view(database(request), request.user.actor, handover_id, "review")
+        return self._review_page(request, handover_view, {}, {})
+
+    def _review_page(
+        self,
+        request: Request[Any, Any, Any],
+        handover_view: actions.HandoverView,
+        errors: dict[str, str],
+        typed: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        return page(
+            request,
+            "receiving/review.html",
+            status_code=status_code,
+            view=handover_view,
+            errors=errors,
+            typed=typed,
+            unconfirmed=handover_view.facts.unconfirmed_items,
+        )
+
+    @post("/handovers/{handover_id:int}/confirm/{section_id:str}")
+    async def confirm(
+        self, request: Request[Any, Any, Any], handover_id: FromPath[int], section_id: FromPath[str]
+    ) -> Template | Redirect:
+        handover_view = await viewable(request, handover_id)
+        form = await request.form()
+        readback = str(form.get("readback", ""))
+        try:
+            await actions.confirm_item(
+                database(request), checklists(request), request.user.actor, handover_id, section_id,
+                _int(form.get("handover_version", "")), understood=form.get("understood") == "yes", readback=readback,
+            )  # fmt: skip
+        except actions.Invalid as exc:
+            return self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
+        return back_to(f"/handovers/{handover_id}/review#item-{section_id}")
+
+    @get("/inbox", name="inbox")
+    async def inbox(self, request: Request[Any, Any, Any]) -> Template:
+        actor = request.user.actor
+        handovers = await db.handovers_waiting_for_receiver(
+            database(request).reader, actor.user_id, sorted(actor.worker_teams)
+        )
+        done = request.query_params.get("done") == Action.ACKNOWLEDGE.value
+        return page(
+            request,
+            "receiving/inbox.html",
+            rows=[(h, _age(h)) for h in handovers],
+            flash=DONE_MESSAGES[Action.ACKNOWLEDGE] if done else "",
+        )
+
+    # ------------------------------------------------------------ team managers
+
+    @get("/queue", name="queue")
+    async def queue(self, request: Request[Any, Any, Any]) -> Template:
+        reader = database(request).reader
+        teams = sorted(request.user.actor.manager_teams)
+        to_endorse = await db.handovers_for_managers(reader, "submitted", "sending_team_id", teams)
+        to_approve = await db.handovers_for_managers(reader, "acknowledged", "receiving_team_id", teams)
+        return page(
+            request,
+            "managers/queue.html",
+            to_endorse=[(h, _age(h)) for h in to_endorse],
+            to_approve=[(h, _age(h)) for h in to_approve],
+        )
+
+    # ------------------------------------------------------------ professional disagreements
+
+    @post("/handovers/{handover_id:int}/disagreements")
+    async def raise_disagreement(
+        self, request: Request[Any, Any, Any], handover_id: FromPath[int]
+    ) -> Template | Redirect:
+        handover_view = await viewable(request, handover_id)
+        form = await request.form()
+        values = {key: str(form.get(key, "")) for key in ("about", "with_whom", "view")}
+        try:
+            await actions.raise_disagreement(
+                database(request), checklists(request), request.user.actor, handover_id,
+                about=values["about"], with_whom=values["with_whom"], view_text=values["view"],
+            )  # fmt: skip
+        except actions.Invalid as exc:
+            errors = {f"disagreement-{key}": message for key, message in exc.errors.items()}
+            return await self._view_page(request, handover_view, errors=errors, values=values, status_code=400)
+        return back_to(f"/handovers/{handover_id}/view#disagreements")
+
+    @post("/handovers/{handover_id:int}/disagreements/{disagreement_id:int}")
+    async def decide_disagreement(
+        self, request: Request[Any, Any, Any], handover_id: FromPath[int], disagreement_id: FromPath[int]
+    ) -> Template | Redirect:
+        handover_view = await viewable(request, handover_id)
+        form = await request.form()
+        values = {key: str(form.get(key, "")) for key in ("decision", "outcome", "stage")}
+        stage_date = join_date(*(str(form.get(f"stage_date-{part}", "")) for part in ("day", "month", "year")))
+        try:
+            await actions.decide_disagreement(
+                database(request), checklists(request), request.user.actor, handover_id, disagreement_id,
+                decision=values["decision"], outcome=values["outcome"], stage=values["stage"], stage_date=stage_date,
+            )  # fmt: skip
+        except actions.Invalid as exc:
+            errors = {f"decide-{disagreement_id}-{key}": message for key, message in exc.errors.items()}
+            return await self._view_page(request, handover_view, errors=errors, values=values, status_code=400)
+        return back_to(f"/handovers/{handover_id}/view#disagreements")

@@ -1,0 +1,228 @@
+"""The outgoing worker: their cases, starting a handover, filling it in section by section, and submitting it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+
+from service import actions, db
+from service.core.answers import SectionAnswers, submission_problems
+from service.core.workflow import Action, refusals
+from service.web import forms
+from service.web.common import back_to, checklists, current_checklist, database, page, viewable
+from service.web.layout import arrange
+
+TASK_STATUS = {
+    "completed": ("Completed", ""),
+    "in_progress": ("In progress", "govuk-tag--light-blue"),
+    "has_errors": ("Has errors", "govuk-tag--red"),
+}
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
+class OutgoingController(Controller):
+    """Pages for the worker who holds the case now and is handing it over."""
+
+    @get("/", name="dashboard")
+    async def dashboard(self, request: Request[Any, Any, Any]) -> Template:
+        reader = database(request).reader
+        user_id = request.user.id
+        return page(
+            request,
+            "outgoing/dashboard.html",
+            cases=await db.cases_allocated_to(reader, user_id),
+            handovers=await db.handovers_by_author(reader, user_id),
+        )
+
+    @get("/cases/{case_id:int}/handover", name="start_handover")
+    async def start_form(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template:
+        case = await self._own_case(request, case_id)
+        return await self._start_page(request, case, {}, {})
+
+    @post("/cases/{case_id:int}/handover")
+    async def start(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template | Redirect:
+        case = await self._own_case(request, case_id)
+        form = await request.form()
+        values = {key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")}
+        try:
+            handover_id = await actions.start_handover(
+                database(request),
+                request.user.actor,
+                current_checklist(request),
+                case_id=case.id,
+                receiving_team_id=_int(values["receiving_team"]),
+                receiver_id=_int(values["receiver"]),
+                transfer_reason=values["transfer_reason"],
+            )
+        except actions.Invalid as exc:
+            return await self._start_page(request, case, values, exc.errors)
+        return back_to(f"/handovers/{handover_id}")
+
+    async def _own_case(self, request: Request[Any, Any, Any], case_id: int) -> db.Case:
+        case = await db.case_by_id(database(request).reader, case_id)
+        if case is None or case.allocated_worker_id != request.user.id:
+            raise NotFoundException("There is no case here that you can see")
+        return case
+
+    async def _start_page(
+        self, request: Request[Any, Any, Any], case: db.Case, values: dict[str, str], errors: dict[str, str]
+    ) -> Template:
+        reader = database(request).reader
+        teams = await db.teams(reader)
+        workers = {team.id: await db.team_workers(reader, team.id) for team in teams}
+        return page(
+            request,
+            "outgoing/start.html",
+            status_code=200,
+            case=case,
+            teams=teams,
+            workers=workers,
+            values=values,
+            errors=errors,
+        )
+
+    @get("/handovers/{handover_id:int}", name="handover")
+    async def overview(self, request: HTMXRequest, handover_id: FromPath[int]) -> Template | Redirect:
+        view = await viewable(request, handover_id)
+        actor = request.user.actor
+        if refusals(Action.EDIT, view.facts, actor):
+            return back_to(f"/handovers/{handover_id}/view")
+        await actions.record_view(database(request), actor, handover_id, "task list")
+        return page(request, "outgoing/task_list.html", view=view, statuses=TASK_STATUS)
+
+    @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
+    async def section_form(
+        self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]
+    ) -> Template | Redirect:
+        view = await viewable(request, handover_id)
+        if refusals(Action.EDIT, view.facts, request.user.actor):
+            return back_to(f"/handovers/{handover_id}/view")
+        section = view.checklist.section(section_id)
+        if section is None:
+            raise NotFoundException("There is no such section")
+        record = view.sections.get(section_id)
+        errors = {}
+        if record is not None and record.status == "has_errors":
+            errors = actions.section_status(section, record.answers, finished=True)[1]
+        await actions.record_view(database(request), request.user.actor, handover_id, f"section {section_id}")
+        return self._section_page(
+            request,
+            view,
+            section_id,
+            forms.with_minimum_rows(section, view.answers(section_id)),
+            record.version if record else 0,
+            errors,
+        )
+
+    @post("/handovers/{handover_id:int}/sections/{section_id:str}")
+    async def save_section(
+        self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]
+    ) -> Template | Redirect:
+        view = await viewable(request, handover_id)
+        section = view.checklist.section(section_id)
+        if section is None:
+            raise NotFoundException("There is no such section")
+        form = await request.form()
+        answers = forms.parse_section(section, form)
+        base_version = _int(form.get("version", "")) or 0
+        button = str(form.get("button", "continue"))
+        changed_rows = forms.apply_row_button(section, answers, button)
+        if changed_rows is not None:
+            # Adding or removing a row only redraws the form; nothing is saved until the person saves.
+            return self._section_page(request, view, section_id, changed_rows, base_version, {})
+        try:
+            _, errors = await actions.save_section(
+                database(request),
+                checklists(request),
+                request.user.actor,
+                handover_id,
+                section_id,
+                answers,
+                base_version,
+                finished=button != "draft",
+            )
+        except db.Conflict:
+            return await self._conflict_page(request, handover_id, section_id, answers)
+        if errors and button != "draft":
+            saved = await actions.load(database(request).reader, checklists(request), handover_id)
+            assert saved is not None
+            version = saved.sections[section_id].version
+            return self._section_page(request, saved, section_id, answers, version, errors)
+        return back_to(f"/handovers/{handover_id}")
+
+    def _section_page(
+        self,
+        request: HTMXRequest,
+        view: actions.HandoverView,
+        section_id: str,
+        answers: SectionAnswers,
+        version: int,
+        errors: dict[str, str],
+        *,
+        status_code: int = 200,
+        conflict: SectionAnswers | None = None,
+    ) -> Template:
+        section = view.checklist.section(section_id)
+        assert section is not None
+        template = "outgoing/_section_form.html" if request.htmx else "outgoing/section.html"
+        return page(
+            request,
+            template,
+            status_code=status_code,
+            view=view,
+            section=section,
+            layout=arrange(section.fields, section.groups),
+            answers=answers,
+            version=version,
+            errors=errors,
+            conflict=conflict,
+        )
+
+    async def _conflict_page(
+        self, request: HTMXRequest, handover_id: int, section_id: str, typed: SectionAnswers
+    ) -> Template:
+        """Someone saved in between: show what they saved and keep what this person typed, to choose from."""
+        current = await actions.load(database(request).reader, checklists(request), handover_id)
+        assert current is not None
+        saved = current.sections[section_id]
+        return self._section_page(
+            request, current, section_id, typed, saved.version, {}, status_code=409, conflict=saved.answers
+        )
+
+    @get("/handovers/{handover_id:int}/check", name="check_answers")
+    async def check_answers(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
+        view = await viewable(request, handover_id)
+        if refusals(Action.EDIT, view.facts, request.user.actor):
+            return back_to(f"/handovers/{handover_id}/view")
+        await actions.record_view(database(request), request.user.actor, handover_id, "check answers")
+        return self._check_page(request, view, problems=[], status_code=200)
+
+    def _check_page(
+        self, request: Request[Any, Any, Any], view: actions.HandoverView, problems: list[Any], status_code: int
+    ) -> Template:
+        return page(request, "outgoing/check.html", status_code=status_code, view=view, problems=problems)
+
+    @post("/handovers/{handover_id:int}/submit")
+    async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
+        view = await viewable(request, handover_id)
+        form = await request.form()
+        problems = submission_problems(view.checklist, view.all_answers(), actions.today())
+        if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
+            return self._check_page(request, view, problems=problems, status_code=409)
+        await actions.act(
+            database(request),
+            checklists(request),
+            request.user.actor,
+            handover_id,
+            Action.SUBMIT,
+            _int(form.get("handover_version", "")) or 0,
+        )
+        return back_to(f"/handovers/{handover_id}/view?done=submit")
