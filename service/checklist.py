@@ -7,9 +7,10 @@ are checked when the service starts; a bad file stops start-up with a message na
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -114,7 +115,7 @@ def load_file(path: Path) -> Checklist:
     try:
         checklist = msgspec.convert(raw, Checklist)
     except msgspec.ValidationError as exc:
-        raise ChecklistError(f"{path.name}: {exc}") from exc
+        raise ChecklistError(f"{path.name}: {_locate(raw, str(exc))}") from exc
     problems = check_definition(checklist)
     if problems:
         raise ChecklistError(f"{path.name}: " + "; ".join(problems))
@@ -139,6 +140,25 @@ def latest(checklists: dict[tuple[str, int], Checklist], checklist_id: str) -> C
     if not versions:
         raise ChecklistError(f"no checklist called {checklist_id!r}")
     return max(versions, key=lambda c: c.version)
+
+
+def _locate(raw: dict[str, Any], message: str) -> str:
+    """Turn msgspec's '... - at `$.sections[2].fields[0].type`' into "section 'x': field 'y': ... (at type)"."""
+    text, _, where = message.partition(" - at `$")
+    steps = re.findall(r"\.(\w+)|\[(\d+)\]", where.rstrip("`"))
+    names: list[str] = []
+    node: Any = raw
+    key = ""
+    for name, index in steps:
+        if name:
+            key, node = name, node.get(name) if isinstance(node, dict) else None
+        elif isinstance(node, list) and int(index) < len(node):
+            node = node[int(index)]
+            label = {"sections": "section", "fields": "field", "groups": "group", "options": "option"}.get(key, key)
+            ident = node.get("id", node.get("value", index)) if isinstance(node, dict) else index
+            names.append(f"{label} {ident!r}")
+    last = steps[-1][0] if steps and steps[-1][0] not in ("sections", "fields", "groups", "options") else ""
+    return ": ".join([*names, f"{text}" + (f" (in {last!r})" if last else "")])
 
 
 def check_definition(checklist: Checklist) -> list[str]:

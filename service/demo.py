@@ -57,7 +57,7 @@ def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswe
     answers = SectionAnswers(values=values)
     groups = {}
     for group in shown_groups(section, answers):
-        rows = chosen.get(f"{group.id}_rows") or [{}] * max(group.min_rows, 1)
+        rows = chosen.get(f"{group.id}_rows", [{}] * max(group.min_rows, 1))
         groups[group.id] = [
             {f.id: row.get(f.id, example_value(f, today)) for f in shown_fields(group.fields, row)} | dict(row)
             for row in rows

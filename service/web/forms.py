@@ -6,8 +6,9 @@ three boxes, `<name>-day`, `<name>-month`, `<name>-year`; each group says how ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Mapping
+
+from litestar.datastructures import FormMultiDict
 
 from service.checklist import Field, Group, Section
 from service.core.answers import Row, SectionAnswers, Value, join_date, row_prefix
@@ -15,17 +16,12 @@ from service.core.answers import Row, SectionAnswers, Value, join_date, row_pref
 HARD_ROW_LIMIT = 50  # whatever a definition says, a form never makes more rows than this
 
 
-class FormData(Protocol):
-    def get(self, key: str, default: str = "") -> object: ...
-    def getall(self, key: str, default: Sequence[object] = ...) -> list[object]: ...
-
-
-def _text(form: FormData, key: str) -> str:
+def _text(form: FormMultiDict, key: str) -> str:
     value = form.get(key, "")
     return value if isinstance(value, str) else ""
 
 
-def _value(form: FormData, field: Field, name: str) -> Value:
+def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     if field.type == "checkboxes":
         return [item for item in form.getall(name, []) if isinstance(item, str) and item]
     if field.type == "date":
@@ -33,13 +29,13 @@ def _value(form: FormData, field: Field, name: str) -> Value:
     return _text(form, name).replace("\r\n", "\n").strip()
 
 
-def _row_count(form: FormData, group: Group) -> int:
+def _row_count(form: FormMultiDict, group: Group) -> int:
     raw = _text(form, f"{group.id}-rows")
     count = int(raw) if raw.isdigit() else 0
     return min(count, group.max_rows, HARD_ROW_LIMIT)
 
 
-def parse_section(section: Section, form: FormData) -> SectionAnswers:
+def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:
     values: dict[str, Value] = {field.id: _value(form, field, field.id) for field in section.fields}
     groups: dict[str, list[Row]] = {}
     for group in section.groups:

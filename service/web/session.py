@@ -49,7 +49,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id at sign-in, so an id planted in the browser beforehand is worthless."""
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-        rotated = connection.scope.get(ROTATE_KEY)  # type: ignore[typeddict-item]
+        rotated = connection.scope.get(ROTATE_KEY)
         if rotated:
             return str(rotated)
         return super().get_session_id(connection)

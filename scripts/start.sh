@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up the service (idempotent), loads the demo data and users if the database is empty, and starts it
+# on http://127.0.0.1:8000. Data is kept in ./data (HANDOVER_DATA_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e .
+
+.venv/bin/handover demo
+exec .venv/bin/handover serve

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need (idempotent) and runs every check: lint, format, types, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+
+.venv/bin/ruff check service tests
+.venv/bin/ruff format --check service tests
+.venv/bin/mypy service
+.venv/bin/pytest "$@"

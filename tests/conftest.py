@@ -1,0 +1,151 @@
+"""Fixtures: a real SQLite file in a temporary folder, a running app, and people in every role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service import db
+from service.app import create_app
+from service.passwords import hash_password
+from service.settings import Settings, settings_for_tests
+
+PASSWORD = "correct horse battery staple"
+PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+class World(msgspec.Struct, kw_only=True):
+    """Who and what exists in a test database, by short names."""
+
+    users: dict[str, int]
+    teams: dict[str, int]
+    cases: dict[str, int]
+
+
+# username: (team, role) pairs; the sending team is "north", the receiving team "cp", "south" is unrelated
+PEOPLE = {
+    "out": [("north", "worker")],
+    "out2": [("north", "worker")],
+    "rec": [("cp", "worker")],
+    "rec2": [("cp", "worker")],
+    "smgr": [("north", "manager")],
+    "smgr2": [("north", "manager")],
+    "rmgr": [("cp", "manager")],
+    "rmgr2": [("cp", "manager")],
+    "both": [("north", "manager"), ("cp", "manager")],
+    "other": [("south", "worker")],
+    "omgr": [("south", "manager")],
+    "aud": [],
+    "adm": [],
+}
+
+
+async def seed(database: db.Database) -> World:
+    async with database.transaction() as conn:
+        teams = {name: await db.create_team(conn, name.title() + " Team") for name in ("north", "cp", "south")}
+        users = {}
+        for username, roles in PEOPLE.items():
+            users[username] = await db.create_user(
+                conn,
+                username,
+                username.title(),
+                PASSWORD_HASH,
+                is_auditor=username == "aud",
+                is_admin=username == "adm",
+            )
+            for team, role in roles:
+                await db.add_membership(conn, users[username], teams[team], role)
+        group = await db.create_sibling_group(conn, "Test family")
+        cases = {
+            "mia": await db.create_case(conn, "T-1", "Mia Test", "2015-03-14", users["out"], teams["north"], group),
+            "liam": await db.create_case(conn, "T-2", "Liam Test", "2008-06-02", users["out"], teams["north"], group),
+            "zoe": await db.create_case(conn, "T-3", "Zoe Other", "2012-01-01", users["other"], teams["south"]),
+        }
+    return World(users=users, teams=teams, cases=cases)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return settings_for_tests(tmp_path)
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[db.Database]:
+    database = db.Database(settings.database)
+    await database.open()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def world(database: db.Database) -> World:
+    return await seed(database)
+
+
+class Browser:
+    """One person's browser: their own cookies on the shared test client, forms posted with the CSRF token."""
+
+    def __init__(self, client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+        self.client = client
+        self.jar = httpx.Cookies()
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        self.client.cookies = self.jar
+        try:
+            return await self.client.request(method, url, follow_redirects=False, **kwargs)
+        finally:
+            self.jar = httpx.Cookies(self.client.cookies)
+
+    @property
+    def csrf(self) -> str:
+        return self.jar.get("csrftoken") or ""
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        if not self.csrf:
+            await self.get("/sign-in")
+        return await self.request("POST", url, data={"_csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+    async def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
+        await self.get("/sign-in")
+        return await self.post("/sign-in", {"username": username, "password": password})
+
+
+class Site(msgspec.Struct, kw_only=True):
+    """The running app, its seeded world, and a way to open a browser as anyone."""
+
+    app: Any
+    client: Any
+    world: World
+
+    async def as_user(self, username: str | None) -> Browser:
+        person = Browser(self.client)
+        if username:
+            response = await person.sign_in(username)
+            assert response.status_code == 303, response.text
+        return person
+
+    @property
+    def db(self) -> db.Database:
+        return self.app.state.db  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def site(settings: Settings) -> AsyncIterator[Site]:
+    app = create_app(settings)
+    async with AsyncTestClient(app=app) as client:
+        world = await seed(app.state.db)
+        yield Site(app=app, client=client, world=world)

@@ -1,0 +1,109 @@
+"""Shared steps for tests: fill in forms as a person would, and walk a handover through its states."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from service.checklist import Checklist, Section, load_all
+from service.core.answers import SectionAnswers, date_parts, row_prefix
+from service.demo import CASE_M_LIKE, complete_answers
+from service.settings import PROJECT_ROOT
+
+CHECKLISTS = load_all(PROJECT_ROOT / "checklists")
+CHECKLIST: Checklist = CHECKLISTS[("case-transfer", 1)]
+
+
+def section(section_id: str) -> Section:
+    found = CHECKLIST.section(section_id)
+    assert found is not None
+    return found
+
+
+def complete(**overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
+    return complete_answers(CHECKLIST, date.today(), **overrides)
+
+
+def form_for(section: Section, answers: SectionAnswers, button: str = "continue", version: int = 0) -> dict[str, Any]:
+    """The form fields a browser would post for these answers (the inverse of forms.parse_section)."""
+    form: dict[str, Any] = {"button": button, "version": str(version)}
+
+    def put(fields: list[Any], values: dict[str, Any], prefix: str) -> None:
+        for field in fields:
+            value = values.get(field.id, [] if field.type == "checkboxes" else "")
+            name = prefix + field.id
+            if field.type == "date":
+                day, month, year = date_parts(value)
+                form.update({f"{name}-day": day, f"{name}-month": month, f"{name}-year": year})
+            else:
+                form[name] = value
+
+    put(section.fields, answers.values, "")
+    for group in section.groups:
+        rows = answers.groups.get(group.id, [])
+        form[f"{group.id}-rows"] = str(len(rows))
+        for index, row in enumerate(rows):
+            put(group.fields, row, row_prefix(group, index))
+    return form
+
+
+def handover_id_from(location: str) -> int:
+    match = re.search(r"/handovers/(\d+)", location)
+    assert match, location
+    return int(match.group(1))
+
+
+def version_in(html: str, name: str = "handover_version") -> str:
+    match = re.search(rf'name="{name}" value="(\d+)"', html)
+    assert match, f"no {name} in page"
+    return match.group(1)
+
+
+async def start(person: Any, case_id: int, team_id: int, receiver_id: int | None = None) -> int:
+    response = await person.post(
+        f"/cases/{case_id}/handover",
+        {"receiving_team": str(team_id), "receiver": str(receiver_id or ""), "transfer_reason": "Step-up to CP"},
+    )
+    assert response.status_code == 303, response.text
+    return handover_id_from(response.headers["location"])
+
+
+async def fill_all(person: Any, handover_id: int, answers: dict[str, SectionAnswers] | None = None) -> None:
+    answers = answers or complete(**CASE_M_LIKE)
+    for section_id, section_answers in answers.items():
+        url = f"/handovers/{handover_id}/sections/{section_id}"
+        page = await person.get(url)
+        version = int(version_in(page.text, "version"))
+        response = await person.post(url, form_for(section(section_id), section_answers, version=version))
+        assert response.status_code == 303, (section_id, response.text[:3000])
+
+
+async def act(person: Any, handover_id: int, button: str, **data: str) -> Any:
+    page = await person.get(f"/handovers/{handover_id}/view")
+    assert page.status_code == 200, page.text
+    return await person.post(f"/handovers/{handover_id}/{button}", {"handover_version": version_in(page.text), **data})
+
+
+async def submit(person: Any, handover_id: int) -> Any:
+    page = await person.get(f"/handovers/{handover_id}/check")
+    return await person.post(f"/handovers/{handover_id}/submit", {"handover_version": version_in(page.text)})
+
+
+async def confirm_all(person: Any, handover_id: int, readback: str = "I take on the risk from Liam to Mia.") -> None:
+    page = await person.get(f"/handovers/{handover_id}/review")
+    assert page.status_code == 200, page.text
+    for section_id in re.findall(r'action="/handovers/\d+/confirm/([\w-]+)"', page.text):
+        response = await person.post(
+            f"/handovers/{handover_id}/confirm/{section_id}",
+            {"handover_version": version_in(page.text), "understood": "yes", "readback": readback},
+        )
+        assert response.status_code == 303, response.text
+
+
+def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    folder = tmp_path / "checklists"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
