@@ -48,17 +48,21 @@ async def test_start_handover_validates_its_form_and_keeps_what_was_typed(site: 
     assert "Moving &lt;b&gt;up&lt;/b&gt;" in response.text
     wrong_team_worker = await out.post(
         f"/cases/{site.world.cases['mia']}/handover",
-        {"receiving_team": str(site.world.teams["cp"]), "receiver": str(site.world.users["other"]),
-         "transfer_reason": "Step-up"},
-    )  # fmt: skip
+        {
+            "receiving_team": str(site.world.teams["cp"]),
+            "receiver": str(site.world.users["other"]),
+            "transfer_reason": "Step-up",
+        },
+    )
     assert "Select a worker in the receiving team" in wrong_team_worker.text
 
 
 async def test_only_the_allocated_worker_can_start_a_handover_for_a_case(site: Site) -> None:
     other = await site.as_user("out2")
     assert (await other.get(f"/cases/{site.world.cases['mia']}/handover")).status_code == 404
-    response = await other.post(f"/cases/{site.world.cases['mia']}/handover", {"receiving_team": "2",
-                                                                              "transfer_reason": "x"})  # fmt: skip
+    response = await other.post(
+        f"/cases/{site.world.cases['mia']}/handover", {"receiving_team": "2", "transfer_reason": "x"}
+    )
     assert response.status_code == 404
 
 
@@ -93,8 +97,9 @@ async def test_task_list_shows_each_sections_status(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     answers = complete()
-    await out.post(f"/handovers/{handover_id}/sections/case-summary", form_for(section("case-summary"),
-                                                                              answers["case-summary"]))  # fmt: skip
+    await out.post(
+        f"/handovers/{handover_id}/sections/case-summary", form_for(section("case-summary"), answers["case-summary"])
+    )
     partial = form_for(section("childs-views"), answers["childs-views"], button="draft")
     partial["how_gathered"] = ""
     await out.post(f"/handovers/{handover_id}/sections/childs-views", partial)
@@ -159,8 +164,10 @@ async def test_the_whole_outgoing_journey_ends_read_only(site: Site) -> None:
     assert "Waiting for sending manager" in view.text
     # read-only now: the task list and sections send the worker to the read-only view, and saves are refused
     assert (await out.get(f"/handovers/{handover_id}")).headers["location"].endswith("/view")
-    save = await out.post(f"/handovers/{handover_id}/sections/childs-views",
-                          form_for(section("childs-views"), complete()["childs-views"], version=1))  # fmt: skip
+    save = await out.post(
+        f"/handovers/{handover_id}/sections/childs-views",
+        form_for(section("childs-views"), complete()["childs-views"], version=1),
+    )
     assert save.status_code == 409
     case = await db.case_by_id(site.db.reader, site.world.cases["mia"])
     assert case is not None and case.allocated_worker_id == site.world.users["out"], "still with the outgoing worker"
@@ -171,11 +178,17 @@ async def test_another_worker_cannot_see_or_change_the_handover(site: Site) -> N
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     for name in ("out2", "other", "rec"):
         intruder = await site.as_user(name)
-        for url in (f"/handovers/{handover_id}", f"/handovers/{handover_id}/view",
-                    f"/handovers/{handover_id}/sections/open-risks", f"/handovers/{handover_id}/check"):  # fmt: skip
+        for url in (
+            f"/handovers/{handover_id}",
+            f"/handovers/{handover_id}/view",
+            f"/handovers/{handover_id}/sections/open-risks",
+            f"/handovers/{handover_id}/check",
+        ):
             assert (await intruder.get(url)).status_code == 404, (name, url)
-        save = await intruder.post(f"/handovers/{handover_id}/sections/childs-views",
-                                   form_for(section("childs-views"), complete()["childs-views"]))  # fmt: skip
+        save = await intruder.post(
+            f"/handovers/{handover_id}/sections/childs-views",
+            form_for(section("childs-views"), complete()["childs-views"]),
+        )
         assert save.status_code == 404
         assert (await submit_blind(intruder, handover_id)).status_code == 404
     sections = await db.sections_of(site.db.reader, handover_id)

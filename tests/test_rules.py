@@ -51,8 +51,12 @@ def test_a_cp_plan_needs_categories_rationale_and_date() -> None:
 
 @pytest.mark.parametrize("missing", ["previous_category", "changed_on", "reason", "risk_outcome"])
 def test_every_category_change_needs_previous_category_date_reason_and_what_became_of_the_risk(missing: str) -> None:
-    change = {"previous_category": "sexual_abuse", "changed_on": "2026-01-10", "reason": "Left home",
-              "risk_outcome": "Source left; risk reduced, not ended"}  # fmt: skip
+    change = {
+        "previous_category": "sexual_abuse",
+        "changed_on": "2026-01-10",
+        "reason": "Left home",
+        "risk_outcome": "Source left; risk reduced, not ended",
+    }
     assert errors_for("cp-category", has_cp_plan="yes", category_changed="yes", changes_rows=[change]) == {}
     errors = errors_for("cp-category", has_cp_plan="yes", category_changed="yes", changes_rows=[change | {missing: ""}])
     key = f"changes-0-{missing}" + ("-day" if missing == "changed_on" else "")

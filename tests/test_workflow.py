@@ -66,10 +66,16 @@ TARGET = {
 
 def facts(state: State, **changes: object) -> Facts:
     values: dict[str, object] = {
-        "state": state, "author_id": 1, "sending_team_id": NORTH, "receiving_team_id": CP, "receiver_id": 3,
-        "endorsed_by": 2, "acknowledged_by": 3 if state in (State.ACKNOWLEDGED, State.CLOSED) else None,
-        "state_since": date(2026, 11, 20), "today": date(2026, 11, 27),
-    }  # fmt: skip
+        "state": state,
+        "author_id": 1,
+        "sending_team_id": NORTH,
+        "receiving_team_id": CP,
+        "receiver_id": 3,
+        "endorsed_by": 2,
+        "acknowledged_by": 3 if state in (State.ACKNOWLEDGED, State.CLOSED) else None,
+        "state_since": date(2026, 11, 20),
+        "today": date(2026, 11, 27),
+    }
     values.update(changes)
     return Facts(**values)  # type: ignore[arg-type]
 
