@@ -34,8 +34,28 @@ PEOPLE: list[tuple[str, str, dict[str, str], bool, bool]] = [
 ]
 
 
+EXAMPLE_TEXT = {
+    "transfer_reason": "Step-up to the child protection team after the strategy meeting.",
+    "pen_picture": "Lives with her mother and two brothers; enjoys school and is close to her younger brother.",
+    "additional_needs": "None known for this child; her youngest brother has global developmental delay.",
+    "assessment_type": "Child and family assessment",
+    "current_plan": "Child protection plan: weekly visits, core group every six weeks, therapy for the children.",
+    "views": "Says she feels safer since her brother moved out and worries about her mum.",
+    "how_gathered": "Seen alone at school on the last visit, using the three houses tool.",
+    "parental_factors": "Mother has anxiety and low mood; not currently in treatment.",
+    "what": "Core group meeting",
+    "who": "Allocated social worker",
+    "owner": "Allocated social worker",
+    "name": "Dr A. Khan, Riverside Surgery",
+    "what_agreed": "Mother will not allow unsupervised contact between the children.",
+    "family_told_how": "Told in person at a joint visit with the new worker.",
+}
+
+
 def example_value(field: Field, today: date) -> Value:
     """A plausible valid answer for any field, so a section can be completed from its definition alone."""
+    if field.id in EXAMPLE_TEXT:
+        return EXAMPLE_TEXT[field.id][: field.max_length]
     if field.type == "checkboxes":
         return [field.options[0].value]
     if field.type == "radios":
@@ -209,7 +229,11 @@ async def _demo_handovers(
             receiver_id=receiver,
             transfer_reason="Step-up to child protection after the strategy meeting.",
         )
-        answers = complete_answers(checklist, today, **CASE_M_LIKE)
+        case = await db.case_by_id(database.reader, case_id)
+        assert case is not None
+        summary = {"child_name": case.child_name, "date_of_birth": case.date_of_birth,
+                   "local_reference": case.reference}  # fmt: skip
+        answers = complete_answers(checklist, today, **CASE_M_LIKE, **{"case-summary": summary})
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:
             await actions.save_section(

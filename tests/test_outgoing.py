@@ -214,3 +214,11 @@ async def test_a_stale_section_form_is_not_silently_overwritten(site: Site) -> N
     assert saved["childs-views"].answers.values["views"] == "First tab"
     # saving again from the conflict page (which carries the new version) keeps the second version
     assert (await out.post(url, second | {"version": version_in(conflict.text, "version")})).status_code == 303
+
+
+async def test_signing_in_with_an_empty_form_says_what_to_enter(site: Site) -> None:
+    person = await site.as_user(None)
+    response = await person.post("/sign-in", {"username": "", "password": ""})
+    assert response.status_code == 400
+    assert "Enter your username" in response.text and "Enter your password" in response.text
+    assert 'href="#password"' in response.text

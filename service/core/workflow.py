@@ -239,7 +239,8 @@ def _wrong_state(action: Action, facts: Facts) -> list[str]:
 
 def waited(facts: Facts) -> str:
     days = working_days_between(facts.state_since, facts.today)
-    return f"since {facts.state_since.day} {facts.state_since:%B %Y}, {days} working day{'s'[: days != 1]}"
+    since = f"since {facts.state_since.day} {facts.state_since:%B %Y}"
+    return f"{since}, less than a working day" if days == 0 else f"{since}, {days} working day{'s'[: days != 1]}"
 
 
 def waits_on(facts: Facts) -> str:

@@ -42,3 +42,21 @@ document.body.addEventListener('htmx:afterSettle', (evt) => {
     summary.focus()
   }
 })
+
+// After a row is added or removed with htmx, keep keyboard and screen-reader users in place: focus the new row's
+// heading, or the group's legend after a removal.
+document.body.addEventListener('htmx:afterSettle', (evt) => {
+  const button = evt.detail && evt.detail.requestConfig && evt.detail.requestConfig.triggeringEvent &&
+    evt.detail.requestConfig.triggeringEvent.submitter
+  const value = (button && button.value) || (evt.detail.requestConfig && evt.detail.requestConfig.elt &&
+    evt.detail.requestConfig.elt.value) || ''
+  const [kind, group] = value.split(':')
+  if (kind !== 'add' && kind !== 'remove') return
+  const container = document.getElementById(group)
+  if (!container) return
+  const headings = container.querySelectorAll('.app-row h3')
+  const target = kind === 'add' && headings.length ? headings[headings.length - 1] : container.querySelector('legend')
+  if (!target) return
+  target.setAttribute('tabindex', '-1')
+  target.focus()
+})

@@ -17,7 +17,16 @@ from litestar.response import Redirect, Template
 from service import actions, db
 from service.core.answers import join_date
 from service.core.workdays import working_days_between
-from service.core.workflow import Action, blockers, refusals
+from service.core.workflow import (
+    Action,
+    Actor,
+    blockers,
+    is_owner,
+    is_receiver,
+    is_receiving_manager,
+    is_sending_manager,
+    refusals,
+)
 from service.web.common import back_to, checklists, database, page, viewable
 
 WORKFLOW_BUTTONS = {
@@ -46,6 +55,18 @@ def _int(value: object) -> int:
 
 def _age(handover: db.Handover) -> int:
     return working_days_between(datetime.fromisoformat(handover.state_since).date(), actions.today())
+
+
+def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, str]:
+    """Back to the list this person most likely came from."""
+    facts = handover_view.facts
+    if is_owner(facts, actor):
+        return "/", "Back to my handovers"
+    if is_sending_manager(facts, actor) or is_receiving_manager(facts, actor):
+        return "/queue", "Back to the manager queue"
+    if is_receiver(facts, actor):
+        return "/inbox", "Back to your inbox"
+    return "/audit/incomplete", "Back to incomplete handovers"
 
 
 def _flash(done: str) -> str:
@@ -90,6 +111,7 @@ class HandoverController(Controller):
             errors=errors,
             values=values,
             flash=_flash(request.query_params.get("done", "")),
+            back=_back_link(handover_view, actor),
         )
 
     @post("/handovers/{handover_id:int}/{button:str}")

@@ -82,6 +82,14 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await request.form()
     username = str(form.get("username", "")).strip()[:200]
     password = str(form.get("password", ""))[:1000]
+    missing = {
+        key: message
+        for key, value, message in (("username", username, "Enter your username"),
+                                    ("password", password, "Enter your password"))
+        if not value
+    }  # fmt: skip
+    if missing:
+        return page(request, "session/sign_in.html", errors=missing, username=username, status_code=400)
     user = await db.user_by_username(state.db.reader, username) if username else None
     password_ok = await verify_password(user.password_hash if user else None, password)
     signed_in = user is not None and password_ok and not user.disabled

@@ -1,0 +1,220 @@
+"""Hypothesis drives random sequences of actions by random people against the real actions and a real database.
+
+Whatever happens, a handover only closes after a submission, an endorsement, an acknowledgement and an approval by
+permitted, distinct people, and the case always has exactly one allocated worker: the outgoing worker until the
+moment of closure, the receiving worker after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from service import actions, db
+from service.core.answers import SectionAnswers
+from service.core.workflow import Action, Refused, refusals
+from tests.conftest import seed
+from tests.helpers import CHECKLIST, CHECKLISTS, complete
+
+PEOPLE = ["out", "out2", "smgr", "smgr2", "rec", "rec2", "rmgr", "rmgr2", "both", "other", "aud"]
+# Moves towards closure come up more often than moves away from it, so that sequences reach closure.
+MOVES = [
+    *[Action.SUBMIT, Action.ENDORSE, Action.ACKNOWLEDGE, Action.APPROVE] * 3,
+    Action.RETURN_TO_OUTGOING,
+    Action.RETURN_TO_RECEIVER,
+    Action.CANCEL,
+]
+REFUSALS = (Refused, db.Conflict, db.NotFound, actions.Invalid)
+# Most attempts come from someone the move could be for, so that sequences reach closure often; any person may
+# still be chosen, so refusals are exercised too.
+LIKELY = {
+    Action.SUBMIT: ["out"],
+    Action.ENDORSE: ["smgr", "smgr2", "both"],
+    Action.RETURN_TO_OUTGOING: ["smgr", "rec", "rmgr"],
+    Action.RETURN_TO_RECEIVER: ["rmgr", "both"],
+    Action.ACKNOWLEDGE: ["rec", "rec2"],
+    Action.APPROVE: ["rmgr", "rmgr2", "both"],
+    Action.CANCEL: ["out", "smgr", "aud", "rec", "other", "rmgr"],
+    Action.CONFIRM: ["rec", "rec2"],
+}
+anyone = st.sampled_from(PEOPLE)
+
+
+class Transfers(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp())
+        self.loop = asyncio.new_event_loop()
+        self.database = db.Database(self.folder / "h.db")
+        self.run(self.database.open())
+        self.world = self.run(seed(self.database))
+        self.actors = {name: self.run(self._actor(name)) for name in PEOPLE}
+        self.done: list[tuple[Action, str]] = []
+        self.handover_id = 0
+
+    def run(self, coroutine: Any) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    async def _actor(self, name: str) -> Any:
+        user = await db.user_by_id(self.database.reader, self.world.users[name])
+        assert user is not None
+        return actions.actor_for(user, await db.memberships(self.database.reader, user.id))
+
+    def teardown(self) -> None:
+        self.run(self.database.close())
+        self.loop.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def chosen(self, view: actions.HandoverView, move: Action, likely: bool, pick: int, who: str) -> str:
+        """Usually someone the state machine would allow (when there is one), otherwise anyone at all."""
+        permitted = [p for p in LIKELY[move] if not refusals(move, view.facts, self.actors[p], "Because")]
+        return permitted[pick % len(permitted)] if likely and permitted else who
+
+    async def _view(self) -> actions.HandoverView:
+        view = await actions.load(self.database.reader, CHECKLISTS, self.handover_id)
+        assert view is not None
+        return view
+
+    @initialize(named_receiver=st.booleans())
+    def start(self, named_receiver: bool) -> None:
+        self.handover_id = self.run(
+            actions.start_handover(
+                self.database,
+                self.actors["out"],
+                CHECKLIST,
+                case_id=self.world.cases["mia"],
+                receiving_team_id=self.world.teams["cp"],
+                receiver_id=self.world.users["rec"] if named_receiver else None,
+                transfer_reason="Step-up",
+            )
+        )
+        self.fill_in("out", complete_it=True)  # fmt: skip
+
+    @rule(who=st.sampled_from(["out"] * 8 + PEOPLE), complete_it=st.sampled_from([True, True, False]))
+    def fill_in(self, who: str, complete_it: bool) -> None:
+        answers = complete()
+        if not complete_it:
+            answers["open-risks"] = SectionAnswers(values={"has_open_risks": "no"})
+        for section_id, section_answers in answers.items():
+            try:
+                version = self.run(self._view()).sections.get(section_id)
+                self.run(
+                    actions.save_section(
+                        self.database, CHECKLISTS, self.actors[who], self.handover_id, section_id, section_answers,
+                        version.version if version else 0, finished=True,
+                    )
+                )  # fmt: skip
+            except REFUSALS:
+                return
+
+    @rule(likely=st.booleans(), pick=st.integers(0, 5), who=anyone, every_item=st.booleans())
+    def confirm(self, likely: bool, pick: int, who: str, every_item: bool) -> None:
+        view = self.run(self._view())
+        who = self.chosen(view, Action.CONFIRM, likely, pick, who)
+        for section in view.critical_sections()[: None if every_item else 1]:
+            try:
+                self.run(
+                    actions.confirm_item(
+                        self.database, CHECKLISTS, self.actors[who], self.handover_id, section.id,
+                        view.handover.version, understood=True, readback="I am taking on the risks set out here.",
+                    )
+                )  # fmt: skip
+            except REFUSALS:
+                return
+
+    @rule(
+        move=st.sampled_from(MOVES),
+        likely=st.sampled_from([True, True, True, False]),
+        pick=st.integers(0, 5),
+        who=anyone,
+        stale=st.sampled_from([False, False, False, True]),
+    )
+    def act(self, move: Action, likely: bool, pick: int, who: str, stale: bool) -> None:
+        view = self.run(self._view())
+        who = self.chosen(view, move, likely, pick, who)
+        version = view.handover.version - (1 if stale else 0)
+        try:
+            self.run(
+                actions.act(self.database, CHECKLISTS, self.actors[who], self.handover_id, move, version, "Because")
+            )
+        except REFUSALS:
+            return
+        assert not stale, "a stale version must never be acted on"
+        self.done.append((move, who))
+
+    @rule(pick=st.integers(0, 5))
+    def progress(self, pick: int) -> None:
+        """The next step towards closure, by someone allowed to take it (if anyone is)."""
+        view = self.run(self._view())
+        forward = {
+            "draft": Action.SUBMIT,
+            "returned": Action.SUBMIT,
+            "submitted": Action.ENDORSE,
+            "endorsed": Action.ACKNOWLEDGE,
+            "acknowledged": Action.APPROVE,
+        }.get(view.handover.state)
+        if forward == Action.ACKNOWLEDGE and view.facts.unconfirmed_items:
+            self.confirm(likely=True, pick=pick, who="rec", every_item=True)
+        elif forward is not None:
+            self.act(forward, likely=True, pick=pick, who="aud", stale=False)
+
+    @rule(who=st.sampled_from(PEOPLE), resolver=st.sampled_from(PEOPLE))
+    def disagree(self, who: str, resolver: str) -> None:
+        try:
+            self.run(
+                actions.raise_disagreement(
+                    self.database, CHECKLISTS, self.actors[who], self.handover_id,
+                    about="Capacity to protect", with_whom="The outgoing worker", view_text="Needs a PAMS",
+                )
+            )  # fmt: skip
+            disagreements = self.run(db.disagreements_of(self.database.reader, self.handover_id))
+            self.run(
+                actions.decide_disagreement(
+                    self.database, CHECKLISTS, self.actors[resolver], self.handover_id, disagreements[-1].id,
+                    decision="resolved", outcome="Agreed a plan", stage="", stage_date="",
+                )
+            )  # fmt: skip
+        except REFUSALS:
+            return
+
+    @invariant()
+    def the_case_always_has_exactly_one_allocated_worker(self) -> None:
+        case = self.run(db.case_by_id(self.database.reader, self.world.cases["mia"]))
+        assert case is not None
+        handover = self.run(self._view()).handover
+        if handover.state == "closed":
+            assert case.allocated_worker_id == handover.receiver_id == handover.acknowledged_by
+            assert case.allocated_team_id == self.world.teams["cp"]
+        else:
+            assert case.allocated_worker_id == self.world.users["out"]
+            assert case.allocated_team_id == self.world.teams["north"]
+
+    @invariant()
+    def closure_needs_every_sign_off_by_permitted_distinct_people(self) -> None:
+        if self.run(self._view()).handover.state != "closed":
+            return
+        last_submit = max(i for i, (move, _) in enumerate(self.done) if move == Action.SUBMIT)
+        after = self.done[last_submit:]
+        endorser = next(who for move, who in reversed(after) if move == Action.ENDORSE)
+        acknowledger = next(who for move, who in reversed(after) if move == Action.ACKNOWLEDGE)
+        approver = next(who for move, who in reversed(after) if move == Action.APPROVE)
+        assert self.done[last_submit][1] == "out"
+        assert endorser in ("smgr", "smgr2", "both")
+        assert acknowledger in ("rec", "rec2")
+        assert approver in ("rmgr", "rmgr2", "both")
+        assert len({endorser, acknowledger, approver, "out"}) == 4
+        open_disagreements = self.run(self._view()).handover.open_disagreements
+        assert open_disagreements == 0
+
+
+Transfers.TestCase.settings = settings(
+    max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestTransfers = Transfers.TestCase
