@@ -212,7 +212,10 @@ async def save_section(
             raise db.NotFound(f"section {section_id}")
         apply(Action.EDIT, view.facts, actor)
         status, errors = section_status(section, answers, finished)
-        new_version = await db.save_section(conn, handover_id, section_id, answers, status, base_version, actor.user_id)
+        critical = answer_rules.is_critical(section, answers)
+        new_version = await db.save_section(
+            conn, handover_id, section_id, answers, status, base_version, actor.user_id, critical=critical
+        )
         await db.append_audit(
             conn,
             actor.user_id,

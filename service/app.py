@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -21,10 +23,11 @@ from litestar.template.config import TemplateConfig
 
 from service import checklist as checklist_module
 from service import db
+from service.audit_trail import write_checkpoint
 from service.core import answers
 from service.core.workflow import STATE_LABELS, Refused, State
 from service.settings import Settings
-from service.web import common, handover, layout, outgoing, session
+from service.web import auditor, common, handover, layout, outgoing, session
 
 UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$"]
 
@@ -77,6 +80,12 @@ def event_text(event: db.TimelineEvent) -> str:
     return words
 
 
+def choice_items(mapping: dict[Any, str], chosen: str, any_text: str = "") -> list[dict[str, Any]]:
+    """Items for a select: an optional 'any' first, then the choices, the chosen one selected."""
+    items = [{"value": "", "text": any_text}] if any_text else []
+    return items + [{"value": str(v), "text": t, "selected": chosen == str(v)} for v, t in mapping.items()]
+
+
 def template_environment(settings: Settings) -> Environment:
     env = Environment(
         loader=ChoiceLoader(
@@ -98,6 +107,7 @@ def template_environment(settings: Settings) -> Environment:
         date_parts=answers.date_parts,
         display_value=layout.display_value,
         event_text=event_text,
+        choice_items=choice_items,
     )
     return env
 
@@ -124,12 +134,25 @@ def create_app(settings: Settings) -> Litestar:
     database = db.Database(settings.database, synchronous=settings.synchronous)
     security_headers = _security_headers(settings)
 
+    async def checkpoint_now_and_then() -> None:
+        while True:
+            await asyncio.sleep(settings.checkpoint_minutes * 60)
+            try:
+                await write_checkpoint(database, settings)
+            except OSError:
+                common.log.exception("could not write an audit checkpoint; will try again")
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.open()
+        checkpoints = asyncio.create_task(checkpoint_now_and_then())
         try:
             yield
         finally:
+            checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checkpoints
+            await write_checkpoint(database, settings)
             await database.close()
 
     async def after_request(response: Response[Any]) -> Response[Any]:
@@ -159,6 +182,7 @@ def create_app(settings: Settings) -> Litestar:
             session.sign_out,
             outgoing.OutgoingController,
             handover.HandoverController,
+            auditor.AuditorController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

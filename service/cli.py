@@ -68,6 +68,68 @@ def _serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
 
 
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    import msgspec
+
+    from service import actions, reporting
+    from service.audit_trail import write_checkpoint
+    from service.core.report import ReportFilter
+    from service.web.auditor import record_export
+
+    raw = {"team_id": args.team, "team_side": args.side, "state": args.state, "blocker": args.blocker,
+           "min_working_days": args.min_days, "sort": args.sort}  # fmt: skip
+    try:
+        wanted = msgspec.convert({k: v for k, v in raw.items() if v is not None}, ReportFilter, strict=False)
+    except msgspec.ValidationError as exc:
+        print(f"handover export: {exc}", file=sys.stderr)
+        return 2
+    checklists = load_all(settings.checklists_dir)
+    database = db.Database(settings.database, settings.synchronous)
+    await database.open()
+    try:
+        await record_export(database, None, wanted, args.format, "command line")
+        await write_checkpoint(database, settings)
+        chunks, _ = reporting.FORMATS[args.format]
+        rows = reporting.all_rows(database, checklists, wanted, actions.today())
+        out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
+        try:
+            async for chunk in chunks(rows):
+                out.write(chunk)
+        finally:
+            if args.output:
+                out.close()
+    finally:
+        await database.close()
+    return 0
+
+
+async def _audit_verify(settings: Settings) -> int:
+    from service.audit_trail import read_checkpoints, verify
+
+    checked, problems = await verify(settings)
+    checkpoints = len(read_checkpoints(settings.checkpoint_file))
+    if problems:
+        print(f"The audit trail is NOT intact ({checked} entries verified before the first problem):")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    print(f"The audit trail is intact: {checked} entries, {checkpoints} signed checkpoints.")
+    return 0
+
+
+async def _checkpoint(settings: Settings) -> int:
+    from service.audit_trail import write_checkpoint
+
+    database = db.Database(settings.database, settings.synchronous)
+    await database.open()
+    try:
+        checkpoint = await write_checkpoint(database, settings)
+    finally:
+        await database.close()
+    print(f"Checkpoint at entry {checkpoint.seq}" if checkpoint else "The audit log is empty")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="handover", description="Structured case-transfer handovers.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -82,6 +144,20 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--manager", action="append", default=[], metavar="TEAM", help="a team they manage")
     user.add_argument("--auditor", action="store_true")
     user.add_argument("--admin", action="store_true")
+    export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
+    export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    export.add_argument("--team", type=int, help="team id")
+    export.add_argument("--side", choices=["either", "sending", "receiving"], help="the team's side of the transfer")
+    export.add_argument("--state", help="draft, submitted, endorsed, returned or acknowledged")
+    export.add_argument("--blocker", help="missing_sections, returned_with_query, awaiting_endorsement, ...")
+    export.add_argument("--min-days", type=int, help="open for at least this many working days")
+    export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
+    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    audit = commands.add_parser("audit", help="the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain against the signed checkpoints")
+    audit_commands.add_parser("checkpoint", help="sign and record where the audit chain ends now")
     return top
 
 
@@ -101,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
+    elif args.command == "export":
+        return asyncio.run(_export(settings, args))
+    elif args.command == "audit" and args.audit_command == "verify":
+        return asyncio.run(_audit_verify(settings))
+    elif args.command == "audit" and args.audit_command == "checkpoint":
+        return asyncio.run(_checkpoint(settings))
     return 0
 
 

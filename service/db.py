@@ -20,6 +20,7 @@ import msgspec
 
 from service.core.answers import SectionAnswers
 from service.core.audit import GENESIS, Entry, StoredEntry, entry_hash
+from service.core.report import ReportFilter
 
 Conn = aiosqlite.Connection
 T = TypeVar("T")
@@ -144,6 +145,13 @@ MIGRATIONS: list[str] = [
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 2: what the auditors' report filters on, kept current at write time instead of recomputed per request
+    """
+    ALTER TABLE sections ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX handovers_by_sending_team ON handovers(sending_team_id, state);
+    CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state);
+    CREATE INDEX handovers_open_by_start ON handovers(started_at) WHERE state NOT IN ('closed', 'cancelled');
     """,
 ]
 
@@ -728,6 +736,8 @@ async def save_section(
     status: str,
     base_version: int,
     user_id: int,
+    *,
+    critical: bool = False,
 ) -> int:
     """Store a section's answers if it is still at `base_version`; returns the new version or raises Conflict."""
     current = await section_version(conn, handover_id, section_id)
@@ -735,11 +745,11 @@ async def save_section(
         raise Conflict(f"section {section_id} is at version {current}, not {base_version}")
     encoded = msgspec.json.encode(answers).decode()
     await conn.execute(
-        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_id, section_id) DO UPDATE SET"
+        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by, critical)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_id, section_id) DO UPDATE SET"
         " answers = excluded.answers, status = excluded.status, version = excluded.version,"
-        " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-        (handover_id, section_id, encoded, status, current + 1, now(), user_id),
+        " updated_at = excluded.updated_at, updated_by = excluded.updated_by, critical = excluded.critical",
+        (handover_id, section_id, encoded, status, current + 1, now(), user_id, critical),
     )
     await touch_handover(conn, handover_id)
     return current + 1
@@ -799,3 +809,133 @@ async def decide_disagreement(
     )
     if cursor.rowcount != 1:
         raise Conflict("the disagreement has already been decided")
+
+
+# ---------------------------------------------------------------- the auditors' report
+
+_INCOMPLETE_SELECT = """
+    SELECT h.id, c.reference AS case_reference, g.name AS sibling_group, h.checklist_id, h.checklist_version,
+           h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
+           h.receiver_id, r.name AS receiver, h.receiving_team_id, rt.name AS receiving_team,
+           h.started_at, h.submitted_at, h.state_since, h.last_activity_at, h.endorsed_by, h.acknowledged_by,
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+               AS open_disagreements,
+           COALESCE((SELECT group_concat(s.section_id) FROM sections s
+                     WHERE s.handover_id = h.id AND s.status = 'completed'), '') AS completed_sections,
+           COALESCE((SELECT group_concat(s.section_id) FROM sections s
+                     WHERE s.handover_id = h.id AND s.critical = 1 AND NOT EXISTS (
+                         SELECT 1 FROM confirmations f
+                         WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
+               AS unconfirmed_critical
+    FROM handovers h
+    JOIN cases c ON c.id = h.case_id
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+    JOIN users a ON a.id = h.author_id
+    JOIN teams st ON st.id = h.sending_team_id
+    JOIN teams rt ON rt.id = h.receiving_team_id
+    LEFT JOIN users r ON r.id = h.receiver_id
+"""
+
+_BLOCKER_SQL = {
+    "returned_with_query": "h.state = 'returned'",
+    "awaiting_endorsement": "h.state = 'submitted'",
+    "awaiting_acknowledgement": "h.state = 'endorsed'",
+    "awaiting_approval": "h.state = 'acknowledged'",
+    "open_disagreement": "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')",
+}
+_ORDER_SQL = {
+    "oldest": "h.started_at, h.id",
+    "newest": "h.started_at DESC, h.id DESC",
+    "last_activity": "h.last_activity_at, h.id",
+    "state": "h.state, h.started_at, h.id",
+}
+
+
+def _incomplete_where(
+    wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+) -> tuple[str, list[Any]]:
+    """The WHERE clause for a ReportFilter: every filter runs in SQL, so only one page is ever built in Python."""
+    clauses = ["h.state NOT IN ('closed', 'cancelled')"]
+    params: list[Any] = []
+    if wanted.team_id is not None:
+        sides = {"sending": ["h.sending_team_id"], "receiving": ["h.receiving_team_id"]}.get(
+            wanted.team_side, ["h.sending_team_id", "h.receiving_team_id"]
+        )
+        clauses.append("(" + " OR ".join(f"{side} = ?" for side in sides) + ")")
+        params.extend([wanted.team_id] * len(sides))
+    if wanted.state is not None:
+        clauses.append("h.state = ?")
+        params.append(wanted.state)
+    if wanted.blocker == "missing_sections":
+        cases = " ".join("WHEN ? THEN ?" for _ in section_counts)
+        clauses.append(
+            "h.state IN ('draft', 'returned') AND (SELECT COUNT(*) FROM sections s WHERE s.handover_id = h.id"
+            f" AND s.status = 'completed') < (CASE h.checklist_id || ':' || h.checklist_version {cases} ELSE 0 END)"
+        )
+        for (checklist_id, version), count in section_counts.items():
+            params.extend([f"{checklist_id}:{version}", count])
+    elif wanted.blocker is not None:
+        clauses.append(_BLOCKER_SQL[wanted.blocker])
+    if started_before is not None:
+        clauses.append("h.started_at < ?")
+        params.append(started_before)
+    return " WHERE " + " AND ".join(clauses), params
+
+
+async def count_incomplete(
+    conn: Conn, wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+) -> int:
+    where, params = _incomplete_where(wanted, started_before, section_counts)
+    row = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, params)
+    return int(row[0]) if row else 0
+
+
+def incomplete_query(
+    wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+) -> tuple[str, list[Any]]:
+    where, params = _incomplete_where(wanted, started_before, section_counts)
+    return _INCOMPLETE_SELECT + where + " ORDER BY " + _ORDER_SQL[wanted.sort], params
+
+
+async def incomplete_page(
+    conn: Conn,
+    wanted: ReportFilter,
+    started_before: str | None,
+    section_counts: dict[tuple[str, int], int],
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    sql, params = incomplete_query(wanted, started_before, section_counts)
+    return [dict(row) for row in await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])]
+
+
+async def stream_incomplete(
+    path: Path,
+    wanted: ReportFilter,
+    started_before: str | None,
+    section_counts: dict[tuple[str, int], int],
+    batch: int = 1000,
+) -> AsyncIterator[dict[str, Any]]:
+    """Every matching row, a batch at a time, on a connection of its own so a long export holds up nobody."""
+    sql, params = incomplete_query(wanted, started_before, section_counts)
+    async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA busy_timeout=5000")
+        async with conn.execute(sql, params) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                for row in rows:
+                    yield dict(row)
+
+
+async def stream_audit(path: Path, batch: int = 5000) -> AsyncIterator[StoredEntry]:
+    """The whole audit log in order, read on a connection of its own."""
+    async with aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        conn.row_factory = sqlite3.Row
+        last = 0
+        while True:
+            entries = await audit_entries(conn, after_seq=last, limit=batch)
+            for stored in entries:
+                yield stored
+            if len(entries) < batch:
+                return
+            last = entries[-1].entry.seq

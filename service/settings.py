@@ -32,6 +32,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_absolute_hours: int = 12
     synchronous: Literal["FULL", "NORMAL"] = "FULL"  # FULL: an acknowledged save survives power loss
     audit_reads: bool = True
+    checkpoint_minutes: float = 5.0  # how often the audit chain's end is signed and written outside the database
     max_body_bytes: int = 1_000_000
 
     @property
@@ -82,6 +83,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         secure_cookies=_flag(env.get("HANDOVER_SECURE_COOKIES", "false")),
         session_idle_minutes=int(env.get("HANDOVER_SESSION_IDLE_MINUTES", "30")),
         audit_reads=_flag(env.get("HANDOVER_AUDIT_READS", "true")),
+        checkpoint_minutes=float(env.get("HANDOVER_CHECKPOINT_MINUTES", "5")),
     )
 
 

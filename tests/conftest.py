@@ -67,6 +67,10 @@ async def seed(database: db.Database) -> World:
             "liam": await db.create_case(conn, "T-2", "Liam Test", "2008-06-02", users["out"], teams["north"], group),
             "zoe": await db.create_case(conn, "T-3", "Zoe Other", "2012-01-01", users["other"], teams["south"]),
         }
+        for number in range(1, 9):
+            cases[f"c{number}"] = await db.create_case(
+                conn, f"C-{number}", f"Child {number}", "2016-05-05", users["out"], teams["north"]
+            )
     return World(users=users, teams=teams, cases=cases)
 
 

@@ -107,3 +107,56 @@ def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Pat
     folder.mkdir(exist_ok=True)
     (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+async def actor(database: Any, world: Any, name: str) -> Any:
+    from service import actions, db
+
+    user = await db.user_by_id(database.reader, world.users[name])
+    assert user is not None
+    return actions.actor_for(user, await db.memberships(database.reader, user.id))
+
+
+STEPS_TO = {
+    "draft": [],
+    "submitted": ["submit"],
+    "returned": ["submit", "return"],
+    "endorsed": ["submit", "endorse"],
+    "acknowledged": ["submit", "endorse", "acknowledge"],
+    "closed": ["submit", "endorse", "acknowledge", "approve"],
+    "cancelled": ["cancel"],
+}
+
+
+async def handover_in(database: Any, world: Any, state: str, case: str, *, complete_it: bool = True) -> int:
+    """A handover brought to `state` through the real actions (out -> smgr -> rec -> rmgr)."""
+    from service import actions
+    from service.core.workflow import Action
+
+    people = {name: await actor(database, world, name) for name in ("out", "smgr", "rec", "rmgr")}
+    handover_id = await actions.start_handover(
+        database, people["out"], CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
+        receiver_id=world.users["rec"], transfer_reason="Step-up",
+    )  # fmt: skip
+    answers = complete(**CASE_M_LIKE)
+    if not complete_it:
+        del answers["arrangements"]
+    for section_id, section_answers in answers.items():
+        await actions.save_section(
+            database, CHECKLISTS, people["out"], handover_id, section_id, section_answers, 0, finished=True
+        )
+    moves = {"submit": ("out", Action.SUBMIT), "return": ("smgr", Action.RETURN_TO_OUTGOING),
+             "endorse": ("smgr", Action.ENDORSE), "acknowledge": ("rec", Action.ACKNOWLEDGE),
+             "approve": ("rmgr", Action.APPROVE), "cancel": ("out", Action.CANCEL)}  # fmt: skip
+    for step in STEPS_TO[state]:
+        who, action = moves[step]
+        view = await actions.load(database.reader, CHECKLISTS, handover_id)
+        assert view is not None
+        if action == Action.ACKNOWLEDGE:
+            for item in view.critical_sections():
+                await actions.confirm_item(
+                    database, CHECKLISTS, people["rec"], handover_id, item.id, view.handover.version,
+                    understood=True, readback="I take on these risks and the plan to manage them.",
+                )  # fmt: skip
+        await actions.act(database, CHECKLISTS, people[who], handover_id, action, view.handover.version, "Because")
+    return handover_id

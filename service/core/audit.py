@@ -60,29 +60,46 @@ def checkpoint_is_genuine(key: bytes, checkpoint: Checkpoint) -> bool:
     return hmac.compare_digest(expected, checkpoint.signature)
 
 
+class ChainCheck:
+    """Checks entries one at a time, in order, so a chain of any length is verified in constant memory."""
+
+    def __init__(self, checkpoints: list[Checkpoint], key: bytes) -> None:
+        genuine = [c for c in checkpoints if checkpoint_is_genuine(key, c)]
+        self.problems = [f"checkpoint at entry {c.seq} has a bad signature" for c in checkpoints if c not in genuine]
+        self._expected = {c.seq: c.hash for c in genuine}
+        self._prev_hash = GENESIS
+        self._next_seq = 1
+        self.checked = 0
+
+    def feed(self, stored: StoredEntry) -> bool:
+        """False once a problem is found: everything after a break is untrustworthy."""
+        seq = stored.entry.seq
+        if seq != self._next_seq:
+            self.problems.append(f"entry {self._next_seq} is missing or out of order (found entry {seq} next)")
+            return False
+        if stored.prev_hash != self._prev_hash or entry_hash(self._prev_hash, stored.entry) != stored.hash:
+            self.problems.append(f"entry {seq} has been altered (its hash does not match its contents and chain)")
+            return False
+        if seq in self._expected and self._expected[seq] != stored.hash:
+            self.problems.append(f"entry {seq} does not match the signed checkpoint: the chain was rewritten")
+            return False
+        self._prev_hash, self._next_seq, self.checked = stored.hash, seq + 1, seq
+        return True
+
+    def finish(self) -> list[str]:
+        beyond = [seq for seq in self._expected if seq > self.checked]
+        if beyond and not self.problems:
+            self.problems.append(
+                f"the log ends at entry {self.checked} but a signed checkpoint records entry {max(beyond)}: "
+                "entries have been removed from the end"
+            )
+        return self.problems
+
+
 def verify(entries: Iterable[StoredEntry], checkpoints: list[Checkpoint], key: bytes) -> list[str]:
     """Every problem found, first one first; an empty list means the chain is whole."""
-    problems = [
-        f"checkpoint at entry {c.seq} has a bad signature" for c in checkpoints if not checkpoint_is_genuine(key, c)
-    ]
-    expected_at = {c.seq: c.hash for c in checkpoints if checkpoint_is_genuine(key, c)}
-    prev_hash, expected_seq, last_seq = GENESIS, 1, 0
+    check = ChainCheck(checkpoints, key)
     for stored in entries:
-        seq = stored.entry.seq
-        if seq != expected_seq:
-            problems.append(f"entry {expected_seq} is missing or out of order (found {seq} next)")
-            return problems
-        if stored.prev_hash != prev_hash or entry_hash(prev_hash, stored.entry) != stored.hash:
-            problems.append(f"entry {seq} has been altered (its hash does not match)")
-            return problems
-        if seq in expected_at and expected_at[seq] != stored.hash:
-            problems.append(f"entry {seq} does not match the signed checkpoint: the chain was rewritten")
-            return problems
-        prev_hash, expected_seq, last_seq = stored.hash, seq + 1, seq
-    beyond = [seq for seq in expected_at if seq > last_seq]
-    if beyond:
-        problems.append(
-            f"the log ends at entry {last_seq} but a checkpoint records entry {max(beyond)}: "
-            "entries have been removed from the end"
-        )
-    return problems
+        if not check.feed(stored):
+            break
+    return check.finish()

@@ -32,7 +32,13 @@ class OutgoingController(Controller):
     """Pages for the worker who holds the case now and is handing it over."""
 
     @get("/", name="dashboard")
-    async def dashboard(self, request: Request[Any, Any, Any]) -> Template:
+    async def dashboard(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = request.user
+        if not user.can_work:  # managers and auditors hold no cases: start them where their work is
+            if user.is_manager:
+                return Redirect("/queue", status_code=303)
+            if user.is_auditor:
+                return Redirect("/audit/incomplete", status_code=303)
         reader = database(request).reader
         user_id = request.user.id
         return page(

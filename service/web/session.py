@@ -115,5 +115,8 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 @post("/sign-out", name="sign_out")
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
+    state: State = request.app.state
+    async with state.db.transaction() as conn:
+        await db.append_audit(conn, request.user.id, "sign_out", "user", request.user.id)
     request.clear_session()
     return Redirect("/sign-in", status_code=303)

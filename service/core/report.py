@@ -1,0 +1,192 @@
+"""The auditors' report of handovers that are not complete: what blocks each, whom it waits on, for how long.
+
+Pure: rows arrive as records from the database, the checklist says which sections exist and which are critical,
+and the state machine's own `blockers()` words what stands in the way, so the report and the refusal pages agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import msgspec
+
+from service.checklist import Checklist
+from service.core.workdays import is_working_day, working_days_between
+from service.core.workflow import STATE_LABELS, Facts, State, blockers, waits_on
+
+BlockerKind = Literal[
+    "missing_sections",
+    "returned_with_query",
+    "awaiting_endorsement",
+    "awaiting_acknowledgement",
+    "awaiting_approval",
+    "open_disagreement",
+]
+BLOCKER_LABELS: dict[str, str] = {
+    "missing_sections": "Missing sections",
+    "returned_with_query": "Returned with a query",
+    "awaiting_endorsement": "Awaiting endorsement",
+    "awaiting_acknowledgement": "Awaiting acknowledgement",
+    "awaiting_approval": "Awaiting approval",
+    "open_disagreement": "Open professional disagreement",
+}
+SORTS: dict[str, str] = {
+    "oldest": "Oldest first",
+    "newest": "Newest first",
+    "last_activity": "Least recent activity first",
+    "state": "State",
+}
+OPEN_STATE_VALUES = ("draft", "submitted", "endorsed", "returned", "acknowledged")
+
+
+class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What the auditor asked for; the same record drives the page, the downloads and the command line."""
+
+    team_id: int | None = None
+    team_side: Literal["either", "sending", "receiving"] = "either"
+    state: Literal["draft", "submitted", "endorsed", "returned", "acknowledged"] | None = None
+    blocker: BlockerKind | None = None
+    min_working_days: int = msgspec.field(default=0)
+    sort: Literal["oldest", "newest", "last_activity", "state"] = "oldest"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_working_days <= 10_000:
+            raise ValueError("The minimum age must be a whole number of working days from 0 to 10000")
+
+
+class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One open handover as the database gives it."""
+
+    id: int
+    case_reference: str
+    sibling_group: str | None
+    checklist_id: str
+    checklist_version: int
+    state: str
+    author_id: int
+    author: str
+    sending_team_id: int
+    sending_team: str
+    receiver_id: int | None
+    receiver: str | None
+    receiving_team_id: int
+    receiving_team: str
+    started_at: str
+    submitted_at: str | None
+    state_since: str
+    last_activity_at: str
+    endorsed_by: int | None
+    acknowledged_by: int | None
+    open_disagreements: int
+    completed_sections: str  # comma-separated section ids
+    unconfirmed_critical: str  # comma-separated section ids
+
+
+class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the report and of its exports."""
+
+    handover_id: int
+    child_reference: str
+    sibling_group: str
+    sending_worker: str
+    sending_team: str
+    receiving_worker: str
+    receiving_team: str
+    state: str
+    started: str
+    submitted: str
+    working_days_open: int
+    waits_on: str
+    blockers: list[str]
+    last_activity: str
+
+
+def working_days_back(today: date, days: int) -> date:
+    """The latest date that is at least `days` working days before `today`."""
+    day = today
+    counted = 0
+    while counted < days:
+        day -= timedelta(days=1)
+        counted += is_working_day(day)
+    return day
+
+
+def _ids(text: str) -> set[str]:
+    return {part for part in text.split(",") if part}
+
+
+def facts_for(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts:
+    completed = _ids(record.completed_sections)
+    unconfirmed = _ids(record.unconfirmed_critical)
+    return Facts(
+        state=State(record.state),
+        author_id=record.author_id,
+        sending_team_id=record.sending_team_id,
+        receiving_team_id=record.receiving_team_id,
+        receiver_id=record.receiver_id,
+        endorsed_by=record.endorsed_by,
+        acknowledged_by=record.acknowledged_by,
+        open_disagreements=record.open_disagreements,
+        incomplete_sections=tuple(s.title for s in checklist.sections if s.id not in completed),
+        unconfirmed_items=tuple(s.title for s in checklist.sections if s.id in unconfirmed),
+        state_since=datetime.fromisoformat(record.state_since).date(),
+        today=today,
+        author_name=record.author,
+        receiver_name=record.receiver or "",
+        sending_team_name=record.sending_team,
+        receiving_team_name=record.receiving_team,
+    )
+
+
+def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> ReportRow:
+    facts = facts_for(record, checklist, today)
+    return ReportRow(
+        handover_id=record.id,
+        child_reference=record.case_reference,
+        sibling_group=record.sibling_group or "",
+        sending_worker=record.author,
+        sending_team=record.sending_team,
+        receiving_worker=record.receiver or "",
+        receiving_team=record.receiving_team,
+        state=STATE_LABELS[facts.state],
+        started=record.started_at,
+        submitted=record.submitted_at or "",
+        working_days_open=working_days_between(datetime.fromisoformat(record.started_at).date(), today),
+        waits_on=waits_on(facts),
+        blockers=blockers(facts),
+        last_activity=record.last_activity_at,
+    )
+
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text, never runs."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+CSV_COLUMNS = [
+    ("handover_id", "Handover"),
+    ("child_reference", "Child reference"),
+    ("sibling_group", "Sibling group"),
+    ("sending_worker", "Sending worker"),
+    ("sending_team", "Sending team"),
+    ("receiving_worker", "Receiving worker"),
+    ("receiving_team", "Receiving team"),
+    ("state", "State"),
+    ("started", "Started"),
+    ("submitted", "Submitted"),
+    ("working_days_open", "Working days open"),
+    ("waits_on", "Waits on"),
+    ("blockers", "Blockers"),
+    ("last_activity", "Last activity"),
+]
+
+
+def csv_cells(row: ReportRow) -> list[str]:
+    values = msgspec.structs.asdict(row)
+    return [safe_cell("; ".join(values[key]) if key == "blockers" else values[key]) for key, _ in CSV_COLUMNS]

@@ -1,0 +1,92 @@
+"""The incomplete-handovers report as a page of rows, and as streamed CSV and JSON Lines downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import msgspec
+
+from service import actions, db
+from service.core.report import (
+    CSV_COLUMNS,
+    IncompleteRecord,
+    ReportFilter,
+    ReportRow,
+    csv_cells,
+    report_row,
+    working_days_back,
+)
+
+BATCH = 500
+
+
+def section_counts(checklists: actions.Checklists) -> dict[tuple[str, int], int]:
+    return {key: len(checklist.sections) for key, checklist in checklists.items()}
+
+
+def started_before(wanted: ReportFilter, today: date) -> str | None:
+    """Handovers open at least N working days started before the day after the N-th working day back."""
+    if wanted.min_working_days <= 0:
+        return None
+    return (working_days_back(today, wanted.min_working_days) + timedelta(days=1)).isoformat()
+
+
+def _row(record: dict[str, Any], checklists: actions.Checklists, today: date) -> ReportRow:
+    incomplete = msgspec.convert(record, IncompleteRecord)
+    return report_row(incomplete, checklists[(incomplete.checklist_id, incomplete.checklist_version)], today)
+
+
+async def page_of_rows(
+    reader: db.Conn, checklists: actions.Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
+) -> tuple[list[ReportRow], int]:
+    before = started_before(wanted, today)
+    counts = section_counts(checklists)
+    total = await db.count_incomplete(reader, wanted, before, counts)
+    records = await db.incomplete_page(reader, wanted, before, counts, per_page, (page - 1) * per_page)
+    return [_row(record, checklists, today) for record in records], total
+
+
+async def all_rows(
+    database: db.Database, checklists: actions.Checklists, wanted: ReportFilter, today: date
+) -> AsyncIterator[ReportRow]:
+    before = started_before(wanted, today)
+    async for record in db.stream_incomplete(database.path, wanted, before, section_counts(checklists)):
+        yield _row(record, checklists, today)
+
+
+async def csv_chunks(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
+    """RFC 4180 CSV (CRLF line ends), UTF-8 with a byte-order mark so Excel reads names correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([title for _, title in CSV_COLUMNS])
+    yield b"\xef\xbb\xbf" + buffer.getvalue().encode()
+    count = 0
+    buffer.seek(0)
+    buffer.truncate()
+    async for row in rows:
+        writer.writerow(csv_cells(row))
+        count += 1
+        if count % BATCH == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+async def jsonl_chunks(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
+    encoder = msgspec.json.Encoder()
+    chunk = bytearray()
+    async for row in rows:
+        encoder.encode_into(row, chunk, len(chunk))
+        chunk.extend(b"\n")
+        if len(chunk) > 64_000:
+            yield bytes(chunk)
+            chunk.clear()
+    yield bytes(chunk)
+
+
+FORMATS = {"csv": (csv_chunks, "text/csv; charset=utf-8"), "jsonl": (jsonl_chunks, "application/x-ndjson")}

@@ -1,0 +1,170 @@
+"""The audit trail: every change, view and sign-in is recorded in a hash chain that shows any tampering."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from service import audit_trail, db
+from service.core.audit import GENESIS, Entry, entry_hash
+from service.settings import Settings
+from tests.conftest import PASSWORD, Site, World, seed
+from tests.helpers import complete, form_for, handover_in, section, start
+
+pytestmark = pytest.mark.anyio
+
+
+async def actions_in_log(site: Site) -> list[str]:
+    return [e.entry.action for e in await db.audit_entries(site.db.reader)]
+
+
+async def test_sign_ins_succeeded_and_failed_are_recorded_without_the_password(site: Site) -> None:
+    person = await site.as_user(None)
+    await person.sign_in("out", "wrong password here")
+    await person.sign_in("nobody-at-all", "wrong password here")
+    await person.sign_in("out")
+    entries = [e.entry for e in await db.audit_entries(site.db.reader)]
+    assert [e.action for e in entries] == ["sign_in_failed", "sign_in_failed", "sign_in"]
+    assert entries[1].details == {"username": "nobody-at-all"} and entries[1].actor_id is None
+    assert entries[2].actor_id == site.world.users["out"]
+    raw = sqlite3.connect(site.db.path).execute("SELECT group_concat(details) FROM audit_log").fetchone()[0]
+    assert "wrong password" not in raw and PASSWORD not in raw
+    await person.post("/sign-out")
+    assert (await actions_in_log(site))[-1] == "sign_out"
+
+
+async def test_every_change_and_every_view_of_a_handover_is_recorded(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    await out.get(url)
+    await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+    await out.get(f"/handovers/{handover_id}/view")
+    entries = [e.entry for e in await db.audit_entries(site.db.reader) if e.entry.object_type == "handover"]
+    assert [(e.action, e.details.get("page") or e.details.get("section")) for e in entries] == [
+        ("start", None),
+        ("view", "section childs-views"),
+        ("save_section", "childs-views"),
+        ("view", "handover"),
+    ]
+    save = entries[2]
+    assert save.details["old_version"] == 0 and save.details["new_version"] == 1
+    assert save.actor_id == site.world.users["out"] and save.object_id == handover_id
+
+
+async def test_the_timeline_is_the_audit_log(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "closed", "mia")
+    timeline = await db.timeline(site.db.reader, handover_id)
+    logged = [e.entry for e in await db.audit_entries(site.db.reader)
+              if e.entry.object_id == handover_id and e.entry.action != "view"]  # fmt: skip
+    assert [(t.seq, t.action) for t in timeline] == [(e.seq, e.action) for e in logged]
+    assert [t.action for t in timeline if t.action != "confirm"][-4:] == ["submit", "endorse", "acknowledge", "approve"]
+
+
+async def test_the_log_refuses_updates_and_deletes(site: Site) -> None:
+    await handover_in(site.db, site.world, "draft", "mia")
+    conn = sqlite3.connect(site.db.path)
+    for statement in ("UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+    conn.close()
+
+
+async def test_a_change_and_its_audit_entry_are_one_transaction(site: Site) -> None:
+    """If the audit entry cannot be written, the change it records is not made either."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    async with site.db.transaction() as conn:
+        await conn.execute("CREATE TRIGGER no_more BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'full'); END")
+    form = form_for(section("childs-views"), complete()["childs-views"])
+    response = await out.post(f"/handovers/{handover_id}/sections/childs-views", form)  # fmt: skip
+    assert response.status_code == 500
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+
+
+# ---------------------------------------------------------------- tampering, as someone holding the file would
+
+
+async def trail(settings: Settings, database: db.Database, world: World) -> None:
+    for number, state in enumerate(["closed", "endorsed", "returned"], start=1):
+        await handover_in(database, world, state, f"c{number}")
+    assert await audit_trail.write_checkpoint(database, settings) is not None
+
+
+def tamper(settings: Settings, *statements: str) -> None:
+    conn = sqlite3.connect(settings.database)
+    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+@pytest.fixture
+async def logged(settings: Settings, database: db.Database) -> Settings:
+    await trail(settings, database, await seed(database))
+    checked, problems = await audit_trail.verify(settings)
+    assert problems == [] and checked > 20
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("statements", "first_problem"),
+    [
+        (['UPDATE audit_log SET details = \'{"section":"forged"}\' WHERE seq = 7'], "entry 7 has been altered"),
+        (["UPDATE audit_log SET actor_id = 99 WHERE seq = 3"], "entry 3 has been altered"),
+        (["DELETE FROM audit_log WHERE seq = 5"], "entry 5 is missing or out of order"),
+        (
+            [
+                "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 6",
+                "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1006",
+                "INSERT INTO audit_log SELECT 6, at, actor_id, 'approve', object_type, object_id, details,"
+                " prev_hash, hash FROM audit_log WHERE seq = 5",
+            ],
+            "entry 6 has been altered",
+        ),
+        (
+            [
+                "UPDATE audit_log SET seq = -1 WHERE seq = 4",
+                "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+                "UPDATE audit_log SET seq = 5 WHERE seq = -1",
+            ],
+            "entry 4 has been altered",
+        ),
+        (["DELETE FROM audit_log WHERE seq > 20"], "entries have been removed from the end"),
+    ],
+    ids=["altered-details", "altered-actor", "deleted", "inserted", "reordered", "truncated"],
+)
+async def test_tampering_with_the_file_is_detected(logged: Settings, statements: list[str], first_problem: str) -> None:
+    tamper(logged, *statements)
+    _, problems = await audit_trail.verify(logged)
+    assert problems and first_problem in problems[0], problems
+
+
+async def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(logged: Settings) -> None:
+    conn = sqlite3.connect(logged.database)
+    conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+    rows = conn.execute("SELECT seq, at, actor_id, action, object_type, object_id, details FROM audit_log ORDER BY seq")
+    prev = GENESIS
+    for seq, at, actor_id, action, object_type, object_id, details in rows.fetchall():
+        if seq == 4:
+            details = json.dumps({"forged": True})
+        entry = Entry(seq=seq, at=at, actor_id=actor_id, action=action, object_type=object_type,
+                      object_id=object_id, details=json.loads(details))  # fmt: skip
+        digest = entry_hash(prev, entry)
+        conn.execute("UPDATE audit_log SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                     (details, prev, digest, seq))  # fmt: skip
+        prev = digest
+    conn.commit()
+    conn.close()
+    _, problems = await audit_trail.verify(logged)
+    assert problems and "does not match the signed checkpoint: the chain was rewritten" in problems[0]
+
+
+async def test_a_forged_checkpoint_is_reported(logged: Settings) -> None:
+    text = logged.checkpoint_file.read_text()
+    logged.checkpoint_file.write_text(text.replace('"signature":"', '"signature":"00', 1))
+    _, problems = await audit_trail.verify(logged)
+    assert any("bad signature" in p for p in problems)

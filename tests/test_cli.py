@@ -1,0 +1,113 @@
+"""The `handover` command: the same actions and the same report as the web pages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service import cli, db
+from service.app import create_app
+from service.settings import Settings, SettingsError, settings_for_tests, settings_from_env
+from tests.conftest import Browser, seed
+from tests.helpers import handover_in
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    settings = settings_for_tests(tmp_path)
+    monkeypatch.setenv("HANDOVER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
+    return settings
+
+
+def populate(settings: Settings) -> None:
+    async def run() -> None:
+        database = db.Database(settings.database)
+        await database.open()
+        world = await seed(database)
+        for number, state in enumerate(["draft", "submitted", "endorsed", "closed", "returned"], start=1):
+            await handover_in(database, world, state, f"c{number}")
+        await database.close()
+
+    asyncio.run(run())
+
+
+def web_export(settings: Settings, query: str) -> bytes:
+    async def run() -> bytes:
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            auditor = Browser(client)
+            assert (await auditor.sign_in("aud")).status_code == 303
+            response = await auditor.get(f"/audit/incomplete/jsonl?{query}")
+            assert response.status_code == 200
+            return response.content
+
+    return asyncio.run(run())
+
+
+def test_cli_and_web_export_give_the_same_rows_for_the_same_filters(env: Settings, tmp_path: Path) -> None:
+    populate(env)
+    out = tmp_path / "export.jsonl"
+    assert cli.main(["export", "--incomplete", "--format", "jsonl", "--state", "endorsed", "-o", str(out)]) == 0
+    from_cli = [json.loads(line) for line in out.read_text().splitlines()]
+    from_web = [json.loads(line) for line in web_export(env, "state=endorsed").decode().splitlines()]
+    assert len(from_cli) == 1 and from_cli == from_web
+    assert cli.main(["export", "--incomplete", "--format", "csv", "--sort", "newest", "-o", str(out)]) == 0
+    assert len(out.read_bytes().decode("utf-8-sig").strip().split("\r\n")) == 1 + 4, "header and four open"
+
+
+def test_export_refuses_bad_filters(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    populate(env)
+    assert cli.main(["export", "--incomplete", "--state", "limbo"]) == 2
+    assert "handover export:" in capsys.readouterr().err
+
+
+def test_audit_verify_passes_then_fails_after_tampering(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    populate(env)
+    assert cli.main(["audit", "checkpoint"]) == 0
+    assert cli.main(["audit", "verify"]) == 0
+    assert "The audit trail is intact" in capsys.readouterr().out
+    import sqlite3
+
+    conn = sqlite3.connect(env.database)
+    conn.executescript("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3;")
+    conn.close()
+    assert cli.main(["audit", "verify"]) == 1
+    assert "entry 3 is missing" in capsys.readouterr().out
+
+
+def test_init_db_and_create_user(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["init-db"]) == 0
+    args = ["create-user", "jsmith", "--name", "J Smith", "--password", "long enough pass", "--worker", "North"]
+    assert cli.main(args) == 0
+    with pytest.raises(SystemExit, match="already a user"):
+        cli.main(args)
+
+    async def check() -> None:
+        database = db.Database(env.database)
+        await database.open()
+        user = await db.user_by_username(database.reader, "jsmith")
+        assert user is not None and user.name == "J Smith"
+        assert [m.role for m in await db.memberships(database.reader, user.id)] == ["worker"]
+        await database.close()
+
+    asyncio.run(check())
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="HANDOVER_SECRET_KEY must be set"):
+        settings_from_env({"HANDOVER_MODE": "production", "HANDOVER_DATA_DIR": str(tmp_path)})
+    demo = settings_from_env({"HANDOVER_DATA_DIR": str(tmp_path)})
+    again = settings_from_env({"HANDOVER_DATA_DIR": str(tmp_path)})
+    assert demo.secret_key == again.secret_key and len(demo.secret_key) >= 32, "generated once and kept"
+
+
+def test_a_bad_checklist_stops_every_command(tmp_path: Path, env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    (folder / "broken.toml").write_text('id = "x"\nversion = 1\ntitle = "X"\nsections = []\n')
+    monkeypatch.setenv("HANDOVER_CHECKLISTS_DIR", str(folder))
+    assert cli.main(["init-db"]) == 2

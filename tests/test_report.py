@@ -1,0 +1,187 @@
+"""The auditors' report and its exports: blockers, ages in working days, filters, CSV safety, access."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from service import actions, db, reporting
+from service.core.report import ReportFilter, report_row, safe_cell, working_days_back
+from service.core.workdays import working_days_between
+from tests.conftest import Site
+from tests.helpers import CHECKLISTS, actor, handover_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def rows_for(site: Site, **wanted: object) -> dict[int, reporting.ReportRow]:
+    rows, total = await reporting.page_of_rows(
+        site.db.reader,
+        CHECKLISTS,
+        ReportFilter(**wanted),
+        1,
+        500,
+        actions.today(),  # type: ignore[arg-type]
+    )
+    assert total == len(rows)
+    return {row.handover_id: row for row in rows}
+
+
+async def test_each_blocker_appears_exactly_when_it_should(site: Site) -> None:
+    ids = {
+        state: await handover_in(site.db, site.world, state, f"c{number}")
+        for number, state in enumerate(
+            ["draft", "submitted", "returned", "endorsed", "acknowledged", "closed", "cancelled"], start=1
+        )
+    }
+    incomplete_draft = await handover_in(site.db, site.world, "draft", "c8", complete_it=False)
+    rows = await rows_for(site)
+    assert ids["closed"] not in rows and ids["cancelled"] not in rows, "closed and cancelled never appear"
+    assert set(rows) == {ids[s] for s in ("draft", "submitted", "returned", "endorsed", "acknowledged")} | {
+        incomplete_draft
+    }
+    assert rows[incomplete_draft].blockers[0] == "Sections not complete: Handover arrangements"
+    assert rows[ids["draft"]].blockers[0].startswith("Not yet submitted by Out")
+    assert rows[ids["submitted"]].blockers[0].startswith("Awaiting endorsement by the manager of North Team")
+    assert rows[ids["returned"]].blockers[0].startswith("Returned with a query to Out")
+    assert rows[ids["endorsed"]].blockers[0].startswith("Awaiting acknowledgement by Rec")
+    assert "Not yet confirmed: Open risks" in rows[ids["endorsed"]].blockers
+    assert "Not yet confirmed: Child protection plan and category" in rows[ids["endorsed"]].blockers
+    assert rows[ids["acknowledged"]].blockers == [rows[ids["acknowledged"]].blockers[0]]
+    assert rows[ids["acknowledged"]].waits_on == "the manager of Cp Team"
+    for row in rows.values():
+        assert "An open professional disagreement" not in row.blockers
+
+    rec = await actor(site.db, site.world, "rec")
+    await actions.raise_disagreement(site.db, CHECKLISTS, rec, ids["acknowledged"], about="Contact",
+                                     with_whom="Out", view_text="Unsafe")  # fmt: skip
+    rows = await rows_for(site)
+    assert rows[ids["acknowledged"]].blockers[-1] == "An open professional disagreement"
+
+    by_blocker = {
+        "missing_sections": {incomplete_draft},
+        "returned_with_query": {ids["returned"]},
+        "awaiting_endorsement": {ids["submitted"]},
+        "awaiting_acknowledgement": {ids["endorsed"]},
+        "awaiting_approval": {ids["acknowledged"]},
+        "open_disagreement": {ids["acknowledged"]},
+    }
+    for blocker, expected in by_blocker.items():
+        assert set(await rows_for(site, blocker=blocker)) == expected, blocker
+    assert set(await rows_for(site, state="endorsed")) == {ids["endorsed"]}
+    assert set(await rows_for(site, team_id=site.world.teams["south"])) == set()
+    assert len(await rows_for(site, team_id=site.world.teams["cp"], team_side="receiving")) == 6
+    assert await rows_for(site, team_id=site.world.teams["cp"], team_side="sending") == {}
+
+
+def test_working_days_skip_weekends_and_bank_holidays() -> None:
+    # Friday 24 May 2024 to Tuesday 28 May 2024: the weekend and the spring bank holiday (27 May) do not count
+    assert working_days_between(date(2024, 5, 24), date(2024, 5, 28)) == 1
+    # Christmas 2026: Friday 25 and Monday 28 (Boxing Day substitute) are bank holidays
+    assert working_days_between(date(2026, 12, 24), date(2026, 12, 29)) == 1
+    assert working_days_between(date(2026, 11, 27), date(2026, 11, 27)) == 0
+    assert working_days_back(date(2024, 5, 28), 1) == date(2024, 5, 24)
+    assert working_days_back(date(2024, 5, 28), 0) == date(2024, 5, 28)
+
+
+async def test_minimum_age_filter_counts_working_days(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "submitted", "c1")
+    async with site.db.transaction() as conn:  # started on the Friday before the spring bank holiday
+        await conn.execute("UPDATE handovers SET started_at = '2024-05-24T10:00:00+00:00' WHERE id = ?", (handover_id,))
+    today = date(2024, 5, 28)
+    rows, _ = await reporting.page_of_rows(site.db.reader, CHECKLISTS, ReportFilter(min_working_days=1), 1, 50, today)
+    assert [r.handover_id for r in rows] == [handover_id]
+    assert rows[0].working_days_open == 1
+    rows, _ = await reporting.page_of_rows(site.db.reader, CHECKLISTS, ReportFilter(min_working_days=2), 1, 50, today)
+    assert rows == []
+
+
+def test_cells_that_would_run_as_formulas_are_neutralised() -> None:
+    for dangerous in ("=SUM(A1:A2)", "+44 7700", "-1", "@cmd", "\tcalc", "\rx"):
+        assert safe_cell(dangerous) == "'" + dangerous
+    assert safe_cell("Ordinary name") == "Ordinary name"
+    assert safe_cell(None) == ""
+
+
+async def test_csv_round_trips_names_safely_and_opens_in_excel(site: Site) -> None:
+    async with site.db.transaction() as conn:
+        group = await db.create_sibling_group(conn, '=HYPERLINK("http://evil")')
+        await conn.execute("UPDATE cases SET reference = '@SUM(1)', sibling_group_id = ? WHERE id = ?",
+                           (group, site.world.cases["c1"]))  # fmt: skip
+        await conn.execute("UPDATE users SET name = 'Zoë Łukasz-Ōsaka 👶' WHERE id = ?", (site.world.users["out"],))
+    await handover_in(site.db, site.world, "submitted", "c1")
+    aud = await site.as_user("aud")
+    response = await aud.get("/audit/incomplete/csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf"), "a byte-order mark, so Excel reads UTF-8"
+    assert b"\r\n" in body
+    table = list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+    header, row = table[0], table[1]
+    record = dict(zip(header, row, strict=True))
+    assert record["Child reference"] == "'@SUM(1)"
+    assert record["Sibling group"] == '\'=HYPERLINK("http://evil")'
+    assert record["Sending worker"] == "Zoë Łukasz-Ōsaka 👶"
+
+
+async def test_non_auditors_cannot_reach_the_report_or_the_export(site: Site) -> None:
+    for name in ("out", "smgr", "rmgr", "rec", "adm"):
+        person = await site.as_user(name)
+        for url in ("/audit/incomplete", "/audit/incomplete/csv", "/audit/incomplete/jsonl"):
+            assert (await person.get(url)).status_code == 403, (name, url)
+    assert [e for e in await db.audit_entries(site.db.reader) if e.entry.action == "export"] == []
+
+
+async def test_each_export_is_in_the_audit_trail_with_its_filters(site: Site) -> None:
+    await handover_in(site.db, site.world, "submitted", "c1")
+    aud = await site.as_user("aud")
+    assert (await aud.get("/audit/incomplete/jsonl?state=submitted&min_days=0")).status_code == 200
+    exports = [e.entry for e in await db.audit_entries(site.db.reader) if e.entry.action == "export"]
+    assert len(exports) == 1
+    assert exports[0].actor_id == site.world.users["aud"]
+    assert exports[0].details["format"] == "jsonl"
+    assert exports[0].details["filter"]["state"] == "submitted"
+
+
+async def test_the_report_page_filters_sorts_and_paginates(site: Site) -> None:
+    ids = [await handover_in(site.db, site.world, "submitted", f"c{n}") for n in range(1, 4)]
+    aud = await site.as_user("aud")
+    page = await aud.get("/audit/incomplete?sort=newest")
+    assert page.status_code == 200 and "3 matches these filters" in page.text
+    positions = [page.text.index(f"#{i}<") for i in ids]
+    assert positions == sorted(positions, reverse=True), "newest first"
+    bad = await aud.get("/audit/incomplete?min_days=lots")
+    assert bad.status_code == 400 and "Enter the minimum age as a whole number" in bad.text
+    assert 'href="#min_days"' in bad.text
+    from service.web import auditor
+
+    auditor.PER_PAGE, saved = 2, auditor.PER_PAGE
+    try:
+        first = await aud.get("/audit/incomplete")
+        second = await aud.get("/audit/incomplete?page=2")
+    finally:
+        auditor.PER_PAGE = saved
+    assert "Page 1 of 2" in first.text and "Page 2 of 2" in second.text
+    assert f"#{ids[2]}<" in second.text and f"#{ids[2]}<" not in first.text
+
+
+def test_report_rows_never_include_states_outside_the_open_ones() -> None:
+    assert set(reporting.section_counts(CHECKLISTS)) == set(CHECKLISTS)
+    assert callable(report_row)
+
+
+async def test_web_export_matches_the_report(site: Site) -> None:
+    for number, state in enumerate(["draft", "endorsed", "returned"], start=1):
+        await handover_in(site.db, site.world, state, f"c{number}")
+    aud = await site.as_user("aud")
+    lines = (await aud.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
+    exported = [json.loads(line) for line in lines]
+    rows = await rows_for(site)
+    assert [r["handover_id"] for r in exported] == sorted(rows)
+    assert exported[1]["blockers"] == rows[exported[1]["handover_id"]].blockers
