@@ -74,7 +74,6 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from service import actions, reporting
     from service.audit_trail import write_checkpoint
     from service.core.report import ReportFilter
-    from service.web.auditor import record_export
 
     raw = {"team_id": args.team, "team_side": args.side, "state": args.state, "blocker": args.blocker,
            "min_working_days": args.min_days, "sort": args.sort}  # fmt: skip
@@ -87,7 +86,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     database = db.Database(settings.database, settings.synchronous)
     await database.open()
     try:
-        await record_export(database, None, wanted, args.format, "command line")
+        await reporting.record_export(database, None, wanted, args.format, "command line")
         await write_checkpoint(database, settings)
         chunks, _ = reporting.FORMATS[args.format]
         rows = reporting.all_rows(database, checklists, wanted, actions.today())

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
-# Verifying against this when the username is unknown keeps the timing the same, so it reveals nothing.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this when the username is unknown keeps the timing the same, so it reveals nothing.
+    Made on first use: argon2 takes tens of megabytes, which commands that never sign anyone in should not pay."""
+    return _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -24,5 +30,5 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    result = await anyio.to_thread.run_sync(_verify, password_hash or _DUMMY_HASH, password)
+    result = await anyio.to_thread.run_sync(_verify, password_hash or _dummy_hash(), password)
     return result and password_hash is not None

@@ -90,3 +90,12 @@ async def jsonl_chunks(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
 
 
 FORMATS = {"csv": (csv_chunks, "text/csv; charset=utf-8"), "jsonl": (jsonl_chunks, "application/x-ndjson")}
+
+
+async def record_export(
+    database_: db.Database, actor_id: int | None, wanted: ReportFilter, fmt: str, channel: str
+) -> None:
+    """Every export is itself in the audit trail: who took which data out, when, and how."""
+    async with database_.transaction() as conn:
+        details = {"format": fmt, "via": channel, "filter": msgspec.to_builtins(wanted)}
+        await db.append_audit(conn, actor_id, "export", "report", None, details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date
 from functools import lru_cache
 
@@ -13,6 +14,12 @@ _EPOCH_MONDAY = date(1900, 1, 1)  # a Monday
 @lru_cache(maxsize=64)
 def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+@lru_cache(maxsize=64)
+def _weekday_holiday_ordinals(year: int) -> tuple[int, ...]:
+    """Bank holidays that fall on weekdays (the only ones that reduce a count of weekdays), sorted."""
+    return tuple(sorted(day.toordinal() for day in _bank_holidays(year) if day.weekday() < 5))
 
 
 def is_working_day(day: date) -> bool:
@@ -31,10 +38,9 @@ def working_days_between(start: date, end: date) -> int:
     if end <= start:
         return 0
     weekdays = _weekdays_through(end) - _weekdays_through(start)
-    holidays_in_range = sum(
-        1
-        for year in range(start.year, end.year + 1)
-        for day in _bank_holidays(year)
-        if start < day <= end and day.weekday() < 5
-    )
+    low, high = start.toordinal(), end.toordinal()
+    holidays_in_range = 0
+    for year in range(start.year, end.year + 1):
+        ordinals = _weekday_holiday_ordinals(year)
+        holidays_in_range += bisect_right(ordinals, high) - bisect_right(ordinals, low)
     return weekdays - holidays_in_range

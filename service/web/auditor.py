@@ -84,7 +84,7 @@ class AuditorController(Controller):
         wanted, errors = parse_filter(dict(request.query_params))
         if errors:
             raise PermissionDeniedException("The filters are not valid: go back and correct them")
-        await record_export(database(request), request.user.actor.user_id, wanted, fmt, "web")
+        await reporting.record_export(database(request), request.user.actor.user_id, wanted, fmt, "web")
         await write_checkpoint(database(request), settings(request))
         chunks, media_type = reporting.FORMATS[fmt]
         rows = reporting.all_rows(database(request), checklists(request), wanted, actions.today())
@@ -94,12 +94,3 @@ class AuditorController(Controller):
             media_type=media_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-
-
-async def record_export(
-    database_: db.Database, actor_id: int | None, wanted: ReportFilter, fmt: str, channel: str
-) -> None:
-    """Every export is itself in the audit trail: who took which data out, when, and how."""
-    async with database_.transaction() as conn:
-        details = {"format": fmt, "via": channel, "filter": msgspec.to_builtins(wanted)}
-        await db.append_audit(conn, actor_id, "export", "report", None, details)

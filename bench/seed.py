@@ -1,0 +1,134 @@
+"""Fill a database quickly with realistic volumes for the benchmarks (not through the web layer: that is measured
+separately). Every handover gets its sections, confirmations where it has reached the receiver, and audit entries
+that form a valid hash chain, so the report and the audit verifier see what a busy service would hold."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
+
+from service import db
+from service.checklist import load_all
+from service.core.audit import GENESIS, Entry, entry_hash
+from service.demo import complete_answers
+from service.passwords import hash_password
+from service.settings import PROJECT_ROOT
+
+STATES = ["draft", "submitted", "endorsed", "returned", "acknowledged", "closed", "cancelled"]
+WEIGHTS = [30, 10, 15, 5, 10, 25, 5]
+TEAMS = 12
+WORKERS_PER_TEAM = 8
+PASSWORD = "benchmark-password"
+
+
+def build(path: Path, handovers: int, cases: int | None = None, audit_per_handover: int = 3) -> None:
+    """Create the schema through the service's own migrations, then bulk-insert rows in one transaction."""
+    if path.exists():
+        path.unlink()
+
+    async def migrate() -> None:
+        database = db.Database(path, "NORMAL")
+        await database.open()
+        await database.close()
+
+    asyncio.run(migrate())
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    answers = complete_answers(checklist, datetime.now(UTC).date())
+    encoded = {sid: msgspec.json.encode(a).decode() for sid, a in answers.items()}
+    critical = {s.id for s in checklist.sections if s.critical or s.critical_when}
+    rng = random.Random(20261127)
+    cases = cases or handovers
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("BEGIN")
+    password_hash = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="seconds")
+    conn.executemany("INSERT INTO teams (id, name) VALUES (?, ?)", [(t, f"Team {t}") for t in range(1, TEAMS + 1)])
+    users = []
+    for team in range(1, TEAMS + 1):
+        for n in range(WORKERS_PER_TEAM):
+            users.append((len(users) + 1, f"w{team}_{n}", f"Worker {team}-{n}", team, "worker"))
+        users.append((len(users) + 1, f"m{team}", f"Manager {team}", team, "manager"))
+    conn.executemany(
+        "INSERT INTO users (id, username, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+        [(u[0], u[1], u[2], password_hash, stamp) for u in users],
+    )
+    conn.execute(
+        "INSERT INTO users (id, username, name, password_hash, is_auditor, created_at) VALUES (?, 'auditor', "
+        "'Auditor', ?, 1, ?)",
+        (len(users) + 1, password_hash, stamp),
+    )
+    conn.executemany("INSERT INTO memberships VALUES (?, ?, ?)", [(u[0], u[3], u[4]) for u in users])
+    workers = [u for u in users if u[4] == "worker"]
+    conn.executemany(
+        "INSERT INTO cases (id, reference, child_name, date_of_birth, allocated_worker_id, allocated_team_id,"
+        " allocated_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (c, f"CS-{c:07d}", f"Child {c}", "2015-01-01", workers[c % len(workers)][0],
+             workers[c % len(workers)][3], stamp)
+            for c in range(1, cases + 1)
+        ],
+    )  # fmt: skip
+    handover_rows, section_rows, confirmation_rows = [], [], []
+    used_open: set[int] = set()
+    for h in range(1, handovers + 1):
+        state = rng.choices(STATES, WEIGHTS)[0]
+        case_id = (h - 1) % cases + 1
+        if state not in ("closed", "cancelled"):
+            if case_id in used_open:
+                state = "closed"
+            used_open.add(case_id)
+        author = workers[case_id % len(workers)]
+        receiving_team = (author[3] % TEAMS) + 1
+        receiver = workers[(receiving_team - 1) * WORKERS_PER_TEAM + h % WORKERS_PER_TEAM]
+        started = now - timedelta(days=rng.randint(0, 120), minutes=rng.randint(0, 600))
+        started_text = started.isoformat(timespec="seconds")
+        reached_receiver = state in ("endorsed", "acknowledged", "closed")
+        handover_rows.append((
+            h, case_id, "case-transfer", 1, state, author[0], author[3], receiving_team, receiver[0], "Step-up",
+            started_text, None if state == "draft" else started_text,
+            receiving_team * (WORKERS_PER_TEAM + 1) if reached_receiver else None,
+            receiver[0] if state in ("acknowledged", "closed") else None, started_text, started_text,
+        ))  # fmt: skip
+        complete_count = len(encoded) if state != "draft" else rng.randint(0, len(encoded))
+        for index, (section_id, text) in enumerate(encoded.items()):
+            if index < complete_count:
+                section_rows.append((h, section_id, text, "completed", 1, started_text, author[0],
+                                     section_id in critical))  # fmt: skip
+                if reached_receiver and section_id in critical and (state != "endorsed" or index % 2):
+                    confirmation_rows.append((h, section_id, receiver[0], "Taken on as described.", started_text))
+    conn.executemany(
+        "INSERT INTO handovers (id, case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
+        " receiving_team_id, receiver_id, transfer_reason, started_at, submitted_at, endorsed_by, acknowledged_by,"
+        " state_since, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        handover_rows,
+    )
+    conn.executemany(
+        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by, critical)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        section_rows,
+    )
+    conn.executemany("INSERT INTO confirmations VALUES (?, ?, ?, ?, ?)", confirmation_rows)
+    _audit(conn, handovers * audit_per_handover, handovers, stamp)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _audit(conn: sqlite3.Connection, count: int, handovers: int, stamp: str) -> None:
+    prev = GENESIS
+    rows = []
+    for seq in range(1, count + 1):
+        entry = Entry(seq=seq, at=stamp, actor_id=1, action="save_section", object_type="handover",
+                      object_id=seq % handovers + 1, details={"section": "open-risks"})  # fmt: skip
+        digest = entry_hash(prev, entry)
+        rows.append((seq, stamp, 1, entry.action, entry.object_type, entry.object_id, '{"section":"open-risks"}',
+                     prev, digest))  # fmt: skip
+        prev = digest
+    conn.executemany("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
