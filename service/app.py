@@ -16,20 +16,22 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundE
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 
 from service import checklist as checklist_module
-from service import db
+from service import db, logs
 from service.audit_trail import write_checkpoint
 from service.core import answers
 from service.core.workflow import STATE_LABELS, Refused, State
 from service.settings import Settings
-from service.web import auditor, common, handover, layout, outgoing, session
+from service.web import auditor, common, handover, layout, operations, outgoing, session
 
-UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$"]
+UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
+NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
 
 
 def _format_date(value: str | None) -> str:
@@ -131,6 +133,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 
 def create_app(settings: Settings) -> Litestar:
     checklists = checklist_module.load_all(settings.checklists_dir)  # a bad definition stops start-up here
+    logs.configure(json_lines=settings.log_json)
     database = db.Database(settings.database, synchronous=settings.synchronous)
     security_headers = _security_headers(settings)
 
@@ -180,6 +183,9 @@ def create_app(settings: Settings) -> Litestar:
             session.sign_in_page,
             session.sign_in,
             session.sign_out,
+            operations.healthz,
+            operations.readyz,
+            operations.metrics,
             outgoing.OutgoingController,
             handover.HandoverController,
             auditor.AuditorController,
@@ -198,10 +204,15 @@ def create_app(settings: Settings) -> Litestar:
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             cookie_name="__Host-csrftoken" if settings.secure_cookies else "csrftoken",
-            exclude=["^/static/", "^/healthz$", "^/readyz$"],
+            exclude=NOT_FOR_FORMS,
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         plugins=[HTMXPlugin()],
+        middleware=[
+            logs.request_id_middleware,
+            PrometheusConfig(app_name="handover", prefix="handover", group_path=True, exclude=NOT_FOR_FORMS).middleware,
+        ],
+        logging_config=None,
         after_request=after_request,
         exception_handlers={
             Refused: common.refused_page,

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from service import db
 from service.checklist import ChecklistError, latest, load_all
@@ -65,7 +66,17 @@ def _serve(settings: Settings) -> None:
 
     from service.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    proxies = [address.strip() for address in settings.trusted_proxies.split(",") if address.strip()]
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,  # the service logs each request itself, with its request id and without query strings
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        server_header=False,
+    )
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
@@ -129,6 +140,23 @@ async def _checkpoint(settings: Settings) -> int:
     return 0
 
 
+def _backup(settings: Settings, target: str) -> int:
+    db.backup(settings.database, Path(target))
+    problem = db.check_backup(Path(target))
+    print(problem or f"Backed up {settings.database} to {target}")
+    return 1 if problem else 0
+
+
+def _restore(settings: Settings, source: str) -> int:
+    problem = db.check_backup(Path(source))
+    if problem:
+        print(f"handover restore: {problem}; nothing was changed", file=sys.stderr)
+        return 1
+    db.restore(Path(source), settings.database)
+    print(f"Restored {settings.database} from {source}. Start the service again.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="handover", description="Structured case-transfer handovers.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -153,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--min-days", type=int, help="open for at least this many working days")
     export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
     export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
+    backup.add_argument("file")
+    restore = commands.add_parser("restore", help="replace the database with a backup (stop the service first)")
+    restore.add_argument("file")
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain against the signed checkpoints")
@@ -176,6 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
+    elif args.command == "backup":
+        return _backup(settings, args.file)
+    elif args.command == "restore":
+        return _restore(settings, args.file)
     elif args.command == "export":
         return asyncio.run(_export(settings, args))
     elif args.command == "audit" and args.audit_command == "verify":

@@ -939,3 +939,48 @@ async def stream_audit(path: Path, batch: int = 5000) -> AsyncIterator[StoredEnt
             if len(entries) < batch:
                 return
             last = entries[-1].entry.seq
+
+
+# ---------------------------------------------------------------- operations
+
+
+async def schema_version(conn: Conn) -> int:
+    row = await _one(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    return int(row[0]) if row else 0
+
+
+async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:
+    """How many handovers are in each state, and when the oldest incomplete one started."""
+    rows = await _rows(conn, "SELECT state, COUNT(*) FROM handovers GROUP BY state")
+    oldest = await _one(conn, "SELECT MIN(started_at) FROM handovers WHERE state NOT IN ('closed', 'cancelled')")
+    return {r[0]: int(r[1]) for r in rows}, (oldest[0] if oldest else None)
+
+
+def backup(source: Path, target: Path) -> None:
+    """A consistent copy of a live database (SQLite's online backup API), safe while the service runs."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
+        live.backup(copy)
+    sqlite3.connect(target).close()
+
+
+def check_backup(path: Path) -> str | None:
+    """Why this file cannot be restored, or None if it is a whole Handover database."""
+    if not path.is_file():
+        return f"{path} does not exist"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                return f"{path} is damaged (integrity check failed)"
+            version = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return f"{path} is not a Handover database ({exc})"
+    if version is None or version > len(MIGRATIONS):
+        return f"{path} has schema version {version}, which this version of Handover cannot use"
+    return None
+
+
+def restore(source: Path, target: Path) -> None:
+    """Replace the database with a backup, in one step, through SQLite (so its WAL files stay consistent)."""
+    with sqlite3.connect(source) as copy, sqlite3.connect(target) as live:
+        copy.backup(live)

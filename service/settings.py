@@ -32,6 +32,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_absolute_hours: int = 12
     synchronous: Literal["FULL", "NORMAL"] = "FULL"  # FULL: an acknowledged save survives power loss
     audit_reads: bool = True
+    metrics_token: str = ""  # a scraper sends it as a bearer token; without one /metrics is not served
+    trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-* headers are believed
+    log_json: bool = False  # JSON lines (production) or readable lines (demo)
     checkpoint_minutes: float = 5.0  # how often the audit chain's end is signed and written outside the database
     max_body_bytes: int = 1_000_000
 
@@ -84,6 +87,9 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=int(env.get("HANDOVER_SESSION_IDLE_MINUTES", "30")),
         audit_reads=_flag(env.get("HANDOVER_AUDIT_READS", "true")),
         checkpoint_minutes=float(env.get("HANDOVER_CHECKPOINT_MINUTES", "5")),
+        metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),
+        trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
+        log_json=_flag(env.get("HANDOVER_LOG_JSON", "true" if mode == "production" else "false")),
     )
 
 

@@ -1,0 +1,133 @@
+"""Running the service: health, readiness, metrics, request ids and logs, backups, and the container's command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from service import cli, db
+from service.settings import Settings
+from tests.conftest import Site
+from tests.helpers import handover_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_health_and_readiness_need_no_sign_in_and_are_not_audited(site: Site) -> None:
+    anyone = await site.as_user(None)
+    assert (await anyone.get("/healthz")).text == "ok"
+    ready = await anyone.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+    assert await db.audit_entries(site.db.reader) == []
+
+
+async def test_readiness_fails_when_the_schema_is_behind(site: Site) -> None:
+    async with site.db.transaction() as conn:
+        await conn.execute("DELETE FROM schema_migrations WHERE version = ?", (len(db.MIGRATIONS),))
+    ready = await (await site.as_user(None)).get("/readyz")
+    assert ready.status_code == 503 and "schema" in ready.json()["reason"]
+
+
+async def test_metrics_need_the_token(site: Site, settings: Settings) -> None:
+    anyone = await site.as_user(None)
+    assert (await anyone.get("/metrics")).status_code == 404, "no token configured: not served"
+    site.app.state.settings = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__},
+                                          "metrics_token": "scrape-me-please"})  # fmt: skip
+    await handover_in(site.db, site.world, "submitted", "c1")
+    await anyone.get("/sign-in")
+    assert (await anyone.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 404
+    scraped = await anyone.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"})
+    assert scraped.status_code == 200
+    assert 'handover_handovers{state="submitted"} 1' in scraped.text
+    assert "handover_oldest_incomplete_working_days 0" in scraped.text
+    assert 'handover_requests_total{app_name="handover",method="GET",path="/sign-in",status_code="200"}' in scraped.text
+
+
+async def test_every_response_carries_a_request_id_that_is_in_the_log(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    anyone = await site.as_user(None)
+    with caplog.at_level(logging.INFO, logger="handover.access"):
+        response = await anyone.get("/sign-in?child=Mia+Secret", headers={"X-Request-ID": "proxy-id-12345"})
+    assert response.headers["x-request-id"] == "proxy-id-12345"
+    record = next(r for r in caplog.records if r.name == "handover.access")
+    assert record.fields["status"] == 200 and record.fields["route"] == "/sign-in"  # type: ignore[attr-defined]
+    assert "Mia" not in record.getMessage(), "query strings are never logged"
+    forged = await anyone.get("/healthz", headers={"X-Request-ID": "bad id\r\nx"})
+    assert len(forged.headers["x-request-id"]) == 32
+
+
+def test_backup_while_running_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOVER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HANDOVER_SECRET_KEY", "k" * 40)
+    assert cli.main(["demo"]) == 0
+    live = tmp_path / "data" / "handover.db"
+    reader = sqlite3.connect(live)  # an open reader, as a running service would have
+    assert cli.main(["backup", str(tmp_path / "copy.db")]) == 0
+    count = reader.execute("SELECT COUNT(*) FROM handovers").fetchone()[0]
+    reader.execute("PRAGMA foreign_keys=OFF")
+    reader.execute("DELETE FROM confirmations")
+    reader.execute("DELETE FROM sections")
+    reader.execute("DELETE FROM disagreements")
+    reader.execute("DELETE FROM handovers")
+    reader.commit()
+    reader.close()
+    assert cli.main(["restore", str(tmp_path / "missing.db")]) == 1
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    assert cli.main(["restore", str(tmp_path / "junk.db")]) == 1
+    assert cli.main(["restore", str(tmp_path / "copy.db")]) == 0
+    restored = sqlite3.connect(live)
+    assert restored.execute("SELECT COUNT(*) FROM handovers").fetchone()[0] == count > 0
+    assert restored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    restored.close()
+    assert cli.main(["audit", "verify"]) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_container_command_starts_a_ready_service(tmp_path: Path) -> None:
+    """Exactly the image's entry point and production settings: `handover serve`, then /readyz."""
+    port = free_port()
+    env = {**os.environ, "HANDOVER_MODE": "production", "HANDOVER_DATA_DIR": str(tmp_path),
+           "HANDOVER_SECRET_KEY": "p" * 48, "HANDOVER_HOST": "127.0.0.1", "HANDOVER_PORT": str(port)}  # fmt: skip
+    missing_secret = {k: v for k, v in env.items() if k != "HANDOVER_SECRET_KEY"}
+    refused = subprocess.run([Path(sys.executable).with_name("handover"), "serve"], env=missing_secret,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert refused.returncode == 2 and "HANDOVER_SECRET_KEY must be set" in refused.stderr
+    server = subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    body = json.loads(response.read())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body == {"status": "ready"}
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0].decode()
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(line.get("route") == "/readyz" and line.get("request_id") not in (None, "-") for line in lines)
+
+
+async def test_demo_database_has_no_unmigrated_schema(site: Site) -> None:
+    assert await db.schema_version(site.db.reader) == len(db.MIGRATIONS)
+    await asyncio.sleep(0)
