@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
-from litestar import Litestar, Response
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.middleware.session.server_side import ServerSideSessionBackend
@@ -28,7 +29,7 @@ from service.audit_trail import write_checkpoint
 from service.core import answers
 from service.core.workflow import STATE_LABELS, Refused, State
 from service.settings import Settings
-from service.web import auditor, common, handover, layout, operations, outgoing, session
+from service.web import auditor, common, handover, layout, operations, outgoing, security, session
 
 UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
 NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
@@ -125,6 +126,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cache-Control": "no-store",  # nothing about a child stays in a browser or proxy cache
     }
     if settings.secure_cookies:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
@@ -134,7 +136,9 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 def create_app(settings: Settings) -> Litestar:
     checklists = checklist_module.load_all(settings.checklists_dir)  # a bad definition stops start-up here
     logs.configure(json_lines=settings.log_json)
-    database = db.Database(settings.database, synchronous=settings.synchronous)
+    database = db.Database(
+        settings.database, synchronous=settings.synchronous, busy_timeout_ms=settings.busy_timeout_ms
+    )
     security_headers = _security_headers(settings)
 
     async def checkpoint_now_and_then() -> None:
@@ -142,6 +146,7 @@ def create_app(settings: Settings) -> Litestar:
             await asyncio.sleep(settings.checkpoint_minutes * 60)
             try:
                 await write_checkpoint(database, settings)
+                await sessions.delete_expired()
             except OSError:
                 common.log.exception("could not write an audit checkpoint; will try again")
 
@@ -158,12 +163,6 @@ def create_app(settings: Settings) -> Litestar:
             await write_checkpoint(database, settings)
             await database.close()
 
-    async def after_request(response: Response[Any]) -> Response[Any]:
-        for name, value in security_headers.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault("Cache-Control", "no-store")  # nothing about a child stays in a cache
-        return response
-
     session_config = session.RotatingSessionConfig(
         max_age=settings.session_idle_minutes * 60,
         renew_on_access=True,
@@ -171,6 +170,7 @@ def create_app(settings: Settings) -> Litestar:
         httponly=True,
         samesite="lax",
         key="__Host-session" if settings.secure_cookies else "session",
+        exclude=NOT_FOR_FORMS,  # probes and static files never need a session (nor leave one behind)
     )
     auth = SessionAuth[session.CurrentUser, ServerSideSessionBackend](
         retrieve_user_handler=session.retrieve_user,
@@ -178,6 +178,7 @@ def create_app(settings: Settings) -> Litestar:
         exclude=UNAUTHENTICATED,
     )
     settings.sessions_dir.mkdir(parents=True, exist_ok=True)
+    sessions = FileStore(settings.sessions_dir)
     return Litestar(
         route_handlers=[
             session.sign_in_page,
@@ -199,7 +200,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[lifespan],
         on_app_init=[auth.on_app_init],
-        stores={"sessions": FileStore(settings.sessions_dir)},
+        stores={"sessions": sessions},
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
@@ -210,12 +211,14 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[HTMXPlugin()],
         middleware=[
             logs.request_id_middleware,
+            security.same_origin_only,
             PrometheusConfig(app_name="handover", prefix="handover", group_path=True, exclude=NOT_FOR_FORMS).middleware,
         ],
         logging_config=None,
-        after_request=after_request,
+        before_send=[security.headers_on_every_response(security_headers)],
         exception_handlers={
             Refused: common.refused_page,
+            sqlite3.OperationalError: common.storage_error_page,
             db.Conflict: common.conflict_page,
             db.NotFound: common.not_found_page,
             NotFoundException: common.not_found_page,
@@ -230,6 +233,7 @@ def create_app(settings: Settings) -> Litestar:
                 "checklists": checklists,
                 "settings": settings,
                 "absolute_timeout": settings.session_absolute_hours * 3600,
+                "session_cookie": session_config.key,
             }
         ),
         debug=False,

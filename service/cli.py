@@ -153,7 +153,15 @@ def _restore(settings: Settings, source: str) -> int:
         print(f"handover restore: {problem}; nothing was changed", file=sys.stderr)
         return 1
     db.restore(Path(source), settings.database)
-    print(f"Restored {settings.database} from {source}. Start the service again.")
+    print(f"Restored {settings.database} from {source}.")
+    if settings.checkpoint_file.exists():
+        # Checkpoints signed after the backup was taken describe entries the restored database never had. They
+        # are kept, renamed, as evidence; verification starts again from a checkpoint of the restored chain.
+        kept = settings.checkpoint_file.with_name(f"audit-checkpoints.before-restore-{db.now().replace(':', '')}.jsonl")
+        settings.checkpoint_file.rename(kept)
+        print(f"Earlier audit checkpoints kept in {kept}.")
+    asyncio.run(_checkpoint(settings))
+    print("Start the service again.")
     return 0
 
 

@@ -153,6 +153,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state);
     CREATE INDEX handovers_open_by_start ON handovers(started_at) WHERE state NOT IN ('closed', 'cancelled');
     """,
+    # 3: sign-in throttling, and forms that arrived after their session had ended
+    """
+    CREATE TABLE sign_in_failures (key TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX sign_in_failures_by_key ON sign_in_failures(key, at);
+    CREATE TABLE pending_drafts (
+        token TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        form TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
 ]
 
 
@@ -296,9 +307,10 @@ _details_decoder = msgspec.json.Decoder(dict[str, Any])
 class Database:
     """One file: a reader connection for queries and one serialised writer connection for changes."""
 
-    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
         self.path = path
         self.synchronous = synchronous
+        self.busy_timeout_ms = busy_timeout_ms
         self._reader: Conn | None = None
         self._writer: Conn | None = None
         self._write_lock = asyncio.Lock()
@@ -313,7 +325,7 @@ class Database:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
         await conn.executescript(
-            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; "
+            f"PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={self.busy_timeout_ms}; "
             f"PRAGMA synchronous={self.synchronous};"
         )
         return conn
@@ -961,7 +973,9 @@ def backup(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
         live.backup(copy)
-    sqlite3.connect(target).close()
+    # a rollback-journal copy needs no -wal/-shm files beside it, so it can be read from a read-only place
+    with sqlite3.connect(target) as copy:
+        copy.execute("PRAGMA journal_mode=DELETE")
 
 
 def check_backup(path: Path) -> str | None:
@@ -984,3 +998,41 @@ def restore(source: Path, target: Path) -> None:
     """Replace the database with a backup, in one step, through SQLite (so its WAL files stay consistent)."""
     with sqlite3.connect(source) as copy, sqlite3.connect(target) as live:
         copy.backup(live)
+
+
+# ---------------------------------------------------------------- sign-in throttling and pending drafts
+
+
+async def recent_failures(conn: Conn, keys: Sequence[str], since: float) -> dict[str, int]:
+    marks = ",".join("?" * len(keys))
+    rows = await _rows(
+        conn,
+        f"SELECT key, COUNT(*) FROM sign_in_failures WHERE key IN ({marks}) AND at > ? GROUP BY key",
+        (*keys, since),
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def record_failure(conn: Conn, keys: Sequence[str], at: float) -> None:
+    await conn.executemany("INSERT INTO sign_in_failures (key, at) VALUES (?, ?)", [(key, at) for key in keys])
+    await conn.execute("DELETE FROM sign_in_failures WHERE at < ?", (at - 86_400,))
+
+
+async def clear_failures(conn: Conn, key: str) -> None:
+    await conn.execute("DELETE FROM sign_in_failures WHERE key = ?", (key,))
+
+
+async def keep_pending_draft(conn: Conn, token: str, path: str, form: str, at: float) -> None:
+    await conn.execute("DELETE FROM pending_drafts WHERE created_at < ?", (at - 86_400,))
+    await conn.execute(
+        "INSERT OR REPLACE INTO pending_drafts (token, path, form, created_at) VALUES (?, ?, ?, ?)",
+        (token, path, form, at),
+    )
+
+
+async def take_pending_draft(conn: Conn, token: str, newer_than: float) -> tuple[str, str] | None:
+    row = await _one(
+        conn, "SELECT path, form FROM pending_drafts WHERE token = ? AND created_at > ?", (token, newer_than)
+    )
+    await conn.execute("DELETE FROM pending_drafts WHERE token = ?", (token,))
+    return (str(row["path"]), str(row["form"])) if row else None

@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_json: bool = False  # JSON lines (production) or readable lines (demo)
     checkpoint_minutes: float = 5.0  # how often the audit chain's end is signed and written outside the database
     max_body_bytes: int = 1_000_000
+    busy_timeout_ms: int = 5000  # how long a write waits for another process's lock before giving up
 
     @property
     def checkpoint_file(self) -> Path:
@@ -87,6 +88,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=int(env.get("HANDOVER_SESSION_IDLE_MINUTES", "30")),
         audit_reads=_flag(env.get("HANDOVER_AUDIT_READS", "true")),
         checkpoint_minutes=float(env.get("HANDOVER_CHECKPOINT_MINUTES", "5")),
+        busy_timeout_ms=int(env.get("HANDOVER_BUSY_TIMEOUT_MS", "5000")),
         metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),
         trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
         log_json=_flag(env.get("HANDOVER_LOG_JSON", "true" if mode == "production" else "false")),

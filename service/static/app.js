@@ -12,6 +12,15 @@ if ('noModule' in HTMLScriptElement.prototype) {
 
 initAll()
 
+// Nothing about a case may stay in the browser. htmx 2.0.11 writes the page's path to sessionStorage
+// ('htmx-current-path-for-history') on every load, whatever historyCacheSize says; this service never pushes
+// history entries, so htmx does not need it.
+try {
+  window.sessionStorage.removeItem('htmx-current-path-for-history')
+} catch (error) {
+  // storage blocked: then nothing was written either
+}
+
 // Components re-initialised after a swap throw InitError ("already
 // initialised") when we scan a scope that still holds old ones; that is
 // expected, so only log real errors.

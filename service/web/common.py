@@ -56,6 +56,12 @@ async def viewable(request: Request[Any, Any, Any], handover_id: int) -> actions
     return view
 
 
+async def audit_view(request: Request[Any, Any, Any], handover_id: int, what: str) -> None:
+    """Every view of a handover goes to the audit trail (unless read-auditing is switched off in settings)."""
+    if settings(request).audit_reads:
+        await actions.record_view(database(request), request.user.actor, handover_id, what)
+
+
 def back_to(url: str) -> Redirect:
     return Redirect(url, status_code=303)
 
@@ -98,6 +104,15 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if _wants_json(request):
         return Response({"code": "error", "message": exc.detail, "details": []}, status_code=status)
     return page(request, "errors/error.html", status_code=status, status=status, detail=_plain_detail(status))
+
+
+def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The disk is full, the file is read-only, or another process holds the lock: nothing was half-written
+    (every change is one transaction), and the next request tries again by itself."""
+    log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    if _wants_json(request):
+        return Response({"code": "storage_unavailable", "message": "Try again shortly", "details": []}, status_code=503)
+    return page(request, "errors/storage.html", status_code=503, referer=_referer(request))
 
 
 def server_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -27,7 +29,7 @@ from service.core.workflow import (
     is_sending_manager,
     refusals,
 )
-from service.web.common import back_to, checklists, database, page, viewable
+from service.web.common import audit_view, back_to, checklists, database, page, viewable
 
 WORKFLOW_BUTTONS = {
     "endorse": Action.ENDORSE,
@@ -74,13 +76,23 @@ def _flash(done: str) -> str:
     return next((message for action, message in DONE_MESSAGES.items() if action.value == done), "")
 
 
+def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.worker_teams:
+        raise PermissionDeniedException("The inbox is for social workers")
+
+
+def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.manager_teams:
+        raise PermissionDeniedException("The queue is for team managers")
+
+
 class HandoverController(Controller):
     """The read-only handover, the receiver's confirmations, and every sign-off."""
 
     @get("/handovers/{handover_id:int}/view", name="view_handover")
     async def view(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template:
         handover_view = await viewable(request, handover_id)
-        await actions.record_view(database(request), request.user.actor, handover_id, "handover")
+        await audit_view(request, handover_id, "handover")
         return await self._view_page(request, handover_view, errors={}, values={})
 
     async def _view_page(
@@ -147,7 +159,7 @@ class HandoverController(Controller):
         handover_view = await viewable(request, handover_id)
         if refusals(Action.CONFIRM, handover_view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
-        await actions.record_view(database(request), request.user.actor, handover_id, "review")
+        await audit_view(request, handover_id, "review")
         return self._review_page(request, handover_view, {}, {})
 
     def _review_page(
@@ -184,7 +196,7 @@ class HandoverController(Controller):
             return self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
         return back_to(f"/handovers/{handover_id}/review#item-{section_id}")
 
-    @get("/inbox", name="inbox")
+    @get("/inbox", name="inbox", guards=[workers_only])
     async def inbox(self, request: Request[Any, Any, Any]) -> Template:
         actor = request.user.actor
         handovers = await db.handovers_waiting_for_receiver(
@@ -200,7 +212,7 @@ class HandoverController(Controller):
 
     # ------------------------------------------------------------ team managers
 
-    @get("/queue", name="queue")
+    @get("/queue", name="queue", guards=[managers_only])
     async def queue(self, request: Request[Any, Any, Any]) -> Template:
         reader = database(request).reader
         teams = sorted(request.user.actor.manager_teams)

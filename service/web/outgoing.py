@@ -13,9 +13,16 @@ from litestar.response import Redirect, Template
 from service import actions, db
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.workflow import Action, refusals
-from service.web import forms
-from service.web.common import back_to, checklists, current_checklist, database, page, viewable
+from service.web import drafts, forms
+from service.web.common import audit_view, back_to, checklists, current_checklist, database, page, viewable
 from service.web.layout import arrange
+from service.web.session import retrieve_user
+
+RESUMED = {
+    "saved": "Your session had ended, so you were asked to sign in again. What you typed has been saved as a draft.",
+    "conflict": "Your session had ended, and someone else changed this section in the meantime, so what you typed "
+    "could not be saved. Check the saved answers below.",
+}
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -101,7 +108,7 @@ class OutgoingController(Controller):
         actor = request.user.actor
         if refusals(Action.EDIT, view.facts, actor):
             return back_to(f"/handovers/{handover_id}/view")
-        await actions.record_view(database(request), actor, handover_id, "task list")
+        await audit_view(request, handover_id, "task list")
         return page(request, "outgoing/task_list.html", view=view, statuses=TASK_STATUS)
 
     @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
@@ -118,7 +125,7 @@ class OutgoingController(Controller):
         errors = {}
         if record is not None and record.status == "has_errors":
             errors = actions.section_status(section, record.answers, finished=True)[1]
-        await actions.record_view(database(request), request.user.actor, handover_id, f"section {section_id}")
+        await audit_view(request, handover_id, f"section {section_id}")
         return self._section_page(
             request,
             view,
@@ -128,10 +135,16 @@ class OutgoingController(Controller):
             errors,
         )
 
-    @post("/handovers/{handover_id:int}/sections/{section_id:str}")
+    @post("/handovers/{handover_id:int}/sections/{section_id:str}", exclude_from_auth=True)
     async def save_section(
         self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]
     ) -> Template | Redirect:
+        # Signed-in is checked here rather than by the middleware so that a form arriving after its session ended
+        # can be kept and saved once its author signs in again, instead of being lost.
+        user = await retrieve_user(request.session, request)
+        if user is None:
+            return await drafts.keep(request) or Redirect("/sign-in", status_code=303)
+        request.scope["user"] = user
         view = await viewable(request, handover_id)
         section = view.checklist.section(section_id)
         if section is None:
@@ -190,6 +203,7 @@ class OutgoingController(Controller):
             version=version,
             errors=errors,
             conflict=conflict,
+            flash=RESUMED.get(request.query_params.get("resumed", ""), ""),
         )
 
     async def _conflict_page(
@@ -208,7 +222,7 @@ class OutgoingController(Controller):
         view = await viewable(request, handover_id)
         if refusals(Action.EDIT, view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
-        await actions.record_view(database(request), request.user.actor, handover_id, "check answers")
+        await audit_view(request, handover_id, "check answers")
         return self._check_page(request, view, problems=[], status_code=200)
 
     def _check_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from typing import Any
@@ -12,10 +13,12 @@ from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.response import Redirect, Template
 
-from service import actions, db
+from service import actions, db, throttle
 from service.core.workflow import Actor
 from service.passwords import verify_password
+from service.web import drafts
 from service.web.common import State, page
+from service.web.drafts import PENDING_COOKIE
 
 ROTATE_KEY = "handover.rotate_session"
 
@@ -90,27 +93,53 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     }  # fmt: skip
     if missing:
         return page(request, "session/sign_in.html", errors=missing, username=username, status_code=400)
-    user = await db.user_by_username(state.db.reader, username) if username else None
+    address = request.client.host if request.client else "unknown"
+    locked, delay = await throttle.check(state.db.reader, username, address)
+    user = await db.user_by_username(state.db.reader, username)
+    if locked:
+        await _audit_sign_in(state, user, "sign_in_locked", username)
+        errors = {"username": throttle.LOCKED_MESSAGE}
+        return page(request, "session/sign_in.html", errors=errors, username=username, status_code=429)
+    await asyncio.sleep(delay)  # repeated failures are slowed down
     password_ok = await verify_password(user.password_hash if user else None, password)
-    signed_in = user is not None and password_ok and not user.disabled
-    async with state.db.transaction() as conn:
-        await db.append_audit(
-            conn,
-            user.id if user else None,
-            "sign_in" if signed_in else "sign_in_failed",
-            "user",
-            user.id if user else None,
-            {"username": username},
-        )
-    if not signed_in or user is None:
+    if user is None or not password_ok or user.disabled:
+        async with state.db.transaction() as conn:
+            await throttle.failed(conn, username, address)
+        await _audit_sign_in(state, user, "sign_in_failed", username)
         errors = {"username": "Enter a correct username and password"}
         return page(request, "session/sign_in.html", errors=errors, username=username, status_code=400)
-    old_id = request.cookies.get("session")
+    async with state.db.transaction() as conn:
+        await throttle.succeeded(conn, username)
+    await _audit_sign_in(state, user, "sign_in", username)
+    await _start_new_session(request, user.id)
+    response = Redirect(await _after_sign_in(request, user.id), status_code=303)
+    if request.cookies.get(PENDING_COOKIE):
+        response.delete_cookie(PENDING_COOKIE)
+    return response
+
+
+async def _audit_sign_in(state: State, user: db.User | None, action: str, username: str) -> None:
+    async with state.db.transaction() as conn:
+        user_id = user.id if user else None
+        await db.append_audit(conn, user_id, action, "user", user_id, {"username": username})
+
+
+async def _start_new_session(request: Request[Any, Any, Any], user_id: int) -> None:
+    """A fresh session id at every sign-in: whatever id the browser arrived with is thrown away."""
+    old_id = request.cookies.get(request.app.state.session_cookie)
     if old_id:
         await request.app.stores.get("sessions").delete(old_id)
     request.scope[ROTATE_KEY] = secrets.token_hex(32)  # type: ignore[literal-required]
-    request.set_session({"user_id": user.id, "signed_in_at": time.time()})
-    return Redirect("/", status_code=303)
+    request.set_session({"user_id": user_id, "signed_in_at": time.time()})
+
+
+async def _after_sign_in(request: Request[Any, Any, Any], user_id: int) -> str:
+    """Where to go next: back to a form that arrived after the last session ended (now saved), or home."""
+    token = request.cookies.get(PENDING_COOKIE, "")
+    if not token:
+        return "/"
+    resumed = await drafts.resume(request, token, user_id)
+    return resumed or "/"
 
 
 @post("/sign-out", name="sign_out")

@@ -1,0 +1,37 @@
+"""Sign-in throttling: repeated failures for a username, or from an address, are slowed and then locked.
+
+The lock is by the username as typed, whether or not such a user exists, so a locked answer reveals nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+from service import db
+
+WINDOW_SECONDS = 15 * 60
+USER_LIMIT = 5  # failures for one username within the window before it is locked
+ADDRESS_LIMIT = 20  # failures from one address within the window before it is locked
+LOCKED_MESSAGE = "Too many failed attempts. Wait 15 minutes, then try again."
+
+
+def keys_for(username: str, address: str) -> tuple[str, str]:
+    return (f"user:{username.strip().lower()}", f"addr:{address}")
+
+
+async def check(conn: db.Conn, username: str, address: str) -> tuple[bool, float]:
+    """Whether sign-in is locked for this username or address, and how long to slow this attempt."""
+    user_key, address_key = keys_for(username, address)
+    counts = await db.recent_failures(conn, [user_key, address_key], time.time() - WINDOW_SECONDS)
+    user_failures, address_failures = counts.get(user_key, 0), counts.get(address_key, 0)
+    locked = user_failures >= USER_LIMIT or address_failures >= ADDRESS_LIMIT
+    delay = min(2.0, 0.25 * max(0, max(user_failures, address_failures // 4) - 1))
+    return locked, delay
+
+
+async def failed(conn: db.Conn, username: str, address: str) -> None:
+    await db.record_failure(conn, keys_for(username, address), time.time())
+
+
+async def succeeded(conn: db.Conn, username: str) -> None:
+    await db.clear_failures(conn, keys_for(username, "")[0])

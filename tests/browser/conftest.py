@@ -1,0 +1,169 @@
+"""Browser tests: the real service on a loopback port with its own database, driven by Debian's Chromium.
+
+`scripts/browser_setup.sh` installs what these need besides Python packages (Chromium, if missing, and axe-core into
+the gitignored .cache/axe). No browser is ever downloaded: Playwright drives /usr/bin/chromium. The tests are skipped,
+saying why, only when that browser is absent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from service import db
+from tests.browser.support import AXE_JS, Axe, Person, new_person
+from tests.conftest import World, seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+HERE = Path(__file__).resolve().parent
+
+_axe_runs: list[Axe] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives the real service in headless Chromium (tests/browser)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (bash scripts/browser_setup.sh installs it)")
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    scans = [scan for axe in _axe_runs for scan in axe.scans]
+    if scans:
+        failed = sum(1 for scan in scans if scan.violations)
+        version = next((axe.version for axe in _axe_runs if axe.version), "?")
+        terminalreporter.write_line(
+            f"axe-core {version}: {len(scans)} page states scanned "
+            f"({sum(1 for s in scans if s.javascript)} with JavaScript, {sum(1 for s in scans if not s.javascript)} "
+            f"without; {len({s.url.split('?')[0] for s in scans})} distinct addresses), {failed} with violations; "
+            f"{sum(axe.seconds for axe in _axe_runs):.1f} s in axe"
+        )
+
+
+@dataclass
+class Server:
+    url: str
+    world: World
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _seed(path: Path) -> World:
+    database = db.Database(path)
+    await database.open()
+    try:
+        return await seed(database)
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("handover-browser")
+    # asyncio.run in a thread of its own: Playwright's sync API may already be running an event loop in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        world = pool.submit(asyncio.run, _seed(data_dir / "handover.db")).result()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HANDOVER_DATA_DIR": str(data_dir),
+        "HANDOVER_HOST": "127.0.0.1",
+        "HANDOVER_PORT": str(port),
+        "HANDOVER_SECRET_KEY": "browser-tests-secret-key-0123456789abcdef",  # 40 characters
+        "HANDOVER_MODE": "demo",
+    }
+    env.pop("HANDOVER_DATABASE", None)
+    log_path = data_dir / "server.log"
+    command = [str(Path(sys.executable).parent / "handover"), "serve"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log_path)
+        yield Server(url=url, world=world, data_dir=data_dir)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server stopped (exit {process.returncode}):\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"the server did not answer on {url} within 30 s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    assert AXE_JS.exists(), f"{AXE_JS} is missing: run bash scripts/browser_setup.sh"
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe(browser: Browser) -> Iterator[Axe]:
+    scanner = Axe(browser)
+    _axe_runs.append(scanner)
+    yield scanner
+    scanner.close()
+
+
+@pytest.fixture
+def person(browser: Browser, server: Server, axe: Axe) -> Iterator[Callable[..., Person]]:
+    """`person("out")` or `person("out", javascript=False)`: a new browser context, signed in through the page."""
+    opened: list[Person] = []
+
+    def open_as(username: str | None, *, javascript: bool = True) -> Person:
+        someone = new_person(browser, server.url, axe, javascript=javascript)
+        opened.append(someone)
+        if username:
+            someone.sign_in(username)
+        return someone
+
+    yield open_as
+    for someone in opened:
+        someone.context.close()

@@ -1,0 +1,240 @@
+"""The whole transfer, as the five people do it in their browsers: with JavaScript, and again without it.
+
+Outgoing worker starts and completes the handover; the sending manager endorses it; the receiving worker returns it
+with a query; the outgoing worker answers and resubmits; the manager endorses again; the receiving worker confirms
+every critical item in their own words and acknowledges; the receiving manager approves and the case moves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from service.demo import CASE_M_LIKE
+from tests.browser.conftest import Server
+from tests.browser.support import Person
+from tests.helpers import CHECKLIST, complete, section
+
+pytestmark = pytest.mark.browser
+
+TODAY = date.today()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server: Server, javascript: bool) -> None:
+    child = "Mia Test" if javascript else "Liam Test"
+    shots = javascript  # screenshots come from the run a person with JavaScript sees
+
+    # 1. The outgoing worker signs in (a wrong password first), starts a handover and completes every section.
+    out = person(None, javascript=javascript)
+    out.goto("/sign-in")
+    out.page.get_by_label("Username", exact=True).fill("out")
+    out.page.get_by_label("Password", exact=True).fill("not my password")
+    out.press("Sign in")
+    expect(out.page.get_by_role("link", name="Enter a correct username and password")).to_be_visible()
+    out.sign_in("out")
+    expect(out.heading("My cases and handovers")).to_be_visible()
+
+    out.follow(f"Start a handover for {child}")
+    out.press("Start handover")  # nothing chosen: the page says what is missing
+    expect(out.page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
+    out.page.get_by_label("Which team is the case moving to?").select_option(label="Cp Team")
+    out.page.get_by_label("Receiving worker, if known").select_option(label="Rec (Cp Team)")
+    out.type_in("Reason for the transfer", "Step-up to the child protection team after the strategy meeting.")
+    out.press("Start handover")
+    expect(out.heading(f"Handover for {child}")).to_be_visible()
+    task_list = out.page.url
+    if shots:
+        out.screenshot("task-list")
+
+    # A section saved empty shows its errors, GOV.UK style.
+    out.follow("Case summary")
+    out.press("Save and continue")
+    summary = out.page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(out.page).to_have_title(re.compile("^Error: "))
+    if javascript:  # GOV.UK Frontend focuses the summary, and its links move focus to the question
+        assert summary.evaluate("el => el.closest('.govuk-error-summary') === document.activeElement"), (
+            out.page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+        )
+        summary.get_by_role("link", name="Enter the child's full name").click()
+        expect(out.page.get_by_label("Child's full name", exact=True)).to_be_focused()
+    if shots:
+        out.screenshot("section-with-errors")
+    answers = complete(**CASE_M_LIKE)
+    out.fill_section(section("case-summary"), answers["case-summary"])
+    out.press("Save and continue")
+    expect(out.page).to_have_url(task_list)
+
+    for each in CHECKLIST.sections[1:]:
+        out.follow(each.title)
+        if each.id == "open-risks":
+            fill_open_risks(out)
+        elif each.id == "cp-category":
+            fill_cp_category(out)
+        else:
+            out.fill_section(each, answers[each.id])
+        out.press("Save and continue")
+        expect(out.page).to_have_url(task_list)
+        status = out.page.get_by_role("listitem").filter(has=out.page.get_by_role("link", name=each.title))
+        expect(status).to_contain_text("Completed")
+    expect(out.page.get_by_text(f"You have completed {len(CHECKLIST.sections)} of")).to_be_visible()
+
+    out.follow("Check answers and submit")
+    expect(out.page.get_by_text("Sexual harm by an older sibling")).to_be_visible()
+    expect(out.page.get_by_text("Mother will not allow unsupervised contact between the children.")).to_be_visible()
+    out.press("Submit handover")
+    expect(out.flash()).to_contain_text("Handover submitted")
+    if javascript:
+        assert_nothing_stored(out)
+
+    # 2. The sending manager endorses it.
+    smgr = person("smgr", javascript=javascript)
+    expect(smgr.heading("Manager queue")).to_be_visible()
+    smgr.follow(child, scope=smgr.page.get_by_role("table", name=re.compile("waiting for your endorsement")))
+    smgr.press("Endorse: ready to transfer")
+    expect(smgr.flash()).to_contain_text("Handover endorsed")
+
+    # 3. The receiving worker returns it with a query (trying first without saying why).
+    rec = person("rec", javascript=javascript)
+    rec.follow("Inbox")
+    rec.follow(child)
+    expect(rec.heading("Review and confirm the handover")).to_be_visible()
+    rec.follow("Back to the handover")
+    rec.press("Return to outgoing worker")
+    expect(rec.page.get_by_role("link", name=re.compile("Enter the reason"))).to_be_visible()
+    query = "Please add when the transfer meeting is booked, and who will chair it."
+    rec.type_in("Return to Out (outgoing worker)", query)
+    rec.press("Return to outgoing worker")
+    expect(rec.flash()).to_contain_text("Handover returned to the outgoing worker")
+
+    # ... the outgoing worker answers the query and submits again ...
+    out.follow("My handovers")
+    out.follow(child, scope=out.page.get_by_role("table", name="My handovers"))
+    expect(out.page.get_by_text(query)).to_be_visible()
+    out.follow("Handover arrangements")
+    out.choose("Is there a transfer meeting or joint visit?", "Transfer meeting")
+    out.type_date("Date of the meeting or visit", (TODAY + timedelta(days=2)).isoformat())
+    out.press("Save and continue")
+    out.follow("Check answers and submit")
+    out.press("Submit handover")
+    expect(out.flash()).to_contain_text("Handover submitted")
+
+    # ... and the sending manager endorses it again.
+    smgr.follow("Manager queue")
+    smgr.follow(child)
+    smgr.press("Endorse: ready to transfer")
+    expect(smgr.flash()).to_contain_text("Handover endorsed")
+
+    # 4. The receiving worker confirms every critical item in their own words, then acknowledges.
+    rec.follow("Inbox")
+    rec.follow(child)
+    with rec.page.expect_navigation():  # confirming without ticking the box: the page asks for it
+        rec.page.get_by_role("button", name=re.compile(r"^Confirm ")).first.click()
+    rec.check("review with errors")
+    expect(rec.page.get_by_role("alert").filter(has_text="There is a problem")).to_be_visible()
+    confirmed = confirm_every_critical_item(rec)
+    assert {"Open risks", "Sibling abuse history", "Parenting-capacity assessment"} <= set(confirmed)
+    expect(rec.page.get_by_text("You have confirmed every critical item.")).to_be_visible()
+    if shots:
+        rec.screenshot("receiver-confirmation")
+    rec.press("Acknowledge handover")
+    expect(rec.flash()).to_contain_text("Handover acknowledged")
+
+    # 5. The receiving manager approves: the case moves to the receiving worker.
+    rmgr = person("rmgr", javascript=javascript)
+    table = rmgr.page.get_by_role("table", name=re.compile("waiting for your approval"))
+    expect(table.get_by_role("link", name=child)).to_be_visible()
+    if shots:
+        rmgr.screenshot("manager-queue")
+    rmgr.follow(child, scope=table)
+    rmgr.press("Approve transfer")
+    expect(rmgr.flash()).to_contain_text("Transfer approved")
+    expect(rmgr.page.get_by_text("Closed", exact=True)).to_be_visible()
+
+    rec.follow("My handovers")
+    expect(rec.page.get_by_role("table", name="My cases").get_by_role("rowheader", name=child)).to_be_visible()
+    if javascript:
+        assert_nothing_stored(rec)
+
+
+def fill_open_risks(out: Person) -> None:
+    """Open risks by hand, by the labels on the page: two risks, the second added with "Add another risk"."""
+    out.choose("Are there any open risks to the child?", "Yes", name="has_open_risks")
+    risks = [
+        ("Sexual harm by an older sibling", "Mia (10)", "Liam (17), now in foster care", "High"),
+        ("Neglect of basic care at home", "Mia and her younger brother", "Their mother's low mood", "Medium"),
+    ]
+    for index, (what, to_whom, from_whom, rating) in enumerate(risks):
+        if index:
+            out.add_row("Add another risk", f"Risk {index + 1}")
+        out.type_in("What is the risk?", what, index)
+        out.type_in("Who is at risk?", to_whom, index)
+        out.type_in("Who or what does the risk come from?", from_whom, index)
+        out.choose("How serious is the risk?", rating, index)
+        out.type_in("What currently reduces the risk?", "Contact with Liam is supervised by the foster carer.", index)
+        out.type_in("Protective factors", "Mia trusts her teacher and has told her before.", index)
+        out.type_in(
+            "What should happen if the situation changes?",
+            "If any unsupervised contact happens, then hold a strategy meeting the same day.",
+            index,
+        )
+        out.type_in("Who is responsible for managing this risk?", "Allocated social worker", index)
+        out.type_date("When will this risk next be reviewed?", (TODAY + timedelta(days=28)).isoformat(), index)
+    # A third row added by mistake, and taken away again.
+    out.add_row("Add another risk", "Risk 3")
+    out.remove_row("Remove risk 3", "Risk 3")
+    expect(out.page.get_by_label("What is the risk?", exact=True).nth(1)).to_have_value(risks[1][0])
+
+
+def fill_cp_category(out: Person) -> None:
+    """The child protection category by hand: the plan, its category, and each change of category."""
+    out.choose("Does the child have a child protection plan?", "Yes", name="has_cp_plan")
+    out.tick("Current category or categories", ["Neglect"])
+    out.type_date("Date the current category was set", (TODAY - timedelta(days=60)).isoformat())
+    out.type_in("Why did the conference decide on this category?", "Neglect of Mia's basic care at home.")
+    out.choose("Has the category changed since the plan began?", "Yes", name="category_changed")
+    changes = [("Sexual abuse", 200, "Liam left the home; conference changed the category to neglect.")]
+    changes.append(("Physical abuse", 100, "An injury was explained; physical abuse was no longer the main concern."))
+    for index, (previous, days_ago, why) in enumerate(changes):
+        if index:
+            out.add_row("Add another change of category", f"Change of category {index + 1}")
+        out.choose("Previous category", previous, index)
+        out.type_date("Date the category changed", (TODAY - timedelta(days=days_ago)).isoformat(), index)
+        out.type_in("Why did the category change?", why, index)
+        out.type_in(
+            "What became of the risk the previous category named?",
+            "The source left the home but could return; the risk is reduced, not ended.",
+            index,
+        )
+
+
+def confirm_every_critical_item(rec: Person) -> list[str]:
+    """Tick "I have read and understood this section" for each critical item, writing a read-back where asked."""
+    confirmed = []
+    while (buttons := rec.page.get_by_role("button", name=re.compile(r"^Confirm "))).count():
+        title = (buttons.first.text_content() or "").strip().removeprefix("Confirm").strip()
+        readback = rec.page.get_by_label(f"In your own words, what are you taking on from ‘{title}’?", exact=True)
+        if readback.count():
+            readback.fill(
+                f"I take on '{title}': the risk from Liam to Mia, the safety plan, and what to do if it changes."
+            )
+        rec.question(f"Confirm ‘{title}’").get_by_label("I have read and understood this section").check()
+        rec.press(f"Confirm {title}")
+        expect(rec.page.get_by_text("You confirmed this").first).to_be_visible()
+        confirmed.append(title)
+        assert len(confirmed) < 20
+    return confirmed
+
+
+def assert_nothing_stored(someone: Person) -> None:
+    """Nothing about a child may stay in the browser: htmx's history cache is off, and nothing else stores."""
+    stored = someone.page.evaluate(
+        """() => ({local: Object.keys(localStorage), session: Object.keys(sessionStorage),
+                  cache: htmx.config.historyCacheSize})"""
+    )
+    assert stored == {"local": [], "session": [], "cache": 0}

@@ -1,0 +1,240 @@
+"""Security: who may reach what, sessions, throttling, cross-site requests, headers, escaping and limits."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import pytest
+
+from service import db
+from tests.conftest import PASSWORD, Browser, Site
+from tests.helpers import complete, fill_all, form_for, handover_in, section, start, version_in
+
+pytestmark = pytest.mark.anyio
+
+ROLES = ["anonymous", "owner", "same_team", "receiver", "other_receiver", "sending_manager", "receiving_manager",
+         "other_team", "other_manager", "auditor", "admin"]  # fmt: skip
+USERNAMES = {"owner": "out", "same_team": "out2", "receiver": "rec", "other_receiver": "rec2",
+             "sending_manager": "smgr", "receiving_manager": "rmgr", "other_team": "other", "other_manager": "omgr",
+             "auditor": "aud", "admin": "adm"}  # fmt: skip
+EVERYONE = set(ROLES) - {"anonymous"}
+READERS = {"owner", "receiver", "sending_manager", "receiving_manager", "auditor"}
+
+# (method, route, state the handover is in, roles that succeed); every other role is refused. Anonymous people are
+# always sent to sign in; refusals across teams are 404 so that nobody learns a handover exists.
+MATRIX: list[tuple[str, str, str, set[str]]] = [
+    ("GET", "/", "endorsed", EVERYONE),
+    ("GET", "/inbox", "endorsed", {"owner", "same_team", "receiver", "other_receiver", "other_team"}),
+    ("GET", "/queue", "endorsed", {"sending_manager", "receiving_manager", "other_manager"}),
+    ("GET", "/audit/incomplete", "endorsed", {"auditor"}),
+    ("GET", "/audit/incomplete/csv", "endorsed", {"auditor"}),
+    ("GET", "/cases/{case}/handover", "none", {"owner"}),
+    ("POST", "/cases/{case}/handover", "none", {"owner"}),
+    # people who may read but not edit are sent on to the read-only view (303), which they may see
+    ("GET", "/handovers/{id}", "draft", {"owner", "sending_manager", "auditor"}),
+    ("GET", "/handovers/{id}/view", "draft", {"owner", "sending_manager", "auditor"}),
+    ("GET", "/handovers/{id}/view", "endorsed", READERS),
+    ("GET", "/handovers/{id}/sections/open-risks", "draft", {"owner", "sending_manager", "auditor"}),
+    ("POST", "/handovers/{id}/sections/childs-views", "draft", {"owner"}),
+    ("GET", "/handovers/{id}/check", "draft", {"owner", "sending_manager", "auditor"}),
+    ("POST", "/handovers/{id}/submit", "draft", {"owner"}),
+    ("POST", "/handovers/{id}/endorse", "submitted", {"sending_manager"}),
+    ("POST", "/handovers/{id}/return", "submitted", {"sending_manager"}),
+    ("POST", "/handovers/{id}/cancel", "submitted", {"owner", "sending_manager"}),
+    ("GET", "/handovers/{id}/review", "endorsed", READERS),
+    ("POST", "/handovers/{id}/confirm/open-risks", "endorsed", {"receiver"}),
+    ("POST", "/handovers/{id}/return", "endorsed", {"receiver"}),
+    ("POST", "/handovers/{id}/acknowledge", "endorsed", set()),  # nobody: items unconfirmed
+    ("POST", "/handovers/{id}/approve", "acknowledged", {"receiving_manager"}),
+    ("POST", "/handovers/{id}/return-to-receiver", "acknowledged", {"receiving_manager"}),
+    (
+        "POST",
+        "/handovers/{id}/disagreements",
+        "endorsed",
+        {"owner", "receiver", "sending_manager", "receiving_manager"},
+    ),
+]
+SUCCESS = {200, 303}
+
+
+async def request_as(site: Site, role: str, method: str, url: str, handover_id: int | None) -> int:
+    person = await site.as_user(USERNAMES.get(role))
+    if method == "GET":
+        return (await person.get(url)).status_code
+    version = "0"
+    if handover_id:
+        handover = await db.handover_by_id(site.db.reader, handover_id)
+        version = str(handover.version) if handover else "0"
+    data = {"handover_version": version, "version": "0", "reason": "Because", "understood": "yes",
+            "readback": "I take on the risk to the child as described.", "receiving_team": str(site.world.teams["cp"]),
+            "transfer_reason": "Step-up", "about": "Contact", "with_whom": "Out", "view": "Unsafe"}  # fmt: skip
+    if "/sections/" in url:
+        data |= form_for(section("childs-views"), complete()["childs-views"], version=1)
+    return (await person.post(url, data)).status_code
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "state", "allowed"), MATRIX, ids=[f"{m} {r} ({s})" for m, r, s, _ in MATRIX]
+)
+async def test_access_matrix(site: Site, method: str, route: str, state: str, allowed: set[str]) -> None:
+    for role in ROLES:
+        handover_id = None if state == "none" else await handover_in(site.db, site.world, state, "c1")
+        url = route.format(id=handover_id, case=site.world.cases["c2"])
+        status = await request_as(site, role, method, url, handover_id)
+        if role == "anonymous":
+            assert status == 303, (role, url)
+        elif role in allowed:
+            assert status in SUCCESS, (role, method, url, status)
+        else:
+            assert status in {403, 404, 409}, (role, method, url, status)
+            if "/handovers/" in url and role not in READERS | {"same_team", "other_receiver"}:
+                assert status == 404, (role, url, "refusals across teams must not reveal the handover exists")
+        if handover_id:  # start again from a fresh handover for the next person
+            async with site.db.transaction() as conn:
+                await conn.execute("UPDATE handovers SET state = 'cancelled' WHERE id = ?", (handover_id,))
+                await conn.execute(
+                    "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ? WHERE id = ?",
+                    (site.world.users["out"], site.world.teams["north"], site.world.cases["c1"]),
+                )
+
+
+async def test_the_session_id_changes_at_sign_in_and_a_planted_id_is_dead(site: Site) -> None:
+    victim = Browser(site.client)
+    await victim.get("/sign-in")
+    victim.jar.set("session", "a" * 64, domain="testserver.local")  # planted by an attacker before the victim signs in
+    assert (await victim.sign_in("out")).status_code == 303
+    new_id = victim.jar.get("session")
+    assert new_id and new_id != "a" * 64
+    attacker = Browser(site.client)
+    attacker.jar.set("session", "a" * 64, domain="testserver.local")
+    assert (await attacker.get("/")).status_code == 303, "the planted id is not signed in"
+    assert (await victim.get("/")).status_code == 200
+
+
+async def test_sign_out_ends_the_session_on_the_server(site: Site) -> None:
+    person = await site.as_user("out")
+    stolen = person.jar.get("session")
+    await person.post("/sign-out")
+    thief = Browser(site.client)
+    thief.jar.set("session", stolen or "", domain="testserver.local")
+    assert (await thief.get("/")).status_code == 303
+
+
+async def test_disabling_an_account_ends_its_sessions(site: Site) -> None:
+    person = await site.as_user("out")
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE users SET disabled = 1 WHERE username = 'out'")
+    assert (await person.get("/")).status_code == 303
+    assert (await person.sign_in("out")).status_code == 400
+
+
+async def test_idle_and_absolute_timeouts(site: Site) -> None:
+    person = await site.as_user("out")
+    session_id = person.jar.get("session")
+    assert session_id
+    store = site.app.stores.get("sessions")
+    data = await store.get(session_id)
+    assert data is not None
+    await store.set(session_id, data, expires_in=1)
+    await asyncio.sleep(1.2)
+    assert (await person.get("/")).status_code == 303, "idle too long"
+    person = await site.as_user("out")
+    site.app.state.absolute_timeout = 0
+    assert (await person.get("/")).status_code == 303, "signed in too long ago"
+
+
+async def test_session_cookie_flags(site: Site) -> None:
+    person = await site.as_user(None)
+    await person.get("/sign-in")
+    response = await person.post("/sign-in", {"username": "out", "password": PASSWORD})
+    cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("session="))
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Max-Age=1800" in cookie
+
+
+async def test_repeated_failures_lock_sign_in_without_revealing_the_username(site: Site) -> None:
+    person = await site.as_user(None)
+    for name in ("out", "no-such-person"):
+        for _ in range(5):
+            assert (await person.sign_in(name, "wrong guess")).status_code == 400
+        locked = await person.sign_in(name, PASSWORD if name == "out" else "wrong guess")
+        assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+    actions = [e.entry.action for e in await db.audit_entries(site.db.reader)]
+    assert actions.count("sign_in_failed") == 10 and actions.count("sign_in_locked") == 2
+    assert (await person.sign_in("out2")).status_code == 303, "other people are not locked out"
+
+
+async def test_forms_without_the_csrf_token_or_from_another_site_are_refused(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    form = form_for(section("childs-views"), complete()["childs-views"])
+    no_token = await out.request("POST", url, data=form)
+    assert no_token.status_code == 403
+    cross = await out.post(url, form, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross.status_code == 403
+    foreign_origin = await out.post(url, form, headers={"Origin": "https://evil.example"})
+    assert foreign_origin.status_code == 403
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+    via_header = await out.request("POST", url, data=form, headers={"x-csrftoken": out.csrf, "HX-Request": "true",
+                                                                    "Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    assert via_header.status_code == 303, "htmx sends the token as a header"
+
+
+async def test_security_headers_on_every_response(site: Site) -> None:
+    out = await site.as_user("out")
+    for url in ("/", "/sign-in", "/static/app.css", "/healthz", "/no-such-page"):
+        headers = (await out.get(url)).headers
+        csp = headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    assert (await out.get(f"/handovers/{handover_id}")).headers["cache-control"] == "no-store"
+    assert "strict-transport-security" not in (await out.get("/")).headers
+
+
+HOSTILE_TEXT = '<script>alert("x")</script><img src=x onerror=alert(1)>{{7*7}}{% raw %}'
+
+
+async def test_every_free_text_answer_comes_back_inert(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    answers = complete()
+    for section_id, section_answers in answers.items():
+        definition = section(section_id)
+        for field in definition.fields:
+            if field.type in ("text", "textarea"):
+                section_answers.values[field.id] = HOSTILE_TEXT
+        for group in definition.groups:
+            for row in section_answers.groups.get(group.id, []):
+                for field in group.fields:
+                    if field.type in ("text", "textarea"):
+                        row[field.id] = HOSTILE_TEXT
+    await fill_all(out, handover_id, answers)
+    for url in (f"/handovers/{handover_id}/check", f"/handovers/{handover_id}/view",
+                f"/handovers/{handover_id}/sections/open-risks"):  # fmt: skip
+        page = (await out.get(url)).text
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(" in page and "{{7*7}}" in html.unescape(page) and ">49<" not in page
+
+
+async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_nothing(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    huge = form_for(section("childs-views"), complete()["childs-views"]) | {"views": "x" * 2_000_000}
+    too_big = await out.post(url, huge)
+    assert too_big.status_code == 413 and "too large" in too_big.text
+    body = b"_csrf_token=" + out.csrf.encode() + b"&button=continue&version=0&views=\xff\xfe&how_gathered=ok"
+    garbled = await out.request("POST", url, content=body,
+                                headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert garbled.status_code in (303, 400, 200), garbled.status_code
+    long_answer = form_for(section("childs-views"), complete()["childs-views"]) | {"views": "y" * 5000}
+    refused = await out.post(url, long_answer | {"version": version_in((await out.get(url)).text, "version")})
+    assert refused.status_code == 200 and "must be 4,000 characters or fewer" in refused.text
+    rows = form_for(section("network"), complete()["network"]) | {"contacts-rows": "100000"}
+    capped = await out.post(f"/handovers/{handover_id}/sections/network", rows)
+    assert capped.status_code in (200, 303)
+    saved = await db.sections_of(site.db.reader, handover_id)
+    assert len(saved["network"].answers.groups["contacts"]) <= 20
