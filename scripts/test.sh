@@ -9,4 +9,5 @@ python3 -m venv .venv
 .venv/bin/ruff check service tests
 .venv/bin/ruff format --check service tests
 .venv/bin/mypy service
+bash scripts/check_deploy.sh
 .venv/bin/pytest "$@"
