@@ -19,13 +19,14 @@ from service.web import forms
 from service.web.common import checklists, database, settings
 
 PENDING_COOKIE = "handover-pending"
+SIGNED_IN_COOKIE = "handover-signed-in"  # says only that this browser had signed in; it grants nothing
 KEEP_SECONDS = 3600
 SECTION_FORM = re.compile(r"^/handovers/(\d+)/sections/([a-z0-9-]+)$")
 
 
 async def keep(request: Request[Any, Any, Any]) -> Redirect | None:
     """Keep a section form posted by a browser whose session has ended; None if this is not such a request."""
-    had_session = bool(request.cookies.get(request.app.state.session_cookie))
+    had_session = request.cookies.get(SIGNED_IN_COOKIE) == "1"
     if request.method != "POST" or not had_session or not SECTION_FORM.match(request.url.path):
         return None
     form = await request.form()

@@ -113,6 +113,10 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     await _audit_sign_in(state, user, "sign_in", username)
     await _start_new_session(request, user.id)
     response = Redirect(await _after_sign_in(request, user.id), status_code=303)
+    response.set_cookie(
+        drafts.SIGNED_IN_COOKIE, "1", max_age=request.app.state.absolute_timeout, httponly=True, samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+    )  # fmt: skip
     if request.cookies.get(PENDING_COOKIE):
         response.delete_cookie(PENDING_COOKIE)
     return response
@@ -148,4 +152,6 @@ async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
     async with state.db.transaction() as conn:
         await db.append_audit(conn, request.user.id, "sign_out", "user", request.user.id)
     request.clear_session()
-    return Redirect("/sign-in", status_code=303)
+    response = Redirect("/sign-in", status_code=303)
+    response.delete_cookie(drafts.SIGNED_IN_COOKIE)
+    return response

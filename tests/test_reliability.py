@@ -1,0 +1,181 @@
+"""No lost work: sessions that end mid-form, storage faults, hostile input, and any input at all to the parser."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.datastructures import FormMultiDict
+
+from service import db
+from service.core.answers import validate_section
+from service.web import forms
+from tests.conftest import Browser, Site
+from tests.helpers import CHECKLIST, complete, form_for, handover_in, section, start, version_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_what_was_typed_after_the_session_ended_is_saved_after_signing_in_again(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    typed = form_for(section("childs-views"), complete()["childs-views"], button="continue") | {
+        "views": "Typed for an hour; the session ended meanwhile"
+    }
+    session_id = out.jar.get("session")
+    assert session_id
+    await site.app.stores.get("sessions").delete(session_id)  # the idle timeout passes
+    kept = await out.post(url, typed)
+    assert kept.status_code == 303 and kept.headers["location"] == "/sign-in?resume=1"
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+    signed_in = await out.sign_in("out")
+    assert signed_in.headers["location"] == f"{url}?resumed=saved"
+    page = await out.get(signed_in.headers["location"])
+    assert "What you typed has been saved as a draft" in page.text
+    saved = await db.sections_of(site.db.reader, handover_id)
+    assert saved["childs-views"].answers.values["views"] == "Typed for an hour; the session ended meanwhile"
+
+
+async def test_a_kept_form_is_never_saved_for_someone_else(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+    signed_in = await out.sign_in("out2")  # a colleague signs in on the same browser
+    assert signed_in.headers["location"] == "/"
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+
+
+async def test_a_form_without_any_session_is_not_kept(site: Site) -> None:
+    stranger = Browser(site.client)
+    await stranger.get("/sign-in")
+    response = await stranger.post("/handovers/1/sections/childs-views", {"views": "x"})
+    assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+    rows = sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0]
+    assert rows == 0
+
+
+# ---------------------------------------------------------------- storage faults
+
+
+async def save_childs_views(person: Browser, handover_id: int) -> int:
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    version = version_in((await person.get(url)).text, "version")
+    form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+    return (await person.post(url, form)).status_code
+
+
+@pytest.mark.parametrize(
+    ("fault", "clear"),
+    [
+        ("PRAGMA query_only = 1", "PRAGMA query_only = 0"),  # the database cannot be written
+    ],
+    ids=["read-only"],
+)
+async def test_storage_faults_give_a_plain_page_and_the_service_recovers(site: Site, fault: str, clear: str) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    writer = site.db._writer
+    assert writer is not None
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    version = version_in((await out.get(url)).text, "version")  # the page was open before the fault
+    await writer.execute(fault)
+    form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+    response = await out.post(url, form)
+    assert response.status_code == 503
+    assert "Nothing was half-saved" in response.text and "Traceback" not in response.text
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+    await writer.execute(clear)
+    assert await save_childs_views(out, handover_id) == 303, "recovers by itself once the fault clears"
+
+
+async def test_a_write_lock_held_by_another_process_gives_a_plain_page(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    writer = site.db._writer
+    assert writer is not None
+    await writer.execute("PRAGMA busy_timeout = 100")
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    version = version_in((await out.get(url)).text, "version")
+    holder = sqlite3.connect(site.db.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+        assert (await out.post(url, form)).status_code == 503
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert await save_childs_views(out, handover_id) == 303
+
+
+# ---------------------------------------------------------------- hostile input
+
+HOSTILE = [
+    "' OR 1=1; DROP TABLE handovers; --",
+    "{{ config }}{% for x in range(9999999) %}",
+    "${7*7}#{7*7}",
+    "\x00\x01\x02\x1b[2J\x1b]0;owned\x07",
+    "line one\r\nSet-Cookie: injected=1",
+    "مرحبا 你好 Здравствуйте 👩🏽‍⚕️ \u202eevil",
+    "A" * 100_000,
+    "",
+]
+
+
+async def test_hostile_input_to_every_form_never_breaks_anything(site: Site) -> None:
+    people = {name: await site.as_user(name) for name in ("out", "smgr", "rec", "rmgr")}
+    draft = await handover_in(site.db, site.world, "draft", "c1")
+    endorsed = await handover_in(site.db, site.world, "endorsed", "c2")
+    targets = [("out", f"/handovers/{draft}/sections/{s.id}") for s in CHECKLIST.sections]
+    targets += [
+        ("out", f"/cases/{site.world.cases['c3']}/handover"),
+        ("rec", f"/handovers/{endorsed}/confirm/open-risks"),
+        ("rec", f"/handovers/{endorsed}/return"),
+        ("rec", f"/handovers/{endorsed}/disagreements"),
+        ("smgr", f"/handovers/{endorsed}/endorse"),
+        ("out", "/sign-in"),
+    ]
+    tried = 0
+    for who, url in targets:
+        for text in HOSTILE:
+            fields = ["views", "how_gathered", "reason", "readback", "about", "with_whom", "view", "transfer_reason",
+                      "receiving_team", "version", "handover_version", "button", "username", "password",
+                      "contacts-rows", "has_open_risks", "legal_status", "date_of_birth-day"]  # fmt: skip
+            data = {name: text for name in fields} | {"unknown_field": text, "understood": [text, "yes"]}
+            response = await people[who].post(url, data)
+            tried += 1
+            assert response.status_code < 500, (url, repr(text[:30]), response.status_code)
+            assert "Traceback" not in response.text
+    wrong_method = await people["out"].request("PUT", f"/handovers/{draft}/submit")
+    assert wrong_method.status_code == 405
+    assert tried == len(targets) * len(HOSTILE)
+    handover = await db.handover_by_id(site.db.reader, endorsed)
+    assert handover is not None and handover.state == "endorsed", "hostile input changed no state"
+    entries = await db.audit_entries(site.db.reader)
+    assert [e.entry.seq for e in entries] == list(range(1, len(entries) + 1))
+
+
+form_keys = st.sampled_from(
+    ["views", "how_gathered", "has_open_risks", "no_risks_rationale", "risks-rows", "risks-0-what", "risks-0-rating",
+     "risks-1-review_date-day", "risks-0-review_date-month", "legal_status", "date_of_birth-day",
+     "date_of_birth-year", "categories", "changes-rows", "changes-0-previous_category", "x", "button", "version"]
+)  # fmt: skip
+form_values = st.one_of(st.text(max_size=50), st.sampled_from(["yes", "no", "2", "99999", "-1", "31", "2026"]))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(items=st.lists(st.tuples(form_keys, form_values), max_size=30), section_index=st.integers(0, 10))
+def test_any_form_gives_answers_or_field_messages_never_an_error(
+    items: list[tuple[str, str]], section_index: int
+) -> None:
+    definition = CHECKLIST.sections[section_index]
+    answers = forms.parse_section(definition, FormMultiDict(items))
+    errors = validate_section(definition, answers, date(2026, 11, 27))
+    assert all(isinstance(key, str) and message for key, message in errors.items())
+    for group in definition.groups:
+        assert len(answers.groups[group.id]) <= group.max_rows
