@@ -179,3 +179,24 @@ def test_any_form_gives_answers_or_field_messages_never_an_error(
     assert all(isinstance(key, str) and message for key, message in errors.items())
     for group in definition.groups:
         assert len(answers.groups[group.id]) <= group.max_rows
+
+
+async def test_autosave_keeps_a_draft_and_says_when(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    page = await out.get(url)
+    assert f'hx-post="{url}/autosave"' in page.text and 'id="save-status"' in page.text
+    form = form_for(section("childs-views"), complete()["childs-views"], version=0) | {"views": "Half a sentence"}
+    saved = await out.post(f"{url}/autosave", form, headers={"HX-Request": "true"})
+    assert saved.status_code == 200 and "Draft saved at" in saved.text
+    assert 'id="section-version"' in saved.text and 'hx-swap-oob="true"' in saved.text and 'value="1"' in saved.text
+    stored = await db.sections_of(site.db.reader, handover_id)
+    assert stored["childs-views"].answers.values["views"] == "Half a sentence"
+    assert stored["childs-views"].status == "completed"
+    stale = await out.post(f"{url}/autosave", form, headers={"HX-Request": "true"})
+    assert "someone else saved this section" in stale.text
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    signed_out = await out.post(f"{url}/autosave", form | {"version": "1"}, headers={"HX-Request": "true"})
+    assert "you have been signed out" in signed_out.text
+    assert (await db.sections_of(site.db.reader, handover_id))["childs-views"].version == 1

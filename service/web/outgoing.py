@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -23,6 +24,14 @@ RESUMED = {
     "conflict": "Your session had ended, and someone else changed this section in the meantime, so what you typed "
     "could not be saved. Check the saved answers below.",
 }
+
+AUTOSAVE_SIGNED_OUT = (
+    "Not saved: you have been signed out. Select ‘Save and come back later’: you will be asked to sign in, "
+    "and what you typed will then be saved."
+)
+AUTOSAVE_CONFLICT = (
+    "Not saved automatically: someone else saved this section. Select ‘Save and continue’ to compare the versions."
+)
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -176,6 +185,28 @@ class OutgoingController(Controller):
             version = saved.sections[section_id].version
             return self._section_page(request, saved, section_id, answers, version, errors)
         return back_to(f"/handovers/{handover_id}")
+
+    @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
+    async def autosave(self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]) -> Template:
+        """Save a draft of the section while the person types (htmx, debounced); answers with a status line."""
+        user = await retrieve_user(request.session, request)
+        if user is None:
+            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
+        request.scope["user"] = user
+        view = await viewable(request, handover_id)
+        section = view.checklist.section(section_id)
+        if section is None:
+            raise NotFoundException("There is no such section")
+        form = await request.form()
+        try:
+            version, _ = await actions.save_section(
+                database(request), checklists(request), user.actor, handover_id, section_id,
+                forms.parse_section(section, form), _int(form.get("version", "")) or 0, finished=False,
+            )  # fmt: skip
+        except db.Conflict:
+            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_CONFLICT)
+        saved_at = datetime.now().astimezone().strftime("%H:%M")
+        return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version)
 
     def _section_page(
         self,
