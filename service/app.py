@@ -187,6 +187,7 @@ def create_app(settings: Settings) -> Litestar:
             operations.healthz,
             operations.readyz,
             operations.metrics,
+            operations.ping,
             outgoing.OutgoingController,
             handover.HandoverController,
             auditor.AuditorController,

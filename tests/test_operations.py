@@ -131,3 +131,8 @@ def test_the_container_command_starts_a_ready_service(tmp_path: Path) -> None:
 async def test_demo_database_has_no_unmigrated_schema(site: Site) -> None:
     assert await db.schema_version(site.db.reader) == len(db.MIGRATIONS)
     await asyncio.sleep(0)
+
+
+async def test_ping_needs_a_signed_in_person(site: Site) -> None:
+    assert (await (await site.as_user(None)).get("/ping")).status_code == 303
+    assert (await (await site.as_user("out")).get("/ping")).text == "pong"

@@ -36,6 +36,12 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
     return Response({"status": "ready"})
 
 
+@get("/ping", media_type=MediaType.TEXT, include_in_schema=False)
+async def ping() -> str:
+    """For a signed-in person (or a benchmark): the shortest path through sessions, CSRF and every middleware."""
+    return "pong"
+
+
 @get("/metrics", exclude_from_auth=True, include_in_schema=False)
 async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Request counts and latency by route (Litestar's Prometheus middleware), handovers by state, and the oldest
