@@ -15,6 +15,9 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.middleware.session.server_side import ServerSideSessionBackend
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
@@ -29,10 +32,10 @@ from service.audit_trail import write_checkpoint
 from service.core import answers
 from service.core.workflow import STATE_LABELS, Refused, State
 from service.settings import Settings
-from service.web import auditor, common, handover, layout, operations, outgoing, security, session
+from service.web import api, auditor, common, handover, layout, operations, outgoing, security, session
 
-UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
-NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$"]
+UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
+NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
 
 
 def _format_date(value: str | None) -> str:
@@ -188,6 +191,7 @@ def create_app(settings: Settings) -> Litestar:
             operations.readyz,
             operations.metrics,
             operations.ping,
+            api.api_router,
             outgoing.OutgoingController,
             handover.HandoverController,
             auditor.AuditorController,
@@ -219,9 +223,11 @@ def create_app(settings: Settings) -> Litestar:
         before_send=[security.headers_on_every_response(security_headers)],
         exception_handlers={
             Refused: common.refused_page,
+            api.Invalid: common.invalid_api_body,
             sqlite3.OperationalError: common.storage_error_page,
             db.Conflict: common.conflict_page,
             db.NotFound: common.not_found_page,
+            OverflowError: common.not_found_page,  # an id too large for SQLite cannot name anything that exists
             NotFoundException: common.not_found_page,
             NotAuthorizedException: common.sign_in_redirect,
             HTTPException: common.http_error_page,
@@ -236,6 +242,16 @@ def create_app(settings: Settings) -> Litestar:
                 "absolute_timeout": settings.session_absolute_hours * 3600,
                 "session_cookie": session_config.key,
             }
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Handover API",
+            version="1",
+            description="Case management systems read and drive handovers with an API token (`handover token create`).",
+            path="/schema",
+            components=Components(
+                security_schemes={"apiToken": SecurityScheme(type="http", scheme="bearer", description="API token")}
+            ),
+            render_plugins=[JsonRenderPlugin()],
         ),
         debug=False,
     )

@@ -165,6 +165,72 @@ def _restore(settings: Settings, source: str) -> int:
     return 0
 
 
+async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
+    """A service account (made if new, with the teams and roles given) and a new API token, shown once."""
+    import secrets
+
+    from service.web.api import token_hash
+
+    token = "hov_" + secrets.token_urlsafe(32)
+    database = db.Database(settings.database, settings.synchronous)
+    await database.open()
+    try:
+        async with database.transaction() as conn:
+            account = await db.user_by_username(conn, args.account)
+            if account is not None and not account.is_service:
+                raise SystemExit(f"{args.account!r} is a person, not a service account")
+            account_id = account.id if account else await db.create_user(
+                conn, args.account, args.name or args.account, "!", is_auditor=args.auditor, is_admin=args.admin,
+                is_service=True,
+            )  # fmt: skip
+            teams = {team.name: team.id for team in await db.teams(conn)}
+            for role, names in (("worker", args.worker), ("manager", args.manager)):
+                for name in names:
+                    if name not in teams:
+                        raise SystemExit(f"There is no team called {name!r}")
+                    await db.add_membership(conn, account_id, teams[name], role)
+            token_id = await db.create_api_token(conn, account_id, token_hash(token), args.scope)
+            await db.append_audit(conn, None, "create_api_token", "api_token", token_id,
+                                  {"account": args.account, "scope": args.scope})  # fmt: skip
+    finally:
+        await database.close()
+    print(f"Token {token_id} for {args.account} ({args.scope}). It is shown only once; store it as a secret:")
+    print(token)
+    return 0
+
+
+async def _token_revoke(settings: Settings, token_id: int) -> int:
+    database = db.Database(settings.database, settings.synchronous)
+    await database.open()
+    try:
+        async with database.transaction() as conn:
+            revoked = await db.revoke_api_token(conn, token_id)
+            if revoked:
+                await db.append_audit(conn, None, "revoke_api_token", "api_token", token_id, {})
+    finally:
+        await database.close()
+    print(f"Token {token_id} revoked." if revoked else f"There is no active token {token_id}.")
+    return 0 if revoked else 1
+
+
+async def _import_cases(settings: Settings, path: str) -> int:
+    from service import importing
+
+    database = db.Database(settings.database, settings.synchronous)
+    await database.open()
+    try:
+        imported, problems = await importing.import_cases(database, Path(path))
+    finally:
+        await database.close()
+    if problems:
+        print(f"Nothing was imported. {len(problems)} problem(s) in {path}:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"Imported {imported} case(s) from {path}.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="handover", description="Structured case-transfer handovers.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -193,6 +259,22 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file")
     restore = commands.add_parser("restore", help="replace the database with a backup (stop the service first)")
     restore.add_argument("file")
+    token = commands.add_parser("token", help="API tokens for case management systems")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="issue a token to a service account (made if new)")
+    create.add_argument("--account", required=True, help="the service account's username")
+    create.add_argument("--name", help="the system's name, as shown in the audit trail")
+    create.add_argument("--scope", choices=["read", "write"], default="read")
+    create.add_argument("--worker", action="append", default=[], metavar="TEAM")
+    create.add_argument("--manager", action="append", default=[], metavar="TEAM")
+    create.add_argument("--auditor", action="store_true", help="may list and export handovers across teams")
+    create.add_argument("--admin", action="store_true", help="may push cases and sibling groups in")
+    revoke = token_commands.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("token_id", type=int)
+    importer = commands.add_parser("import", help="import data")
+    import_commands = importer.add_subparsers(dest="import_command", required=True)
+    cases = import_commands.add_parser("cases", help="import cases from a CSV file (all rows or none)")
+    cases.add_argument("file")
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain against the signed checkpoints")
@@ -216,6 +298,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
         asyncio.run(_create_user(settings, args))
+    elif args.command == "token" and args.token_command == "create":
+        return asyncio.run(_token_create(settings, args))
+    elif args.command == "token" and args.token_command == "revoke":
+        return asyncio.run(_token_revoke(settings, args.token_id))
+    elif args.command == "import":
+        return asyncio.run(_import_cases(settings, args.file))
     elif args.command == "backup":
         return _backup(settings, args.file)
     elif args.command == "restore":

@@ -164,6 +164,18 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     """,
+    # 4: case management systems: service accounts and their API tokens (stored hashed)
+    """
+    ALTER TABLE users ADD COLUMN is_service INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    """,
 ]
 
 
@@ -190,6 +202,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     is_auditor: bool
     is_admin: bool
     disabled: bool
+    is_service: bool = False
 
 
 class Team(msgspec.Struct, frozen=True):
@@ -488,12 +501,20 @@ async def teams(conn: Conn) -> list[Team]:
 
 
 async def create_user(
-    conn: Conn, username: str, name: str, password_hash: str, *, is_auditor: bool = False, is_admin: bool = False
+    conn: Conn,
+    username: str,
+    name: str,
+    password_hash: str,
+    *,
+    is_auditor: bool = False,
+    is_admin: bool = False,
+    is_service: bool = False,
 ) -> int:
     return await _insert(
         conn,
-        "INSERT INTO users (username, name, password_hash, is_auditor, is_admin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (username, name, password_hash, is_auditor, is_admin, now()),
+        "INSERT INTO users (username, name, password_hash, is_auditor, is_admin, is_service, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (username, name, password_hash, is_auditor, is_admin, is_service, now()),
     )
 
 
@@ -1036,3 +1057,58 @@ async def take_pending_draft(conn: Conn, token: str, newer_than: float) -> tuple
     )
     await conn.execute("DELETE FROM pending_drafts WHERE token = ?", (token,))
     return (str(row["path"]), str(row["form"])) if row else None
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+class ApiToken(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    user_id: int
+    scope: str
+
+
+async def create_api_token(conn: Conn, user_id: int, token_hash: str, scope: str) -> int:
+    return await _insert(
+        conn,
+        "INSERT INTO api_tokens (user_id, token_hash, scope, created_at) VALUES (?, ?, ?, ?)",
+        (user_id, token_hash, scope, now()),
+    )
+
+
+async def api_token(conn: Conn, token_hash: str) -> ApiToken | None:
+    row = await _one(
+        conn,
+        "SELECT t.id, t.user_id, t.scope FROM api_tokens t JOIN users u ON u.id = t.user_id"
+        " WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+        (token_hash,),
+    )
+    return _record(row, ApiToken) if row else None
+
+
+async def revoke_api_token(conn: Conn, token_id: int) -> bool:
+    cursor = await conn.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (now(), token_id)
+    )
+    return cursor.rowcount == 1
+
+
+async def sibling_group(conn: Conn, group_id: int) -> tuple[int, str] | None:
+    row = await _one(conn, "SELECT id, name FROM sibling_groups WHERE id = ?", (group_id,))
+    return (int(row["id"]), str(row["name"])) if row else None
+
+
+async def team_by_name(conn: Conn, name: str) -> int | None:
+    row = await _one(conn, "SELECT id FROM teams WHERE name = ?", (name,))
+    return int(row["id"]) if row else None
+
+
+async def case_by_reference(conn: Conn, reference: str) -> Case | None:
+    row = await _one(conn, _CASE_SELECT + " WHERE c.reference = ?", (reference,))
+    return _record(row, Case) if row else None
+
+
+async def case_ids_in_group(conn: Conn, group_id: int) -> list[int]:
+    return [
+        int(r[0]) for r in await _rows(conn, "SELECT id FROM cases WHERE sibling_group_id = ? ORDER BY id", (group_id,))
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,6 @@ def test_audit_verify_passes_then_fails_after_tampering(env: Settings, capsys: p
     assert cli.main(["audit", "checkpoint"]) == 0
     assert cli.main(["audit", "verify"]) == 0
     assert "The audit trail is intact" in capsys.readouterr().out
-    import sqlite3
-
     conn = sqlite3.connect(env.database)
     conn.executescript("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 3;")
     conn.close()
@@ -111,3 +110,53 @@ def test_a_bad_checklist_stops_every_command(tmp_path: Path, env: Settings, monk
     (folder / "broken.toml").write_text('id = "x"\nversion = 1\ntitle = "X"\nsections = []\n')
     monkeypatch.setenv("HANDOVER_CHECKLISTS_DIR", str(folder))
     assert cli.main(["init-db"]) == 2
+
+
+def test_token_create_and_revoke(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    populate(env)
+    assert cli.main(["token", "create", "--account", "cms", "--scope", "read", "--auditor"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("hov_")
+
+    async def use(expected: int) -> None:
+        async with AsyncTestClient(app=create_app(env)) as client:
+            response = await client.get("/api/v1/handovers", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == expected
+
+    asyncio.run(use(200))
+    raw = sqlite3.connect(env.database).execute("SELECT token_hash FROM api_tokens").fetchone()[0]
+    assert token not in raw, "tokens are stored hashed"
+    assert cli.main(["token", "revoke", "1"]) == 0
+    asyncio.run(use(401))
+    with pytest.raises(SystemExit, match="is a person"):
+        cli.main(["token", "create", "--account", "out", "--scope", "read"])
+
+
+def test_import_cases_all_or_nothing(env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    populate(env)
+    header = "reference,child_name,date_of_birth,worker_username,team,sibling_group\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + "NEW-1,Ava New,2016-02-03,out,North Team,New family\n"
+                   "T-1,Dup Ref,2016-02-03,out,North Team,\n"
+                   "NEW-2,Bo New,2016-02-30,rec,North Team,New family\n")  # fmt: skip
+    assert cli.main(["import", "cases", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "line 3: reference 'T-1' is already used" in err
+    assert "line 4: date_of_birth must be a real date" in err and "line 4: worker_username must be a worker" in err
+    good = tmp_path / "good.csv"
+    good.write_text(header + "NEW-1,Ava New,2016-02-03,out,North Team,New family\n"
+                    "NEW-2,Bo New,2017-02-03,out,North Team,New family\n")  # fmt: skip
+
+    async def count() -> int:
+        database = db.Database(env.database)
+        await database.open()
+        found = await db.case_by_reference(database.reader, "NEW-2")
+        await database.close()
+        return 0 if found is None else found.sibling_group_id or -1
+
+    assert asyncio.run(count()) == 0, "nothing from the bad file was imported"
+    assert cli.main(["import", "cases", str(good)]) == 0
+    assert asyncio.run(count()) > 0
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("ref,name\nx,y\n")
+    assert cli.main(["import", "cases", str(wrong)]) == 1

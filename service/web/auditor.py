@@ -44,6 +44,7 @@ def parse_filter(query: dict[str, str]) -> tuple[ReportFilter, dict[str, str]]:
 
 
 class AuditorController(Controller):
+    include_in_schema = False
     path = "/audit"
     guards = [auditors_only]  # noqa: RUF012 (Litestar's own attribute)
 

@@ -73,27 +73,33 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def json_error(code: str, message: str, status: int, details: list[tuple[str, str]] | None = None) -> Response[Any]:
+    """The API's one error shape: a code, a message, and per-field details."""
+    body = {"code": code, "message": message, "details": [{"field": f, "message": m} for f, m in details or []]}
+    return Response(body, status_code=status)
+
+
 def refused_page(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
     if _wants_json(request):
-        return Response({"code": "refused", "message": str(exc), "details": exc.reasons}, status_code=409)
+        return json_error("refused", "The state machine refused this", 409, [("", reason) for reason in exc.reasons])
     return page(request, "errors/refused.html", status_code=409, reasons=exc.reasons, referer=_referer(request))
 
 
 def conflict_page(request: Request[Any, Any, Any], exc: db.Conflict) -> Response[Any]:
     if _wants_json(request):
-        return Response({"code": "conflict", "message": str(exc), "details": []}, status_code=409)
+        return json_error("conflict", "Someone else changed this first: load it again and retry", 409)
     return page(request, "errors/conflict.html", status_code=409, referer=_referer(request))
 
 
 def not_found_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _wants_json(request):
-        return Response({"code": "not_found", "message": "Not found", "details": []}, status_code=404)
+        return json_error("not_found", "Not found", 404)
     return page(request, "errors/not_found.html", status_code=404)
 
 
 def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     if _wants_json(request):
-        return Response({"code": "unauthorised", "message": "Sign in first", "details": []}, status_code=401)
+        return json_error("unauthorised", str(exc.detail), 401)
     if request.headers.get("hx-request"):
         return Response("", status_code=401, headers={"HX-Redirect": "/sign-in"})
     return Redirect("/sign-in", status_code=303)
@@ -102,7 +108,10 @@ def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedExceptio
 def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     if _wants_json(request):
-        return Response({"code": "error", "message": exc.detail, "details": []}, status_code=status)
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        details = [(str(e.get("key", "")), str(e.get("message", ""))) for e in extra if isinstance(e, dict)]
+        code = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed", 413: "too_large"}.get(status, "error")
+        return json_error(code, str(exc.detail), status, details)
     return page(request, "errors/error.html", status_code=status, status=status, detail=_plain_detail(status))
 
 
@@ -111,14 +120,14 @@ def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Respo
     (every change is one transaction), and the next request tries again by itself."""
     log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
     if _wants_json(request):
-        return Response({"code": "storage_unavailable", "message": "Try again shortly", "details": []}, status_code=503)
+        return json_error("storage_unavailable", "Try again shortly", 503)
     return page(request, "errors/storage.html", status_code=503, referer=_referer(request))
 
 
 def server_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _wants_json(request):
-        return Response({"code": "server_error", "message": "Something went wrong", "details": []}, status_code=500)
+        return json_error("server_error", "Something went wrong", 500)
     return Response(
         "Sorry, something went wrong. Nothing you saved before this page has been lost. Try again in a moment.",
         status_code=500,
@@ -140,3 +149,7 @@ def _referer(request: Request[Any, Any, Any]) -> str:
     referer = request.headers.get("referer", "")
     base = str(request.base_url).rstrip("/")
     return referer if referer.startswith(base) else "/"
+
+
+def invalid_api_body(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:
+    return json_error("invalid", "Some fields are not valid", 422, list(exc.errors.items()))

@@ -89,6 +89,8 @@ def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
 class HandoverController(Controller):
     """The read-only handover, the receiver's confirmations, and every sign-off."""
 
+    include_in_schema = False
+
     @get("/handovers/{handover_id:int}/view", name="view_handover")
     async def view(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template:
         handover_view = await viewable(request, handover_id)

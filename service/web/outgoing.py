@@ -47,6 +47,8 @@ def _int(value: object) -> int | None:
 class OutgoingController(Controller):
     """Pages for the worker who holds the case now and is handing it over."""
 
+    include_in_schema = False
+
     @get("/", name="dashboard")
     async def dashboard(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         user = request.user

@@ -74,12 +74,12 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     return CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
 
 
-@get("/sign-in", name="sign_in", exclude_from_auth=True)
+@get("/sign-in", name="sign_in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
     return page(request, "session/sign_in.html", errors={}, username="")
 
 
-@post("/sign-in", exclude_from_auth=True)
+@post("/sign-in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     state: State = request.app.state
     form = await request.form()
@@ -146,7 +146,7 @@ async def _after_sign_in(request: Request[Any, Any, Any], user_id: int) -> str:
     return resumed or "/"
 
 
-@post("/sign-out", name="sign_out")
+@post("/sign-out", name="sign_out", include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
     state: State = request.app.state
     async with state.db.transaction() as conn:
