@@ -62,3 +62,19 @@ async def test_twenty_identical_approvals_make_one_transition_and_one_audit_entr
     assert statuses == [303] + [409] * 19
     approvals = [e for e in await db.audit_entries(site.db.reader) if e.entry.action == "approve"]
     assert len(approvals) == 1
+
+
+async def test_group_commit_keeps_each_change_separate(database: db.Database) -> None:
+    """Changes committed together still succeed or fail one by one, and each waits for its own commit."""
+
+    async def change(n: int) -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, f"Team {n}")
+            await asyncio.sleep(0)
+            if n == 5:
+                raise ValueError("this one fails")
+
+    results = await asyncio.gather(*(change(n) for n in range(10)), return_exceptions=True)
+    assert [type(r).__name__ for r in results].count("ValueError") == 1
+    names = {team.name for team in await db.teams(database.reader)}  # the reader sees only committed data
+    assert names == {f"Team {n}" for n in range(10) if n != 5}

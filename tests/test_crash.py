@@ -50,12 +50,16 @@ async def wait_ready(base: str) -> None:
     raise AssertionError("the server did not become ready")
 
 
-async def writer(base: str, handover_id: int, acknowledged: dict[int, tuple[int, str]], stop: asyncio.Event) -> None:
+async def writer(
+    base: str, handover_id: int, acknowledged: dict[int, tuple[int, str]], ready: asyncio.Semaphore,
+    stop: asyncio.Event,
+) -> None:  # fmt: skip
     """Save one section over and over, remembering each save the server confirmed (303)."""
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         await client.get("/sign-in")
         token = client.cookies["csrftoken"]
         await client.post("/sign-in", data={"_csrf_token": token, "username": "out", "password": PASSWORD})
+        ready.release()
         version, n = 1, 0
         url = f"/handovers/{handover_id}/sections/childs-views"
         while not stop.is_set():
@@ -86,8 +90,10 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     acknowledged: dict[int, tuple[int, str]] = {}
     try:
         await wait_ready(base)
-        stop = asyncio.Event()
-        tasks = [asyncio.create_task(writer(base, h, acknowledged, stop)) for h in handover_ids]
+        stop, ready = asyncio.Event(), asyncio.Semaphore(0)
+        tasks = [asyncio.create_task(writer(base, h, acknowledged, ready, stop)) for h in handover_ids]
+        for _ in handover_ids:  # everyone signed in: the load is on
+            await ready.acquire()
         await asyncio.sleep(2.5)
         os.kill(server.pid, signal.SIGKILL)  # mid-load, no warning
         stop.set()
