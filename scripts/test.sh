@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+bash scripts/browser_setup.sh  # Debian's Chromium (if missing) and axe-core; never downloads a browser
 
 .venv/bin/ruff check service tests
 .venv/bin/ruff format --check service tests

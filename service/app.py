@@ -25,6 +25,7 @@ from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
 from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from service import checklist as checklist_module
 from service import db, logs
@@ -86,6 +87,11 @@ def event_text(event: db.TimelineEvent) -> str:
     return words
 
 
+def multiline(text: str) -> Markup:
+    """Free text whose line breaks are kept, escaped, in a span (so a summary list's own spacing is not kept)."""
+    return Markup('<span class="app-multiline">{}</span>').format(text)
+
+
 def choice_items(mapping: dict[Any, str], chosen: str, any_text: str = "") -> list[dict[str, Any]]:
     """Items for a select: an optional 'any' first, then the choices, the chosen one selected."""
     items = [{"value": "", "text": any_text}] if any_text else []
@@ -114,6 +120,7 @@ def template_environment(settings: Settings) -> Environment:
         display_value=layout.display_value,
         event_text=event_text,
         choice_items=choice_items,
+        multiline=multiline,
     )
     return env
 

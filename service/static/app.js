@@ -69,3 +69,23 @@ document.body.addEventListener('htmx:afterSettle', (evt) => {
   target.setAttribute('tabindex', '-1')
   target.focus()
 })
+
+// "Save and continue" must not race an autosave still on its way (it would carry the old version and look like
+// someone else's change): wait for the autosave to come back, then send the form; and no autosave starts once the
+// form is being sent.
+document.addEventListener('submit', (evt) => {
+  const form = evt.target
+  if (!(form instanceof HTMLFormElement) || form.id !== 'section-form') return
+  if (form.classList.contains('htmx-request')) {
+    evt.preventDefault()
+    const submitter = evt.submitter
+    form.addEventListener('htmx:afterRequest', () => form.requestSubmit(submitter), { once: true })
+    return
+  }
+  form.dataset.submitting = 'true'
+}, true)
+
+document.body.addEventListener('htmx:beforeRequest', (evt) => {
+  const elt = evt.detail && evt.detail.elt
+  if (elt instanceof HTMLFormElement && elt.dataset.submitting === 'true') evt.preventDefault()
+})

@@ -1,5 +1,8 @@
 """Browser tests: the real service on a loopback port with its own database, driven by Debian's Chromium.
 
+The server, Playwright and the browser live for this package only (scope="package"): Playwright's sync API keeps an
+event loop marked as running while it is alive, so it must be gone before the asyncio tests elsewhere start.
+
 `scripts/browser_setup.sh` installs what these need besides Python packages (Chromium, if missing, and axe-core into
 the gitignored .cache/axe). No browser is ever downloaded: Playwright drives /usr/bin/chromium. The tests are skipped,
 saying why, only when that browser is absent.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -49,13 +53,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     scans = [scan for axe in _axe_runs for scan in axe.scans]
     if scans:
+        with_js = sum(1 for scan in scans if scan.javascript)
+        addresses = len({re.split("[?#]", scan.url)[0] for scan in scans})
         failed = sum(1 for scan in scans if scan.violations)
         version = next((axe.version for axe in _axe_runs if axe.version), "?")
+        seconds = sum(axe.seconds for axe in _axe_runs)
         terminalreporter.write_line(
-            f"axe-core {version}: {len(scans)} page states scanned "
-            f"({sum(1 for s in scans if s.javascript)} with JavaScript, {sum(1 for s in scans if not s.javascript)} "
-            f"without; {len({s.url.split('?')[0] for s in scans})} distinct addresses), {failed} with violations; "
-            f"{sum(axe.seconds for axe in _axe_runs):.1f} s in axe"
+            f"axe-core {version}: {len(scans)} page states scanned ({with_js} with JavaScript, "
+            f"{len(scans) - with_js} without; {addresses} distinct addresses), {failed} with violations; "
+            f"{seconds:.1f} s in axe"
         )
 
 
@@ -81,7 +87,7 @@ async def _seed(path: Path) -> World:
         await database.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("handover-browser")
     # asyncio.run in a thread of its own: Playwright's sync API may already be running an event loop in this one.
@@ -130,13 +136,13 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -
     raise RuntimeError(f"the server did not answer on {url} within 30 s:\n{log_path.read_text()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     assert AXE_JS.exists(), f"{AXE_JS} is missing: run bash scripts/browser_setup.sh"
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -144,7 +150,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe(browser: Browser) -> Iterator[Axe]:
     scanner = Axe(browser)
     _axe_runs.append(scanner)

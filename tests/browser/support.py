@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, Response, Route, expect
 
 from service.checklist import Field, Group, Section
 from service.core.answers import SectionAnswers, date_parts
@@ -142,17 +142,38 @@ class Person:
         self.javascript = javascript
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("requestfailed", lambda request: self.errors.append(f"{request.url} failed: {request.failure}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # A page answered with 400 or 409 (a form with errors) is logged as a failed load: that is by design.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(f"{response.url} answered {response.status}")
 
     # ------------------------------------------------------------------ seeing and checking
 
     def check(self, what: str = "") -> None:
-        """Scan the page as it is now; also that no script failed on it."""
+        """Scan the page as it is now; also that nothing failed on it (scripts, or resources that did not load)."""
         self.axe.check(self.page, what or self.page.title(), javascript=self.javascript)
-        assert not self.errors, f"JavaScript errors on {self.page.url}: {self.errors}"
+        assert not self.errors, f"errors in the browser console on {self.page.url}: {self.errors}"
 
-    def screenshot(self, name: str) -> None:
+    def screenshot(self, name: str, *, down_to: Locator | None = None) -> None:
+        """The whole page into docs/screenshots/<name>.png, or only from its top down to the end of `down_to`."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        path = str(SCREENSHOTS / f"{name}.png")
+        box = down_to.bounding_box() if down_to is not None else None
+        if box is None:
+            self.page.screenshot(path=path, full_page=True)
+        else:
+            width = self.page.viewport_size["width"] if self.page.viewport_size else 1100
+            bottom = box["y"] + box["height"] + self.page.evaluate("() => window.scrollY")  # box is viewport-relative
+            clip = {"x": 0, "y": 0, "width": width, "height": bottom + 30}
+            self.page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
 
     def heading(self, text: str | re.Pattern[str], level: int = 1) -> Locator:
         return self.page.get_by_role("heading", name=text, level=level)
@@ -173,6 +194,8 @@ class Person:
     def press(self, name: str | re.Pattern[str], *, exact: bool = True, scope: Locator | None = None) -> None:
         """Press a button that submits a form to the server (a full page load), and check the page that comes back."""
         button = (scope or self.page).get_by_role("button", name=name, exact=exact if isinstance(name, str) else None)
+        if self.javascript:  # let an autosave already on its way finish first, as a person's pause would
+            self.page.wait_for_function("() => !document.querySelector('.htmx-request')")
         with self.page.expect_navigation():
             button.click()
         self.check()
