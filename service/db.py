@@ -748,8 +748,17 @@ async def handover_by_id(conn: Conn, handover_id: int) -> Handover | None:
     return _record(row, Handover) if row else None
 
 
-async def handovers_by_author(conn: Conn, user_id: int) -> list[Handover]:
-    rows = await _rows(conn, _HANDOVER_SELECT + " WHERE h.author_id = ? ORDER BY h.last_activity_at DESC", (user_id,))
+async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Handover]:
+    """Everything this worker has in progress, and only the most recent of their closed or cancelled ones."""
+    rows = await _rows(
+        conn,
+        "SELECT * FROM (" + _HANDOVER_SELECT + " WHERE h.author_id = ? AND h.state NOT IN ('closed', 'cancelled'))"
+        " UNION ALL SELECT * FROM ("
+        + _HANDOVER_SELECT
+        + " WHERE h.author_id = ? AND h.state IN ('closed', 'cancelled')"
+        " ORDER BY h.last_activity_at DESC LIMIT ?) ORDER BY last_activity_at DESC",
+        (user_id, user_id, finished_limit),
+    )
     return [_record(r, Handover) for r in rows]
 
 

@@ -29,6 +29,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+# One hash at a time: argon2id takes a core and 64 MiB per verification, so parallel sign-ins would starve every
+# other request of CPU and memory; queued sign-ins wait a little instead.
+_hashing = anyio.CapacityLimiter(1)
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    result = await anyio.to_thread.run_sync(_verify, password_hash or _dummy_hash(), password)
+    result = await anyio.to_thread.run_sync(_verify, password_hash or _dummy_hash(), password, limiter=_hashing)
     return result and password_hash is not None

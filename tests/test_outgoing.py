@@ -222,3 +222,13 @@ async def test_signing_in_with_an_empty_form_says_what_to_enter(site: Site) -> N
     assert response.status_code == 400
     assert "Enter your username" in response.text and "Enter your password" in response.text
     assert 'href="#password"' in response.text
+
+
+async def test_dashboard_shows_work_in_progress_and_only_recent_finished_handovers(site: Site) -> None:
+    from tests.helpers import handover_in
+
+    for _ in range(11):
+        await handover_in(site.db, site.world, "cancelled", "c1")
+    await handover_in(site.db, site.world, "draft", "c2")
+    rows = await db.handovers_by_author(site.db.reader, site.world.users["out"])
+    assert [h.state for h in rows].count("cancelled") == 10 and rows[0].state == "draft"

@@ -1,0 +1,838 @@
+"""Load benchmark: the service under concurrent signed-in users, against its own ceilings, in one run on loopback.
+
+    .venv/bin/python -m bench.load_benchmark [--seconds 10] [--connections 50] [--handovers 20000] [--cases 5000]
+
+A script run by hand, not a timed test. It
+
+1. measures the write ceiling: single-row SQLite inserts, one commit each, in WAL with synchronous=FULL;
+2. seeds a database (bench/seed.py: cases, handovers in every state with their sections and confirmations, and a
+   hash-chained audit log) and prints the EXPLAIN QUERY PLAN of the incomplete-handovers report's queries;
+3. starts `handover serve` (production settings, one worker, JSON logs to a file) and signs people in;
+4. runs each endpoint in a phase of its own (`--connections` keep-alive connections for `--warmup` + `--seconds`):
+   GET /ping (an empty plain-text answer through every middleware with a signed-in user's cookies: the framework's
+   ceiling), dashboard, task list (an audited read), inbox, manager queue, the auditor's report, section saves (each
+   connection saving its own draft: validation and an audit entry), acknowledgements (review, confirm the critical
+   items, acknowledge), GET /ping while 10 sign-ins run at once, section saves while `handover backup` runs again
+   and again, and a mix of all of them;
+5. restarts the server with HANDOVER_AUDIT_READS=false and measures GET /ping and the task list again;
+6. prints requests per second and p50/p95/p99 latency of every endpoint, each as a ratio to its ceiling, failed
+   requests by kind, the server's peak and final memory, and the targets below; writes the same figures to
+   bench/results/load-<timestamp>.json.
+
+Targets (2 cores, one worker, `--connections 50`, synchronous=FULL): a section save >= 35% of GET /ping's throughput
+and p99 < 50 ms; the task list, inbox and queue >= 50% of GET /ping; the report page p99 < 100 ms; resident memory
+< 150 MB after the run; an audited GET >= 0.7 of the same GET unaudited; p99/p50 <= 4 for every endpoint; GET /ping's
+p99 while 10 sign-ins run at most twice its p99 without them; section saves during backups >= 0.7 of their rate
+without them.
+
+Only responses a browser would get on the happy path count (200 for pages; 303 to the right place for forms):
+latencies and rates are of those. Every other response is counted by status, and every failed request by exception.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.load_client import ClientPool, Plan
+from bench.seed import PASSWORD, build
+from service import db
+from service.checklist import load_all
+from service.core.report import ReportFilter
+from service.demo import complete_answers
+from service.reporting import section_counts
+from service.settings import PROJECT_ROOT
+from tests.helpers import form_for
+
+HANDOVER = str(Path(sys.executable).with_name("handover"))
+SECRET = "load-benchmark-secret-" + "k" * 32
+SIGN_INS_AT_ONCE = 10
+MIX = {"outgoing": 0.6, "receiving": 0.2, "manager": 0.12}  # the auditors take the rest
+WRITES = {"section save", "confirm", "acknowledge", "sign-in"}  # commit on every request
+AUDITED_READS = {"task list", "review"}  # commit an audit entry when reads are audited
+
+
+# ---------------------------------------------------------------- the ceilings and the data
+
+
+def write_ceiling(folder: Path, seconds: float) -> dict[str, float]:
+    """Single-row inserts, one transaction each, with the service's durability settings."""
+    path = folder / "write-ceiling.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, at REAL NOT NULL, details TEXT NOT NULL)")
+    details = json.dumps({"section": "open-risks", "old_version": 1, "new_version": 2, "status": "completed"})
+    latencies = []
+    started = time.perf_counter()
+    while (now := time.perf_counter()) - started < seconds:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO entries (at, details) VALUES (?, ?)", (now, details))
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - now)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    figures = latency_figures(sorted(latencies))
+    return {"commits": len(latencies), "commits_per_second": len(latencies) / elapsed, **figures}
+
+
+def describe_database(path: Path) -> dict[str, Any]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        states = dict(conn.execute("SELECT state, COUNT(*) FROM handovers GROUP BY state ORDER BY state").fetchall())
+        counts = {
+            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("cases", "handovers", "sections", "confirmations", "audit_log", "users")
+        }
+    return {"states": states, "rows": counts, "megabytes": path.stat().st_size / 1e6}
+
+
+def query_plans(path: Path) -> dict[str, list[str]]:
+    """EXPLAIN QUERY PLAN of the report page's two queries (the unfiltered report, first page), as the service
+    builds them."""
+    counts = section_counts(load_all(PROJECT_ROOT / "checklists"))
+    page_sql, page_params = db.incomplete_query(ReportFilter(), None, counts)
+    where, count_params = db._incomplete_where(ReportFilter(), None, counts)  # the WHERE of db.count_incomplete
+    queries = {
+        "report page (db.incomplete_page: incomplete_query + LIMIT 50 OFFSET 0)": (
+            page_sql + " LIMIT ? OFFSET ?",
+            [*page_params, 50, 0],
+        ),
+        "report total (db.count_incomplete)": ("SELECT COUNT(*) FROM handovers h" + where, count_params),
+    }
+    plans = {}
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        for title, (sql, params) in queries.items():
+            depth = {0: -1}
+            lines = []
+            for node, parent, _, detail in conn.execute("EXPLAIN QUERY PLAN " + sql, params):
+                depth[node] = depth.get(parent, -1) + 1
+                lines.append("  " * depth[node] + detail)
+            plans[title] = lines
+    return plans
+
+
+@dataclass
+class Worker:
+    """A signed-in outgoing (and receiving) worker: their own draft to fill in, and handovers sent to them."""
+
+    username: str
+    draft_id: int
+    section_id: str
+    received: list[int]
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+def choose_people(path: Path, connections: int) -> tuple[list[Worker], list[str], str]:
+    """One worker per connection, each with a draft of their own (so saves never conflict); the receivers of
+    endorsed handovers first, and each endorsed handover given to one connection only."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        drafts = conn.execute(
+            "SELECT u.username, h.id FROM handovers h JOIN users u ON u.id = h.author_id"
+            " WHERE h.state = 'draft' ORDER BY h.id"
+        ).fetchall()
+        endorsed = conn.execute(
+            "SELECT u.username, h.id FROM handovers h JOIN users u ON u.id = h.receiver_id"
+            " WHERE h.state = 'endorsed' ORDER BY h.id"
+        ).fetchall()
+        managers = [
+            row[0]
+            for row in conn.execute(
+                "SELECT DISTINCT u.username FROM users u JOIN memberships m ON m.user_id = u.id"
+                " WHERE m.role = 'manager' ORDER BY u.id"
+            )
+        ]
+        auditor = conn.execute("SELECT username FROM users WHERE is_auditor = 1 ORDER BY id").fetchone()[0]
+    drafts_of: dict[str, list[int]] = {}
+    for username, handover_id in drafts:
+        drafts_of.setdefault(username, []).append(handover_id)
+    received_by: dict[str, list[int]] = {}
+    for username, handover_id in endorsed:
+        received_by.setdefault(username, []).append(handover_id)
+    authors = sorted(drafts_of, key=lambda name: (-len(received_by.get(name, [])), name))
+    if sum(len(ids) for ids in drafts_of.values()) < connections:
+        raise SystemExit(f"only {len(drafts)} draft handovers: seed more handovers or use fewer connections")
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    sections = [section.id for section in checklist.sections]
+    chosen: list[tuple[str, int]] = []
+    round_number = 0
+    while len(chosen) < connections:
+        for username in authors:
+            if round_number < len(drafts_of[username]) and len(chosen) < connections:
+                chosen.append((username, drafts_of[username][round_number]))
+        round_number += 1
+    sharing = Counter(username for username, _ in chosen)
+    seen: Counter[str] = Counter()
+    workers = []
+    for index, (username, draft_id) in enumerate(chosen):
+        received = received_by.get(username, [])[seen[username] :: sharing[username]]
+        seen[username] += 1
+        workers.append(Worker(username, draft_id, sections[index % len(sections)], received))
+    return workers, managers, auditor
+
+
+def section_forms() -> dict[str, dict[str, Any]]:
+    """A complete, valid answer to every section, as the form a browser posts (the version is added per save)."""
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    answers = complete_answers(checklist, date.today())
+    forms = {}
+    for section in checklist.sections:
+        form = form_for(section, answers[section.id])
+        del form["version"]
+        forms[section.id] = form
+    return forms
+
+
+def section_version(path: Path, handover_id: int, section_id: str) -> int:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT version FROM sections WHERE handover_id = ? AND section_id = ?", (handover_id, section_id)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """`handover serve` in production mode, one worker, its logs in a file."""
+
+    def __init__(self, folder: Path, audit_reads: bool, label: str) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / f"server-{label}.log"
+        self.env = {key: value for key, value in os.environ.items() if not key.startswith("HANDOVER_")}
+        self.env.update(
+            {
+                "HANDOVER_MODE": "production",
+                "HANDOVER_DATA_DIR": str(folder),
+                "HANDOVER_SECRET_KEY": SECRET,
+                "HANDOVER_HOST": "127.0.0.1",
+                "HANDOVER_PORT": str(self.port),
+                "HANDOVER_AUDIT_READS": "true" if audit_reads else "false",
+            }
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [HANDOVER, "serve"], env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the server stopped at start-up:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"the server was not ready within 60 s:\n{self.log_path.read_text()[-3000:]}")
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def memory_mb(self) -> dict[str, float]:
+        """VmHWM (peak resident) and VmRSS (resident now) of the server process."""
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines() if ":" in line
+        )
+        return {key: int(status[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS")}
+
+    def reset_peak(self) -> bool:
+        """Start VmHWM again from the resident size now (Linux: `5` to clear_refs), so each phase has its own peak."""
+        try:
+            Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def errors_logged(self) -> int:
+        text = self.log_path.read_text(errors="replace")
+        return text.count('"level":"ERROR"') + text.count("Traceback")
+
+
+async def sign_in_all(base_url: str, usernames: list[str], at_once: int = 4) -> list[dict[str, str]]:
+    """Sign each in (a session each); the cookies a browser would then hold."""
+    limit = asyncio.Semaphore(at_once)
+
+    async def one(username: str) -> dict[str, str]:
+        async with limit, httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            await client.get("/sign-in")
+            token = client.cookies.get("csrftoken") or ""
+            response = await client.post(
+                "/sign-in", data={"username": username, "password": PASSWORD}, headers={"x-csrftoken": token}
+            )
+            if response.status_code != 303 or response.headers.get("location") != "/":
+                raise SystemExit(f"could not sign in as {username}: {response.status_code} {response.text[:300]}")
+            return {cookie.name: str(cookie.value) for cookie in client.cookies.jar if cookie.value}
+
+    return list(await asyncio.gather(*(one(username) for username in usernames)))
+
+
+# ---------------------------------------------------------------- phases
+
+
+@dataclass
+class Phase:
+    key: str
+    title: str
+    plans: Callable[[], list[Plan]]  # built just before the phase runs (section versions are read then)
+    backups: bool = False
+
+
+def latency_figures(latencies: list[float]) -> dict[str, float]:
+    """p50/p95/p99 (nearest rank) and the mean, in milliseconds, of sorted latencies in seconds."""
+    if not latencies:
+        return {"p50_ms": math.nan, "p95_ms": math.nan, "p99_ms": math.nan, "max_ms": math.nan, "mean_ms": math.nan}
+
+    def rank(q: float) -> float:
+        return latencies[max(0, math.ceil(q * len(latencies)) - 1)] * 1000
+
+    return {
+        "p50_ms": rank(0.50),
+        "p95_ms": rank(0.95),
+        "p99_ms": rank(0.99),
+        "max_ms": latencies[-1] * 1000,
+        "mean_ms": sum(latencies) / len(latencies) * 1000,
+    }
+
+
+def summarise(figures: dict[str, Any], seconds: float) -> dict[str, Any]:
+    latencies = sorted(figures["latencies"])
+    statuses: Counter[str] = figures["statuses"]
+    unexpected: Counter[str] = figures["unexpected"]
+    status_4xx = sum(n for why, n in unexpected.items() if why.startswith("4"))
+    status_5xx = sum(n for why, n in unexpected.items() if why.startswith("5"))
+    summary = {
+        "ok": len(latencies),
+        "rps": len(latencies) / seconds,
+        **latency_figures(latencies),
+        "status_4xx": status_4xx,
+        "status_5xx": status_5xx,
+        "wrong_answer": sum(unexpected.values()) - status_4xx - status_5xx,  # e.g. 200 for a save, or 303 to sign-in
+        "errors": sum(figures["errors"].values()),
+        "statuses": dict(statuses),
+        "unexpected": dict(unexpected),
+        "error_types": dict(figures["errors"]),
+    }
+    summary["p99_over_p50"] = summary["p99_ms"] / summary["p50_ms"] if latencies else math.nan
+    return summary
+
+
+def run_phase(
+    pool: ClientPool, server: Server, phase: Phase, seconds: float, warmup: float, audit_reads: bool
+) -> dict[str, Any]:
+    plans = phase.plans()
+    start_at = time.perf_counter() + 1.0  # time for the client processes to receive their plans
+    measure_from = start_at + warmup
+    stop = measure_from + seconds
+    cpu: dict[str, float] = {}
+    backups: list[dict[str, Any]] = []
+
+    def watch() -> None:
+        time.sleep(max(0.0, measure_from - time.perf_counter()))
+        cpu["from"] = server.cpu_seconds()
+        time.sleep(max(0.0, stop - time.perf_counter()))
+        cpu["to"] = server.cpu_seconds()
+
+    def back_up_again_and_again() -> None:
+        time.sleep(max(0.0, start_at - time.perf_counter()))
+        target = server.folder / "backup.db"
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            done = subprocess.run([HANDOVER, "backup", str(target)], env=server.env, capture_output=True, check=False)
+            backups.append(
+                {
+                    "seconds": time.perf_counter() - began,
+                    "exit": done.returncode,
+                    "output": done.stdout.decode(errors="replace")[-300:] if done.returncode else "",
+                }
+            )
+
+    helpers = [threading.Thread(target=watch)]
+    if phase.backups:
+        helpers.append(threading.Thread(target=back_up_again_and_again))
+    peak_reset = server.reset_peak()
+    for helper in helpers:
+        helper.start()
+    merged = pool.run(server.base_url, plans, start_at, measure_from, stop)
+    for helper in helpers:
+        helper.join()
+    endpoints = {name: summarise(figures, seconds) for name, figures in sorted(merged["endpoints"].items())}
+    for name, summary in endpoints.items():
+        summary["commits_per_request"] = name in WRITES or (audit_reads and name in AUDITED_READS)
+    result = {
+        "key": phase.key,
+        "title": phase.title,
+        "connections": len(plans),
+        "seconds": seconds,
+        "audit_reads": audit_reads,
+        "server_cpu_percent": (cpu["to"] - cpu["from"]) / seconds * 100,
+        "client_cpu_percent": merged["cpu_seconds"] / (stop - start_at) * 100,
+        "server_memory_mb": server.memory_mb(),  # VmHWM: the peak during this phase, if peak_reset
+        "peak_reset": peak_reset,
+        "ran_out_after_seconds": sorted(merged["ran_out"]),
+        "client_crashes": dict(merged["crashed"]),
+        "connections_cancelled": merged["cancelled"],
+        "endpoints": endpoints,
+    }
+    if phase.backups:
+        good = [b["seconds"] for b in backups if b["exit"] == 0]
+        result["backups"] = {
+            "completed": len(good),
+            "failed": len(backups) - len(good),
+            "mean_seconds": sum(good) / len(good) if good else math.nan,
+            "failures": [b["output"] for b in backups if b["exit"]][:3],
+        }
+    return result
+
+
+def main_phases(
+    workers: list[Worker], managers: list[dict[str, str]], auditors: list[dict[str, str]], database: Path
+) -> list[Phase]:
+    forms = section_forms()
+    n = len(workers)
+
+    def gets(
+        endpoint: str, path: Callable[[Worker], str] | str, sessions: list[dict[str, str]] | None = None, count: int = n
+    ) -> Callable[[], list[Plan]]:
+        def plans() -> list[Plan]:
+            if sessions is not None:
+                return [Plan("get", sessions[i % len(sessions)], steps=[(endpoint, str(path))]) for i in range(count)]
+            return [
+                Plan("get", w.cookies, steps=[(endpoint, path(w) if callable(path) else path)]) for w in workers[:count]
+            ]
+
+        return plans
+
+    def save_plan(worker: Worker, persona: str = "save") -> Plan:
+        return Plan(
+            persona,
+            worker.cookies,
+            handover_id=worker.draft_id,
+            section_id=worker.section_id,
+            form=forms[worker.section_id],
+            version=section_version(database, worker.draft_id, worker.section_id),
+        )
+
+    split = {id(w): round(len(w.received) * 0.8) for w in workers}  # 80% for the acknowledgement phase, 20% mixed
+
+    def saves(count: int = n) -> Callable[[], list[Plan]]:
+        return lambda: [save_plan(w) for w in workers[:count]]
+
+    def acknowledgements() -> list[Plan]:
+        return [Plan("acknowledge", w.cookies, to_acknowledge=w.received[: split[id(w)]]) for w in workers]
+
+    def pings_and_sign_ins() -> list[Plan]:
+        pings = gets("ping", "/ping")()
+        people = [w.username for w in workers[-SIGN_INS_AT_ONCE:]]
+        return pings + [
+            Plan("sign_in", username=people[i % len(people)], password=PASSWORD) for i in range(SIGN_INS_AT_ONCE)
+        ]
+
+    def mixed() -> list[Plan]:
+        outgoing = max(1, round(n * MIX["outgoing"]))
+        receiving = max(1, round(n * MIX["receiving"])) if n > 1 else 0
+        manager = max(1, round(n * MIX["manager"])) if n > 2 else 0
+        auditor = max(0, n - outgoing - receiving - manager)
+        plans = [save_plan(w, "outgoing") for w in workers[:outgoing]]
+        plans += [
+            Plan("receiving", w.cookies, to_acknowledge=w.received[split[id(w)] :]) for w in workers[n - receiving :]
+        ]
+        plans += [Plan("get", managers[i % len(managers)], steps=[("queue", "/queue")]) for i in range(manager)]
+        plans += [
+            Plan("get", auditors[i % len(auditors)], steps=[("report", "/audit/incomplete")]) for i in range(auditor)
+        ]
+        for index, plan in enumerate(plans):
+            plan.offset = index  # start each connection at a different point of its round
+        return plans
+
+    return [
+        Phase("ping", "GET /ping: the framework's ceiling", gets("ping", "/ping")),
+        Phase("dashboard", "GET / (the worker's dashboard)", gets("dashboard", "/")),
+        Phase(
+            "task list",
+            "GET /handovers/{id} (task list, audited)",
+            gets("task list", lambda w: f"/handovers/{w.draft_id}"),
+        ),
+        Phase("inbox", "GET /inbox", gets("inbox", "/inbox")),
+        Phase("queue", "GET /queue (managers)", gets("queue", "/queue", managers)),
+        Phase("report", "GET /audit/incomplete (auditors)", gets("report", "/audit/incomplete", auditors)),
+        Phase("report x1", "GET /audit/incomplete, one connection", gets("report", "/audit/incomplete", auditors, 1)),
+        Phase("save", "POST a section (own draft each)", saves()),
+        Phase("save x1", "POST a section, one connection", saves(1)),
+        Phase("acknowledge", "review, confirm critical items, acknowledge", acknowledgements),
+        Phase("ping+sign-ins", f"GET /ping while {SIGN_INS_AT_ONCE} sign-ins run at once", pings_and_sign_ins),
+        Phase("save+backup", "POST a section while `handover backup` runs again and again", saves(), backups=True),
+        Phase("mixed", "workers, receivers, managers and auditors together", mixed),
+    ]
+
+
+def unaudited_phases(workers: list[Worker]) -> list[Phase]:
+    return [
+        Phase(
+            "ping (reads unaudited)",
+            "GET /ping, HANDOVER_AUDIT_READS=false",
+            lambda: [Plan("get", w.cookies, steps=[("ping", "/ping")]) for w in workers],
+        ),
+        Phase(
+            "task list (reads unaudited)",
+            "GET /handovers/{id}, HANDOVER_AUDIT_READS=false",
+            lambda: [Plan("get", w.cookies, steps=[("task list", f"/handovers/{w.draft_id}")]) for w in workers],
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def add_ratios(phases: list[dict[str, Any]], ceiling: float) -> None:
+    """Each endpoint against GET /ping of the same server run, and, if it commits, against the write ceiling."""
+    pings = {
+        phase["audit_reads"]: phase["endpoints"]["ping"]
+        for phase in phases
+        if phase["key"].startswith("ping") and "+" not in phase["key"]
+    }
+    for phase in phases:
+        ping = pings[phase["audit_reads"]]
+        for summary in phase["endpoints"].values():
+            summary["rps_over_ping"] = ratio(summary["rps"], ping["rps"])
+            for q in ("p50", "p95", "p99"):
+                summary[f"{q}_over_ping"] = ratio(summary[f"{q}_ms"], ping[f"{q}_ms"])
+            summary["rps_over_write_ceiling"] = summary["rps"] / ceiling if summary["commits_per_request"] else None
+
+
+def endpoint(phases: list[dict[str, Any]], key: str, name: str) -> dict[str, Any]:
+    """An endpoint's figures in one phase (empty ones if not a single request of it finished)."""
+    found = next(phase for phase in phases if phase["key"] == key)["endpoints"].get(name)
+    return found or summarise({"latencies": [], "statuses": {}, "unexpected": {}, "errors": {}}, 1.0)
+
+
+def ratio(part: float, whole: float) -> float:
+    return part / whole if whole and not math.isnan(whole) else math.nan
+
+
+def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections: int) -> list[dict[str, Any]]:
+    ping = endpoint(phases, "ping", "ping")
+    save = endpoint(phases, "save", "section save")
+    found: list[dict[str, Any]] = []
+    checks = {
+        ">=": lambda value, goal: value >= goal,
+        "<": lambda value, goal: value < goal,
+        "<=": lambda value, goal: value <= goal,
+    }
+
+    def target(text: str, value: float, comparison: str, goal: float, unit: str = "") -> None:
+        met = not math.isnan(value) and checks[comparison](value, goal)
+        found.append({"target": text, "value": value, "comparison": comparison, "goal": goal, "unit": unit, "met": met})
+
+    target("section save throughput / GET /ping", ratio(save["rps"], ping["rps"]), ">=", 0.35, "x")
+    target(f"section save p99 at {connections} connections", save["p99_ms"], "<", 50, " ms")
+    for name in ("task list", "inbox", "queue"):
+        target(
+            f"{name} throughput / GET /ping", ratio(endpoint(phases, name, name)["rps"], ping["rps"]), ">=", 0.5, "x"
+        )
+    target(
+        f"report page p99 at {connections} connections", endpoint(phases, "report", "report")["p99_ms"], "<", 100, " ms"
+    )
+    target("report page p99 at 1 connection", endpoint(phases, "report x1", "report")["p99_ms"], "<", 100, " ms")
+    target("server resident memory after the run", memory["VmRSS"], "<", 150, " MB")
+    audited = endpoint(phases, "task list", "task list")["rps"]
+    unaudited = endpoint(phases, "task list (reads unaudited)", "task list")["rps"]
+    target("task list throughput, reads audited / unaudited", ratio(audited, unaudited), ">=", 0.7, "x")
+    found[-1]["each_over_its_own_runs_ping"] = ratio(
+        endpoint(phases, "task list", "task list")["rps_over_ping"],
+        endpoint(phases, "task list (reads unaudited)", "task list")["rps_over_ping"],
+    )
+    tails = sorted(
+        (
+            (summary["p99_over_p50"], f"{phase['key']} / {name}")
+            for phase in phases
+            for name, summary in phase["endpoints"].items()
+            if summary["ok"] >= 20
+        ),
+        reverse=True,
+    )
+    for tail, where in tails[:1] + [t for t in tails[1:] if t[0] > 4]:
+        target(f"p99/p50 of {where}", tail, "<=", 4, "x")
+    with_sign_ins = endpoint(phases, "ping+sign-ins", "ping")["p99_ms"]
+    target(
+        f"GET /ping p99 with {SIGN_INS_AT_ONCE} sign-ins / without", ratio(with_sign_ins, ping["p99_ms"]), "<=", 2, "x"
+    )
+    during_backups = endpoint(phases, "save+backup", "section save")["rps"]
+    target("section save throughput during backups / without", ratio(during_backups, save["rps"]), ">=", 0.7, "x")
+    failed = sum(
+        s["status_4xx"] + s["status_5xx"] + s["wrong_answer"] + s["errors"]
+        for phase in phases
+        for s in phase["endpoints"].values()
+    )
+    target("requests that failed or got a wrong answer", failed, "<=", 0)
+    return found
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return "nan" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def print_table(phases: list[dict[str, Any]]) -> None:
+    header = (
+        f"{'phase':<28} {'endpoint':<13} {'conn':>4} {'ok':>6} {'req/s':>7} {'/ping':>6} {'/write':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99/ping':>8} {'p99/p50':>7} "
+        f"{'4xx':>4} {'5xx':>4} {'wrong':>5} {'err':>4} {'srv cpu':>7} {'cli cpu':>7} {'peak MB':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for phase in phases:
+        for name, s in phase["endpoints"].items():
+            print(
+                f"{phase['key']:<28} {name:<13} {phase['connections']:>4} {s['ok']:>6} {number(s['rps']):>7} "
+                f"{number(s['rps_over_ping'], 2):>6} {number(s['rps_over_write_ceiling'], 3):>6} "
+                f"{number(s['p50_ms']):>7} {number(s['p95_ms']):>7} {number(s['p99_ms']):>7} "
+                f"{number(s['p99_over_ping'], 2):>8} {number(s['p99_over_p50'], 2):>7} "
+                f"{s['status_4xx']:>4} {s['status_5xx']:>4} {s['wrong_answer']:>5} {s['errors']:>4} "
+                f"{phase['server_cpu_percent']:>6.0f}% {phase['client_cpu_percent']:>6.0f}% "
+                f"{phase['server_memory_mb']['VmHWM']:>7.0f}"
+            )
+    for phase in phases:
+        notes = []
+        for name, s in phase["endpoints"].items():
+            if s["unexpected"] or s["error_types"]:
+                notes.append(f"{name}: unexpected {s['unexpected']} errors {s['error_types']}")
+        if ran_out := phase["ran_out_after_seconds"]:
+            notes.append(
+                f"{len(ran_out)} of {phase['connections']} connections ran out of handovers to acknowledge, after "
+                f"{max(0.0, ran_out[0]):.1f} to {max(0.0, ran_out[-1]):.1f} s of the window: its req/s are a floor"
+            )
+        if phase["client_crashes"] or phase["connections_cancelled"]:
+            notes.append(f"client crashes {phase['client_crashes']}, cancelled {phase['connections_cancelled']}")
+        if "backups" in phase:
+            b = phase["backups"]
+            notes.append(
+                f"backups: {b['completed']} completed (mean {number(b['mean_seconds'], 2)} s), "
+                f"{b['failed']} failed {b['failures']}"
+            )
+        for note in notes:
+            print(f"  {phase['key']}: {note}")
+
+
+def prepare(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The write ceiling, then the seeded database and its report query plans, printed as they are found."""
+    ceiling = write_ceiling(folder, args.write_seconds)
+    print(
+        f"write ceiling: {ceiling['commits_per_second']:,.0f} single-row commits/s (WAL, synchronous=FULL), "
+        f"p50 {ceiling['p50_ms']:.2f} ms, p99 {ceiling['p99_ms']:.2f} ms"
+    )
+    seeded = time.perf_counter()
+    build(folder / "handover.db", args.handovers, cases=args.cases)
+    described = describe_database(folder / "handover.db")
+    print(
+        f"seeded in {time.perf_counter() - seeded:.1f} s: {described['megabytes']:.0f} MB, "
+        + ", ".join(f"{count:,} {table}" for table, count in described["rows"].items())
+    )
+    print("handovers by state: " + ", ".join(f"{state} {count:,}" for state, count in described["states"].items()))
+    plans = query_plans(folder / "handover.db")
+    for title, lines in plans.items():
+        print(f"EXPLAIN QUERY PLAN, {title}:")
+        for line in lines:
+            print(f"    {line}")
+    return {"write_ceiling": ceiling, "database": described, "query_plans": plans}
+
+
+def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str, Any]:
+    """Both server runs, every phase; the phases' results and the servers' memory."""
+    database = folder / "handover.db"
+    workers, manager_names, auditor_name = choose_people(database, args.connections)
+    server = Server(folder, audit_reads=True, label="audited")
+    server.start()
+    pool = ClientPool(args.client_processes)
+    try:
+        signing_in = time.perf_counter()
+        jars = asyncio.run(sign_in_all(server.base_url, [worker.username for worker in workers]))
+        for worker, jar in zip(workers, jars, strict=True):
+            worker.cookies = jar
+        managers = asyncio.run(sign_in_all(server.base_url, manager_names[: args.connections]))
+        auditors = asyncio.run(sign_in_all(server.base_url, [auditor_name] * min(args.connections, 4)))
+        print(
+            f"signed in {len(workers)} workers, {len(managers)} managers and {len(auditors)} auditor sessions in "
+            f"{time.perf_counter() - signing_in:.1f} s; {sum(len(w.received) for w in workers):,} endorsed "
+            f"handovers to acknowledge; {args.client_processes} client processes",
+            flush=True,
+        )
+        memory = {"after_setup_sign_ins": server.memory_mb()}
+        results = []
+        for phase in main_phases(workers, managers, auditors, database):
+            results.append(run_phase(pool, server, phase, args.seconds, args.warmup, audit_reads=True))
+            print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
+        memory["reads_audited"] = server.memory_mb()
+        logged_errors = server.errors_logged()
+        server.stop()
+
+        server = Server(folder, audit_reads=False, label="unaudited")  # same data folder: the sessions still hold
+        server.start()
+        for phase in unaudited_phases(workers):
+            results.append(run_phase(pool, server, phase, args.seconds, args.warmup, audit_reads=False))
+            print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
+        memory["reads_unaudited"] = server.memory_mb()
+        logged_errors += server.errors_logged()
+    finally:
+        pool.close()
+        server.stop()
+    return {"phases": results, "server_memory_mb": memory, "server_log_errors": logged_errors}
+
+
+def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The table, memory and targets; returns the targets."""
+    results = measured["phases"]
+    add_ratios(results, prepared["write_ceiling"]["commits_per_second"])
+    print()
+    print(
+        f"{args.connections} connections, {args.seconds:g} s measured per phase after {args.warmup:g} s warm-up. "
+        "/ping: throughput over GET /ping's; /write: over the write ceiling (endpoints that commit every request);"
+    )
+    print(
+        "p99/ping: p99 over GET /ping's p99. Latencies and req/s are of correct answers only; 4xx, 5xx, wrong "
+        "(another status or redirect) and err (no answer) count the rest. cpu: % of one core during the phase."
+    )
+    print()
+    print_table(results)
+    print()
+    memory = measured["server_memory_mb"]
+    peaks = {phase["key"]: phase["server_memory_mb"]["VmHWM"] for phase in results if phase["audit_reads"]}
+    highest = max(peaks, key=lambda key: peaks[key])
+    without_sign_ins = max(mb for key, mb in peaks.items() if key != "ping+sign-ins")
+    print(
+        f"server memory, reads audited: resident after the run {memory['reads_audited']['VmRSS']:.0f} MB; peak "
+        f"{peaks[highest]:.0f} MB (phase {highest!r}), {without_sign_ins:.0f} MB in the phases without sign-ins, "
+        f"{memory['after_setup_sign_ins']['VmHWM']:.0f} MB while signing the users in 4 at a time (argon2id takes "
+        "64 MiB for each sign-in in progress)"
+    )
+    print(
+        f"server memory, reads unaudited: resident after the run {memory['reads_unaudited']['VmRSS']:.0f} MB. "
+        f"Errors in the server logs: {measured['server_log_errors']}"
+    )
+    if not all(phase["peak_reset"] for phase in results):
+        print("(the peak could not be reset between phases here: each phase's peak is the peak so far)")
+    found = targets(results, memory["reads_audited"], args.connections)
+    print()
+    print("targets:")
+    for item in found:
+        digits = 3 if item["unit"] == "x" else 0
+        print(
+            f"  {'met    ' if item['met'] else 'NOT met'}  {item['target']}: {number(item['value'], digits)}"
+            f"{item['unit']} (target {item['comparison']} {item['goal']:g}{item['unit']})"
+        )
+        if "each_over_its_own_runs_ping" in item:
+            normalised = number(item["each_over_its_own_runs_ping"], 2)
+            print(f"           (each over GET /ping of its own server run: {normalised}x)")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per phase")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each phase")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--handovers", type=int, default=20_000)
+    parser.add_argument("--cases", type=int, default=5_000)
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--write-seconds", type=float, default=3.0, help="length of the raw insert loop")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server logs)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="handover-load-bench-"))
+    load_before = os.getloadavg()
+    print(
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"load average {load_before[0]:.2f}; working in {folder}"
+    )
+    if load_before[0] > 1.0:
+        print(
+            "WARNING: something else has been using the CPU; the figures may be lower and noisier than on a quiet "
+            "machine"
+        )
+    prepared = prepare(folder, args)
+    measured = measure(folder, args, started)
+    found = report(measured, prepared, args)
+    load_after = os.getloadavg()
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
+        f"total {time.perf_counter() - started:.0f} s"
+    )
+
+    out = PROJECT_ROOT / "bench" / "results" / f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+    }
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "settings": vars(args),
+        **prepared,
+        **measured,
+        "targets": found,
+    }
+    out.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print(f"written to {out.relative_to(PROJECT_ROOT)}")
+    if args.keep:
+        print(f"kept {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""The load generator for bench/load_benchmark.py: signed-in connections driving the service over HTTP/1.1.
+
+Each connection is an asyncio task with its own keep-alive `httpx.AsyncClient` (one TCP connection) and its own
+session cookies. The connections of a phase are shared out between a few client processes (`ClientPool`) so the
+client is not what limits the server. Every request is timed with `time.perf_counter`; a response only counts as a
+success when it has the status (and, for redirects, the destination) a browser would get on the happy path, and
+everything else is counted by status or exception so a benchmark of failing requests cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import queue
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+READBACK = "I take on the open risks and the safety plan, and will visit within five working days."
+TIMEOUT = httpx.Timeout(60.0)
+VERSION = re.compile(r'name="version" value="(\d+)"')
+HANDOVER_VERSION = re.compile(r'name="handover_version" value="(\d+)"')
+OUTGOING_ROUND = ["dashboard", "task list", "save", "task list", "save", "task list"]
+REVIEW_ITEM = re.compile(r'<section class="app-review-item" id="item-([\w-]+)"')
+
+
+@dataclass
+class Plan:
+    """What one connection does for the length of a phase.
+
+    persona: "get" (cycle through `steps`), "save" (save one section again and again), "acknowledge" (review,
+    confirm the critical items of and acknowledge each handover in `to_acknowledge`), "sign_in" (sign in again and
+    again as `username`), "outgoing" (dashboard, task list, save, task list, save, task list) or "receiving"
+    (inbox, then one acknowledgement while there are any left).
+    """
+
+    persona: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    handover_id: int = 0
+    section_id: str = ""
+    form: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    to_acknowledge: list[int] = field(default_factory=list)
+    username: str = ""
+    password: str = ""
+    offset: int = 0  # where in its round a mixed-phase connection starts, so connections are not in step
+
+
+class Recorder:
+    """Per endpoint: the latencies of the successful requests inside the measured window, and every failure or
+    wrong answer (from the warm-up too, so that none goes unseen)."""
+
+    def __init__(self, measure_from: float, stop: float) -> None:
+        self.measure_from = measure_from
+        self.stop = stop
+        self.latencies: dict[str, list[float]] = {}
+        self.statuses: dict[str, Counter[str]] = {}
+        self.unexpected: dict[str, Counter[str]] = {}
+        self.errors: dict[str, Counter[str]] = {}
+        self.ran_out: list[float] = []  # when connections had nothing left to acknowledge, from `measure_from`
+        self.crashed: Counter[str] = Counter()
+
+    def counts(self, started: float, ended: float) -> bool:
+        """Requests count if they started after the warm-up and finished before the window closed."""
+        return self.measure_from <= started and ended <= self.stop
+
+    def response(self, endpoint: str, started: float, ended: float, status: int, ok: bool, why: str = "") -> None:
+        if not ok:
+            self.unexpected.setdefault(endpoint, Counter())[why or str(status)] += 1
+        if self.counts(started, ended):
+            self.statuses.setdefault(endpoint, Counter())[str(status)] += 1
+            if ok:
+                self.latencies.setdefault(endpoint, []).append(ended - started)
+
+    def error(self, endpoint: str, exc: BaseException) -> None:
+        self.errors.setdefault(endpoint, Counter())[type(exc).__name__] += 1
+
+    def result(self) -> dict[str, Any]:
+        names = set(self.latencies) | set(self.statuses) | set(self.unexpected) | set(self.errors)
+        return {
+            "endpoints": {
+                name: {
+                    "latencies": self.latencies.get(name, []),
+                    "statuses": dict(self.statuses.get(name, {})),
+                    "unexpected": dict(self.unexpected.get(name, {})),
+                    "errors": dict(self.errors.get(name, {})),
+                }
+                for name in names
+            },
+            "ran_out": self.ran_out,
+            "crashed": dict(self.crashed),
+        }
+
+
+class Connection:
+    """One person's browser tab: a keep-alive connection, their cookies, and timed requests."""
+
+    def __init__(self, base_url: str, plan: Plan, recorder: Recorder) -> None:
+        self.plan = plan
+        self.recorder = recorder
+        self.cursor = plan.offset
+        self.client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=TIMEOUT,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        host = httpx.URL(base_url).host
+        for name, value in plan.cookies.items():
+            self.client.cookies.set(name, value, domain=host)
+
+    async def timed(
+        self, endpoint: str, method: str, path: str, expect: int, location: str = "", data: Any = None
+    ) -> httpx.Response | None:
+        """One request; None if it failed (already counted), else the response (checked against `expect`)."""
+        headers = {}
+        if method == "POST":
+            headers["x-csrftoken"] = self.client.cookies.get("csrftoken") or ""
+        started = time.perf_counter()
+        try:
+            response = await self.client.request(method, path, data=data, headers=headers)
+        except httpx.HTTPError as exc:
+            self.recorder.error(endpoint, exc)
+            return None
+        ended = time.perf_counter()
+        why = ""
+        if response.status_code != expect:
+            why = str(response.status_code)
+            if response.is_redirect:
+                why += " to " + response.headers.get("location", "?").split("?")[0]
+        elif location and not response.headers.get("location", "").startswith(location):
+            why = f"{response.status_code} to {response.headers.get('location', '?')}"
+        self.recorder.response(endpoint, started, ended, response.status_code, not why, why)
+        return response if not why else None
+
+    async def get_steps(self) -> None:
+        for endpoint, path in self.plan.steps:
+            await self.timed(endpoint, "GET", path, 200)
+
+    async def save(self, endpoint: str = "section save") -> None:
+        plan = self.plan
+        url = f"/handovers/{plan.handover_id}/sections/{plan.section_id}"
+        form = {**plan.form, "version": str(plan.version)}
+        response = await self.timed(endpoint, "POST", url, 303, location=f"/handovers/{plan.handover_id}", data=form)
+        if response is not None:
+            plan.version += 1
+            return
+        try:  # refused, conflicting or not answered: learn the section's version again (untimed) and carry on
+            found = VERSION.search((await self.client.get(url)).text)
+        except httpx.HTTPError:
+            return
+        plan.version = int(found.group(1)) if found else plan.version
+
+    async def acknowledge_next(self) -> bool:
+        """Review the next handover, confirm what is still unconfirmed, acknowledge it; False when none are left."""
+        if not self.plan.to_acknowledge:
+            return False
+        handover_id = self.plan.to_acknowledge.pop(0)
+        page = await self.timed("review", "GET", f"/handovers/{handover_id}/review", 200)
+        if page is None:
+            return True
+        version = HANDOVER_VERSION.search(page.text)
+        if version is None:
+            return True
+        for section_id in _unconfirmed(page.text):
+            confirmed = await self.timed(
+                "confirm",
+                "POST",
+                f"/handovers/{handover_id}/confirm/{section_id}",
+                303,
+                location=f"/handovers/{handover_id}/review",
+                data={"handover_version": version.group(1), "understood": "yes", "readback": READBACK},
+            )
+            if confirmed is None:
+                return True
+        await self.timed(
+            "acknowledge",
+            "POST",
+            f"/handovers/{handover_id}/acknowledge",
+            303,
+            location="/inbox",
+            data={"handover_version": version.group(1)},
+        )
+        return True
+
+    async def sign_in(self) -> None:
+        if await self.timed("sign-in page", "GET", "/sign-in", 200) is None:
+            await asyncio.sleep(0.1)
+            return
+        form = {"username": self.plan.username, "password": self.plan.password}
+        await self.timed("sign-in", "POST", "/sign-in", 303, location="/", data=form)
+
+    async def outgoing(self) -> None:
+        """One step of an outgoing worker's round: dashboard, task list, save, task list, save, task list."""
+        step = OUTGOING_ROUND[self.cursor % len(OUTGOING_ROUND)]
+        self.cursor += 1
+        if step == "save":
+            await self.save()
+        else:
+            await self.timed(step, "GET", "/" if step == "dashboard" else f"/handovers/{self.plan.handover_id}", 200)
+
+    async def receiving(self) -> None:
+        """One step of a receiving worker's round: the inbox, then the next acknowledgement (if any are left)."""
+        self.cursor += 1
+        if self.cursor % 2 or not await self.acknowledge_next():
+            await self.timed("inbox", "GET", "/inbox", 200)
+
+    async def run(self, start_at: float) -> None:
+        await asyncio.sleep(max(0.0, start_at - time.perf_counter()))
+        step: Callable[[], Awaitable[Any]] = {
+            "get": self.get_steps,
+            "save": self.save,
+            "sign_in": self.sign_in,
+            "outgoing": self.outgoing,
+            "receiving": self.receiving,
+            "acknowledge": self.acknowledge_next,
+        }[self.plan.persona]
+        try:
+            while time.perf_counter() < self.recorder.stop:
+                if await step() is False:  # nothing left to acknowledge: this connection has finished
+                    self.recorder.ran_out.append(time.perf_counter() - self.recorder.measure_from)
+                    break
+        except Exception as exc:  # a bug in the client, not a slow server: counted, and this connection stops
+            self.recorder.crashed[f"{type(exc).__name__}: {exc}"[:200]] += 1
+        finally:
+            await self.client.aclose()
+
+
+def _unconfirmed(html: str) -> list[str]:
+    """The critical items on a review page that have a confirm form and are not yet confirmed."""
+    items = REVIEW_ITEM.split(html)
+    found = []
+    for section_id, body in zip(items[1::2], items[2::2], strict=True):
+        if f"/confirm/{section_id}" in body and "app-confirmed" not in body:
+            found.append(section_id)
+    return found
+
+
+async def _run(base_url: str, plans: list[Plan], start_at: float, measure_from: float, stop: float) -> dict[str, Any]:
+    recorder = Recorder(measure_from, stop)
+    cpu_before = os.times()
+    connections = [Connection(base_url, plan, recorder) for plan in plans]
+    tasks = [asyncio.create_task(connection.run(start_at)) for connection in connections]
+    _, late = await asyncio.wait(tasks, timeout=max(0.0, stop - time.perf_counter()) + 30)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    cpu_after = os.times()
+    result = recorder.result()
+    result["cpu_seconds"] = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+    result["cancelled"] = len(late)
+    return result
+
+
+def run_plans(base_url: str, plans: list[Plan], start_at: float, measure_from: float, stop: float) -> dict[str, Any]:
+    """Run these connections in this process (times are `time.perf_counter`, the same clock in every process)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_run(base_url, plans, start_at, measure_from, stop))
+    return uvloop.run(_run(base_url, plans, start_at, measure_from, stop))
+
+
+def _serve(inbox: Any, outbox: Any) -> None:
+    while (job := inbox.get()) is not None:
+        try:
+            outbox.put(("ok", run_plans(*job)))
+        except Exception as exc:  # reported to the parent, which stops the benchmark
+            outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+class ClientPool:
+    """A few long-lived client processes, each running its share of a phase's connections."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.inboxes = [context.Queue() for _ in range(processes)]
+        self.outbox = context.Queue()
+        self.workers = [
+            context.Process(target=_serve, args=(inbox, self.outbox), daemon=True) for inbox in self.inboxes
+        ]
+        for worker in self.workers:
+            worker.start()
+
+    def run(
+        self, base_url: str, plans: list[Plan], start_at: float, measure_from: float, stop: float
+    ) -> dict[str, Any]:
+        """Start every connection at `start_at`, count what finishes between `measure_from` and `stop` (all
+        `time.perf_counter` values); the processes' results merged."""
+        shares = [plans[index :: len(self.workers)] for index in range(len(self.workers))]
+        shares = [share for share in shares if share]
+        for inbox, share in zip(self.inboxes, shares, strict=False):
+            inbox.put((base_url, share, start_at, measure_from, stop))
+        results: list[dict[str, Any]] = []
+        deadline = stop + 120
+        while len(results) < len(shares):
+            try:
+                outcome, value = self.outbox.get(timeout=1.0)
+            except queue.Empty:
+                if not all(worker.is_alive() for worker in self.workers) or time.perf_counter() > deadline:
+                    raise RuntimeError("a client process died or did not answer") from None
+                continue
+            if outcome != "ok":
+                raise RuntimeError(f"a client process failed: {value}")
+            results.append(value)
+        return merge(results)
+
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for worker in self.workers:
+            worker.join(timeout=5)
+
+
+def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {"endpoints": {}, "ran_out": [], "cpu_seconds": 0.0, "cancelled": 0, "crashed": Counter()}
+    for result in results:
+        for key in ("ran_out", "cpu_seconds", "cancelled"):
+            merged[key] += result[key]
+        merged["crashed"].update(result["crashed"])
+        for name, figures in result["endpoints"].items():
+            into = merged["endpoints"].setdefault(
+                name, {"latencies": [], "statuses": Counter(), "unexpected": Counter(), "errors": Counter()}
+            )
+            into["latencies"].extend(figures["latencies"])
+            for key in ("statuses", "unexpected", "errors"):
+                into[key].update(figures[key])
+    return merged
