@@ -12,6 +12,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.checklist import Section
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.workflow import Action, refusals
 from service.web import drafts, forms
@@ -42,6 +43,22 @@ TASK_STATUS = {
 
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
+async def _signed_in(request: HTMXRequest) -> bool:
+    """For the routes that check sign-in themselves, so that work posted after a session ended is not lost."""
+    user = await retrieve_user(request.session, request)
+    if user is not None:
+        request.scope["user"] = user
+    return user is not None
+
+
+async def _section_of(request: HTMXRequest, handover_id: int, section_id: str) -> tuple[actions.HandoverView, Section]:
+    view = await viewable(request, handover_id)
+    section = view.checklist.section(section_id)
+    if section is None:
+        raise NotFoundException("There is no such section")
+    return view, section
 
 
 class OutgoingController(Controller):
@@ -152,14 +169,9 @@ class OutgoingController(Controller):
     ) -> Template | Redirect:
         # Signed-in is checked here rather than by the middleware so that a form arriving after its session ended
         # can be kept and saved once its author signs in again, instead of being lost.
-        user = await retrieve_user(request.session, request)
-        if user is None:
+        if not await _signed_in(request):
             return await drafts.keep(request) or Redirect("/sign-in", status_code=303)
-        request.scope["user"] = user
-        view = await viewable(request, handover_id)
-        section = view.checklist.section(section_id)
-        if section is None:
-            raise NotFoundException("There is no such section")
+        view, section = await _section_of(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
         base_version = _int(form.get("version", "")) or 0
@@ -191,18 +203,13 @@ class OutgoingController(Controller):
     @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
     async def autosave(self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]) -> Template:
         """Save a draft of the section while the person types (htmx, debounced); answers with a status line."""
-        user = await retrieve_user(request.session, request)
-        if user is None:
+        if not await _signed_in(request):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
-        request.scope["user"] = user
-        view = await viewable(request, handover_id)
-        section = view.checklist.section(section_id)
-        if section is None:
-            raise NotFoundException("There is no such section")
+        _, section = await _section_of(request, handover_id, section_id)
         form = await request.form()
         try:
             version, _ = await actions.save_section(
-                database(request), checklists(request), user.actor, handover_id, section_id,
+                database(request), checklists(request), request.user.actor, handover_id, section_id,
                 forms.parse_section(section, form), _int(form.get("version", "")) or 0, finished=False,
             )  # fmt: skip
         except db.Conflict:
