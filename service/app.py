@@ -175,7 +175,8 @@ def create_app(settings: Settings) -> Litestar:
 
     session_config = session.RotatingSessionConfig(
         max_age=settings.session_idle_minutes * 60,
-        renew_on_access=True,
+        # no renew_on_access: the session middleware re-stores the session (and so its expiry) on every response,
+        # which already makes max_age an idle timeout; renewing on read as well would write the file twice
         secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",

@@ -136,6 +136,10 @@ async def test_idle_and_absolute_timeouts(site: Site) -> None:
     store = site.app.stores.get("sessions")
     data = await store.get(session_id)
     assert data is not None
+    await store.set(session_id, data, expires_in=100)
+    assert (await person.get("/")).status_code == 200
+    renewed = await store.expires_in(session_id)
+    assert renewed is not None and renewed > 1700, "activity renews the idle timeout"
     await store.set(session_id, data, expires_in=1)
     await asyncio.sleep(1.2)
     assert (await person.get("/")).status_code == 303, "idle too long"
