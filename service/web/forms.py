@@ -75,5 +75,10 @@ def with_minimum_rows(section: Section, answers: SectionAnswers) -> SectionAnswe
     return SectionAnswers(values=answers.values, groups=groups)
 
 
+def form_number(value: object) -> int | None:
+    """A whole number posted in a form field (ids, versions), or None for anything else."""
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
 def first_field_id(mapping: Mapping[str, str]) -> str:
     return next(iter(mapping), "")

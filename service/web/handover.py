@@ -30,6 +30,7 @@ from service.core.workflow import (
     refusals,
 )
 from service.web.common import audit_view, back_to, checklists, database, page, viewable
+from service.web.forms import form_number
 
 WORKFLOW_BUTTONS = {
     "endorse": Action.ENDORSE,
@@ -49,10 +50,6 @@ DONE_MESSAGES = {
     Action.RETURN_TO_OUTGOING: "Handover returned to the outgoing worker",
     Action.RETURN_TO_RECEIVER: "Handover returned to the receiving worker",
 }
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else 0
 
 
 def _age(handover: db.Handover) -> int:
@@ -148,7 +145,7 @@ class HandoverController(Controller):
             return await self._view_page(request, handover_view, errors=errors, values={}, status_code=400)
         await actions.act(
             database(request), checklists(request), request.user.actor, handover_id, action,
-            _int(form.get("handover_version", "")), reason,
+            form_number(form.get("handover_version", "")) or 0, reason,
         )  # fmt: skip
         if action == Action.ACKNOWLEDGE:
             return back_to(f"/inbox?done={action.value}")
@@ -192,7 +189,8 @@ class HandoverController(Controller):
         try:
             await actions.confirm_item(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
-                _int(form.get("handover_version", "")), understood=form.get("understood") == "yes", readback=readback,
+                form_number(form.get("handover_version", "")) or 0,
+                understood=form.get("understood") == "yes", readback=readback,
             )  # fmt: skip
         except actions.Invalid as exc:
             return self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)

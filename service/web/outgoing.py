@@ -41,10 +41,6 @@ TASK_STATUS = {
 }
 
 
-def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
-
-
 async def _signed_in(request: HTMXRequest) -> bool:
     """For the routes that check sign-in themselves, so that work posted after a session ended is not lost."""
     user = await retrieve_user(request.session, request)
@@ -99,8 +95,8 @@ class OutgoingController(Controller):
                 request.user.actor,
                 current_checklist(request),
                 case_id=case.id,
-                receiving_team_id=_int(values["receiving_team"]),
-                receiver_id=_int(values["receiver"]),
+                receiving_team_id=forms.form_number(values["receiving_team"]),
+                receiver_id=forms.form_number(values["receiver"]),
                 transfer_reason=values["transfer_reason"],
             )
         except actions.Invalid as exc:
@@ -174,7 +170,7 @@ class OutgoingController(Controller):
         view, section = await _section_of(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
-        base_version = _int(form.get("version", "")) or 0
+        base_version = forms.form_number(form.get("version", "")) or 0
         button = str(form.get("button", "continue"))
         changed_rows = forms.apply_row_button(section, answers, button)
         if changed_rows is not None:
@@ -210,7 +206,7 @@ class OutgoingController(Controller):
         try:
             version, _ = await actions.save_section(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
-                forms.parse_section(section, form), _int(form.get("version", "")) or 0, finished=False,
+                forms.parse_section(section, form), forms.form_number(form.get("version", "")) or 0, finished=False,
             )  # fmt: skip
         except db.Conflict:
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_CONFLICT)
@@ -283,6 +279,6 @@ class OutgoingController(Controller):
             request.user.actor,
             handover_id,
             Action.SUBMIT,
-            _int(form.get("handover_version", "")) or 0,
+            forms.form_number(form.get("handover_version", "")) or 0,
         )
         return back_to(f"/handovers/{handover_id}/view?done=submit")
