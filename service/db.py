@@ -694,11 +694,8 @@ async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int
 
 # ---------------------------------------------------------------- handovers
 
-_HANDOVER_SELECT = """
-    SELECT h.*, c.reference AS case_reference, c.child_name, g.name AS sibling_group,
-           a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
-           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
-               AS open_disagreements
+# Every query about handovers names the same people, teams and case, joined the same way.
+_HANDOVER_FROM = """
     FROM handovers h
     JOIN cases c ON c.id = h.case_id
     LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
@@ -707,6 +704,16 @@ _HANDOVER_SELECT = """
     JOIN teams rt ON rt.id = h.receiving_team_id
     LEFT JOIN users r ON r.id = h.receiver_id
 """
+
+_HANDOVER_SELECT = (
+    """
+    SELECT h.*, c.reference AS case_reference, c.child_name, g.name AS sibling_group,
+           a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+               AS open_disagreements
+"""
+    + _HANDOVER_FROM
+)
 
 
 async def create_handover(
@@ -920,7 +927,8 @@ async def decide_disagreement(
 
 # ---------------------------------------------------------------- the auditors' report
 
-_INCOMPLETE_SELECT = """
+_INCOMPLETE_SELECT = (
+    """
     SELECT h.id, c.reference AS case_reference, g.name AS sibling_group, h.checklist_id, h.checklist_version,
            h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
            h.receiver_id, r.name AS receiver, h.receiving_team_id, rt.name AS receiving_team,
@@ -934,14 +942,9 @@ _INCOMPLETE_SELECT = """
                          SELECT 1 FROM confirmations f
                          WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
                AS unconfirmed_critical
-    FROM handovers h
-    JOIN cases c ON c.id = h.case_id
-    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
-    JOIN users a ON a.id = h.author_id
-    JOIN teams st ON st.id = h.sending_team_id
-    JOIN teams rt ON rt.id = h.receiving_team_id
-    LEFT JOIN users r ON r.id = h.receiver_id
 """
+    + _HANDOVER_FROM
+)
 
 _BLOCKER_SQL = {
     "returned_with_query": "h.state = 'returned'",
