@@ -54,6 +54,7 @@ from typing import Any
 
 import httpx
 
+from bench import profile
 from bench.load_client import ClientPool, Plan
 from bench.seed import PASSWORD, build
 from service import db
@@ -367,7 +368,13 @@ def summarise(figures: dict[str, Any], seconds: float) -> dict[str, Any]:
 
 
 def run_phase(
-    pool: ClientPool, server: Server, phase: Phase, seconds: float, warmup: float, audit_reads: bool
+    pool: ClientPool,
+    server: Server,
+    phase: Phase,
+    seconds: float,
+    warmup: float,
+    audit_reads: bool,
+    profile_to: Path | None = None,
 ) -> dict[str, Any]:
     plans = phase.plans()
     start_at = time.perf_counter() + 1.0  # time for the client processes to receive their plans
@@ -376,9 +383,13 @@ def run_phase(
     cpu: dict[str, float] = {}
     backups: list[dict[str, Any]] = []
 
+    sampler: list[subprocess.Popen[bytes] | None] = []
+
     def watch() -> None:
         time.sleep(max(0.0, measure_from - time.perf_counter()))
         cpu["from"] = server.cpu_seconds()
+        if profile_to is not None:
+            sampler.append(profile.record(server.pid, seconds, profile_to))
         time.sleep(max(0.0, stop - time.perf_counter()))
         cpu["to"] = server.cpu_seconds()
 
@@ -405,6 +416,9 @@ def run_phase(
     merged = pool.run(server.base_url, plans, start_at, measure_from, stop)
     for helper in helpers:
         helper.join()
+    for running in sampler:
+        if running is not None:
+            running.wait(timeout=60)
     endpoints = {name: summarise(figures, seconds) for name, figures in sorted(merged["endpoints"].items())}
     for name, summary in endpoints.items():
         summary["commits_per_request"] = name in WRITES or (audit_reads and name in AUDITED_READS)
@@ -423,6 +437,8 @@ def run_phase(
         "connections_cancelled": merged["cancelled"],
         "endpoints": endpoints,
     }
+    if profile_to is not None and profile_to.exists():
+        result["profile"] = {"file": str(profile_to), **profile.summary(profile_to)}
     if phase.backups:
         good = [b["seconds"] for b in backups if b["exit"] == 0]
         result["backups"] = {
@@ -541,7 +557,7 @@ def add_ratios(phases: list[dict[str, Any]], ceiling: float) -> None:
         if phase["key"].startswith("ping") and "+" not in phase["key"]
     }
     for phase in phases:
-        ping = pings[phase["audit_reads"]]
+        ping = pings.get(phase["audit_reads"]) or endpoint([], "", "")
         for summary in phase["endpoints"].values():
             summary["rps_over_ping"] = ratio(summary["rps"], ping["rps"])
             for q in ("p50", "p95", "p99"):
@@ -551,7 +567,8 @@ def add_ratios(phases: list[dict[str, Any]], ceiling: float) -> None:
 
 def endpoint(phases: list[dict[str, Any]], key: str, name: str) -> dict[str, Any]:
     """An endpoint's figures in one phase (empty ones if not a single request of it finished)."""
-    found = next(phase for phase in phases if phase["key"] == key)["endpoints"].get(name)
+    phase = next((phase for phase in phases if phase["key"] == key), None)  # None: left out with --only
+    found = phase["endpoints"].get(name) if phase else None
     return found or summarise({"latencies": [], "statuses": {}, "unexpected": {}, "errors": {}}, 1.0)
 
 
@@ -588,8 +605,8 @@ def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections:
     unaudited = endpoint(phases, "task list (reads unaudited)", "task list")["rps"]
     target("task list throughput, reads audited / unaudited", ratio(audited, unaudited), ">=", 0.7, "x")
     found[-1]["each_over_its_own_runs_ping"] = ratio(
-        endpoint(phases, "task list", "task list")["rps_over_ping"],
-        endpoint(phases, "task list (reads unaudited)", "task list")["rps_over_ping"],
+        endpoint(phases, "task list", "task list").get("rps_over_ping", math.nan),
+        endpoint(phases, "task list (reads unaudited)", "task list").get("rps_over_ping", math.nan),
     )
     tails = sorted(
         (
@@ -664,6 +681,18 @@ def print_table(phases: list[dict[str, Any]]) -> None:
             print(f"  {phase['key']}: {note}")
 
 
+def print_profiles(phases: list[dict[str, Any]]) -> None:
+    """Where each profiled phase spent the server's time (shares of the samples taken while it held the GIL)."""
+    for phase in phases:
+        if "profile" not in phase:
+            continue
+        found = phase["profile"]
+        print(f"profile of {phase['key']!r} ({found['file']}):")
+        for kind in ("self", "inclusive"):
+            print(f"  {kind}: " + "; ".join(f"{name} {share:.0%}" for name, share in found[kind]))
+        print()
+
+
 def prepare(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     """The write ceiling, then the seeded database and its report query plans, printed as they are found."""
     ceiling = write_ceiling(folder, args.write_seconds)
@@ -710,7 +739,10 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
         memory = {"after_setup_sign_ins": server.memory_mb()}
         results = []
         for phase in main_phases(workers, managers, auditors, database):
-            results.append(run_phase(pool, server, phase, args.seconds, args.warmup, audit_reads=True))
+            if args.only and phase.key not in {"ping", *args.only}:
+                continue  # GET /ping always runs: every ratio is to it
+            profile_to = folder / f"profile-{phase.key.replace(' ', '-')}.txt" if args.profile else None
+            results.append(run_phase(pool, server, phase, args.seconds, args.warmup, True, profile_to))
             print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
         memory["reads_audited"] = server.memory_mb()
         logged_errors = server.errors_logged()
@@ -719,6 +751,8 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
         server = Server(folder, audit_reads=False, label="unaudited")  # same data folder: the sessions still hold
         server.start()
         for phase in unaudited_phases(workers):
+            if args.only and "unaudited" not in args.only:
+                break
             results.append(run_phase(pool, server, phase, args.seconds, args.warmup, audit_reads=False))
             print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
         memory["reads_unaudited"] = server.memory_mb()
@@ -761,6 +795,7 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
     )
     if not all(phase["peak_reset"] for phase in results):
         print("(the peak could not be reset between phases here: each phase's peak is the peak so far)")
+    print_profiles(results)
     found = targets(results, memory["reads_audited"], args.connections)
     print()
     print("targets:")
@@ -786,6 +821,17 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--write-seconds", type=float, default=3.0, help="length of the raw insert loop")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server logs)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PHASE",
+        help="run only these phases (e.g. save queue; 'unaudited' for the second server run); GET /ping always runs",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the server with py-spy during each phase and print where the time goes (slows the server)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="handover-load-bench-"))
