@@ -34,6 +34,7 @@ from service.core import answers
 from service.core.workflow import STATE_LABELS, Refused, State
 from service.settings import Settings
 from service.web import api, auditor, common, handover, layout, operations, outgoing, security, session
+from service.web.session_store import SessionStore
 
 UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
 NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
@@ -189,7 +190,7 @@ def create_app(settings: Settings) -> Litestar:
         exclude=UNAUTHENTICATED,
     )
     settings.sessions_dir.mkdir(parents=True, exist_ok=True)
-    sessions = FileStore(settings.sessions_dir)
+    sessions = SessionStore(FileStore(settings.sessions_dir))
     return Litestar(
         route_handlers=[
             session.sign_in_page,
