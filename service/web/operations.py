@@ -50,7 +50,7 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if not token or not hmac.compare_digest(offered.encode(), token.encode()):
         raise NotFoundException()
-    counts, oldest = await db.handover_counts(database(request).reader)
+    counts, oldest = await db.handover_counts(database(request).scanner)
     oldest_days = working_days_between(datetime.fromisoformat(oldest).date(), actions.today()) if oldest else 0
     lines = [
         "# HELP handover_handovers Handovers by state.",
