@@ -73,6 +73,16 @@ def _flash(done: str) -> str:
     return next((message for action, message in DONE_MESSAGES.items() if action.value == done), "")
 
 
+QUEUE_PAGE = 25  # longest waiting first; a manager with more than this works through them a page at a time
+QUEUE_LISTS = {"endorse": ("submitted", "sending_team_id"), "approve": ("acknowledged", "receiving_team_id")}
+
+
+def _queue_link(wanted: dict[str, int], key: str, number: int) -> str:
+    """The queue with one list on another page and the other list where it was."""
+    pages = "&".join(f"{k}_page={number if k == key else wanted[k]}" for k in QUEUE_LISTS)
+    return f"/queue?{pages}#to-{key}"
+
+
 def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.worker_teams:
         raise PermissionDeniedException("The inbox is for social workers")
@@ -214,16 +224,22 @@ class HandoverController(Controller):
 
     @get("/queue", name="queue", guards=[managers_only])
     async def queue(self, request: Request[Any, Any, Any]) -> Template:
-        reader = database(request).reader
         teams = sorted(request.user.actor.manager_teams)
-        to_endorse = await db.handovers_for_managers(reader, "submitted", "sending_team_id", teams)
-        to_approve = await db.handovers_for_managers(reader, "acknowledged", "receiving_team_id", teams)
-        return page(
-            request,
-            "managers/queue.html",
-            to_endorse=[(h, _age(h)) for h in to_endorse],
-            to_approve=[(h, _age(h)) for h in to_approve],
-        )
+        wanted = {key: form_number(request.query_params.get(f"{key}_page")) or 1 for key in QUEUE_LISTS}
+        lists = {}
+        for key, (state, team_column) in QUEUE_LISTS.items():
+            number = wanted[key]
+            handovers, total = await db.handovers_for_managers(
+                database(request).reader, state, team_column, teams, QUEUE_PAGE, (number - 1) * QUEUE_PAGE
+            )
+            pages = max(1, -(-total // QUEUE_PAGE))
+            lists[key] = {
+                "id": f"to-{key}", "rows": [(h, _age(h)) for h in handovers], "total": total, "page": number,
+                "pages": pages, "first": (number - 1) * QUEUE_PAGE + 1,
+                "previous": _queue_link(wanted, key, number - 1) if 1 < number <= pages + 1 else None,
+                "next": _queue_link(wanted, key, number + 1) if number < pages else None,
+            }  # fmt: skip
+        return page(request, "managers/queue.html", to_endorse=lists["endorse"], to_approve=lists["approve"])
 
     # ------------------------------------------------------------ professional disagreements
 
