@@ -32,7 +32,7 @@ async def waiting_for_endorsement(site: Site, count: int) -> None:
             )  # fmt: skip
             await conn.execute(
                 "UPDATE handovers SET state = 'submitted', state_since = ? WHERE id = ?",
-                ("2026-01-01T00:00:00+00:00".replace("01T", f"{number:02d}T"), handover_id),
+                (f"2026-01-{number:02d}T09:00:00+00:00", handover_id),
             )
 
 
