@@ -202,17 +202,21 @@ async def save_section(
     *,
     finished: bool,
 ) -> tuple[int, dict[str, str]]:
-    """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages."""
+    """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
+
+    The handover is loaded, checked and the answers validated before the write lock is taken, so that the work
+    done while every other writer waits is only the writes; if the handover changed in between (its version moved
+    on), the check is made again inside the transaction.
+    """
+    view = await _editable(database.reader, checklists, actor, handover_id)
+    section = view.checklist.section(section_id)
+    if section is None:
+        raise db.NotFound(f"section {section_id}")
+    status, errors = section_status(section, answers, finished)
+    critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
-        view = await load(conn, checklists, handover_id)
-        if view is None:
-            raise db.NotFound(f"handover {handover_id}")
-        section = view.checklist.section(section_id)
-        if section is None:
-            raise db.NotFound(f"section {section_id}")
-        apply(Action.EDIT, view.facts, actor)
-        status, errors = section_status(section, answers, finished)
-        critical = answer_rules.is_critical(section, answers)
+        if await db.handover_version(conn, handover_id) != view.handover.version:
+            await _editable(conn, checklists, actor, handover_id)
         new_version = await db.save_section(
             conn, handover_id, section_id, answers, status, base_version, actor.user_id, critical=critical
         )
@@ -225,6 +229,14 @@ async def save_section(
             {"section": section_id, "old_version": base_version, "new_version": new_version, "status": status},
         )
         return new_version, errors
+
+
+async def _editable(conn: db.Conn, checklists: Checklists, actor: Actor, handover_id: int) -> HandoverView:
+    view = await load(conn, checklists, handover_id)
+    if view is None:
+        raise db.NotFound(f"handover {handover_id}")
+    apply(Action.EDIT, view.facts, actor)
+    return view
 
 
 # ---------------------------------------------------------------- workflow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metr
 NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and the same dates recur on every page of a list
 def _format_date(value: str | None) -> str:
     """'2026-11-27' or an ISO timestamp -> '27 November 2026'; anything else as it is."""
     if not value:
@@ -51,6 +53,7 @@ def _format_date(value: str | None) -> str:
     return f"{parsed.day} {parsed:%B %Y}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _format_time(value: str | None) -> str:
     if not value:
         return ""
@@ -110,6 +113,7 @@ def template_environment(settings: Settings) -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=settings.mode != "production",  # production never changes templates under a running service
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_time

@@ -839,6 +839,11 @@ async def handover_by_id(conn: Conn, handover_id: int) -> Handover | None:
     return _record(row, Handover) if row else None
 
 
+async def handover_version(conn: Conn, handover_id: int) -> int | None:
+    row = await _one(conn, "SELECT version FROM handovers WHERE id = ?", (handover_id,))
+    return int(row[0]) if row else None
+
+
 async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Handover]:
     """Everything this worker has in progress, and only the most recent of their closed or cancelled ones."""
     rows = await _rows(

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
-from service import db
+from service import actions, db
+from service.core.workflow import Refused
 from tests.conftest import Site
-from tests.helpers import complete, confirm_all, fill_all, form_for, section, start, submit, version_in
+from tests.helpers import (
+    CHECKLISTS,
+    actor,
+    complete,
+    confirm_all,
+    fill_all,
+    form_for,
+    handover_in,
+    section,
+    start,
+    submit,
+    version_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +92,24 @@ async def test_group_commit_keeps_each_change_separate(database: db.Database) ->
     assert [type(r).__name__ for r in results].count("ValueError") == 1
     names = {team.name for team in await db.teams(database.reader)}  # the reader sees only committed data
     assert names == {f"Team {n}" for n in range(10) if n != 5}
+
+
+async def test_a_save_checked_before_a_submission_committed_is_refused_after_it(database: Any, world: Any) -> None:
+    """The save is checked before it waits for the write lock; a submission that lands in that wait must win."""
+    handover_id = await handover_in(database, world, "draft", "mia")
+    out = await actor(database, world, "out")
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    record = view.sections["childs-views"]
+    async with database.transaction() as conn:
+        save = asyncio.create_task(
+            actions.save_section(
+                database, CHECKLISTS, out, handover_id, "childs-views", record.answers, record.version, finished=True
+            )
+        )
+        await asyncio.sleep(0.05)  # checked against the draft; now queued behind this transaction
+        await db.update_handover(conn, handover_id, view.handover.version, state="submitted")
+    with pytest.raises(Refused):
+        await save
+    saved = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert saved is not None and saved.sections["childs-views"].version == record.version
