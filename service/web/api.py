@@ -224,17 +224,17 @@ class ApiTokenAuth(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=current, auth=token)
 
 
-def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if connection.auth.scope != "write":
         raise PermissionDeniedException("This API token is read-only")
 
 
-def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.is_admin:
         raise PermissionDeniedException("Only an administrator account can do this")
 
 
-def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.is_auditor:
         raise PermissionDeniedException("Only an auditor account can list handovers across teams")
 

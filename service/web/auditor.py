@@ -24,7 +24,7 @@ QUERY_FIELDS = {"team": "team_id", "side": "team_side", "state": "state", "block
                 "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
 
 
-def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.is_auditor:
         raise PermissionDeniedException("Only auditors can see the incomplete-handovers report")
 

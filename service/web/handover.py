@@ -83,12 +83,13 @@ def _queue_link(wanted: dict[str, int], key: str, number: int) -> str:
     return f"/queue?{pages}#to-{key}"
 
 
-def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar would run a plain function on a worker thread, a hand-off on every request.
+async def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.worker_teams:
         raise PermissionDeniedException("The inbox is for social workers")
 
 
-def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not connection.user.actor.manager_teams:
         raise PermissionDeniedException("The queue is for team managers")
 

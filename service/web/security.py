@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from litestar import MediaType, Response
@@ -37,12 +37,12 @@ def same_origin_only(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def headers_on_every_response(headers: dict[str, str]) -> Callable[[Message, Scope], None]:
+def headers_on_every_response(headers: dict[str, str]) -> Callable[[Message, Scope], Awaitable[None]]:
     """Security headers on every response, static files and error pages included (a before-send hook, so it also
     sees responses for routes that do not exist); a handler may set its own."""
     extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
-    def add_headers(message: Message, scope: Scope) -> None:
+    async def add_headers(message: Message, scope: Scope) -> None:  # async: Litestar runs a sync hook on a thread
         if message["type"] == "http.response.start":
             present = {name.lower() for name, _ in message.get("headers", [])}
             message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
