@@ -1,6 +1,7 @@
 """Load benchmark: the service under concurrent signed-in users, against its own ceilings, in one run on loopback.
 
     .venv/bin/python -m bench.load_benchmark [--seconds 10] [--connections 50] [--handovers 20000] [--cases 5000]
+        [--only PHASE ...] [--profile]
 
 A script run by hand, not a timed test. It
 
@@ -18,6 +19,11 @@ A script run by hand, not a timed test. It
 6. prints requests per second and p50/p95/p99 latency of every endpoint, each as a ratio to its ceiling, failed
    requests by kind, the server's peak and final memory, and the targets below; writes the same figures to
    bench/results/load-<timestamp>.json.
+
+`--only save queue` runs just those phases (and GET /ping, the ceiling); `--profile` samples the server with py-spy
+(`.venv/bin/pip install py-spy`; it is not a dependency) during each phase and prints the functions that held the
+GIL longest, by self and inclusive share; the raw stacks stay in the working folder with `--keep`. Profiling takes
+CPU from the same two cores, so its figures are for finding where time goes, not for the targets.
 
 Targets (2 cores, one worker, `--connections 50`, synchronous=FULL): a section save >= 35% of GET /ping's throughput
 and p99 < 50 ms; the task list, inbox and queue >= 50% of GET /ping; the report page p99 < 100 ms; resident memory
@@ -833,6 +839,8 @@ def main() -> None:
         help="sample the server with py-spy during each phase and print where the time goes (slows the server)",
     )
     args = parser.parse_args()
+    if args.profile and profile.py_spy() is None:
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="handover-load-bench-"))
     load_before = os.getloadavg()
