@@ -29,7 +29,6 @@ from service.core.answers import SectionAnswers
 from service.core.audit import GENESIS, Entry, StoredEntry, entry_hash
 from service.core.report import ReportFilter
 
-MAX_GROUP = 64  # transactions committed together at most
 T = TypeVar("T")
 
 MIGRATIONS: list[str] = [
@@ -396,14 +395,17 @@ class Database:
         self._reader: Inline | None = None
         self._writer: Inline | None = None
         self._scanner: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        self._queued = 0  # writers waiting for the lock
+        self._body_lock = asyncio.Lock()
         self._group: list[asyncio.Future[None]] | None = None  # members of the open, uncommitted group
+        self._committing: asyncio.Future[None] | None = None  # set while a COMMIT is in flight
+        self._commit_task: asyncio.Future[None] | None = None
+        self.commits = 0  # group COMMITs so far
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = Inline(await asyncio.to_thread(self._connect))
         await migrate(self._writer)
+        self._writer.raw.execute("PRAGMA busy_timeout=0")  # see _begin
         self._reader = Inline(await asyncio.to_thread(self._connect))
         self._scanner = await aiosqlite.connect(self.path, isolation_level=None)
         self._scanner.row_factory = sqlite3.Row
@@ -424,6 +426,9 @@ class Database:
         return conn
 
     async def close(self) -> None:
+        if self._commit_task is not None:
+            with contextlib.suppress(BaseException):
+                await self._commit_task
         for conn in (self._reader, self._writer, self._scanner):
             if conn is not None:
                 await conn.close()
@@ -444,80 +449,93 @@ class Database:
         return self._scanner
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Conn]:
+    async def transaction(self) -> AsyncIterator[Inline]:
         """One logical write transaction, rolled back alone if anything inside fails.
 
-        Group commit: while other writers are queued, each transaction runs as a savepoint inside one open SQLite
-        transaction, and the last of the group commits for all of them (one fsync instead of many). Nobody's
-        `async with` returns before the COMMIT that contains their change, so a response is only sent for work
-        that is durable; if that COMMIT fails, every member of the group gets the error.
+        Group commit: each transaction is a savepoint inside one open SQLite transaction, and one COMMIT (one fsync,
+        on a thread) ends the group at the end of the event loop's turn, for every change made in that turn. Writers
+        that arrive while a COMMIT is in flight wait for it together and are woken together, so a busy moment costs
+        one COMMIT for all of them rather than one hand-over of a lock per writer. Nobody's `async with` returns
+        before the COMMIT that contains their change, so a response is only sent for work that is durable; if that
+        COMMIT fails, every member of the group gets the error.
+
+        The statements inside run on the event loop and do not wait, so transactions do not overlap; the body lock
+        keeps that true if one ever does wait (and is then the only time it is contended).
         """
         if self._writer is None:
             raise RuntimeError("the database is not open")
         conn = self._writer
-        await self._acquire()
-        try:
+        while self._committing is not None:
+            await asyncio.shield(self._committing)
+        async with self._body_lock:
             if self._group is None:
-                await conn.in_thread("BEGIN IMMEDIATE")
+                await self._begin(conn)
                 self._group = []
-            await conn.execute("SAVEPOINT change")
+            conn.raw.execute("SAVEPOINT change")
             try:
                 yield conn
             except BaseException:
-                await self._undo_change(conn)
+                self._undo_change(conn)
                 raise
-            await conn.execute("RELEASE change")
+            conn.raw.execute("RELEASE change")
             committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._group.append(committed)
-            if not self._queued or len(self._group) >= MAX_GROUP:
-                await self._end_group(conn)
-        finally:
-            self._write_lock.release()
+            if len(self._group) == 1:  # the first of a group: commit once this turn of the event loop is over
+                self._commit_task = asyncio.ensure_future(self._commit_group(conn))
         await committed
 
-    async def _acquire(self) -> None:
-        self._queued += 1
+    async def _begin(self, conn: Inline) -> None:
+        """BEGIN IMMEDIATE on the event loop while the write lock is free, which it is unless another process (a
+        `handover` command) is writing; then, and only then, wait for it on a thread."""
         try:
-            await self._write_lock.acquire()
-        except BaseException:
-            # Given up while queued (a client went away): if the group was left for this writer to commit, make
-            # sure somebody still does.
-            if not self._queued - 1 and self._group is not None:
-                asyncio.get_running_loop().create_task(self._commit_left_group())
-            raise
-        finally:
-            self._queued -= 1
+            conn.raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            conn.raw.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+            try:
+                await conn.in_thread("BEGIN IMMEDIATE")
+            finally:
+                conn.raw.execute("PRAGMA busy_timeout=0")
 
-    async def _commit_left_group(self) -> None:
-        async with self._write_lock:
-            if self._group is not None and self._writer is not None:
-                await self._end_group(self._writer)
-
-    async def _undo_change(self, conn: Inline) -> None:
+    def _undo_change(self, conn: Inline) -> None:
         """Roll back one member's change; the rest of its group stands, unless SQLite abandoned all of it."""
         with contextlib.suppress(sqlite3.Error):
-            await conn.execute("ROLLBACK TO change")
-            await conn.execute("RELEASE change")
-        if not conn.in_transaction:  # SQLite rolled the whole group back (a full disk, for example)
-            members, self._group = self._group or [], None
-            for member in members:
-                member.set_exception(sqlite3.OperationalError("the change was rolled back; try again"))
-        elif not self._queued:
-            await self._end_group(conn)
-
-    async def _end_group(self, conn: Inline) -> None:
-        """Commit the open group (or roll it back if the commit fails) and tell every member how it went."""
+            conn.raw.execute("ROLLBACK TO change")
+            conn.raw.execute("RELEASE change")
+        if conn.in_transaction and self._group:
+            return  # the others' changes wait for the COMMIT already scheduled
+        with contextlib.suppress(sqlite3.Error):
+            if conn.in_transaction:  # nobody else in the group: end it rather than hold the write lock
+                conn.raw.execute("ROLLBACK")
         members, self._group = self._group or [], None
-        try:
-            await conn.in_thread("COMMIT")
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                await conn.execute("ROLLBACK")
-            for member in members:
-                member.set_exception(exc)
-            raise
-        for member in members:
-            member.set_result(None)
+        for member in members:  # SQLite rolled the whole group back (a full disk, for example)
+            if not member.done():
+                member.set_exception(sqlite3.OperationalError("the change was rolled back; try again"))
+
+    async def _commit_group(self, conn: Inline) -> None:
+        """Commit the open group (or roll it back if the commit fails) and tell every member how it went."""
+        async with self._body_lock:
+            members, self._group = self._group or [], None
+            if not members:
+                return
+            self._committing = asyncio.get_running_loop().create_future()
+            self.commits += 1
+            try:
+                await conn.in_thread("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.raw.execute("ROLLBACK")
+                for member in members:
+                    if not member.done():  # done: its writer gave up waiting (the change is gone all the same)
+                        member.set_exception(exc)
+            else:
+                for member in members:
+                    if not member.done():  # done: its writer gave up waiting (the change is saved all the same)
+                        member.set_result(None)
+            finally:
+                finished, self._committing = self._committing, None
+                finished.set_result(None)
 
 
 async def migrate(conn: Conn) -> int:

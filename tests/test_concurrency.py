@@ -94,6 +94,19 @@ async def test_group_commit_keeps_each_change_separate(database: db.Database) ->
     assert names == {f"Team {n}" for n in range(10) if n != 5}
 
 
+async def test_writers_arriving_together_share_one_commit(database: db.Database) -> None:
+    async def change(n: int) -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, f"Team {n}")
+
+    before = database.commits
+    await asyncio.gather(*(change(n) for n in range(30)))
+    assert database.commits - before == 1
+    assert len(await db.teams(database.reader)) == 30, "every change committed before its writer went on"
+    await change(30)
+    assert database.commits - before == 2, "a writer on its own commits at once"
+
+
 async def test_a_save_checked_before_a_submission_committed_is_refused_after_it(database: Any, world: Any) -> None:
     """The save is checked before it waits for the write lock; a submission that lands in that wait must win."""
     handover_id = await handover_in(database, world, "draft", "mia")
