@@ -63,6 +63,26 @@ def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
     )
 
 
+def parties_and_state(handover: db.Handover) -> Facts:
+    """Facts for the ANSWER_BLIND actions: everything but what the answers and confirmations say."""
+    return Facts(
+        state=State(handover.state),
+        author_id=handover.author_id,
+        sending_team_id=handover.sending_team_id,
+        receiving_team_id=handover.receiving_team_id,
+        receiver_id=handover.receiver_id,
+        endorsed_by=handover.endorsed_by,
+        acknowledged_by=handover.acknowledged_by,
+        open_disagreements=handover.open_disagreements,
+        state_since=datetime.fromisoformat(handover.state_since).date(),
+        today=today(),
+        author_name=handover.author,
+        receiver_name=handover.receiver or "",
+        sending_team_name=handover.sending_team,
+        receiving_team_name=handover.receiving_team,
+    )
+
+
 def build_facts(
     handover: db.Handover,
     checklist: Checklist,
@@ -76,24 +96,11 @@ def build_facts(
         for s in checklist.sections
         if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers())) and s.id not in confirmations
     )
-    return Facts(
-        state=State(handover.state),
-        author_id=handover.author_id,
-        sending_team_id=handover.sending_team_id,
-        receiving_team_id=handover.receiving_team_id,
-        receiver_id=handover.receiver_id,
-        endorsed_by=handover.endorsed_by,
-        acknowledged_by=handover.acknowledged_by,
-        open_disagreements=handover.open_disagreements,
+    return msgspec.structs.replace(
+        parties_and_state(handover),
         submission_problems=len(problems),
         unconfirmed_items=unconfirmed,
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
-        state_since=datetime.fromisoformat(handover.state_since).date(),
-        today=today(),
-        author_name=handover.author,
-        receiver_name=handover.receiver or "",
-        sending_team_name=handover.sending_team,
-        receiving_team_name=handover.receiving_team,
     )
 
 
@@ -208,15 +215,15 @@ async def save_section(
     done while every other writer waits is only the writes; if the handover changed in between (its version moved
     on), the check is made again inside the transaction.
     """
-    view = await _editable(database.reader, checklists, actor, handover_id)
-    section = view.checklist.section(section_id)
+    handover = await _editable(database.reader, actor, handover_id)
+    section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
     if section is None:
         raise db.NotFound(f"section {section_id}")
     status, errors = section_status(section, answers, finished)
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
-        if await db.handover_version(conn, handover_id) != view.handover.version:
-            await _editable(conn, checklists, actor, handover_id)
+        if await db.handover_version(conn, handover_id) != handover.version:
+            await _editable(conn, actor, handover_id)
         new_version = await db.save_section(
             conn, handover_id, section_id, answers, status, base_version, actor.user_id, critical=critical
         )
@@ -231,12 +238,13 @@ async def save_section(
         return new_version, errors
 
 
-async def _editable(conn: db.Conn, checklists: Checklists, actor: Actor, handover_id: int) -> HandoverView:
-    view = await load(conn, checklists, handover_id)
-    if view is None:
+async def _editable(conn: db.Conn, actor: Actor, handover_id: int) -> db.Handover:
+    """The handover, if this person may edit it now: checked without loading its answers (EDIT is ANSWER_BLIND)."""
+    handover = await db.handover_by_id(conn, handover_id)
+    if handover is None:
         raise db.NotFound(f"handover {handover_id}")
-    apply(Action.EDIT, view.facts, actor)
-    return view
+    apply(Action.EDIT, parties_and_state(handover), actor)
+    return handover
 
 
 # ---------------------------------------------------------------- workflow

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from service.core.workflow import (
+    ANSWER_BLIND,
     OPEN_STATES,
     Action,
     Actor,
@@ -176,3 +177,15 @@ def test_blockers_name_what_stands_in_the_way() -> None:
 
 def test_next_state_of_a_non_moving_action_is_the_same_state() -> None:
     assert next_state(Action.CONFIRM, facts(State.ENDORSED)) == State.ENDORSED
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_who_may_edit_or_read_never_depends_on_the_answers(state: State) -> None:
+    """A section save checks the handover's parties and state only (answers are not loaded for it)."""
+    with_problems = facts(
+        state, submission_problems=4, unconfirmed_items=("Open risks",), incomplete_sections=("Open risks",)
+    )
+    for actor in PEOPLE.values():
+        assert refusals(Action.EDIT, facts(state), actor) == refusals(Action.EDIT, with_problems, actor)
+        assert may_view(facts(state), actor) == may_view(with_problems, actor)
+    assert Action.EDIT in ANSWER_BLIND

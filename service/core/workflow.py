@@ -141,6 +141,12 @@ def is_party(facts: Facts, actor: Actor) -> bool:
     )
 
 
+# Actions whose refusals depend only on the handover's parties and state, never on its answers or confirmations:
+# they may be checked with Facts built without loading the sections (their answer fields left at the defaults).
+# may_view is answer-blind too.
+ANSWER_BLIND = frozenset({Action.EDIT})
+
+
 def may_view(facts: Facts, actor: Actor) -> bool:
     """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):

@@ -56,6 +56,14 @@ async def viewable(request: Request[Any, Any, Any], handover_id: int) -> actions
     return view
 
 
+async def visible_handover(request: Request[Any, Any, Any], handover_id: int) -> tuple[db.Handover, Checklist]:
+    """As `viewable`, for what needs only the handover's row and checklist (its answers are not loaded)."""
+    handover = await db.handover_by_id(database(request).reader, handover_id)
+    if handover is None or not may_view(actions.parties_and_state(handover), request.user.actor):
+        raise NotFoundException("There is no handover here that you can see")
+    return handover, checklists(request)[(handover.checklist_id, handover.checklist_version)]
+
+
 async def audit_view(request: Request[Any, Any, Any], handover_id: int, what: str) -> None:
     """Every view of a handover goes to the audit trail (unless read-auditing is switched off in settings)."""
     if settings(request).audit_reads:

@@ -16,7 +16,16 @@ from service.checklist import Section
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.workflow import Action, refusals
 from service.web import drafts, forms
-from service.web.common import audit_view, back_to, checklists, current_checklist, database, page, viewable
+from service.web.common import (
+    audit_view,
+    back_to,
+    checklists,
+    current_checklist,
+    database,
+    page,
+    viewable,
+    visible_handover,
+)
 from service.web.layout import arrange
 from service.web.session import retrieve_user
 
@@ -49,12 +58,12 @@ async def _signed_in(request: HTMXRequest) -> bool:
     return user is not None
 
 
-async def _section_of(request: HTMXRequest, handover_id: int, section_id: str) -> tuple[actions.HandoverView, Section]:
-    view = await viewable(request, handover_id)
-    section = view.checklist.section(section_id)
+async def _section_of(request: HTMXRequest, handover_id: int, section_id: str) -> Section:
+    _, checklist = await visible_handover(request, handover_id)
+    section = checklist.section(section_id)
     if section is None:
         raise NotFoundException("There is no such section")
-    return view, section
+    return section
 
 
 class OutgoingController(Controller):
@@ -167,7 +176,7 @@ class OutgoingController(Controller):
         # can be kept and saved once its author signs in again, instead of being lost.
         if not await _signed_in(request):
             return await drafts.keep(request) or Redirect("/sign-in", status_code=303)
-        view, section = await _section_of(request, handover_id, section_id)
+        section = await _section_of(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
         base_version = forms.form_number(form.get("version", "")) or 0
@@ -175,6 +184,7 @@ class OutgoingController(Controller):
         changed_rows = forms.apply_row_button(section, answers, button)
         if changed_rows is not None:
             # Adding or removing a row only redraws the form; nothing is saved until the person saves.
+            view = await viewable(request, handover_id)
             return self._section_page(request, view, section_id, changed_rows, base_version, {})
         try:
             _, errors = await actions.save_section(
@@ -201,7 +211,7 @@ class OutgoingController(Controller):
         """Save a draft of the section while the person types (htmx, debounced); answers with a status line."""
         if not await _signed_in(request):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
-        _, section = await _section_of(request, handover_id, section_id)
+        section = await _section_of(request, handover_id, section_id)
         form = await request.form()
         try:
             version, _ = await actions.save_section(
