@@ -931,6 +931,12 @@ async def touch_handover(conn: Conn, handover_id: int) -> None:
 # ---------------------------------------------------------------- sections and confirmations
 
 
+async def section_statuses(conn: Conn, handover_id: int) -> dict[str, str]:
+    """Each saved section's status (completed, in_progress, has_errors), without reading the answers."""
+    rows = await _rows(conn, "SELECT section_id, status FROM sections WHERE handover_id = ?", (handover_id,))
+    return {r[0]: r[1] for r in rows}
+
+
 async def sections_of(conn: Conn, handover_id: int) -> dict[str, SectionRecord]:
     rows = await _rows(conn, "SELECT * FROM sections WHERE handover_id = ?", (handover_id,))
     return {

@@ -137,12 +137,15 @@ class OutgoingController(Controller):
 
     @get("/handovers/{handover_id:int}", name="handover")
     async def overview(self, request: HTMXRequest, handover_id: FromPath[int]) -> Template | Redirect:
-        view = await viewable(request, handover_id)
-        actor = request.user.actor
-        if refusals(Action.EDIT, view.facts, actor):
+        handover, checklist = await visible_handover(request, handover_id)
+        if refusals(Action.EDIT, actions.parties_and_state(handover), request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
+        section_statuses = await db.section_statuses(database(request).reader, handover_id)
         await audit_view(request, handover_id, "task list")
-        return page(request, "outgoing/task_list.html", view=view, statuses=TASK_STATUS)
+        return page(
+            request, "outgoing/task_list.html",
+            handover=handover, checklist=checklist, section_statuses=section_statuses, statuses=TASK_STATUS,
+        )  # fmt: skip
 
     @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
     async def section_form(
