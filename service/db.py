@@ -397,8 +397,8 @@ class Database:
         self._scanner: aiosqlite.Connection | None = None
         self._body_lock = asyncio.Lock()
         self._group: list[asyncio.Future[None]] | None = None  # members of the open, uncommitted group
-        self._committing: asyncio.Future[None] | None = None  # set while a COMMIT is in flight
-        self._commit_task: asyncio.Future[None] | None = None
+        self._committing: list[asyncio.Future[None]] | None = None  # while a COMMIT is in flight: who waits for it
+        self._deferred_commit: asyncio.Future[None] | None = None
         self.commits = 0  # group COMMITs so far
 
     async def open(self) -> None:
@@ -419,16 +419,16 @@ class Database:
         )
 
     def _connect(self) -> sqlite3.Connection:
-        # check_same_thread off: BEGIN and COMMIT run on a worker thread, always under the write lock
+        # check_same_thread off: COMMIT (and a BEGIN that must wait) run on a worker thread, while nothing else uses
+        # the connection
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.executescript(self._pragmas)
         return conn
 
     async def close(self) -> None:
-        if self._commit_task is not None:
-            with contextlib.suppress(BaseException):
-                await self._commit_task
+        while self._committing is not None:
+            await self._commit_finished()
         for conn in (self._reader, self._writer, self._scanner):
             if conn is not None:
                 await conn.close()
@@ -453,21 +453,24 @@ class Database:
         """One logical write transaction, rolled back alone if anything inside fails.
 
         Group commit: each transaction is a savepoint inside one open SQLite transaction, and one COMMIT (one fsync,
-        on a thread) ends the group at the end of the event loop's turn, for every change made in that turn. Writers
-        that arrive while a COMMIT is in flight wait for it together and are woken together, so a busy moment costs
-        one COMMIT for all of them rather than one hand-over of a lock per writer. Nobody's `async with` returns
-        before the COMMIT that contains their change, so a response is only sent for work that is durable; if that
-        COMMIT fails, every member of the group gets the error.
+        on a thread) ends the group after the event loop's current turn, for every change made in that turn. Writers
+        that arrive while a COMMIT is in flight wait for it together and are woken together. Nobody's `async with`
+        returns before the COMMIT that contains their change, so a response is only sent for work that is durable;
+        if that COMMIT fails, every member of the group gets the error.
 
-        The statements inside run on the event loop and do not wait, so transactions do not overlap; the body lock
-        keeps that true if one ever does wait (and is then the only time it is contended).
+        Each turn of the event loop a writer waits for is a turn of every other request in progress, so the path is
+        kept short: woken straight from the COMMIT's thread, no task or lock hand-over in between. The statements
+        inside run on the event loop and do not wait, so transactions do not overlap; the body lock keeps that true
+        if one ever does wait (and is then the only time it is contended).
         """
         if self._writer is None:
             raise RuntimeError("the database is not open")
         conn = self._writer
         while self._committing is not None:
-            await asyncio.shield(self._committing)
+            await self._commit_finished()
         async with self._body_lock:
+            while self._committing is not None:  # began while this writer waited for a body that waited
+                await self._commit_finished()
             if self._group is None:
                 await self._begin(conn)
                 self._group = []
@@ -481,8 +484,15 @@ class Database:
             committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._group.append(committed)
             if len(self._group) == 1:  # the first of a group: commit once this turn of the event loop is over
-                self._commit_task = asyncio.ensure_future(self._commit_group(conn))
+                asyncio.get_running_loop().call_soon(self._start_commit, conn)
         await committed
+
+    async def _commit_finished(self) -> None:
+        """Wait for the COMMIT in flight (a future of this writer's own: giving up cancels nobody else's wait)."""
+        if self._committing is not None:
+            finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._committing.append(finished)
+            await finished
 
     async def _begin(self, conn: Inline) -> None:
         """BEGIN IMMEDIATE on the event loop while the write lock is free, which it is unless another process (a
@@ -513,28 +523,47 @@ class Database:
             if not member.done():
                 member.set_exception(sqlite3.OperationalError("the change was rolled back; try again"))
 
-    async def _commit_group(self, conn: Inline) -> None:
-        """Commit the open group (or roll it back if the commit fails) and tell every member how it went."""
-        async with self._body_lock:
-            members, self._group = self._group or [], None
-            if not members:
-                return
-            self._committing = asyncio.get_running_loop().create_future()
-            self.commits += 1
+    def _start_commit(self, conn: Inline) -> None:
+        """COMMIT the open group on a worker thread; `_committed` tells its members from the event loop."""
+        if self._body_lock.locked():  # a transaction body is waiting on something: commit once it has finished
+            self._deferred_commit = asyncio.ensure_future(self._commit_when_free(conn))
+            return
+        members, self._group = self._group or [], None
+        if not members:
+            return
+        self._committing = []
+        self.commits += 1
+        loop = asyncio.get_running_loop()
+
+        def commit() -> None:
             try:
-                await conn.in_thread("COMMIT")
+                conn.raw.execute("COMMIT")
             except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.raw.execute("ROLLBACK")
-                for member in members:
-                    if not member.done():  # done: its writer gave up waiting (the change is gone all the same)
-                        member.set_exception(exc)
+                loop.call_soon_threadsafe(self._committed, conn, members, exc)
             else:
-                for member in members:
-                    if not member.done():  # done: its writer gave up waiting (the change is saved all the same)
-                        member.set_result(None)
-            finally:
-                finished, self._committing = self._committing, None
+                loop.call_soon_threadsafe(self._committed, conn, members, None)
+
+        loop.run_in_executor(None, commit)
+
+    async def _commit_when_free(self, conn: Inline) -> None:
+        async with self._body_lock:
+            self._start_commit(conn)
+
+    def _committed(self, conn: Inline, members: list[asyncio.Future[None]], error: BaseException | None) -> None:
+        """Tell every member how their COMMIT went (rolling the group back if it failed), then wake the waiters."""
+        if error is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.raw.execute("ROLLBACK")
+        for member in members:
+            if member.done():  # its writer gave up waiting; the change stands or falls with the others all the same
+                continue
+            if error is None:
+                member.set_result(None)
+            else:
+                member.set_exception(error)
+        waiting, self._committing = self._committing or [], None
+        for finished in waiting:
+            if not finished.done():
                 finished.set_result(None)
 
 
