@@ -740,6 +740,25 @@ async def memberships(conn: Conn, user_id: int) -> list[Membership]:
     return [Membership(r["team_id"], r["team_name"], r["role"]) for r in rows]
 
 
+async def user_and_memberships(conn: Conn, user_id: int) -> tuple[User, list[Membership]] | None:
+    """A person and their teams in one query (every request asks: who is this, are they still allowed in)."""
+    rows = await _rows(
+        conn,
+        "SELECT u.*, m.team_id AS membership_team_id, t.name AS membership_team_name, m.role AS membership_role"
+        " FROM users u LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN teams t ON t.id = m.team_id"
+        " WHERE u.id = ? ORDER BY t.name",
+        (user_id,),
+    )
+    if not rows:
+        return None
+    teams = [
+        Membership(r["membership_team_id"], r["membership_team_name"], r["membership_role"])
+        for r in rows
+        if r["membership_team_id"] is not None
+    ]
+    return _record(rows[0], User), teams
+
+
 async def team_workers(conn: Conn, team_id: int) -> list[tuple[int, str]]:
     rows = await _rows(
         conn,

@@ -78,6 +78,14 @@ async def test_requests_without_a_valid_token_get_401(site: Site) -> None:
     error_shape(await call(site, issued["svc_aud"], "GET", "/handovers"), 401)
 
 
+async def test_a_disabled_accounts_tokens_stop_working(site: Site) -> None:
+    issued = await tokens(site)
+    assert (await call(site, issued["svc_aud"], "GET", "/handovers")).status_code == 200
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE users SET disabled = 1 WHERE username = 'svc_aud'")
+    error_shape(await call(site, issued["svc_aud"], "GET", "/handovers"), 401)
+
+
 async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     t = await tokens(site)
     case_id = await new_case(site)

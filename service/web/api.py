@@ -213,10 +213,10 @@ class ApiTokenAuth(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("Send an API token as 'Authorization: Bearer <token>'")
         database_ = connection.app.state.db
         token = await db.api_token(database_.reader, token_hash(header[len(BEARER) :].strip()))
-        user = await db.user_by_id(database_.reader, token.user_id) if token else None
-        if token is None or user is None:
+        found = await db.user_and_memberships(database_.reader, token.user_id) if token else None
+        if token is None or found is None or found[0].disabled:
             raise NotAuthorizedException("The API token is not valid, or has been revoked")
-        teams = await db.memberships(database_.reader, user.id)
+        user, teams = found
         current = CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
         async with database_.transaction() as conn:
             details = {"token": token.id, "method": connection.scope.get("method", ""), "path": connection.url.path}

@@ -67,10 +67,10 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     state: State = connection.app.state
     if not isinstance(user_id, int) or time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
         return None
-    user = await db.user_by_id(state.db.reader, user_id)
-    if user is None or user.disabled:
+    found = await db.user_and_memberships(state.db.reader, user_id)
+    if found is None or found[0].disabled:
         return None
-    teams = await db.memberships(state.db.reader, user.id)
+    user, teams = found
     return CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
 
 
