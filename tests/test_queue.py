@@ -46,12 +46,16 @@ async def test_a_long_queue_is_shown_a_page_at_a_time_longest_waiting_first(site
     first = await manager.get("/queue")
     assert children(first.text) == [f"{n:02d}" for n in range(1, 26)]
     assert "Showing 1 to 25 of 30, longest waiting first." in first.text
-    assert 'href="/queue?endorse_page=2&amp;approve_page=1#to-endorse"' in first.text
+    assert 'href="/queue?endorse_page=2&amp;approve_page=1#to-endorse" rel="next"' in first.text
+    here = 'href="/queue?endorse_page=1&amp;approve_page=1#to-endorse" aria-label="Page 1" aria-current="page"'
+    assert here in first.text
+    assert 'rel="prev"' not in first.text
 
     second = await manager.get("/queue?endorse_page=2&approve_page=1")
     assert children(second.text) == [f"{n:02d}" for n in range(26, 31)]
     assert "Showing 26 to 30 of 30" in second.text
-    assert 'href="/queue?endorse_page=1&amp;approve_page=1#to-endorse"' in second.text
+    assert 'href="/queue?endorse_page=1&amp;approve_page=1#to-endorse" rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
     assert "No handovers are waiting for approval." in second.text
 
 

@@ -237,6 +237,7 @@ class HandoverController(Controller):
             lists[key] = {
                 "id": f"to-{key}", "rows": [(h, _age(h)) for h in handovers], "total": total, "page": number,
                 "pages": pages, "first": (number - 1) * QUEUE_PAGE + 1,
+                "here": _queue_link(wanted, key, number),
                 "previous": _queue_link(wanted, key, number - 1) if 1 < number <= pages + 1 else None,
                 "next": _queue_link(wanted, key, number + 1) if number < pages else None,
             }  # fmt: skip
