@@ -15,6 +15,7 @@ The service runs one worker process (one writer to SQLite); a second process wou
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,7 @@ class SessionStore(Store):
         self._on_disk: dict[str, StorageObject] = {}  # what the disk holds for a key, as far as this process knows
         self._deleted: dict[str, float] = {}  # key -> when it was deleted (monotonic)
         self._disk_lock = Lock()  # disk writes in the order they were made
+        self._refreshing: dict[str, asyncio.Future[None]] = {}  # background expiry writes in progress
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         if key in self._deleted:
@@ -41,19 +43,38 @@ class SessionStore(Store):
         data = value.encode() if isinstance(value, str) else value
         stored = StorageObject.new(data=data, expires_in=expires_in)
         self._memory[key] = stored
-        if self._disk_is_behind(key, stored):
-            async with self._disk_lock:
-                if self._memory.get(key) is stored:  # not changed or deleted while waiting for the lock
-                    await self.disk.set(key, data, expires_in=expires_in)
-                    self._on_disk[key] = stored
-
-    def _disk_is_behind(self, key: str, stored: StorageObject) -> bool:
         on_disk = self._on_disk.get(key)
         if on_disk is None or on_disk.data != stored.data:
-            return True
+            await self._write(key)  # new contents (a sign-in, say) are on disk before the answer goes out
+        elif self._expiry_behind(on_disk, stored) and key not in self._refreshing:
+            # only the idle timeout moved on: written in the background, so a minute's worth of sessions coming due
+            # together does not hold up the requests that renewed them
+            self._refreshing[key] = asyncio.ensure_future(self._refresh(key))
+
+    def _expiry_behind(self, on_disk: StorageObject, stored: StorageObject) -> bool:
         if stored.expires_at is None or on_disk.expires_at is None:
             return stored.expires_at != on_disk.expires_at
         return stored.expires_at - on_disk.expires_at > self.refresh
+
+    async def _write(self, key: str) -> None:
+        """Write what memory holds for `key` now (nothing if it has ended meanwhile)."""
+        async with self._disk_lock:
+            stored = self._memory.get(key)
+            if stored is None or stored.expired or key in self._deleted:
+                return
+            await self.disk.set(key, stored.data, expires_in=max(1, stored.expires_in) if stored.expires_at else None)
+            self._on_disk[key] = stored
+
+    async def flush(self) -> None:
+        """Wait for the background expiry writes in progress."""
+        while self._refreshing:
+            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def _refresh(self, key: str) -> None:
+        try:
+            await self._write(key)
+        finally:
+            self._refreshing.pop(key, None)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         stored = self._memory.get(key) or await self._read_back(key)
