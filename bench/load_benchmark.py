@@ -116,8 +116,8 @@ def describe_database(path: Path) -> dict[str, Any]:
 
 
 def query_plans(path: Path) -> dict[str, list[str]]:
-    """EXPLAIN QUERY PLAN of the report page's two queries (the unfiltered report, first page) and of a receiver's
-    inbox, as the service builds them."""
+    """EXPLAIN QUERY PLAN of the report page's two queries (the unfiltered report, first page), a receiver's inbox
+    and a manager's queue, as the service builds them."""
     counts = section_counts(load_all(PROJECT_ROOT / "checklists"))
     page_sql, page_params = db.incomplete_query(ReportFilter(), None, counts)
     where, count_params = db._incomplete_where(ReportFilter(), None, counts)  # the WHERE of db.count_incomplete
@@ -128,6 +128,10 @@ def query_plans(path: Path) -> dict[str, list[str]]:
         ),
         "report total (db.count_incomplete)": ("SELECT COUNT(*) FROM handovers h" + where, count_params),
         "a receiver's inbox (db.inbox_query)": db.inbox_query(1, [1, 2]),
+        "a manager's queue, first page (db.queue_query)": (
+            db.queue_query("submitted", "sending_team_id", [1])[0],
+            [*db.queue_query("submitted", "sending_team_id", [1])[1], 25, 0],
+        ),
     }
     plans = {}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:

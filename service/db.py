@@ -188,6 +188,13 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX handovers_by_receiver ON handovers(receiver_id, state);
     """,
+    # 6: a manager's queue comes out of the index in the order it is shown (no sort of every waiting handover)
+    """
+    DROP INDEX handovers_by_sending_team;
+    CREATE INDEX handovers_by_sending_team ON handovers(sending_team_id, state, state_since);
+    DROP INDEX handovers_by_receiving_team;
+    CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state, state_since);
+    """,
 ]
 
 
@@ -962,12 +969,15 @@ async def handovers_for_managers(
         return [], 0
     where = f" WHERE h.state = ? AND h.{team_column} IN ({','.join('?' * len(team_ids))})"
     total = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, (state, *team_ids))
-    rows = await _rows(
-        conn,
-        _HANDOVER_SELECT + where + " ORDER BY h.state_since, h.id LIMIT ? OFFSET ?",
-        (state, *team_ids, limit, offset),
-    )
+    sql, params = queue_query(state, team_column, team_ids)
+    rows = await _rows(conn, sql, [*params, limit, offset])
     return [_record(r, Handover) for r in rows], int(total[0]) if total else 0
+
+
+def queue_query(state: str, team_column: str, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """One page (LIMIT ? OFFSET ? to follow) of a manager's queue, read in order from the team's index."""
+    where = f" WHERE h.state = ? AND h.{team_column} IN ({','.join('?' * len(team_ids))})"
+    return _HANDOVER_SELECT + where + " ORDER BY h.state_since, h.id LIMIT ? OFFSET ?", [state, *team_ids]
 
 
 async def update_handover(conn: Conn, handover_id: int, expected_version: int, **changes: Any) -> None:
