@@ -445,6 +445,11 @@ class Database:
         return conn
 
     async def close(self) -> None:
+        """Commit what has been written and not yet committed, wait for any COMMIT in flight, then close."""
+        if self._writer is not None:
+            async with self._body_lock:
+                if self._group:
+                    self._commit_now(self._writer)
         while self._committing is not None:
             await self._commit_finished()
         for conn in (self._reader, self._writer, self._scanner):
@@ -495,10 +500,10 @@ class Database:
             conn.raw.execute("SAVEPOINT change")
             try:
                 yield conn
+                conn.raw.execute("RELEASE change")
             except BaseException:
                 self._undo_change(conn)
                 raise
-            conn.raw.execute("RELEASE change")
             committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._group.append(committed)
             if len(self._group) == 1:  # the first of a group: commit once this turn of the event loop is over
@@ -517,13 +522,24 @@ class Database:
         `handover` command) is writing; then, and only then, wait for it on a thread."""
         try:
             conn.raw.execute("BEGIN IMMEDIATE")
+            return
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # BUSY and its extended codes
                 raise
-            conn.raw.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
-            try:
-                await conn.in_thread("BEGIN IMMEDIATE")
-            finally:
+        conn.raw.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        waiting = asyncio.ensure_future(conn.in_thread("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # given up (the client went away): the thread still has the connection; let it finish, and undo a
+            # BEGIN that got through, so that no transaction is left open without an owner
+            with contextlib.suppress(BaseException):
+                await waiting
+            if conn.in_transaction:
+                conn.raw.execute("ROLLBACK")
+            raise
+        finally:
+            if waiting.done():
                 conn.raw.execute("PRAGMA busy_timeout=0")
 
     def _undo_change(self, conn: Inline) -> None:
@@ -546,6 +562,10 @@ class Database:
         if self._body_lock.locked():  # a transaction body is waiting on something: commit once it has finished
             self._deferred_commit = asyncio.ensure_future(self._commit_when_free(conn))
             return
+        self._commit_now(conn)
+
+    def _commit_now(self, conn: Inline) -> None:
+        """Start the COMMIT (the caller knows no transaction body is running)."""
         members, self._group = self._group or [], None
         if not members:
             return
@@ -565,7 +585,7 @@ class Database:
 
     async def _commit_when_free(self, conn: Inline) -> None:
         async with self._body_lock:
-            self._start_commit(conn)
+            self._commit_now(conn)
 
     def _committed(self, conn: Inline, members: list[asyncio.Future[None]], error: BaseException | None) -> None:
         """Tell every member how their COMMIT went (rolling the group back if it failed), then wake the waiters."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from typing import Any
 
 import pytest
@@ -126,3 +128,56 @@ async def test_a_save_checked_before_a_submission_committed_is_refused_after_it(
         await save
     saved = await actions.load(database.reader, CHECKLISTS, handover_id)
     assert saved is not None and saved.sections["childs-views"].version == record.version
+
+
+async def test_a_commit_waits_for_a_body_that_waits_and_then_happens(database: db.Database) -> None:
+    async def quick() -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, "Quick")
+
+    async def slow() -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, "Slow")
+            await asyncio.sleep(0.01)  # holds the writer while the first change's COMMIT comes due
+
+    await asyncio.wait_for(asyncio.gather(quick(), slow()), timeout=5)
+    assert {team.name for team in await db.teams(database.reader)} == {"Quick", "Slow"}
+
+
+async def test_a_writer_that_gives_up_while_another_process_writes_leaves_nothing_open(tmp_path: Any) -> None:
+    database = db.Database(tmp_path / "h.db", busy_timeout_ms=2000)
+    await database.open()
+    other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a `handover` command writing
+
+    async def change(name: str) -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, name)
+
+    waiting = asyncio.create_task(change("Given up"))
+    await asyncio.sleep(0.2)  # waiting for the write lock on a thread
+    waiting.cancel()
+    await asyncio.sleep(0.1)
+    other.execute("COMMIT")  # the other process finishes; the abandoned BEGIN may now get through
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait_for(change("Next"), timeout=5)
+    assert [team.name for team in await db.teams(database.reader)] == ["Next"]
+    await database.close()
+    other.execute("BEGIN IMMEDIATE")  # nobody holds the write lock any more
+    other.execute("ROLLBACK")
+
+
+async def test_closing_commits_what_was_written(tmp_path: Any) -> None:
+    database = db.Database(tmp_path / "h.db")
+    await database.open()
+
+    async def change() -> None:
+        async with database.transaction() as conn:
+            await db.create_team(conn, "Kept")
+
+    writer = asyncio.create_task(change())
+    await asyncio.sleep(0)  # the change is made; its COMMIT is due on the next turn
+    await database.close()
+    await writer
+    assert sqlite3.connect(tmp_path / "h.db").execute("SELECT name FROM teams").fetchall() == [("Kept",)]

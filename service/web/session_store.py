@@ -63,7 +63,8 @@ class SessionStore(Store):
             if stored is None or stored.expired or key in self._deleted:
                 return
             await self.disk.set(key, stored.data, expires_in=max(1, stored.expires_in) if stored.expires_at else None)
-            self._on_disk[key] = stored
+            if key not in self._deleted:  # not signed out while the file was written (delete waits for the lock)
+                self._on_disk[key] = stored
 
     async def flush(self) -> None:
         """Wait for the background expiry writes in progress."""
@@ -94,10 +95,11 @@ class SessionStore(Store):
         async with self._disk_lock:
             data = await self.disk.get(key)
             seconds = await self.disk.expires_in(key) if data is not None else None
-        if data is None or key in self._deleted:
-            return None
-        expires_at = datetime.now(tz=UTC) + timedelta(seconds=seconds) if seconds is not None and seconds >= 0 else None
-        stored = StorageObject(expires_at=expires_at, data=data)
+        if data is None or key in self._deleted or seconds is None or seconds <= 0:
+            return None  # sessions always expire: no expiry left (or none) means it has ended
+        if key in self._memory:  # another request read it back, or stored a newer one, meanwhile
+            return self._memory[key]
+        stored = StorageObject(expires_at=datetime.now(tz=UTC) + timedelta(seconds=seconds), data=data)
         self._memory[key] = self._on_disk[key] = stored
         return stored
 
@@ -120,6 +122,7 @@ class SessionStore(Store):
         """Forget ended sessions in memory and on disk (called now and then by the service)."""
         for key in [key for key, stored in self._memory.items() if stored.expired]:
             self._memory.pop(key, None)
+        for key in [key for key in self._on_disk if key not in self._memory]:
             self._on_disk.pop(key, None)
         forget_before = time.monotonic() - self.forget_deleted_after
         self._deleted = {key: when for key, when in self._deleted.items() if when >= forget_before}
