@@ -1,13 +1,14 @@
 """All SQL lives here: the schema and its migrations, and named queries that return typed records.
 
-Reads go through a reader connection. Writes go through one writer connection whose transactions are serialised by
-a lock (SQLite allows one writer at a time; two requests sharing a connection without that would interleave their
-statements). Every change is written together with its audit entry in one `BEGIN IMMEDIATE` transaction.
+Reads go through a reader connection. Writes go through one writer connection: each change, with its audit entry,
+is a savepoint that never overlaps another, and the changes made in one turn of the event loop are committed together
+(see `Database.transaction`).
 
 Statements that take microseconds (indexed lookups, single-row writes) run directly on the event loop: handing each to
 a thread and back costs about ten times the statement itself (110 µs against 10 µs, measured here), and a page or a
-save makes several. What can wait on something outside this process goes to a thread: BEGIN IMMEDIATE (another
-process may hold the write lock), COMMIT (fsync), and the report's queries, which read thousands of rows (`scanner`).
+save makes several. What can wait on something outside this process goes to a thread: COMMIT (fsync), BEGIN
+IMMEDIATE when another process holds the write lock, and the report's queries, which read thousands of rows
+(`scanner`).
 In WAL mode a reader never waits for a writer, so the inline reads do not block on the lock.
 """
 
