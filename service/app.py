@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Template, select_autoescape
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
@@ -102,6 +103,24 @@ def choice_items(mapping: dict[Any, str], chosen: str, any_text: str = "") -> li
     return items + [{"value": str(v), "text": t, "selected": chosen == str(v)} for v, t in mapping.items()]
 
 
+class PageTemplate(Template):
+    """A template whose render context is emptied once the page is rendered.
+
+    A macro defined in a template keeps the render context alive (context -> its variables -> the macro -> the
+    context), so every page with one would otherwise wait, with everything it was given, for the garbage
+    collector's full pass; under load those passes stall every request in flight.
+    """
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        context = self.new_context(dict(*args, **kwargs))
+        try:
+            return self.environment.concat(self.root_render_func(context))
+        except Exception:
+            self.environment.handle_exception()
+        finally:
+            context.vars.clear()
+
+
 class PageEnvironment(Environment):
     """Jinja with a quicker `a.b` on plain dicts, which the GOV.UK component macros do on every parameter.
 
@@ -113,6 +132,8 @@ class PageEnvironment(Environment):
         if type(obj) is dict and attribute not in DICT_ATTRIBUTES and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
+
+    template_class = PageTemplate
 
 
 DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -184,6 +205,8 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.open()
+        gc.collect()
+        gc.freeze()
         checkpoints = asyncio.create_task(checkpoint_now_and_then())
         try:
             yield
@@ -243,6 +266,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         plugins=[HTMXPlugin()],
+        request_class=common.PageRequest,
         middleware=[
             logs.request_id_middleware,
             security.same_origin_only,
