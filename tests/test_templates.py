@@ -1,10 +1,16 @@
-"""The page environment's quicker dict lookup gives what Jinja itself gives."""
+"""The page environment's quicker dict lookup gives what Jinja itself gives; markup written out in our templates
+is the markup the GOV.UK macros it replaces would give."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 from jinja2 import Environment
 
-from service.app import PageEnvironment
+from service.app import PageEnvironment, choice_items, template_environment
+from service.settings import settings_for_tests
 
 SOURCE = "{{ d.name }}|{{ d.items is callable }}|{{ d.missing is undefined }}|{{ d.get('name') }}|{{ o.real }}"
 
@@ -13,3 +19,30 @@ def test_dict_lookups_match_jinja() -> None:
     values = {"d": {"name": "Mia", "items": [1, 2]}, "o": 3}
     assert PageEnvironment().from_string(SOURCE).render(values) == Environment().from_string(SOURCE).render(values)
     assert PageEnvironment().from_string(SOURCE).render(values) == "Mia|True|True|Mia|3"
+
+
+def _markup(html: str) -> str:
+    """HTML with the layout whitespace taken out, for comparing markup made by different templates."""
+    return re.sub(r"\s+", " ", re.sub(r">\s+", ">", re.sub(r"\s+<", "<", html))).strip()
+
+
+@pytest.mark.parametrize("error", ["", "Choose a team from the list"])
+def test_written_out_filters_match_the_govuk_macros(error: str) -> None:
+    env = template_environment(settings_for_tests(Path("unused")))
+    items = choice_items({"1": "North & <South>", "2": 'The "Cp" team'}, "2", "All teams")
+    ours = env.from_string(
+        '{% from "components/filters.html" import select, number_input %}'
+        '{{ select("team", "Team & side", items, error) }}'
+        '{{ number_input("min_days", "Open for at least", value, "govuk-input--width-4", error) }}'
+    )
+    theirs = env.from_string(
+        '{% from "govuk_frontend_jinja/components/select/macro.html" import govukSelect %}'
+        '{% from "govuk_frontend_jinja/components/input/macro.html" import govukInput %}'
+        '{{ govukSelect({"id": "team", "name": "team", "label": {"text": "Team & side"}, "items": items,'
+        ' "errorMessage": {"text": error} if error else none}) }}'
+        '{{ govukInput({"id": "min_days", "name": "min_days", "label": {"text": "Open for at least"},'
+        ' "classes": "govuk-input--width-4", "inputmode": "numeric", "value": value,'
+        ' "errorMessage": {"text": error} if error else none}) }}'
+    )
+    values = {"items": items, "error": error, "value": '3 "days"'}
+    assert _markup(ours.render(values)) == _markup(theirs.render(values))
