@@ -22,6 +22,17 @@ from service.core.report import (
 )
 
 BATCH = 500
+QUICK_ROWS = 150  # rows a page may step through (its offset included) and still be read on the event loop
+
+
+def reader_for(database: db.Database, wanted: ReportFilter, page: int, per_page: int) -> db.Conn:
+    """Where to read a page of the report. The first pages without a blocker filter read at most QUICK_ROWS rows
+    through an index (about 1 ms at 20,000 handovers) and run on the event loop like any page's queries; a blocker
+    filter is worked out for every open handover, and a deep page steps through every row before it (5-20 ms), so
+    those run on the scanner's thread, where they do not hold up everyone else's requests."""
+    if wanted.blocker is None and page * per_page <= QUICK_ROWS:
+        return database.reader
+    return database.scanner
 
 
 def section_counts(checklists: actions.Checklists) -> dict[tuple[str, int], int]:

@@ -185,3 +185,12 @@ async def test_web_export_matches_the_report(site: Site) -> None:
     rows = await rows_for(site)
     assert [r["handover_id"] for r in exported] == sorted(rows)
     assert exported[1]["blockers"] == rows[exported[1]["handover_id"]].blockers
+
+
+async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database) -> None:
+    """A blocker filter or a deep page can take tens of milliseconds: those go to the scanner's thread."""
+    assert reporting.reader_for(database, ReportFilter(), 1, 50) is database.reader
+    assert reporting.reader_for(database, ReportFilter(team_id=3, state="endorsed"), 3, 50) is database.reader
+    assert reporting.reader_for(database, ReportFilter(), 4, 50) is database.scanner
+    assert reporting.reader_for(database, ReportFilter(), 1, 500) is database.scanner
+    assert reporting.reader_for(database, ReportFilter(blocker="missing_sections"), 1, 50) is database.scanner
