@@ -33,6 +33,7 @@ def _weekdays_through(day: date) -> int:
     return full_weeks * 5 + min(rest, 5)
 
 
+@lru_cache(maxsize=8192)  # lists show the same few hundred handovers' ages on every view
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end`: 0 on the same day, 1 the next working day."""
     if end <= start:

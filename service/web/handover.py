@@ -52,8 +52,10 @@ DONE_MESSAGES = {
 }
 
 
-def _age(handover: db.Handover) -> int:
-    return working_days_between(datetime.fromisoformat(handover.state_since).date(), actions.today())
+def _ages(handovers: list[db.Handover]) -> list[tuple[db.Handover, int]]:
+    """Each handover with the working days it has waited in its state."""
+    today = actions.today()
+    return [(h, working_days_between(datetime.fromisoformat(h.state_since).date(), today)) for h in handovers]
 
 
 def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, str]:
@@ -217,7 +219,7 @@ class HandoverController(Controller):
         return page(
             request,
             "receiving/inbox.html",
-            rows=[(h, _age(h)) for h in handovers],
+            rows=_ages(handovers),
             flash=DONE_MESSAGES[Action.ACKNOWLEDGE] if done else "",
         )
 
@@ -235,7 +237,7 @@ class HandoverController(Controller):
             )
             pages = max(1, -(-total // QUEUE_PAGE))
             lists[key] = {
-                "id": f"to-{key}", "rows": [(h, _age(h)) for h in handovers], "total": total, "page": number,
+                "id": f"to-{key}", "rows": _ages(handovers), "total": total, "page": number,
                 "pages": pages, "first": (number - 1) * QUEUE_PAGE + 1,
                 "here": _queue_link(wanted, key, number),
                 "previous": _queue_link(wanted, key, number - 1) if 1 < number <= pages + 1 else None,
