@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
-from service.app import PageEnvironment, choice_items, template_environment
+from service.app import PageEnvironment, choice_items, quick_escape, template_environment
 from service.settings import settings_for_tests
 
 SOURCE = "{{ d.name }}|{{ d.items is callable }}|{{ d.missing is undefined }}|{{ d.get('name') }}|{{ o.real }}"
@@ -46,3 +47,28 @@ def test_written_out_filters_match_the_govuk_macros(error: str) -> None:
     )
     values = {"items": items, "error": error, "value": '3 "days"'}
     assert _markup(ours.render(values)) == _markup(theirs.render(values))
+
+
+class Shown:
+    def __str__(self) -> str:
+        return "<shown & told>"
+
+
+VALUES = ["plain", '<b>O\'Brien & "Sons"</b>', "", 0, -7, 2**70, 1.5, True, None, Markup("<i>kept</i>"), Shown()]
+
+
+def test_quick_escape_is_markupsafes_escape() -> None:
+    for value in VALUES:
+        quick = quick_escape(value)
+        assert quick == escape(value) and type(quick) is Markup, value
+
+
+def test_pages_print_values_as_jinja_does() -> None:
+    source = (
+        "{% for v in values %}[{{ v }}|{{ v ~ '&' }}|{{ v | string }}]{% endfor %}"
+        "{% set x %}{{ values[1] }}{% endset %}{{ x }}"
+    )
+    ours = template_environment(settings_for_tests(Path("unused"))).from_string(source)
+    plain = Environment(autoescape=True).from_string(source)
+    assert ours.render(values=VALUES) == plain.render(values=VALUES)
+    assert "&lt;b&gt;O&#39;Brien &amp; &#34;Sons&#34;&lt;/b&gt;" in ours.render(values=VALUES)
