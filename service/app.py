@@ -7,7 +7,7 @@ import contextlib
 import functools
 import gc
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
@@ -156,6 +156,13 @@ class PageEnvironment(Environment):
         return super().getattr(obj, attribute)
 
     template_class = PageTemplate
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one dict rather than Jinja's ChainMap over the environment's. Every `{% from ...
+        import %}` compares the importing page's global names with the imported template's, and a ChainMap's keys
+        are compared in Python (tens of microseconds per import). The globals are all set before the first template
+        loads, as Jinja asks, so a copy sees the same names."""
+        return {**self.globals, **(d or {})}
 
 
 DICT_ATTRIBUTES = frozenset(dir(dict))
