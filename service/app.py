@@ -151,8 +151,14 @@ class PageEnvironment(Environment):
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) is dict and attribute not in DICT_ATTRIBUTES and attribute in obj:
-            return obj[attribute]
+        if type(obj) is dict:
+            if attribute not in DICT_ATTRIBUTES and attribute in obj:
+                return obj[attribute]
+        else:  # Jinja's own first try, here without a call through super() for every attribute a page prints
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
         return super().getattr(obj, attribute)
 
     template_class = PageTemplate
