@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import sqlite3
 from datetime import date
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from service import actions, db, reporting
 from service.core.report import ReportFilter, report_row, safe_cell, working_days_back
 from service.core.workdays import working_days_between
+from service.settings import Settings
 from tests.conftest import Site
 from tests.helpers import CHECKLISTS, actor, handover_in
 
@@ -187,10 +190,23 @@ async def test_web_export_matches_the_report(site: Site) -> None:
     assert exported[1]["blockers"] == rows[exported[1]["handover_id"]].blockers
 
 
-async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database) -> None:
-    """A blocker filter or a deep page can take tens of milliseconds: those go to the scanner's thread."""
-    assert reporting.reader_for(database, ReportFilter(), 1, 50) is database.reader
-    assert reporting.reader_for(database, ReportFilter(team_id=3, state="endorsed"), 3, 50) is database.reader
-    assert reporting.reader_for(database, ReportFilter(), 4, 50) is database.scanner
-    assert reporting.reader_for(database, ReportFilter(), 1, 500) is database.scanner
-    assert reporting.reader_for(database, ReportFilter(blocker="missing_sections"), 1, 50) is database.scanner
+async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database, settings: Settings) -> None:
+    """What is read on the event loop is read in index order; a blocker filter, another sort, a team filter or a deep
+    page can take tens of milliseconds and goes to the scanner's thread."""
+    inline = 0
+    for state, before, sort, team, blocker in itertools.product(
+        (None, "returned"), (None, "2026-01-01"), ("oldest", "newest", "last_activity", "state"), (None, 3),
+        (None, "missing_sections", "open_disagreement"),
+    ):  # fmt: skip
+        wanted = ReportFilter(state=state, sort=sort, team_id=team, blocker=blocker)
+        if reporting.reader_for(database, wanted, 1, 50) is not database.reader:
+            continue
+        inline += 1
+        assert reporting.reader_for(database, wanted, 3, 50) is database.reader
+        assert reporting.reader_for(database, wanted, 4, 50) is database.scanner
+        assert reporting.reader_for(database, wanted, 1, 500) is database.scanner
+        sql, params = db.incomplete_query(wanted, before, {("case-transfer", 1): 11})
+        with sqlite3.connect(settings.database) as conn:
+            plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql + " LIMIT 50", params))
+        assert "TEMP B-TREE" not in plan and "INDEX" in plan.split("|")[0], (wanted, plan)
+    assert inline == 8  # oldest and newest, with or without a state and an age
