@@ -240,6 +240,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.open()
+        # what start-up built lives as long as the service: out of the collector's full passes, which then stay short
         gc.collect()
         gc.freeze()
         checkpoints = asyncio.create_task(checkpoint_now_and_then())
@@ -251,6 +252,7 @@ def create_app(settings: Settings) -> Litestar:
                 await checkpoints
             await write_checkpoint(database, settings)
             await database.close()
+            gc.unfreeze()  # a process that starts another app (the tests do) can free this one
 
     session_config = session.RotatingSessionConfig(
         max_age=settings.session_idle_minutes * 60,
