@@ -63,6 +63,12 @@ def test_quick_escape_is_markupsafes_escape() -> None:
         assert quick == escape(value) and type(quick) is Markup, value
 
 
+def test_page_templates_print_through_the_quick_escape() -> None:
+    env = template_environment(settings_for_tests(Path("unused")))
+    for name in ("base.html", "managers/_table.html", "components/filters.html"):
+        assert env.get_template(name).root_render_func.__globals__["escape"] is quick_escape, name
+
+
 def test_pages_print_values_as_jinja_does() -> None:
     source = (
         "{% for v in values %}[{{ v }}|{{ v ~ '&' }}|{{ v | string }}]{% endfor %}"
