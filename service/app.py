@@ -144,10 +144,11 @@ class PageTemplate(Template):
 
 
 class PageEnvironment(Environment):
-    """Jinja with a quicker `a.b` on plain dicts, which the GOV.UK component macros do on every parameter.
+    """Jinja for pages: PageTemplate, one globals dict per template, and a quicker `a.b`.
 
-    Jinja tries the attribute first and falls back to the key after an AttributeError; for a dict key that is not
-    also a dict method the answer is the same, so it is looked up directly instead of through an exception.
+    `a.b` on plain dicts is what the GOV.UK component macros do on every parameter. Jinja tries the attribute first
+    and falls back to the key after an AttributeError; for a dict key that is not also a dict method the answer is
+    the same, so it is looked up directly instead of through an exception.
     """
 
     def getattr(self, obj: Any, attribute: str) -> Any:

@@ -54,8 +54,9 @@ def _row(record: dict[str, Any], checklists: actions.Checklists, today: date) ->
 
 
 async def page_of_rows(
-    reader: db.Conn, checklists: actions.Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
+    database: db.Database, checklists: actions.Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
 ) -> tuple[list[ReportRow], int]:
+    reader = reader_for(database, wanted, page, per_page)
     before = started_before(wanted, today)
     counts = section_counts(checklists)
     total = await db.count_incomplete(reader, wanted, before, counts)

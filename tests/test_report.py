@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 async def rows_for(site: Site, **wanted: object) -> dict[int, reporting.ReportRow]:
     rows, total = await reporting.page_of_rows(
-        site.db.reader,
+        site.db,
         CHECKLISTS,
         ReportFilter(**wanted),
         1,
@@ -96,10 +96,10 @@ async def test_minimum_age_filter_counts_working_days(site: Site) -> None:
     async with site.db.transaction() as conn:  # started on the Friday before the spring bank holiday
         await conn.execute("UPDATE handovers SET started_at = '2024-05-24T10:00:00+00:00' WHERE id = ?", (handover_id,))
     today = date(2024, 5, 28)
-    rows, _ = await reporting.page_of_rows(site.db.reader, CHECKLISTS, ReportFilter(min_working_days=1), 1, 50, today)
+    rows, _ = await reporting.page_of_rows(site.db, CHECKLISTS, ReportFilter(min_working_days=1), 1, 50, today)
     assert [r.handover_id for r in rows] == [handover_id]
     assert rows[0].working_days_open == 1
-    rows, _ = await reporting.page_of_rows(site.db.reader, CHECKLISTS, ReportFilter(min_working_days=2), 1, 50, today)
+    rows, _ = await reporting.page_of_rows(site.db, CHECKLISTS, ReportFilter(min_working_days=2), 1, 50, today)
     assert rows == []
 
 

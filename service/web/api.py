@@ -264,12 +264,7 @@ async def list_handovers(
     """Handovers that are not complete, with the same filters as the auditors' report."""
     wanted = _report_filter(team, side, state_filter, blocker, min_days, sort)
     rows, total = await reporting.page_of_rows(
-        reporting.reader_for(database(request), wanted, page, per_page),
-        checklists(request),
-        wanted,
-        page,
-        per_page,
-        actions.today(),
+        database(request), checklists(request), wanted, page, per_page, actions.today()
     )
     return HandoverList(total=total, page=page, per_page=per_page, items=rows)
 

@@ -55,12 +55,7 @@ class AuditorController(Controller):
         page_text = query.get("page", "1")
         page_number = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 100_000 else 1
         rows, total = await reporting.page_of_rows(
-            reporting.reader_for(database(request), wanted, page_number, PER_PAGE),
-            checklists(request),
-            wanted,
-            page_number,
-            PER_PAGE,
-            actions.today(),
+            database(request), checklists(request), wanted, page_number, PER_PAGE, actions.today()
         )
         kept = {key: query[key] for key in QUERY_FIELDS if query.get(key) and not errors}
         pages = max(1, -(-total // PER_PAGE))
