@@ -52,7 +52,7 @@ DONE_MESSAGES = {
 }
 
 
-def _ages(handovers: list[db.Handover]) -> list[tuple[db.Handover, int]]:
+def _ages(handovers: list[db.Waiting]) -> list[tuple[db.Waiting, int]]:
     """Each handover with the working days it has waited in its state."""
     today = actions.today()
     return [(h, working_days_between(datetime.fromisoformat(h.state_since).date(), today)) for h in handovers]
