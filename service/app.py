@@ -13,7 +13,17 @@ from datetime import date, datetime
 from typing import Any
 
 import markupsafe
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, Template, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    Template,
+    nodes,
+    select_autoescape,
+)
+from jinja2.compiler import CodeGenerator
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
@@ -143,6 +153,24 @@ class PageTemplate(Template):
             context.vars.clear()
 
 
+class PageCodeGenerator(CodeGenerator):
+    """Jinja's compiler, with each block, include and parent layout handed up as one joined string.
+
+    Jinja streams a page: every piece of text a block prints is passed up through `yield from` to the page that
+    included it, that page's layout, and so on, one generator frame per level, for every piece. The pages are
+    always rendered whole (`PageTemplate.render` joins them), so joining each level's output where it is made prints
+    exactly the same text with one hand-off instead of several per piece: about a quarter of a long list's
+    rendering time. Only the lines Jinja writes to delegate to another generator change.
+    """
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        if x.startswith("yield from "):  # a block, a parent layout, or an include without context
+            x = f"yield environment.concat({x.removeprefix('yield from ')})"
+        elif x == "for event in gen:":  # an include with context: its body yields `event`, now the one joined string
+            x = "for event in (environment.concat(gen),):"
+        super().writeline(x, node, extra)
+
+
 class PageEnvironment(Environment):
     """Jinja for pages: PageTemplate, one globals dict per template, and a quicker `a.b`.
 
@@ -163,6 +191,7 @@ class PageEnvironment(Environment):
         return super().getattr(obj, attribute)
 
     template_class = PageTemplate
+    code_generator_class = PageCodeGenerator
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one dict rather than Jinja's ChainMap over the environment's. Every `{% from ...

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment
+from jinja2 import DictLoader, Environment
 from markupsafe import Markup, escape
 
 from service.app import PageEnvironment, choice_items, quick_escape, template_environment
@@ -78,3 +78,34 @@ def test_pages_print_values_as_jinja_does() -> None:
     plain = Environment(autoescape=True).from_string(source)
     assert ours.render(values=VALUES) == plain.render(values=VALUES)
     assert "&lt;b&gt;O&#39;Brien &amp; &#34;Sons&#34;&lt;/b&gt;" in ours.render(values=VALUES)
+
+
+NESTED = {
+    "layout.html": "<html>{% block title %}T{% endblock %}|{% block body %}layout body{% endblock %}|"
+    "{% for i in [1, 2] %}{% block item scoped %}<{{ i }}>{% endblock %}{% endfor %}</html>",
+    "page.html": '{% extends "layout.html" %}{% from "macros.html" import cell %}'
+    "{% block title %}{{ super() }} & {{ name }}{% endblock %}"
+    "{% block body %}{% for v in values %}{{ cell(v) }}{% endfor %}"
+    '{% with extra="with" %}{% include "part.html" %}{% endwith %}'
+    '{% include "plain.html" without context %}{{ self.title() }}{% endblock %}'
+    "{% block item %}[{{ i }}]{{ super() }}{% endblock %}",
+    "macros.html": "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}",
+    "part.html": "{% for v in values %}({{ v }}{{ extra }}){% endfor %}{% block inner %}in{% endblock %}",
+    "plain.html": "plain",
+}
+
+
+def test_pages_with_layouts_blocks_and_includes_render_as_jinja_does_in_fewer_pieces() -> None:
+
+    ours = PageEnvironment(loader=DictLoader(NESTED), autoescape=True)
+    plain = Environment(loader=DictLoader(NESTED), autoescape=True)
+    context = {"name": "<Mia>", "values": VALUES}
+    assert ours.get_template("page.html").render(context) == plain.get_template("page.html").render(context)
+    assert "&lt;Mia&gt;" in ours.get_template("page.html").render(context)
+
+    def pieces(env: Environment) -> int:
+        template = env.get_template("page.html")
+        return len(list(template.root_render_func(template.new_context(context))))
+
+    # each block, include and the layout hand up one joined string instead of every piece they print: the page is one
+    assert pieces(ours) == 1 < pieces(plain)
