@@ -7,6 +7,7 @@ import html
 import re
 
 import pytest
+from litestar.datastructures import Cookie
 
 from service import db
 from tests.conftest import PASSWORD, Browser, Site
@@ -155,6 +156,14 @@ async def test_session_cookie_flags(site: Site) -> None:
     response = await person.post("/sign-in", {"username": "out", "password": PASSWORD})
     cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("session="))
     assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Max-Age=1800" in cookie
+    session_id = cookie.split(";")[0].removeprefix("session=")
+    written = Cookie(key="session", value=session_id, max_age=1800, httponly=True, samesite="lax", secure=False)
+    assert cookie == written.to_header(header=""), "the line the framework's own Cookie writes"
+    again = await person.get("/")
+    assert again.headers.get_list("set-cookie") == [cookie], "each page renews the same cookie"
+    signed_out = await person.post("/sign-out", {})
+    ended = next(v for v in signed_out.headers.get_list("set-cookie") if v.startswith("session="))
+    assert ended.startswith("session=null;") and "expires=" in ended.lower()
 
 
 async def test_repeated_failures_lock_sign_in_without_revealing_the_username(site: Site) -> None:
