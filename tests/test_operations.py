@@ -64,6 +64,7 @@ async def test_every_response_carries_a_request_id_that_is_in_the_log(
     record = next(r for r in caplog.records if r.name == "handover.access")
     assert record.fields["status"] == 200 and record.fields["route"] == "/sign-in"  # type: ignore[attr-defined]
     assert "Mia" not in record.getMessage(), "query strings are never logged"
+    assert record.funcName == "(unknown function)" and record.threadName is None, "nothing per line it never shows"
     forged = await anyone.get("/healthz", headers={"X-Request-ID": "bad id\r\nx"})
     assert len(forged.headers["x-request-id"]) == 32
 
