@@ -208,14 +208,15 @@ async def save_section(
     base_version: int,
     *,
     finished: bool,
+    loaded: db.Handover | None = None,
 ) -> tuple[int, dict[str, str]]:
     """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
 
-    The handover is loaded, checked and the answers validated before the write lock is taken, so that the work
-    done while every other writer waits is only the writes; if the handover changed in between (its version moved
-    on), the check is made again inside the transaction.
+    The handover is loaded (or `loaded`, as the caller read it), checked and the answers validated before the write
+    lock is taken, so that the work done while every other writer waits is only the writes; if the handover changed
+    in between (its version moved on), the check is made again inside the transaction.
     """
-    handover = await _editable(database.reader, actor, handover_id)
+    handover = await _editable(database.reader, actor, handover_id, loaded)
     section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
     if section is None:
         raise db.NotFound(f"section {section_id}")
@@ -238,9 +239,9 @@ async def save_section(
         return new_version, errors
 
 
-async def _editable(conn: db.Conn, actor: Actor, handover_id: int) -> db.Handover:
+async def _editable(conn: db.Conn, actor: Actor, handover_id: int, loaded: db.Handover | None = None) -> db.Handover:
     """The handover, if this person may edit it now: checked without loading its answers (EDIT is ANSWER_BLIND)."""
-    handover = await db.handover_by_id(conn, handover_id)
+    handover = loaded if loaded is not None and loaded.id == handover_id else await db.handover_by_id(conn, handover_id)
     if handover is None:
         raise db.NotFound(f"handover {handover_id}")
     apply(Action.EDIT, parties_and_state(handover), actor)

@@ -232,3 +232,19 @@ async def test_dashboard_shows_work_in_progress_and_only_recent_finished_handove
     await handover_in(site.db, site.world, "draft", "c2")
     rows = await db.handovers_by_author(site.db.reader, site.world.users["out"])
     assert [h.state for h in rows].count("cancelled") == 10 and rows[0].state == "draft"
+
+
+async def test_a_section_save_reads_the_handover_once_before_writing(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    statements: list[str] = []
+    site.db.reader.raw.set_trace_callback(statements.append)
+    try:
+        url = f"/handovers/{handover_id}/sections/childs-views"
+        response = await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+    finally:
+        site.db.reader.raw.set_trace_callback(None)
+    assert response.status_code == 303
+    whole_rows = [s for s in statements if "FROM handovers h" in s and "WHERE h.id = " in s]
+    assert len(whole_rows) == 1, "the page's check and the save's check share one read"
+    assert (await db.sections_of(site.db.reader, handover_id))["childs-views"].status == "completed"

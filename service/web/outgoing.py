@@ -58,12 +58,12 @@ async def _signed_in(request: HTMXRequest) -> bool:
     return user is not None
 
 
-async def _section_of(request: HTMXRequest, handover_id: int, section_id: str) -> Section:
-    _, checklist = await visible_handover(request, handover_id)
+async def _handover_and_section(request: HTMXRequest, handover_id: int, section_id: str) -> tuple[db.Handover, Section]:
+    handover, checklist = await visible_handover(request, handover_id)
     section = checklist.section(section_id)
     if section is None:
         raise NotFoundException("There is no such section")
-    return section
+    return handover, section
 
 
 class OutgoingController(Controller):
@@ -179,7 +179,7 @@ class OutgoingController(Controller):
         # can be kept and saved once its author signs in again, instead of being lost.
         if not await _signed_in(request):
             return await drafts.keep(request) or Redirect("/sign-in", status_code=303)
-        section = await _section_of(request, handover_id, section_id)
+        handover, section = await _handover_and_section(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
         base_version = forms.form_number(form.get("version", "")) or 0
@@ -199,6 +199,7 @@ class OutgoingController(Controller):
                 answers,
                 base_version,
                 finished=button != "draft",
+                loaded=handover,
             )
         except db.Conflict:
             return await self._conflict_page(request, handover_id, section_id, answers)
@@ -214,12 +215,13 @@ class OutgoingController(Controller):
         """Save a draft of the section while the person types (htmx, debounced); answers with a status line."""
         if not await _signed_in(request):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
-        section = await _section_of(request, handover_id, section_id)
+        handover, section = await _handover_and_section(request, handover_id, section_id)
         form = await request.form()
         try:
             version, _ = await actions.save_section(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
                 forms.parse_section(section, form), forms.form_number(form.get("version", "")) or 0, finished=False,
+                loaded=handover,
             )  # fmt: skip
         except db.Conflict:
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_CONFLICT)
