@@ -767,6 +767,10 @@ async def create_user(
     )
 
 
+async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+
 async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> None:
     await conn.execute(
         "INSERT OR IGNORE INTO memberships (user_id, team_id, role) VALUES (?, ?, ?)", (user_id, team_id, role)

@@ -8,7 +8,12 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# argon2id, 64 MiB and 3 passes (the library's defaults, RFC 9106's second recommended option) in one lane. Four
+# lanes, the library's default, spread one verification over both cores of a small server, and every other request
+# stalled behind it; one lane leaves a core to them. What a guess costs an attacker is set by the memory and the
+# passes, which are unchanged (OWASP's recommended argon2id settings all use one lane). Hashes made with other
+# settings still verify, and are remade with these at the next sign-in.
+_hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1)
 
 
 @cache
@@ -37,3 +42,16 @@ _hashing = anyio.CapacityLimiter(1)
 async def verify_password(password_hash: str | None, password: str) -> bool:
     result = await anyio.to_thread.run_sync(_verify, password_hash or _dummy_hash(), password, limiter=_hashing)
     return result and password_hash is not None
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other settings than these."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+async def rehash(password: str) -> str:
+    """A new hash of a password just verified, made off the event loop like a verification."""
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_hashing)

@@ -7,9 +7,11 @@ import html
 import re
 
 import pytest
+from argon2 import PasswordHasher
 from litestar.datastructures import Cookie
 
 from service import db
+from service.passwords import needs_rehash
 from tests.conftest import PASSWORD, Browser, Site
 from tests.helpers import complete, fill_all, form_for, handover_in, section, start, version_in
 
@@ -164,6 +166,22 @@ async def test_session_cookie_flags(site: Site) -> None:
     signed_out = await person.post("/sign-out", {})
     ended = next(v for v in signed_out.headers.get_list("set-cookie") if v.startswith("session="))
     assert ended.startswith("session=null;") and "expires=" in ended.lower()
+
+
+async def test_a_password_hashed_with_older_settings_is_rehashed_at_sign_in(site: Site) -> None:
+    four_lanes = PasswordHasher(parallelism=4).hash(PASSWORD)
+    user = await db.user_by_username(site.db.reader, "out")
+    assert user is not None
+    async with site.db.transaction() as conn:
+        await db.set_password_hash(conn, user.id, four_lanes)
+    person = await site.as_user(None)
+    assert (await person.sign_in("out", "wrong guess")).status_code == 400
+    assert (await db.user_by_username(site.db.reader, "out")).password_hash == four_lanes  # type: ignore[union-attr]
+    assert (await person.sign_in("out")).status_code == 303
+    rehashed = (await db.user_by_username(site.db.reader, "out")).password_hash  # type: ignore[union-attr]
+    assert rehashed != four_lanes and ",p=1$" in rehashed, "one lane, so one sign-in takes one core, not both"
+    assert not needs_rehash(rehashed)
+    assert (await (await site.as_user(None)).sign_in("out")).status_code == 303, "the new hash verifies"
 
 
 async def test_repeated_failures_lock_sign_in_without_revealing_the_username(site: Site) -> None:

@@ -18,7 +18,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 
 from service import actions, db, throttle
 from service.core.workflow import Actor
-from service.passwords import verify_password
+from service.passwords import needs_rehash, rehash, verify_password
 from service.web import drafts
 from service.web.common import State, page
 from service.web.drafts import PENDING_COOKIE
@@ -143,8 +143,11 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
         await _audit_sign_in(state, user, "sign_in_failed", username)
         errors = {"username": "Enter a correct username and password"}
         return page(request, "session/sign_in.html", errors=errors, username=username, status_code=400)
+    new_hash = await rehash(password) if needs_rehash(user.password_hash) else None
     async with state.db.transaction() as conn:
         await throttle.succeeded(conn, username)
+        if new_hash:
+            await db.set_password_hash(conn, user.id, new_hash)
     await _audit_sign_in(state, user, "sign_in", username)
     await _start_new_session(request, user.id)
     response = Redirect(await _after_sign_in(request, user.id), status_code=303)
