@@ -224,6 +224,8 @@ async def test_security_headers_on_every_response(site: Site) -> None:
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "same-origin"
+        if url in ("/", "/sign-in", "/no-such-page"):
+            assert headers["content-type"] == "text/html; charset=utf-8", "pages say what they are (with nosniff)"
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     assert (await out.get(f"/handovers/{handover_id}")).headers["cache-control"] == "no-store"
     assert "strict-transport-security" not in (await out.get("/")).headers

@@ -64,6 +64,7 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
         template_name=template,
         context={"user": signed_in_user(request), **context},
         status_code=status_code,
+        media_type=MediaType.HTML,  # every page is HTML: said once rather than guessed from the file name each time
     )
 
 
