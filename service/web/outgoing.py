@@ -12,7 +12,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from service import actions, db
-from service.checklist import Section
+from service.checklist import Checklist, Section
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.workflow import Action, refusals
 from service.web import drafts, forms
@@ -64,6 +64,13 @@ async def _handover_and_section(request: HTMXRequest, handover_id: int, section_
     if section is None:
         raise NotFoundException("There is no such section")
     return handover, section
+
+
+def task_list_context(handover: db.Handover, checklist: Checklist, saved: dict[str, str]) -> dict[str, Any]:
+    """Each section with its number and saved status (None: not started), and how many are completed."""
+    rows = [(number, section, saved.get(section.id)) for number, section in enumerate(checklist.sections, 1)]
+    done = sum(1 for status in saved.values() if status == "completed")
+    return {"handover": handover, "rows": rows, "done": done, "statuses": TASK_STATUS}
 
 
 class OutgoingController(Controller):
@@ -142,10 +149,7 @@ class OutgoingController(Controller):
             return back_to(f"/handovers/{handover_id}/view")
         section_statuses = await db.section_statuses(database(request).reader, handover_id)
         await audit_view(request, handover_id, "task list")
-        return page(
-            request, "outgoing/task_list.html",
-            handover=handover, checklist=checklist, section_statuses=section_statuses, statuses=TASK_STATUS,
-        )  # fmt: skip
+        return page(request, "outgoing/task_list.html", **task_list_context(handover, checklist, section_statuses))
 
     @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
     async def section_form(
