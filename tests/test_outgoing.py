@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -248,3 +249,22 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
     whole_rows = [s for s in statements if "FROM handovers h" in s and "WHERE h.id = " in s]
     assert len(whole_rows) == 1, "the page's check and the save's check share one read"
     assert (await db.sections_of(site.db.reader, handover_id))["childs-views"].status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("username", "home", "menu"),
+    [
+        ("out", "/", ["/", "/inbox"]),
+        ("both", "/queue", ["/queue"]),
+        ("aud", "/audit/incomplete", ["/audit/incomplete"]),
+    ],
+)
+async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(
+    site: Site, username: str, home: str, menu: list[str]
+) -> None:
+    person = await site.as_user(username)
+    page = (await person.get(home)).text
+    nav = page[page.index('<ul class="govuk-service-navigation__list"') : page.index("</ul>")]
+    assert re.findall(r'class="govuk-service-navigation__link" href="([^"]+)"', nav) == menu
+    assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [home]
+    assert ("govuk-service-navigation__toggle" in page) == (len(menu) > 1), "a Menu button only for more than one"

@@ -50,6 +50,20 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     def is_auditor(self) -> bool:
         return self.actor.is_auditor
 
+    @property
+    def menu(self) -> list[tuple[str, str]]:
+        """The pages in this person's service navigation, in order (the layout prints it on every page)."""
+        items = []
+        if self.can_work:
+            items.append(("/", "My handovers"))
+        if self.is_receiver:
+            items.append(("/inbox", "Inbox"))
+        if self.is_manager:
+            items.append(("/queue", "Manager queue"))
+        if self.is_auditor:
+            items.append(("/audit/incomplete", "Incomplete handovers"))
+        return items
+
 
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id at sign-in, so an id planted in the browser beforehand is worthless.
