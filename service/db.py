@@ -767,8 +767,11 @@ async def create_user(
     )
 
 
-async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
-    await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+async def replace_password_hash(conn: Conn, user_id: int, old_hash: str, new_hash: str) -> None:
+    """Store a new hash of the same password, unless the stored hash is no longer `old_hash`."""
+    await conn.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", (new_hash, user_id, old_hash)
+    )
 
 
 async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,21 +19,32 @@ _hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1)
 
 
 @cache
-def _dummy_hash() -> str:
-    """Verifying against this when the username is unknown keeps the timing the same, so it reveals nothing.
-    Made on first use: argon2 takes tens of megabytes, which commands that never sign anyone in should not pay."""
-    return _hasher.hash("not a real password")
+def _dummy() -> tuple[str, float]:
+    """A hash to verify against when the username is unknown, and how long verifying it took.
+
+    Made on first use, on the hashing thread: argon2 takes tens of megabytes, which commands that never sign anyone
+    in should not pay. A hash stored with older settings verifies at another speed (four lanes: faster), so a
+    failed check is never answered sooner than this takes; otherwise the time would tell which usernames exist.
+    """
+    dummy = _hasher.hash("not a real password")
+    started = time.perf_counter()
+    _hasher.verify(dummy, "not a real password")
+    return dummy, time.perf_counter() - started
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> tuple[bool, float, float]:
+    """Whether the password matches, how long checking took, and the shortest a failed check may take."""
+    dummy, floor = _dummy()
+    started = time.perf_counter()
     try:
-        return _hasher.verify(password_hash, password)
+        matched = _hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
-        return False
+        matched = False
+    return matched, time.perf_counter() - started, floor
 
 
 # One hash at a time: argon2id takes a core and 64 MiB per verification, so parallel sign-ins would starve every
@@ -40,8 +53,10 @@ _hashing = anyio.CapacityLimiter(1)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
-    result = await anyio.to_thread.run_sync(_verify, password_hash or _dummy_hash(), password, limiter=_hashing)
-    return result and password_hash is not None
+    matched, took, floor = await anyio.to_thread.run_sync(_verify, password_hash, password, limiter=_hashing)
+    if not matched:
+        await anyio.sleep(max(0.0, floor - took))  # outside the limiter: the next sign-in's check is not held up
+    return matched
 
 
 def needs_rehash(password_hash: str) -> bool:

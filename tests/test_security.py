@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import secrets
+import time
 
 import pytest
 from argon2 import PasswordHasher
 from litestar.datastructures import Cookie
 
 from service import db
-from service.passwords import needs_rehash
+from service.passwords import _dummy, needs_rehash, verify_password
+from service.web import session
 from tests.conftest import PASSWORD, Browser, Site
 from tests.helpers import complete, fill_all, form_for, handover_in, section, start, version_in
 
@@ -173,7 +176,7 @@ async def test_a_password_hashed_with_older_settings_is_rehashed_at_sign_in(site
     user = await db.user_by_username(site.db.reader, "out")
     assert user is not None
     async with site.db.transaction() as conn:
-        await db.set_password_hash(conn, user.id, four_lanes)
+        await db.replace_password_hash(conn, user.id, user.password_hash, four_lanes)
     person = await site.as_user(None)
     assert (await person.sign_in("out", "wrong guess")).status_code == 400
     assert (await db.user_by_username(site.db.reader, "out")).password_hash == four_lanes  # type: ignore[union-attr]
@@ -182,6 +185,19 @@ async def test_a_password_hashed_with_older_settings_is_rehashed_at_sign_in(site
     assert rehashed != four_lanes and ",p=1$" in rehashed, "one lane, so one sign-in takes one core, not both"
     assert not needs_rehash(rehashed)
     assert (await (await site.as_user(None)).sign_in("out")).status_code == 303, "the new hash verifies"
+    async with site.db.transaction() as conn:  # a password changed while a sign-in was rehashing the old one
+        await db.replace_password_hash(conn, user.id, four_lanes, "stale")
+    assert (await db.user_by_username(site.db.reader, "out")).password_hash == rehashed  # type: ignore[union-attr]
+
+
+async def test_a_wrong_password_takes_as_long_whether_or_not_the_username_exists() -> None:
+    four_lanes = PasswordHasher(parallelism=4).hash("right")  # stored before the settings changed: quicker to check
+    dummy_check = _dummy()[1]
+    for stored in (four_lanes, None):
+        started = time.perf_counter()
+        assert not await verify_password(stored, "wrong")
+        assert time.perf_counter() - started >= dummy_check
+    assert await verify_password(four_lanes, "right")
 
 
 async def test_repeated_failures_lock_sign_in_without_revealing_the_username(site: Site) -> None:
@@ -275,3 +291,15 @@ async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_n
     assert capped.status_code in (200, 303)
     saved = await db.sections_of(site.db.reader, handover_id)
     assert len(saved["network"].answers.groups["contacts"]) <= 20
+
+
+def test_cookie_lines_are_kept_once_for_ids_the_service_made_and_never_for_others() -> None:
+    config = session.RotatingSessionConfig(max_age=1800, httponly=True, samesite="lax", secure=False, key="session")
+    one, another = session.RotatingSessionBackend(config), session.RotatingSessionBackend(config)  # two routes
+    made = secrets.token_hex(32)
+    expected = Cookie(key="session", value=made, max_age=1800, httponly=True, samesite="lax").to_header(header="")
+    assert one.cookie_line(made) == another.cookie_line(made) == expected
+    assert [key for key in session._cookie_lines if key[1] == made] == [(one._cookie_settings, made)]
+    planted = "0" * 5000
+    assert another.cookie_line(planted).startswith(f"session={planted};")
+    assert not any(key[1] == planted for key in session._cookie_lines), "a browser's own ids are not kept"

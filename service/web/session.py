@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import time
 from typing import Any
@@ -20,7 +21,7 @@ from service import actions, db, throttle
 from service.core.workflow import Actor
 from service.passwords import needs_rehash, rehash, verify_password
 from service.web import drafts
-from service.web.common import State, page
+from service.web.common import State, log, page
 from service.web.drafts import PENDING_COOKIE
 
 ROTATE_KEY = "handover.rotate_session"
@@ -65,28 +66,37 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
         return items
 
 
+# Set-Cookie lines by (cookie settings, session id). Shared: Litestar makes a session backend for every route.
+_cookie_lines: dict[tuple[tuple[tuple[str, Any], ...], str], str] = {}
+COOKIE_LINES_KEPT = 10_000
+_SESSION_ID = re.compile(r"[0-9a-f]+")
+
+
 class RotatingSessionBackend(ServerSideSessionBackend):
     """Issues a fresh session id at sign-in, so an id planted in the browser beforehand is worthless.
 
     The session is stored again on every response (that keeps the idle timeout an idle timeout), and the framework
     writes its cookie line each time through a Cookie dataclass and the standard library's SimpleCookie: a tenth of
-    a section save's time. The line depends only on the session id, so it is written once per id here.
+    a section save's time. The line depends only on the session id and the settings, so for ids the service made it
+    is written once and kept.
     """
-
-    COOKIE_LINES_KEPT = 10_000
 
     def __init__(self, config: ServerSideSessionConfig) -> None:
         super().__init__(config)
-        self._cookie_lines: dict[str, str] = {}
+        params = extract_dataclass_items(config, exclude_none=True, include=Cookie.__dict__.keys())
+        self._cookie_params = dict(params)
+        self._cookie_settings = (("key", config.key), *sorted(self._cookie_params.items()))
 
     def cookie_line(self, session_id: str) -> str:
-        line = self._cookie_lines.get(session_id)
+        made_here = len(session_id) == 2 * self.config.session_id_bytes and _SESSION_ID.fullmatch(session_id)
+        if not made_here:  # whatever else a browser sent is written out, not kept
+            return Cookie(value=session_id, key=self.config.key, **self._cookie_params).to_header(header="")
+        line = _cookie_lines.get((self._cookie_settings, session_id))
         if line is None:
-            if len(self._cookie_lines) >= self.COOKIE_LINES_KEPT:
-                self._cookie_lines.clear()
-            params = extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
-            line = Cookie(value=session_id, key=self.config.key, **dict(params)).to_header(header="")
-            self._cookie_lines[session_id] = line
+            if len(_cookie_lines) >= COOKIE_LINES_KEPT:
+                _cookie_lines.clear()
+            line = Cookie(value=session_id, key=self.config.key, **self._cookie_params).to_header(header="")
+            _cookie_lines[(self._cookie_settings, session_id)] = line
         return line
 
     async def store_in_message(
@@ -157,11 +167,11 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
         await _audit_sign_in(state, user, "sign_in_failed", username)
         errors = {"username": "Enter a correct username and password"}
         return page(request, "session/sign_in.html", errors=errors, username=username, status_code=400)
-    new_hash = await rehash(password) if needs_rehash(user.password_hash) else None
+    new_hash = await _rehashed(user, password)
     async with state.db.transaction() as conn:
         await throttle.succeeded(conn, username)
-        if new_hash:
-            await db.set_password_hash(conn, user.id, new_hash)
+        if new_hash:  # unless the password was changed meanwhile
+            await db.replace_password_hash(conn, user.id, user.password_hash, new_hash)
     await _audit_sign_in(state, user, "sign_in", username)
     await _start_new_session(request, user.id)
     response = Redirect(await _after_sign_in(request, user.id), status_code=303)
@@ -172,6 +182,18 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     if request.cookies.get(PENDING_COOKIE):
         response.delete_cookie(PENDING_COOKIE)
     return response
+
+
+async def _rehashed(user: db.User, password: str) -> str | None:
+    """A hash of the password with today's settings, if the stored one was made with others (and the hashing
+    worked: a failure here must not stop a correct password signing in)."""
+    if not needs_rehash(user.password_hash):
+        return None
+    try:
+        return await rehash(password)
+    except Exception:
+        log.exception("could not rehash the password of user %s; it keeps its stored hash", user.id)
+        return None
 
 
 async def _audit_sign_in(state: State, user: db.User | None, action: str, username: str) -> None:
