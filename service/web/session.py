@@ -89,14 +89,13 @@ class RotatingSessionBackend(ServerSideSessionBackend):
 
     def cookie_line(self, session_id: str) -> str:
         made_here = len(session_id) == 2 * self.config.session_id_bytes and _SESSION_ID.fullmatch(session_id)
-        if not made_here:  # whatever else a browser sent is written out, not kept
-            return Cookie(value=session_id, key=self.config.key, **self._cookie_params).to_header(header="")
-        line = _cookie_lines.get((self._cookie_settings, session_id))
+        line = _cookie_lines.get((self._cookie_settings, session_id)) if made_here else None
         if line is None:
-            if len(_cookie_lines) >= COOKIE_LINES_KEPT:
-                _cookie_lines.clear()
             line = Cookie(value=session_id, key=self.config.key, **self._cookie_params).to_header(header="")
-            _cookie_lines[(self._cookie_settings, session_id)] = line
+            if made_here:  # whatever else a browser sent is written out, not kept
+                if len(_cookie_lines) >= COOKIE_LINES_KEPT:
+                    _cookie_lines.clear()
+                _cookie_lines[(self._cookie_settings, session_id)] = line
         return line
 
     async def store_in_message(
