@@ -67,3 +67,14 @@ async def test_a_page_that_does_not_exist_says_so(site: Site) -> None:
     assert beyond.status_code == 200
     assert "There is no page 7: 3 handovers are waiting." in beyond.text
     assert "Showing" not in (await manager.get("/queue")).text, "one page needs no page links"
+
+
+async def test_the_queue_of_ascii_names_is_an_ascii_page(site: Site) -> None:
+    """The layout's dashes are entities: one character outside ASCII makes Python hold the whole page two bytes a
+    character, and join and encode it several times slower."""
+    await waiting_for_endorsement(site, 3)
+    manager = await site.as_user("smgr")
+    page = await manager.get("/queue")
+    assert children(page.text) == ["01", "02", "03"]
+    assert page.content.isascii()
+    assert "&ndash; Handover</title>" in page.text
