@@ -803,8 +803,8 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
 
     Two servers share the data folder (and so the sessions on disk): one auditing every read, and one with reads
     unaudited that only the unaudited task list phase drives, straight after the audited one, so that the two are
-    compared at the same speed of machine. The second sits idle otherwise, and writes nothing: it serves only reads
-    that nobody audits.
+    compared at the same speed of machine. The second sits idle otherwise, and changes nothing in the database: it
+    serves only reads that nobody audits.
     """
     database = folder / "handover.db"
     workers, manager_names, auditor_name = choose_people(database, args.connections)
