@@ -70,9 +70,9 @@ from bench import profile
 from bench.load_client import ClientPool, Plan
 from bench.seed import PASSWORD, build
 from service import db
+from service.actions.demo import complete_answers
 from service.checklist import load_all
 from service.core.report import ReportFilter
-from service.demo import complete_answers
 from service.reporting import section_counts
 from service.settings import PROJECT_ROOT
 from tests.helpers import form_for
@@ -127,7 +127,7 @@ def query_plans(path: Path) -> dict[str, list[str]]:
     and a manager's queue, as the service builds them."""
     counts = section_counts(load_all(PROJECT_ROOT / "checklists"))
     page_sql, page_params = db.incomplete_query(ReportFilter(), None, counts)
-    where, count_params = db._incomplete_where(ReportFilter(), None, counts)  # the WHERE of db.count_incomplete
+    where, count_params = db.report._incomplete_where(ReportFilter(), None, counts)  # the WHERE of db.count_incomplete
     queries = {
         "report page (db.incomplete_page: incomplete_query + LIMIT 50 OFFSET 0)": (
             page_sql + " LIMIT ? OFFSET ?",

@@ -13,9 +13,9 @@ from pathlib import Path
 import msgspec
 
 from service import db
+from service.actions.demo import complete_answers
 from service.checklist import load_all
 from service.core.audit import GENESIS, Entry, entry_hash
-from service.demo import complete_answers
 from service.passwords import hash_password
 from service.settings import PROJECT_ROOT
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import gc
-import sqlite3
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -26,7 +25,6 @@ from jinja2 import (
 from jinja2.compiler import CodeGenerator
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -44,9 +42,10 @@ from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
 from service.core import answers
-from service.core.workflow import STATE_LABELS, Refused, State
+from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
-from service.web import api, auditor, common, handover, layout, operations, outgoing, security, session
+from service.web import api, auditor, context, handover, layout, operations, outgoing, security, session
+from service.web.errors import PAGE_ERRORS
 from service.web.session_store import SessionStore
 
 UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
@@ -259,9 +258,7 @@ def _security_headers(settings: Settings) -> dict[str, str]:
 def create_app(settings: Settings) -> Litestar:
     checklists = checklist_module.load_all(settings.checklists_dir)  # a bad definition stops start-up here
     logs.configure(json_lines=settings.log_json)
-    database = db.Database(
-        settings.database, synchronous=settings.synchronous, busy_timeout_ms=settings.busy_timeout_ms
-    )
+    database = db.Database.for_settings(settings)
     security_headers = _security_headers(settings)
 
     async def checkpoint_now_and_then() -> None:
@@ -271,7 +268,7 @@ def create_app(settings: Settings) -> Litestar:
                 await write_checkpoint(database, settings)
                 await sessions.delete_expired()
             except OSError:
-                common.log.exception("could not write an audit checkpoint; will try again")
+                context.log.exception("could not write an audit checkpoint; will try again")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -339,7 +336,7 @@ def create_app(settings: Settings) -> Litestar:
         ),
         template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(template_environment(settings))),
         plugins=[HTMXPlugin()],
-        request_class=common.PageRequest,
+        request_class=context.PageRequest,
         middleware=[
             logs.request_id_middleware,
             security.same_origin_only,
@@ -347,20 +344,9 @@ def create_app(settings: Settings) -> Litestar:
         ],
         logging_config=None,
         before_send=[security.headers_on_every_response(security_headers)],
-        exception_handlers={
-            Refused: common.refused_page,
-            api.Invalid: common.invalid_api_body,
-            sqlite3.OperationalError: common.storage_error_page,
-            db.Conflict: common.conflict_page,
-            db.NotFound: common.not_found_page,
-            OverflowError: common.not_found_page,  # an id too large for SQLite cannot name anything that exists
-            NotFoundException: common.not_found_page,
-            NotAuthorizedException: common.sign_in_redirect,
-            HTTPException: common.http_error_page,
-            Exception: common.server_error_page,
-        },
+        exception_handlers=PAGE_ERRORS,
         request_max_body_size=settings.max_body_bytes,
-        state=common.State(
+        state=context.State(
             {
                 "db": database,
                 "checklists": checklists,

@@ -54,7 +54,7 @@ async def write_checkpoint(database: db.Database, settings: Settings) -> Checkpo
 async def verify(settings: Settings) -> tuple[int, list[str]]:
     """How many entries were checked, and every problem found (none means the trail is whole)."""
     check = ChainCheck(read_checkpoints(settings.checkpoint_file), checkpoint_key(settings))
-    async for stored in db.stream_audit(settings.database):
+    async for stored in db.stream_audit(settings.database, settings.busy_timeout_ms):
         if not check.feed(stored):
             break
     return check.checked, check.finish()

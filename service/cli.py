@@ -8,57 +8,51 @@ import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from service import db
+from service import actions, db
 from service.checklist import ChecklistError, latest, load_all
-from service.passwords import hash_password
+from service.core.errors import Invalid
+from service.core.numbers import whole_number
 from service.settings import Settings, SettingsError, settings_from_env
 
 
+def _refused(command: str, exc: Invalid) -> NoReturn:
+    """A refusal, as the command line says it: the messages on standard error, and exit status 1."""
+    raise SystemExit("\n".join(f"handover {command}: {field}: {message}" for field, message in exc.errors.items()))
+
+
 async def _init_db(settings: Settings) -> None:
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    await database.close()
+    async with db.Database.for_settings(settings).opened():
+        pass
     print(f"Database ready at {settings.database} (schema version {len(db.MIGRATIONS)})")
 
 
 async def _demo(settings: Settings) -> None:
-    from service import demo
+    from service.actions import demo
 
     checklists = load_all(settings.checklists_dir)
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
+    async with db.Database.for_settings(settings).opened() as database:
         loaded = await demo.load(database, checklists, latest(checklists, "case-transfer"))
-    finally:
-        await database.close()
     print("Demo data loaded." if loaded else "Demo data is already there; nothing changed.")
     print(f"Demo users (password {demo.DEMO_PASSWORD!r}): " + ", ".join(p[0] for p in demo.PEOPLE))
 
 
-async def _create_user(settings: Settings, args: argparse.Namespace) -> None:
+def _roles(args: argparse.Namespace) -> actions.TeamRoles:
+    return actions.TeamRoles(worker=args.worker, manager=args.manager, auditor=args.auditor, admin=args.admin)
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("Password (at least 12 characters): ")
-    if len(password) < 12:
-        raise SystemExit("The password must be at least 12 characters")
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
-        async with database.transaction() as conn:
-            if await db.user_by_username(conn, args.username):
-                raise SystemExit(f"There is already a user called {args.username!r}")
-            teams = {team.name: team.id for team in await db.teams(conn)}
-            user_id = await db.create_user(
-                conn, args.username, args.name, hash_password(password), is_auditor=args.auditor, is_admin=args.admin
+    async with db.Database.for_settings(settings).opened() as database:
+        try:
+            await actions.create_person(
+                database, username=args.username, full_name=args.name, password=password, roles=_roles(args)
             )
-            for role, names in (("worker", args.worker), ("manager", args.manager)):
-                for name in names:
-                    team_id = teams.get(name) or await db.create_team(conn, name)
-                    teams[name] = team_id
-                    await db.add_membership(conn, user_id, team_id, role)
-            await db.append_audit(conn, None, "create_user", "user", user_id, {"username": args.username})
-    finally:
-        await database.close()
+        except Invalid as exc:
+            _refused("create-user", exc)
     print(f"Created user {args.username!r}")
+    return 0
 
 
 def _serve(settings: Settings) -> None:
@@ -80,27 +74,23 @@ def _serve(settings: Settings) -> None:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    import msgspec
+    from service import reporting
+    from service.core.clock import today
+    from service.core.report import parse_report_filter
 
-    from service import actions, reporting
-    from service.audit_trail import write_checkpoint
-    from service.core.report import ReportFilter
-
-    raw = {"team_id": args.team, "team_side": args.side, "state": args.state, "blocker": args.blocker,
-           "min_working_days": args.min_days, "sort": args.sort}  # fmt: skip
+    query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
+             "min_days": args.min_days, "sort": args.sort}  # fmt: skip
     try:
-        wanted = msgspec.convert({k: v for k, v in raw.items() if v is not None}, ReportFilter, strict=False)
-    except msgspec.ValidationError as exc:
-        print(f"handover export: {exc}", file=sys.stderr)
+        wanted = parse_report_filter(query)
+    except Invalid as exc:  # like a bad option: said on standard error, exit status 2
+        for name, message in exc.errors.items():
+            print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
         return 2
     checklists = load_all(settings.checklists_dir)
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
-        await reporting.record_export(database, None, wanted, args.format, "command line")
-        await write_checkpoint(database, settings)
+    async with db.Database.for_settings(settings).opened() as database:
+        await actions.record_export(database, settings, None, wanted, args.format, "command line")
         chunks, _ = reporting.FORMATS[args.format]
-        rows = reporting.all_rows(database, checklists, wanted, actions.today())
+        rows = reporting.all_rows(database, checklists, wanted, today())
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
         try:
             async for chunk in chunks(rows):
@@ -108,8 +98,6 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             if args.output:
                 out.close()
-    finally:
-        await database.close()
     return 0
 
 
@@ -130,12 +118,8 @@ async def _audit_verify(settings: Settings) -> int:
 async def _checkpoint(settings: Settings) -> int:
     from service.audit_trail import write_checkpoint
 
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
+    async with db.Database.for_settings(settings).opened() as database:
         checkpoint = await write_checkpoint(database, settings)
-    finally:
-        await database.close()
     print(f"Checkpoint at entry {checkpoint.seq}" if checkpoint else "The audit log is empty")
     return 0
 
@@ -167,61 +151,28 @@ def _restore(settings: Settings, source: str) -> int:
 
 async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     """A service account (made if new, with the teams and roles given) and a new API token, shown once."""
-    import secrets
-
-    from service.web.api import token_hash
-
-    token = "hov_" + secrets.token_urlsafe(32)
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
-        async with database.transaction() as conn:
-            account = await db.user_by_username(conn, args.account)
-            if account is not None and not account.is_service:
-                raise SystemExit(f"{args.account!r} is a person, not a service account")
-            account_id = account.id if account else await db.create_user(
-                conn, args.account, args.name or args.account, "!", is_auditor=args.auditor, is_admin=args.admin,
-                is_service=True,
-            )  # fmt: skip
-            teams = {team.name: team.id for team in await db.teams(conn)}
-            for role, names in (("worker", args.worker), ("manager", args.manager)):
-                for name in names:
-                    if name not in teams:
-                        raise SystemExit(f"There is no team called {name!r}")
-                    await db.add_membership(conn, account_id, teams[name], role)
-            token_id = await db.create_api_token(conn, account_id, token_hash(token), args.scope)
-            await db.append_audit(conn, None, "create_api_token", "api_token", token_id,
-                                  {"account": args.account, "scope": args.scope})  # fmt: skip
-    finally:
-        await database.close()
+    async with db.Database.for_settings(settings).opened() as database:
+        try:
+            token_id, token = await actions.issue_api_token(
+                database, account=args.account, system_name=args.name or "", scope=args.scope, roles=_roles(args)
+            )
+        except Invalid as exc:
+            _refused("token create", exc)
     print(f"Token {token_id} for {args.account} ({args.scope}). It is shown only once; store it as a secret:")
     print(token)
     return 0
 
 
 async def _token_revoke(settings: Settings, token_id: int) -> int:
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
-        async with database.transaction() as conn:
-            revoked = await db.revoke_api_token(conn, token_id)
-            if revoked:
-                await db.append_audit(conn, None, "revoke_api_token", "api_token", token_id, {})
-    finally:
-        await database.close()
+    async with db.Database.for_settings(settings).opened() as database:
+        revoked = await actions.revoke_api_token(database, token_id)
     print(f"Token {token_id} revoked." if revoked else f"There is no active token {token_id}.")
     return 0 if revoked else 1
 
 
 async def _import_cases(settings: Settings, path: str) -> int:
-    from service import importing
-
-    database = db.Database(settings.database, settings.synchronous)
-    await database.open()
-    try:
-        imported, problems = await importing.import_cases(database, Path(path))
-    finally:
-        await database.close()
+    async with db.Database.for_settings(settings).opened() as database:
+        imported, problems = await actions.import_cases(database, Path(path))
     if problems:
         print(f"Nothing was imported. {len(problems)} problem(s) in {path}:", file=sys.stderr)
         for problem in problems:
@@ -229,6 +180,13 @@ async def _import_cases(settings: Settings, path: str) -> int:
         return 1
     print(f"Imported {imported} case(s) from {path}.")
     return 0
+
+
+def _id_argument(text: str) -> int:
+    number = whole_number(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number)")
+    return number
 
 
 def parser() -> argparse.ArgumentParser:
@@ -248,11 +206,11 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    export.add_argument("--team", type=int, help="team id")
+    export.add_argument("--team", help="team id")
     export.add_argument("--side", choices=["either", "sending", "receiving"], help="the team's side of the transfer")
     export.add_argument("--state", help="draft, submitted, endorsed, returned or acknowledged")
     export.add_argument("--blocker", help="missing_sections, returned_with_query, awaiting_endorsement, ...")
-    export.add_argument("--min-days", type=int, help="open for at least this many working days")
+    export.add_argument("--min-days", help="open for at least this many working days")
     export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
     export.add_argument("-o", "--output", help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
@@ -270,7 +228,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--auditor", action="store_true", help="may list and export handovers across teams")
     create.add_argument("--admin", action="store_true", help="may push cases and sibling groups in")
     revoke = token_commands.add_parser("revoke", help="revoke a token at once")
-    revoke.add_argument("token_id", type=int)
+    revoke.add_argument("token_id", type=_id_argument)
     importer = commands.add_parser("import", help="import data")
     import_commands = importer.add_subparsers(dest="import_command", required=True)
     cases = import_commands.add_parser("cases", help="import cases from a CSV file (all rows or none)")
@@ -297,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "demo":
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
-        asyncio.run(_create_user(settings, args))
+        return asyncio.run(_create_user(settings, args))
     elif args.command == "token" and args.token_command == "create":
         return asyncio.run(_token_create(settings, args))
     elif args.command == "token" and args.token_command == "revoke":

@@ -1,4 +1,5 @@
-"""The incomplete-handovers report as a page of rows, and as streamed CSV and JSON Lines downloads."""
+"""The incomplete-handovers report as a page of rows, and as streamed CSV and JSON Lines downloads: queries and
+formats only (recording an export is `actions.record_export`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from typing import Any
 
 import msgspec
 
-from service import actions, db
+from service import db
+from service.actions import Checklists
+from service.core.pages import Page
 from service.core.report import (
     CSV_COLUMNS,
     IncompleteRecord,
@@ -27,17 +29,17 @@ QUICK_ROWS = 150  # rows a page may step through (its offset included) and still
 
 def reader_for(database: db.Database, wanted: ReportFilter, page: int, per_page: int) -> db.Conn:
     """Where to read a page of the report. The first pages in order of start, filtered by state or age at most, are
-    read in index order and step through at most QUICK_ROWS rows (about 1 ms at 20,000 handovers): those run on the
-    event loop like any page's queries. The rest run on the scanner's thread, where they do not hold up everyone
-    else's requests: a blocker filter is worked out for every open handover (19 ms to count), the other sorts and
-    a team filter sort or walk every open handover (6-14 ms), and a deep page steps through every row before it."""
+    read in index order and step through at most QUICK_ROWS rows: those run on the event loop like any page's
+    queries. The rest run on the scanner's thread, where they do not hold up everyone else's requests: a blocker
+    filter is worked out for every open handover, the other sorts and a team filter sort or walk every open
+    handover, and a deep page steps through every row before it."""
     in_index_order = wanted.sort in ("oldest", "newest") and wanted.team_id is None and wanted.blocker is None
     if in_index_order and page * per_page <= QUICK_ROWS:
         return database.reader
     return database.scanner
 
 
-def section_counts(checklists: actions.Checklists) -> dict[tuple[str, int], int]:
+def section_counts(checklists: Checklists) -> dict[tuple[str, int], int]:
     return {key: len(checklist.sections) for key, checklist in checklists.items()}
 
 
@@ -48,27 +50,27 @@ def started_before(wanted: ReportFilter, today: date) -> str | None:
     return (working_days_back(today, wanted.min_working_days) + timedelta(days=1)).isoformat()
 
 
-def _row(record: dict[str, Any], checklists: actions.Checklists, today: date) -> ReportRow:
-    incomplete = msgspec.convert(record, IncompleteRecord)
-    return report_row(incomplete, checklists[(incomplete.checklist_id, incomplete.checklist_version)], today)
+def _row(record: IncompleteRecord, checklists: Checklists, today: date) -> ReportRow:
+    return report_row(record, checklists[(record.checklist_id, record.checklist_version)], today)
 
 
 async def page_of_rows(
-    database: db.Database, checklists: actions.Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
+    database: db.Database, checklists: Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
 ) -> tuple[list[ReportRow], int]:
+    """One page (`page` from 1, `per_page` rows) of the report and the number of rows in all; `today` in England."""
     reader = reader_for(database, wanted, page, per_page)
     before = started_before(wanted, today)
     counts = section_counts(checklists)
     total = await db.count_incomplete(reader, wanted, before, counts)
-    records = await db.incomplete_page(reader, wanted, before, counts, per_page, (page - 1) * per_page)
+    records = await db.incomplete_page(reader, wanted, before, counts, Page(page, per_page, total))
     return [_row(record, checklists, today) for record in records], total
 
 
 async def all_rows(
-    database: db.Database, checklists: actions.Checklists, wanted: ReportFilter, today: date
+    database: db.Database, checklists: Checklists, wanted: ReportFilter, today: date
 ) -> AsyncIterator[ReportRow]:
     before = started_before(wanted, today)
-    async for record in db.stream_incomplete(database.path, wanted, before, section_counts(checklists)):
+    async for record in db.stream_incomplete(database, wanted, before, section_counts(checklists)):
         yield _row(record, checklists, today)
 
 
@@ -104,12 +106,3 @@ async def jsonl_chunks(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
 
 
 FORMATS = {"csv": (csv_chunks, "text/csv; charset=utf-8"), "jsonl": (jsonl_chunks, "application/x-ndjson")}
-
-
-async def record_export(
-    database_: db.Database, actor_id: int | None, wanted: ReportFilter, fmt: str, channel: str
-) -> None:
-    """Every export is itself in the audit trail: who took which data out, when, and how."""
-    async with database_.transaction() as conn:
-        details = {"format": fmt, "via": channel, "filter": msgspec.to_builtins(wanted)}
-        await db.append_audit(conn, actor_id, "export", "report", None, details)

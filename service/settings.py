@@ -93,13 +93,3 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
         log_json=_flag(env.get("HANDOVER_LOG_JSON", "true" if mode == "production" else "false")),
     )
-
-
-def settings_for_tests(data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "data_dir": data_dir,
-        "database": data_dir / "handover.db",
-        "secret_key": "test-secret-" + "x" * 32,
-    }
-    values.update(overrides)
-    return msgspec.convert(values, Settings, strict=False)

@@ -14,7 +14,8 @@ from litestar.testing import AsyncTestClient
 from service import db
 from service.app import create_app
 from service.passwords import hash_password
-from service.settings import Settings, settings_for_tests
+from service.settings import Settings
+from tests.helpers import settings_for_tests
 
 PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose

@@ -7,10 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from service.actions.demo import CASE_M_LIKE, complete_answers
 from service.checklist import Checklist, Section, load_all
 from service.core.answers import SectionAnswers, date_parts, row_prefix
-from service.demo import CASE_M_LIKE, complete_answers
-from service.settings import PROJECT_ROOT
+from service.settings import PROJECT_ROOT, Settings
 
 CHECKLISTS = load_all(PROJECT_ROOT / "checklists")
 CHECKLIST: Checklist = CHECKLISTS[("case-transfer", 1)]
@@ -160,3 +162,13 @@ async def handover_in(database: Any, world: Any, state: str, case: str, *, compl
                 )  # fmt: skip
         await actions.act(database, CHECKLISTS, people[who], handover_id, action, view.handover.version, "Because")
     return handover_id
+
+
+def settings_for_tests(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database": data_dir / "handover.db",
+        "secret_key": "test-secret-" + "x" * 32,
+    }
+    values.update(overrides)
+    return msgspec.convert(values, Settings, strict=False)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from service import db
-from service.demo import CASE_M_LIKE
-from service.web.api import token_hash
+from service.actions.demo import CASE_M_LIKE
+from service.core.tokens import token_hash
 from tests.conftest import Site
 from tests.helpers import complete
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from service import db
-from service.web.api import token_hash
+from service.core.tokens import token_hash
 from tests.conftest import seed
 from tests.helpers import handover_in
 

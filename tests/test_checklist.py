@@ -8,8 +8,8 @@ import pytest
 
 from service.app import create_app
 from service.checklist import ChecklistError, load_all, load_file
-from service.settings import PROJECT_ROOT, settings_for_tests
-from tests.helpers import CHECKLIST, checklist_dir_with
+from service.settings import PROJECT_ROOT
+from tests.helpers import CHECKLIST, checklist_dir_with, settings_for_tests
 
 GOOD_SECTION = """
 id = "t"

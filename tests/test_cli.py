@@ -12,9 +12,9 @@ from litestar.testing import AsyncTestClient
 
 from service import cli, db
 from service.app import create_app
-from service.settings import Settings, SettingsError, settings_for_tests, settings_from_env
+from service.settings import Settings, SettingsError, settings_from_env
 from tests.conftest import Browser, seed
-from tests.helpers import handover_in
+from tests.helpers import handover_in, settings_for_tests
 
 
 @pytest.fixture
@@ -141,8 +141,9 @@ def test_import_cases_all_or_nothing(env: Settings, tmp_path: Path, capsys: pyte
                    "NEW-2,Bo New,2016-02-30,rec,North Team,New family\n")  # fmt: skip
     assert cli.main(["import", "cases", str(bad)]) == 1
     err = capsys.readouterr().err
-    assert "line 3: reference 'T-1' is already used" in err
-    assert "line 4: date_of_birth must be a real date" in err and "line 4: worker_username must be a worker" in err
+    assert "line 3: reference: A case with this reference already exists" in err
+    assert "line 4: date_of_birth: Enter the date of birth as a real date" in err
+    assert "line 4: worker_username: The allocated worker must be a social worker in the allocated team" in err
     good = tmp_path / "good.csv"
     good.write_text(header + "NEW-1,Ava New,2016-02-03,out,North Team,New family\n"
                     "NEW-2,Bo New,2017-02-03,out,North Team,New family\n")  # fmt: skip

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service import actions, db
-from service.core.workflow import Refused
+from service.core.errors import Refused
 from tests.conftest import Site
 from tests.helpers import (
     CHECKLISTS,

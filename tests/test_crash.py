@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from service import audit_trail, db
-from service.settings import settings_for_tests
 from tests.conftest import PASSWORD, seed
-from tests.helpers import complete, form_for, handover_in, section
+from tests.helpers import complete, form_for, handover_in, section, settings_for_tests
 
 pytestmark = pytest.mark.anyio
 CLIENTS = 6

@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 from service import actions, db, reporting
+from service.core.clock import today
 from service.core.report import ReportFilter, report_row, safe_cell, working_days_back
 from service.core.workdays import working_days_between
 from service.settings import Settings
@@ -28,7 +29,7 @@ async def rows_for(site: Site, **wanted: object) -> dict[int, reporting.ReportRo
         ReportFilter(**wanted),
         1,
         500,
-        actions.today(),  # type: ignore[arg-type]
+        today(),
     )
     assert total == len(rows)
     return {row.handover_id: row for row in rows}

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from service.actions.demo import filled_section
 from service.core.answers import SectionAnswers, submission_problems, validate_section
-from service.demo import filled_section
 from tests.helpers import CHECKLIST, complete, section
 
 TODAY = date(2026, 11, 27)

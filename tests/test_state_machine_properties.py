@@ -19,7 +19,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from service import actions, db
 from service.core.answers import SectionAnswers
-from service.core.workflow import Action, Refused, refusals
+from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.core.workflow import Action, refusals
 from tests.conftest import seed
 from tests.helpers import CHECKLIST, CHECKLISTS, complete
 
@@ -31,7 +32,7 @@ MOVES = [
     Action.RETURN_TO_RECEIVER,
     Action.CANCEL,
 ]
-REFUSALS = (Refused, db.Conflict, db.NotFound, actions.Invalid)
+REFUSALS = (Refused, Conflict, NotFound, Invalid)
 # Most attempts come from someone the move could be for, so that sequences reach closure often; any person may
 # still be chosen, so refusals are exercised too.
 LIKELY = {

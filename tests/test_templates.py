@@ -11,7 +11,7 @@ from jinja2 import DictLoader, Environment
 from markupsafe import Markup, escape
 
 from service.app import PageEnvironment, choice_items, quick_escape, template_environment
-from service.settings import settings_for_tests
+from tests.helpers import settings_for_tests
 
 SOURCE = "{{ d.name }}|{{ d.items is callable }}|{{ d.missing is undefined }}|{{ d.get('name') }}|{{ o.real }}"
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from service import db
-from service.demo import CASE_M_LIKE
+from service.actions.demo import CASE_M_LIKE
 from tests.conftest import Browser, Site
 from tests.helpers import act, complete, confirm_all, fill_all, form_for, section, start, submit, version_in
 

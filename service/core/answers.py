@@ -16,6 +16,9 @@ from service.checklist import Checklist, Field, Group, Section
 Value = str | list[str]
 Row = dict[str, Value]
 
+ROWS_PER_GROUP_MAX = 50  # whatever a definition says, no repeatable group is kept with more rows than this
+ANSWER_STORED_MAX = 100_000  # characters: no answer is kept longer than this, even in a draft
+
 # Control characters other than tab and newlines have no place in a case record and break exports and terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\u2028\u2029]")
 
@@ -25,10 +28,6 @@ class SectionAnswers(msgspec.Struct, kw_only=True):
 
     values: dict[str, Value] = {}
     groups: dict[str, list[Row]] = {}
-
-    def is_empty(self) -> bool:
-        filled = any(_filled(v) for v in self.values.values())
-        return not filled and not any(self.groups.values())
 
 
 class Problem(msgspec.Struct, frozen=True):
@@ -167,14 +166,37 @@ def _validate_group(group: Group, rows: list[Row], today: date) -> dict[str, str
     errors: dict[str, str] = {}
     if len(rows) < group.min_rows:
         errors[group.id] = group.message or f"Add at least {group.min_rows} {lower_first(group.row_label)}"
-    if len(rows) > group.max_rows:
-        errors[group.id] = f"{group.title} can have at most {group.max_rows} rows"
+    if len(rows) > min(group.max_rows, ROWS_PER_GROUP_MAX):
+        errors[group.id] = f"{group.title} can have at most {min(group.max_rows, ROWS_PER_GROUP_MAX)} rows"
     for index, row in enumerate(rows):
         prefix = row_prefix(group, index)
         for field in shown_fields(group.fields, row):
             message = validate_field(field, _value_for(field, row), today)
             if message:
                 errors[input_id(field, prefix)] = f"{group.row_label} {index + 1}: {message}"
+    return errors
+
+
+def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
+    """What cannot be kept even in a draft: an answer over `ANSWER_STORED_MAX` characters, or more rows than a group
+    may have. Keyed like `validate_section`'s messages; empty when the answers may be stored."""
+    errors: dict[str, str] = {}
+
+    def check(field_id: str, value: Value) -> None:
+        texts = value if isinstance(value, list) else [value]
+        if sum(len(text) for text in texts) > ANSWER_STORED_MAX:
+            errors[field_id] = f"This answer is too long to keep: it must be {ANSWER_STORED_MAX:,} characters or fewer"
+
+    for field_id, value in answers.values.items():
+        check(field_id, value)
+    for group in section.groups:
+        rows = answers.groups.get(group.id, [])
+        limit = min(group.max_rows, ROWS_PER_GROUP_MAX)
+        if len(rows) > limit:
+            errors[group.id] = f"{group.title} can have at most {limit} rows"
+        for index, row in enumerate(rows):
+            for field_id, value in row.items():
+                check(row_prefix(group, index) + field_id, value)
     return errors
 
 

@@ -6,14 +6,18 @@ and the state machine's own `blockers()` words what stands in the way, so the re
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Literal
 
 import msgspec
 
 from service.checklist import Checklist
+from service.core.clock import date_in_england
+from service.core.errors import Invalid
+from service.core.numbers import whole_number
 from service.core.workdays import is_working_day, working_days_between
-from service.core.workflow import STATE_LABELS, Facts, State, blockers, waits_on
+from service.core.workflow import STATE_LABELS, Facts, blockers, facts_for, waits_on
 
 BlockerKind = Literal[
     "missing_sections",
@@ -37,7 +41,6 @@ SORTS: dict[str, str] = {
     "last_activity": "Least recent activity first",
     "state": "State",
 }
-OPEN_STATE_VALUES = ("draft", "submitted", "endorsed", "returned", "acknowledged")
 
 
 class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -53,6 +56,44 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= 10_000:
             raise ValueError("The minimum age must be a whole number of working days from 0 to 10000")
+
+
+# The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
+FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "blocker": "blocker",
+                "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
+_FILTER_MESSAGES = {
+    "team": "Select a team from the list",
+    "min_days": "Enter the minimum age as a whole number of working days from 0 to 10000, for example 10",
+}
+
+
+def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
+    """The filter asked for, from a mapping of the names in `FILTER_NAMES` to text (a query string, command-line
+    options) or to values already typed (the API's). Empty and missing names take their defaults.
+
+    Raises `Invalid` keyed by the name that is wrong, with a message saying what to choose or enter. Numbers are
+    ASCII digits only (`str.isdigit` would take superscripts, which `int()` then refuses).
+    """
+    raw: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for name, field in FILTER_NAMES.items():
+        value = query.get(name)
+        if value is None or value == "":
+            continue
+        if name in ("team", "min_days") and isinstance(value, str):
+            number = whole_number(value)
+            if number is None:
+                errors[name] = _FILTER_MESSAGES[name]
+                continue
+            value = number
+        raw[field] = value
+    if not errors:
+        try:
+            return msgspec.convert(raw, ReportFilter)
+        except (msgspec.ValidationError, ValueError) as exc:
+            name = next((n for n, field in FILTER_NAMES.items() if f"`$.{field}`" in str(exc)), "min_days")
+            errors[name] = _FILTER_MESSAGES.get(name, "Select one of the options given")
+    raise Invalid(errors)
 
 
 class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,31 +157,19 @@ def _ids(text: str) -> set[str]:
     return {part for part in text.split(",") if part}
 
 
-def facts_for(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts:
+def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts:
     completed = _ids(record.completed_sections)
     unconfirmed = _ids(record.unconfirmed_critical)
-    return Facts(
-        state=State(record.state),
-        author_id=record.author_id,
-        sending_team_id=record.sending_team_id,
-        receiving_team_id=record.receiving_team_id,
-        receiver_id=record.receiver_id,
-        endorsed_by=record.endorsed_by,
-        acknowledged_by=record.acknowledged_by,
-        open_disagreements=record.open_disagreements,
+    return facts_for(
+        record,
+        today,
         incomplete_sections=tuple(s.title for s in checklist.sections if s.id not in completed),
         unconfirmed_items=tuple(s.title for s in checklist.sections if s.id in unconfirmed),
-        state_since=datetime.fromisoformat(record.state_since).date(),
-        today=today,
-        author_name=record.author,
-        receiver_name=record.receiver or "",
-        sending_team_name=record.sending_team,
-        receiving_team_name=record.receiving_team,
     )
 
 
 def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> ReportRow:
-    facts = facts_for(record, checklist, today)
+    facts = _facts(record, checklist, today)
     return ReportRow(
         handover_id=record.id,
         child_reference=record.case_reference,
@@ -152,7 +181,7 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         state=STATE_LABELS[facts.state],
         started=record.started_at,
         submitted=record.submitted_at or "",
-        working_days_open=working_days_between(datetime.fromisoformat(record.started_at).date(), today),
+        working_days_open=working_days_between(date_in_england(record.started_at), today),
         waits_on=waits_on(facts),
         blockers=blockers(facts),
         last_activity=record.last_activity_at,

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Protocol
 
 import msgspec
 
+from service.core.clock import date_in_england
+from service.core.errors import Refused
 from service.core.workdays import working_days_between
 
 
@@ -72,6 +75,17 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
 
 NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
 
+# The workflow's actions as the pages' buttons and the API's addresses name them.
+ACTION_NAMES: dict[str, Action] = {
+    "submit": Action.SUBMIT,
+    "endorse": Action.ENDORSE,
+    "return": Action.RETURN_TO_OUTGOING,
+    "return-to-receiver": Action.RETURN_TO_RECEIVER,
+    "acknowledge": Action.ACKNOWLEDGE,
+    "approve": Action.APPROVE,
+    "cancel": Action.CANCEL,
+}
+
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     """A signed-in person and the teams they work in or manage."""
@@ -107,10 +121,71 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     receiving_team_name: str = "the receiving team"
 
 
-class Refused(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
+class HandoverParties(Protocol):
+    """What any stored shape of a handover says about its state and the people on it (the full record, and the
+    report's row, both have these)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def author_id(self) -> int: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def sending_team_id(self) -> int: ...
+    @property
+    def sending_team(self) -> str: ...
+    @property
+    def receiving_team_id(self) -> int: ...
+    @property
+    def receiving_team(self) -> str: ...
+    @property
+    def receiver_id(self) -> int | None: ...
+    @property
+    def receiver(self) -> str | None: ...
+    @property
+    def endorsed_by(self) -> int | None: ...
+    @property
+    def acknowledged_by(self) -> int | None: ...
+    @property
+    def open_disagreements(self) -> int: ...
+    @property
+    def state_since(self) -> str: ...
+
+
+def facts_for(
+    handover: HandoverParties,
+    today: date,
+    *,
+    submission_problems: int = 0,
+    unconfirmed_items: tuple[str, ...] = (),
+    incomplete_sections: tuple[str, ...] = (),
+) -> Facts:
+    """The state machine's facts about one handover: the one place they are built.
+
+    `today` is the date in England; `state_since` (stored in UTC) is counted from its date in England. What the
+    answers and confirmations say is passed in by whoever has read them; without it the facts serve the actions
+    that do not depend on answers (viewing, editing, the workflow's who-may checks).
+    """
+    return Facts(
+        state=State(handover.state),
+        author_id=handover.author_id,
+        sending_team_id=handover.sending_team_id,
+        receiving_team_id=handover.receiving_team_id,
+        receiver_id=handover.receiver_id,
+        endorsed_by=handover.endorsed_by,
+        acknowledged_by=handover.acknowledged_by,
+        open_disagreements=handover.open_disagreements,
+        submission_problems=submission_problems,
+        unconfirmed_items=unconfirmed_items,
+        incomplete_sections=incomplete_sections,
+        state_since=date_in_england(handover.state_since),
+        today=today,
+        author_name=handover.author,
+        receiver_name=handover.receiver or "",
+        sending_team_name=handover.sending_team,
+        receiving_team_name=handover.receiving_team,
+    )
 
 
 def is_owner(facts: Facts, actor: Actor) -> bool:

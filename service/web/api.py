@@ -8,54 +8,44 @@ generates describes them exactly; every error has one shape: a code, a message a
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 from litestar import Request, Router, get, post, put
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from service import actions, db, reporting
-from service.audit_trail import write_checkpoint
-from service.checklist import Checklist
 from service.core.answers import SectionAnswers
-from service.core.report import BlockerKind, ReportFilter, ReportRow
-from service.core.workflow import Action, blockers, may_view
-from service.web.common import checklists, current_checklist, database, settings
+from service.core.clock import today
+from service.core.errors import NotFound
+from service.core.pages import PAGE_NUMBER_MAX
+from service.core.report import BlockerKind, ReportFilter, ReportRow, parse_report_filter
+from service.core.tokens import token_hash
+from service.core.workflow import ACTION_NAMES, blockers
+from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
+from service.web.context import audit_view, checklists, current_checklist, database, settings
+from service.web.guards import admins_only, auditors_only, writers_only
 from service.web.session import CurrentUser
 
 BEARER = "Bearer "
 OpenState = Literal["draft", "submitted", "endorsed", "returned", "acknowledged"]
 
 
-class ErrorDetail(msgspec.Struct):
-    field: str
-    message: str
-
-
-class ErrorBody(msgspec.Struct):
-    """Every API error: 400, 401, 403, 404, 409, 413 and 422 all answer in this shape."""
-
-    code: str
-    message: str
-    details: list[ErrorDetail] = []
-
-
 def _errors(*codes: int) -> dict[int, ResponseSpec]:
     words = {400: "The request could not be read", 401: "No valid API token", 403: "Not allowed for this account",
              404: "Not found, or not visible to this account", 409: "Refused by the state machine, or stale",
-             413: "The request is too large", 422: "The answers or fields are not valid"}  # fmt: skip
+             413: "The request is too large", 422: "The answers or fields are not valid",
+             503: "The database is unavailable for a moment: try again"}  # fmt: skip
     return {code: ResponseSpec(data_container=ErrorBody, description=words[code]) for code in codes}
 
 
-COMMON = (400, 401, 403, 404, 413)
+COMMON = (400, 401, 403, 404, 413, 503)
 
 
 # ---------------------------------------------------------------- bodies
@@ -177,31 +167,11 @@ class SiblingGroupOut(msgspec.Struct, kw_only=True):
     case_ids: list[int]
 
 
-WORKFLOW = {
-    "submit": Action.SUBMIT,
-    "endorse": Action.ENDORSE,
-    "return": Action.RETURN_TO_OUTGOING,
-    "return-to-receiver": Action.RETURN_TO_RECEIVER,
-    "acknowledge": Action.ACKNOWLEDGE,
-    "approve": Action.APPROVE,
-    "cancel": Action.CANCEL,
-}
 WorkflowName = Literal["submit", "endorse", "return", "return-to-receiver", "acknowledge", "approve", "cancel"]
-
-
-class Invalid(Exception):
-    """An API body that decoded but is not acceptable: 422 with a message per field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+assert set(get_args(WorkflowName)) == set(ACTION_NAMES), "the API's action names are the state machine's"
 
 
 # ---------------------------------------------------------------- who is calling
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiTokenAuth(AbstractAuthenticationMiddleware):
@@ -218,32 +188,12 @@ class ApiTokenAuth(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("The API token is not valid, or has been revoked")
         user, teams = found
         current = CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
-        async with database_.transaction() as conn:
-            details = {"token": token.id, "method": connection.scope.get("method", ""), "path": connection.url.path}
-            await db.append_audit(conn, user.id, "api_request", "api_token", token.id, details)
+        await actions.record_api_request(database_, token, str(connection.scope.get("method", "")), connection.url.path)
         return AuthenticationResult(user=current, auth=token)
 
 
-async def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.auth.scope != "write":
-        raise PermissionDeniedException("This API token is read-only")
-
-
-async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not connection.user.actor.is_admin:
-        raise PermissionDeniedException("Only an administrator account can do this")
-
-
-async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not connection.user.actor.is_auditor:
-        raise PermissionDeniedException("Only an auditor account can list handovers across teams")
-
-
 async def _visible(request: Request[Any, Any, Any], handover_id: int) -> actions.HandoverView:
-    view = await actions.load(database(request).reader, checklists(request), handover_id)
-    if view is None or not may_view(view.facts, request.user.actor):
-        raise NotFoundException("There is no handover with this id that this account can see")
-    return view
+    return await actions.visible(database(request).reader, checklists(request), request.user.actor, handover_id)
 
 
 # ---------------------------------------------------------------- handovers
@@ -258,33 +208,29 @@ async def list_handovers(
     blocker: FromQuery[BlockerKind | None] = None,
     min_days: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
     sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
-    page: Annotated[int, QueryParameter(ge=1, le=100_000)] = 1,
+    page: Annotated[int, QueryParameter(ge=1, le=PAGE_NUMBER_MAX)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> HandoverList:
     """Handovers that are not complete, with the same filters as the auditors' report."""
     wanted = _report_filter(team, side, state_filter, blocker, min_days, sort)
-    rows, total = await reporting.page_of_rows(
-        database(request), checklists(request), wanted, page, per_page, actions.today()
-    )
+    rows, total = await reporting.page_of_rows(database(request), checklists(request), wanted, page, per_page, today())
     return HandoverList(total=total, page=page, per_page=per_page, items=rows)
 
 
 def _report_filter(
     team: int | None, side: str, state: str | None, blocker: str | None, min_days: int, sort: str
 ) -> ReportFilter:
-    raw = {"team_id": team, "team_side": side, "state": state, "blocker": blocker, "min_working_days": min_days,
-           "sort": sort}  # fmt: skip
-    try:
-        return msgspec.convert({k: v for k, v in raw.items() if v is not None}, ReportFilter)
-    except msgspec.ValidationError as exc:
-        raise Invalid({"filter": str(exc)}) from exc
+    """The same parser as the auditor's page and the command line (typed here already by the query's schema)."""
+    return parse_report_filter(
+        {"team": team, "side": side, "state": state, "blocker": blocker, "min_days": min_days, "sort": sort}
+    )
 
 
 @get("/handovers/{handover_id:int}", responses=_errors(*COMMON))
 async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[int]) -> HandoverOut:
     """One handover with its answers, checklist version, state, confirmations, what blocks it, and its timeline."""
     view = await _visible(request, handover_id)
-    await actions.record_view(database(request), request.user.actor, handover_id, "api")
+    await audit_view(request, handover_id, "api")
     h = view.handover
     timeline = await db.timeline(database(request).reader, handover_id)
     return HandoverOut(
@@ -306,19 +252,11 @@ async def create_handover(
     request: Request[Any, Any, Any], case_id: FromPath[int], data: JSONBody[NewHandover]
 ) -> Created:
     """Start a handover for a case allocated to this account."""
-    try:
-        handover_id = await actions.start_handover(
-            database(request), request.user.actor, _checklist(request), case_id=case_id,
-            receiving_team_id=data.receiving_team_id, receiver_id=data.receiver_id,
-            transfer_reason=data.transfer_reason,
-        )  # fmt: skip
-    except actions.Invalid as exc:
-        raise Invalid(exc.errors) from exc
+    handover_id = await actions.start_handover(
+        database(request), request.user.actor, current_checklist(request), case_id=case_id,
+        receiving_team_id=data.receiving_team_id, receiver_id=data.receiver_id, transfer_reason=data.transfer_reason,
+    )  # fmt: skip
     return Created(handover_id)
-
-
-def _checklist(request: Request[Any, Any, Any]) -> Checklist:
-    return current_checklist(request)
 
 
 @put(
@@ -334,22 +272,12 @@ async def update_section(
 ) -> SectionSaved:
     """Save a section's answers, validated exactly as the pages are; a stale base_version gets 409."""
     await _visible(request, handover_id)
-    _check_answer_shapes(data.answers)
     version, errors = await actions.save_section(
         database(request), checklists(request), request.user.actor, handover_id, section_id, data.answers,
         data.base_version, finished=True,
     )  # fmt: skip
     status = "completed" if not errors else "has_errors"
     return SectionSaved(version=version, status=status, errors=[ErrorDetail(k, v) for k, v in errors.items()])
-
-
-def _check_answer_shapes(answers: SectionAnswers) -> None:
-    """Dates arrive as ISO text in the API; anything else that is not a date is reported, not guessed at."""
-    for key, value in answers.values.items():
-        if isinstance(value, str) and len(value) > 100_000:
-            raise Invalid({key: "This answer is too long"})
-    if sum(len(rows) for rows in answers.groups.values()) > 200:
-        raise Invalid({"groups": "Too many rows"})
 
 
 @post(
@@ -367,7 +295,7 @@ async def workflow_action(
     """Submit, endorse, return, acknowledge, approve or cancel: the same state machine and refusals as the pages."""
     await _visible(request, handover_id)
     state = await actions.act(
-        database(request), checklists(request), request.user.actor, handover_id, WORKFLOW[name],
+        database(request), checklists(request), request.user.actor, handover_id, ACTION_NAMES[name],
         data.handover_version, data.reason,
     )  # fmt: skip
     return WorkflowDone(state.value)
@@ -387,13 +315,10 @@ async def confirm(
 ) -> WorkflowDone:
     """The receiving worker's confirmation of one critical item, with their read-back where one is needed."""
     await _visible(request, handover_id)
-    try:
-        await actions.confirm_item(
-            database(request), checklists(request), request.user.actor, handover_id, section_id,
-            data.handover_version, understood=data.understood, readback=data.readback,
-        )  # fmt: skip
-    except actions.Invalid as exc:
-        raise Invalid(exc.errors) from exc
+    await actions.confirm_item(
+        database(request), checklists(request), request.user.actor, handover_id, section_id,
+        data.handover_version, understood=data.understood, readback=data.readback,
+    )  # fmt: skip
     view = await _visible(request, handover_id)
     return WorkflowDone(view.handover.state)
 
@@ -415,52 +340,24 @@ async def read_case(request: Request[Any, Any, Any], case_id: FromPath[int]) -> 
     actor = request.user.actor
     case = await db.case_by_id(database(request).reader, case_id)
     if case is None or not (actor.is_admin or actor.is_auditor or case.allocated_worker_id == actor.user_id):
-        raise NotFoundException("There is no case with this id that this account can see")
+        raise NotFound(f"case {case_id}")
     return _case_out(case)
 
 
 @post("/cases", guards=[writers_only, admins_only], status_code=201, responses=_errors(*COMMON, 409, 422))
 async def create_case(request: Request[Any, Any, Any], data: JSONBody[CaseIn]) -> CaseOut:
     """Push a case in from the case management system (an administrator account)."""
-    errors = await case_errors(database(request).reader, data)
-    if errors:
-        raise Invalid(errors)
-    async with database(request).transaction() as conn:
-        case_id = await db.create_case(
-            conn, data.reference.strip(), data.child_name.strip(), data.date_of_birth.isoformat(),
-            data.allocated_worker_id, data.allocated_team_id, data.sibling_group_id,
-        )  # fmt: skip
-        await db.append_audit(conn, request.user.id, "create_case", "case", case_id, {"via": "api"})
-        case = await db.case_by_id(conn, case_id)
-    assert case is not None
-    return _case_out(case)
-
-
-async def case_errors(conn: db.Conn, data: JSONBody[CaseIn]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not data.reference.strip() or len(data.reference) > 50:
-        errors["reference"] = "Enter the local reference, 50 characters or fewer"
-    elif await db.case_by_reference(conn, data.reference.strip()):
-        errors["reference"] = "A case with this reference already exists"
-    if not data.child_name.strip() or len(data.child_name) > 200:
-        errors["child_name"] = "Enter the child's name, 200 characters or fewer"
-    if not date(1990, 1, 1) <= data.date_of_birth <= actions.today():
-        errors["date_of_birth"] = "The date of birth must be a real date, not in the future"
-    if not await db.is_team_worker(conn, data.allocated_worker_id, data.allocated_team_id):
-        errors["allocated_worker_id"] = "The allocated worker must be a worker in the allocated team"
-    if data.sibling_group_id is not None and await db.sibling_group(conn, data.sibling_group_id) is None:
-        errors["sibling_group_id"] = "There is no sibling group with this id"
-    return errors
+    case = actions.NewCase(
+        reference=data.reference, child_name=data.child_name, date_of_birth=data.date_of_birth.isoformat(),
+        worker_id=data.allocated_worker_id, team_id=data.allocated_team_id, sibling_group_id=data.sibling_group_id,
+    )  # fmt: skip
+    return _case_out(await actions.create_case(database(request), request.user.id, case, via="api"))
 
 
 @post("/sibling-groups", guards=[writers_only, admins_only], status_code=201, responses=_errors(*COMMON, 422))
 async def create_sibling_group(request: Request[Any, Any, Any], data: JSONBody[SiblingGroupIn]) -> SiblingGroupOut:
     """A sibling group: each child in it is a case of their own."""
-    if not data.name.strip() or len(data.name) > 200:
-        raise Invalid({"name": "Enter the sibling group's name, 200 characters or fewer"})
-    async with database(request).transaction() as conn:
-        group_id = await db.create_sibling_group(conn, data.name.strip())
-        await db.append_audit(conn, request.user.id, "create_sibling_group", "sibling_group", group_id, {})
+    group_id = await actions.create_sibling_group(database(request), request.user.id, data.name)
     return SiblingGroupOut(id=group_id, name=data.name.strip(), case_ids=[])
 
 
@@ -469,7 +366,7 @@ async def read_sibling_group(request: Request[Any, Any, Any], group_id: FromPath
     reader = database(request).reader
     group = await db.sibling_group(reader, group_id)
     if group is None:
-        raise NotFoundException("There is no sibling group with this id")
+        raise NotFound(f"sibling group {group_id}")
     return SiblingGroupOut(id=group[0], name=group[1], case_ids=await db.case_ids_in_group(reader, group_id))
 
 
@@ -494,10 +391,9 @@ async def export_incomplete(
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
     wanted = _report_filter(team, side, state_filter, blocker, min_days, sort)
-    await reporting.record_export(database(request), request.user.id, wanted, format, "api")
-    await write_checkpoint(database(request), settings(request))
+    await actions.record_export(database(request), settings(request), request.user.id, wanted, format, "api")
     chunks, media_type = reporting.FORMATS[format]
-    rows = reporting.all_rows(database(request), checklists(request), wanted, actions.today())
+    rows = reporting.all_rows(database(request), checklists(request), wanted, today())
     return Stream(chunks(rows), media_type=media_type)
 
 
@@ -510,4 +406,5 @@ api_router = Router(
     middleware=[DefineMiddleware(ApiTokenAuth)],
     security=[{"apiToken": []}],
     tags=["api"],
+    exception_handlers=API_ERRORS,
 )  # fmt: skip

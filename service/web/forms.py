@@ -6,14 +6,11 @@ three boxes, `<name>-day`, `<name>-month`, `<name>-year`; each group says how ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from litestar.datastructures import FormMultiDict
 
 from service.checklist import Field, Group, Section
-from service.core.answers import Row, SectionAnswers, Value, join_date, row_prefix
-
-HARD_ROW_LIMIT = 50  # whatever a definition says, a form never makes more rows than this
+from service.core.answers import ROWS_PER_GROUP_MAX, Row, SectionAnswers, Value, join_date, row_prefix
+from service.core.numbers import whole_number
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -30,9 +27,8 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
 
 
 def _row_count(form: FormMultiDict, group: Group) -> int:
-    raw = _text(form, f"{group.id}-rows")
-    count = int(raw) if raw.isdigit() else 0
-    return min(count, group.max_rows, HARD_ROW_LIMIT)
+    count = whole_number(_text(form, f"{group.id}-rows")) or 0
+    return min(count, group.max_rows, ROWS_PER_GROUP_MAX)
 
 
 def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:
@@ -55,10 +51,9 @@ def apply_row_button(section: Section, answers: SectionAnswers, button: str) -> 
         return None
     rows = list(answers.groups.get(group.id, []))
     if parts[0] == "add" and len(parts) == 2:
-        if len(rows) < min(group.max_rows, HARD_ROW_LIMIT):
+        if len(rows) < min(group.max_rows, ROWS_PER_GROUP_MAX):
             rows.append({})
-    elif parts[0] == "remove" and len(parts) == 3 and parts[2].isdigit():
-        index = int(parts[2])
+    elif parts[0] == "remove" and len(parts) == 3 and (index := whole_number(parts[2])) is not None:
         if index < len(rows):
             del rows[index]
     else:
@@ -76,9 +71,5 @@ def with_minimum_rows(section: Section, answers: SectionAnswers) -> SectionAnswe
 
 
 def form_number(value: object) -> int | None:
-    """A whole number posted in a form field (ids, versions), or None for anything else."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
-
-
-def first_field_id(mapping: Mapping[str, str]) -> str:
-    return next(iter(mapping), "")
+    """A whole number posted in a form field (ids, versions, row counts), or None for anything else."""
+    return whole_number(value)

@@ -6,20 +6,21 @@ a handover that has moved on. Whether the person may act is asked of the state m
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.core.answers import join_date
+from service.core.clock import date_in_england, today
+from service.core.errors import Invalid
+from service.core.pages import Page, page_number
 from service.core.workdays import working_days_between
 from service.core.workflow import (
+    ACTION_NAMES,
     Action,
     Actor,
     blockers,
@@ -29,17 +30,12 @@ from service.core.workflow import (
     is_sending_manager,
     refusals,
 )
-from service.web.common import audit_view, back_to, checklists, database, page, viewable
+from service.web.context import audit_view, back_to, checklists, database, page, viewable
 from service.web.forms import form_number
+from service.web.guards import managers_only, workers_only
 
-WORKFLOW_BUTTONS = {
-    "endorse": Action.ENDORSE,
-    "acknowledge": Action.ACKNOWLEDGE,
-    "approve": Action.APPROVE,
-    "cancel": Action.CANCEL,
-    "return": Action.RETURN_TO_OUTGOING,
-    "return-to-receiver": Action.RETURN_TO_RECEIVER,
-}
+# The buttons on the handover's page (submitting is the outgoing worker's, from their check-answers page).
+WORKFLOW_BUTTONS = {name: action for name, action in ACTION_NAMES.items() if action != Action.SUBMIT}
 
 DONE_MESSAGES = {
     Action.SUBMIT: "Handover submitted: it is now with the sending team's manager to endorse",
@@ -54,8 +50,8 @@ DONE_MESSAGES = {
 
 def _ages(handovers: list[db.Waiting]) -> list[tuple[db.Waiting, int]]:
     """Each handover with the working days it has waited in its state."""
-    today = actions.today()
-    return [(h, working_days_between(datetime.fromisoformat(h.state_since).date(), today)) for h in handovers]
+    now = today()
+    return [(h, working_days_between(date_in_england(h.state_since), now)) for h in handovers]
 
 
 def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, str]:
@@ -83,17 +79,6 @@ def _queue_link(wanted: dict[str, int], key: str, number: int) -> str:
     """The queue with one list on another page and the other list where it was."""
     pages = "&".join(f"{k}_page={number if k == key else wanted[k]}" for k in QUEUE_LISTS)
     return f"/queue?{pages}#to-{key}"
-
-
-# Guards are coroutines: Litestar would run a plain function on a worker thread, a hand-off on every request.
-async def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not connection.user.actor.worker_teams:
-        raise PermissionDeniedException("The inbox is for social workers")
-
-
-async def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not connection.user.actor.manager_teams:
-        raise PermissionDeniedException("The queue is for team managers")
 
 
 class HandoverController(Controller):
@@ -148,18 +133,16 @@ class HandoverController(Controller):
         handover_view = await viewable(request, handover_id)
         form = await request.form()
         reason = str(form.get("reason", ""))
-        if len(reason) > 2000:
-            errors = {f"reason-{button}": "The reason must be 2,000 characters or fewer"}
+        try:
+            await actions.act(
+                database(request), checklists(request), request.user.actor, handover_id, action,
+                form_number(form.get("handover_version", "")) or 0, reason,
+            )  # fmt: skip
+        except Invalid as exc:
+            errors = {f"{key}-{button}": message for key, message in exc.errors.items()}
             return await self._view_page(
                 request, handover_view, errors=errors, values={button: reason}, status_code=400
             )
-        if action in (Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL) and not reason.strip():
-            errors = {f"reason-{button}": "Enter the reason, so the person it goes back to knows what to do"}
-            return await self._view_page(request, handover_view, errors=errors, values={}, status_code=400)
-        await actions.act(
-            database(request), checklists(request), request.user.actor, handover_id, action,
-            form_number(form.get("handover_version", "")) or 0, reason,
-        )  # fmt: skip
         if action == Action.ACKNOWLEDGE:
             return back_to(f"/inbox?done={action.value}")
         return back_to(f"/handovers/{handover_id}/view?done={action.value}")
@@ -205,7 +188,7 @@ class HandoverController(Controller):
                 form_number(form.get("handover_version", "")) or 0,
                 understood=form.get("understood") == "yes", readback=readback,
             )  # fmt: skip
-        except actions.Invalid as exc:
+        except Invalid as exc:
             return self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
         return back_to(f"/handovers/{handover_id}/review#item-{section_id}")
 
@@ -228,20 +211,20 @@ class HandoverController(Controller):
     @get("/queue", name="queue", guards=[managers_only])
     async def queue(self, request: Request[Any, Any, Any]) -> Template:
         teams = sorted(request.user.actor.manager_teams)
-        wanted = {key: form_number(request.query_params.get(f"{key}_page")) or 1 for key in QUEUE_LISTS}
+        numbers = {key: page_number(request.query_params.get(f"{key}_page")) for key in QUEUE_LISTS}
         lists = {}
         for key, (state, team_column) in QUEUE_LISTS.items():
-            number = wanted[key]
+            asked = Page(numbers[key], QUEUE_PAGE, 0)
             handovers, total = await db.handovers_for_managers(
-                database(request).reader, state, team_column, teams, QUEUE_PAGE, (number - 1) * QUEUE_PAGE
+                database(request).reader, state, team_column, teams, asked.size, asked.offset
             )
-            pages = max(1, -(-total // QUEUE_PAGE))
+            shown = Page(asked.number, QUEUE_PAGE, total)
             lists[key] = {
-                "id": f"to-{key}", "rows": _ages(handovers), "total": total, "page": number,
-                "pages": pages, "first": (number - 1) * QUEUE_PAGE + 1,
-                "here": _queue_link(wanted, key, number),
-                "previous": _queue_link(wanted, key, number - 1) if 1 < number <= pages + 1 else None,
-                "next": _queue_link(wanted, key, number + 1) if number < pages else None,
+                "id": f"to-{key}", "rows": _ages(handovers), "total": total, "page": shown.number,
+                "pages": shown.count, "first": shown.first,
+                "here": _queue_link(numbers, key, shown.number),
+                "previous": _queue_link(numbers, key, shown.number - 1) if shown.has_previous else None,
+                "next": _queue_link(numbers, key, shown.number + 1) if shown.has_next else None,
             }  # fmt: skip
         return page(request, "managers/queue.html", to_endorse=lists["endorse"], to_approve=lists["approve"])
 
@@ -259,7 +242,7 @@ class HandoverController(Controller):
                 database(request), checklists(request), request.user.actor, handover_id,
                 about=values["about"], with_whom=values["with_whom"], view_text=values["view"],
             )  # fmt: skip
-        except actions.Invalid as exc:
+        except Invalid as exc:
             errors = {f"disagreement-{key}": message for key, message in exc.errors.items()}
             return await self._view_page(request, handover_view, errors=errors, values=values, status_code=400)
         return back_to(f"/handovers/{handover_id}/view#disagreements")
@@ -277,7 +260,7 @@ class HandoverController(Controller):
                 database(request), checklists(request), request.user.actor, handover_id, disagreement_id,
                 decision=values["decision"], outcome=values["outcome"], stage=values["stage"], stage_date=stage_date,
             )  # fmt: skip
-        except actions.Invalid as exc:
+        except Invalid as exc:
             errors = {f"decide-{disagreement_id}-{key}": message for key, message in exc.errors.items()}
             return await self._view_page(request, handover_view, errors=errors, values=values, status_code=400)
         return back_to(f"/handovers/{handover_id}/view#disagreements")

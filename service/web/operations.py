@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from service import actions, db
+from service import db
+from service.core.clock import date_in_england, today
 from service.core.workdays import working_days_between
 from service.core.workflow import State
-from service.web.common import checklists, database, settings
+from service.web.context import checklists, database, settings
 
 
 @get("/healthz", exclude_from_auth=True, media_type=MediaType.TEXT, include_in_schema=False)
@@ -51,7 +51,7 @@ async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     if not token or not hmac.compare_digest(offered.encode(), token.encode()):
         raise NotFoundException()
     counts, oldest = await db.handover_counts(database(request).scanner)
-    oldest_days = working_days_between(datetime.fromisoformat(oldest).date(), actions.today()) if oldest else 0
+    oldest_days = working_days_between(date_in_england(oldest), today()) if oldest else 0
     lines = [
         "# HELP handover_handovers Handovers by state.",
         "# TYPE handover_handovers gauge",

@@ -14,9 +14,11 @@ from litestar.response import Redirect, Template
 from service import actions, db
 from service.checklist import Checklist, Section
 from service.core.answers import SectionAnswers, submission_problems
+from service.core.clock import ENGLAND, today
+from service.core.errors import Conflict, Invalid, NotFound
 from service.core.workflow import Action, refusals
 from service.web import drafts, forms
-from service.web.common import (
+from service.web.context import (
     audit_view,
     back_to,
     checklists,
@@ -42,6 +44,8 @@ AUTOSAVE_SIGNED_OUT = (
 AUTOSAVE_CONFLICT = (
     "Not saved automatically: someone else saved this section. Select ‘Save and continue’ to compare the versions."
 )
+
+AUTOSAVE_TOO_LONG = "Not saved automatically: an answer is too long. Select ‘Save and continue’ to see which."
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -115,14 +119,14 @@ class OutgoingController(Controller):
                 receiver_id=forms.form_number(values["receiver"]),
                 transfer_reason=values["transfer_reason"],
             )
-        except actions.Invalid as exc:
+        except Invalid as exc:
             return await self._start_page(request, case, values, exc.errors)
         return back_to(f"/handovers/{handover_id}")
 
     async def _own_case(self, request: Request[Any, Any, Any], case_id: int) -> db.Case:
         case = await db.case_by_id(database(request).reader, case_id)
         if case is None or case.allocated_worker_id != request.user.id:
-            raise NotFoundException("There is no case here that you can see")
+            raise NotFound(f"case {case_id}")
         return case
 
     async def _start_page(
@@ -205,8 +209,11 @@ class OutgoingController(Controller):
                 finished=button != "draft",
                 loaded=handover,
             )
-        except db.Conflict:
+        except Conflict:
             return await self._conflict_page(request, handover_id, section_id, answers)
+        except Invalid as exc:  # too much to keep even as a draft: shown by the field, with what was typed
+            view = await viewable(request, handover_id)
+            return self._section_page(request, view, section_id, answers, base_version, exc.errors, status_code=400)
         if errors and button != "draft":
             saved = await actions.load(database(request).reader, checklists(request), handover_id)
             assert saved is not None
@@ -227,9 +234,11 @@ class OutgoingController(Controller):
                 forms.parse_section(section, form), forms.form_number(form.get("version", "")) or 0, finished=False,
                 loaded=handover,
             )  # fmt: skip
-        except db.Conflict:
+        except Conflict:
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_CONFLICT)
-        saved_at = datetime.now().astimezone().strftime("%H:%M")
+        except Invalid:
+            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_TOO_LONG)
+        saved_at = datetime.now(ENGLAND).strftime("%H:%M")
         return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version)
 
     def _section_page(
@@ -289,7 +298,7 @@ class OutgoingController(Controller):
     async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
         view = await viewable(request, handover_id)
         form = await request.form()
-        problems = submission_problems(view.checklist, view.all_answers(), actions.today())
+        problems = submission_problems(view.checklist, view.all_answers(), today())
         if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
             return self._check_page(request, view, problems=problems, status_code=409)
         await actions.act(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import time
@@ -18,10 +17,10 @@ from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from service import actions, db, throttle
+from service.core import validation
 from service.core.workflow import Actor
-from service.passwords import needs_rehash, rehash, verify_password
 from service.web import drafts
-from service.web.common import State, log, page
+from service.web.context import State, database, page
 from service.web.drafts import PENDING_COOKIE
 
 ROTATE_KEY = "handover.rotate_session"
@@ -139,10 +138,9 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
 
 @post("/sign-in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
-    state: State = request.app.state
     form = await request.form()
-    username = str(form.get("username", "")).strip()[:200]
-    password = str(form.get("password", ""))[:1000]
+    username = str(form.get("username", "")).strip()[: validation.USERNAME_MAX]
+    password = str(form.get("password", ""))[: validation.PASSWORD_MAX]
     missing = {
         key: message
         for key, value, message in (("username", username, "Enter your username"),
@@ -152,28 +150,15 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     if missing:
         return page(request, "session/sign_in.html", errors=missing, username=username, status_code=400)
     address = request.client.host if request.client else "unknown"
-    locked, delay = await throttle.check(state.db.reader, username, address)
-    user = await db.user_by_username(state.db.reader, username)
-    if locked:
-        await _audit_sign_in(state, user, "sign_in_locked", username)
+    outcome = await actions.sign_in(database(request), username, password, address)
+    if outcome.locked:
         errors = {"username": throttle.LOCKED_MESSAGE}
         return page(request, "session/sign_in.html", errors=errors, username=username, status_code=429)
-    await asyncio.sleep(delay)  # repeated failures are slowed down
-    password_ok = await verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok or user.disabled:
-        async with state.db.transaction() as conn:
-            await throttle.failed(conn, username, address)
-        await _audit_sign_in(state, user, "sign_in_failed", username)
+    if outcome.user is None or outcome.actor is None:
         errors = {"username": "Enter a correct username and password"}
         return page(request, "session/sign_in.html", errors=errors, username=username, status_code=400)
-    new_hash = await _rehashed(user, password)
-    async with state.db.transaction() as conn:
-        await throttle.succeeded(conn, username)
-        if new_hash:  # unless the password was changed meanwhile
-            await db.replace_password_hash(conn, user.id, user.password_hash, new_hash)
-    await _audit_sign_in(state, user, "sign_in", username)
-    await _start_new_session(request, user.id)
-    response = Redirect(await _after_sign_in(request, user.id), status_code=303)
+    await _start_new_session(request, outcome.user.id)
+    response = Redirect(await _after_sign_in(request, outcome.actor), status_code=303)
     response.set_cookie(
         drafts.SIGNED_IN_COOKIE, "1", max_age=request.app.state.absolute_timeout, httponly=True, samesite="lax",
         secure=request.app.state.settings.secure_cookies,
@@ -181,24 +166,6 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     if request.cookies.get(PENDING_COOKIE):
         response.delete_cookie(PENDING_COOKIE)
     return response
-
-
-async def _rehashed(user: db.User, password: str) -> str | None:
-    """A hash of the password with today's settings, if the stored one was made with others (and the hashing
-    worked: a failure here must not stop a correct password signing in)."""
-    if not needs_rehash(user.password_hash):
-        return None
-    try:
-        return await rehash(password)
-    except Exception:
-        log.exception("could not rehash the password of user %s; it keeps its stored hash", user.id)
-        return None
-
-
-async def _audit_sign_in(state: State, user: db.User | None, action: str, username: str) -> None:
-    async with state.db.transaction() as conn:
-        user_id = user.id if user else None
-        await db.append_audit(conn, user_id, action, "user", user_id, {"username": username})
 
 
 async def _start_new_session(request: Request[Any, Any, Any], user_id: int) -> None:
@@ -210,20 +177,18 @@ async def _start_new_session(request: Request[Any, Any, Any], user_id: int) -> N
     request.set_session({"user_id": user_id, "signed_in_at": time.time()})
 
 
-async def _after_sign_in(request: Request[Any, Any, Any], user_id: int) -> str:
+async def _after_sign_in(request: Request[Any, Any, Any], actor: Actor) -> str:
     """Where to go next: back to a form that arrived after the last session ended (now saved), or home."""
     token = request.cookies.get(PENDING_COOKIE, "")
     if not token:
         return "/"
-    resumed = await drafts.resume(request, token, user_id)
+    resumed = await drafts.resume(request, token, actor)
     return resumed or "/"
 
 
 @post("/sign-out", name="sign_out", include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
-    state: State = request.app.state
-    async with state.db.transaction() as conn:
-        await db.append_audit(conn, request.user.id, "sign_out", "user", request.user.id)
+    await actions.sign_out(database(request), request.user.id)
     request.clear_session()
     response = Redirect("/sign-in", status_code=303)
     response.delete_cookie(drafts.SIGNED_IN_COOKIE)

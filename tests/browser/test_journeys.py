@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from service.demo import CASE_M_LIKE
+from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Person
 from tests.helpers import CHECKLIST, complete, section

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from service.demo import CASE_M_LIKE
+from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
 from tests.conftest import PASSWORD

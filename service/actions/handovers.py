@@ -1,12 +1,17 @@
-"""What people do to handovers: the same actions for the pages, the command line and the tests.
+"""What people do to handovers: start one, fill in its sections, move it through the workflow, confirm its critical
+items, record and decide professional disagreements, and view it.
 
-Each action runs in one write transaction: it reloads the handover, asks the state machine whether this person may
-do this now, makes the change, and appends the audit entry, so two people acting at once cannot both succeed.
+Each action is one write transaction: it reloads the handover, asks the state machine whether this person may do
+this now, makes the change and appends the audit entry, so two people acting at once cannot both succeed. Input is
+checked against the one set of rules in `service.core` (`validation`, `answers`), so the pages, the API, the
+command line and the tests get the same answer and the same message.
+
+Errors raised: `Invalid` (messages by field), `Refused` (the state machine's reasons), `Conflict` (the handover or
+section moved on since it was loaded), `NotFound` (no such handover, or none this person may see).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -14,18 +19,13 @@ import msgspec
 from service import db
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
+from service.core import validation
 from service.core.answers import SectionAnswers
-from service.core.workflow import Action, Actor, Facts, Refused, State, apply
+from service.core.clock import today
+from service.core.errors import Conflict, Invalid, NotFound
+from service.core.workflow import NEEDS_REASON, Action, Actor, Facts, State, apply, facts_for, may_view
 
-Checklists = dict[tuple[str, int], Checklist]
-
-
-class Invalid(Exception):
-    """Input that cannot be accepted, with a message for each field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+Checklists = dict[tuple[str, int], Checklist]  # every loaded checklist by (id, version)
 
 
 class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,11 +48,8 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
         return [s for s in self.checklist.sections if answer_rules.is_critical(s, self.answers(s.id))]
 
 
-def today() -> date:
-    return date.today()
-
-
 def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
+    """The person as the state machine sees them: their teams by role, and whether they audit or administer."""
     return Actor(
         user_id=user.id,
         name=user.name,
@@ -64,23 +61,8 @@ def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
 
 
 def parties_and_state(handover: db.Handover) -> Facts:
-    """Facts for the ANSWER_BLIND actions: everything but what the answers and confirmations say."""
-    return Facts(
-        state=State(handover.state),
-        author_id=handover.author_id,
-        sending_team_id=handover.sending_team_id,
-        receiving_team_id=handover.receiving_team_id,
-        receiver_id=handover.receiver_id,
-        endorsed_by=handover.endorsed_by,
-        acknowledged_by=handover.acknowledged_by,
-        open_disagreements=handover.open_disagreements,
-        state_since=datetime.fromisoformat(handover.state_since).date(),
-        today=today(),
-        author_name=handover.author,
-        receiver_name=handover.receiver or "",
-        sending_team_name=handover.sending_team,
-        receiving_team_name=handover.receiving_team,
-    )
+    """Facts for the actions that do not depend on the answers: everything but what answers and confirmations say."""
+    return facts_for(handover, today())
 
 
 def build_facts(
@@ -89,6 +71,7 @@ def build_facts(
     sections: dict[str, db.SectionRecord],
     confirmations: dict[str, db.Confirmation],
 ) -> Facts:
+    """Facts with what the answers and the receiver's confirmations say."""
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
     problems = answer_rules.submission_problems(checklist, all_answers, today())
     unconfirmed = tuple(
@@ -96,8 +79,9 @@ def build_facts(
         for s in checklist.sections
         if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers())) and s.id not in confirmations
     )
-    return msgspec.structs.replace(
-        parties_and_state(handover),
+    return facts_for(
+        handover,
+        today(),
         submission_problems=len(problems),
         unconfirmed_items=unconfirmed,
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
@@ -105,6 +89,7 @@ def build_facts(
 
 
 async def load(conn: db.Conn, checklists: Checklists, handover_id: int) -> HandoverView | None:
+    """A handover with its answers and confirmations, or None; no check of who is asking (see `visible`)."""
     handover = await db.handover_by_id(conn, handover_id)
     if handover is None:
         return None
@@ -117,12 +102,29 @@ async def load(conn: db.Conn, checklists: Checklists, handover_id: int) -> Hando
     )
 
 
+async def visible(conn: db.Conn, checklists: Checklists, actor: Actor, handover_id: int) -> HandoverView:
+    """The handover with its answers, if this person may see it; `NotFound` otherwise, so that nobody learns that a
+    handover they may not see exists. Every page, the API and the command line ask this one question."""
+    view = await load(conn, checklists, handover_id)
+    if view is None or not may_view(view.facts, actor):
+        raise NotFound(f"handover {handover_id}")
+    return view
+
+
+async def visible_record(conn: db.Conn, actor: Actor, handover_id: int) -> db.Handover:
+    """As `visible`, reading only the handover's row (not its answers): for pages that show no answers."""
+    handover = await db.handover_by_id(conn, handover_id)
+    if handover is None or not may_view(parties_and_state(handover), actor):
+        raise NotFound(f"handover {handover_id}")
+    return handover
+
+
 async def _load_for_change(conn: db.Conn, checklists: Checklists, handover_id: int, version: int) -> HandoverView:
     view = await load(conn, checklists, handover_id)
     if view is None:
-        raise db.NotFound(f"handover {handover_id}")
+        raise NotFound(f"handover {handover_id}")
     if view.handover.version != version:
-        raise db.Conflict("the handover has changed since this page was loaded")
+        raise Conflict("the handover has changed since this page was loaded")
     return view
 
 
@@ -139,10 +141,12 @@ async def start_handover(
     receiver_id: int | None,
     transfer_reason: str,
 ) -> int:
+    """Start a handover of a case allocated to this person, on `checklist`; returns its id. The case stays with them
+    until the transfer is approved. `Invalid` keyed receiving_team, receiver or transfer_reason."""
     async with database.transaction() as conn:
         case = await db.case_by_id(conn, case_id)
         if case is None or case.allocated_worker_id != actor.user_id:
-            raise db.NotFound(f"case {case_id}")
+            raise NotFound(f"case {case_id}")
         errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason)
         if errors:
             raise Invalid(errors)
@@ -183,11 +187,7 @@ async def _start_errors(
             errors["receiver"] = "Select a different worker: the case is already allocated to you"
         elif not await db.is_team_worker(conn, receiver_id, team_id):
             errors["receiver"] = "Select a worker in the receiving team, or leave it for the team to allocate"
-    if not reason.strip():
-        errors["transfer_reason"] = "Enter the reason for the transfer"
-    elif len(reason) > 1000:
-        errors["transfer_reason"] = "The reason for the transfer must be 1,000 characters or fewer"
-    return errors
+    return errors | validation.transfer_reason_errors(reason)
 
 
 def section_status(section: Section, answers: SectionAnswers, finished: bool) -> tuple[str, dict[str, str]]:
@@ -212,6 +212,9 @@ async def save_section(
 ) -> tuple[int, dict[str, str]]:
     """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
 
+    `Invalid` only for what cannot be kept even as a draft (`answers.storage_errors`); `Conflict` if the section is
+    no longer at `base_version`.
+
     The handover is loaded (or `loaded`, as the caller read it), checked and the answers validated before the write
     lock is taken, so that the work done while every other writer waits is only the writes; if the handover changed
     in between (its version moved on), the check is made again inside the transaction.
@@ -219,7 +222,10 @@ async def save_section(
     handover = await _editable(database.reader, actor, handover_id, loaded)
     section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
     if section is None:
-        raise db.NotFound(f"section {section_id}")
+        raise NotFound(f"section {section_id}")
+    unkeepable = answer_rules.storage_errors(section, answers)
+    if unkeepable:
+        raise Invalid(unkeepable)
     status, errors = section_status(section, answers, finished)
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
@@ -243,7 +249,7 @@ async def _editable(conn: db.Conn, actor: Actor, handover_id: int, loaded: db.Ha
     """The handover, if this person may edit it now: checked without loading its answers (EDIT is ANSWER_BLIND)."""
     handover = loaded if loaded is not None and loaded.id == handover_id else await db.handover_by_id(conn, handover_id)
     if handover is None:
-        raise db.NotFound(f"handover {handover_id}")
+        raise NotFound(f"handover {handover_id}")
     apply(Action.EDIT, parties_and_state(handover), actor)
     return handover
 
@@ -260,7 +266,13 @@ async def act(
     version: int,
     reason: str = "",
 ) -> State:
-    """Submit, endorse, return, acknowledge, approve or cancel, if the state machine allows it."""
+    """Submit, endorse, return, acknowledge, approve or cancel, if the state machine allows it; returns the new state.
+
+    A return or a cancellation needs a reason (`Invalid` under "reason" without one, or with one over the limit).
+    """
+    errors = validation.workflow_reason_errors(reason, required=action in NEEDS_REASON)
+    if errors:
+        raise Invalid(errors)
     async with database.transaction() as conn:
         view = await _load_for_change(conn, checklists, handover_id, version)
         new_state = apply(action, view.facts, actor, reason)
@@ -315,32 +327,21 @@ async def confirm_item(
     understood: bool,
     readback: str,
 ) -> None:
+    """The receiving worker confirms one critical item, with their read-back in their own words where the checklist
+    asks for one (`Invalid` keyed `understood-<section>` / `readback-<section>` otherwise)."""
     async with database.transaction() as conn:
         view = await _load_for_change(conn, checklists, handover_id, version)
         section = view.checklist.section(section_id)
         if section is None or not answer_rules.is_critical(section, view.answers(section_id)):
-            raise db.NotFound(f"critical item {section_id}")
+            raise NotFound(f"critical item {section_id}")
         apply(Action.CONFIRM, view.facts, actor)
-        errors = confirmation_errors(section, understood, readback)
+        errors = validation.confirmation_errors(section, understood, readback)
         if errors:
             raise Invalid(errors)
         await db.confirm_section(conn, handover_id, section_id, actor.user_id, readback.strip())
         await db.append_audit(
             conn, actor.user_id, "confirm", "handover", handover_id, {"section": section_id, "readback": bool(readback)}
         )
-
-
-def confirmation_errors(section: Section, understood: bool, readback: str) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not understood:
-        errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
-    if section.readback and len(readback.strip()) < 20:
-        errors[f"readback-{section.id}"] = (
-            f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least 20 characters)"
-        )
-    if len(readback) > 4000:
-        errors[f"readback-{section.id}"] = "Your summary must be 4,000 characters or fewer"
-    return errors
 
 
 # ---------------------------------------------------------------- disagreements and views
@@ -356,22 +357,14 @@ async def raise_disagreement(
     with_whom: str,
     view_text: str,
 ) -> int:
-    errors: dict[str, str] = {}
-    for key, value, missing, limit in (
-        ("about", about, "Enter what the disagreement is about", 2000),
-        ("with_whom", with_whom, "Enter who you disagree with", 200),
-        ("view", view_text, "Enter your view", 4000),
-    ):
-        if not value.strip():
-            errors[key] = missing
-        elif len(value) > limit:
-            errors[key] = f"This must be {limit:,} characters or fewer"
+    """Record a professional disagreement (anyone on the handover, once it has left the draft); returns its id."""
+    errors = validation.disagreement_errors(about, with_whom, view_text)
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
         view = await load(conn, checklists, handover_id)
         if view is None:
-            raise db.NotFound(f"handover {handover_id}")
+            raise NotFound(f"handover {handover_id}")
         apply(Action.RAISE_DISAGREEMENT, view.facts, actor)
         disagreement_id = await db.raise_disagreement(
             conn, handover_id, actor.user_id, about.strip(), with_whom.strip(), view_text.strip()
@@ -394,23 +387,17 @@ async def decide_disagreement(
     stage: str,
     stage_date: str,
 ) -> None:
-    errors: dict[str, str] = {}
-    if decision not in ("resolved", "escalated"):
-        errors["decision"] = "Select whether the disagreement is resolved or escalated"
-    if not outcome.strip():
-        errors["outcome"] = "Enter the resolution, or what was decided at escalation"
-    if decision == "escalated" and not stage.strip():
-        errors["stage"] = "Enter the escalation stage"
-    if decision == "escalated" and answer_rules.parse_date(stage_date) is None:
-        errors["stage_date-day"] = "Enter the date of the escalation as a real date"
+    """A team manager resolves the disagreement, or records its escalation (stage and date) under the safeguarding
+    partnership's escalation policy."""
+    errors = validation.decision_errors(decision, outcome, stage, answer_rules.parse_date(stage_date))
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
         view = await load(conn, checklists, handover_id)
         if view is None:
-            raise db.NotFound(f"handover {handover_id}")
+            raise NotFound(f"handover {handover_id}")
         if disagreement_id not in {d.id for d in await db.disagreements_of(conn, handover_id)}:
-            raise db.NotFound(f"disagreement {disagreement_id}")
+            raise NotFound(f"disagreement {disagreement_id}")
         apply(Action.RESOLVE_DISAGREEMENT, view.facts, actor)
         await db.decide_disagreement(
             conn, disagreement_id, actor.user_id, decision, outcome.strip(), stage.strip(), stage_date
@@ -425,10 +412,10 @@ async def decide_disagreement(
         )
 
 
-async def record_view(database: db.Database, actor: Actor, handover_id: int, page: str) -> None:
-    """Every view of a handover is in the audit trail: who looked at which child's record, and when."""
+async def record_view(database: db.Database, actor: Actor, handover_id: int, page: str, *, audit_reads: bool) -> None:
+    """Every view of a handover is in the audit trail: who looked at which child's record, and when; unless reads
+    are not audited (`HANDOVER_AUDIT_READS=false`), which the pages and the API honour alike."""
+    if not audit_reads:
+        return
     async with database.transaction() as conn:
         await db.append_audit(conn, actor.user_id, "view", "handover", handover_id, {"page": page})
-
-
-__all__ = ["Refused"]

@@ -1,4 +1,5 @@
-"""Demo data: fictional teams, people for every role, cases (one a sibling group of four), handovers in every state.
+"""Loading the demo: fictional teams, people for every role, cases (one a sibling group of four), and handovers in
+every state.
 
 Every name here is invented. The Ashford sibling group is modelled on the pattern in the Case M review (four
 children, different fathers, harm between siblings, a CP category changed after the child who harmed left home).
@@ -9,11 +10,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from service import actions, db
+from service import db
+from service.actions.cases import NewCase, create_case_in, create_sibling_group_in
+from service.actions.handovers import Checklists, act, actor_for, confirm_item, save_section, start_handover
+from service.actions.handovers import load as load_handover
+from service.actions.people import TeamRoles, create_person_in
 from service.checklist import Checklist, Field, Section
 from service.core.answers import SectionAnswers, Value, shown_fields, shown_groups
+from service.core.clock import today as today_in_england
 from service.core.workflow import Action
-from service.passwords import hash_password
+from service.passwords import rehash
 
 DEMO_PASSWORD = "handover-demo-2026"
 
@@ -139,57 +145,68 @@ CASE_M_LIKE: dict[str, dict[str, Any]] = {
 }
 
 
-async def load(database: db.Database, checklists: actions.Checklists, checklist: Checklist) -> bool:
-    """Load the demo data into an empty database; returns False (and changes nothing) if it has users."""
+async def load(database: db.Database, checklists: Checklists, checklist: Checklist) -> bool:
+    """Load the demo data into an empty database; returns False (and changes nothing) if it has users.
+
+    People, teams and cases are made in one transaction, through the same steps (and audit entries) as
+    `handover create-user` and the case import; the handovers are then taken through the same actions people take.
+    """
+    password_hash = await rehash(DEMO_PASSWORD)
     async with database.transaction() as conn:
         if await db.user_by_username(conn, "alex") is not None:
             return False
-        team_ids = {name: await db.create_team(conn, name) for name in TEAMS}
-        password_hash = hash_password(DEMO_PASSWORD)
         users: dict[str, int] = {}
         for username, name, roles, auditor, admin in PEOPLE:
-            users[username] = await db.create_user(
-                conn, username, name, password_hash, is_auditor=auditor, is_admin=admin
+            team_roles = TeamRoles(
+                worker=[team for team, role in roles.items() if role == "worker"],
+                manager=[team for team, role in roles.items() if role == "manager"],
+                auditor=auditor,
+                admin=admin,
             )
-            for team, role in roles.items():
-                await db.add_membership(conn, users[username], team_ids[team], role)
-        family = await db.create_sibling_group(conn, "Ashford family")
+            users[username] = await create_person_in(conn, username, name, password_hash, team_roles, None)
+        for team in TEAMS:  # a team nobody belongs to yet
+            if await db.team_by_name(conn, team) is None:
+                team_id = await db.create_team(conn, team)
+                await db.append_audit(conn, None, "create_team", "team", team_id, {"name": team})
+        team_ids = {team.name: team.id for team in await db.teams(conn)}
+        family = await create_sibling_group_in(conn, None, "Ashford family")
         assessment, alex, priya = team_ids["Assessment Team"], users["alex"], users["priya"]
         children = [
-            ("CS-10421", "Mia Ashford", "2015-03-14"),
-            ("CS-10422", "Liam Ashford", "2008-06-02"),
-            ("CS-10423", "Noah Ashford", "2012-11-20"),
-            ("CS-10424", "Leo Ashford", "2020-01-09"),
+            ("CS-10421", "Mia Ashford", "2015-03-14", alex, family),
+            ("CS-10422", "Liam Ashford", "2008-06-02", alex, family),
+            ("CS-10423", "Noah Ashford", "2012-11-20", alex, family),
+            ("CS-10424", "Leo Ashford", "2020-01-09", alex, family),
+            ("CS-20117", "Ellie Carter", "2016-08-30", alex, None),
+            ("CS-20342", "Jayden Brooks", "2011-02-17", alex, None),
+            ("CS-20588", "Amira Haddad", "2019-05-05", priya, None),
+            ("CS-20611", "Oscar Whitfield", "2014-09-12", priya, None),
         ]
-        case_ids = [await db.create_case(conn, r, n, d, alex, assessment, family) for r, n, d in children]
-        others = [
-            ("CS-20117", "Ellie Carter", "2016-08-30", alex),
-            ("CS-20342", "Jayden Brooks", "2011-02-17", alex),
-            ("CS-20588", "Amira Haddad", "2019-05-05", priya),
-            ("CS-20611", "Oscar Whitfield", "2014-09-12", priya),
-        ]
-        for reference, name, born, worker in others:
-            case_ids.append(await db.create_case(conn, reference, name, born, worker, assessment))
+        case_ids = []
+        for reference, name, born, worker, group in children:
+            case = NewCase(
+                reference=reference, child_name=name, date_of_birth=born, worker_id=worker, team_id=assessment,
+                sibling_group_id=group,
+            )  # fmt: skip
+            case_ids.append(await create_case_in(conn, None, case, "demo"))
     await _demo_handovers(database, checklists, checklist, case_ids, users, team_ids)
     return True
 
 
 async def _demo_handovers(
     database: db.Database,
-    checklists: actions.Checklists,
+    checklists: Checklists,
     checklist: Checklist,
     case_ids: list[int],
     users: dict[str, int],
     team_ids: dict[str, int],
 ) -> None:
     """One handover in each state, made through the same actions people take, so the audit trail is real."""
-    async with database.transaction() as conn:
-        actors = {}
-        for username, user_id in users.items():
-            user = await db.user_by_id(conn, user_id)
-            assert user is not None
-            actors[username] = actions.actor_for(user, await db.memberships(conn, user_id))
-    today = actions.today()
+    actors = {}
+    for username, user_id in users.items():
+        user = await db.user_by_id(database.reader, user_id)
+        assert user is not None
+        actors[username] = actor_for(user, await db.memberships(database.reader, user_id))
+    today = today_in_england()
     cp_team = team_ids["Child Protection Team"]
     plans: list[tuple[int, str, int | None, list[tuple[str, Action]]]] = [
         (case_ids[0], "alex", users["jo"], [("alex", Action.SUBMIT), ("sam", Action.ENDORSE)]),  # Mia: with Jo
@@ -220,7 +237,7 @@ async def _demo_handovers(
         ),
     ]
     for case_id, author, receiver, steps in plans:
-        handover_id = await actions.start_handover(
+        handover_id = await start_handover(
             database,
             actors[author],
             checklist,
@@ -236,27 +253,27 @@ async def _demo_handovers(
         answers = complete_answers(checklist, today, **CASE_M_LIKE, **{"case-summary": summary})
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:
-            await actions.save_section(
+            await save_section(
                 database, checklists, actors[author], handover_id, section_id, section_answers, 0, finished=True
             )
         for who, action in steps:
             if action == Action.ACKNOWLEDGE:
                 await _confirm_all(database, checklists, actors[who], handover_id)
-            view = await actions.load(database.reader, checklists, handover_id)
+            view = await load_handover(database.reader, checklists, handover_id)
             assert view is not None
-            await actions.act(
+            await act(
                 database, checklists, actors[who], handover_id, action, view.handover.version,
                 "Please add the date of the last core group." if action == Action.RETURN_TO_OUTGOING else "",
             )  # fmt: skip
 
 
-async def _confirm_all(database: db.Database, checklists: actions.Checklists, actor: Any, handover_id: int) -> None:
-    view = await actions.load(database.reader, checklists, handover_id)
+async def _confirm_all(database: db.Database, checklists: Checklists, actor: Any, handover_id: int) -> None:
+    view = await load_handover(database.reader, checklists, handover_id)
     assert view is not None
     for section in view.critical_sections():
-        current = await actions.load(database.reader, checklists, handover_id)
+        current = await load_handover(database.reader, checklists, handover_id)
         assert current is not None
-        await actions.confirm_item(
+        await confirm_item(
             database, checklists, actor, handover_id, section.id, current.handover.version,
             understood=True, readback="I am taking on the risks as set out, and will visit within five working days.",
         )  # fmt: skip

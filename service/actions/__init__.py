@@ -1,0 +1,80 @@
+"""Every change of stored records that people or auditors care about: one action each, one transaction each, with
+its audit entry. Pages, the API and the command line only parse input, call one of these (or a query) and render.
+
+- `handovers`: starting, filling in, the workflow (submit, endorse, return, acknowledge, approve, cancel),
+  confirmations with read-backs, professional disagreements, and views of a handover;
+- `cases`: cases and sibling groups, one at a time or imported from a CSV file;
+- `people`: people and memberships, service accounts' API tokens, signing in and out, API requests;
+- `drafts`: forms kept when a session had ended, saved once their author signs in again;
+- `exports`: every export of the incomplete-handovers report;
+- `demo`: the demo data, made through the steps above.
+
+Bookkeeping that is not such a record (session files, sign-in throttle counters inside a sign-in, audit
+checkpoints) stays in the store and in `service.audit_trail`; `tests/test_layers.py` lists where each write lives.
+"""
+
+from __future__ import annotations
+
+from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
+from service.actions.drafts import keep_pending_draft, resume_pending_draft
+from service.actions.exports import record_export
+from service.actions.handovers import (
+    Checklists,
+    HandoverView,
+    act,
+    actor_for,
+    confirm_item,
+    decide_disagreement,
+    load,
+    parties_and_state,
+    raise_disagreement,
+    record_view,
+    save_section,
+    section_status,
+    start_handover,
+    visible,
+    visible_record,
+)
+from service.actions.people import (
+    SignedIn,
+    TeamRoles,
+    create_person,
+    issue_api_token,
+    record_api_request,
+    revoke_api_token,
+    sign_in,
+    sign_out,
+)
+
+__all__ = [
+    "Checklists",
+    "HandoverView",
+    "NewCase",
+    "SignedIn",
+    "TeamRoles",
+    "act",
+    "actor_for",
+    "confirm_item",
+    "create_case",
+    "create_person",
+    "create_sibling_group",
+    "decide_disagreement",
+    "import_cases",
+    "issue_api_token",
+    "keep_pending_draft",
+    "load",
+    "parties_and_state",
+    "raise_disagreement",
+    "record_api_request",
+    "record_export",
+    "record_view",
+    "resume_pending_draft",
+    "revoke_api_token",
+    "save_section",
+    "section_status",
+    "sign_in",
+    "sign_out",
+    "start_handover",
+    "visible",
+    "visible_record",
+]

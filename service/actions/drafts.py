@@ -1,0 +1,70 @@
+"""No lost work when a session times out: a section form that arrives after its session ended is kept, and saved
+as a draft as soon as its author signs in again (and only if they may still edit it).
+
+Kept forms are records people care about (what a social worker typed about a child), so keeping and resuming one
+are actions; a kept form lives for `KEEP_SECONDS` at most.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from service import db
+from service.actions.handovers import Checklists, load, save_section
+from service.checklist import Section
+from service.core.answers import SectionAnswers
+from service.core.errors import Conflict, NotFound, Refused
+from service.core.workflow import Actor
+
+KEEP_SECONDS = 3600  # how long a kept form waits for its author to sign in again
+SECTION_FORM = re.compile(r"^/handovers/(\d{1,9})/sections/([a-z0-9-]{1,100})$")
+
+FormItems = list[tuple[str, str]]
+
+
+async def keep_pending_draft(database: db.Database, path: str, items: FormItems) -> str:
+    """Keep a section form posted to `path` by a browser whose session had ended; returns the token that names it
+    (set as a cookie on that browser only)."""
+    token = secrets.token_urlsafe(32)
+    async with database.transaction() as conn:
+        await db.keep_pending_draft(conn, token, path, msgspec.json.encode(items).decode(), time.time())
+    return token
+
+
+async def resume_pending_draft(
+    database: db.Database,
+    checklists: Checklists,
+    actor: Actor,
+    token: str,
+    parse: Callable[[Section, FormItems], tuple[SectionAnswers, int]],
+) -> str | None:
+    """Save the form kept under `token` as a draft for the person who has just signed in.
+
+    `parse` turns the kept form into (answers, the section version it was typed on), as the page that posted it
+    would. Returns where to show the result ("/handovers/<id>/sections/<section>?resumed=saved" or "=conflict"), or
+    None when there is nothing kept, or this person may not edit that handover (someone else signed in on the same
+    browser: their own work only).
+    """
+    async with database.transaction() as conn:
+        pending = await db.take_pending_draft(conn, token, time.time() - KEEP_SECONDS)
+    match = SECTION_FORM.match(pending[0]) if pending else None
+    if pending is None or match is None:
+        return None
+    handover_id, section_id = int(match.group(1)), match.group(2)
+    view = await load(database.reader, checklists, handover_id)
+    section = view.checklist.section(section_id) if view else None
+    if section is None:
+        return None
+    answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
+    try:
+        await save_section(database, checklists, actor, handover_id, section_id, answers, version, finished=False)
+    except (Refused, NotFound):
+        return None
+    except Conflict:
+        return f"/handovers/{handover_id}/sections/{section_id}?resumed=conflict"
+    return f"/handovers/{handover_id}/sections/{section_id}?resumed=saved"

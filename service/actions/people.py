@@ -1,0 +1,209 @@
+"""People and their access: creating people and their team memberships, issuing and revoking service accounts' API
+tokens, signing in and out, and the audit entry of every API request.
+
+Each action is one transaction with its audit entry. Sign-in throttling's counters are bookkeeping kept in the store
+(`db.record_failure`, `db.clear_failures`), written inside the sign-in's own transaction.
+
+Errors raised: `Invalid` (messages by field).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+import msgspec
+
+from service import db, throttle
+from service.actions.handovers import actor_for
+from service.core import validation
+from service.core.errors import Invalid
+from service.core.tokens import token_hash
+from service.core.workflow import Actor
+from service.passwords import needs_rehash, rehash, verify_password
+
+log = logging.getLogger("handover")
+
+TOKEN_PREFIX = "hov_"  # lets secret scanners recognise a leaked token
+
+
+class TeamRoles(msgspec.Struct, frozen=True, kw_only=True):
+    """The teams someone works in and manages, by team name, and their service-wide roles."""
+
+    worker: list[str] = []
+    manager: list[str] = []
+    auditor: bool = False
+    admin: bool = False
+
+
+async def _add_memberships(conn: db.Conn, user_id: int, roles: TeamRoles, *, make_missing_teams: bool) -> None:
+    teams = {team.name: team.id for team in await db.teams(conn)}
+    for role, names in (("worker", roles.worker), ("manager", roles.manager)):
+        for name in names:
+            if name not in teams:
+                if not make_missing_teams:
+                    raise Invalid({role: f"There is no team called {name!r}"})
+                teams[name] = await db.create_team(conn, name)
+                await db.append_audit(conn, None, "create_team", "team", teams[name], {"name": name})
+            await db.add_membership(conn, user_id, teams[name], role)
+
+
+async def create_person(
+    database: db.Database, *, username: str, full_name: str, password: str, roles: TeamRoles, by: int | None = None
+) -> int:
+    """Create a person's account with their teams (a team named for the first time is created); returns their id.
+
+    `by` is the administrator's user id, or None for the command line run by operations. `Invalid` keyed username,
+    name or password.
+    """
+    errors = validation.new_person_errors(username, full_name, password)
+    if errors:
+        raise Invalid(errors)
+    password_hash = await rehash(password)  # off the event loop, one hash at a time
+    async with database.transaction() as conn:
+        user_id = await create_person_in(conn, username.strip(), full_name.strip(), password_hash, roles, by)
+        return user_id
+
+
+async def create_person_in(
+    conn: db.Conn, username: str, full_name: str, password_hash: str, roles: TeamRoles, by: int | None
+) -> int:
+    """The writes of `create_person`, inside a transaction the caller holds (the demo loader makes many at once)."""
+    if await db.user_by_username(conn, username):
+        raise Invalid({"username": f"There is already a user called {username!r}"})
+    user_id = await db.create_user(
+        conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
+    )
+    await _add_memberships(conn, user_id, roles, make_missing_teams=True)
+    await db.append_audit(conn, by, "create_user", "user", user_id, {"username": username})
+    return user_id
+
+
+async def issue_api_token(
+    database: db.Database, *, account: str, system_name: str, scope: str, roles: TeamRoles
+) -> tuple[int, str]:
+    """A new API token for a service account (made if new, with these teams and roles; teams must exist).
+
+    Returns (token id, the token): the token is shown once and only its SHA-256 is stored. `Invalid` keyed account,
+    scope, worker or manager.
+    """
+    if scope not in ("read", "write"):
+        raise Invalid({"scope": "The scope must be read or write"})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with database.transaction() as conn:
+        existing = await db.user_by_username(conn, account)
+        if existing is not None and not existing.is_service:
+            raise Invalid({"account": f"{account!r} is a person, not a service account"})
+        if existing is not None:
+            account_id = existing.id
+        else:
+            errors = validation.text_errors(
+                "account", account, missing="Enter the account's name", limit=validation.USERNAME_MAX, what="The name"
+            )
+            if errors:
+                raise Invalid(errors)
+            account_id = await db.create_user(
+                conn, account, system_name or account, "!", is_auditor=roles.auditor, is_admin=roles.admin,
+                is_service=True,
+            )  # fmt: skip
+            await db.append_audit(conn, None, "create_user", "user", account_id, {"username": account, "service": True})
+        await _add_memberships(conn, account_id, roles, make_missing_teams=False)
+        token_id = await db.create_api_token(conn, account_id, token_hash(token), scope)
+        await db.append_audit(
+            conn, None, "create_api_token", "api_token", token_id, {"account": account, "scope": scope}
+        )
+    return token_id, token
+
+
+async def revoke_api_token(database: db.Database, token_id: int) -> bool:
+    """Revoke a token at once; False if there is no such active token (nothing is written then)."""
+    async with database.transaction() as conn:
+        revoked = await db.revoke_api_token(conn, token_id)
+        if revoked:
+            await db.append_audit(conn, None, "revoke_api_token", "api_token", token_id, {})
+    return revoked
+
+
+async def record_api_request(database: db.Database, token: db.ApiToken, method: str, path: str) -> None:
+    """Every use of an API token is in the audit trail (the path, never the query string or the body)."""
+    async with database.transaction() as conn:
+        details = {"token": token.id, "method": method, "path": path}
+        await db.append_audit(conn, token.user_id, "api_request", "api_token", token.id, details)
+
+
+class SignedIn(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a sign-in: the person (None unless it succeeded), and why not when it did not."""
+
+    user: db.User | None = None
+    actor: Actor | None = None
+    locked: bool = False  # too many recent failures for this username or address
+
+
+async def sign_in(database: db.Database, username: str, password: str, address: str) -> SignedIn:
+    """Check a username and password (argon2id, off the event loop), throttled by username and by address.
+
+    Every attempt is audited (sign_in, sign_in_failed, sign_in_locked). Failures are slowed, then locked for a
+    window (`service.throttle`, after NCSC and OWASP guidance on online guessing). A hash made with older settings
+    is remade with today's at a successful sign-in.
+    """
+    locked, delay = await throttle.check(database.reader, username, address)
+    user = await db.user_by_username(database.reader, username)
+    if locked:
+        await _audit_sign_in(database, user, "sign_in_locked", username)
+        return SignedIn(locked=True)
+    await asyncio.sleep(delay)  # repeated failures are slowed down
+    password_ok = await verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or user.disabled or user.is_service:
+        async with database.transaction() as conn:
+            await throttle.failed(conn, username, address)
+            await _audit_in(conn, user, "sign_in_failed", username)
+        return SignedIn()
+    new_hash = await _rehashed(user, password)
+    async with database.transaction() as conn:
+        await throttle.succeeded(conn, username)
+        if new_hash:  # unless the password was changed meanwhile
+            await db.replace_password_hash(conn, user.id, user.password_hash, new_hash)
+        await _audit_in(conn, user, "sign_in", username)
+        memberships = await db.memberships(conn, user.id)
+    return SignedIn(user=user, actor=actor_for(user, memberships))
+
+
+async def _rehashed(user: db.User, password: str) -> str | None:
+    """A hash of the password with today's settings, if the stored one was made with others (and the hashing
+    worked: a failure here must not stop a correct password signing in)."""
+    if not needs_rehash(user.password_hash):
+        return None
+    try:
+        return await rehash(password)
+    except Exception:
+        log.exception("could not rehash the password of user %s; it keeps its stored hash", user.id)
+        return None
+
+
+async def _audit_sign_in(database: db.Database, user: db.User | None, action: str, username: str) -> None:
+    async with database.transaction() as conn:
+        await _audit_in(conn, user, action, username)
+
+
+async def _audit_in(conn: db.Conn, user: db.User | None, action: str, username: str) -> None:
+    user_id = user.id if user else None
+    await db.append_audit(conn, user_id, action, "user", user_id, {"username": username[: validation.USERNAME_MAX]})
+
+
+async def sign_out(database: db.Database, user_id: int) -> None:
+    async with database.transaction() as conn:
+        await db.append_audit(conn, user_id, "sign_out", "user", user_id)
+
+
+__all__ = [
+    "SignedIn",
+    "TeamRoles",
+    "create_person",
+    "create_person_in",
+    "issue_api_token",
+    "record_api_request",
+    "revoke_api_token",
+    "sign_in",
+    "sign_out",
+]

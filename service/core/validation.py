@@ -1,0 +1,185 @@
+"""Every limit and message a person can meet outside the checklist's own questions, defined once.
+
+The pages, the API, the case import and the command line all ask these functions, so the same input gets the same
+message wherever it is typed. Each function returns messages keyed by the field they are about (the name the form
+and the API body use); an empty dict means the input is acceptable. The checklist's questions are validated by
+`service.core.answers` against their definitions in `checklists/`.
+
+Lengths are in characters. Dates are calendar dates in England.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.checklist import Section
+
+# Free text on the workflow's forms.
+TRANSFER_REASON_MAX = 1000
+WORKFLOW_REASON_MAX = 2000  # returning a handover with a query, or cancelling it
+READBACK_MIN = 20  # "in their own words": a read-back shorter than this cannot say what was taken on
+READBACK_MAX = 4000
+DISAGREEMENT_ABOUT_MAX = 2000
+DISAGREEMENT_WITH_WHOM_MAX = 200
+DISAGREEMENT_VIEW_MAX = 4000
+DISAGREEMENT_OUTCOME_MAX = 4000
+ESCALATION_STAGE_MAX = 200
+
+# The case record, however it arrives (the API or a CSV import).
+CASE_REFERENCE_MAX = 50
+CHILD_NAME_MAX = 200
+SIBLING_GROUP_NAME_MAX = 200
+# Children's social care works with children and with care leavers up to 25: a date of birth before this cannot be
+# a child's or a care leaver's, and is a typing mistake.
+EARLIEST_DATE_OF_BIRTH = date(1990, 1, 1)
+
+# People and their accounts.
+USERNAME_MAX = 200
+FULL_NAME_MAX = 200
+PASSWORD_MIN = 12  # NCSC guidance: length over complexity
+PASSWORD_MAX = 1000  # longer is refused before hashing, so a huge body cannot make hashing slow
+
+
+def text_errors(key: str, value: str, *, missing: str, limit: int, what: str) -> dict[str, str]:
+    """The message for free text that must be given and may be at most `limit` characters; {} when it is fine.
+
+    `what` starts the length message, for example "The reason" gives "The reason must be 2,000 characters or fewer".
+    """
+    if not value.strip():
+        return {key: missing}
+    if len(value) > limit:
+        return {key: f"{what} must be {limit:,} characters or fewer"}
+    return {}
+
+
+def transfer_reason_errors(reason: str) -> dict[str, str]:
+    return text_errors(
+        "transfer_reason",
+        reason,
+        missing="Enter the reason for the transfer",
+        limit=TRANSFER_REASON_MAX,
+        what="The reason for the transfer",
+    )
+
+
+def workflow_reason_errors(reason: str, *, required: bool) -> dict[str, str]:
+    """The reason given when a handover is returned with a query or cancelled (required), or with another action
+    (optional, but never longer than the same limit)."""
+    if not required and not reason.strip():
+        return {}
+    return text_errors(
+        "reason",
+        reason,
+        missing="Enter the reason, so the person it goes back to knows what to do",
+        limit=WORKFLOW_REASON_MAX,
+        what="The reason",
+    )
+
+
+def confirmation_errors(section: Section, understood: bool, readback: str) -> dict[str, str]:
+    """The receiving worker's confirmation of one critical item: they must say they have read and understood it,
+    and, where the checklist asks for a read-back, say in their own words what they are taking on (the I-PASS
+    "synthesis by receiver"). Keys are `understood-<section>` and `readback-<section>`, the form's field names."""
+    errors: dict[str, str] = {}
+    if not understood:
+        errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
+    if len(readback) > READBACK_MAX:
+        errors[f"readback-{section.id}"] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
+    elif section.readback and len(readback.strip()) < READBACK_MIN:
+        errors[f"readback-{section.id}"] = (
+            f"Write, in your own words, what you are taking on from ‘{section.title}’ "
+            f"(at least {READBACK_MIN} characters)"
+        )
+    return errors
+
+
+def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]:
+    """A professional disagreement as it is first recorded (Working Together: disagreements are recorded and
+    resolved or escalated under the safeguarding partnership's escalation policy)."""
+    return (
+        text_errors(
+            "about", about, missing="Enter what the disagreement is about", limit=DISAGREEMENT_ABOUT_MAX, what="This"
+        )
+        | text_errors(
+            "with_whom",
+            with_whom,
+            missing="Enter who you disagree with",
+            limit=DISAGREEMENT_WITH_WHOM_MAX,
+            what="This",
+        )
+        | text_errors("view", view, missing="Enter your view", limit=DISAGREEMENT_VIEW_MAX, what="This")
+    )
+
+
+def decision_errors(decision: str, outcome: str, stage: str, stage_date: date | None) -> dict[str, str]:
+    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date."""
+    errors: dict[str, str] = {}
+    if decision not in ("resolved", "escalated"):
+        errors["decision"] = "Select whether the disagreement is resolved or escalated"
+    errors |= text_errors(
+        "outcome",
+        outcome,
+        missing="Enter the resolution, or what was decided at escalation",
+        limit=DISAGREEMENT_OUTCOME_MAX,
+        what="This",
+    )
+    if decision == "escalated":
+        errors |= text_errors(
+            "stage", stage, missing="Enter the escalation stage", limit=ESCALATION_STAGE_MAX, what="The stage"
+        )
+        if stage_date is None:
+            errors["stage_date-day"] = "Enter the date of the escalation as a real date"
+    return errors
+
+
+def case_errors(reference: str, child_name: str, date_of_birth: str, today: date) -> dict[str, str]:
+    """A case record's own fields (who holds it is checked against the people and teams by the action).
+
+    `date_of_birth` is ISO text (YYYY-MM-DD) as the API and the import both carry it; `today` is the date in England.
+    """
+    errors = text_errors(
+        "reference",
+        reference,
+        missing="Enter the local reference",
+        limit=CASE_REFERENCE_MAX,
+        what="The local reference",
+    ) | text_errors(
+        "child_name", child_name, missing="Enter the child's name", limit=CHILD_NAME_MAX, what="The child's name"
+    )
+    try:
+        born = date.fromisoformat(date_of_birth.strip())
+    except ValueError:
+        errors["date_of_birth"] = "Enter the date of birth as a real date written YYYY-MM-DD, for example 2015-03-14"
+        return errors
+    if born > today:
+        errors["date_of_birth"] = "The date of birth must be today or in the past"
+    elif born < EARLIEST_DATE_OF_BIRTH:
+        errors["date_of_birth"] = (
+            f"The date of birth must be on or after {EARLIEST_DATE_OF_BIRTH.day} {EARLIEST_DATE_OF_BIRTH:%B %Y}"
+        )
+    return errors
+
+
+def sibling_group_name_errors(name: str) -> dict[str, str]:
+    return text_errors(
+        "name", name, missing="Enter the sibling group's name", limit=SIBLING_GROUP_NAME_MAX, what="The name"
+    )
+
+
+def new_person_errors(username: str, full_name: str, password: str) -> dict[str, str]:
+    """A person's account as an administrator creates it."""
+    errors = text_errors("username", username, missing="Enter a username", limit=USERNAME_MAX, what="The username")
+    errors |= text_errors(
+        "name", full_name, missing="Enter the person's full name", limit=FULL_NAME_MAX, what="The name"
+    )
+    if len(password) < PASSWORD_MIN:
+        errors["password"] = f"The password must be at least {PASSWORD_MIN} characters"
+    elif len(password) > PASSWORD_MAX:
+        errors["password"] = f"The password must be {PASSWORD_MAX:,} characters or fewer"
+    return errors
+
+
+# Messages about who holds a case, shared by every way a case arrives.
+WORKER_NOT_IN_TEAM = "The allocated worker must be a social worker in the allocated team"
+REFERENCE_TAKEN = "A case with this reference already exists"
+NO_SUCH_SIBLING_GROUP = "There is no sibling group with this id"

@@ -1,0 +1,116 @@
+"""The audit log: appending a hash-chained entry inside the change it records, and reading the chain back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from service.core.audit import GENESIS, Entry, StoredEntry, entry_hash
+from service.db.engine import Conn, _one, _rows, now, open_read_only
+from service.db.records import TimelineEvent
+
+_details_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+# ---------------------------------------------------------------- audit log
+
+
+async def append_audit(
+    conn: Conn,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> Entry:
+    """Append one hash-chained entry; call inside the transaction that makes the change it records."""
+    last = await _one(conn, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, prev_hash = (int(last["seq"]) + 1, str(last["hash"])) if last else (1, GENESIS)
+    entry = Entry(
+        seq=seq,
+        at=now(),
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details or {},
+    )
+    await conn.execute(
+        "INSERT INTO audit_log (seq, at, actor_id, action, object_type, object_id, details, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            seq,
+            entry.at,
+            actor_id,
+            action,
+            object_type,
+            object_id,
+            msgspec.json.encode(entry.details).decode(),
+            prev_hash,
+            entry_hash(prev_hash, entry),
+        ),
+    )
+    return entry
+
+
+async def audit_entries(conn: Conn, after_seq: int = 0, limit: int = 5000) -> list[StoredEntry]:
+    rows = await _rows(conn, "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
+    return [
+        StoredEntry(
+            entry=Entry(
+                seq=row["seq"],
+                at=row["at"],
+                actor_id=row["actor_id"],
+                action=row["action"],
+                object_type=row["object_type"],
+                object_id=row["object_id"],
+                details=_details_decoder.decode(row["details"]),
+            ),
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
+        )
+        for row in rows
+    ]
+
+
+async def last_audit_entry(conn: Conn) -> tuple[int, str]:
+    row = await _one(conn, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return (int(row["seq"]), str(row["hash"])) if row else (0, GENESIS)
+
+
+async def timeline(conn: Conn, handover_id: int) -> list[TimelineEvent]:
+    """A handover's history, read from the audit log itself so the two can never disagree."""
+    rows = await _rows(
+        conn,
+        "SELECT a.seq, a.at, u.name AS actor, a.action, a.details FROM audit_log a"
+        " LEFT JOIN users u ON u.id = a.actor_id"
+        " WHERE a.object_type = 'handover' AND a.object_id = ? AND a.action != 'view' ORDER BY a.seq",
+        (handover_id,),
+    )
+    return [
+        TimelineEvent(
+            seq=r["seq"],
+            at=r["at"],
+            actor=r["actor"],
+            action=r["action"],
+            details=_details_decoder.decode(r["details"]),
+        )
+        for r in rows
+    ]
+
+
+async def stream_audit(path: Path, busy_timeout_ms: int, batch: int = 5000) -> AsyncIterator[StoredEntry]:
+    """The whole audit log in order, read on a read-only connection of its own (`handover audit verify` reads a file
+    the service may be writing to at the same time)."""
+    async with open_read_only(path, busy_timeout_ms) as conn:
+        last = 0
+        while True:
+            entries = await audit_entries(conn, after_seq=last, limit=batch)
+            for stored in entries:
+                yield stored
+            if len(entries) < batch:
+                return
+            last = entries[-1].entry.seq

@@ -1,0 +1,85 @@
+"""Cases (one child each), their allocation, and sibling groups."""
+
+from __future__ import annotations
+
+from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.records import Case, record
+
+# ---------------------------------------------------------------- cases
+
+_CASE_SELECT = """
+    SELECT c.id, c.reference, c.child_name, c.date_of_birth, c.sibling_group_id, g.name AS sibling_group,
+           c.allocated_worker_id, u.name AS allocated_worker, c.allocated_team_id, t.name AS allocated_team,
+           (SELECT h.id FROM handovers h WHERE h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled'))
+               AS open_handover_id
+    FROM cases c
+    JOIN users u ON u.id = c.allocated_worker_id
+    JOIN teams t ON t.id = c.allocated_team_id
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+"""
+
+
+async def create_sibling_group(conn: Conn, name: str) -> int:
+    return await _insert(conn, "INSERT INTO sibling_groups (name) VALUES (?)", (name,))
+
+
+async def create_case(
+    conn: Conn,
+    reference: str,
+    child_name: str,
+    date_of_birth: str,
+    worker_id: int,
+    team_id: int,
+    sibling_group_id: int | None = None,
+) -> int:
+    return await _insert(
+        conn,
+        "INSERT INTO cases (reference, child_name, date_of_birth, sibling_group_id, allocated_worker_id,"
+        " allocated_team_id, allocated_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (reference, child_name, date_of_birth, sibling_group_id, worker_id, team_id, now()),
+    )
+
+
+async def case_by_id(conn: Conn, case_id: int) -> Case | None:
+    row = await _one(conn, _CASE_SELECT + " WHERE c.id = ?", (case_id,))
+    return record(row, Case) if row else None
+
+
+async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
+    rows = await _rows(conn, _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", (user_id,))
+    return [record(r, Case) for r in rows]
+
+
+async def siblings_of(conn: Conn, case: Case) -> list[Case]:
+    if case.sibling_group_id is None:
+        return []
+    rows = await _rows(
+        conn,
+        _CASE_SELECT + " WHERE c.sibling_group_id = ? AND c.id != ? ORDER BY c.date_of_birth",
+        (case.sibling_group_id, case.id),
+    )
+    return [record(r, Case) for r in rows]
+
+
+async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int) -> None:
+    """Move the allocation in one statement, so the case is never without exactly one allocated worker."""
+    await conn.execute(
+        "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ?, allocated_since = ? WHERE id = ?",
+        (worker_id, team_id, now(), case_id),
+    )
+
+
+async def sibling_group(conn: Conn, group_id: int) -> tuple[int, str] | None:
+    row = await _one(conn, "SELECT id, name FROM sibling_groups WHERE id = ?", (group_id,))
+    return (int(row["id"]), str(row["name"])) if row else None
+
+
+async def case_by_reference(conn: Conn, reference: str) -> Case | None:
+    row = await _one(conn, _CASE_SELECT + " WHERE c.reference = ?", (reference,))
+    return record(row, Case) if row else None
+
+
+async def case_ids_in_group(conn: Conn, group_id: int) -> list[int]:
+    return [
+        int(r[0]) for r in await _rows(conn, "SELECT id FROM cases WHERE sibling_group_id = ? ORDER BY id", (group_id,))
+    ]

@@ -1,0 +1,285 @@
+"""Handovers and what hangs off them: sections, the receiver's confirmations, professional disagreements; and the
+lists that people work from (the receiver's inbox, the managers' queue)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from service.core.answers import SectionAnswers
+from service.core.errors import Conflict
+from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.records import Confirmation, Disagreement, Handover, SectionRecord, Waiting, record
+
+_answers_decoder = msgspec.json.Decoder(SectionAnswers)
+
+
+# ---------------------------------------------------------------- handovers
+
+# Every query about handovers names the same people, teams and case, joined the same way.
+_HANDOVER_FROM = """
+    FROM handovers h
+    JOIN cases c ON c.id = h.case_id
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+    JOIN users a ON a.id = h.author_id
+    JOIN teams st ON st.id = h.sending_team_id
+    JOIN teams rt ON rt.id = h.receiving_team_id
+    LEFT JOIN users r ON r.id = h.receiver_id
+"""
+
+_HANDOVER_SELECT = (
+    """
+    SELECT h.*, c.reference AS case_reference, c.child_name, g.name AS sibling_group,
+           a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+               AS open_disagreements
+"""
+    + _HANDOVER_FROM
+)
+
+
+async def create_handover(
+    conn: Conn,
+    *,
+    case_id: int,
+    checklist_id: str,
+    checklist_version: int,
+    author_id: int,
+    sending_team_id: int,
+    receiving_team_id: int,
+    receiver_id: int | None,
+    transfer_reason: str,
+) -> int:
+    stamp = now()
+    return await _insert(
+        conn,
+        "INSERT INTO handovers (case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
+        " receiving_team_id, receiver_id, transfer_reason, started_at, state_since, last_activity_at)"
+        " VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_id,
+            checklist_id,
+            checklist_version,
+            author_id,
+            sending_team_id,
+            receiving_team_id,
+            receiver_id,
+            transfer_reason,
+            stamp,
+            stamp,
+            stamp,
+        ),
+    )
+
+
+async def handover_by_id(conn: Conn, handover_id: int) -> Handover | None:
+    row = await _one(conn, _HANDOVER_SELECT + " WHERE h.id = ?", (handover_id,))
+    return record(row, Handover) if row else None
+
+
+async def handover_version(conn: Conn, handover_id: int) -> int | None:
+    row = await _one(conn, "SELECT version FROM handovers WHERE id = ?", (handover_id,))
+    return int(row[0]) if row else None
+
+
+async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Handover]:
+    """Everything this worker has in progress, and only the most recent of their closed or cancelled ones."""
+    rows = await _rows(
+        conn,
+        "SELECT * FROM (" + _HANDOVER_SELECT + " WHERE h.author_id = ? AND h.state NOT IN ('closed', 'cancelled'))"
+        " UNION ALL SELECT * FROM ("
+        + _HANDOVER_SELECT
+        + " WHERE h.author_id = ? AND h.state IN ('closed', 'cancelled')"
+        " ORDER BY h.last_activity_at DESC LIMIT ?) ORDER BY last_activity_at DESC",
+        (user_id, user_id, finished_limit),
+    )
+    return [record(r, Handover) for r in rows]
+
+
+_WAITING_SELECT = """
+    SELECT h.id, c.child_name, a.name AS author, st.name AS sending_team, h.receiver_id, r.name AS receiver,
+           rt.name AS receiving_team, h.state_since
+    FROM handovers h
+    JOIN cases c ON c.id = h.case_id
+    JOIN users a ON a.id = h.author_id
+    JOIN teams st ON st.id = h.sending_team_id
+    JOIN teams rt ON rt.id = h.receiving_team_id
+    LEFT JOIN users r ON r.id = h.receiver_id
+"""
+
+
+def inbox_query(user_id: int, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """Endorsed handovers named to this worker, or addressed to one of their teams with no worker named: two
+    searches by index (a single OR was planned as a read of every endorsed handover)."""
+    marks = ",".join("?" * len(team_ids)) or "NULL"
+    sql = (
+        _WAITING_SELECT + " WHERE h.id IN ("
+        "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'endorsed' UNION ALL "
+        f"SELECT id FROM handovers WHERE receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({marks})"
+        ") ORDER BY h.state_since"
+    )
+    return sql, [user_id, *team_ids]
+
+
+async def handovers_waiting_for_receiver(conn: Conn, user_id: int, team_ids: Sequence[int]) -> list[Waiting]:
+    sql, params = inbox_query(user_id, team_ids)
+    return [record(r, Waiting) for r in await _rows(conn, sql, params)]
+
+
+async def handovers_for_managers(
+    conn: Conn, state: str, team_column: str, team_ids: Sequence[int], limit: int = -1, offset: int = 0
+) -> tuple[list[Waiting], int]:
+    """One page of the handovers in one state whose sending or receiving team is one of these, longest waiting
+    first, and how many there are in all."""
+    if team_column not in ("sending_team_id", "receiving_team_id") or not team_ids:
+        return [], 0
+    where = f" WHERE h.state = ? AND h.{team_column} IN ({','.join('?' * len(team_ids))})"
+    total = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, (state, *team_ids))
+    sql, params = queue_query(state, team_column, team_ids)
+    rows = await _rows(conn, sql, [*params, limit, offset])
+    return [record(r, Waiting) for r in rows], int(total[0]) if total else 0
+
+
+def queue_query(state: str, team_column: str, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """One page (LIMIT ? OFFSET ? to follow) of a manager's queue, read in order from the team's index."""
+    where = f" WHERE h.state = ? AND h.{team_column} IN ({','.join('?' * len(team_ids))})"
+    return _WAITING_SELECT + where + " ORDER BY h.state_since, h.id LIMIT ? OFFSET ?", [state, *team_ids]
+
+
+async def update_handover(conn: Conn, handover_id: int, expected_version: int, **changes: Any) -> None:
+    """Change workflow columns if nobody else has since `expected_version`; raises Conflict otherwise."""
+    allowed = {
+        "state", "receiver_id", "submitted_at", "endorsed_by", "endorsed_at", "acknowledged_by", "acknowledged_at",
+        "approved_by", "approved_at", "returned_reason", "returned_by", "returned_at", "state_since",
+    }  # fmt: skip
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {unknown}")
+    changes["last_activity_at"] = now()
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    cursor = await conn.execute(
+        f"UPDATE handovers SET {assignments}, version = version + 1 WHERE id = ? AND version = ?",
+        (*changes.values(), handover_id, expected_version),
+    )
+    if cursor.rowcount != 1:
+        raise Conflict("the handover was changed by someone else")
+
+
+async def touch_handover(conn: Conn, handover_id: int) -> None:
+    await conn.execute("UPDATE handovers SET last_activity_at = ? WHERE id = ?", (now(), handover_id))
+
+
+# ---------------------------------------------------------------- sections and confirmations
+
+
+async def section_statuses(conn: Conn, handover_id: int) -> dict[str, str]:
+    """Each saved section's status (completed, in_progress, has_errors), without reading the answers."""
+    rows = await _rows(conn, "SELECT section_id, status FROM sections WHERE handover_id = ?", (handover_id,))
+    return {r[0]: r[1] for r in rows}
+
+
+async def sections_of(conn: Conn, handover_id: int) -> dict[str, SectionRecord]:
+    rows = await _rows(conn, "SELECT * FROM sections WHERE handover_id = ?", (handover_id,))
+    return {
+        r["section_id"]: SectionRecord(
+            section_id=r["section_id"],
+            answers=_answers_decoder.decode(r["answers"]),
+            status=r["status"],
+            version=r["version"],
+            updated_at=r["updated_at"],
+            updated_by=r["updated_by"],
+        )
+        for r in rows
+    }
+
+
+async def section_version(conn: Conn, handover_id: int, section_id: str) -> int:
+    row = await _one(
+        conn, "SELECT version FROM sections WHERE handover_id = ? AND section_id = ?", (handover_id, section_id)
+    )
+    return int(row["version"]) if row else 0
+
+
+async def save_section(
+    conn: Conn,
+    handover_id: int,
+    section_id: str,
+    answers: SectionAnswers,
+    status: str,
+    base_version: int,
+    user_id: int,
+    *,
+    critical: bool = False,
+) -> int:
+    """Store a section's answers if it is still at `base_version`; returns the new version or raises Conflict."""
+    current = await section_version(conn, handover_id, section_id)
+    if current != base_version:
+        raise Conflict(f"section {section_id} is at version {current}, not {base_version}")
+    encoded = msgspec.json.encode(answers).decode()
+    await conn.execute(
+        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by, critical)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (handover_id, section_id) DO UPDATE SET"
+        " answers = excluded.answers, status = excluded.status, version = excluded.version,"
+        " updated_at = excluded.updated_at, updated_by = excluded.updated_by, critical = excluded.critical",
+        (handover_id, section_id, encoded, status, current + 1, now(), user_id, critical),
+    )
+    await touch_handover(conn, handover_id)
+    return current + 1
+
+
+async def confirmations_of(conn: Conn, handover_id: int) -> dict[str, Confirmation]:
+    rows = await _rows(conn, "SELECT * FROM confirmations WHERE handover_id = ?", (handover_id,))
+    return {r["section_id"]: record(r, Confirmation) for r in rows}
+
+
+async def confirm_section(conn: Conn, handover_id: int, section_id: str, user_id: int, readback: str) -> None:
+    await conn.execute(
+        "INSERT INTO confirmations (handover_id, section_id, user_id, readback, confirmed_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (handover_id, section_id) DO UPDATE SET user_id = excluded.user_id,"
+        " readback = excluded.readback, confirmed_at = excluded.confirmed_at",
+        (handover_id, section_id, user_id, readback, now()),
+    )
+    await touch_handover(conn, handover_id)
+
+
+async def clear_confirmations(conn: Conn, handover_id: int) -> None:
+    """A returned handover may change, so what the receiver confirmed before no longer stands."""
+    await conn.execute("DELETE FROM confirmations WHERE handover_id = ?", (handover_id,))
+
+
+# ---------------------------------------------------------------- disagreements
+
+_DISAGREEMENT_SELECT = """
+    SELECT d.*, r.name AS raised_by_name, m.name AS decided_by_name
+    FROM disagreements d JOIN users r ON r.id = d.raised_by LEFT JOIN users m ON m.id = d.decided_by
+"""
+
+
+async def raise_disagreement(conn: Conn, handover_id: int, user_id: int, about: str, with_whom: str, view: str) -> int:
+    disagreement_id = await _insert(
+        conn,
+        "INSERT INTO disagreements (handover_id, raised_by, raised_at, about, with_whom, view, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'open')",
+        (handover_id, user_id, now(), about, with_whom, view),
+    )
+    await touch_handover(conn, handover_id)
+    return disagreement_id
+
+
+async def disagreements_of(conn: Conn, handover_id: int) -> list[Disagreement]:
+    rows = await _rows(conn, _DISAGREEMENT_SELECT + " WHERE d.handover_id = ? ORDER BY d.id", (handover_id,))
+    return [record(r, Disagreement) for r in rows]
+
+
+async def decide_disagreement(
+    conn: Conn, disagreement_id: int, user_id: int, status: str, outcome: str, stage: str = "", stage_date: str = ""
+) -> None:
+    cursor = await conn.execute(
+        "UPDATE disagreements SET status = ?, outcome = ?, stage = ?, stage_date = ?, decided_by = ?, decided_at = ?"
+        " WHERE id = ? AND status = 'open'",
+        (status, outcome, stage, stage_date, user_id, now(), disagreement_id),
+    )
+    if cursor.rowcount != 1:
+        raise Conflict("the disagreement has already been decided")

@@ -1,0 +1,168 @@
+"""The schema: numbered migrations, applied in order at start-up and by `handover init-db`, each recorded in
+`schema_migrations` so that a database is only ever moved forward."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: people, teams, cases, handovers, the audit log
+    """
+    CREATE TABLE teams (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        is_auditor INTEGER NOT NULL DEFAULT 0,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE memberships (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        team_id INTEGER NOT NULL REFERENCES teams(id),
+        role TEXT NOT NULL CHECK (role IN ('worker', 'manager')),
+        PRIMARY KEY (user_id, team_id, role)
+    );
+    CREATE TABLE sibling_groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        child_name TEXT NOT NULL,
+        date_of_birth TEXT NOT NULL,
+        sibling_group_id INTEGER REFERENCES sibling_groups(id),
+        allocated_worker_id INTEGER NOT NULL REFERENCES users(id),
+        allocated_team_id INTEGER NOT NULL REFERENCES teams(id),
+        allocated_since TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_worker ON cases(allocated_worker_id);
+    CREATE INDEX cases_by_sibling_group ON cases(sibling_group_id);
+    CREATE TABLE handovers (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        checklist_id TEXT NOT NULL,
+        checklist_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        author_id INTEGER NOT NULL REFERENCES users(id),
+        sending_team_id INTEGER NOT NULL REFERENCES teams(id),
+        receiving_team_id INTEGER NOT NULL REFERENCES teams(id),
+        receiver_id INTEGER REFERENCES users(id),
+        transfer_reason TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        submitted_at TEXT,
+        endorsed_by INTEGER REFERENCES users(id),
+        endorsed_at TEXT,
+        acknowledged_by INTEGER REFERENCES users(id),
+        acknowledged_at TEXT,
+        approved_by INTEGER REFERENCES users(id),
+        approved_at TEXT,
+        returned_reason TEXT,
+        returned_by INTEGER REFERENCES users(id),
+        returned_at TEXT,
+        state_since TEXT NOT NULL,
+        last_activity_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX handovers_by_author ON handovers(author_id, state);
+    CREATE INDEX handovers_by_state ON handovers(state, started_at);
+    CREATE INDEX handovers_by_case ON handovers(case_id);
+    CREATE UNIQUE INDEX one_open_handover_per_case ON handovers(case_id)
+        WHERE state NOT IN ('closed', 'cancelled');
+    CREATE TABLE sections (
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        section_id TEXT NOT NULL,
+        answers TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_progress', 'completed', 'has_errors')),
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by INTEGER NOT NULL REFERENCES users(id),
+        PRIMARY KEY (handover_id, section_id)
+    );
+    CREATE TABLE confirmations (
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        section_id TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        readback TEXT NOT NULL DEFAULT '',
+        confirmed_at TEXT NOT NULL,
+        PRIMARY KEY (handover_id, section_id)
+    );
+    CREATE TABLE disagreements (
+        id INTEGER PRIMARY KEY,
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        raised_by INTEGER NOT NULL REFERENCES users(id),
+        raised_at TEXT NOT NULL,
+        about TEXT NOT NULL,
+        with_whom TEXT NOT NULL,
+        view TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open', 'escalated', 'resolved')),
+        stage TEXT NOT NULL DEFAULT '',
+        stage_date TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL DEFAULT '',
+        decided_by INTEGER REFERENCES users(id),
+        decided_at TEXT
+    );
+    CREATE INDEX disagreements_by_handover ON disagreements(handover_id, status);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor_id INTEGER,
+        action TEXT NOT NULL,
+        object_type TEXT NOT NULL,
+        object_id INTEGER,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_object ON audit_log(object_type, object_id, seq);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 2: what the auditors' report filters on, kept current at write time instead of recomputed per request
+    """
+    ALTER TABLE sections ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX handovers_by_sending_team ON handovers(sending_team_id, state);
+    CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state);
+    CREATE INDEX handovers_open_by_start ON handovers(started_at) WHERE state NOT IN ('closed', 'cancelled');
+    """,
+    # 3: sign-in throttling, and forms that arrived after their session had ended
+    """
+    CREATE TABLE sign_in_failures (key TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX sign_in_failures_by_key ON sign_in_failures(key, at);
+    CREATE TABLE pending_drafts (
+        token TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        form TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
+    # 4: case management systems: service accounts and their API tokens (stored hashed)
+    """
+    ALTER TABLE users ADD COLUMN is_service INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    """,
+    # 5: the receiver's inbox finds their handovers without reading every endorsed one
+    """
+    CREATE INDEX handovers_by_receiver ON handovers(receiver_id, state);
+    """,
+    # 6: a manager's queue comes out of the index in the order it is shown (no sort of every waiting handover)
+    """
+    DROP INDEX handovers_by_sending_team;
+    CREATE INDEX handovers_by_sending_team ON handovers(sending_team_id, state, state_since);
+    DROP INDEX handovers_by_receiving_team;
+    CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state, state_since);
+    """,
+]

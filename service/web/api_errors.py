@@ -1,0 +1,90 @@
+"""The API's one error shape, `{"code", "message", "details": [{"field", "message"}]}`, for every error it answers.
+
+The API's router registers `API_ERRORS`; the app-level handlers use `json_error` and `http_error` only for what
+fails before an API route is chosen (an unknown `/api/v1/...` address, a method no route takes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.types import ExceptionHandlersMap
+
+from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.web.context import log
+
+
+class ErrorDetail(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct):
+    """Every API error: 400, 401, 403, 404, 409, 413, 422 and 503 all answer in this shape."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+def json_error(code: str, message: str, status: int, details: list[tuple[str, str]] | None = None) -> Response[Any]:
+    body = ErrorBody(code, message, [ErrorDetail(field, text) for field, text in details or []])
+    return Response(body, status_code=status)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 429: "too_many_requests"}  # fmt: skip
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    details = [(str(e.get("key", "")), str(e.get("message", ""))) for e in extra if isinstance(e, dict)]
+    return json_error(_HTTP_CODES.get(exc.status_code, "error"), str(exc.detail), exc.status_code, details)
+
+
+def _refused(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
+    return json_error("refused", "The state machine refused this", 409, [("", reason) for reason in exc.reasons])
+
+
+def _conflict(request: Request[Any, Any, Any], exc: Conflict) -> Response[Any]:
+    return json_error("conflict", "Someone else changed this first: load it again and retry", 409)
+
+
+def _not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return json_error("not_found", "Not found, or not visible to this account", 404)
+
+
+def _invalid(request: Request[Any, Any, Any], exc: Invalid) -> Response[Any]:
+    return json_error("invalid", "Some fields are not valid", 422, list(exc.errors.items()))
+
+
+def _unauthorised(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    return json_error("unauthorised", str(exc.detail), 401)
+
+
+def _storage(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return json_error("storage_unavailable", "Try again shortly", 503)
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_error("server_error", "Something went wrong", 500)
+
+
+API_ERRORS: ExceptionHandlersMap = {
+    Refused: _refused,
+    Invalid: _invalid,
+    Conflict: _conflict,
+    NotFound: _not_found,
+    OverflowError: _not_found,  # an id too large for SQLite cannot name anything that exists
+    NotFoundException: _not_found,
+    NotAuthorizedException: _unauthorised,
+    sqlite3.OperationalError: _storage,
+    HTTPException: http_error,
+    Exception: _server_error,
+}

@@ -1,0 +1,88 @@
+"""What every controller shares: the app's state, the signed-in person, and rendering a page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request
+from litestar.datastructures import State
+from litestar.plugins.htmx import HTMXDetails, HTMXRequest
+from litestar.response import Redirect, Template
+
+from service import actions, db
+from service.checklist import Checklist, latest
+from service.settings import Settings
+
+log = logging.getLogger("handover")
+
+__all__ = ["State"]
+
+
+class PageRequest(HTMXRequest):
+    """HTMXRequest without its reference cycle (request -> details -> request).
+
+    A cycle keeps the request, its scope and everything in it alive until the garbage collector's next full pass;
+    under load those passes stall every request in flight. Made on use, the details are freed with the request.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        Request.__init__(self, *args, **kwargs)
+
+    @property
+    def htmx(self) -> HTMXDetails:  # type: ignore[override]
+        return HTMXDetails(self)
+
+
+def database(request: Request[Any, Any, Any]) -> db.Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def checklists(request: Request[Any, Any, Any]) -> actions.Checklists:
+    return request.app.state.checklists  # type: ignore[no-any-return]
+
+
+def current_checklist(request: Request[Any, Any, Any]) -> Checklist:
+    """The newest version of the case-transfer checklist: what a handover started now is made on."""
+    return latest(checklists(request), "case-transfer")
+
+
+def settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def signed_in_user(request: Request[Any, Any, Any]) -> Any:
+    return request.scope.get("user")
+
+
+def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 200, **context: Any) -> Template:
+    return Template(
+        template_name=template,
+        context={"user": signed_in_user(request), **context},
+        status_code=status_code,
+        media_type=MediaType.HTML,  # every page is HTML: said once rather than guessed from the file name each time
+    )
+
+
+async def viewable(request: Request[Any, Any, Any], handover_id: int) -> actions.HandoverView:
+    """The handover with its answers, if this person may see it (`NotFound` otherwise)."""
+    return await actions.visible(database(request).reader, checklists(request), request.user.actor, handover_id)
+
+
+async def visible_handover(request: Request[Any, Any, Any], handover_id: int) -> tuple[db.Handover, Checklist]:
+    """As `viewable`, for what needs only the handover's row and checklist (its answers are not loaded)."""
+    handover = await actions.visible_record(database(request).reader, request.user.actor, handover_id)
+    return handover, checklists(request)[(handover.checklist_id, handover.checklist_version)]
+
+
+async def audit_view(request: Request[Any, Any, Any], handover_id: int, what: str) -> None:
+    """Every view of a handover goes to the audit trail (unless read-auditing is switched off in settings)."""
+    await actions.record_view(
+        database(request), request.user.actor, handover_id, what, audit_reads=settings(request).audit_reads
+    )
+
+
+def back_to(url: str) -> Redirect:
+    return Redirect(url, status_code=303)

@@ -1,0 +1,97 @@
+"""How the pages answer errors: an HTML page for each, in the service's words. The API answers the same errors in
+its JSON shape (`service.web.api`, whose router owns its handlers); only what fails before any route is chosen (an
+unknown address, a method a route does not take) is decided here by the path, so that `/api/v1/...` keeps JSON."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.response import Redirect
+from litestar.types import ExceptionHandlersMap
+
+from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.web.api_errors import http_error, json_error
+from service.web.context import log, page
+
+API_PREFIX = "/api/"
+
+
+def refused_page(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
+    return page(request, "errors/refused.html", status_code=409, reasons=exc.reasons, referer=_referer(request))
+
+
+def conflict_page(request: Request[Any, Any, Any], exc: Conflict) -> Response[Any]:
+    return page(request, "errors/conflict.html", status_code=409, referer=_referer(request))
+
+
+def not_found_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if request.url.path.startswith(API_PREFIX):  # no API route matched this address
+        return json_error("not_found", "Not found", 404)
+    return page(request, "errors/not_found.html", status_code=404)
+
+
+def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if request.headers.get("hx-request"):
+        return Response("", status_code=401, headers={"HX-Redirect": "/sign-in"})
+    return Redirect("/sign-in", status_code=303)
+
+
+def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if request.url.path.startswith(API_PREFIX):  # 405 and other answers given before an API route was chosen
+        return http_error(request, exc)
+    return page(request, "errors/error.html", status_code=status, status=status, detail=_plain_detail(status))
+
+
+def invalid_page(request: Request[Any, Any, Any], exc: Invalid) -> Response[Any]:
+    """Input refused by a rule that the page's own form did not catch and show by its field."""
+    return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
+
+
+def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The disk is full, the file is read-only, or another process holds the lock: nothing was half-written
+    (every change is one transaction), and the next request tries again by itself."""
+    log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return page(request, "errors/storage.html", status_code=503, referer=_referer(request))
+
+
+def server_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        "Sorry, something went wrong. Nothing you saved before this page has been lost. Try again in a moment.",
+        status_code=500,
+        media_type=MediaType.TEXT,
+    )
+
+
+def _plain_detail(status: int) -> str:
+    return {
+        400: "The information sent could not be read. Go back, check it and try again.",
+        403: "You cannot do this. If you submitted a form, go back, reload the page and try again.",
+        405: "This page cannot be used in that way.",
+        413: "What you sent is too large. Shorten it and try again.",
+        429: "Too many attempts. Wait a few minutes and try again.",
+    }.get(status, "Sorry, there is a problem with the service.")
+
+
+def _referer(request: Request[Any, Any, Any]) -> str:
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url).rstrip("/")
+    return referer if referer.startswith(base) else "/"
+
+
+PAGE_ERRORS: ExceptionHandlersMap = {
+    Refused: refused_page,
+    Invalid: invalid_page,
+    sqlite3.OperationalError: storage_error_page,
+    Conflict: conflict_page,
+    NotFound: not_found_page,
+    OverflowError: not_found_page,  # an id too large for SQLite cannot name anything that exists
+    NotFoundException: not_found_page,
+    NotAuthorizedException: sign_in_redirect,
+    HTTPException: http_error_page,
+    Exception: server_error_page,
+}

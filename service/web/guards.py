@@ -1,0 +1,36 @@
+"""Route guards by role. Guards are coroutines: Litestar would run a plain function on a worker thread, a hand-off
+on every request. Which handover or case a person may see is asked of `actions.visible` per object, not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+
+
+async def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.worker_teams:
+        raise PermissionDeniedException("Only social workers can do this")
+
+
+async def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.manager_teams:
+        raise PermissionDeniedException("Only team managers can do this")
+
+
+async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.is_auditor:
+        raise PermissionDeniedException("Only auditors can see handovers across teams")
+
+
+async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not connection.user.actor.is_admin:
+        raise PermissionDeniedException("Only an administrator account can do this")
+
+
+async def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """API tokens are scoped read or write."""
+    if connection.auth.scope != "write":
+        raise PermissionDeniedException("This API token is read-only")
