@@ -41,7 +41,7 @@ from markupsafe import Markup, escape
 from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
-from service.core import answers
+from service.core import answers, validation
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
 from service.web import api, auditor, context, handover, layout, operations, outgoing, security, session
@@ -233,6 +233,7 @@ def template_environment(settings: Settings) -> Environment:
         event_text=event_text,
         choice_items=choice_items,
         multiline=multiline,
+        limits=validation,  # the forms' maxlength is the rule's own limit
     )
     return env
 

@@ -7,6 +7,7 @@ recompute a rewritten chain, but not the signatures on checkpoints already shipp
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -54,7 +55,9 @@ async def write_checkpoint(database: db.Database, settings: Settings) -> Checkpo
 async def verify(settings: Settings) -> tuple[int, list[str]]:
     """How many entries were checked, and every problem found (none means the trail is whole)."""
     check = ChainCheck(read_checkpoints(settings.checkpoint_file), checkpoint_key(settings))
-    async for stored in db.stream_audit(settings.database, settings.busy_timeout_ms):
-        if not check.feed(stored):
-            break
+    # closed here, not when the event loop shuts down, since the reading usually stops at the first problem
+    async with contextlib.aclosing(db.stream_audit(settings.database, settings.busy_timeout_ms)) as entries:
+        async for stored in entries:
+            if not check.feed(stored):
+                break
     return check.checked, check.finish()

@@ -81,16 +81,16 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
              "min_days": args.min_days, "sort": args.sort}  # fmt: skip
     try:
-        wanted = parse_report_filter(query)
+        report_filter = parse_report_filter(query)
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
         for name, message in exc.errors.items():
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
         return 2
     checklists = load_all(settings.checklists_dir)
     async with db.Database.for_settings(settings).opened() as database:
-        await actions.record_export(database, settings, None, wanted, args.format, "command line")
+        await actions.record_export(database, settings, None, report_filter, args.format, "command line")
         chunks, _ = reporting.FORMATS[args.format]
-        rows = reporting.all_rows(database, checklists, wanted, today())
+        rows = reporting.all_rows(database, checklists, report_filter, today())
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
         try:
             async for chunk in chunks(rows):
@@ -141,9 +141,11 @@ def _restore(settings: Settings, source: str) -> int:
     if settings.checkpoint_file.exists():
         # Checkpoints signed after the backup was taken describe entries the restored database never had. They
         # are kept, renamed, as evidence; verification starts again from a checkpoint of the restored chain.
-        kept = settings.checkpoint_file.with_name(f"audit-checkpoints.before-restore-{db.now().replace(':', '')}.jsonl")
-        settings.checkpoint_file.rename(kept)
-        print(f"Earlier audit checkpoints kept in {kept}.")
+        earlier = settings.checkpoint_file.with_name(
+            f"audit-checkpoints.before-restore-{db.now().replace(':', '')}.jsonl"
+        )
+        settings.checkpoint_file.rename(earlier)
+        print(f"Earlier audit checkpoints kept in {earlier}.")
     asyncio.run(_checkpoint(settings))
     print("Start the service again.")
     return 0

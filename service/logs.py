@@ -46,7 +46,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure(json_lines: bool, level: int = logging.INFO) -> None:
     # Every request writes a line; the service's lines never show the caller, thread or process, so the standard
-    # library is told not to work them out for each record (its logging HOWTO, "Optimization"): about a third of
+    # library is told not to work them out for each record (its logging HOWTO, "Optimization"), which is much of
     # the cost of a line. These are the standard library's process-wide switches: any logger in the process then
     # records "(unknown file)" for where it was called from, and ignores stack_info.
     logging._srcfile = None

@@ -27,13 +27,15 @@ BATCH = 500
 QUICK_ROWS = 150  # rows a page may step through (its offset included) and still be read on the event loop
 
 
-def reader_for(database: db.Database, wanted: ReportFilter, page: int, per_page: int) -> db.Conn:
+def reader_for(database: db.Database, report_filter: ReportFilter, page: int, per_page: int) -> db.Conn:
     """Where to read a page of the report. The first pages in order of start, filtered by state or age at most, are
     read in index order and step through at most QUICK_ROWS rows: those run on the event loop like any page's
     queries. The rest run on the scanner's thread, where they do not hold up everyone else's requests: a blocker
     filter is worked out for every open handover, the other sorts and a team filter sort or walk every open
     handover, and a deep page steps through every row before it."""
-    in_index_order = wanted.sort in ("oldest", "newest") and wanted.team_id is None and wanted.blocker is None
+    in_index_order = (
+        report_filter.sort in ("oldest", "newest") and report_filter.team_id is None and report_filter.blocker is None
+    )
     if in_index_order and page * per_page <= QUICK_ROWS:
         return database.reader
     return database.scanner
@@ -43,11 +45,11 @@ def section_counts(checklists: Checklists) -> dict[tuple[str, int], int]:
     return {key: len(checklist.sections) for key, checklist in checklists.items()}
 
 
-def started_before(wanted: ReportFilter, today: date) -> str | None:
+def started_before(report_filter: ReportFilter, today: date) -> str | None:
     """Handovers open at least N working days started before the day after the N-th working day back."""
-    if wanted.min_working_days <= 0:
+    if report_filter.min_working_days <= 0:
         return None
-    return (working_days_back(today, wanted.min_working_days) + timedelta(days=1)).isoformat()
+    return (working_days_back(today, report_filter.min_working_days) + timedelta(days=1)).isoformat()
 
 
 def _row(record: IncompleteRecord, checklists: Checklists, today: date) -> ReportRow:
@@ -55,22 +57,22 @@ def _row(record: IncompleteRecord, checklists: Checklists, today: date) -> Repor
 
 
 async def page_of_rows(
-    database: db.Database, checklists: Checklists, wanted: ReportFilter, page: int, per_page: int, today: date
+    database: db.Database, checklists: Checklists, report_filter: ReportFilter, page: int, per_page: int, today: date
 ) -> tuple[list[ReportRow], int]:
     """One page (`page` from 1, `per_page` rows) of the report and the number of rows in all; `today` in England."""
-    reader = reader_for(database, wanted, page, per_page)
-    before = started_before(wanted, today)
+    reader = reader_for(database, report_filter, page, per_page)
+    before = started_before(report_filter, today)
     counts = section_counts(checklists)
-    total = await db.count_incomplete(reader, wanted, before, counts)
-    records = await db.incomplete_page(reader, wanted, before, counts, Page(page, per_page, total))
+    total = await db.count_incomplete(reader, report_filter, before, counts)
+    records = await db.incomplete_page(reader, report_filter, before, counts, Page(page, per_page, total))
     return [_row(record, checklists, today) for record in records], total
 
 
 async def all_rows(
-    database: db.Database, checklists: Checklists, wanted: ReportFilter, today: date
+    database: db.Database, checklists: Checklists, report_filter: ReportFilter, today: date
 ) -> AsyncIterator[ReportRow]:
-    before = started_before(wanted, today)
-    async for record in db.stream_incomplete(database, wanted, before, section_counts(checklists)):
+    before = started_before(report_filter, today)
+    async for record in db.stream_incomplete(database, report_filter, before, section_counts(checklists)):
         yield _row(record, checklists, today)
 
 

@@ -88,7 +88,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
 
 class Waiting(msgspec.Struct, frozen=True):
     """A handover as the inbox and the manager queue list it: only what a row shows (a full Handover costs a
-    correlated count and three more joins a row, which were half of the queue's reading time)."""
+    correlated count and three more joins a row, for columns these lists never print)."""
 
     id: int
     child_name: str
@@ -153,8 +153,8 @@ _factories: dict[tuple[type, tuple[str, ...]], Callable[[sqlite3.Row], Any]] = {
 def _record_factory(kind: type[T], columns: tuple[str, ...]) -> Callable[[sqlite3.Row], T]:
     """How to make a `kind` from rows with these columns: a field per column of the same name, 0/1 to bool.
 
-    The records hold only ints, strings and bools (checked here), so the Struct is made directly; this is several
-    times quicker than msgspec.convert on a dict of the row, which the pages with long lists noticed.
+    The records hold only ints, strings and bools (checked here), so the Struct is made directly rather than through
+    msgspec.convert on a dict of the row, which pages with long lists would pay for on every row.
     """
     fields = {field.name: field.type for field in msgspec.structs.fields(kind)}  # type: ignore[arg-type]
     if not all(t in (int, str, bool, int | None, str | None) for t in fields.values()):

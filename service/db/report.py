@@ -48,21 +48,21 @@ _ORDER_SQL = {
 
 
 def _incomplete_where(
-    wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
 ) -> tuple[str, list[Any]]:
     """The WHERE clause for a ReportFilter: every filter runs in SQL, so only one page is ever built in Python."""
     clauses = ["h.state NOT IN ('closed', 'cancelled')"]
     params: list[Any] = []
-    if wanted.team_id is not None:
+    if report_filter.team_id is not None:
         sides = {"sending": ["h.sending_team_id"], "receiving": ["h.receiving_team_id"]}.get(
-            wanted.team_side, ["h.sending_team_id", "h.receiving_team_id"]
+            report_filter.team_side, ["h.sending_team_id", "h.receiving_team_id"]
         )
         clauses.append("(" + " OR ".join(f"{side} = ?" for side in sides) + ")")
-        params.extend([wanted.team_id] * len(sides))
-    if wanted.state is not None:
+        params.extend([report_filter.team_id] * len(sides))
+    if report_filter.state is not None:
         clauses.append("h.state = ?")
-        params.append(wanted.state)
-    if wanted.blocker == "missing_sections":
+        params.append(report_filter.state)
+    if report_filter.blocker == "missing_sections":
         cases = " ".join("WHEN ? THEN ?" for _ in section_counts)
         clauses.append(
             "h.state IN ('draft', 'returned') AND (SELECT COUNT(*) FROM sections s WHERE s.handover_id = h.id"
@@ -70,8 +70,8 @@ def _incomplete_where(
         )
         for (checklist_id, version), count in section_counts.items():
             params.extend([f"{checklist_id}:{version}", count])
-    elif wanted.blocker is not None:
-        clauses.append(_BLOCKER_SQL[wanted.blocker])
+    elif report_filter.blocker is not None:
+        clauses.append(_BLOCKER_SQL[report_filter.blocker])
     if started_before is not None:
         clauses.append("h.started_at < ?")
         params.append(started_before)
@@ -79,41 +79,41 @@ def _incomplete_where(
 
 
 async def count_incomplete(
-    conn: Conn, wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    conn: Conn, report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
 ) -> int:
-    where, params = _incomplete_where(wanted, started_before, section_counts)
+    where, params = _incomplete_where(report_filter, started_before, section_counts)
     row = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, params)
     return int(row[0]) if row else 0
 
 
 def incomplete_query(
-    wanted: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
 ) -> tuple[str, list[Any]]:
-    where, params = _incomplete_where(wanted, started_before, section_counts)
-    return _INCOMPLETE_SELECT + where + " ORDER BY " + _ORDER_SQL[wanted.sort], params
+    where, params = _incomplete_where(report_filter, started_before, section_counts)
+    return _INCOMPLETE_SELECT + where + " ORDER BY " + _ORDER_SQL[report_filter.sort], params
 
 
 async def incomplete_page(
     conn: Conn,
-    wanted: ReportFilter,
+    report_filter: ReportFilter,
     started_before: str | None,
     section_counts: dict[tuple[str, int], int],
     page: Page,
 ) -> list[IncompleteRecord]:
-    sql, params = incomplete_query(wanted, started_before, section_counts)
+    sql, params = incomplete_query(report_filter, started_before, section_counts)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, page.size, page.offset])
     return [record(row, IncompleteRecord) for row in rows]
 
 
 async def stream_incomplete(
     database: Database,
-    wanted: ReportFilter,
+    report_filter: ReportFilter,
     started_before: str | None,
     section_counts: dict[tuple[str, int], int],
     batch: int = 1000,
 ) -> AsyncIterator[IncompleteRecord]:
     """Every matching row, a batch at a time, on a connection of its own so a long export holds up nobody."""
-    sql, params = incomplete_query(wanted, started_before, section_counts)
+    sql, params = incomplete_query(report_filter, started_before, section_counts)
     async with database.read_only() as conn, conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(batch):
             for row in rows:

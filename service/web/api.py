@@ -212,8 +212,10 @@ async def list_handovers(
     per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> HandoverList:
     """Handovers that are not complete, with the same filters as the auditors' report."""
-    wanted = _report_filter(team, side, state_filter, blocker, min_days, sort)
-    rows, total = await reporting.page_of_rows(database(request), checklists(request), wanted, page, per_page, today())
+    report_filter = _report_filter(team, side, state_filter, blocker, min_days, sort)
+    rows, total = await reporting.page_of_rows(
+        database(request), checklists(request), report_filter, page, per_page, today()
+    )
     return HandoverList(total=total, page=page, per_page=per_page, items=rows)
 
 
@@ -390,10 +392,10 @@ async def export_incomplete(
     sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
-    wanted = _report_filter(team, side, state_filter, blocker, min_days, sort)
-    await actions.record_export(database(request), settings(request), request.user.id, wanted, format, "api")
+    report_filter = _report_filter(team, side, state_filter, blocker, min_days, sort)
+    await actions.record_export(database(request), settings(request), request.user.id, report_filter, format, "api")
     chunks, media_type = reporting.FORMATS[format]
-    rows = reporting.all_rows(database(request), checklists(request), wanted, today())
+    rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
     return Stream(chunks(rows), media_type=media_type)
 
 

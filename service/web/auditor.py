@@ -38,10 +38,10 @@ class AuditorController(Controller):
     @get("/incomplete", name="incomplete_report")
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
         query = dict(request.query_params)
-        wanted, errors = _filter_or_errors(query)
+        report_filter, errors = _filter_or_errors(query)
         number = page_number(query.get("page"))
         rows, total = await reporting.page_of_rows(
-            database(request), checklists(request), wanted, number, PER_PAGE, today()
+            database(request), checklists(request), report_filter, number, PER_PAGE, today()
         )
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
         pages = max(1, -(-total // PER_PAGE))
@@ -68,14 +68,14 @@ class AuditorController(Controller):
     async def export(self, request: Request[Any, Any, Any], fmt: FromPath[str]) -> Stream:
         if fmt not in reporting.FORMATS:
             raise NotFoundException("Exports are CSV or JSON Lines")
-        wanted, errors = _filter_or_errors(dict(request.query_params))
+        report_filter, errors = _filter_or_errors(dict(request.query_params))
         if errors:
             raise ValidationException("The filters are not valid: go back and correct them")
         await actions.record_export(
-            database(request), settings(request), request.user.actor.user_id, wanted, fmt, "web"
+            database(request), settings(request), request.user.actor.user_id, report_filter, fmt, "web"
         )
         chunks, media_type = reporting.FORMATS[fmt]
-        rows = reporting.all_rows(database(request), checklists(request), wanted, today())
+        rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
         filename = f"incomplete-handovers-{today().isoformat()}.{fmt}"
         return Stream(
             chunks(rows),

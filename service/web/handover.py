@@ -75,9 +75,9 @@ QUEUE_PAGE = 25  # longest waiting first; a manager with more than this works th
 QUEUE_LISTS = {"endorse": ("submitted", "sending_team_id"), "approve": ("acknowledged", "receiving_team_id")}
 
 
-def _queue_link(wanted: dict[str, int], key: str, number: int) -> str:
+def _queue_link(report_filter: dict[str, int], key: str, number: int) -> str:
     """The queue with one list on another page and the other list where it was."""
-    pages = "&".join(f"{k}_page={number if k == key else wanted[k]}" for k in QUEUE_LISTS)
+    pages = "&".join(f"{k}_page={number if k == key else report_filter[k]}" for k in QUEUE_LISTS)
     return f"/queue?{pages}#to-{key}"
 
 
