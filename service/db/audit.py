@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ async def timeline(conn: Conn, handover_id: int) -> list[TimelineEvent]:
     ]
 
 
-async def stream_audit(path: Path, busy_timeout_ms: int, batch: int = 5000) -> AsyncIterator[StoredEntry]:
+async def stream_audit(path: Path, busy_timeout_ms: int, batch: int = 5000) -> AsyncGenerator[StoredEntry, None]:
     """The whole audit log in order, read on a read-only connection of its own (`handover audit verify` reads a file
     the service may be writing to at the same time)."""
     async with open_read_only(path, busy_timeout_ms) as conn:
