@@ -13,7 +13,7 @@ from litestar.response import Stream, Template
 from service import actions, db, reporting
 from service.core.clock import today
 from service.core.errors import Invalid
-from service.core.pages import page_number
+from service.core.pages import Page, page_number
 from service.core.report import BLOCKER_LABELS, FILTER_NAMES, SORTS, ReportFilter, parse_report_filter
 from service.core.workflow import STATE_LABELS, State
 from service.web.context import checklists, database, page, settings
@@ -44,7 +44,7 @@ class AuditorController(Controller):
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
         )
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
-        pages = max(1, -(-total // PER_PAGE))
+        pages = Page(number, PER_PAGE, total).count
         return page(
             request,
             "audit/incomplete.html",
