@@ -43,6 +43,9 @@ SORTS: dict[str, str] = {
 }
 
 
+MIN_WORKING_DAYS_MAX = 10_000  # about forty years: a longer minimum age is a typing mistake
+
+
 class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the auditor asked for; the same record drives the page, the downloads and the command line."""
 
@@ -54,8 +57,8 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     sort: Literal["oldest", "newest", "last_activity", "state"] = "oldest"
 
     def __post_init__(self) -> None:
-        if not 0 <= self.min_working_days <= 10_000:
-            raise ValueError("The minimum age must be a whole number of working days from 0 to 10000")
+        if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
+            raise ValueError(f"The minimum age must be a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}")
 
 
 # The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
@@ -63,7 +66,9 @@ FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "block
                 "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
-    "min_days": "Enter the minimum age as a whole number of working days from 0 to 10000, for example 10",
+    "min_days": (
+        f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
+    ),
 }
 
 

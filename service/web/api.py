@@ -24,8 +24,9 @@ from service import actions, db, reporting
 from service.core.answers import SectionAnswers
 from service.core.clock import today
 from service.core.errors import NotFound
+from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
-from service.core.report import BlockerKind, ReportFilter, ReportRow, parse_report_filter
+from service.core.report import MIN_WORKING_DAYS_MAX, BlockerKind, ReportFilter, ReportRow, parse_report_filter
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES, blockers
 from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
@@ -202,11 +203,11 @@ async def _visible(request: Request[Any, Any, Any], handover_id: int) -> actions
 @get("/handovers", guards=[auditors_only], responses=_errors(*COMMON, 422))
 async def list_handovers(
     request: Request[Any, Any, Any],
-    team: Annotated[int | None, QueryParameter(ge=1, le=2**31)] = None,
+    team: Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)] = None,
     side: FromQuery[Literal["either", "sending", "receiving"]] = "either",
     state_filter: Annotated[OpenState | None, QueryParameter(name="state")] = None,
     blocker: FromQuery[BlockerKind | None] = None,
-    min_days: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+    min_days: Annotated[int, QueryParameter(ge=0, le=MIN_WORKING_DAYS_MAX)] = 0,
     sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
     page: Annotated[int, QueryParameter(ge=1, le=PAGE_NUMBER_MAX)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -384,11 +385,11 @@ async def read_sibling_group(request: Request[Any, Any, Any], group_id: FromPath
 async def export_incomplete(
     request: Request[Any, Any, Any],
     format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
-    team: Annotated[int | None, QueryParameter(ge=1, le=2**31)] = None,
+    team: Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)] = None,
     side: FromQuery[Literal["either", "sending", "receiving"]] = "either",
     state_filter: Annotated[OpenState | None, QueryParameter(name="state")] = None,
     blocker: FromQuery[BlockerKind | None] = None,
-    min_days: Annotated[int, QueryParameter(ge=0, le=10_000)] = 0,
+    min_days: Annotated[int, QueryParameter(ge=0, le=MIN_WORKING_DAYS_MAX)] = 0,
     sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
