@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from service import actions, db
 from service.checklist import ChecklistError, latest, load_all
+from service.core import validation
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
 from service.settings import Settings, SettingsError, settings_from_env
@@ -43,7 +44,7 @@ def _roles(args: argparse.Namespace) -> actions.TeamRoles:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    password = args.password or getpass.getpass("Password (at least 12 characters): ")
+    password = args.password or getpass.getpass(f"Password (at least {validation.PASSWORD_MIN} characters): ")
     async with db.Database.for_settings(settings).opened() as database:
         try:
             await actions.create_person(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -49,8 +50,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.data_dir / "sessions"
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "on")
+def _flag(env: dict[str, str], name: str, default: str) -> bool:
+    """A yes/no setting. Anything else stops start-up: a misspelt `false` must not switch a safeguard off."""
+    value = env.get(name, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _number(env: dict[str, str], name: str, default: str, minimum: float) -> float:
+    value = env.get(name, default).strip()
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise SettingsError(f"{name} must be a number, not {value!r}")
+    if number < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, not {value!r}")
+    return number
 
 
 def _kept_secret(data_dir: Path) -> str:
@@ -83,13 +103,13 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         secret_key=secret,
         checklists_dir=Path(env.get("HANDOVER_CHECKLISTS_DIR", str(PROJECT_ROOT / "checklists"))),
         host=env.get("HANDOVER_HOST", "127.0.0.1"),
-        port=int(env.get("HANDOVER_PORT", "8000")),
-        secure_cookies=_flag(env.get("HANDOVER_SECURE_COOKIES", "false")),
-        session_idle_minutes=int(env.get("HANDOVER_SESSION_IDLE_MINUTES", "30")),
-        audit_reads=_flag(env.get("HANDOVER_AUDIT_READS", "true")),
-        checkpoint_minutes=float(env.get("HANDOVER_CHECKPOINT_MINUTES", "5")),
-        busy_timeout_ms=int(env.get("HANDOVER_BUSY_TIMEOUT_MS", "5000")),
+        port=int(_number(env, "HANDOVER_PORT", "8000", 1)),
+        secure_cookies=_flag(env, "HANDOVER_SECURE_COOKIES", "false"),
+        session_idle_minutes=int(_number(env, "HANDOVER_SESSION_IDLE_MINUTES", "30", 1)),
+        audit_reads=_flag(env, "HANDOVER_AUDIT_READS", "true"),
+        checkpoint_minutes=_number(env, "HANDOVER_CHECKPOINT_MINUTES", "5", 0.1),
+        busy_timeout_ms=int(_number(env, "HANDOVER_BUSY_TIMEOUT_MS", "5000", 0)),
         metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),
         trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
-        log_json=_flag(env.get("HANDOVER_LOG_JSON", "true" if mode == "production" else "false")),
+        log_json=_flag(env, "HANDOVER_LOG_JSON", "true" if mode == "production" else "false"),
     )

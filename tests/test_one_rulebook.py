@@ -32,9 +32,12 @@ def bad_cases() -> list[tuple[str, dict[str, str]]]:
         cases.append((f"{field} too long", {field: "x" * length}))
     earliest = validation.EARLIEST_DATE_OF_BIRTH
     for label, value in (
-        ("born tomorrow", today().replace(year=today().year + 1).isoformat()),
+        ("born tomorrow", (today() + timedelta(days=1)).isoformat()),
         ("born the day before the earliest", (earliest - timedelta(days=1)).isoformat()),
         ("born on a day that does not exist", "2016-02-30"),
+        ("written without dashes", "20150101"),
+        ("written as a week date", "2015-W01-1"),
+        ("written the British way", "14/03/2015"),
     ):
         cases.append((label, {"date_of_birth": value}))
     cases.append(("reference already used", {"reference": "T-1"}))
@@ -68,15 +71,9 @@ async def test_the_api_and_the_import_refuse_a_bad_case_with_the_same_message(
     case = GOOD_CASE | change
     body = case | {"allocated_worker_id": site.world.users["out"], "allocated_team_id": site.world.teams["north"]}
     response = await call(site, issued["svc_admin"], "POST", "/cases", body)
-    if response.status_code == 400:  # a date the API's schema cannot read at all: it never reaches the rules
-        assert kind == "born on a day that does not exist"
-        api: dict[str, Any] = {}
-    else:
-        api = {d["field"]: d["message"] for d in error_shape(response, 422, "invalid")["details"]}
+    api = {d["field"]: d["message"] for d in error_shape(response, 422, "invalid")["details"]}
     imported = await import_messages(site, tmp_path, case, "out", "North Team")
-    assert imported, kind
-    for field, message in api.items():
-        assert imported[field] == message, (kind, field)
+    assert api == imported, kind
     assert await case_count(site) == cases_before, "nothing refused is stored"
 
 

@@ -39,9 +39,9 @@ async def _case_errors(conn: db.Conn, case: NewCase, references_in_this_batch: s
     """Everything wrong with one case, keyed by the API's field names."""
     errors = validation.case_errors(case.reference, case.child_name, case.date_of_birth, today())
     reference = case.reference.strip()
-    if "reference" not in errors and (
-        reference in references_in_this_batch or await db.case_by_reference(conn, reference)
-    ):
+    if "reference" not in errors and reference in references_in_this_batch:
+        errors["reference"] = validation.REFERENCE_REPEATED
+    elif "reference" not in errors and await db.case_by_reference(conn, reference):
         errors["reference"] = validation.REFERENCE_TAKEN
     if (
         case.worker_id is None
@@ -86,9 +86,11 @@ async def create_sibling_group(database: db.Database, by: int, name: str) -> int
 async def create_case_in(conn: db.Conn, by: int | None, case: NewCase, via: str) -> int:
     """The writes of adding a checked case, with its audit entry, in a transaction the caller holds."""
     assert case.worker_id is not None and case.team_id is not None, "a checked case has a worker and a team"
+    born = validation.iso_date(case.date_of_birth)
+    assert born is not None, "a checked case has a real date of birth"
     case_id = await db.create_case(
-        conn, case.reference.strip(), case.child_name.strip(), case.date_of_birth.strip(), case.worker_id,
-        case.team_id, case.sibling_group_id,
+        conn, case.reference.strip(), case.child_name.strip(), born.isoformat(), case.worker_id, case.team_id,
+        case.sibling_group_id,
     )  # fmt: skip
     await db.append_audit(conn, by, "create_case", "case", case_id, {"via": via})
     return case_id
@@ -128,6 +130,8 @@ def _read_rows(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[str]]
                 if len(rows) > IMPORT_ROWS_MAX:
                     return [], [f"{path.name}: more than {IMPORT_ROWS_MAX:,} rows; split the file"]
                 line = reader.line_num + 1
+    except FileNotFoundError:
+        return [], [f"{path}: there is no such file"]
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{path.name}: cannot be read as UTF-8 text ({exc})"]
     except csv.Error as exc:
@@ -143,7 +147,7 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
     a misspelt one is noticed.
     """
     rows, problems = _read_rows(path)
-    if problems:
+    if not rows and problems:
         return 0, problems
     async with database.transaction() as conn:
         teams = {team.name: team.id for team in await db.teams(conn)}
@@ -159,6 +163,9 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
                 team_id=teams.get(row["team"].strip()),
             )
             errors = await _case_errors(conn, case, seen)
+            if case.team_id is None:
+                errors.pop("allocated_worker_id", None)
+                errors["team"] = validation.NO_SUCH_TEAM
             group_name = row["sibling_group"].strip()
             group_errors = validation.sibling_group_name_errors(group_name) if group_name else {}
             if group_errors:
@@ -168,8 +175,8 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
             )
             seen.add(case.reference.strip())
             cases.append((case, group_name))
-        if problems:
-            return 0, problems  # nothing has been written
+        if problems:  # nothing has been written
+            return 0, sorted(problems, key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
         groups: dict[str, int] = {}
         for case, group_name in cases:
             if group_name and group_name not in groups:

@@ -270,7 +270,9 @@ async def act(
 
     A return or a cancellation needs a reason (`Invalid` under "reason" without one, or with one over the limit).
     """
-    errors = validation.workflow_reason_errors(reason, required=action in NEEDS_REASON)
+    errors = validation.workflow_reason_errors(
+        reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
+    )
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
@@ -339,9 +341,10 @@ async def confirm_item(
         if errors:
             raise Invalid(errors)
         await db.confirm_section(conn, handover_id, section_id, actor.user_id, readback.strip())
-        await db.append_audit(
-            conn, actor.user_id, "confirm", "handover", handover_id, {"section": section_id, "readback": bool(readback)}
-        )
+        # the read-back itself, in the receiver's own words, is kept in the audit trail: a later confirmation or a
+        # return replaces the stored one, and what was said at each point must stay on the record
+        details = {"section": section_id, "readback": readback.strip()}
+        await db.append_audit(conn, actor.user_id, "confirm", "handover", handover_id, details)
 
 
 # ---------------------------------------------------------------- disagreements and views

@@ -38,6 +38,7 @@ class TeamRoles(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def _add_memberships(conn: db.Conn, user_id: int, roles: TeamRoles, *, make_missing_teams: bool) -> None:
+    """Add the memberships, each with its audit entry (who may see and do what is itself on the record)."""
     teams = {team.name: team.id for team in await db.teams(conn)}
     for role, names in (("worker", roles.worker), ("manager", roles.manager)):
         for name in names:
@@ -46,7 +47,9 @@ async def _add_memberships(conn: db.Conn, user_id: int, roles: TeamRoles, *, mak
                     raise Invalid({role: f"There is no team called {name!r}"})
                 teams[name] = await db.create_team(conn, name)
                 await db.append_audit(conn, None, "create_team", "team", teams[name], {"name": name})
-            await db.add_membership(conn, user_id, teams[name], role)
+            if await db.add_membership(conn, user_id, teams[name], role):
+                details = {"team": name, "role": role}
+                await db.append_audit(conn, None, "add_membership", "user", user_id, details)
 
 
 async def create_person(
@@ -76,7 +79,8 @@ async def create_person_in(
         conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
     )
     await _add_memberships(conn, user_id, roles, make_missing_teams=True)
-    await db.append_audit(conn, by, "create_user", "user", user_id, {"username": username})
+    details = {"username": username, "auditor": roles.auditor, "admin": roles.admin}
+    await db.append_audit(conn, by, "create_user", "user", user_id, details)
     return user_id
 
 
@@ -95,6 +99,8 @@ async def issue_api_token(
         existing = await db.user_by_username(conn, account)
         if existing is not None and not existing.is_service:
             raise Invalid({"account": f"{account!r} is a person, not a service account"})
+        if existing is not None and (roles.auditor, roles.admin) != (existing.is_auditor, existing.is_admin):
+            raise Invalid({"account": f"{account!r} exists with other roles; an existing account's roles are kept"})
         if existing is not None:
             account_id = existing.id
         else:
@@ -107,7 +113,8 @@ async def issue_api_token(
                 conn, account, system_name or account, "!", is_auditor=roles.auditor, is_admin=roles.admin,
                 is_service=True,
             )  # fmt: skip
-            await db.append_audit(conn, None, "create_user", "user", account_id, {"username": account, "service": True})
+            details = {"username": account, "service": True, "auditor": roles.auditor, "admin": roles.admin}
+            await db.append_audit(conn, None, "create_user", "user", account_id, details)
         await _add_memberships(conn, account_id, roles, make_missing_teams=False)
         token_id = await db.create_api_token(conn, account_id, token_hash(token), scope)
         await db.append_audit(

@@ -10,6 +10,7 @@ Lengths are in characters. Dates are calendar dates in England.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from service.checklist import Section
@@ -62,18 +63,17 @@ def transfer_reason_errors(reason: str) -> dict[str, str]:
     )
 
 
-def workflow_reason_errors(reason: str, *, required: bool) -> dict[str, str]:
+def workflow_reason_errors(reason: str, *, required: bool, cancelling: bool = False) -> dict[str, str]:
     """The reason given when a handover is returned with a query or cancelled (required), or with another action
     (optional, but never longer than the same limit)."""
     if not required and not reason.strip():
         return {}
-    return text_errors(
-        "reason",
-        reason,
-        missing="Enter the reason, so the person it goes back to knows what to do",
-        limit=WORKFLOW_REASON_MAX,
-        what="The reason",
+    missing = (
+        "Enter the reason for cancelling the handover"
+        if cancelling
+        else "Enter the reason, so the person it goes back to knows what to do"
     )
+    return text_errors("reason", reason, missing=missing, limit=WORKFLOW_REASON_MAX, what="The reason")
 
 
 def confirmation_errors(section: Section, understood: bool, readback: str) -> dict[str, str]:
@@ -146,9 +146,8 @@ def case_errors(reference: str, child_name: str, date_of_birth: str, today: date
     ) | text_errors(
         "child_name", child_name, missing="Enter the child's name", limit=CHILD_NAME_MAX, what="The child's name"
     )
-    try:
-        born = date.fromisoformat(date_of_birth.strip())
-    except ValueError:
+    born = iso_date(date_of_birth)
+    if born is None:
         errors["date_of_birth"] = "Enter the date of birth as a real date written YYYY-MM-DD, for example 2015-03-14"
         return errors
     if born > today:
@@ -158,6 +157,21 @@ def case_errors(reference: str, child_name: str, date_of_birth: str, today: date
             f"The date of birth must be on or after {EARLIEST_DATE_OF_BIRTH.day} {EARLIEST_DATE_OF_BIRTH:%B %Y}"
         )
     return errors
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(text: str) -> date | None:
+    """A date written exactly YYYY-MM-DD (surrounding spaces aside), or None. `date.fromisoformat` alone would also
+    take 20150314 and week dates such as 2015-W11-6, which nobody means and which would be stored as typed."""
+    text = text.strip()
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def sibling_group_name_errors(name: str) -> dict[str, str]:
@@ -182,4 +196,6 @@ def new_person_errors(username: str, full_name: str, password: str) -> dict[str,
 # Messages about who holds a case, shared by every way a case arrives.
 WORKER_NOT_IN_TEAM = "The allocated worker must be a social worker in the allocated team"
 REFERENCE_TAKEN = "A case with this reference already exists"
+REFERENCE_REPEATED = "This reference is used by an earlier row of the file"
+NO_SUCH_TEAM = "There is no team with this name"
 NO_SUCH_SIBLING_GROUP = "There is no sibling group with this id"

@@ -22,7 +22,6 @@ from service.db.cases import (
     create_sibling_group,
     reallocate_case,
     sibling_group,
-    siblings_of,
 )
 from service.db.drafts import keep_pending_draft, take_pending_draft
 from service.db.engine import (

@@ -50,17 +50,6 @@ async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
     return [record(r, Case) for r in rows]
 
 
-async def siblings_of(conn: Conn, case: Case) -> list[Case]:
-    if case.sibling_group_id is None:
-        return []
-    rows = await _rows(
-        conn,
-        _CASE_SELECT + " WHERE c.sibling_group_id = ? AND c.id != ? ORDER BY c.date_of_birth",
-        (case.sibling_group_id, case.id),
-    )
-    return [record(r, Case) for r in rows]
-
-
 async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int) -> None:
     """Move the allocation in one statement, so the case is never without exactly one allocated worker."""
     await conn.execute(

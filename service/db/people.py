@@ -43,10 +43,12 @@ async def replace_password_hash(conn: Conn, user_id: int, old_hash: str, new_has
     )
 
 
-async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> None:
-    await conn.execute(
+async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> bool:
+    """Add a membership; False if the person already had it (nothing changes then)."""
+    cursor = await conn.execute(
         "INSERT OR IGNORE INTO memberships (user_id, team_id, role) VALUES (?, ?, ?)", (user_id, team_id, role)
     )
+    return bool(cursor.rowcount)
 
 
 async def user_by_username(conn: Conn, username: str) -> User | None:

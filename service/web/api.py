@@ -8,7 +8,6 @@ generates describes them exactly; every error has one shape: a code, a message a
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
@@ -23,10 +22,9 @@ from litestar.response import Stream
 from service import actions, db, reporting
 from service.core.answers import SectionAnswers
 from service.core.clock import today
-from service.core.errors import NotFound
-from service.core.numbers import ID_MAX
+from service.core.errors import Invalid, NotFound
 from service.core.pages import PAGE_NUMBER_MAX
-from service.core.report import MIN_WORKING_DAYS_MAX, BlockerKind, ReportFilter, ReportRow, parse_report_filter
+from service.core.report import BlockerKind, ReportFilter, ReportRow, parse_report_filter
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES, blockers
 from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
@@ -35,7 +33,7 @@ from service.web.guards import admins_only, auditors_only, writers_only
 from service.web.session import CurrentUser
 
 BEARER = "Bearer "
-OpenState = Literal["draft", "submitted", "endorsed", "returned", "acknowledged"]
+OPEN_STATE_NAMES = ("draft", "submitted", "endorsed", "returned", "acknowledged")
 
 
 def _errors(*codes: int) -> dict[int, ResponseSpec]:
@@ -141,7 +139,7 @@ class ConfirmationRequest(msgspec.Struct, kw_only=True):
 class CaseIn(msgspec.Struct, kw_only=True):
     reference: str
     child_name: str
-    date_of_birth: date
+    date_of_birth: str = msgspec.field()  # YYYY-MM-DD, checked by the same rule as the import
     allocated_worker_id: int
     allocated_team_id: int
     sibling_group_id: int | None = None
@@ -200,15 +198,25 @@ async def _visible(request: Request[Any, Any, Any], handover_id: int) -> actions
 # ---------------------------------------------------------------- handovers
 
 
+# The report's filters arrive as text and are read by the same parser as the auditor's page and the command line,
+# so the same value gets the same message everywhere (422, keyed by the filter's name).
+TeamQuery = Annotated[str | None, QueryParameter(description="a team's id")]
+SideQuery = Annotated[str | None, QueryParameter(description="either, sending or receiving")]
+StateQuery = Annotated[str | None, QueryParameter(name="state", description=", ".join(OPEN_STATE_NAMES))]
+BlockerQuery = Annotated[str | None, QueryParameter(description=", ".join(get_args(BlockerKind)))]
+MinDaysQuery = Annotated[str | None, QueryParameter(description="open for at least this many working days")]
+SortQuery = Annotated[str | None, QueryParameter(description="oldest, newest, last_activity or state")]
+
+
 @get("/handovers", guards=[auditors_only], responses=_errors(*COMMON, 422))
 async def list_handovers(
     request: Request[Any, Any, Any],
-    team: Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)] = None,
-    side: FromQuery[Literal["either", "sending", "receiving"]] = "either",
-    state_filter: Annotated[OpenState | None, QueryParameter(name="state")] = None,
-    blocker: FromQuery[BlockerKind | None] = None,
-    min_days: Annotated[int, QueryParameter(ge=0, le=MIN_WORKING_DAYS_MAX)] = 0,
-    sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
+    team: TeamQuery = None,
+    side: SideQuery = None,
+    state_filter: StateQuery = None,
+    blocker: BlockerQuery = None,
+    min_days: MinDaysQuery = None,
+    sort: SortQuery = None,
     page: Annotated[int, QueryParameter(ge=1, le=PAGE_NUMBER_MAX)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> HandoverList:
@@ -221,9 +229,8 @@ async def list_handovers(
 
 
 def _report_filter(
-    team: int | None, side: str, state: str | None, blocker: str | None, min_days: int, sort: str
+    team: str | None, side: str | None, state: str | None, blocker: str | None, min_days: str | None, sort: str | None
 ) -> ReportFilter:
-    """The same parser as the auditor's page and the command line (typed here already by the query's schema)."""
     return parse_report_filter(
         {"team": team, "side": side, "state": state, "blocker": blocker, "min_days": min_days, "sort": sort}
     )
@@ -255,10 +262,15 @@ async def create_handover(
     request: Request[Any, Any, Any], case_id: FromPath[int], data: JSONBody[NewHandover]
 ) -> Created:
     """Start a handover for a case allocated to this account."""
-    handover_id = await actions.start_handover(
-        database(request), request.user.actor, current_checklist(request), case_id=case_id,
-        receiving_team_id=data.receiving_team_id, receiver_id=data.receiver_id, transfer_reason=data.transfer_reason,
-    )  # fmt: skip
+    try:
+        handover_id = await actions.start_handover(
+            database(request), request.user.actor, current_checklist(request), case_id=case_id,
+            receiving_team_id=data.receiving_team_id, receiver_id=data.receiver_id,
+            transfer_reason=data.transfer_reason,
+        )  # fmt: skip
+    except Invalid as exc:  # the rule names the form's fields; the body names them with their ids
+        body_names = {"receiving_team": "receiving_team_id", "receiver": "receiver_id"}
+        raise Invalid({body_names.get(key, key): message for key, message in exc.errors.items()}) from exc
     return Created(handover_id)
 
 
@@ -351,7 +363,7 @@ async def read_case(request: Request[Any, Any, Any], case_id: FromPath[int]) -> 
 async def create_case(request: Request[Any, Any, Any], data: JSONBody[CaseIn]) -> CaseOut:
     """Push a case in from the case management system (an administrator account)."""
     case = actions.NewCase(
-        reference=data.reference, child_name=data.child_name, date_of_birth=data.date_of_birth.isoformat(),
+        reference=data.reference, child_name=data.child_name, date_of_birth=data.date_of_birth,
         worker_id=data.allocated_worker_id, team_id=data.allocated_team_id, sibling_group_id=data.sibling_group_id,
     )  # fmt: skip
     return _case_out(await actions.create_case(database(request), request.user.id, case, via="api"))
@@ -385,12 +397,12 @@ async def read_sibling_group(request: Request[Any, Any, Any], group_id: FromPath
 async def export_incomplete(
     request: Request[Any, Any, Any],
     format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
-    team: Annotated[int | None, QueryParameter(ge=1, le=ID_MAX)] = None,
-    side: FromQuery[Literal["either", "sending", "receiving"]] = "either",
-    state_filter: Annotated[OpenState | None, QueryParameter(name="state")] = None,
-    blocker: FromQuery[BlockerKind | None] = None,
-    min_days: Annotated[int, QueryParameter(ge=0, le=MIN_WORKING_DAYS_MAX)] = 0,
-    sort: FromQuery[Literal["oldest", "newest", "last_activity", "state"]] = "oldest",
+    team: TeamQuery = None,
+    side: SideQuery = None,
+    state_filter: StateQuery = None,
+    blocker: BlockerQuery = None,
+    min_days: MinDaysQuery = None,
+    sort: SortQuery = None,
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
     report_filter = _report_filter(team, side, state_filter, blocker, min_days, sort)
