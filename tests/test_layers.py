@@ -36,17 +36,27 @@ def relative(path: Path) -> str:
     return path.relative_to(PROJECT_ROOT).as_posix()
 
 
-def imports(tree: ast.AST, *, module_level_only: bool = False) -> list[tuple[str, int]]:
-    """Every module this source imports, with its line; `module_level_only` skips imports inside functions."""
+def imports(tree: ast.AST, *, module_level_only: bool = False, package: str = "") -> list[tuple[str, int]]:
+    """Every module this source imports, with its line; `module_level_only` skips imports inside functions and
+    classes. Relative imports are resolved against `package` (the importing module's package)."""
     found: list[tuple[str, int]] = []
     nodes = tree.body if module_level_only and isinstance(tree, ast.Module) else list(ast.walk(tree))
     for node in nodes:
         if isinstance(node, ast.Import):
             found.extend((alias.name, node.lineno) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.module, node.lineno))
-            found.extend((f"{node.module}.{alias.name}", node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([base] if base else [])])
+            found.append((base, node.lineno))
+            found.extend((f"{base}.{alias.name}", node.lineno) for alias in node.names)
     return found
+
+
+def package_of(path: Path) -> str:
+    name = module_name(path)
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
 def within(name: str, prefixes: tuple[str, ...]) -> bool:
@@ -54,13 +64,14 @@ def within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 
 def transactions_opened(tree: ast.AST) -> list[int]:
-    """Lines that open a write transaction: `<anything>.transaction()` or SQL that begins or commits one."""
+    """Lines that open a write transaction or write by SQL: `<anything>.transaction()`, or SQL text that begins or
+    commits a transaction or changes rows."""
     lines = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "transaction":
             lines.append(node.lineno)
         is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
-        if is_text and re.search(r"\b(BEGIN|COMMIT|SAVEPOINT)\b", node.value):
+        if is_text and re.search(r"\b(BEGIN|COMMIT|SAVEPOINT)\b|^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", node.value):
             lines.append(node.lineno)
     return lines
 
@@ -77,17 +88,42 @@ def store_writes() -> set[str]:
     return writes
 
 
+def store_aliases(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """Names bound to the store or one of its modules, and names bound to functions imported from it."""
+    modules, functions = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if within(alias.name, ("service.db",)):
+                    modules.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                if node.module == "service" and alias.name == "db":
+                    modules.add(bound)
+                elif within(node.module, ("service.db",)):
+                    (modules if alias.name in STORE_MODULES else functions).add(bound)
+    return modules, functions
+
+
+STORE_MODULES = {path.stem for path in (SERVICE / "db").glob("*.py")}
+
+
 def calls_to(tree: ast.AST, names: set[str]) -> list[tuple[str, int]]:
-    """Calls of `db.<name>` (or a name imported from the store) among `names`."""
+    """Calls (or any other use) of the store's functions among `names`: `db.<name>`, `<store module>.<name>`, or a
+    name imported from the store, also when it is first assigned to a variable."""
+    modules, functions = store_aliases(tree)
+    modules.add("db")
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in names:
-                if func.value.id == "db":
-                    found.append((func.attr, node.lineno))
-            elif isinstance(func, ast.Name) and func.id in names:
-                found.append((func.id, node.lineno))
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            base = node.value
+            while isinstance(base, ast.Attribute):  # service.db.handovers.save_section
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in modules:
+                found.append((node.attr, node.lineno))
+        elif isinstance(node, ast.Name) and node.id in names and node.id in functions:
+            found.append((node.id, node.lineno))
     return found
 
 
@@ -98,7 +134,7 @@ def core_violations(path: Path, tree: ast.AST) -> list[str]:
     """The core imports from the service only the core and the checklist definitions."""
     return [
         f"{relative(path)}:{line} imports {name}"
-        for name, line in imports(tree)
+        for name, line in imports(tree, package=package_of(path))
         if within(name, ("service",)) and not within(name, ("service.core", "service.checklist"))
     ]
 
@@ -123,10 +159,16 @@ def web_import_violations(path: Path, tree: ast.AST) -> list[str]:
     if name.startswith(("service/db/", "service/actions/", "service/core/")):
         found = imports(tree)
     elif name == "service/cli.py":
-        found = imports(tree, module_level_only=True)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name != "_serve":
-                found.extend(imports(node))
+        serve = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == "_serve"
+        ]
+        allowed = {id(node) for function in serve for node in ast.walk(function)}
+        found = [
+            item
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom) and id(node) not in allowed
+            for item in imports(ast.Module(body=[node], type_ignores=[]))
+        ]
     else:
         return []
     return [f"{name}:{line} imports {module}" for module, line in found if within(module, WEB)]
@@ -178,6 +220,16 @@ def test_the_store_writes_are_found() -> None:
         ("service/db/x.py", "from service.web.context import page\n", "imports service.web.context"),
         ("service/db/x.py", "from service.actions import act\n", "imports service.actions"),
         ("service/actions/x.py", "from service.web import forms\n", "imports service.web"),
+        ("service/core/x.py", "from ..web import forms\n", "imports service.web"),
+        ("service/web/x.py", "from service.db import handovers as h\nh.update_handover(1)\n", "writes"),
+        ("service/web/x.py", "import service.db as store\nstore.create_case(1)\n", "writes"),
+        ("service/web/x.py", "from service.db.cases import create_case\nmake = create_case\n", "writes"),
+        (
+            "service/web/x.py",
+            "async def f(d):\n    await d.reader.execute('UPDATE handovers SET state = 1')\n",
+            "trans",
+        ),
+        ("service/cli.py", "class C:\n    import litestar\n", "imports litestar"),
     ],
 )
 def test_each_rule_catches_what_it_forbids(tmp_path: Path, where: str, source: str, expected: str) -> None:
