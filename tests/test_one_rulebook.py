@@ -14,6 +14,7 @@ import pytest
 from service import actions, db
 from service.core import validation
 from service.core.clock import today
+from service.core.errors import Invalid
 from tests.conftest import Site
 from tests.helpers import act, fill_all, start, submit
 from tests.test_api import call, error_shape, tokens
@@ -152,3 +153,57 @@ async def test_the_api_audits_views_exactly_when_the_pages_do(tmp_path: Path, au
         assert (await call(site, issued["svc_smgr"], "GET", f"/handovers/{handover_id}")).status_code == 200
         after_api = await views()
     assert after_page - before == after_api - after_page == (1 if audit_reads else 0)
+
+
+async def test_each_read_back_stays_in_the_audit_trail_word_for_word(site: Site) -> None:
+    from tests.helpers import CHECKLISTS, actor, handover_in
+
+    handover_id = await handover_in(site.db, site.world, "endorsed", "mia")
+    receiver = await actor(site.db, site.world, "rec")
+    words = ["I take on the risk from Liam to Mia, first reading.", "Having read it again: the risk from Liam to Mia."]
+    for readback in words:
+        view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+        assert view is not None
+        await actions.confirm_item(
+            site.db, CHECKLISTS, receiver, handover_id, "open-risks", view.handover.version,
+            understood=True, readback=readback,
+        )  # fmt: skip
+    entries = await db.audit_entries(site.db.reader, limit=100_000)
+    said = [
+        e.entry.details["readback"] for e in entries if e.entry.action == "confirm" and e.entry.object_id == handover_id
+    ]
+    assert said[-2:] == words
+
+
+@pytest.mark.parametrize("name", ["HANDOVER_AUDIT_READS", "HANDOVER_SECURE_COOKIES", "HANDOVER_LOG_JSON"])
+@pytest.mark.parametrize("value", ["flase", "ture", "2", "enabled"])
+def test_a_yes_or_no_setting_that_cannot_be_read_stops_start_up(tmp_path: Path, name: str, value: str) -> None:
+    from service.settings import SettingsError, settings_from_env
+
+    env = {"HANDOVER_DATA_DIR": str(tmp_path), "HANDOVER_SECRET_KEY": "k" * 40, name: value}
+    with pytest.raises(SettingsError, match=name):
+        settings_from_env(env)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["HANDOVER_PORT", "HANDOVER_SESSION_IDLE_MINUTES", "HANDOVER_CHECKPOINT_MINUTES", "HANDOVER_BUSY_TIMEOUT_MS"],
+)
+@pytest.mark.parametrize("value", ["abc", "-5", "nan", "1e999", ""])
+def test_a_number_setting_that_cannot_be_read_stops_start_up(tmp_path: Path, name: str, value: str) -> None:
+    from service.settings import SettingsError, settings_from_env
+
+    env = {"HANDOVER_DATA_DIR": str(tmp_path), "HANDOVER_SECRET_KEY": "k" * 40, name: value}
+    with pytest.raises(SettingsError, match=name):
+        settings_from_env(env)
+
+
+async def test_memberships_and_roles_given_with_a_token_are_audited_and_kept(site: Site) -> None:
+    roles = actions.TeamRoles(worker=["North Team"])
+    await actions.issue_api_token(site.db, account="cms", system_name="CMS", scope="write", roles=roles)
+    entries = [e.entry for e in await db.audit_entries(site.db.reader, limit=100_000)]
+    assert any(e.action == "add_membership" and e.details == {"team": "North Team", "role": "worker"} for e in entries)
+    with pytest.raises(Invalid, match="other roles"):
+        await actions.issue_api_token(
+            site.db, account="cms", system_name="CMS", scope="write", roles=actions.TeamRoles(admin=True)
+        )
