@@ -8,4 +8,5 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e .
 
 .venv/bin/handover demo
+echo "Handover is starting on http://${HANDOVER_HOST:-127.0.0.1}:${HANDOVER_PORT:-8000} (Ctrl+C stops it)"
 exec .venv/bin/handover serve

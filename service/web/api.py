@@ -23,6 +23,7 @@ from service import actions, db, reporting
 from service.core.answers import SectionAnswers
 from service.core.clock import today
 from service.core.errors import Invalid, NotFound
+from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
 from service.core.report import BlockerKind, ReportFilter, ReportRow, parse_report_filter
 from service.core.tokens import token_hash
@@ -100,9 +101,12 @@ class HandoverList(msgspec.Struct, kw_only=True):
     items: list[ReportRow]
 
 
+Id = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]  # larger numbers cannot name anything stored
+
+
 class NewHandover(msgspec.Struct, kw_only=True):
-    receiving_team_id: int
-    receiver_id: int | None = None
+    receiving_team_id: Id
+    receiver_id: Id | None = None
     transfer_reason: str = msgspec.field(default="")
 
 
@@ -140,9 +144,9 @@ class CaseIn(msgspec.Struct, kw_only=True):
     reference: str
     child_name: str
     date_of_birth: str = msgspec.field()  # YYYY-MM-DD, checked by the same rule as the import
-    allocated_worker_id: int
-    allocated_team_id: int
-    sibling_group_id: int | None = None
+    allocated_worker_id: Id
+    allocated_team_id: Id
+    sibling_group_id: Id | None = None
 
 
 class CaseOut(msgspec.Struct, kw_only=True):

@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import Stream, Template
+from litestar.response import Redirect, Stream, Template
 
 from service import actions, db, reporting
 from service.core.clock import today
@@ -65,12 +65,12 @@ class AuditorController(Controller):
         )
 
     @get("/incomplete/{fmt:str}", name="incomplete_export")
-    async def export(self, request: Request[Any, Any, Any], fmt: FromPath[str]) -> Stream:
+    async def export(self, request: Request[Any, Any, Any], fmt: FromPath[str]) -> Stream | Redirect:
         if fmt not in reporting.FORMATS:
             raise NotFoundException("Exports are CSV or JSON Lines")
         report_filter, errors = _filter_or_errors(dict(request.query_params))
-        if errors:
-            raise ValidationException("The filters are not valid: go back and correct them")
+        if errors:  # back to the report, which shows each wrong filter's message by the filter
+            return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
         await actions.record_export(
             database(request), settings(request), request.user.actor.user_id, report_filter, fmt, "web"
         )
