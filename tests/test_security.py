@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import secrets
 import time
 
 import pytest
@@ -14,7 +13,6 @@ from litestar.datastructures import Cookie
 
 from service import db
 from service.passwords import _dummy, needs_rehash, verify_password
-from service.web import session
 from tests.conftest import PASSWORD, Browser, Site
 from tests.helpers import complete, fill_all, form_for, handover_in, section, start, version_in
 
@@ -291,15 +289,3 @@ async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_n
     assert capped.status_code in (200, 303)
     saved = await db.sections_of(site.db.reader, handover_id)
     assert len(saved["network"].answers.groups["contacts"]) <= 20
-
-
-def test_cookie_lines_are_kept_once_for_ids_the_service_made_and_never_for_others() -> None:
-    config = session.RotatingSessionConfig(max_age=1800, httponly=True, samesite="lax", secure=False, key="session")
-    one, another = session.RotatingSessionBackend(config), session.RotatingSessionBackend(config)  # two routes
-    made = secrets.token_hex(32)
-    expected = Cookie(key="session", value=made, max_age=1800, httponly=True, samesite="lax").to_header(header="")
-    assert one.cookie_line(made) == another.cookie_line(made) == expected
-    assert [key for key in session._cookie_lines if key[1] == made] == [(one._cookie_settings, made)]
-    planted = "0" * 5000
-    assert another.cookie_line(planted).startswith(f"session={planted};")
-    assert not any(key[1] == planted for key in session._cookie_lines), "a browser's own ids are not kept"

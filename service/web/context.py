@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import MediaType, Request
 from litestar.datastructures import State
-from litestar.plugins.htmx import HTMXDetails, HTMXRequest
+from litestar.plugins.htmx import HTMXDetails
 from litestar.response import Redirect, Template
 
 from service import actions, db
@@ -19,20 +19,19 @@ log = logging.getLogger("handover")
 __all__ = ["State"]
 
 
-class PageRequest(HTMXRequest):
-    """HTMXRequest without its reference cycle (request -> details -> request).
+class PageRequest(Request[Any, Any, Any]):
+    """A request that tells an htmx request from a full page load (`request.htmx`), as litestar-htmx's HTMXRequest
+    does, but makes the details on use instead of holding them.
 
-    A cycle keeps the request, its scope and everything in it alive until the garbage collector's next full pass;
-    under load those passes stall every request in flight. Made on use, the details are freed with the request.
+    HTMXRequest keeps its details, and they keep the request: a reference cycle that holds the request, its scope
+    and everything in it until the garbage collector's next full pass, which under load stalls every request in
+    flight (`tests/test_memory.py`). Made on use, the details are freed with the request.
     """
 
     __slots__ = ()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        Request.__init__(self, *args, **kwargs)
-
     @property
-    def htmx(self) -> HTMXDetails:  # type: ignore[override]
+    def htmx(self) -> HTMXDetails:
         return HTMXDetails(self)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from service import actions, db
@@ -19,6 +18,7 @@ from service.core.errors import Conflict, Invalid, NotFound
 from service.core.workflow import Action, refusals
 from service.web import drafts, forms
 from service.web.context import (
+    PageRequest,
     audit_view,
     back_to,
     checklists,
@@ -54,7 +54,7 @@ TASK_STATUS = {
 }
 
 
-async def _signed_in(request: HTMXRequest) -> bool:
+async def _signed_in(request: PageRequest) -> bool:
     """For the routes that check sign-in themselves, so that work posted after a session ended is not lost."""
     user = await retrieve_user(request.session, request)
     if user is not None:
@@ -62,7 +62,7 @@ async def _signed_in(request: HTMXRequest) -> bool:
     return user is not None
 
 
-async def _handover_and_section(request: HTMXRequest, handover_id: int, section_id: str) -> tuple[db.Handover, Section]:
+async def _handover_and_section(request: PageRequest, handover_id: int, section_id: str) -> tuple[db.Handover, Section]:
     handover, checklist = await visible_handover(request, handover_id)
     section = checklist.section(section_id)
     if section is None:
@@ -147,7 +147,7 @@ class OutgoingController(Controller):
         )
 
     @get("/handovers/{handover_id:int}", name="handover")
-    async def overview(self, request: HTMXRequest, handover_id: FromPath[int]) -> Template | Redirect:
+    async def overview(self, request: PageRequest, handover_id: FromPath[int]) -> Template | Redirect:
         handover, checklist = await visible_handover(request, handover_id)
         if refusals(Action.EDIT, actions.parties_and_state(handover), request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
@@ -157,7 +157,7 @@ class OutgoingController(Controller):
 
     @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
     async def section_form(
-        self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]
+        self, request: PageRequest, handover_id: FromPath[int], section_id: FromPath[str]
     ) -> Template | Redirect:
         view = await viewable(request, handover_id)
         if refusals(Action.EDIT, view.facts, request.user.actor):
@@ -181,7 +181,7 @@ class OutgoingController(Controller):
 
     @post("/handovers/{handover_id:int}/sections/{section_id:str}", exclude_from_auth=True)
     async def save_section(
-        self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]
+        self, request: PageRequest, handover_id: FromPath[int], section_id: FromPath[str]
     ) -> Template | Redirect:
         # Signed-in is checked here rather than by the middleware so that a form arriving after its session ended
         # can be kept and saved once its author signs in again, instead of being lost.
@@ -222,7 +222,7 @@ class OutgoingController(Controller):
         return back_to(f"/handovers/{handover_id}")
 
     @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
-    async def autosave(self, request: HTMXRequest, handover_id: FromPath[int], section_id: FromPath[str]) -> Template:
+    async def autosave(self, request: PageRequest, handover_id: FromPath[int], section_id: FromPath[str]) -> Template:
         """Save a draft of the section while the person types (htmx, debounced); answers with a status line."""
         if not await _signed_in(request):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
@@ -243,7 +243,7 @@ class OutgoingController(Controller):
 
     def _section_page(
         self,
-        request: HTMXRequest,
+        request: PageRequest,
         view: actions.HandoverView,
         section_id: str,
         answers: SectionAnswers,
@@ -271,7 +271,7 @@ class OutgoingController(Controller):
         )
 
     async def _conflict_page(
-        self, request: HTMXRequest, handover_id: int, section_id: str, typed: SectionAnswers
+        self, request: PageRequest, handover_id: int, section_id: str, typed: SectionAnswers
     ) -> Template:
         """Someone saved in between: show what they saved and keep what this person typed, to choose from."""
         current = await actions.load(database(request).reader, checklists(request), handover_id)
