@@ -119,10 +119,15 @@ async def visible_record(conn: db.Conn, actor: Actor, handover_id: int) -> db.Ha
     return handover
 
 
-async def _load_for_change(conn: db.Conn, checklists: Checklists, handover_id: int, version: int) -> HandoverView:
+async def _existing(conn: db.Conn, checklists: Checklists, handover_id: int) -> HandoverView:
     view = await load(conn, checklists, handover_id)
     if view is None:
         raise NotFound(f"handover {handover_id}")
+    return view
+
+
+async def _load_for_change(conn: db.Conn, checklists: Checklists, handover_id: int, version: int) -> HandoverView:
+    view = await _existing(conn, checklists, handover_id)
     if view.handover.version != version:
         raise Conflict("the handover has changed since this page was loaded")
     return view
@@ -365,9 +370,7 @@ async def raise_disagreement(
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
-        view = await load(conn, checklists, handover_id)
-        if view is None:
-            raise NotFound(f"handover {handover_id}")
+        view = await _existing(conn, checklists, handover_id)
         apply(Action.RAISE_DISAGREEMENT, view.facts, actor)
         disagreement_id = await db.raise_disagreement(
             conn, handover_id, actor.user_id, about.strip(), with_whom.strip(), view_text.strip()
@@ -396,9 +399,7 @@ async def decide_disagreement(
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
-        view = await load(conn, checklists, handover_id)
-        if view is None:
-            raise NotFound(f"handover {handover_id}")
+        view = await _existing(conn, checklists, handover_id)
         if disagreement_id not in {d.id for d in await db.disagreements_of(conn, handover_id)}:
             raise NotFound(f"disagreement {disagreement_id}")
         apply(Action.RESOLVE_DISAGREEMENT, view.facts, actor)
