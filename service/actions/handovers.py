@@ -217,8 +217,9 @@ async def save_section(
 ) -> tuple[int, dict[str, str]]:
     """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
 
-    `Invalid` only for what cannot be kept even as a draft (`answers.storage_errors`); `Conflict` if the section is
-    no longer at `base_version`.
+    Answers to questions that the answers themselves do not ask (hidden by a condition) are dropped. `Invalid` for
+    answers to questions the section does not have, and for what cannot be kept even as a draft
+    (`answers.storage_errors`); `Conflict` if the section is no longer at `base_version`.
 
     The handover is loaded (or `loaded`, as the caller read it), checked and the answers validated before the write
     lock is taken, so that the work done while every other writer waits is only the writes; if the handover changed
@@ -228,9 +229,10 @@ async def save_section(
     section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
     if section is None:
         raise NotFound(f"section {section_id}")
-    unkeepable = answer_rules.storage_errors(section, answers)
+    unkeepable = answer_rules.unknown_errors(section, answers) or answer_rules.storage_errors(section, answers)
     if unkeepable:
         raise Invalid(unkeepable)
+    answers = answer_rules.without_hidden(section, answers)
     status, errors = section_status(section, answers, finished)
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:

@@ -200,6 +200,45 @@ def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
     return errors
 
 
+def unknown_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
+    """Answers to questions the section does not have, keyed by where they were sent (a field id, a group id, or
+    `<group>-<row>-<field>`); empty when every answer belongs to the section's definition."""
+    errors: dict[str, str] = {}
+    field_ids = {field.id for field in section.fields}
+    for field_id in answers.values:
+        if field_id not in field_ids:
+            errors[field_id] = f"‘{section.title}’ has no question ‘{field_id}’"
+    groups = {group.id: group for group in section.groups}
+    for group_id, rows in answers.groups.items():
+        group = groups.get(group_id)
+        if group is None:
+            errors[group_id] = f"‘{section.title}’ has no list ‘{group_id}’"
+            continue
+        row_field_ids = {field.id for field in group.fields}
+        for index, row in enumerate(rows):
+            for field_id in row:
+                if field_id not in row_field_ids:
+                    errors[row_prefix(group, index) + field_id] = f"{group.title} has no question ‘{field_id}’"
+    return errors
+
+
+def without_hidden(section: Section, answers: SectionAnswers) -> SectionAnswers:
+    """Only the answers to questions the answers themselves ask: an answer to a question hidden by its condition
+    (text under "No" after the answer became "Yes") is dropped, so what is stored is what a reader is shown."""
+    values = {field.id: answers.values[field.id] for field in shown_fields(section.fields, answers.values)
+              if field.id in answers.values}  # fmt: skip
+    kept = SectionAnswers(values=values)
+    groups = {
+        group.id: [
+            {field.id: row[field.id] for field in shown_fields(group.fields, row) if field.id in row}
+            for row in answers.groups[group.id]
+        ]
+        for group in shown_groups(section, kept)
+        if group.id in answers.groups
+    }
+    return SectionAnswers(values=values, groups=groups)
+
+
 def is_critical(section: Section, answers: SectionAnswers) -> bool:
     """Critical sections need the receiving worker's own confirmation."""
     if section.critical:

@@ -1,0 +1,99 @@
+"""What is stored is what a reader is shown: an answer to a question its own answers hide is dropped on every
+conditional rule, and an answer to a question the checklist does not have is refused, by the page and the API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service import actions, db
+from service.checklist import Condition, Field, Section
+from service.core.answers import SectionAnswers
+from tests.conftest import Site
+from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
+from tests.test_api import call, error_shape, tokens
+
+pytestmark = pytest.mark.anyio
+
+
+def hiding_value(condition: Condition, controller: Field) -> str | list[str]:
+    """An answer to the controlling question under which the condition does not hold."""
+    other = next(option.value for option in controller.options if option.value not in condition.any_of)
+    return [other] if controller.type == "checkboxes" else other
+
+
+def conditional_rules() -> list[tuple[str, str, str]]:
+    """(section, the dependent field or group, its controlling field) for every top-level condition."""
+    rules = []
+    for section in CHECKLIST.sections:
+        for item in [*section.fields, *section.groups]:
+            if item.when is not None:
+                rules.append((section.id, item.id, item.when.field))
+    return rules
+
+
+def section_of(section_id: str) -> Section:
+    found = CHECKLIST.section(section_id)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(("section_id", "dependent", "controller_id"), conditional_rules())
+async def test_an_answer_its_own_answers_hide_is_not_stored(
+    site: Site, section_id: str, dependent: str, controller_id: str
+) -> None:
+    section = section_of(section_id)
+    controller = next(field for field in section.fields if field.id == controller_id)
+    item: Any = next(x for x in [*section.fields, *section.groups] if x.id == dependent)
+    answers = complete()[section_id]
+    values = dict(answers.values) | {controller_id: hiding_value(item.when, controller)}
+    groups = dict(answers.groups)
+    if isinstance(item, Field):
+        values[dependent] = ["x"] if item.type == "checkboxes" else "Left over from an earlier answer"
+    else:
+        groups[dependent] = [{field.id: "Left over" for field in item.fields if field.type == "text"}]
+    out = await actor(site.db, site.world, "out")
+    handover_id = await actions.start_handover(
+        site.db, out, CHECKLIST, case_id=site.world.cases["mia"], receiving_team_id=site.world.teams["cp"],
+        receiver_id=None, transfer_reason="Step-up",
+    )  # fmt: skip
+    await actions.save_section(
+        site.db, CHECKLISTS, out, handover_id, section_id, SectionAnswers(values=values, groups=groups), 0,
+        finished=False,
+    )  # fmt: skip
+    stored = (await db.sections_of(site.db.reader, handover_id))[section_id].answers
+    assert dependent not in stored.values and dependent not in stored.groups
+    assert stored.values[controller_id] == values[controller_id], "the answers that are asked are kept"
+
+
+@pytest.mark.parametrize(
+    ("answers", "where"),
+    [
+        ({"values": {"no_such_question": "x"}}, "no_such_question"),
+        ({"groups": {"no_such_list": [{"what": "x"}]}}, "no_such_list"),
+        (
+            {"values": {"has_open_risks": "yes"}, "groups": {"risks": [{"what": "x", "invented": "y"}]}},
+            "risks-0-invented",
+        ),
+    ],
+)
+async def test_the_api_refuses_answers_to_questions_the_checklist_does_not_have(
+    site: Site, answers: dict[str, Any], where: str
+) -> None:
+    issued = await tokens(site)
+    async with site.db.transaction() as conn:
+        svc = await db.user_by_username(conn, "svc_out")
+        assert svc is not None
+        case_id = await db.create_case(conn, "K-1", "Kept Child", "2015-01-01", svc.id, site.world.teams["north"])
+    created = await call(
+        site, issued["svc_out"], "POST", f"/cases/{case_id}/handovers",
+        {"receiving_team_id": site.world.teams["cp"], "transfer_reason": "Step-up"},
+    )  # fmt: skip
+    handover_id = created.json()["id"]
+    response = await call(
+        site, issued["svc_out"], "PUT", f"/handovers/{handover_id}/sections/open-risks", {"answers": answers}
+    )
+    details = error_shape(response, 422, "invalid")["details"]
+    assert [d["field"] for d in details] == [where]
+    assert await db.sections_of(site.db.reader, handover_id) == {}, "nothing refused is stored"
