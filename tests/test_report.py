@@ -9,11 +9,20 @@ import json
 import sqlite3
 from datetime import date
 
+import msgspec
 import pytest
 
 from service import actions, db, reporting
 from service.core.clock import today
-from service.core.report import ReportFilter, report_row, safe_cell, working_days_back
+from service.core.report import (
+    CSV_COLUMNS,
+    ReportFilter,
+    ReportRow,
+    csv_cells,
+    report_row,
+    safe_cell,
+    working_days_back,
+)
 from service.core.workdays import working_days_between
 from service.settings import Settings
 from tests.conftest import Site
@@ -211,3 +220,25 @@ async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database
             plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql + " LIMIT 50", params))
         assert "TEMP B-TREE" not in plan and "INDEX" in plan.split("|")[0], (wanted, plan)
     assert inline == 8  # oldest and newest, with or without a state and an age
+
+
+FORMULA_STARTS = [
+    *(("", sign) for sign in "\t\r"),  # whitespace that starts a formula itself
+    *((before, sign) for before in ("", " ", "  ", "\u00a0", "\u3000", "\n") for sign in "=+-@＝＋－＠"),
+]
+
+
+@pytest.mark.parametrize(("before", "sign"), FORMULA_STARTS)
+@pytest.mark.parametrize("column", [key for key, _ in CSV_COLUMNS if key not in ("handover_id", "working_days_open")])
+def test_no_cell_of_the_csv_can_run_as_a_formula(column: str, before: str, sign: str) -> None:
+    """Every text column, every formula sign (ASCII and full-width), with and without leading whitespace."""
+    value = f"{before}{sign}SUM(1,2)"
+    row = ReportRow(
+        handover_id=1, child_reference="R", sibling_group="", sending_worker="A", sending_team="T",
+        receiving_worker="", receiving_team="U", state="Draft", started="", submitted="", working_days_open=0,
+        waits_on="", blockers=[], last_activity="",
+    )  # fmt: skip
+    fields = msgspec.structs.asdict(row)
+    fields[column] = [value] if column == "blockers" else value
+    cells = dict(zip([key for key, _ in CSV_COLUMNS], csv_cells(msgspec.convert(fields, ReportRow)), strict=True))
+    assert cells[column] == "'" + value, "neutralised, and otherwise as it was"

@@ -193,14 +193,20 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
     )
 
 
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# CSV injection (OWASP, "CSV Injection"): a spreadsheet runs a cell as a formula when its text starts with =, +, -
+# or @, and tab and carriage return can start one too. Spreadsheets skip leading spaces before deciding, and some
+# (LibreOffice, Excel with East Asian input) read the full-width forms U+FF1D, U+FF0B, U+FF0D and U+FF20 as the
+# ASCII signs, so those count as well.
+_FORMULA_SIGNS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 
 def safe_cell(value: object) -> str:
-    """Text for a CSV cell that a spreadsheet shows as text, never runs."""
+    """Text for a CSV cell that a spreadsheet shows as text, never runs: a cell whose first character, or first after
+    leading whitespace, is a formula sign gets OWASP's single quote in front; the text is otherwise unchanged, so it
+    stays readable."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    first = text.lstrip()[:1]  # after any leading whitespace, Unicode's included (no-break and ideographic spaces)
+    return "'" + text if text[:1] in _FORMULA_SIGNS or first in _FORMULA_SIGNS else text
 
 
 CSV_COLUMNS = [
