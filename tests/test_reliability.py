@@ -40,6 +40,25 @@ async def test_what_was_typed_after_the_session_ended_is_saved_after_signing_in_
     assert saved["childs-views"].answers.values["views"] == "Typed for an hour; the session ended meanwhile"
 
 
+@pytest.mark.parametrize("button", ["add:risks", "remove:risks:0", "continue", "draft"])
+async def test_an_htmx_post_after_the_session_ended_loads_the_sign_in_page_in_full_and_keeps_the_form(
+    site: Site, button: str
+) -> None:
+    """Adding or removing a row with JavaScript on, after the session ended: htmx is told to navigate
+    (HX-Redirect) rather than swap the sign-in page into the form, and what was typed is kept as ever."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/open-risks"
+    typed = form_for(section("open-risks"), complete()["open-risks"], button=button)
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    response = await out.post(url, typed, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["hx-redirect"] == "/sign-in?resume=1"
+    assert response.text == "", "nothing to swap into the form"
+    signed_in = await out.sign_in("out")
+    assert signed_in.headers["location"] == f"{url}?resumed=saved"
+    assert "open-risks" in await db.sections_of(site.db.reader, handover_id)
+
+
 async def test_a_kept_form_is_never_saved_for_someone_else(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])

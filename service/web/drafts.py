@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.response import Redirect
 
@@ -22,7 +22,15 @@ PENDING_COOKIE = "handover-pending"
 SIGNED_IN_COOKIE = "handover-signed-in"  # says only that this browser had signed in; it grants nothing
 
 
-async def keep(request: Request[Any, Any, Any]) -> Redirect | None:
+def to_sign_in(request: Request[Any, Any, Any], url: str = "/sign-in") -> Response[Any]:
+    """Send the browser to sign in again. A request htmx made (adding a row, say) is told to load the page in full
+    (`HX-Redirect`): followed inside htmx, the redirect would swap the sign-in page into the form instead."""
+    if request.headers.get("hx-request") == "true":
+        return Response("", status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)
+
+
+async def keep(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Keep a section form posted by a browser whose session has ended; None if this is not such a request."""
     had_session = request.cookies.get(SIGNED_IN_COOKIE) == "1"
     if request.method != "POST" or not had_session or not SECTION_FORM.match(request.url.path):
@@ -30,7 +38,7 @@ async def keep(request: Request[Any, Any, Any]) -> Redirect | None:
     form = await request.form()
     items = [(key, value) for key, value in form.multi_items() if isinstance(value, str) and key != "_csrf_token"]
     token = await actions.keep_pending_draft(database(request), request.url.path, items)
-    response = Redirect("/sign-in?resume=1", status_code=303)
+    response = to_sign_in(request, "/sign-in?resume=1")
     response.set_cookie(
         Cookie(
             key=PENDING_COOKIE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
@@ -182,11 +182,11 @@ class OutgoingController(Controller):
     @post("/handovers/{handover_id:int}/sections/{section_id:str}", exclude_from_auth=True)
     async def save_section(
         self, request: PageRequest, handover_id: FromPath[int], section_id: FromPath[str]
-    ) -> Template | Redirect:
+    ) -> Template | Redirect | Response[Any]:
         # Signed-in is checked here rather than by the middleware so that a form arriving after its session ended
         # can be kept and saved once its author signs in again, instead of being lost.
         if not await _signed_in(request):
-            return await drafts.keep(request) or Redirect("/sign-in", status_code=303)
+            return await drafts.keep(request) or drafts.to_sign_in(request)
         handover, section = await _handover_and_section(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
