@@ -207,3 +207,29 @@ async def test_memberships_and_roles_given_with_a_token_are_audited_and_kept(sit
         await actions.issue_api_token(
             site.db, account="cms", system_name="CMS", scope="write", roles=actions.TeamRoles(admin=True)
         )
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "body"),
+    [
+        ("/cases", "POST", "[" * 100_000 + "]" * 100_000),
+        (
+            "/handovers/1/sections/open-risks",
+            "PUT",
+            '{"answers": {"groups": {"risks": ' + "[" * 5000 + "]" * 5000 + "}}}",
+        ),
+        (
+            "/handovers/1/actions/return",
+            "POST",
+            '{"handover_version": 1, "reason": ' + "{" * 0 + "[" * 50_000 + "]" * 50_000 + "}",
+        ),
+    ],
+)
+async def test_a_body_nested_too_deeply_gets_the_api_error_shape_not_a_server_error(
+    site: Site, url: str, method: str, body: str
+) -> None:
+    issued = await tokens(site)
+    headers = {"Authorization": f"Bearer {issued['svc_admin']}", "Content-Type": "application/json"}
+    response = await site.client.request(method, f"/api/v1{url}", content=body, headers=headers)
+    assert 400 <= response.status_code < 500, response.text[:200]
+    error_shape(response, response.status_code)

@@ -66,6 +66,11 @@ def _unauthorised(request: Request[Any, Any, Any], exc: NotAuthorizedException) 
     return json_error("unauthorised", str(exc.detail), 401)
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A body nested deeper than Python can decode: no body the API takes is nested more than a few levels."""
+    return json_error("bad_request", "The request body is nested too deeply to be read", 400)
+
+
 def _storage(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
     return json_error("storage_unavailable", "Try again shortly", 503)
@@ -85,6 +90,7 @@ API_ERRORS: ExceptionHandlersMap = {
     NotFoundException: _not_found,
     NotAuthorizedException: _unauthorised,
     sqlite3.OperationalError: _storage,
+    RecursionError: _too_deep,
     HTTPException: http_error,
     Exception: _server_error,
 }
