@@ -6,21 +6,18 @@ the message should link to, so the form, the "check your answers" page, the API 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import msgspec
 
 from service.checklist import Checklist, Field, Group, Section
+from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
 
 Value = str | list[str]
 Row = dict[str, Value]
 
 ROWS_PER_GROUP_MAX = 50  # whatever a definition says, no repeatable group is kept with more rows than this
 ANSWER_STORED_MAX = 100_000  # characters: no answer is kept longer than this, even in a draft
-
-# Control characters other than tab and newlines have no place in a case record and break exports and terminals.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f\u2028\u2029]")
 
 
 class SectionAnswers(msgspec.Struct, kw_only=True):
@@ -114,8 +111,8 @@ def validate_field(field: Field, value: Value, today: date) -> str | None:
     if not _filled(value):
         return _missing_message(field) if field.required else None
     texts = value if isinstance(value, list) else [value]
-    if any(_CONTROL.search(text) for text in texts):
-        return f"{field.label} must not contain control characters"
+    if any(has_hidden_characters(text) for text in texts):
+        return f"{field.label} {HIDDEN_CHARACTER_MESSAGE}"
     if field.type in ("radios", "checkboxes"):
         if any(text not in field.option_values for text in texts):
             return f"Select {lower_first(field.label)} from the options given"
@@ -178,14 +175,17 @@ def _validate_group(group: Group, rows: list[Row], today: date) -> dict[str, str
 
 
 def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
-    """What cannot be kept even in a draft: an answer over `ANSWER_STORED_MAX` characters, or more rows than a group
-    may have. Keyed like `validate_section`'s messages; empty when the answers may be stored."""
+    """What cannot be kept even in a draft: an answer over `ANSWER_STORED_MAX` characters or with a character the
+    text policy refuses (`service.core.text`), or more rows than a group may have. Keyed like `validate_section`'s
+    messages; empty when the answers may be stored."""
     errors: dict[str, str] = {}
 
     def check(field_id: str, value: Value) -> None:
         texts = value if isinstance(value, list) else [value]
         if sum(len(text) for text in texts) > ANSWER_STORED_MAX:
             errors[field_id] = f"This answer is too long to keep: it must be {ANSWER_STORED_MAX:,} characters or fewer"
+        elif any(has_hidden_characters(text) for text in texts):
+            errors[field_id] = f"This answer {HIDDEN_CHARACTER_MESSAGE}"
 
     for field_id, value in answers.values.items():
         check(field_id, value)

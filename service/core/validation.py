@@ -14,6 +14,7 @@ import re
 from datetime import date
 
 from service.checklist import Section
+from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
 
 # Free text on the workflow's forms.
 TRANSFER_REASON_MAX = 1000
@@ -50,6 +51,8 @@ def text_errors(key: str, value: str, *, missing: str, limit: int, what: str) ->
         return {key: missing}
     if len(value) > limit:
         return {key: f"{what} must be {limit:,} characters or fewer"}
+    if has_hidden_characters(value):
+        return {key: f"{what} {HIDDEN_CHARACTER_MESSAGE}"}
     return {}
 
 
@@ -85,6 +88,8 @@ def confirmation_errors(section: Section, understood: bool, readback: str) -> di
         errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
     if len(readback) > READBACK_MAX:
         errors[f"readback-{section.id}"] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
+    elif has_hidden_characters(readback):
+        errors[f"readback-{section.id}"] = f"Your summary {HIDDEN_CHARACTER_MESSAGE}"
     elif section.readback and len(readback.strip()) < READBACK_MIN:
         errors[f"readback-{section.id}"] = (
             f"Write, in your own words, what you are taking on from ‘{section.title}’ "

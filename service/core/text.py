@@ -1,0 +1,21 @@
+"""One policy for the characters of any text a person or a system sends.
+
+Refused everywhere: C0 and C1 control characters other than tab and line breaks (they break exports, terminals and
+pages, and can hide text), the Unicode line and paragraph separators, and the bidirectional embedding, override and
+isolate controls (U+202A-U+202E, U+2066-U+2069), which make text display in a different order from the one stored,
+so that a name or a reason could read differently from what it is (Unicode Technical Report 36, "Bidirectional Text
+Spoofing"). The plain left-to-right and right-to-left marks stay allowed: names in Arabic or Hebrew script use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+HIDDEN_CHARACTER_MESSAGE = "contains a hidden control character: type it again rather than pasting it"
+
+
+def has_hidden_characters(text: str) -> bool:
+    """Whether `text` holds a character the policy above refuses."""
+    return _HIDDEN.search(text) is not None
