@@ -107,4 +107,5 @@ async def jsonl_chunks(rows: AsyncIterator[ReportRow]) -> AsyncIterator[bytes]:
     yield bytes(chunk)
 
 
-FORMATS = {"csv": (csv_chunks, "text/csv; charset=utf-8"), "jsonl": (jsonl_chunks, "application/x-ndjson")}
+# Litestar adds the charset to text/* itself
+FORMATS = {"csv": (csv_chunks, "text/csv"), "jsonl": (jsonl_chunks, "application/x-ndjson")}

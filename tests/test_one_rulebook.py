@@ -233,3 +233,32 @@ async def test_a_body_nested_too_deeply_gets_the_api_error_shape_not_a_server_er
     response = await site.client.request(method, f"/api/v1{url}", content=body, headers=headers)
     assert 400 <= response.status_code < 500, response.text[:200]
     error_shape(response, response.status_code)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+async def test_each_export_is_labelled_as_what_it_is_on_the_page_and_the_api(site: Site, fmt: str) -> None:
+    issued = await tokens(site)
+    auditor = await site.as_user("aud")
+    page = await auditor.get(f"/audit/incomplete/{fmt}")
+    api = await call(site, issued["svc_aud"], "GET", f"/exports/incomplete?format={fmt}")
+    expected = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}[fmt]
+    assert page.status_code == api.status_code == 200
+    assert page.headers["content-type"] == api.headers["content-type"] == expected
+
+
+@pytest.mark.parametrize(
+    "referer",
+    ["http://testserver.evil.example/x", "http://testserver@evil.example/x", "https://testserver/x", "javascript:x"],
+)
+async def test_back_on_an_error_page_never_leads_off_the_service(site: Site, referer: str) -> None:
+    out = await site.as_user("out")
+    response = await out.post("/handovers/999/endorse", {"handover_version": "1"}, headers={"Referer": referer})
+    assert response.status_code in (404, 409)
+    assert referer not in response.text
+
+
+async def test_a_form_from_another_site_is_refused_whatever_x_forwarded_host_says(site: Site) -> None:
+    out = await site.as_user("out")
+    headers = {"Origin": "http://evil.example", "X-Forwarded-Host": "evil.example"}
+    response = await out.post("/sign-out", {}, headers=headers)
+    assert response.status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
@@ -78,9 +79,12 @@ def _plain_detail(status: int) -> str:
 
 
 def _referer(request: Request[Any, Any, Any]) -> str:
+    """Where "Back" goes: the page the person came from, if it is one of this service's own (same scheme, host and
+    port exactly: a prefix match would accept `http://host:port.evil.example/` or `http://host:port@evil.example/`)."""
     referer = request.headers.get("referer", "")
-    base = str(request.base_url).rstrip("/")
-    return referer if referer.startswith(base) else "/"
+    came_from, here = urlsplit(referer), urlsplit(str(request.base_url))
+    same_origin = (came_from.scheme, came_from.netloc) == (here.scheme, here.netloc) and not came_from.username
+    return referer if same_origin else "/"
 
 
 PAGE_ERRORS: ExceptionHandlersMap = {

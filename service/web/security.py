@@ -20,7 +20,9 @@ def _is_cross_site(headers: dict[bytes, bytes]) -> bool:
         return fetch_site not in ("same-origin", "none")
     origin = headers.get(b"origin", b"").decode("latin-1")
     if origin and origin != "null":
-        host = headers.get(b"x-forwarded-host", headers.get(b"host", b"")).decode("latin-1")
+        # the Host header alone: X-Forwarded-Host is whatever the client says unless a proxy rewrites it; a proxy in
+        # front of the service passes the browser's Host on (docs/operations.md, "TLS")
+        host = headers.get(b"host", b"").decode("latin-1")
         return urlsplit(origin).netloc.lower() != host.lower()
     return origin == "null"
 
