@@ -262,3 +262,12 @@ async def test_a_form_from_another_site_is_refused_whatever_x_forwarded_host_say
     headers = {"Origin": "http://evil.example", "X-Forwarded-Host": "evil.example"}
     response = await out.post("/sign-out", {}, headers=headers)
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/sign-in", "/sign-out", "/handovers/1/sections/record-currency", "/cases/1/handover"])
+async def test_a_multipart_form_that_is_not_utf8_gets_400_not_a_server_error(site: Site, url: str) -> None:
+    out = await site.as_user("out")
+    response = await out.request(
+        "POST", url, files={"username": (None, b"\xff\xfe"), "_csrf_token": (None, out.csrf.encode())}
+    )
+    assert response.status_code == 400, response.text[:200]

@@ -2,7 +2,7 @@
 as a draft as soon as its author signs in again (and only if they may still edit it).
 
 Kept forms are records people care about (what a social worker typed about a child), so keeping and resuming one
-are actions; a kept form lives for `KEEP_SECONDS` at most.
+are actions, each with its audit entry; a kept form lives for `KEEP_SECONDS` at most.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from service import db
 from service.actions.handovers import Checklists, load, save_section
 from service.checklist import Section
 from service.core.answers import SectionAnswers
-from service.core.errors import Conflict, NotFound, Refused
+from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Actor
 
 KEEP_SECONDS = 3600  # how long a kept form waits for its author to sign in again
@@ -31,8 +31,12 @@ async def keep_pending_draft(database: db.Database, path: str, items: FormItems)
     """Keep a section form posted to `path` by a browser whose session had ended; returns the token that names it
     (set as a cookie on that browser only)."""
     token = secrets.token_urlsafe(32)
+    match = SECTION_FORM.match(path)
     async with database.transaction() as conn:
-        await db.keep_pending_draft(conn, token, path, msgspec.json.encode(items).decode(), time.time())
+        await db.keep_pending_draft(conn, token, path, msgspec.json.encode(items).decode(), time.time(), KEEP_SECONDS)
+        handover_id = int(match.group(1)) if match else None
+        # no person is known yet: the entry says which handover's form was kept, never what it says
+        await db.append_audit(conn, None, "keep_pending_draft", "handover", handover_id, {"path": path})
     return token
 
 
@@ -52,7 +56,11 @@ async def resume_pending_draft(
     """
     async with database.transaction() as conn:
         pending = await db.take_pending_draft(conn, token, time.time() - KEEP_SECONDS)
-    match = SECTION_FORM.match(pending[0]) if pending else None
+        match = SECTION_FORM.match(pending[0]) if pending else None
+        if match is not None:
+            await db.append_audit(
+                conn, actor.user_id, "take_pending_draft", "handover", int(match.group(1)), {"path": match.group(0)}
+            )
     if pending is None or match is None:
         return None
     handover_id, section_id = int(match.group(1)), match.group(2)
@@ -67,4 +75,6 @@ async def resume_pending_draft(
         return None
     except Conflict:
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=conflict"
+    except Invalid:  # too long, or hidden characters, to keep even as a draft
+        return f"/handovers/{handover_id}/sections/{section_id}?resumed=refused"
     return f"/handovers/{handover_id}/sections/{section_id}?resumed=saved"

@@ -71,6 +71,10 @@ def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[
     return json_error("bad_request", "The request body is nested too deeply to be read", 400)
 
 
+def _not_utf8(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    return json_error("bad_request", "The request is not valid UTF-8", 400)
+
+
 def _storage(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.error("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
     return json_error("storage_unavailable", "Try again shortly", 503)
@@ -91,6 +95,7 @@ API_ERRORS: ExceptionHandlersMap = {
     NotAuthorizedException: _unauthorised,
     sqlite3.OperationalError: _storage,
     RecursionError: _too_deep,
+    UnicodeDecodeError: _not_utf8,
     HTTPException: http_error,
     Exception: _server_error,
 }

@@ -52,6 +52,14 @@ def invalid_page(request: Request[Any, Any, Any], exc: Invalid) -> Response[Any]
     return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
 
 
+def unreadable_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A form that is not valid UTF-8 (refused by the form parser, even before the CSRF check has read its token)."""
+    log.info("unreadable form on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    if request.url.path.startswith(API_PREFIX):
+        return json_error("bad_request", "The request is not valid UTF-8", 400)
+    return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
+
+
 def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The disk is full, the file is read-only, or another process holds the lock: nothing was half-written
     (every change is one transaction), and the next request tries again by itself."""
@@ -90,6 +98,7 @@ def _referer(request: Request[Any, Any, Any]) -> str:
 PAGE_ERRORS: ExceptionHandlersMap = {
     Refused: refused_page,
     Invalid: invalid_page,
+    UnicodeDecodeError: unreadable_page,
     sqlite3.OperationalError: storage_error_page,
     Conflict: conflict_page,
     NotFound: not_found_page,
