@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from service import actions, db
+from service.actions import maintenance
 from service.checklist import ChecklistError, latest, load_all
 from service.core import validation
 from service.core.errors import Invalid
@@ -125,11 +126,16 @@ async def _checkpoint(settings: Settings) -> int:
     return 0
 
 
-def _backup(settings: Settings, target: str) -> int:
-    db.backup(settings.database, Path(target))
-    problem = db.check_backup(Path(target))
+async def _backup(settings: Settings, target: str) -> int:
+    async with db.Database.for_settings(settings).opened() as database:
+        problem = await maintenance.back_up(database, Path(target))
     print(problem or f"Backed up {settings.database} to {target}")
     return 1 if problem else 0
+
+
+async def _record_restore(settings: Settings, source: Path) -> None:
+    async with db.Database.for_settings(settings).opened() as database:
+        await maintenance.record_restore(database, source)
 
 
 def _restore(settings: Settings, source: str) -> int:
@@ -138,6 +144,7 @@ def _restore(settings: Settings, source: str) -> int:
         print(f"handover restore: {problem}; nothing was changed", file=sys.stderr)
         return 1
     db.restore(Path(source), settings.database)
+    asyncio.run(_record_restore(settings, Path(source)))
     print(f"Restored {settings.database} from {source}.")
     if settings.checkpoint_file.exists():
         # Checkpoints signed after the backup was taken describe entries the restored database never had. They
@@ -266,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "import":
         return asyncio.run(_import_cases(settings, args.file))
     elif args.command == "backup":
-        return _backup(settings, args.file)
+        return asyncio.run(_backup(settings, args.file))
     elif args.command == "restore":
         return _restore(settings, args.file)
     elif args.command == "export":

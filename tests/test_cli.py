@@ -161,3 +161,17 @@ def test_import_cases_all_or_nothing(env: Settings, tmp_path: Path, capsys: pyte
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("ref,name\nx,y\n")
     assert cli.main(["import", "cases", str(wrong)]) == 1
+
+
+def test_a_backup_and_a_restore_are_each_in_the_audit_trail(env: Settings, tmp_path: Path) -> None:
+    populate(env)
+    copy = tmp_path / "copy.db"
+    assert cli.main(["backup", str(copy)]) == 0
+    assert cli.main(["restore", str(copy)]) == 0
+
+    def actions_in(path: Path) -> list[str]:
+        return [row[0] for row in sqlite3.connect(path).execute("SELECT action FROM audit_log ORDER BY seq")]
+
+    assert actions_in(copy)[-1] == "backup", "the copy records that it was taken"
+    assert actions_in(env.database)[-2:] == ["backup", "restore"]
+    assert cli.main(["audit", "verify"]) == 0, "the restored chain still verifies"

@@ -17,9 +17,8 @@ SERVICE = PROJECT_ROOT / "service"
 # transaction that an action holds (the sign-in's), so it is never a transaction of its own.
 BOOKKEEPING_WRITES = {
     "service/throttle.py": {"record_failure", "clear_failures"},  # sign-in throttling's counters
-    # operations on the whole file: `handover backup` (safe while the service runs) and `handover restore` (with
-    # the service stopped)
-    "service/cli.py": {"backup", "restore"},
+    # replacing the whole file, by `handover restore` with the service stopped (recorded by actions.maintenance)
+    "service/cli.py": {"restore"},
 }
 WEB = ("service.web", "service.app", "litestar")
 

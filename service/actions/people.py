@@ -95,6 +95,7 @@ async def issue_api_token(
     if scope not in ("read", "write"):
         raise Invalid({"scope": "The scope must be read or write"})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    account = account.strip()
     async with database.transaction() as conn:
         existing = await db.user_by_username(conn, account)
         if existing is not None and not existing.is_service:

@@ -201,25 +201,36 @@ def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
 
 
 def unknown_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
-    """Answers to questions the section does not have, keyed by where they were sent (a field id, a group id, or
-    `<group>-<row>-<field>`); empty when every answer belongs to the section's definition."""
+    """Answers to questions the section does not have, or of the wrong shape (a list for a question with one answer,
+    text for checkboxes), keyed by where they were sent (a field id, a group id, or `<group>-<row>-<field>`); empty
+    when every answer fits the section's definition."""
     errors: dict[str, str] = {}
-    field_ids = {field.id for field in section.fields}
-    for field_id in answers.values:
-        if field_id not in field_ids:
+    fields = {field.id: field for field in section.fields}
+    for field_id, value in answers.values.items():
+        if field_id not in fields:
             errors[field_id] = f"‘{section.title}’ has no question ‘{field_id}’"
+        elif isinstance(value, list) != (fields[field_id].type == "checkboxes"):
+            errors[field_id] = _shape_message(fields[field_id])
     groups = {group.id: group for group in section.groups}
     for group_id, rows in answers.groups.items():
         group = groups.get(group_id)
         if group is None:
             errors[group_id] = f"‘{section.title}’ has no list ‘{group_id}’"
             continue
-        row_field_ids = {field.id for field in group.fields}
+        row_fields = {field.id: field for field in group.fields}
         for index, row in enumerate(rows):
-            for field_id in row:
-                if field_id not in row_field_ids:
+            for field_id, value in row.items():
+                if field_id not in row_fields:
                     errors[row_prefix(group, index) + field_id] = f"{group.title} has no question ‘{field_id}’"
+                elif isinstance(value, list) != (row_fields[field_id].type == "checkboxes"):
+                    errors[row_prefix(group, index) + field_id] = _shape_message(row_fields[field_id])
     return errors
+
+
+def _shape_message(field: Field) -> str:
+    if field.type == "checkboxes":
+        return f"{field.label}: send a list of the options chosen"
+    return f"{field.label}: send one answer as text, not a list"
 
 
 def without_hidden(section: Section, answers: SectionAnswers) -> SectionAnswers:
