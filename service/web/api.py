@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 import msgspec
 from litestar import Request, Router, get, post, put
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.openapi.datastructures import ResponseSpec
@@ -214,32 +215,36 @@ MinDaysQuery = Annotated[str | None, QueryParameter(description="open for at lea
 SortQuery = Annotated[str | None, QueryParameter(description="oldest, newest, last_activity or state")]
 
 
-@get("/handovers", guards=[auditors_only], responses=_errors(*COMMON, 422))
-async def list_handovers(
-    request: Request[Any, Any, Any],
+async def report_filter_from_query(
     team: TeamQuery = None,
     side: SideQuery = None,
     state_filter: StateQuery = None,
     blocker: BlockerQuery = None,
     min_days: MinDaysQuery = None,
     sort: SortQuery = None,
+) -> ReportFilter:
+    """The report's filters from the query string, for every route that takes them (a dependency)."""
+    query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
+    return parse_report_filter(query | {"sort": sort})
+
+
+@get(
+    "/handovers",
+    guards=[auditors_only],
+    responses=_errors(*COMMON, 422),
+    dependencies={"report_filter": Provide(report_filter_from_query)},
+)
+async def list_handovers(
+    request: Request[Any, Any, Any],
+    report_filter: NamedDependency[ReportFilter],
     page: Annotated[int, QueryParameter(ge=1, le=PAGE_NUMBER_MAX)] = 1,
     per_page: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
 ) -> HandoverList:
     """Handovers that are not complete, with the same filters as the auditors' report."""
-    report_filter = _report_filter(team, side, state_filter, blocker, min_days, sort)
     rows, total = await reporting.page_of_rows(
         database(request), checklists(request), report_filter, page, per_page, today()
     )
     return HandoverList(total=total, page=page, per_page=per_page, items=rows)
-
-
-def _report_filter(
-    team: str | None, side: str | None, state: str | None, blocker: str | None, min_days: str | None, sort: str | None
-) -> ReportFilter:
-    return parse_report_filter(
-        {"team": team, "side": side, "state": state, "blocker": blocker, "min_days": min_days, "sort": sort}
-    )
 
 
 @get("/handovers/{handover_id:int}", responses=_errors(*COMMON))
@@ -411,19 +416,14 @@ class ExportOperation(Operation):
     guards=[auditors_only],
     responses=_errors(*COMMON, 422),
     operation_class=ExportOperation,
+    dependencies={"report_filter": Provide(report_filter_from_query)},
 )
 async def export_incomplete(
     request: Request[Any, Any, Any],
+    report_filter: NamedDependency[ReportFilter],
     format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
-    team: TeamQuery = None,
-    side: SideQuery = None,
-    state_filter: StateQuery = None,
-    blocker: BlockerQuery = None,
-    min_days: MinDaysQuery = None,
-    sort: SortQuery = None,
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
-    report_filter = _report_filter(team, side, state_filter, blocker, min_days, sort)
     await actions.record_export(database(request), settings(request), request.user.id, report_filter, format, "api")
     chunks, media_type = reporting.FORMATS[format]
     rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
