@@ -146,7 +146,7 @@ class ConfirmationRequest(msgspec.Struct, kw_only=True):
 class CaseIn(msgspec.Struct, kw_only=True):
     reference: str
     child_name: str
-    date_of_birth: str = msgspec.field()  # YYYY-MM-DD, checked by the same rule as the import
+    date_of_birth: str  # YYYY-MM-DD, read by the same rule as the import
     allocated_worker_id: Id
     allocated_team_id: Id
     sibling_group_id: Id | None = None
