@@ -37,7 +37,7 @@ from markupsafe import Markup
 from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
-from service.core import answers, validation
+from service.core import answers, dates, validation
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
 from service.web import api, auditor, context, handover, layout, operations, outgoing, security, session, speedups
@@ -129,6 +129,7 @@ def template_environment(settings: Settings) -> Environment:
         shown_fields=answers.shown_fields,
         shown_groups=answers.shown_groups,
         date_parts=answers.date_parts,
+        date_boxes_in_error=dates.boxes_in_error,
         display_value=layout.display_value,
         event_text=event_text,
         choice_items=choice_items,

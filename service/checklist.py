@@ -15,6 +15,14 @@ from typing import Any, Literal
 import msgspec
 
 FieldType = Literal["text", "textarea", "date", "radios", "checkboxes"]
+# What a field restates from the child's case record; the answer must agree with the record (see core.answers).
+CaseRecordItem = Literal["child_name", "date_of_birth", "reference", "siblings"]
+_RECORD_ITEM_TYPES: dict[str, tuple[str, ...]] = {
+    "child_name": ("text",),
+    "date_of_birth": ("date",),
+    "reference": ("text",),
+    "siblings": ("text", "textarea"),
+}
 CHOICE_TYPES = ("radios", "checkboxes")
 
 
@@ -50,6 +58,8 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     options: list[Option] = []
     when: Condition | None = None
     not_in_future: bool = False
+    not_before_birth: bool = False  # a visit to or contact with the child: not before their date of birth
+    from_case_record: CaseRecordItem | None = None  # filled from the case record, and must agree with it
     message: str = ""  # shown when a mandatory answer is missing; a default is derived from the label
 
     @property
@@ -207,6 +217,10 @@ def _check_field(field: Field, siblings: list[Field]) -> list[str]:
     if field.max_length < 1:
         problems.append(f"{where}: max_length must be at least 1")
     _check_unique(field.option_values, f"{where} option", problems)
+    if field.not_before_birth and field.type != "date":
+        problems.append(f"{where}: only a date field can be not_before_birth")
+    if field.from_case_record and field.type not in _RECORD_ITEM_TYPES[field.from_case_record]:
+        problems.append(f"{where}: from_case_record {field.from_case_record!r} does not fit a {field.type} field")
     if field.when is not None:
         if field.when.field == field.id:
             problems.append(f"{where}: a field cannot depend on itself")

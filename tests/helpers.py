@@ -24,7 +24,19 @@ def section(section_id: str) -> Section:
     return found
 
 
+# The case summary of the seeded case "mia" (tests/conftest.py), as her case record states it.
+MIA_ON_RECORD = {
+    "child_name": "Mia Test",
+    "date_of_birth": "2015-03-14",
+    "local_reference": "T-1",
+    "siblings": "Liam Test (T-2)",
+}
+
+
 def complete(**overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
+    """Complete, valid answers for every section; the case summary restates Mia's case record (see `on_record`
+    for another child)."""
+    overrides = {**overrides, "case-summary": {**MIA_ON_RECORD, **overrides.get("case-summary", {})}}
     return complete_answers(CHECKLIST, date.today(), **overrides)
 
 
@@ -72,8 +84,24 @@ async def start(person: Any, case_id: int, team_id: int, receiver_id: int | None
     return handover_id_from(response.headers["location"])
 
 
+async def on_record(database: Any, handover_id: int, answers: dict[str, SectionAnswers]) -> dict[str, SectionAnswers]:
+    """`answers` with the case summary restating the child's case record, as the form starts it."""
+    from service import actions
+    from service.core.answers import case_record_values
+
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    if "case-summary" not in answers:
+        return answers
+    summary = answers["case-summary"]
+    values = {**summary.values, **case_record_values(section("case-summary"), view.child)}
+    return {**answers, "case-summary": SectionAnswers(values=values, groups=summary.groups)}
+
+
 async def fill_all(person: Any, handover_id: int, answers: dict[str, SectionAnswers] | None = None) -> None:
-    answers = answers or complete(**CASE_M_LIKE)
+    """Fill in every section through the form: `answers`, or complete ones restating the case record."""
+    if answers is None:
+        answers = await on_record(person.client.app.state.db, handover_id, complete(**CASE_M_LIKE))
     for section_id, section_answers in answers.items():
         url = f"/handovers/{handover_id}/sections/{section_id}"
         page = await person.get(url)
@@ -140,7 +168,7 @@ async def handover_in(database: Any, world: Any, state: str, case: str, *, compl
         database, people["out"], CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
         receiver_id=world.users["rec"], transfer_reason="Step-up",
     )  # fmt: skip
-    answers = complete(**CASE_M_LIKE)
+    answers = await on_record(database, handover_id, complete(**CASE_M_LIKE))
     if not complete_it:
         del answers["arrangements"]
     for section_id, section_answers in answers.items():

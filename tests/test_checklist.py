@@ -68,6 +68,18 @@ def test_shipped_checklist_is_valid_and_has_the_domain_sections() -> None:
             "group 'g': min_rows must be between 0 and max_rows",
         ),
         ('[[sections.fields]]\nid = "bad id"\ntype = "text"\nlabel = "Z"\n', "field 'bad id': ids may hold only"),
+        (
+            '[[sections.fields]]\nid = "v"\ntype = "text"\nlabel = "V"\nnot_before_birth = true\n',
+            "section 's': field 'v': only a date field can be not_before_birth",
+        ),
+        (
+            '[[sections.fields]]\nid = "b"\ntype = "text"\nlabel = "B"\nfrom_case_record = "date_of_birth"\n',
+            "section 's': field 'b': from_case_record 'date_of_birth' does not fit a text field",
+        ),
+        (
+            '[[sections.fields]]\nid = "b"\ntype = "text"\nlabel = "B"\nfrom_case_record = "address"\n',
+            "section 's': field 'b': Invalid enum value 'address' (in 'from_case_record')",
+        ),
     ],
 )
 def test_bad_definitions_are_refused_naming_file_section_and_field(tmp_path: Path, extra: str, message: str) -> None:

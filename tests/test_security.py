@@ -255,8 +255,9 @@ async def test_every_free_text_answer_comes_back_inert(site: Site) -> None:
     for section_id, section_answers in answers.items():
         definition = section(section_id)
         for field in definition.fields:
-            if field.type in ("text", "textarea"):
-                section_answers.values[field.id] = HOSTILE_TEXT
+            # the name and reference must be the case record's; every other text field, siblings too, takes it
+            if field.type in ("text", "textarea") and field.from_case_record not in ("child_name", "reference"):
+                section_answers.values[field.id] = str(section_answers.values.get(field.id, "")) + HOSTILE_TEXT
         for group in definition.groups:
             for row in section_answers.groups.get(group.id, []):
                 for field in group.fields:

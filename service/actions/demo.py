@@ -16,7 +16,7 @@ from service.actions.handovers import Checklists, act, actor_for, confirm_item, 
 from service.actions.handovers import load as load_handover
 from service.actions.people import TeamRoles, create_person_in
 from service.checklist import Checklist, Field, Section
-from service.core.answers import SectionAnswers, Value, shown_fields, shown_groups
+from service.core.answers import SectionAnswers, Value, case_record_values, shown_fields, shown_groups
 from service.core.clock import today as today_in_england
 from service.core.workflow import Action
 from service.passwords import rehash
@@ -246,10 +246,9 @@ async def _demo_handovers(
             receiver_id=receiver,
             transfer_reason="Step-up to child protection after the strategy meeting.",
         )
-        case = await db.case_by_id(database.reader, case_id)
-        assert case is not None
-        summary = {"child_name": case.child_name, "date_of_birth": case.date_of_birth,
-                   "local_reference": case.reference}  # fmt: skip
+        started = await load_handover(database.reader, checklists, handover_id)
+        assert started is not None
+        summary = case_record_values(checklist.sections[0], started.child)
         answers = complete_answers(checklist, today, **CASE_M_LIKE, **{"case-summary": summary})
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:

@@ -20,7 +20,7 @@ from service import db
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
 from service.core import validation
-from service.core.answers import SectionAnswers
+from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.workflow import NEEDS_REASON, Action, Actor, Facts, State, apply, facts_for, may_view
@@ -44,8 +44,23 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
     def all_answers(self) -> dict[str, SectionAnswers]:
         return {section_id: record.answers for section_id, record in self.sections.items()}
 
+    @property
+    def child(self) -> ChildRecord:
+        return child_of(self.handover)
+
     def critical_sections(self) -> list[Section]:
         return [s for s in self.checklist.sections if answer_rules.is_critical(s, self.answers(s.id))]
+
+
+def child_of(handover: db.Handover) -> ChildRecord:
+    """The child's case record as the handover's answers must restate it (`answers.record_message`)."""
+    siblings = msgspec.json.decode(handover.siblings_on_record or "[]", type=list[tuple[str, str]])
+    return ChildRecord(
+        name=handover.child_name,
+        date_of_birth=handover.date_of_birth,
+        reference=handover.case_reference,
+        siblings=tuple(sorted(siblings)),
+    )
 
 
 def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
@@ -73,7 +88,7 @@ def build_facts(
 ) -> Facts:
     """Facts with what the answers and the receiver's confirmations say."""
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
-    problems = answer_rules.submission_problems(checklist, all_answers, today())
+    problems = answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover))
     unconfirmed = tuple(
         s.title
         for s in checklist.sections
@@ -195,9 +210,12 @@ async def _start_errors(
     return errors | validation.transfer_reason_errors(reason)
 
 
-def section_status(section: Section, answers: SectionAnswers, finished: bool) -> tuple[str, dict[str, str]]:
-    """'completed' when valid; when not, 'has_errors' if the person said they had finished, else 'in_progress'."""
-    errors = answer_rules.validate_section(section, answers, today())
+def section_status(
+    section: Section, answers: SectionAnswers, finished: bool, child: ChildRecord | None = None
+) -> tuple[str, dict[str, str]]:
+    """'completed' when valid; when not, 'has_errors' if the person said they had finished, else 'in_progress'.
+    `child`: the case record the answers must agree with."""
+    errors = answer_rules.validate_section(section, answers, today(), child)
     if not errors:
         return "completed", {}
     return ("has_errors" if finished else "in_progress"), errors
@@ -233,7 +251,7 @@ async def save_section(
     if unkeepable:
         raise Invalid(unkeepable)
     answers = answer_rules.without_hidden(section, answers)
-    status, errors = section_status(section, answers, finished)
+    status, errors = section_status(section, answers, finished, child_of(handover))
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
         if await db.handover_version(conn, handover_id) != handover.version:
@@ -396,10 +414,13 @@ async def decide_disagreement(
     stage_date: str,
 ) -> None:
     """A team manager resolves the disagreement, or records its escalation (stage and date) under the safeguarding
-    partnership's escalation policy."""
-    errors = validation.decision_errors(decision, outcome, stage, answer_rules.parse_date(stage_date))
+    partnership's escalation policy. `stage_date` is ISO text or three boxes as `dates.join_date` keeps them; a
+    resolved disagreement keeps no stage or date."""
+    errors = validation.decision_errors(decision, outcome, stage, stage_date, today())
     if errors:
         raise Invalid(errors)
+    if decision != "escalated":
+        stage, stage_date = "", ""
     async with database.transaction() as conn:
         view = await _existing(conn, checklists, handover_id)
         if disagreement_id not in {d.id for d in await db.disagreements_of(conn, handover_id)}:

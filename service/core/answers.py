@@ -11,6 +11,10 @@ from datetime import date
 import msgspec
 
 from service.checklist import Checklist, Field, Group, Section
+from service.core.dates import boxes_in_error, date_problem
+from service.core.dates import date_parts as date_parts  # re-exported: the form and the pages read dates here too
+from service.core.dates import join_date as join_date
+from service.core.dates import parse_date as parse_date
 from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
 
 Value = str | list[str]
@@ -25,6 +29,64 @@ class SectionAnswers(msgspec.Struct, kw_only=True):
 
     values: dict[str, Value] = {}
     groups: dict[str, list[Row]] = {}
+
+
+class ChildRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the child's case record says, which the handover restates (fields with `from_case_record`) and which
+    bounds its dates (`not_before_birth`). `siblings` are the other children of the sibling group: (name,
+    reference) pairs."""
+
+    name: str
+    date_of_birth: str  # ISO
+    reference: str
+    siblings: tuple[tuple[str, str], ...] = ()
+
+    def born(self) -> date | None:
+        return parse_date(self.date_of_birth)
+
+    def siblings_text(self) -> str:
+        return "\n".join(f"{name} ({reference})" for name, reference in self.siblings)
+
+    def prefill(self, item: str) -> str:
+        """The answer a `from_case_record` field starts with."""
+        return {
+            "child_name": self.name,
+            "date_of_birth": self.date_of_birth,
+            "reference": self.reference,
+            "siblings": self.siblings_text(),
+        }[item]
+
+
+def case_record_values(section: Section, child: ChildRecord) -> dict[str, Value]:
+    """The answers a section's `from_case_record` fields start with: what the case record says."""
+    return {field.id: child.prefill(field.from_case_record) for field in section.fields if field.from_case_record}
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def record_message(field: Field, value: Value, child: ChildRecord | None) -> str | None:
+    """Where an answer restating the case record disagrees with it, the message naming the record's value; None
+    when it agrees, when the field restates nothing, or when there is no record to compare with."""
+    item = field.from_case_record
+    if item is None or child is None or not isinstance(value, str):
+        return None
+    if item == "siblings":
+        missing = [(name, ref) for name, ref in child.siblings if ref.casefold() not in value.casefold()]
+        if not missing:
+            return None
+        listed = ", ".join(f"{name} ({ref})" for name, ref in missing)
+        return f"{field.label} must include {listed}, in the same sibling group on the case record"
+    if item == "date_of_birth":
+        born = child.born()
+        if born is None or parse_date(value) == born:
+            return None
+        return f"{field.label} must be as on the case record: {born.day} {born:%B %Y}"
+    expected = child.name if item == "child_name" else child.reference
+    if _same_text(value, expected):
+        return None
+    return f"{field.label} must be as on the case record: {expected}"
 
 
 class Problem(msgspec.Struct, frozen=True):
@@ -46,10 +108,13 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def input_id(field: Field, prefix: str = "") -> str:
-    """The id of the element an error about this field links to (a date links to its day box)."""
+def input_id(field: Field, prefix: str = "", value: Value = "") -> str:
+    """The id of the element an error about this field links to: for a date, the first of its boxes in error
+    (`dates.boxes_in_error`), so "must include a month" links to the month box."""
     base = f"{prefix}{field.id}"
-    return f"{base}-day" if field.type == "date" else base
+    if field.type != "date":
+        return base
+    return f"{base}-{boxes_in_error(value if isinstance(value, str) else '')[0]}"
 
 
 def row_prefix(group: Group, index: int) -> str:
@@ -72,44 +137,15 @@ def shown_groups(section: Section, answers: SectionAnswers) -> list[Group]:
     return [g for g in section.groups if g.when is None or g.when.holds(visible)]
 
 
-def parse_date(value: Value) -> date | None:
-    """Dates are kept as ISO text when valid, or as the typed 'day/month/year' when not."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def date_parts(value: Value) -> tuple[str, str, str]:
-    parsed = parse_date(value)
-    if parsed is not None:
-        return (str(parsed.day), str(parsed.month), str(parsed.year))
-    parts = (value if isinstance(value, str) else "").split("/")
-    parts += [""] * (3 - len(parts))
-    return (parts[0], parts[1], parts[2])
-
-
-def join_date(day: str, month: str, year: str) -> str:
-    """Store a real date as ISO; keep anything else exactly as typed so the person can correct it."""
-    day, month, year = (part.strip().replace("/", "") for part in (day, month, year))
-    if not (day or month or year):
-        return ""
-    if day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4:
-        try:
-            return date(int(year), int(month), int(day)).isoformat()
-        except ValueError:
-            pass
-    return f"{day}/{month}/{year}"
-
-
-def validate_field(field: Field, value: Value, today: date) -> str | None:
-    """The message for one answer, or None when it is acceptable."""
+def validate_field(field: Field, value: Value, today: date, child: ChildRecord | None = None) -> str | None:
+    """The message for one answer, or None when it is acceptable. `child`: the case record the answer must agree
+    with (`from_case_record`) and whose date of birth bounds it (`not_before_birth`)."""
     if isinstance(value, list) != (field.type == "checkboxes"):
         return f"{field.label}: the answer is not in the expected form"
     if not _filled(value):
-        return _missing_message(field) if field.required else None
+        if field.required:
+            return _missing_message(field)
+        return record_message(field, value, child)
     texts = value if isinstance(value, list) else [value]
     if any(has_hidden_characters(text) for text in texts):
         return f"{field.label} {HIDDEN_CHARACTER_MESSAGE}"
@@ -118,10 +154,10 @@ def validate_field(field: Field, value: Value, today: date) -> str | None:
             return f"Select {lower_first(field.label)} from the options given"
         return None
     if field.type == "date":
-        return _date_message(field, value if isinstance(value, str) else "", today)
+        return _date_message(field, value if isinstance(value, str) else "", today, child)
     if len(value) > field.max_length:
         return f"{field.label} must be {field.max_length:,} characters or fewer"
-    return None
+    return record_message(field, value, child)
 
 
 def _missing_message(field: Field) -> str:
@@ -131,26 +167,27 @@ def _missing_message(field: Field) -> str:
     return f"{verb} {lower_first(field.label)}"
 
 
-def _date_message(field: Field, value: str, today: date) -> str | None:
-    parsed = parse_date(value)
-    if parsed is None:
-        return f"{field.label} must be a real date, for example 27 3 2025"
-    if parsed.year < 1900:
-        return f"{field.label} must be after 1900"
-    if field.not_in_future and parsed > today:
-        return f"{field.label} must be today or in the past"
-    return None
+def _date_message(field: Field, value: str, today: date, child: ChildRecord | None) -> str | None:
+    born = child.born() if child is not None and field.not_before_birth else None
+    not_before = (born, "the child's date of birth") if born is not None else None
+    problem = date_problem(field.label, value, today, not_in_future=field.not_in_future, not_before=not_before)
+    if problem:
+        return problem[0]
+    return record_message(field, value, child)
 
 
-def validate_section(section: Section, answers: SectionAnswers, today: date) -> dict[str, str]:
-    """Messages keyed by input id; empty when the section is complete and valid."""
+def validate_section(
+    section: Section, answers: SectionAnswers, today: date, child: ChildRecord | None = None
+) -> dict[str, str]:
+    """Messages keyed by input id; empty when the section is complete and valid. `today` is the date in England;
+    `child` the case record the answers must agree with (see `validate_field`)."""
     errors: dict[str, str] = {}
     for field in shown_fields(section.fields, answers.values):
-        message = validate_field(field, _value_for(field, answers.values), today)
+        message = validate_field(field, _value_for(field, answers.values), today, child)
         if message:
-            errors[input_id(field)] = message
+            errors[input_id(field, "", _value_for(field, answers.values))] = message
     for group in shown_groups(section, answers):
-        errors.update(_validate_group(group, answers.groups.get(group.id, []), today))
+        errors.update(_validate_group(group, answers.groups.get(group.id, []), today, child))
     return errors
 
 
@@ -159,7 +196,7 @@ def _value_for(field: Field, values: Row) -> Value:
     return values.get(field.id, default)
 
 
-def _validate_group(group: Group, rows: list[Row], today: date) -> dict[str, str]:
+def _validate_group(group: Group, rows: list[Row], today: date, child: ChildRecord | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if len(rows) < group.min_rows:
         errors[group.id] = group.message or f"Add at least {group.min_rows} {lower_first(group.row_label)}"
@@ -168,9 +205,9 @@ def _validate_group(group: Group, rows: list[Row], today: date) -> dict[str, str
     for index, row in enumerate(rows):
         prefix = row_prefix(group, index)
         for field in shown_fields(group.fields, row):
-            message = validate_field(field, _value_for(field, row), today)
+            message = validate_field(field, _value_for(field, row), today, child)
             if message:
-                errors[input_id(field, prefix)] = f"{group.row_label} {index + 1}: {message}"
+                errors[input_id(field, prefix, _value_for(field, row))] = f"{group.row_label} {index + 1}: {message}"
     return errors
 
 
@@ -257,14 +294,17 @@ def is_critical(section: Section, answers: SectionAnswers) -> bool:
     return section.critical_when is not None and section.critical_when.holds(answers.values)
 
 
-def submission_problems(checklist: Checklist, answers: dict[str, SectionAnswers], today: date) -> list[Problem]:
-    """Everything that stops the handover being submitted, section by section, in checklist order."""
+def submission_problems(
+    checklist: Checklist, answers: dict[str, SectionAnswers], today: date, child: ChildRecord | None = None
+) -> list[Problem]:
+    """Everything that stops the handover being submitted, section by section, in checklist order (`today` and
+    `child` as for `validate_section`)."""
     problems: list[Problem] = []
     for section in checklist.sections:
         section_answers = answers.get(section.id)
         if section_answers is None:
             problems.append(Problem(section.id, section.title, "", f"Complete the section ‘{section.title}’"))
             continue
-        for key, message in validate_section(section, section_answers, today).items():
+        for key, message in validate_section(section, section_answers, today, child).items():
             problems.append(Problem(section.id, section.title, key, message))
     return problems

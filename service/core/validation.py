@@ -14,6 +14,8 @@ import re
 from datetime import date
 
 from service.checklist import Section
+from service.core import dates
+from service.core.dates import date_problem
 from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
 
 # Free text on the workflow's forms.
@@ -116,8 +118,10 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
     )
 
 
-def decision_errors(decision: str, outcome: str, stage: str, stage_date: date | None) -> dict[str, str]:
-    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date."""
+def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, today: date) -> dict[str, str]:
+    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date (`stage_date` as
+    `dates.join_date` keeps three typed boxes, or ISO text from the API; a message about it is keyed
+    `stage_date-<box>`, the first box in error)."""
     errors: dict[str, str] = {}
     if decision not in ("resolved", "escalated"):
         errors["decision"] = "Select whether the disagreement is resolved or escalated"
@@ -132,8 +136,13 @@ def decision_errors(decision: str, outcome: str, stage: str, stage_date: date | 
         errors |= text_errors(
             "stage", stage, missing="Enter the escalation stage", limit=ESCALATION_STAGE_MAX, what="The stage"
         )
-        if stage_date is None:
-            errors["stage_date-day"] = "Enter the date of the escalation as a real date"
+        problem = (
+            date_problem("The date of the escalation", stage_date, today)
+            if stage_date
+            else ("Enter the date of the escalation", dates.BOXES)
+        )
+        if problem:
+            errors[f"stage_date-{problem[1][0]}"] = problem[0]
     return errors
 
 

@@ -31,7 +31,9 @@ _HANDOVER_FROM = """
 
 _HANDOVER_SELECT = (
     """
-    SELECT h.*, c.reference AS case_reference, c.child_name, g.name AS sibling_group,
+    SELECT h.*, c.reference AS case_reference, c.child_name, c.date_of_birth, g.name AS sibling_group,
+           (SELECT json_group_array(json_array(s.child_name, s.reference)) FROM cases s
+             WHERE s.sibling_group_id = c.sibling_group_id AND s.id <> c.id) AS siblings_on_record,
            a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
                AS open_disagreements

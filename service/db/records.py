@@ -56,7 +56,9 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     case_id: int
     case_reference: str
     child_name: str
+    date_of_birth: str  # ISO, from the case record
     sibling_group: str | None
+    siblings_on_record: str  # JSON: [[name, reference], ...] of the other children in the sibling group
     checklist_id: str
     checklist_version: int
     state: str

@@ -9,7 +9,16 @@ from __future__ import annotations
 from litestar.datastructures import FormMultiDict
 
 from service.checklist import Field, Group, Section
-from service.core.answers import ROWS_PER_GROUP_MAX, Row, SectionAnswers, Value, join_date, row_prefix
+from service.core.answers import (
+    ROWS_PER_GROUP_MAX,
+    ChildRecord,
+    Row,
+    SectionAnswers,
+    Value,
+    case_record_values,
+    join_date,
+    row_prefix,
+)
 from service.core.numbers import whole_number
 
 
@@ -59,6 +68,12 @@ def apply_row_button(section: Section, answers: SectionAnswers, button: str) -> 
     else:
         return None
     return SectionAnswers(values=answers.values, groups={**answers.groups, group.id: rows})
+
+
+def from_case_record(section: Section, child: ChildRecord) -> SectionAnswers:
+    """A section not yet saved starts with what the case record says (fields with `from_case_record`), so the
+    worker restates the record instead of retyping it."""
+    return SectionAnswers(values=case_record_values(section, child))
 
 
 def with_minimum_rows(section: Section, answers: SectionAnswers) -> SectionAnswers:

@@ -253,8 +253,9 @@ class HandoverController(Controller):
     ) -> Template | Redirect:
         handover_view = await viewable(request, handover_id)
         form = await request.form()
-        values = {key: str(form.get(key, "")) for key in ("decision", "outcome", "stage")}
+        values: dict[str, Any] = {key: str(form.get(key, "")) for key in ("decision", "outcome", "stage")}
         stage_date = join_date(*(str(form.get(f"stage_date-{part}", "")) for part in ("day", "month", "year")))
+        values |= {"stage_date": stage_date, "decision_for": disagreement_id}
         try:
             await actions.decide_disagreement(
                 database(request), checklists(request), request.user.actor, handover_id, disagreement_id,

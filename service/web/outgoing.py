@@ -170,13 +170,14 @@ class OutgoingController(Controller):
         record = view.sections.get(section_id)
         errors = {}
         if record is not None and record.status == "has_errors":
-            errors = actions.section_status(section, record.answers, finished=True)[1]
+            errors = actions.section_status(section, record.answers, finished=True, child=view.child)[1]
         await audit_view(request, handover_id, f"section {section_id}")
+        answers = view.answers(section_id) if record else forms.from_case_record(section, view.child)
         return self._section_page(
             request,
             view,
             section_id,
-            forms.with_minimum_rows(section, view.answers(section_id)),
+            forms.with_minimum_rows(section, answers),
             record.version if record else 0,
             errors,
         )
@@ -300,7 +301,7 @@ class OutgoingController(Controller):
     async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
         view = await viewable(request, handover_id)
         form = await request.form()
-        problems = submission_problems(view.checklist, view.all_answers(), today())
+        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
         if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
             return self._check_page(request, view, problems=problems, status_code=409)
         await actions.act(
