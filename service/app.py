@@ -245,7 +245,7 @@ def create_app(settings: Settings) -> Litestar:
             PrometheusConfig(app_name="handover", prefix="handover", group_path=True, exclude=NOT_FOR_FORMS).middleware,
         ],
         logging_config=None,
-        before_send=[security.headers_on_every_response(security_headers)],
+        before_send=[logs.log_response, security.headers_on_every_response(security_headers)],
         exception_handlers=PAGE_ERRORS,
         request_max_body_size=settings.max_body_bytes,
         state=context.State(

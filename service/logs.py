@@ -63,40 +63,54 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     root.propagate = False
 
 
+_STARTED = "handover.request"  # scope state: (request id, perf_counter at start)
+
+
+def _request_started(scope: Scope) -> tuple[str, float]:
+    """The request's id and start time, made once: a well-formed id from the proxy is kept."""
+    state = scope.setdefault("state", {})
+    started: tuple[str, float] | None = state.get(_STARTED)
+    if started is None:
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        started = state[_STARTED] = (incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex, time.perf_counter())
+        request_id.set(started[0])  # each request runs in its own task, so its context ends with it
+    return started
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (or keep a well-formed one from the proxy), return it, and log the request."""
+    """Give every request an id before anything else runs, so that every line logged for it carries the id."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        method = str(scope.get("method", ""))
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            route = scope.get("path_template") or scope["path"]
-            if not scope["path"].startswith("/static/"):
-                access_log.info(
-                    "%s %s %s",
-                    method,
-                    route,
-                    status,
-                    extra={"fields": {"method": method, "route": route, "status": status,
-                                      "ms": round((time.perf_counter() - started) * 1000, 1)}},
-                )  # fmt: skip
-            request_id.reset(token)
+        if scope["type"] == ScopeType.HTTP:
+            _request_started(scope)
+        await app(scope, receive, send)
 
     return middleware
+
+
+async def log_response(message: Message, scope: Scope) -> None:
+    """Return the request id and write the access line as the response starts (a before-send hook).
+
+    A hook rather than the middleware, because the hook sees every response as it is sent: those made by the
+    exception handlers for errors raised in other middleware (a body over the size limit, 413; a form without its
+    CSRF token, 403) and for routes that do not exist. Seen from inside the middleware those were exceptions, and
+    were logged as 500 without the id. `ms` is the time to the response's start (for a streamed export, to its
+    first row). Async: Litestar runs a sync hook on a thread.
+    """
+    if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
+        return
+    rid, started = _request_started(scope)
+    message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+    if scope["path"].startswith("/static/"):
+        return
+    method = str(scope.get("method", ""))
+    route = scope.get("path_template") or scope["path"]
+    status = message["status"]
+    access_log.info(
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={"fields": {"method": method, "route": route, "status": status,
+                          "ms": round((time.perf_counter() - started) * 1000, 1)}},
+    )  # fmt: skip

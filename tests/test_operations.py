@@ -19,7 +19,7 @@ import pytest
 from service import cli, db
 from service.settings import Settings
 from tests.conftest import Site
-from tests.helpers import handover_in
+from tests.helpers import handover_in, start
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +137,23 @@ async def test_demo_database_has_no_unmigrated_schema(site: Site) -> None:
 async def test_ping_needs_a_signed_in_person(site: Site) -> None:
     assert (await (await site.as_user(None)).get("/ping")).status_code == 303
     assert (await (await site.as_user("out")).get("/ping")).text == "pong"
+
+
+async def test_errors_answered_outside_the_handlers_are_logged_as_answered_and_carry_the_id(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body over the size limit (413), a form without its CSRF token (403) and a route that does not exist (404)
+    are logged with the status the person got, and the response carries the request id."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    with caplog.at_level("INFO", logger="handover.access"):
+        too_big = await out.post(url, {"views": "x" * (site.app.state.settings.max_body_bytes + 1)})
+        no_token = await site.client.post(url, data={"views": "x"}, headers={"x-request-id": "no-token-123"})
+        nowhere = await out.get("/no/such/page")
+    for response, status in ((too_big, 413), (no_token, 403), (nowhere, 404)):
+        assert response.status_code == status
+        rid = response.headers["x-request-id"]
+        lines = [r for r in caplog.records if r.name == "handover.access" and r.request_id == rid]
+        assert [r.getMessage().rsplit(" ", 1)[1] for r in lines] == [str(status)], [r.getMessage() for r in lines]
+    assert no_token.headers["x-request-id"] == "no-token-123"

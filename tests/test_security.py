@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import sqlite3
 import time
 
 import pytest
@@ -290,3 +291,33 @@ async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_n
     assert capped.status_code in (200, 303)
     saved = await db.sections_of(site.db.reader, handover_id)
     assert len(saved["network"].answers.groups["contacts"]) <= 20
+
+
+@pytest.mark.parametrize("bad", [b"%FF%FE", b"%ED%A0%80", b"x%C3y", b"%C0%AF"])
+async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stored(site: Site, bad: bytes) -> None:
+    """Percent-escaped bytes that are not UTF-8 are refused, not stored as U+FFFD, on every form the pages take."""
+    from service.web.errors import UNREADABLE_FORM
+
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    posts = 0
+    for route in site.app.routes:
+        if "POST" not in getattr(route, "methods", ()) or route.path.startswith("/api"):
+            continue
+        path = route.path.replace("{handover_id:int}", str(handover_id)).replace("{case_id:int}", "1")
+        path = re.sub(r"\{section_id:str\}", "childs-views", re.sub(r"\{\w+:int\}", "1", path))
+        body = b"_csrf_token=" + out.csrf.encode() + b"&button=draft&version=0&views=" + bad + b"&reason=" + bad
+        response = await out.request(
+            "POST", path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        posts += 1
+        assert response.status_code < 500, (path, response.status_code)
+        if path.endswith("/sections/childs-views"):
+            assert response.status_code == 400 and UNREADABLE_FORM in html.unescape(response.text)
+    assert posts >= 10
+    raw = sqlite3.connect(site.db.path)
+    for table in ("sections", "audit_log", "disagreements", "handovers", "pending_drafts"):
+        for row in raw.execute(f"SELECT * FROM {table}"):
+            assert not any(isinstance(v, str) and "\ufffd" in v for v in row), (table, row)
+    genuine = form_for(section("childs-views"), complete()["childs-views"], button="draft") | {"views": "a \ufffd b"}
+    assert (await out.post(f"/handovers/{handover_id}/sections/childs-views", genuine)).status_code == 303

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import MediaType, Request
-from litestar.datastructures import State
+from litestar.datastructures import FormMultiDict, State
+from litestar.enums import RequestEncodingType
 from litestar.plugins.htmx import HTMXDetails
 from litestar.response import Redirect, Template
 
@@ -33,6 +35,17 @@ class PageRequest(Request[Any, Any, Any]):
     @property
     def htmx(self) -> HTMXDetails:
         return HTMXDetails(self)
+
+    async def form(self) -> FormMultiDict:
+        """The posted form, refusing one that is not UTF-8 (`UnicodeDecodeError`, answered by a 400 page that
+        says so): the standard parser decodes a percent-escaped bad byte (`%FF`) as U+FFFD without a word, so that
+        "x%FFy" would be stored as "x\ufffdy". It is read strictly again only when a U+FFFD is there to explain."""
+        form = await super().form()
+        if self.content_type[0] == RequestEncodingType.URL_ENCODED and any(
+            "\ufffd" in key or (isinstance(value, str) and "\ufffd" in value) for key, value in form.multi_items()
+        ):
+            parse_qsl((await self.body()).decode("ascii"), encoding="utf-8", errors="strict")
+        return form
 
 
 def database(request: Request[Any, Any, Any]) -> db.Database:

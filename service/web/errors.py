@@ -52,12 +52,18 @@ def invalid_page(request: Request[Any, Any, Any], exc: Invalid) -> Response[Any]
     return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
 
 
+UNREADABLE_FORM = (
+    "The form held characters that could not be read, so nothing was saved. Go back, retype any text that was "
+    "pasted from another program, and try again."
+)
+
+
 def unreadable_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A form that is not valid UTF-8 (refused by the form parser, even before the CSRF check has read its token)."""
     log.info("unreadable form on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     if request.url.path.startswith(API_PREFIX):
         return json_error("bad_request", "The request is not valid UTF-8", 400)
-    return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
+    return page(request, "errors/error.html", status_code=400, status=400, detail=UNREADABLE_FORM)
 
 
 def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
