@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -92,6 +93,79 @@ async def test_a_form_without_any_session_is_not_kept(site: Site) -> None:
     assert response.status_code == 303 and response.headers["location"] == "/sign-in"
     rows = sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0]
     assert rows == 0
+
+
+def _kept_rows(site: Site) -> int:
+    return int(sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0])
+
+
+@pytest.mark.parametrize("forged", ["1", "x.1.y", "abc.99999999999.0", "a.b.c.d", "", "a." + "9" * 5000 + ".b"])
+async def test_a_browser_that_only_claims_to_have_signed_in_keeps_nothing(site: Site, forged: str) -> None:
+    """The signed-in cookie is the service's signed mark; one made up by hand keeps nothing and writes nothing."""
+    stranger = Browser(site.client)
+    await stranger.get("/sign-in")
+    stranger.jar.set("handover-signed-in", forged)
+    before = len(await db.audit_entries(site.db.reader))
+    response = await stranger.post("/handovers/1/sections/childs-views", {"views": "x" * 900_000})
+    assert response.status_code == 303 and response.headers["location"] == "/sign-in"
+    assert _kept_rows(site) == 0 and len(await db.audit_entries(site.db.reader)) == before
+
+
+async def test_kept_forms_are_bounded_per_browser_and_say_so_when_not_kept(site: Site) -> None:
+    from service.actions.drafts import KEPT_FORM_MAX_BYTES, KEPT_PER_BROWSER
+
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    typed = form_for(section("childs-views"), complete()["childs-views"])
+    for _ in range(KEPT_PER_BROWSER):
+        assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
+    refused = await out.post(url, typed)
+    assert refused.headers["location"] == "/sign-in?resume=lost"
+    assert _kept_rows(site) == KEPT_PER_BROWSER
+    page = await out.get("/sign-in?resume=lost")
+    assert "what you last typed could not be kept" in page.text
+    assert "What you typed has been kept" in (await out.get("/sign-in?resume=1")).text
+
+    other = await site.as_user("out2")
+    await site.app.stores.get("sessions").delete(other.jar.get("session") or "")
+    too_big = typed | {"views": "x" * KEPT_FORM_MAX_BYTES}
+    assert (await other.post(url, too_big)).headers["location"] == "/sign-in?resume=lost"
+    assert _kept_rows(site) == KEPT_PER_BROWSER
+
+
+async def test_kept_forms_are_bounded_per_address(site: Site) -> None:
+    from service.actions import keep_pending_draft
+    from service.actions.drafts import KEPT_PER_ADDRESS
+
+    path = "/handovers/1/sections/childs-views"
+    kept = [
+        await keep_pending_draft(site.db, path, [("views", "x")], kept_for=f"browser-{n}", address="10.0.0.9")
+        for n in range(KEPT_PER_ADDRESS + 2)
+    ]
+    assert all(kept[:KEPT_PER_ADDRESS]) and kept[KEPT_PER_ADDRESS:] == [None, None]
+    assert await keep_pending_draft(site.db, path, [("views", "x")], kept_for="browser-x", address="10.0.0.10")
+
+
+async def test_anonymous_pages_create_no_session(site: Site) -> None:
+    """Nothing is stored for a browser that has not signed in: no session, on any page it can reach."""
+    store = site.app.stores.get("sessions")
+    folder = Path(store.disk.path)
+    memory = dict(store._memory)
+    before = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    stranger = Browser(site.client)
+    for url in ("/sign-in", "/sign-in?resume=1", "/healthz", "/readyz", "/no/such/page", "/handovers/1/view"):
+        response = await stranger.get(url)
+        assert "session=" not in response.headers.get("set-cookie", ""), url
+    after = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    assert after == before and store._memory == memory
+    stranger.jar.set("session", "f" * 64)  # a session id that was never issued, or has ended
+    response = await stranger.get("/sign-in")
+    assert 'session="null"' in response.headers.get("set-cookie", "") or "session=null" in response.headers.get(
+        "set-cookie", ""
+    )
+    assert sorted(p.name for p in folder.iterdir()) == after
 
 
 # ---------------------------------------------------------------- storage faults

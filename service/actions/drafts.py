@@ -22,21 +22,38 @@ from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Actor
 
 KEEP_SECONDS = 3600  # how long a kept form waits for its author to sign in again
+# Kept forms come from browsers that are not signed in, so what one browser or address can leave is bounded: a
+# section form of the largest checklist section, fully written, is about 350 KB; a person has a few tabs open at most;
+# an office shares one address.
+KEPT_FORM_MAX_BYTES = 500_000
+KEPT_PER_BROWSER = 3
+KEPT_PER_ADDRESS = 20
 SECTION_FORM = re.compile(r"^/handovers/(\d{1,9})/sections/([a-z0-9-]{1,100})$")
 
 FormItems = list[tuple[str, str]]
 
 
-async def keep_pending_draft(database: db.Database, path: str, items: FormItems) -> str:
+async def keep_pending_draft(
+    database: db.Database, path: str, items: FormItems, *, kept_for: str, address: str
+) -> str | None:
     """Keep a section form posted to `path` by a browser whose session had ended; returns the token that names it
-    (set as a cookie on that browser only)."""
-    token = secrets.token_urlsafe(32)
+    (set as a cookie on that browser only), or None when it is not kept: larger than `KEPT_FORM_MAX_BYTES`, or its
+    browser (`kept_for`, the mark the service gave it at sign-in) or its address already has as many kept forms as
+    it may (`KEPT_PER_BROWSER`, `KEPT_PER_ADDRESS`). Kept forms older than `KEEP_SECONDS` are cleared first."""
     match = SECTION_FORM.match(path)
+    form = msgspec.json.encode(items).decode()
+    if match is None or len(form.encode()) > KEPT_FORM_MAX_BYTES:
+        return None
+    token = secrets.token_urlsafe(32)
+    now = time.time()
     async with database.transaction() as conn:
-        await db.keep_pending_draft(conn, token, path, msgspec.json.encode(items).decode(), time.time(), KEEP_SECONDS)
-        handover_id = int(match.group(1)) if match else None
+        await db.clear_old_pending_drafts(conn, now - KEEP_SECONDS)
+        browser, from_address = await db.pending_draft_counts(conn, kept_for, address)
+        if browser >= KEPT_PER_BROWSER or from_address >= KEPT_PER_ADDRESS:
+            return None
+        await db.keep_pending_draft(conn, token, path, form, now, kept_for, address)
         # no person is known yet: the entry says which handover's form was kept, never what it says
-        await db.append_audit(conn, None, "keep_pending_draft", "handover", handover_id, {"path": path})
+        await db.append_audit(conn, None, "keep_pending_draft", "handover", int(match.group(1)), {"path": path})
     return token
 
 

@@ -23,7 +23,7 @@ from service.db.cases import (
     reallocate_case,
     sibling_group,
 )
-from service.db.drafts import keep_pending_draft, take_pending_draft
+from service.db.drafts import clear_old_pending_drafts, keep_pending_draft, pending_draft_counts, take_pending_draft
 from service.db.engine import (
     DEFAULT_BUSY_TIMEOUT_MS,
     Conn,
@@ -123,6 +123,7 @@ __all__ = [
     "check_backup",
     "clear_confirmations",
     "clear_failures",
+    "clear_old_pending_drafts",
     "confirm_section",
     "confirmations_of",
     "count_incomplete",
@@ -150,6 +151,7 @@ __all__ = [
     "migrate",
     "now",
     "open_read_only",
+    "pending_draft_counts",
     "queue_query",
     "raise_disagreement",
     "reallocate_case",

@@ -165,4 +165,12 @@ MIGRATIONS: list[str] = [
     DROP INDEX handovers_by_receiving_team;
     CREATE INDEX handovers_by_receiving_team ON handovers(receiving_team_id, state, state_since);
     """,
+    # 7: a kept form is kept for a browser the service signed in, and counted per browser and per address
+    """
+    DELETE FROM pending_drafts;
+    ALTER TABLE pending_drafts ADD COLUMN kept_for TEXT NOT NULL DEFAULT '';
+    ALTER TABLE pending_drafts ADD COLUMN address TEXT NOT NULL DEFAULT '';
+    CREATE INDEX pending_drafts_by_browser ON pending_drafts(kept_for);
+    CREATE INDEX pending_drafts_by_address ON pending_drafts(address);
+    """,
 ]

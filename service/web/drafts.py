@@ -4,6 +4,10 @@ a draft once its author has."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
 from typing import Any
 
 from litestar import Request, Response
@@ -19,7 +23,41 @@ from service.web import forms
 from service.web.context import checklists, database, settings
 
 PENDING_COOKIE = "handover-pending"
-SIGNED_IN_COOKIE = "handover-signed-in"  # says only that this browser had signed in; it grants nothing
+# Says that the service signed this browser in (a random mark, when, and the service's signature over both); it
+# grants nothing but the keeping of a form posted after the session ended, counted against the mark.
+SIGNED_IN_COOKIE = "handover-signed-in"
+RESUME_MESSAGES = {
+    "1": "Your session had ended. What you typed has been kept: sign in again to save it as a draft.",
+    "lost": "Your session had ended, and what you last typed could not be kept. Sign in again, then check the "
+    "section and type your last changes again.",
+}
+
+
+def _signature(secret: str, mark: str, issued: str) -> str:
+    return hmac.new(secret.encode(), f"handover-signed-in:{mark}:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_in_cookie_value(request: Request[Any, Any, Any]) -> str:
+    """A new mark for a browser that has just signed in, signed with the service's secret key."""
+    mark, issued = secrets.token_urlsafe(16), str(int(time.time()))
+    return f"{mark}.{issued}.{_signature(settings(request).secret_key, mark, issued)}"
+
+
+def browser_mark(request: Request[Any, Any, Any]) -> str | None:
+    """The mark the service gave this browser when it last signed in, if its cookie is one the service signed within
+    the longest a session lasts plus `KEEP_SECONDS`; None for anything else (a browser that never signed in here, or
+    a cookie made up by hand)."""
+    parts = request.cookies.get(SIGNED_IN_COOKIE, "").split(".")
+    if len(parts) != 3:
+        return None
+    mark, issued, signature = parts
+    if not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
+        return None
+    if not hmac.compare_digest(signature, _signature(settings(request).secret_key, mark, issued)):
+        return None
+    if time.time() - int(issued) > request.app.state.absolute_timeout + KEEP_SECONDS:
+        return None
+    return mark
 
 
 def to_sign_in(request: Request[Any, Any, Any], url: str = "/sign-in") -> Response[Any]:
@@ -32,12 +70,15 @@ def to_sign_in(request: Request[Any, Any, Any], url: str = "/sign-in") -> Respon
 
 async def keep(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Keep a section form posted by a browser whose session has ended; None if this is not such a request."""
-    had_session = request.cookies.get(SIGNED_IN_COOKIE) == "1"
-    if request.method != "POST" or not had_session or not SECTION_FORM.match(request.url.path):
+    mark = browser_mark(request)
+    if request.method != "POST" or mark is None or not SECTION_FORM.match(request.url.path):
         return None
     form = await request.form()
     items = [(key, value) for key, value in form.multi_items() if isinstance(value, str) and key != "_csrf_token"]
-    token = await actions.keep_pending_draft(database(request), request.url.path, items)
+    address = request.client.host if request.client else "unknown"
+    token = await actions.keep_pending_draft(database(request), request.url.path, items, kept_for=mark, address=address)
+    if token is None:
+        return to_sign_in(request, "/sign-in?resume=lost")
     response = to_sign_in(request, "/sign-in?resume=1")
     response.set_cookie(
         Cookie(

@@ -17,6 +17,7 @@ from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from service import actions, db, throttle
+from service.actions.drafts import KEEP_SECONDS
 from service.core import validation
 from service.core.workflow import Actor
 from service.web import drafts
@@ -100,8 +101,11 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
-        if scope_session is Empty:  # signing out: the framework's own way
-            await super().store_in_message(scope_session, message, connection)
+        if scope_session is Empty or not scope_session:
+            # Signing out, or nobody signed in: nothing is stored (the framework would store an empty session for
+            # every anonymous page), and a session cookie the browser still sends is expired the framework's way.
+            if self.config.key in connection.cookies:
+                await super().store_in_message(Empty, message, connection)
             return
         store = self.config.get_store_from_app(connection.scope["app"])
         session_id = self.get_session_id(connection)
@@ -133,7 +137,8 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
 
 @get("/sign-in", name="sign_in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "session/sign_in.html", errors={}, username="")
+    notice = drafts.RESUME_MESSAGES.get(request.query_params.get("resume", ""), "")
+    return page(request, "session/sign_in.html", errors={}, username="", notice=notice)
 
 
 @post("/sign-in", exclude_from_auth=True, include_in_schema=False)
@@ -160,7 +165,8 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     await _start_new_session(request, outcome.user.id)
     response = Redirect(await _after_sign_in(request, outcome.actor), status_code=303)
     response.set_cookie(
-        drafts.SIGNED_IN_COOKIE, "1", max_age=request.app.state.absolute_timeout, httponly=True, samesite="lax",
+        drafts.SIGNED_IN_COOKIE, drafts.signed_in_cookie_value(request),
+        max_age=request.app.state.absolute_timeout + KEEP_SECONDS, httponly=True, samesite="lax",
         secure=request.app.state.settings.secure_cookies,
     )  # fmt: skip
     if request.cookies.get(PENDING_COOKIE):
