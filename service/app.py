@@ -241,6 +241,7 @@ def create_app(settings: Settings) -> Litestar:
         request_class=context.PageRequest,
         middleware=[
             logs.request_id_middleware,
+            security.one_address_per_record,
             security.same_origin_only,
             PrometheusConfig(app_name="handover", prefix="handover", group_path=True, exclude=NOT_FOR_FORMS).middleware,
         ],

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from litestar import MediaType, Response
 from litestar.enums import ScopeType
+from litestar.exceptions import NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -50,3 +51,35 @@ def headers_on_every_response(headers: dict[str, str]) -> Callable[[Message, Sco
             message["headers"] = [*message.get("headers", []), *(h for h in extra if h[0] not in present)]
 
     return add_headers
+
+
+NAME_MAX_BYTES = 255  # the longest file name the file systems the service runs on allow
+
+
+def _has_control_character(path: str) -> bool:
+    return any(ord(character) < 32 or ord(character) == 127 for character in path)
+
+
+def one_address_per_record(app: ASGIApp) -> ASGIApp:
+    """Answer 404 for any address but the one way of writing it: ids are written in ASCII digits, without a sign,
+    space or leading zero (the router reads an id with Python's `int`, which also takes "+1", " 1", "01" and "１",
+    so `/handovers/１/view` would show handover 1), and no address holds a control character or a name longer than
+    a file system allows (which the static files' handler met as an error, not as a file that is not there).
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            path = scope["path"]
+            params = scope.get("path_params") or {}
+            template = scope.get("path_template") or ""
+            if _has_control_character(path) or any(len(name.encode()) > NAME_MAX_BYTES for name in path.split("/")):
+                raise NotFoundException()
+            # ids and names only: a file path (the static files') may be written more than one way
+            plain = all(isinstance(v, int) or (isinstance(v, str) and "/" not in v) for v in params.values())
+            if template and params and plain:
+                written = template.format_map({name: str(value) for name, value in params.items()})
+                if written.rstrip("/") != path.rstrip("/"):
+                    raise NotFoundException()
+        await app(scope, receive, send)
+
+    return middleware
