@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,17 +90,22 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
         return 2
     checklists = load_all(settings.checklists_dir)
+    try:  # the file is opened first: an export that cannot be written is not recorded as one
+        out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
+    except OSError as exc:
+        print(f"handover export: cannot write that file: {exc.strerror}; nothing was exported", file=sys.stderr)
+        return 1
     async with db.Database.for_settings(settings).opened() as database:
-        await actions.record_export(database, settings, None, report_filter, args.format, "command line")
+        export_id = await actions.record_export(database, settings, None, report_filter, args.format, "command line")
         chunks, _ = reporting.FORMATS[args.format]
         rows = reporting.all_rows(database, checklists, report_filter, today())
-        out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
-        try:
-            async for chunk in chunks(rows):
-                out.write(chunk)
-        finally:
-            if args.output:
-                out.close()
+        async with actions.export_outcome(database, None, export_id):
+            try:
+                async for chunk in chunks(rows):
+                    out.write(chunk)
+            finally:
+                if args.output:
+                    out.close()
     return 0
 
 
@@ -126,9 +132,9 @@ async def _checkpoint(settings: Settings) -> int:
     return 0
 
 
-async def _backup(settings: Settings, target: str) -> int:
+async def _backup(settings: Settings, target: Path) -> int:
     async with db.Database.for_settings(settings).opened() as database:
-        problem = await maintenance.back_up(database, Path(target))
+        problem = await maintenance.back_up(database, target)
     print(problem or f"Backed up {settings.database} to {target}")
     return 1 if problem else 0
 
@@ -138,13 +144,13 @@ async def _record_restore(settings: Settings, source: Path) -> None:
         await maintenance.record_restore(database, source)
 
 
-def _restore(settings: Settings, source: str) -> int:
-    problem = db.check_backup(Path(source))
+def _restore(settings: Settings, source: Path) -> int:
+    problem = db.check_backup(source)
     if problem:
         print(f"handover restore: {problem}; nothing was changed", file=sys.stderr)
         return 1
-    db.restore(Path(source), settings.database)
-    asyncio.run(_record_restore(settings, Path(source)))
+    db.restore(source, settings.database)
+    asyncio.run(_record_restore(settings, source))
     print(f"Restored {settings.database} from {source}.")
     if settings.checkpoint_file.exists():
         # Checkpoints signed after the backup was taken describe entries the restored database never had. They
@@ -180,9 +186,9 @@ async def _token_revoke(settings: Settings, token_id: int) -> int:
     return 0 if revoked else 1
 
 
-async def _import_cases(settings: Settings, path: str) -> int:
+async def _import_cases(settings: Settings, path: Path) -> int:
     async with db.Database.for_settings(settings).opened() as database:
-        imported, problems = await actions.import_cases(database, Path(path))
+        imported, problems = await actions.import_cases(database, path)
     if problems:
         print(f"Nothing was imported. {len(problems)} problem(s) in {path}:", file=sys.stderr)
         for problem in problems:
@@ -190,6 +196,36 @@ async def _import_cases(settings: Settings, path: str) -> int:
         return 1
     print(f"Imported {imported} case(s) from {path}.")
     return 0
+
+
+PATH_MAX_BYTES = 4096  # Linux's PATH_MAX
+NAME_MAX_BYTES = 255  # the longest file name a Linux file system allows
+
+
+def _text_argument(text: str) -> str:
+    """An argument as text: bytes that are not UTF-8 (which Python holds as lone surrogates) are refused here, as the
+    web's forms refuse them, rather than failing wherever they are first written."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("holds bytes that are not UTF-8 text") from None
+    return text
+
+
+def _file_argument(text: str) -> Path:
+    """A file to read or write: named, UTF-8, without control characters, and within the system's length limits.
+    The value is never echoed back (it may be anything at all)."""
+    _text_argument(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give the name of a file")
+    if any(ord(character) < 32 or ord(character) == 127 for character in text):
+        raise argparse.ArgumentTypeError("a file name cannot hold a control character")
+    path = Path(text)
+    if len(text.encode()) > PATH_MAX_BYTES or any(len(part.encode()) > NAME_MAX_BYTES for part in path.parts):
+        raise argparse.ArgumentTypeError(
+            f"the file name is too long (at most {NAME_MAX_BYTES} bytes a name, {PATH_MAX_BYTES} in all)"
+        )
+    return path
 
 
 def _id_argument(text: str) -> int:
@@ -206,11 +242,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("init-db", help="create or upgrade the database")
     commands.add_parser("demo", help="load fictional demo data and users into an empty database")
     user = commands.add_parser("create-user", help="add a person")
-    user.add_argument("username")
-    user.add_argument("--name", required=True, help="full name as shown to others")
-    user.add_argument("--password", help="(prompted for if not given)")
-    user.add_argument("--worker", action="append", default=[], metavar="TEAM", help="a team they work in")
-    user.add_argument("--manager", action="append", default=[], metavar="TEAM", help="a team they manage")
+    user.add_argument("username", type=_text_argument)
+    user.add_argument("--name", type=_text_argument, required=True, help="full name as shown to others")
+    user.add_argument("--password", type=_text_argument, help="(prompted for if not given)")
+    user.add_argument("--worker", type=_text_argument, action="append", default=[], metavar="TEAM",
+                      help="a team they work in")  # fmt: skip
+    user.add_argument("--manager", type=_text_argument, action="append", default=[], metavar="TEAM",
+                      help="a team they manage")  # fmt: skip
     user.add_argument("--auditor", action="store_true")
     user.add_argument("--admin", action="store_true")
     export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
@@ -222,19 +260,19 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--blocker", help="missing_sections, returned_with_query, awaiting_endorsement, ...")
     export.add_argument("--min-days", help="open for at least this many working days")
     export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
-    export.add_argument("-o", "--output", help="write to this file instead of standard output")
+    export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
-    backup.add_argument("file")
+    backup.add_argument("file", type=_file_argument)
     restore = commands.add_parser("restore", help="replace the database with a backup (stop the service first)")
-    restore.add_argument("file")
+    restore.add_argument("file", type=_file_argument)
     token = commands.add_parser("token", help="API tokens for case management systems")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="issue a token to a service account (made if new)")
-    create.add_argument("--account", required=True, help="the service account's username")
-    create.add_argument("--name", help="the system's name, as shown in the audit trail")
+    create.add_argument("--account", type=_text_argument, required=True, help="the service account's username")
+    create.add_argument("--name", type=_text_argument, help="the system's name, as shown in the audit trail")
     create.add_argument("--scope", choices=["read", "write"], default="read")
-    create.add_argument("--worker", action="append", default=[], metavar="TEAM")
-    create.add_argument("--manager", action="append", default=[], metavar="TEAM")
+    create.add_argument("--worker", type=_text_argument, action="append", default=[], metavar="TEAM")
+    create.add_argument("--manager", type=_text_argument, action="append", default=[], metavar="TEAM")
     create.add_argument("--auditor", action="store_true", help="may list and export handovers across teams")
     create.add_argument("--admin", action="store_true", help="may push cases and sibling groups in")
     revoke = token_commands.add_parser("revoke", help="revoke a token at once")
@@ -242,7 +280,7 @@ def parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="import data")
     import_commands = importer.add_subparsers(dest="import_command", required=True)
     cases = import_commands.add_parser("cases", help="import cases from a CSV file (all rows or none)")
-    cases.add_argument("file")
+    cases.add_argument("file", type=_file_argument)
     audit = commands.add_parser("audit", help="the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain against the signed checkpoints")
@@ -258,6 +296,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ChecklistError) as exc:
         print(f"handover: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _run(settings, args)
+    except (OSError, sqlite3.Error) as exc:  # a file or the database the system could not use: said, not traced
+        print(f"handover {args.command}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 1
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "serve":
         _serve(settings)
     elif args.command == "init-db":

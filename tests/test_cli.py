@@ -175,3 +175,50 @@ def test_a_backup_and_a_restore_are_each_in_the_audit_trail(env: Settings, tmp_p
     assert actions_in(copy)[-1] == "backup", "the copy records that it was taken"
     assert actions_in(env.database)[-2:] == ["backup", "restore"]
     assert cli.main(["audit", "verify"]) == 0, "the restored chain still verifies"
+
+
+def test_a_backup_never_overwrites_a_file_and_one_that_cannot_be_written_is_recorded_as_failed(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(env)
+    earlier = tmp_path / "earlier.db"
+    earlier.write_bytes(b"the last good backup")
+    assert cli.main(["backup", str(earlier)]) == 1
+    assert "already exists" in capsys.readouterr().out and earlier.read_bytes() == b"the last good backup"
+    assert cli.main(["backup", str(earlier / "copy.db")]) == 1  # a file stands where its folder would be
+    assert "could not be written" in capsys.readouterr().out
+    actions = [row[0] for row in sqlite3.connect(env.database).execute("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions[-2:] == ["backup", "backup_failed"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["backup", ""], "give the name of a file"),
+        (["backup", "a\x00b"], "cannot hold a control character"),
+        (["restore", "x" * 300], "the file name is too long"),
+        (["export", "--incomplete", "-o", "d/" * 2100], "the file name is too long"),
+        (["import", "cases", "caf\udce9.csv"], "holds bytes that are not UTF-8 text"),
+        (["create-user", "caf\udce9", "--name", "X"], "holds bytes that are not UTF-8 text"),
+    ],
+)
+def test_file_and_text_arguments_are_refused_by_name_without_a_traceback(
+    env: Settings, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err) < 1000
+
+
+def test_an_export_that_cannot_be_written_is_not_recorded_and_one_that_is_records_its_delivery(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(env)
+    assert cli.main(["export", "--incomplete", "-o", str(tmp_path / "missing" / "x.csv")]) == 1
+    assert "nothing was exported" in capsys.readouterr().err
+    assert cli.main(["export", "--incomplete", "-o", str(tmp_path / "x.csv")]) == 0
+    rows = sqlite3.connect(env.database).execute("SELECT action, details FROM audit_log ORDER BY seq").fetchall()
+    assert [a for a, _ in rows].count("export") == 1
+    assert rows[-1][0] == "export_delivered"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
-from service.actions.exports import record_export
+from service.actions.exports import delivering, export_outcome, record_export
 from service.actions.handovers import (
     Checklists,
     HandoverView,
@@ -59,6 +59,8 @@ __all__ = [
     "create_person",
     "create_sibling_group",
     "decide_disagreement",
+    "delivering",
+    "export_outcome",
     "import_cases",
     "issue_api_token",
     "keep_pending_draft",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import msgspec
 
 from service import db
@@ -12,13 +16,49 @@ from service.settings import Settings
 
 async def record_export(
     database: db.Database, settings: Settings, actor_id: int | None, report_filter: ReportFilter, fmt: str, channel: str
-) -> None:
+) -> int:
     """Every export is itself in the audit trail (who took which data out, when, how and with which filter), and the
     chain's end is signed into the checkpoint file at once, so the record of an export cannot quietly be removed.
+    This records the attempt, before any data leaves; `export_outcome` records whether it all arrived. Returns the
+    entry's sequence number, which the outcome names.
 
     `actor_id` is None for the command line, run by operations; `channel` is "web", "api" or "command line".
     """
     async with database.transaction() as conn:
         details = {"format": fmt, "via": channel, "filter": msgspec.to_builtins(report_filter)}
-        await db.append_audit(conn, actor_id, "export", "report", None, details)
+        entry = await db.append_audit(conn, actor_id, "export", "report", None, details)
     await write_checkpoint(database, settings)
+    return entry.seq
+
+
+@asynccontextmanager
+async def export_outcome(database: db.Database, actor_id: int | None, export_seq: int) -> AsyncIterator[None]:
+    """Around the sending of an export: records `export_delivered` when every byte was handed on, or `export_failed`
+    (with the reason: the connection closed, the file could not be written) when it stopped part way; the error, if
+    any, goes on. The record is written even when the request is being cancelled (a browser that went away)."""
+    try:
+        yield
+    except BaseException as exc:
+        reason = "the connection was closed" if isinstance(exc, (asyncio.CancelledError, GeneratorExit)) else str(exc)
+        await asyncio.shield(_record_outcome(database, actor_id, export_seq, "export_failed", reason[:200]))
+        raise
+    await _record_outcome(database, actor_id, export_seq, "export_delivered", "")
+
+
+async def _record_outcome(
+    database: db.Database, actor_id: int | None, export_seq: int, action: str, reason: str
+) -> None:
+    details: dict[str, object] = {"export": export_seq}
+    if reason:
+        details["reason"] = reason
+    async with database.transaction() as conn:
+        await db.append_audit(conn, actor_id, action, "report", None, details)
+
+
+async def delivering(
+    chunks: AsyncIterator[bytes], database: db.Database, actor_id: int | None, export_seq: int
+) -> AsyncIterator[bytes]:
+    """The export's chunks, passed on as they are sent, with its outcome recorded (`export_outcome`) at the end."""
+    async with export_outcome(database, actor_id, export_seq):
+        async for chunk in chunks:
+            yield chunk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 from service import db
@@ -10,10 +11,22 @@ from service import db
 
 async def back_up(database: db.Database, target: Path) -> str | None:
     """Copy the live database to `target` (SQLite's online backup API, safe while the service runs), with an audit
-    entry inside the copy as well as the live file; returns why the copy cannot be restored, or None."""
+    entry inside the copy as well as the live file; returns why there is no copy that can be restored, or None.
+
+    An existing file is never overwritten (it may be the last good backup). A copy that cannot be written (no such
+    folder, no permission, disk full) is recorded as `backup_failed`, with the reason.
+    """
+    if target.exists():
+        return f"{target} already exists: give a new file name, so that no earlier backup is overwritten"
     async with database.transaction() as conn:
         await db.append_audit(conn, None, "backup", "database", None, {"to": str(target)})
-    await asyncio.to_thread(db.backup, database.path, target)
+    try:
+        await asyncio.to_thread(db.backup, database.path, target)
+    except (OSError, sqlite3.Error) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        async with database.transaction() as conn:
+            await db.append_audit(conn, None, "backup_failed", "database", None, {"to": str(target), "reason": reason})
+        return f"the copy could not be written to {target}: {reason}"
     return db.check_backup(target)
 
 

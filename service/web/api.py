@@ -424,10 +424,14 @@ async def export_incomplete(
     format: FromQuery[Literal["csv", "jsonl"]] = "jsonl",
 ) -> Stream:
     """The incomplete-handovers export, streamed (one JSON object per line, or CSV)."""
-    await actions.record_export(database(request), settings(request), request.user.id, report_filter, format, "api")
+    export_id = await actions.record_export(
+        database(request), settings(request), request.user.id, report_filter, format, "api"
+    )
     chunks, media_type = reporting.FORMATS[format]
     rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
-    return Stream(chunks(rows), media_type=media_type)
+    return Stream(
+        actions.delivering(chunks(rows), database(request), request.user.id, export_id), media_type=media_type
+    )
 
 
 api_router = Router(

@@ -71,14 +71,15 @@ class AuditorController(Controller):
         report_filter, errors = _filter_or_errors(dict(request.query_params))
         if errors:  # back to the report, which shows each wrong filter's message by the filter
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
-        await actions.record_export(
-            database(request), settings(request), request.user.actor.user_id, report_filter, fmt, "web"
+        auditor_id = request.user.actor.user_id
+        export_id = await actions.record_export(
+            database(request), settings(request), auditor_id, report_filter, fmt, "web"
         )
         chunks, media_type = reporting.FORMATS[fmt]
         rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
         filename = f"incomplete-handovers-{today().isoformat()}.{fmt}"
         return Stream(
-            chunks(rows),
+            actions.delivering(chunks(rows), database(request), auditor_id, export_id),
             media_type=media_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
