@@ -263,3 +263,18 @@ async def test_the_openapi_document_describes_every_api_route(site: Site) -> Non
         for method, operation in operations.items():
             assert {"401", "404"} <= set(operation["responses"]), (method, path)
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+
+
+async def test_a_request_that_does_not_fit_the_schema_is_answered_briefly_by_field(site: Site) -> None:
+    """The refusal names the field and the reason, and never repeats a long query string or value back."""
+    t = await tokens(site)
+    long_page = await call(site, t["svc_aud"], "GET", "/handovers?page=" + "x" * 5000)
+    body = error_shape(long_page, 400, "bad_request")
+    assert len(long_page.text) < 1000 and "xxxxxxxxxx" * 30 not in long_page.text, body
+    case_id = await new_case(site)
+    huge_id = await call(
+        site, t["svc_out"], "POST", f"/cases/{case_id}/handovers",
+        {"receiving_team_id": 2**63, "transfer_reason": "Up"},
+    )  # fmt: skip
+    details = error_shape(huge_id, 400, "bad_request")["details"]
+    assert [d["field"] for d in details] == ["receiving_team_id"] and "2147483647" in details[0]["message"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from service.core.errors import Conflict, Invalid, NotFound, Refused
@@ -44,6 +44,27 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     extra = exc.extra if isinstance(exc.extra, list) else []
     details = [(str(e.get("key", "")), str(e.get("message", ""))) for e in extra if isinstance(e, dict)]
     return json_error(_HTTP_CODES.get(exc.status_code, "error"), str(exc.detail), exc.status_code, details)
+
+
+DETAIL_MAX = 200  # characters of one detail: a message quoting what was sent is cut, never the whole of it
+
+
+def _schema_mismatch(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """A body, query or path that does not fit the OpenAPI schema (a missing field, a string for an id, an id over
+    2,147,483,647): 400, with the field and the reason. The framework's own message repeats the whole address, query
+    string included, so it is not passed on."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    details = [
+        (str(e.get("key", ""))[:DETAIL_MAX], str(e.get("message", ""))[:DETAIL_MAX])
+        for e in extra
+        if isinstance(e, dict)
+    ]
+    if details:
+        return json_error("bad_request", "The request does not fit the API's schema", 400, details)
+    reason = str(exc.detail)
+    if reason.startswith("Validation failed for"):
+        reason = "The request does not fit the API's schema"
+    return json_error("bad_request", reason[:DETAIL_MAX], 400)
 
 
 def _refused(request: Request[Any, Any, Any], exc: Refused) -> Response[Any]:
@@ -96,6 +117,7 @@ API_ERRORS: ExceptionHandlersMap = {
     sqlite3.OperationalError: _storage,
     RecursionError: _too_deep,
     UnicodeDecodeError: _not_utf8,
+    ValidationException: _schema_mismatch,
     HTTPException: http_error,
     Exception: _server_error,
 }
