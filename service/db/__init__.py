@@ -56,7 +56,7 @@ from service.db.handovers import (
     touch_handover,
     update_handover,
 )
-from service.db.maintenance import backup, check_backup, restore
+from service.db.maintenance import backup, check_backup, restore, why_not_writable
 from service.db.people import (
     add_membership,
     api_token,
@@ -180,4 +180,5 @@ __all__ = [
     "user_and_memberships",
     "user_by_id",
     "user_by_username",
+    "why_not_writable",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -38,3 +40,15 @@ def restore(source: Path, target: Path) -> None:
     """Replace the database with a backup, in one step, through SQLite (so its WAL files stay consistent)."""
     with sqlite3.connect(source) as copy, sqlite3.connect(target) as live:
         copy.backup(live)
+
+
+def why_not_writable(path: Path, free_bytes_min: int) -> str | None:
+    """Why the database at `path` cannot take writes now (its folder has less than `free_bytes_min` bytes free, or
+    the file or its folder may not be written), or None. A cheap check, made without writing."""
+    folder = path.parent
+    free = shutil.disk_usage(folder).free
+    if free < free_bytes_min:
+        return f"disk: {free // (1024 * 1024)} MB free where the database is"
+    if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+        return "database: the file or its folder cannot be written"
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Any
 
@@ -22,13 +23,21 @@ async def healthz() -> str:
     return "ok"
 
 
+# Sign-in and opening a handover write audit entries: with less room than this, people would meet errors.
+READY_FREE_BYTES_MIN = 16 * 1024 * 1024
+
+
 @get("/readyz", exclude_from_auth=True, include_in_schema=False)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
-    """Ready for work: the database answers, its schema is fully migrated, and the checklists are loaded."""
+    """Ready for work: the database answers and can be written (its folder has room, the file may be written), its
+    schema is fully migrated, and the checklists are loaded."""
     try:
         version = await db.schema_version(database(request).reader)
     except Exception as exc:  # any failure to reach the database means not ready
         return Response({"status": "not ready", "reason": f"database: {type(exc).__name__}"}, status_code=503)
+    unwritable = await asyncio.to_thread(db.why_not_writable, database(request).path, READY_FREE_BYTES_MIN)
+    if unwritable:
+        return Response({"status": "not ready", "reason": unwritable}, status_code=503)
     if version != len(db.MIGRATIONS):
         return Response({"status": "not ready", "reason": f"schema at {version}"}, status_code=503)
     if not checklists(request):
