@@ -97,3 +97,37 @@ async def test_the_api_refuses_answers_to_questions_the_checklist_does_not_have(
     details = error_shape(response, 422, "invalid")["details"]
     assert [d["field"] for d in details] == [where]
     assert await db.sections_of(site.db.reader, handover_id) == {}, "nothing refused is stored"
+
+
+@pytest.mark.parametrize("autosave", [False, True])
+async def test_an_answer_too_long_to_keep_is_refused_by_its_field_and_the_rest_of_the_form_is_saved(
+    site: Site, autosave: bool
+) -> None:
+    """An answer over what may be stored keeps its stored value (or none); everything else typed is saved, and the
+    page (or the autosave status) says what was not."""
+    from service.core.answers import ANSWER_STORED_MAX
+    from tests.helpers import form_for, section, start, version_in
+
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/open-risks"
+    answers = complete()["open-risks"]
+    first = form_for(section("open-risks"), answers, button="draft")
+    assert (await out.post(url, first)).status_code == 303
+    version = version_in((await out.get(url)).text, "version")
+    typed = first | {
+        "version": version,
+        "risks-0-mitigation": "m" * (ANSWER_STORED_MAX + 1),  # over the limit: keeps what was stored
+        "risks-0-contingency": "A new contingency plan",  # within it: saved
+    }
+    if autosave:
+        status = await out.post(url + "/autosave", typed)
+        assert "Draft saved at" in status.text and "An answer too long to keep was not saved" in status.text
+    else:
+        page = await out.post(url, typed)
+        assert page.status_code == 200
+        assert f"This answer was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer" in page.text
+        assert "m" * 1000 in page.text, "what was typed is shown again to shorten"
+    row = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"][0]
+    assert row["mitigation"] == answers.groups["risks"][0]["mitigation"]
+    assert row["contingency"] == "A new contingency plan"

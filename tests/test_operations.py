@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,17 @@ async def test_readiness_fails_when_the_schema_is_behind(site: Site) -> None:
         await conn.execute("DELETE FROM schema_migrations WHERE version = ?", (len(db.MIGRATIONS),))
     ready = await (await site.as_user(None)).get("/readyz")
     assert ready.status_code == 503 and "schema" in ready.json()["reason"]
+
+
+async def test_readiness_fails_when_the_disk_has_no_room_for_the_database(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With less free space beside the database than sign-in and the audit trail need, the service says so."""
+    from service.web import operations
+
+    monkeypatch.setattr(operations, "READY_FREE_BYTES_MIN", 2**62)  # more room than any disk has
+    ready = await (await site.as_user(None)).get("/readyz")
+    assert ready.status_code == 503 and ready.json()["reason"].startswith("disk: ")
 
 
 async def test_metrics_need_the_token(site: Site, settings: Settings) -> None:
@@ -157,3 +169,27 @@ async def test_errors_answered_outside_the_handlers_are_logged_as_answered_and_c
         lines = [r for r in caplog.records if r.name == "handover.access" and r.request_id == rid]
         assert [r.getMessage().rsplit(" ", 1)[1] for r in lines] == [str(status)], [r.getMessage() for r in lines]
     assert no_token.headers["x-request-id"] == "no-token-123"
+
+
+async def test_an_export_that_stops_part_way_is_recorded_as_failed(site: Site) -> None:
+    from service import actions
+    from service.core.report import ReportFilter
+
+    async def rows_then_a_dropped_connection() -> Any:
+        yield b"reference,child\n"
+        raise ConnectionResetError("the browser went away")
+
+    settings = site.app.state.settings
+    export_id = await actions.record_export(site.db, settings, None, ReportFilter(), "csv", "web")
+    sent = []
+    with pytest.raises(ConnectionResetError):
+        async for chunk in actions.delivering(rows_then_a_dropped_connection(), site.db, None, export_id):
+            sent.append(chunk)
+    entries = await db.audit_entries(site.db.reader)
+    assert entries[-1].entry.action == "export_failed"
+    assert entries[-1].entry.details == {"export": export_id, "reason": "the browser went away"}
+
+    auditor = await site.as_user("aud")
+    assert (await auditor.get("/audit/incomplete/csv")).status_code == 200
+    last = (await db.audit_entries(site.db.reader))[-2:]
+    assert [e.entry.action for e in last] == ["export", "export_delivered"]

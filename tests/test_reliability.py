@@ -308,3 +308,31 @@ async def test_autosave_keeps_a_draft_and_says_when(site: Site) -> None:
     signed_out = await out.post(f"{url}/autosave", form | {"version": "1"}, headers={"HX-Request": "true"})
     assert "you have been signed out" in signed_out.text
     assert (await db.sections_of(site.db.reader, handover_id))["childs-views"].version == 1
+
+
+@pytest.mark.parametrize("declared", ["-5", "²", "", "0", "3", "99999"])
+async def test_posted_rows_are_kept_whatever_count_the_form_declares_and_any_over_the_limit_are_named(
+    site: Site, declared: str
+) -> None:
+    """Rows are read from what the form holds, not only from its `<group>-rows` count; rows past the limit are
+    not kept, and the page says how many were not."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/open-risks"
+    answers = complete()["open-risks"]
+    row = answers.groups["risks"][0]
+    answers.groups["risks"] = [dict(row, what=f"Risk {n}") for n in range(25)]
+    form = form_for(section("open-risks"), answers, button="draft") | {"risks-rows": declared}
+    page = await out.post(url, form)
+    assert page.status_code == 200
+    assert "‘Open risks’ can have at most 20 rows: the first 20 were saved, and the other 5 were not" in page.text
+    saved = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"]
+    assert [r["what"] for r in saved] == [f"Risk {n}" for n in range(20)]
+
+    if declared in ("-5", "²", "", "0"):  # a count that declares no rows: the rows posted are what is kept
+        two = dict(answers.groups) | {"risks": answers.groups["risks"][:2]}
+        form = form_for(section("open-risks"), type(answers)(values=answers.values, groups=two), button="draft")
+        form |= {"risks-rows": declared, "version": version_in(page.text, "version")}
+        assert (await out.post(url, form)).status_code == 303
+        saved = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"]
+        assert [r["what"] for r in saved] == ["Risk 0", "Risk 1"]

@@ -3,6 +3,7 @@ overrides are refused in every text a person or a system sends, drafts included,
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -91,9 +92,11 @@ async def test_the_page_shows_the_message_by_the_field_and_keeps_what_was_typed(
     form = form_for(section("childs-views"), complete()["childs-views"], button="draft")
     form["views"] = "She said \u202eevil\u202c to me"
     response = await out.post(f"/handovers/{handover_id}/sections/childs-views", form)
-    assert response.status_code == 400
-    assert HIDDEN_CHARACTER_MESSAGE in response.text
-    assert await db.sections_of(site.db.reader, handover_id) == {}
+    assert response.status_code == 200
+    assert f"This answer was not saved: it {HIDDEN_CHARACTER_MESSAGE}" in html.unescape(response.text)
+    assert "She said \u202eevil\u202c to me</textarea>" in response.text, "what was typed is shown to correct"
+    saved = (await db.sections_of(site.db.reader, handover_id))["childs-views"].answers.values
+    assert "views" not in saved and saved["how_gathered"] == form["how_gathered"], "the rest of the form is saved"
 
 
 async def test_the_import_refuses_a_hidden_character_by_line_and_column(site: Site, tmp_path: Path) -> None:

@@ -232,12 +232,15 @@ async def save_section(
     *,
     finished: bool,
     loaded: db.Handover | None = None,
+    keep_what_fits: bool = False,
 ) -> tuple[int, dict[str, str]]:
     """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
 
     Answers to questions that the answers themselves do not ask (hidden by a condition) are dropped. `Invalid` for
     answers to questions the section does not have, and for what cannot be kept even as a draft
-    (`answers.storage_errors`); `Conflict` if the section is no longer at `base_version`.
+    (`answers.storage_errors`), unless `keep_what_fits`: then those answers keep their stored value, the rest is
+    saved, and their messages come first among those returned (the pages: nothing else typed is lost). `Conflict`
+    if the section is no longer at `base_version`.
 
     The handover is loaded (or `loaded`, as the caller read it), checked and the answers validated before the write
     lock is taken, so that the work done while every other writer waits is only the writes; if the handover changed
@@ -247,11 +250,19 @@ async def save_section(
     section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
     if section is None:
         raise NotFound(f"section {section_id}")
-    unkeepable = answer_rules.unknown_errors(section, answers) or answer_rules.storage_errors(section, answers)
-    if unkeepable:
+    unknown = answer_rules.unknown_errors(section, answers)
+    if unknown:
+        raise Invalid(unknown)
+    unkeepable = answer_rules.storage_errors(section, answers)
+    if unkeepable and not keep_what_fits:
         raise Invalid(unkeepable)
+    if unkeepable:
+        stored = (await db.sections_of(database.reader, handover_id)).get(section_id)
+        previous = stored.answers if stored else SectionAnswers()
+        answers = answer_rules.keeping_what_fits(section, answers, unkeepable, previous)
     answers = answer_rules.without_hidden(section, answers)
     status, errors = section_status(section, answers, finished, child_of(handover))
+    errors = unkeepable | errors
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
         if await db.handover_version(conn, handover_id) != handover.version:

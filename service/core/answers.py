@@ -220,9 +220,9 @@ def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
     def check(field_id: str, value: Value) -> None:
         texts = value if isinstance(value, list) else [value]
         if sum(len(text) for text in texts) > ANSWER_STORED_MAX:
-            errors[field_id] = f"This answer is too long to keep: it must be {ANSWER_STORED_MAX:,} characters or fewer"
+            errors[field_id] = f"This answer was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer"
         elif any(has_hidden_characters(text) for text in texts):
-            errors[field_id] = f"This answer {HIDDEN_CHARACTER_MESSAGE}"
+            errors[field_id] = f"This answer was not saved: it {HIDDEN_CHARACTER_MESSAGE}"
 
     for field_id, value in answers.values.items():
         check(field_id, value)
@@ -235,6 +235,30 @@ def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
             for field_id, value in row.items():
                 check(row_prefix(group, index) + field_id, value)
     return errors
+
+
+def keeping_what_fits(
+    section: Section, answers: SectionAnswers, unkeepable: dict[str, str], previous: SectionAnswers
+) -> SectionAnswers:
+    """`answers` with each answer that `storage_errors` named (`unkeepable`, keyed as it keys them) put back to
+    what `previous` (the section as stored) held in that place, or left out where it held nothing; rows past a
+    group's limit are left out. Everything else that was typed is kept."""
+    values = {key: value for key, value in answers.values.items() if key not in unkeepable}
+    values |= {key: previous.values[key] for key in answers.values if key in unkeepable and key in previous.values}
+    groups: dict[str, list[Row]] = {}
+    for group_id, rows in answers.groups.items():
+        group = section.group(group_id)
+        limit = min(group.max_rows, ROWS_PER_GROUP_MAX) if group else len(rows)
+        earlier = previous.groups.get(group_id, [])
+        kept_rows = []
+        for index, row in enumerate(rows[:limit]):
+            prefix = f"{group_id}-{index}-"
+            before = earlier[index] if index < len(earlier) else {}
+            kept = {key: value for key, value in row.items() if prefix + key not in unkeepable}
+            kept |= {key: before[key] for key in row if prefix + key in unkeepable and key in before}
+            kept_rows.append(kept)
+        groups[group_id] = kept_rows
+    return SectionAnswers(values=values, groups=groups)
 
 
 def unknown_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:

@@ -35,9 +35,34 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     return _text(form, name).replace("\r\n", "\n").strip()
 
 
+def _rows_answered(form: FormMultiDict, group: Group) -> int:
+    """How many rows the form holds answers in (one past the highest row number among its field names)."""
+    prefix = f"{group.id}-"
+    indexes = (key[len(prefix) :].split("-", 1)[0] for key in form if key.startswith(prefix))
+    present = [int(index) for index in indexes if index.isascii() and index.isdigit() and len(index) <= 6]
+    return max(present, default=-1) + 1
+
+
 def _row_count(form: FormMultiDict, group: Group) -> int:
-    count = whole_number(_text(form, f"{group.id}-rows")) or 0
-    return min(count, group.max_rows, ROWS_PER_GROUP_MAX)
+    """The rows to read: the `<group>-rows` count the form declares (a count that is missing, negative or not a
+    number declares none), or more if it holds answers in rows past that count; never more than a group keeps."""
+    declared = whole_number(_text(form, f"{group.id}-rows")) or 0
+    return min(max(declared, _rows_answered(form, group)), group.max_rows, ROWS_PER_GROUP_MAX)
+
+
+def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
+    """For each group of the section whose form held answers in more rows than a handover keeps, the message that
+    says so, keyed by the group's id (the rows kept are the first ones, as `parse_section` reads them)."""
+    messages = {}
+    for group in section.groups:
+        limit = min(group.max_rows, ROWS_PER_GROUP_MAX)
+        posted = _rows_answered(form, group)
+        if posted > limit:
+            messages[group.id] = (
+                f"‘{group.title}’ can have at most {limit} rows: the first {limit} were saved, "
+                f"and the other {posted - limit:,} were not"
+            )
+    return messages
 
 
 def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:

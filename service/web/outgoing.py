@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.checklist import Checklist, Section
-from service.core.answers import SectionAnswers, submission_problems
+from service.core.answers import SectionAnswers, storage_errors, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.workflow import Action, refusals
@@ -47,7 +47,8 @@ AUTOSAVE_CONFLICT = (
     "Not saved automatically: someone else saved this section. Select ‘Save and continue’ to compare the versions."
 )
 
-AUTOSAVE_TOO_LONG = "Not saved automatically: an answer is too long. Select ‘Save and continue’ to see which."
+AUTOSAVE_TOO_LONG = "An answer too long to keep was not saved: select ‘Save and continue’ to see which."
+AUTOSAVE_UNKNOWN = "Not saved automatically: this form does not match the section. Reload the page."
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -211,17 +212,22 @@ class OutgoingController(Controller):
                 base_version,
                 finished=button != "draft",
                 loaded=handover,
+                keep_what_fits=True,
             )
         except Conflict:
             return await self._conflict_page(request, handover_id, section_id, answers)
-        except Invalid as exc:  # too much to keep even as a draft: shown by the field, with what was typed
+        except Invalid as exc:  # answers to questions the section does not have: nothing is saved
             view = await viewable(request, handover_id)
             return self._section_page(request, view, section_id, answers, base_version, exc.errors, status_code=400)
-        if errors and button != "draft":
+        # What could not be kept (an answer too long, rows past the limit) is said on the page, draft or not, with
+        # what was typed shown again; everything else was saved.
+        not_kept = storage_errors(section, answers) | forms.rows_not_kept(section, form)
+        if not_kept or (errors and button != "draft"):
             saved = await actions.load(database(request).reader, checklists(request), handover_id)
             assert saved is not None
             version = saved.sections[section_id].version
-            return self._section_page(request, saved, section_id, answers, version, errors)
+            shown = not_kept | (errors if button != "draft" else {})  # storage messages come first in `errors` too
+            return self._section_page(request, saved, section_id, answers, version, shown)
         return back_to(f"/handovers/{handover_id}")
 
     @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
@@ -231,18 +237,20 @@ class OutgoingController(Controller):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_SIGNED_OUT)
         handover, section = await _handover_and_section(request, handover_id, section_id)
         form = await request.form()
+        answers = forms.parse_section(section, form)
         try:
             version, _ = await actions.save_section(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
-                forms.parse_section(section, form), forms.form_number(form.get("version", "")) or 0, finished=False,
-                loaded=handover,
+                answers, forms.form_number(form.get("version", "")) or 0, finished=False,
+                loaded=handover, keep_what_fits=True,
             )  # fmt: skip
         except Conflict:
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_CONFLICT)
         except Invalid:
-            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_TOO_LONG)
+            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_UNKNOWN)
         saved_at = datetime.now(ENGLAND).strftime("%H:%M")
-        return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version)
+        problem = AUTOSAVE_TOO_LONG if storage_errors(section, answers) else ""
+        return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version, save_problem=problem)
 
     def _section_page(
         self,
