@@ -202,7 +202,7 @@ async def test_invalid_bodies_get_field_details(site: Site) -> None:
     t = await tokens(site)
     case_id = await new_case(site)
     missing = await call(site, t["svc_out"], "POST", f"/cases/{case_id}/handovers", {"transfer_reason": "Up"})
-    error_shape(missing, 400, "bad_request")
+    assert [d["field"] for d in error_shape(missing, 422, "invalid")["details"]] == ["receiving_team_id"]
     empty_reason = await call(
         site, t["svc_out"], "POST", f"/cases/{case_id}/handovers", {"receiving_team_id": site.world.teams["cp"]}
     )
@@ -269,12 +269,12 @@ async def test_a_request_that_does_not_fit_the_schema_is_answered_briefly_by_fie
     """The refusal names the field and the reason, and never repeats a long query string or value back."""
     t = await tokens(site)
     long_page = await call(site, t["svc_aud"], "GET", "/handovers?page=" + "x" * 5000)
-    body = error_shape(long_page, 400, "bad_request")
+    body = error_shape(long_page, 422, "invalid")
     assert len(long_page.text) < 1000 and "xxxxxxxxxx" * 30 not in long_page.text, body
     case_id = await new_case(site)
     huge_id = await call(
         site, t["svc_out"], "POST", f"/cases/{case_id}/handovers",
         {"receiving_team_id": 2**63, "transfer_reason": "Up"},
     )  # fmt: skip
-    details = error_shape(huge_id, 400, "bad_request")["details"]
+    details = error_shape(huge_id, 422, "invalid")["details"]
     assert [d["field"] for d in details] == ["receiving_team_id"] and "2147483647" in details[0]["message"]

@@ -6,6 +6,7 @@ fails before an API route is chosen (an unknown `/api/v1/...` address, a method 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -49,21 +50,31 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 DETAIL_MAX = 200  # characters of one detail: a message quoting what was sent is cut, never the whole of it
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]{1,100})`")
+
+
+def _field_of(error: dict[str, Any]) -> str:
+    """The field a schema error is about: msgspec names a missing field only in its message, and the framework then
+    files the error under the whole body ("data")."""
+    key = str(error.get("key", ""))
+    missing = _MISSING_FIELD.search(str(error.get("message", "")))
+    if missing and key in ("", "data"):
+        return missing.group(1)
+    return key[:DETAIL_MAX]
+
+
 def _schema_mismatch(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    """A body, query or path that does not fit the OpenAPI schema (a missing field, a string for an id, an id over
-    2,147,483,647): 400, with the field and the reason. The framework's own message repeats the whole address, query
-    string included, so it is not passed on."""
+    """JSON that was read but does not fit the schema (a missing field, text for an id, an id over 2,147,483,647, a
+    query parameter of the wrong kind) is 422 by field, as a value the rules refuse is; 400 is for a request that
+    could not be read at all (not JSON). The framework's own message repeats the whole address, query string
+    included, so it is not passed on; each detail is cut to `DETAIL_MAX` characters."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    details = [
-        (str(e.get("key", ""))[:DETAIL_MAX], str(e.get("message", ""))[:DETAIL_MAX])
-        for e in extra
-        if isinstance(e, dict)
-    ]
+    details = [(_field_of(e), str(e.get("message", ""))[:DETAIL_MAX]) for e in extra if isinstance(e, dict)]
     if details:
-        return json_error("bad_request", "The request does not fit the API's schema", 400, details)
+        return json_error("invalid", "Some fields are not valid", 422, details)
     reason = str(exc.detail)
     if reason.startswith("Validation failed for"):
-        reason = "The request does not fit the API's schema"
+        reason = "The request could not be read"
     return json_error("bad_request", reason[:DETAIL_MAX], 400)
 
 
