@@ -63,6 +63,7 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     root.propagate = False
 
 
+LOGGED_PATH_MAX = 200  # characters of an address that matched no route; the rest is cut
 _STARTED = "handover.request"  # scope state: (request id, perf_counter at start)
 
 
@@ -75,6 +76,12 @@ def _request_started(scope: Scope) -> tuple[str, float]:
         started = state[_STARTED] = (incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex, time.perf_counter())
         request_id.set(started[0])  # each request runs in its own task, so its context ends with it
     return started
+
+
+def _printable(text: str, limit: int) -> str:
+    """`text` with anything not printable escaped (a newline in an address could forge a log line), cut to `limit`."""
+    shown = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -103,8 +110,8 @@ async def log_response(message: Message, scope: Scope) -> None:
     message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
     if scope["path"].startswith("/static/"):
         return
-    method = str(scope.get("method", ""))
-    route = scope.get("path_template") or scope["path"]
+    method = _printable(str(scope.get("method", "")), 20)
+    route = scope.get("path_template") or _printable(scope["path"], LOGGED_PATH_MAX)
     status = message["status"]
     access_log.info(
         "%s %s %s",

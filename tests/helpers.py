@@ -33,6 +33,19 @@ MIA_ON_RECORD = {
 }
 
 
+def on_record_of(case: str) -> dict[str, str]:
+    """The case summary as the case record of a seeded case (tests/conftest.py `seed`) states it."""
+    if case in ("mia", "liam"):
+        sibling = {"mia": "Liam Test (T-2)", "liam": "Mia Test (T-1)"}[case]
+        born = {"mia": "2015-03-14", "liam": "2008-06-02"}[case]
+        reference = {"mia": "T-1", "liam": "T-2"}[case]
+        return {"child_name": f"{case.title()} Test", "date_of_birth": born, "local_reference": reference,
+                "siblings": sibling}  # fmt: skip
+    number = case.removeprefix("c")
+    return {"child_name": f"Child {number}", "date_of_birth": "2016-05-05", "local_reference": f"C-{number}",
+            "siblings": ""}  # fmt: skip
+
+
 def complete(**overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
     """Complete, valid answers for every section; the case summary restates Mia's case record (see `on_record`
     for another child)."""

@@ -126,7 +126,8 @@ async def test_an_answer_too_long_to_keep_is_refused_by_its_field_and_the_rest_o
     else:
         page = await out.post(url, typed)
         assert page.status_code == 200
-        assert f"This answer was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer" in page.text
+        message = f"was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer"
+        assert f"Risk 1: What currently reduces the risk? {message}" in page.text
         assert "m" * 1000 in page.text, "what was typed is shown again to shorten"
     row = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"][0]
     assert row["mitigation"] == answers.groups["risks"][0]["mitigation"]

@@ -222,3 +222,13 @@ def test_an_export_that_cannot_be_written_is_not_recorded_and_one_that_is_record
     rows = sqlite3.connect(env.database).execute("SELECT action, details FROM audit_log ORDER BY seq").fetchall()
     assert [a for a, _ in rows].count("export") == 1
     assert rows[-1][0] == "export_delivered"
+
+
+@pytest.mark.parametrize("name", ["n\x1b[31m", "a\u202eb", "n" * 201])
+def test_a_service_accounts_system_name_follows_the_rules_for_names(env: Settings, name: str) -> None:
+    populate(env)
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["token", "create", "--account", "svc_new", "--name", name, "--scope", "read", "--auditor"])
+    assert "The system's name" in str(refused.value.code)
+    count = sqlite3.connect(env.database).execute("SELECT COUNT(*) FROM users WHERE username = 'svc_new'").fetchone()
+    assert count == (0,)

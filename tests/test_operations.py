@@ -193,3 +193,10 @@ async def test_an_export_that_stops_part_way_is_recorded_as_failed(site: Site) -
     assert (await auditor.get("/audit/incomplete/csv")).status_code == 200
     last = (await db.audit_entries(site.db.reader))[-2:]
     assert [e.entry.action for e in last] == ["export", "export_delivered"]
+
+
+async def test_an_address_cannot_forge_a_log_line(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="handover.access"):
+        await site.client.get("/nope%0A2026-11-30 INFO handover.access: POST /sign-in 200%1b[31m" + "x" * 5000)
+    lines = [r.getMessage() for r in caplog.records if r.name == "handover.access"]
+    assert lines and all("\n" not in line and "\x1b" not in line and len(line) < 400 for line in lines), lines

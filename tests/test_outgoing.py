@@ -270,3 +270,15 @@ async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(
     assert re.findall(r'class="govuk-service-navigation__link" href="([^"]+)"', nav) == menu
     assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [home]
     assert ("govuk-service-navigation__toggle" in page) == (len(menu) > 1), "a Menu button only for more than one"
+
+
+@pytest.mark.parametrize("receiver", ["²", "abc", "-1", "0", "9" * 50])
+async def test_a_receiver_that_names_nobody_is_refused_not_taken_as_not_known(site: Site, receiver: str) -> None:
+    out = await site.as_user("out")
+    response = await out.post(
+        f"/cases/{site.world.cases['mia']}/handover",
+        {"receiving_team": str(site.world.teams["cp"]), "receiver": receiver, "transfer_reason": "Step-up"},
+    )
+    assert response.status_code == 200
+    assert "Select a worker in the receiving team, or leave it for the team to allocate" in response.text
+    assert (await db.case_by_id(site.db.reader, site.world.cases["mia"])).open_handover_id is None  # type: ignore[union-attr]

@@ -336,3 +336,15 @@ async def test_posted_rows_are_kept_whatever_count_the_form_declares_and_any_ove
         assert (await out.post(url, form)).status_code == 303
         saved = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"]
         assert [r["what"] for r in saved] == ["Risk 0", "Risk 1"]
+
+
+async def test_autosave_says_when_rows_were_not_kept(site: Site) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    answers = complete()["open-risks"]
+    answers.groups["risks"] = [dict(answers.groups["risks"][0], what=f"Risk {n}") for n in range(25)]
+    form = form_for(section("open-risks"), answers, button="draft")
+    status = await out.post(f"/handovers/{handover_id}/sections/open-risks/autosave", form)
+    assert "Draft saved at" in status.text and "Some rows were not saved" in status.text
+    saved = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"]
+    assert len(saved) == 20

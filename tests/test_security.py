@@ -293,7 +293,7 @@ async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_n
     assert len(saved["network"].answers.groups["contacts"]) <= 20
 
 
-@pytest.mark.parametrize("bad", [b"%FF%FE", b"%ED%A0%80", b"x%C3y", b"%C0%AF"])
+@pytest.mark.parametrize("bad", [b"%FF%FE", b"%ED%A0%80", b"x%C3y", b"%C0%AF", b"\xff\xfeabc", "caf\u00e9".encode()])
 async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stored(site: Site, bad: bytes) -> None:
     """Percent-escaped bytes that are not UTF-8 are refused, not stored as U+FFFD, on every form the pages take."""
     from service.web.errors import UNREADABLE_FORM

@@ -93,7 +93,8 @@ async def test_the_page_shows_the_message_by_the_field_and_keeps_what_was_typed(
     form["views"] = "She said \u202eevil\u202c to me"
     response = await out.post(f"/handovers/{handover_id}/sections/childs-views", form)
     assert response.status_code == 200
-    assert f"This answer was not saved: it {HIDDEN_CHARACTER_MESSAGE}" in html.unescape(response.text)
+    label = "What have the child and their siblings said?"
+    assert f"{label} was not saved: it {HIDDEN_CHARACTER_MESSAGE}" in html.unescape(response.text)
     assert "She said \u202eevil\u202c to me</textarea>" in response.text, "what was typed is shown to correct"
     saved = (await db.sections_of(site.db.reader, handover_id))["childs-views"].answers.values
     assert "views" not in saved and saved["how_gathered"] == form["how_gathered"], "the rest of the form is saved"

@@ -108,6 +108,10 @@ async def issue_api_token(
             errors = validation.text_errors(
                 "account", account, missing="Enter the account's name", limit=validation.USERNAME_MAX, what="The name"
             )
+            if system_name.strip():  # shown as the author or sender of what the system does, in pages and exports
+                errors |= validation.text_errors(
+                    "name", system_name, missing="", limit=validation.FULL_NAME_MAX, what="The system's name"
+                )
             if errors:
                 raise Invalid(errors)
             account_id = await db.create_user(

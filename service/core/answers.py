@@ -151,7 +151,7 @@ def validate_field(field: Field, value: Value, today: date, child: ChildRecord |
         return f"{field.label} {HIDDEN_CHARACTER_MESSAGE}"
     if field.type in ("radios", "checkboxes"):
         if any(text not in field.option_values for text in texts):
-            return f"Select {lower_first(field.label)} from the options given"
+            return f"Select one of the options given for ‘{field.label}’"
         return None
     if field.type == "date":
         return _date_message(field, value if isinstance(value, str) else "", today, child)
@@ -214,26 +214,29 @@ def _validate_group(group: Group, rows: list[Row], today: date, child: ChildReco
 def storage_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
     """What cannot be kept even in a draft: an answer over `ANSWER_STORED_MAX` characters or with a character the
     text policy refuses (`service.core.text`), or more rows than a group may have. Keyed like `validate_section`'s
-    messages; empty when the answers may be stored."""
+    messages, each naming its question (and row); empty when the answers may be stored."""
     errors: dict[str, str] = {}
 
-    def check(field_id: str, value: Value) -> None:
+    def check(key: str, label: str, value: Value) -> None:
         texts = value if isinstance(value, list) else [value]
         if sum(len(text) for text in texts) > ANSWER_STORED_MAX:
-            errors[field_id] = f"This answer was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer"
+            errors[key] = f"{label} was not saved: it must be {ANSWER_STORED_MAX:,} characters or fewer"
         elif any(has_hidden_characters(text) for text in texts):
-            errors[field_id] = f"This answer was not saved: it {HIDDEN_CHARACTER_MESSAGE}"
+            errors[key] = f"{label} was not saved: it {HIDDEN_CHARACTER_MESSAGE}"
 
+    labels = {field.id: field.label for field in section.fields}
     for field_id, value in answers.values.items():
-        check(field_id, value)
+        check(field_id, labels.get(field_id, "This answer"), value)
     for group in section.groups:
         rows = answers.groups.get(group.id, [])
         limit = min(group.max_rows, ROWS_PER_GROUP_MAX)
         if len(rows) > limit:
             errors[group.id] = f"{group.title} can have at most {limit} rows"
+        row_labels = {field.id: field.label for field in group.fields}
         for index, row in enumerate(rows):
             for field_id, value in row.items():
-                check(row_prefix(group, index) + field_id, value)
+                label = f"{group.row_label} {index + 1}: {row_labels.get(field_id, 'this answer')}"
+                check(row_prefix(group, index) + field_id, label, value)
     return errors
 
 

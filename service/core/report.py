@@ -66,6 +66,10 @@ FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "block
                 "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
+    "side": "Select the team's side of the transfer from the list",
+    "state": "Select a state from the list",
+    "blocker": "Select what the handover waits on from the list",
+    "sort": "Select an order from the list",
     "min_days": (
         f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
     ),

@@ -105,16 +105,20 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
     resolved or escalated under the safeguarding partnership's escalation policy)."""
     return (
         text_errors(
-            "about", about, missing="Enter what the disagreement is about", limit=DISAGREEMENT_ABOUT_MAX, what="This"
+            "about",
+            about,
+            missing="Enter what the disagreement is about",
+            limit=DISAGREEMENT_ABOUT_MAX,
+            what="What the disagreement is about",
         )
         | text_errors(
             "with_whom",
             with_whom,
             missing="Enter who you disagree with",
             limit=DISAGREEMENT_WITH_WHOM_MAX,
-            what="This",
+            what="Who you disagree with",
         )
-        | text_errors("view", view, missing="Enter your view", limit=DISAGREEMENT_VIEW_MAX, what="This")
+        | text_errors("view", view, missing="Enter your view", limit=DISAGREEMENT_VIEW_MAX, what="Your view")
     )
 
 
@@ -130,7 +134,7 @@ def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, to
         outcome,
         missing="Enter the resolution, or what was decided at escalation",
         limit=DISAGREEMENT_OUTCOME_MAX,
-        what="This",
+        what="The resolution",
     )
     if decision == "escalated":
         errors |= text_errors(

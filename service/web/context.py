@@ -39,12 +39,17 @@ class PageRequest(Request[Any, Any, Any]):
     async def form(self) -> FormMultiDict:
         """The posted form, refusing one that is not UTF-8 (`UnicodeDecodeError`, answered by a 400 page that
         says so): the standard parser decodes a percent-escaped bad byte (`%FF`) as U+FFFD without a word, so that
-        "x%FFy" would be stored as "x\ufffdy". It is read strictly again only when a U+FFFD is there to explain."""
+        "x%FFy" would be stored as "x\ufffdy", and raw bytes past ASCII as Latin-1. It is read strictly again only
+        when a U+FFFD or a raw byte is there to explain."""
         form = await super().form()
-        if self.content_type[0] == RequestEncodingType.URL_ENCODED and any(
+        if self.content_type[0] != RequestEncodingType.URL_ENCODED:
+            return form
+        body = await self.body()
+        # A browser percent-escapes every byte past ASCII; raw ones would be read as Latin-1 ("\xff" as "ÿ").
+        if not body.isascii() or any(
             "\ufffd" in key or (isinstance(value, str) and "\ufffd" in value) for key, value in form.multi_items()
         ):
-            parse_qsl((await self.body()).decode("ascii"), encoding="utf-8", errors="strict")
+            parse_qsl(body.decode("ascii"), encoding="utf-8", errors="strict")
         return form
 
 

@@ -48,6 +48,9 @@ AUTOSAVE_CONFLICT = (
 )
 
 AUTOSAVE_TOO_LONG = "An answer too long to keep was not saved: select ‘Save and continue’ to see which."
+AUTOSAVE_TOO_MANY_ROWS = (
+    "Some rows were not saved: a list has more than it can hold. Select ‘Save and continue’ to see which."
+)
 AUTOSAVE_UNKNOWN = "Not saved automatically: this form does not match the section. Reload the page."
 
 TASK_STATUS = {
@@ -119,7 +122,8 @@ class OutgoingController(Controller):
                 current_checklist(request),
                 case_id=case.id,
                 receiving_team_id=forms.form_number(values["receiving_team"]),
-                receiver_id=forms.form_number(values["receiver"]),
+                # "not known yet" is an empty choice; anything else that is not an id names nobody, and is refused
+                receiver_id=(forms.form_number(values["receiver"]) or 0) if values["receiver"].strip() else None,
                 transfer_reason=values["transfer_reason"],
             )
         except Invalid as exc:
@@ -250,6 +254,8 @@ class OutgoingController(Controller):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_UNKNOWN)
         saved_at = datetime.now(ENGLAND).strftime("%H:%M")
         problem = AUTOSAVE_TOO_LONG if storage_errors(section, answers) else ""
+        if forms.rows_not_kept(section, form):
+            problem = AUTOSAVE_TOO_MANY_ROWS
         return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version, save_problem=problem)
 
     def _section_page(

@@ -288,7 +288,8 @@ class Person:
     def _make_rows(self, group: Group, count: int) -> None:
         row_name = group.row_label.lower()
         while (have := self.heading(re.compile(rf"^{re.escape(group.row_label)} \d+$"), level=3).count()) < count:
-            self.add_row(f"Add {'another' if have else 'a'} {row_name}", f"{group.row_label} {have + 1}")
+            article = "another" if have else ("an" if row_name[:1] in "aeiou" else "a")
+            self.add_row(f"Add {article} {row_name}", f"{group.row_label} {have + 1}")
 
     def _answer(self, f: Field, value: Any, name: str, nth: int = 0) -> None:
         if f.type in ("text", "textarea"):
