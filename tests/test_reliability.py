@@ -60,7 +60,9 @@ async def test_an_htmx_post_after_the_session_ended_loads_the_sign_in_page_in_fu
     assert "open-risks" in await db.sections_of(site.db.reader, handover_id)
 
 
-async def test_a_kept_form_too_long_to_keep_says_so_after_signing_in_and_both_steps_are_audited(site: Site) -> None:
+async def test_a_kept_form_with_an_answer_too_long_saves_the_rest_and_says_so_and_both_steps_are_audited(
+    site: Site,
+) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
@@ -68,9 +70,11 @@ async def test_a_kept_form_too_long_to_keep_says_so_after_signing_in_and_both_st
     await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
     assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
     signed_in = await out.sign_in("out")
-    assert signed_in.headers["location"] == f"{url}?resumed=refused"
+    assert signed_in.headers["location"] == f"{url}?resumed=partly"
     page = await out.get(signed_in.headers["location"])
-    assert page.status_code == 200 and "what you typed could not be kept" in page.text
+    assert page.status_code == 200 and "except an answer that was too long" in page.text
+    saved = (await db.sections_of(site.db.reader, handover_id))["childs-views"].answers.values
+    assert "views" not in saved and saved["how_gathered"] == typed["how_gathered"], "the rest was saved"
     actions = [e.entry.action for e in await db.audit_entries(site.db.reader) if e.entry.object_id == handover_id]
     assert "keep_pending_draft" in actions and "take_pending_draft" in actions
 

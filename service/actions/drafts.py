@@ -17,7 +17,7 @@ import msgspec
 from service import db
 from service.actions.handovers import Checklists, load, save_section
 from service.checklist import Section
-from service.core.answers import SectionAnswers
+from service.core.answers import SectionAnswers, storage_errors
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Actor
 
@@ -67,7 +67,8 @@ async def resume_pending_draft(
     """Save the form kept under `token` as a draft for the person who has just signed in.
 
     `parse` turns the kept form into (answers, the section version it was typed on), as the page that posted it
-    would. Returns where to show the result ("/handovers/<id>/sections/<section>?resumed=saved" or "=conflict"), or
+    would. Returns where to show the result ("/handovers/<id>/sections/<section>?resumed=saved", "=partly" when an
+    answer could not be kept and the rest was saved, "=conflict" or "=refused"), or
     None when there is nothing kept, or this person may not edit that handover (someone else signed in on the same
     browser: their own work only).
     """
@@ -87,11 +88,15 @@ async def resume_pending_draft(
         return None
     answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
     try:
-        await save_section(database, checklists, actor, handover_id, section_id, answers, version, finished=False)
+        await save_section(
+            database, checklists, actor, handover_id, section_id, answers, version, finished=False, keep_what_fits=True
+        )
     except (Refused, NotFound):
         return None
     except Conflict:
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=conflict"
-    except Invalid:  # too long, or hidden characters, to keep even as a draft
+    except Invalid:  # answers to questions the section does not have: the form was not one of this section's
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=refused"
-    return f"/handovers/{handover_id}/sections/{section_id}?resumed=saved"
+    # an answer too long to keep, or with a hidden character, keeps its stored value; the rest is saved
+    outcome = "partly" if storage_errors(section, answers) else "saved"
+    return f"/handovers/{handover_id}/sections/{section_id}?resumed={outcome}"

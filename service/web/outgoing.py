@@ -35,8 +35,10 @@ RESUMED = {
     "saved": "Your session had ended, so you were asked to sign in again. What you typed has been saved as a draft.",
     "conflict": "Your session had ended, and someone else changed this section in the meantime, so what you typed "
     "could not be saved. Check the saved answers below.",
-    "refused": "Your session had ended, and what you typed could not be kept: an answer was too long or held a "
-    "hidden control character. Check the saved answers below.",
+    "partly": "Your session had ended, so you were asked to sign in again. What you typed has been saved as a draft, "
+    "except an answer that was too long or held a hidden control character: check the answers below.",
+    "refused": "Your session had ended, and what you typed could not be kept: the form did not match this section. "
+    "Check the saved answers below.",
 }
 
 AUTOSAVE_SIGNED_OUT = (
