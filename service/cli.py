@@ -46,7 +46,20 @@ def _roles(args: argparse.Namespace) -> actions.TeamRoles:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    password = args.password or getpass.getpass(f"Password (at least {validation.PASSWORD_MIN} characters): ")
+    # the username and name are checked before asking for a password, so a slip is said before typing one
+    early = {key: message for key, message in validation.new_person_errors(args.username, args.name, "x" * 99).items()
+             if key != "password"}  # fmt: skip
+    if early:
+        _refused("create-user", Invalid(early))
+    if args.password:
+        password = args.password
+    elif not sys.stdin.isatty():
+        _refused("create-user", Invalid({"password": "Give --password, or run this in a terminal to be asked"}))
+    else:
+        try:
+            password = getpass.getpass(f"Password (at least {validation.PASSWORD_MIN} characters): ")
+        except (EOFError, KeyboardInterrupt):
+            _refused("create-user", Invalid({"password": "No password was given; nobody was created"}))
     async with db.Database.for_settings(settings).opened() as database:
         try:
             await actions.create_person(

@@ -232,3 +232,12 @@ def test_a_service_accounts_system_name_follows_the_rules_for_names(env: Setting
     assert "The system's name" in str(refused.value.code)
     count = sqlite3.connect(env.database).execute("SELECT COUNT(*) FROM users WHERE username = 'svc_new'").fetchone()
     assert count == (0,)
+
+
+def test_create_user_without_a_terminal_or_a_password_says_so_and_checks_the_name_first(env: Settings) -> None:
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["create-user", "zed", "--name", "Zed", "--worker", "North Team"])  # standard input is not a terminal
+    assert "Give --password, or run this in a terminal" in str(refused.value.code)
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["create-user", "z" * 201, "--name", "Zed"])
+    assert "username" in str(refused.value.code) and "password" not in str(refused.value.code)

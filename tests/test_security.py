@@ -321,3 +321,35 @@ async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stor
             assert not any(isinstance(v, str) and "\ufffd" in v for v in row), (table, row)
     genuine = form_for(section("childs-views"), complete()["childs-views"], button="draft") | {"views": "a \ufffd b"}
     assert (await out.post(f"/handovers/{handover_id}/sections/childs-views", genuine)).status_code == 303
+
+
+@pytest.mark.parametrize("who", [None, "out", "aud"])
+async def test_every_route_answers_options_and_head_without_a_server_error(site: Site, who: str | None) -> None:
+    """The framework answers OPTIONS for every route before anyone signs in; a guard on a whole controller must
+    not turn that into a 500 (it did on the auditor's pages)."""
+    person = await site.as_user(who)
+    paths = sorted({re.sub(r"\{\w+:\w+\}", "1", route.path) for route in site.app.routes})
+    assert len(paths) >= 20
+    for path in paths:
+        for method in ("OPTIONS", "HEAD"):
+            response = await person.request(method, path)
+            assert response.status_code < 500, (method, path, response.status_code)
+
+
+async def test_a_file_sent_in_place_of_text_is_refused_on_every_form_and_nothing_stored(site: Site) -> None:
+    """Read as text, an uploaded file became "<name> - <type>" and was stored as a transfer reason or read-back."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    before = sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM audit_log").fetchone()
+    for route in site.app.routes:
+        if "POST" not in getattr(route, "methods", ()) or route.path.startswith("/api"):
+            continue
+        path = re.sub(r"\{\w+:\w+\}", "1", route.path.replace("{handover_id:int}", str(handover_id)))
+        response = await out.request(
+            "POST", path, data={"_csrf_token": out.csrf, "receiving_team": "2"},
+            files={"transfer_reason": ("a.txt", b"typed", "text/plain"), "readback": ("b.txt", b"x", "text/plain")},
+        )  # fmt: skip
+        assert response.status_code in (400, 403, 404, 405), (path, response.status_code)
+    raw = sqlite3.connect(site.db.path)
+    assert raw.execute("SELECT COUNT(*) FROM handovers WHERE transfer_reason LIKE '%text/plain%'").fetchone() == (0,)
+    assert raw.execute("SELECT COUNT(*) FROM audit_log").fetchone() == before

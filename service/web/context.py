@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import MediaType, Request
-from litestar.datastructures import FormMultiDict, State
+from litestar.datastructures import FormMultiDict, State, UploadFile
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
 from litestar.plugins.htmx import HTMXDetails
 from litestar.response import Redirect, Template
 
@@ -40,8 +41,13 @@ class PageRequest(Request[Any, Any, Any]):
         """The posted form, refusing one that is not UTF-8 (`UnicodeDecodeError`, answered by a 400 page that
         says so): the standard parser decodes a percent-escaped bad byte (`%FF`) as U+FFFD without a word, so that
         "x%FFy" would be stored as "x\ufffdy", and raw bytes past ASCII as Latin-1. It is read strictly again only
-        when a U+FFFD or a raw byte is there to explain."""
+        when a U+FFFD or a raw byte is there to explain. A form holding a file is refused too (400)."""
         form = await super().form()
+        files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+        if files:  # no form of the service takes a file; read as text, one would be "<its name> - <its type>"
+            for upload in files:
+                await upload.close()
+            raise ClientException("This form takes no files")
         if self.content_type[0] != RequestEncodingType.URL_ENCODED:
             return form
         body = await self.body()

@@ -42,6 +42,8 @@ def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedExceptio
 
 def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500:  # the framework's own faults (a misconfiguration) are faults: logged with their traceback
+        log.error("server error on %s %s", request.method, request.url.path, exc_info=exc)
     if request.url.path.startswith(API_PREFIX):  # 405 and other answers given before an API route was chosen
         return http_error(request, exc)
     return page(request, "errors/error.html", status_code=status, status=status, detail=_plain_detail(status))

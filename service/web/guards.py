@@ -10,27 +10,43 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 
+def _preflight(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """An OPTIONS request: the framework answers it for every route (which methods it takes) before anyone is
+    signed in, and a guard placed on a whole controller is asked about it too; it shows and does nothing."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 async def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _preflight(connection):
+        return
     if not connection.user.actor.worker_teams:
         raise PermissionDeniedException("Only social workers can do this")
 
 
 async def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _preflight(connection):
+        return
     if not connection.user.actor.manager_teams:
         raise PermissionDeniedException("Only team managers can do this")
 
 
 async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _preflight(connection):
+        return
     if not connection.user.actor.is_auditor:
         raise PermissionDeniedException("Only auditors can see handovers across teams")
 
 
 async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if _preflight(connection):
+        return
     if not connection.user.actor.is_admin:
         raise PermissionDeniedException("Only an administrator account can do this")
 
 
 async def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """API tokens are scoped read or write."""
+    if _preflight(connection):
+        return
     if connection.auth.scope != "write":
         raise PermissionDeniedException("This API token is read-only")
