@@ -265,3 +265,18 @@ async def test_an_escalation_date_follows_the_same_rules(site: Site) -> None:
     )  # fmt: skip
     assert decided.status_code == 303
     assert "3 November 2026" in (await rmgr.get(f"/handovers/{handover_id}/view")).text
+
+
+@pytest.mark.parametrize("sent", ["2026-02-30", "2026-1-1", "20260101", "--", "99999-01-01"])
+def test_a_date_sent_as_text_is_asked_for_as_yyyy_mm_dd(sent: str) -> None:
+    assert date_problem("Review date", sent, TODAY) == (
+        "Review date must be a real date written YYYY-MM-DD, for example 2025-03-27",
+        ("day", "month", "year"),
+    )
+
+
+def test_an_escalation_cannot_be_dated_in_the_future() -> None:
+    from service.core import validation
+
+    errors = validation.decision_errors("escalated", "To the head of service", "Stage 2", "9999-12-31", TODAY)
+    assert errors == {"stage_date-day": "The date of the escalation must be today or in the past"}

@@ -352,3 +352,22 @@ async def test_autosave_says_when_rows_were_not_kept(site: Site) -> None:
     assert "Draft saved at" in status.text and "Some rows were not saved" in status.text
     saved = (await db.sections_of(site.db.reader, handover_id))["open-risks"].answers.groups["risks"]
     assert len(saved) == 20
+
+
+@pytest.mark.parametrize(
+    ("names", "kept"),
+    [
+        (["risks-0000001-what"], []),  # not a row number the form writes: not read as row 1
+        (["risks-999999-what"], ["risks-999999-what"]),  # a form that skips numbers loses no row
+        (["risks-3-what", "risks-1-what"], ["risks-1-what", "risks-3-what"]),
+    ],
+)
+async def test_rows_are_read_as_the_form_writes_them_and_none_is_lost_to_a_gap(
+    site: Site, names: list[str], kept: list[str]
+) -> None:
+    from service.web import forms
+
+    form = FormMultiDict([("has_open_risks", "yes"), ("risks-rows", "0"), *((name, name) for name in names)])
+    answers = forms.parse_section(section("open-risks"), form)
+    assert [row["what"] for row in answers.groups["risks"]] == kept
+    assert forms.rows_not_kept(section("open-risks"), form) == {}

@@ -84,6 +84,8 @@ def date_problem(
     message), for example the child's date of birth.
     """
     parsed = parse_date(value)
+    if parsed is None and "/" not in value:  # not three boxes: a date sent as text, by the API
+        return f"{label} must be a real date written YYYY-MM-DD, for example 2025-03-27", BOXES
     if parsed is None:
         day, month, year = date_parts(value)
         missing = tuple(box for box, part in zip(BOXES, (day, month, year), strict=True) if not part)

@@ -123,7 +123,8 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
 
 
 def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, today: date) -> dict[str, str]:
-    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date (`stage_date` as
+    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date, today or earlier
+    (`stage_date` as
     `dates.join_date` keeps three typed boxes, or ISO text from the API; a message about it is keyed
     `stage_date-<box>`, the first box in error)."""
     errors: dict[str, str] = {}
@@ -141,7 +142,7 @@ def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, to
             "stage", stage, missing="Enter the escalation stage", limit=ESCALATION_STAGE_MAX, what="The stage"
         )
         problem = (
-            date_problem("The date of the escalation", stage_date, today)
+            date_problem("The date of the escalation", stage_date, today, not_in_future=True)
             if stage_date
             else ("Enter the date of the escalation", dates.BOXES)
         )

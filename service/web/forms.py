@@ -35,19 +35,23 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     return _text(form, name).replace("\r\n", "\n").strip()
 
 
-def _rows_answered(form: FormMultiDict, group: Group) -> int:
-    """How many rows the form holds answers in (one past the highest row number among its field names)."""
+def _rows_written(form: FormMultiDict, group: Group) -> set[int]:
+    """The row numbers the form holds an answer in, read as the form writes them (`risks-1-what`, never
+    `risks-01-what`)."""
     prefix = f"{group.id}-"
-    indexes = (key[len(prefix) :].split("-", 1)[0] for key in form if key.startswith(prefix))
-    present = [int(index) for index in indexes if index.isascii() and index.isdigit() and len(index) <= 6]
-    return max(present, default=-1) + 1
+    answered = {key[len(prefix) :].split("-", 1)[0] for key in form if key.startswith(prefix)}
+    return {int(n) for n in answered if n.isascii() and n.isdigit() and len(n) <= 9 and str(int(n)) == n}
 
 
-def _row_count(form: FormMultiDict, group: Group) -> int:
-    """The rows to read: the `<group>-rows` count the form declares (a count that is missing, negative or not a
-    number declares none), or more if it holds answers in rows past that count; never more than a group keeps."""
+def _row_indexes(form: FormMultiDict, group: Group) -> list[int]:
+    """The rows the form holds, in order: the first `<group>-rows` (a count that is missing, negative or not a
+    number declares none) and every row it holds an answer in, so a form that skips numbers loses no row."""
     declared = whole_number(_text(form, f"{group.id}-rows")) or 0
-    return min(max(declared, _rows_answered(form, group)), group.max_rows, ROWS_PER_GROUP_MAX)
+    return sorted(_rows_written(form, group) | set(range(min(declared, ROWS_PER_GROUP_MAX + 1))))
+
+
+def _rows_kept(form: FormMultiDict, group: Group) -> list[int]:
+    return _row_indexes(form, group)[: min(group.max_rows, ROWS_PER_GROUP_MAX)]
 
 
 def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
@@ -56,11 +60,12 @@ def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
     messages = {}
     for group in section.groups:
         limit = min(group.max_rows, ROWS_PER_GROUP_MAX)
-        posted = _rows_answered(form, group)
-        if posted > limit:
+        written = _rows_written(form, group)
+        lost = len([index for index in _row_indexes(form, group)[limit:] if index in written])
+        if lost:
             messages[group.id] = (
                 f"‘{group.title}’ can have at most {limit} rows: the first {limit} were saved, "
-                f"and the other {posted - limit:,} were not"
+                f"and the other {lost:,} were not"
             )
     return messages
 
@@ -70,7 +75,7 @@ def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:
     groups: dict[str, list[Row]] = {}
     for group in section.groups:
         rows = []
-        for index in range(_row_count(form, group)):
+        for index in _rows_kept(form, group):
             prefix = row_prefix(group, index)
             rows.append({field.id: _value(form, field, prefix + field.id) for field in group.fields})
         groups[group.id] = rows
