@@ -42,6 +42,19 @@ def bad_cases() -> list[tuple[str, dict[str, str]]]:
     ):
         cases.append((label, {"date_of_birth": value}))
     cases.append(("reference already used", {"reference": "T-1"}))
+    # lookalikes: a reference that reads the same as another must be the same case, or be refused
+    cases.append(("reference already used, in other letter case", {"reference": "t-1"}))
+    for label, value in (
+        ("with a Unicode hyphen", "T\u20109"),
+        ("in full-width letters", "\uff2e\uff25\uff37-2"),
+        ("with a zero-width space", "NEW-\u200b3"),
+        ("after a byte-order mark", "\ufeffNEW-4"),
+        ("with a soft hyphen", "NEW\u00ad5"),
+        ("starting with a hyphen", "-NEW6"),
+    ):
+        cases.append((f"reference {label}", {"reference": value}))
+    for label, value in (("on two lines", "Ava\nNew"), ("with a tab", "Ava\tNew"), ("with CR LF", "Ava\r\nNew")):
+        cases.append((f"child's name {label}", {"child_name": value}))
     return cases
 
 

@@ -38,10 +38,10 @@ class NewCase(msgspec.Struct, frozen=True, kw_only=True):
 async def _case_errors(conn: db.Conn, case: NewCase, references_in_this_batch: set[str]) -> dict[str, str]:
     """Everything wrong with one case, keyed by the API's field names."""
     errors = validation.case_errors(case.reference, case.child_name, case.date_of_birth, today())
-    reference = case.reference.strip()
-    if "reference" not in errors and reference in references_in_this_batch:
+    key = validation.reference_key(case.reference)  # CS-1 and cs-1 are one case
+    if "reference" not in errors and key in references_in_this_batch:
         errors["reference"] = validation.REFERENCE_REPEATED
-    elif "reference" not in errors and await db.case_by_reference(conn, reference):
+    elif "reference" not in errors and await db.case_by_reference_key(conn, key):
         errors["reference"] = validation.REFERENCE_TAKEN
     if (
         case.worker_id is None
@@ -173,7 +173,7 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
             problems.extend(
                 f"line {line}: {_IMPORT_COLUMN_FOR.get(field, field)}: {message}" for field, message in errors.items()
             )
-            seen.add(case.reference.strip())
+            seen.add(validation.reference_key(case.reference))
             cases.append((case, group_name))
         if problems:  # nothing has been written
             return 0, sorted(problems, key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))

@@ -15,7 +15,7 @@ from service.core.dates import boxes_in_error, date_problem
 from service.core.dates import date_parts as date_parts  # re-exported: the form and the pages read dates here too
 from service.core.dates import join_date as join_date
 from service.core.dates import parse_date as parse_date
-from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
+from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
 
 Value = str | list[str]
 Row = dict[str, Value]
@@ -157,6 +157,8 @@ def validate_field(field: Field, value: Value, today: date, child: ChildRecord |
         return _date_message(field, value if isinstance(value, str) else "", today, child)
     if len(value) > field.max_length:
         return f"{field.label} must be {field.max_length:,} characters or fewer"
+    if field.type == "text" and isinstance(value, str) and breaks_one_line(value.strip()):  # only a client sends more
+        return f"{field.label} {NOT_ONE_LINE_MESSAGE}"
     return record_message(field, value, child)
 
 

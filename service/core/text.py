@@ -5,6 +5,10 @@ pages, and can hide text), the Unicode line and paragraph separators, and the bi
 isolate controls (U+202A-U+202E, U+2066-U+2069), which make text display in a different order from the one stored,
 so that a name or a reason could read differently from what it is (Unicode Technical Report 36, "Bidirectional Text
 Spoofing"). The plain left-to-right and right-to-left marks stay allowed: names in Arabic or Hebrew script use them.
+
+Refused too in text that is one line (a name, a reference, who a disagreement is with): line breaks and tabs, and the
+invisible characters that make two names look the same while differing (zero-width space U+200B, word joiner
+U+2060, soft hyphen U+00AD, and the byte-order mark U+FEFF left by a spreadsheet).
 """
 
 from __future__ import annotations
@@ -19,3 +23,13 @@ HIDDEN_CHARACTER_MESSAGE = "contains a hidden control character: type it again r
 def has_hidden_characters(text: str) -> bool:
     """Whether `text` holds a character the policy above refuses."""
     return _HIDDEN.search(text) is not None
+
+
+_NOT_ON_ONE_LINE = re.compile(r"[\t\n\r\u00ad\u200b\u2060\ufeff]")
+
+NOT_ONE_LINE_MESSAGE = "must be on one line, without tabs or invisible characters"
+
+
+def breaks_one_line(text: str) -> bool:
+    """Whether `text`, which should be one line, holds a line break, a tab or an invisible character."""
+    return _NOT_ON_ONE_LINE.search(text) is not None

@@ -16,7 +16,7 @@ from datetime import date
 from service.checklist import Section
 from service.core import dates
 from service.core.dates import date_problem
-from service.core.text import HIDDEN_CHARACTER_MESSAGE, has_hidden_characters
+from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
 
 # Free text on the workflow's forms.
 TRANSFER_REASON_MAX = 1000
@@ -44,10 +44,12 @@ PASSWORD_MIN = 12  # NCSC guidance: length over complexity
 PASSWORD_MAX = 1000  # longer is refused before hashing, so a huge body cannot make hashing slow
 
 
-def text_errors(key: str, value: str, *, missing: str, limit: int, what: str) -> dict[str, str]:
+def text_errors(key: str, value: str, *, missing: str, limit: int, what: str, one_line: bool = False) -> dict[str, str]:
     """The message for free text that must be given and may be at most `limit` characters; {} when it is fine.
 
     `what` starts the length message, for example "The reason" gives "The reason must be 2,000 characters or fewer".
+    `one_line`: a name, a reference or a label, refused with a line break, a tab or an invisible character in it
+    (`text.breaks_one_line`).
     """
     if not value.strip():
         return {key: missing}
@@ -55,6 +57,8 @@ def text_errors(key: str, value: str, *, missing: str, limit: int, what: str) ->
         return {key: f"{what} must be {limit:,} characters or fewer"}
     if has_hidden_characters(value):
         return {key: f"{what} {HIDDEN_CHARACTER_MESSAGE}"}
+    if one_line and breaks_one_line(value.strip()):
+        return {key: f"{what} {NOT_ONE_LINE_MESSAGE}"}
     return {}
 
 
@@ -117,6 +121,7 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
             missing="Enter who you disagree with",
             limit=DISAGREEMENT_WITH_WHOM_MAX,
             what="Who you disagree with",
+            one_line=True,
         )
         | text_errors("view", view, missing="Enter your view", limit=DISAGREEMENT_VIEW_MAX, what="Your view")
     )
@@ -151,6 +156,21 @@ def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, to
     return errors
 
 
+# Case management systems number cases in ASCII; allowing only these characters means no two references can look
+# the same while differing (a Unicode hyphen, full-width letters, a zero-width space), and references are compared
+# without regard to case (`reference_key`).
+_REFERENCE = re.compile(r"[A-Za-z0-9]+(?:[ ./_-]+[A-Za-z0-9]+)*")
+REFERENCE_CHARACTERS = (
+    "The local reference can contain only the letters A to Z, numbers, and spaces, hyphens (-), slashes (/), "
+    "full stops and underscores between them"
+)
+
+
+def reference_key(reference: str) -> str:
+    """What makes two references the same case: the same letters and numbers, in any case."""
+    return reference.strip().lower()
+
+
 def case_errors(reference: str, child_name: str, date_of_birth: str, today: date) -> dict[str, str]:
     """A case record's own fields (who holds it is checked against the people and teams by the action).
 
@@ -162,9 +182,17 @@ def case_errors(reference: str, child_name: str, date_of_birth: str, today: date
         missing="Enter the local reference",
         limit=CASE_REFERENCE_MAX,
         what="The local reference",
+        one_line=True,
     ) | text_errors(
-        "child_name", child_name, missing="Enter the child's name", limit=CHILD_NAME_MAX, what="The child's name"
+        "child_name",
+        child_name,
+        missing="Enter the child's name",
+        limit=CHILD_NAME_MAX,
+        what="The child's name",
+        one_line=True,
     )
+    if "reference" not in errors and not _REFERENCE.fullmatch(reference.strip()):
+        errors["reference"] = REFERENCE_CHARACTERS
     born = iso_date(date_of_birth)
     if born is None:
         errors["date_of_birth"] = "Enter the date of birth as a real date written YYYY-MM-DD, for example 2015-03-14"
@@ -195,15 +223,18 @@ def iso_date(text: str) -> date | None:
 
 def sibling_group_name_errors(name: str) -> dict[str, str]:
     return text_errors(
-        "name", name, missing="Enter the sibling group's name", limit=SIBLING_GROUP_NAME_MAX, what="The name"
-    )
+        "name", name, missing="Enter the sibling group's name", limit=SIBLING_GROUP_NAME_MAX, what="The name",
+        one_line=True,
+    )  # fmt: skip
 
 
 def new_person_errors(username: str, full_name: str, password: str) -> dict[str, str]:
     """A person's account as an administrator creates it."""
-    errors = text_errors("username", username, missing="Enter a username", limit=USERNAME_MAX, what="The username")
+    errors = text_errors(
+        "username", username, missing="Enter a username", limit=USERNAME_MAX, what="The username", one_line=True
+    )
     errors |= text_errors(
-        "name", full_name, missing="Enter the person's full name", limit=FULL_NAME_MAX, what="The name"
+        "name", full_name, missing="Enter the person's full name", limit=FULL_NAME_MAX, what="The name", one_line=True
     )
     if len(password) < PASSWORD_MIN:
         errors["password"] = f"The password must be at least {PASSWORD_MIN} characters"

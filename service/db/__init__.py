@@ -16,6 +16,7 @@ from service.db.audit import append_audit, audit_entries, last_audit_entry, stre
 from service.db.cases import (
     case_by_id,
     case_by_reference,
+    case_by_reference_key,
     case_ids_in_group,
     cases_allocated_to,
     create_case,
@@ -118,6 +119,7 @@ __all__ = [
     "backup",
     "case_by_id",
     "case_by_reference",
+    "case_by_reference_key",
     "case_ids_in_group",
     "cases_allocated_to",
     "check_backup",

@@ -68,6 +68,12 @@ async def case_by_reference(conn: Conn, reference: str) -> Case | None:
     return record(row, Case) if row else None
 
 
+async def case_by_reference_key(conn: Conn, key: str) -> Case | None:
+    """The case whose reference, in lower case, is `key` (`validation.reference_key`)."""
+    row = await _one(conn, _CASE_SELECT + " WHERE lower(c.reference) = ?", (key,))
+    return record(row, Case) if row else None
+
+
 async def case_ids_in_group(conn: Conn, group_id: int) -> list[int]:
     return [
         int(r[0]) for r in await _rows(conn, "SELECT id FROM cases WHERE sibling_group_id = ? ORDER BY id", (group_id,))

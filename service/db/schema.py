@@ -173,4 +173,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pending_drafts_by_browser ON pending_drafts(kept_for);
     CREATE INDEX pending_drafts_by_address ON pending_drafts(address);
     """,
+    # 8: a case reference is found whatever the case of its letters (validation.reference_key)
+    """
+    CREATE INDEX cases_by_reference_key ON cases(lower(reference));
+    """,
 ]
