@@ -35,3 +35,14 @@ async def failed(conn: db.Conn, username: str, address: str) -> None:
 
 async def succeeded(conn: db.Conn, username: str) -> None:
     await db.clear_failures(conn, keys_for(username, "")[0])
+
+
+async def first_refusal(conn: db.Conn, username: str, address: str) -> bool:
+    """Whether this is the first locked refusal for this username and address within the window; the refusal is
+    noted, so that a client hammering a locked sign-in adds one audit entry a window, not one a request."""
+    keys = ["locked:{}|{}".format(*keys_for(username, address))]
+    now = time.time()
+    if await db.recent_failures(conn, keys, now - WINDOW_SECONDS):
+        return False
+    await db.record_failure(conn, keys, now)
+    return True

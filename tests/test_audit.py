@@ -27,10 +27,11 @@ async def test_sign_ins_succeeded_and_failed_are_recorded_without_the_password(s
     await person.sign_in("out")
     entries = [e.entry for e in await db.audit_entries(site.db.reader)]
     assert [e.action for e in entries] == ["sign_in_failed", "sign_in_failed", "sign_in"]
-    assert entries[1].details == {"username": "nobody-at-all"} and entries[1].actor_id is None
+    assert entries[0].details == {"username": "out"}
+    assert entries[1].details == {"account": "none with the username typed"} and entries[1].actor_id is None
     assert entries[2].actor_id == site.world.users["out"]
     raw = sqlite3.connect(site.db.path).execute("SELECT group_concat(details) FROM audit_log").fetchone()[0]
-    assert "wrong password" not in raw and PASSWORD not in raw
+    assert "wrong password" not in raw and PASSWORD not in raw and "nobody-at-all" not in raw
     await person.post("/sign-out")
     assert (await actions_in_log(site))[-1] == "sign_out"
 

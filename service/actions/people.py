@@ -155,14 +155,17 @@ class SignedIn(msgspec.Struct, frozen=True, kw_only=True):
 async def sign_in(database: db.Database, username: str, password: str, address: str) -> SignedIn:
     """Check a username and password (argon2id, off the event loop), throttled by username and by address.
 
-    Every attempt is audited (sign_in, sign_in_failed, sign_in_locked). Failures are slowed, then locked for a
+    Every attempt is audited (sign_in, sign_in_failed; sign_in_locked once a window for a locked username and
+    address, so that hammering a lock does not grow the log a request at a time). Failures are slowed, then locked for a
     window (`service.throttle`, after NCSC and OWASP guidance on online guessing). A hash made with older settings
     is remade with today's at a successful sign-in.
     """
     locked, delay = await throttle.check(database.reader, username, address)
     user = await db.user_by_username(database.reader, username)
     if locked:
-        await _audit_sign_in(database, user, "sign_in_locked", username)
+        async with database.transaction() as conn:
+            if await throttle.first_refusal(conn, username, address):
+                await _audit_in(conn, user, "sign_in_locked", username)
         return SignedIn(locked=True)
     await asyncio.sleep(delay)  # repeated failures are slowed down
     password_ok = await verify_password(user.password_hash if user else None, password)
@@ -193,14 +196,12 @@ async def _rehashed(user: db.User, password: str) -> str | None:
         return None
 
 
-async def _audit_sign_in(database: db.Database, user: db.User | None, action: str, username: str) -> None:
-    async with database.transaction() as conn:
-        await _audit_in(conn, user, action, username)
-
-
 async def _audit_in(conn: db.Conn, user: db.User | None, action: str, username: str) -> None:
+    """The entry names the account; what was typed is kept only when it names one (a password typed into the
+    username box by mistake is not kept for ever in an append-only log)."""
     user_id = user.id if user else None
-    await db.append_audit(conn, user_id, action, "user", user_id, {"username": username[: validation.USERNAME_MAX]})
+    typed = {"username": user.username} if user else {"account": "none with the username typed"}
+    await db.append_audit(conn, user_id, action, "user", user_id, typed)
 
 
 async def sign_out(database: db.Database, user_id: int) -> None:
