@@ -284,3 +284,26 @@ async def test_a_multipart_form_that_is_not_utf8_gets_400_not_a_server_error(sit
         "POST", url, files={"username": (None, b"\xff\xfe"), "_csrf_token": (None, out.csrf.encode())}
     )
     assert response.status_code == 400, response.text[:200]
+
+
+async def test_the_import_names_one_group_one_way_and_never_makes_a_second_group_of_an_existing_name(
+    site: Site, tmp_path: Path
+) -> None:
+    """Rows naming "Grp", "grp" and " Grp " share one group; a name an existing group has is refused, because a
+    new group of that name would look linked and not be."""
+    path = tmp_path / "cases.csv"
+    header = ",".join(actions.cases.IMPORT_COLUMNS)
+    path.write_text(
+        f"{header}\nG-1,Ann Grp,2016-01-01,out,North Team,Grp\nG-2,Ben Grp,2015-01-01,out,North Team,grp\n"
+        "G-3,Cal Grp,2014-01-01,out,North Team, Grp \n",
+        encoding="utf-8",
+    )
+    imported, problems = await actions.import_cases(site.db, path)
+    assert (imported, problems) == (3, [])
+    groups = {(await db.case_by_reference_key(site.db.reader, f"g-{n}")).sibling_group_id for n in (1, 2, 3)}  # type: ignore[union-attr]
+    assert len(groups) == 1 and None not in groups
+
+    path.write_text(f"{header}\nH-1,Dee Test,2016-01-01,out,North Team,test FAMILY\n", encoding="utf-8")
+    imported, problems = await actions.import_cases(site.db, path)
+    assert imported == 0 and len(problems) == 1
+    assert problems[0].startswith("line 2: sibling_group: A sibling group of this name already exists (id ")

@@ -44,7 +44,7 @@ async def test_start_handover_validates_its_form_and_keeps_what_was_typed(site: 
     out = await site.as_user("out")
     typed = {"receiving_team": "", "receiver": "", "transfer_reason": "Moving <b>up</b>"}
     response = await out.post(f"/cases/{site.world.cases['mia']}/handover", typed)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select the team the case is moving to" in response.text
     assert "Moving &lt;b&gt;up&lt;/b&gt;" in response.text
     wrong_team_worker = await out.post(
@@ -279,6 +279,6 @@ async def test_a_receiver_that_names_nobody_is_refused_not_taken_as_not_known(si
         f"/cases/{site.world.cases['mia']}/handover",
         {"receiving_team": str(site.world.teams["cp"]), "receiver": receiver, "transfer_reason": "Step-up"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a worker in the receiving team, or leave it for the team to allocate" in response.text
     assert (await db.case_by_id(site.db.reader, site.world.cases["mia"])).open_handover_id is None  # type: ignore[union-attr]

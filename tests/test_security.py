@@ -354,3 +354,18 @@ async def test_a_file_sent_in_place_of_text_is_refused_on_every_form_and_nothing
     raw = sqlite3.connect(site.db.path)
     assert raw.execute("SELECT COUNT(*) FROM handovers WHERE transfer_reason LIKE '%text/plain%'").fetchone() == (0,)
     assert raw.execute("SELECT COUNT(*) FROM audit_log").fetchone() == before
+
+
+async def test_a_password_longer_than_any_allowed_is_wrong_not_cut_short(site: Site) -> None:
+    """Cut to 1,000 characters, a password of exactly 1,000 would also sign in with anything typed after it."""
+    from service.core import validation
+    from service.passwords import hash_password
+
+    long_password = "p" * validation.PASSWORD_MAX
+    async with site.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (hash_password(long_password), site.world.users["out2"])
+        )
+    person = await site.as_user(None)
+    assert (await person.sign_in("out2", long_password + "extra")).status_code == 400
+    assert (await person.sign_in("out2", long_password)).status_code == 303

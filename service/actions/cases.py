@@ -143,14 +143,16 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
     """Import every case in a CSV file, or none: returns (cases imported, problems as "line N: column: message").
 
     Columns, with a header row: reference, child_name, date_of_birth (YYYY-MM-DD), worker_username, team,
-    sibling_group (may be empty; rows naming the same group share it). Extra or missing columns are refused so that
-    a misspelt one is noticed.
+    sibling_group (may be empty; rows naming the same group, in any case or spacing, share it; a name an existing
+    group has is refused, since a new group of that name would not link the children to it). Extra or missing
+    columns are refused so that a misspelt one is noticed.
     """
     rows, problems = _read_rows(path)
     if not rows and problems:
         return 0, problems
     async with database.transaction() as conn:
         teams = {team.name: team.id for team in await db.teams(conn)}
+        existing_groups = {validation.group_name_key(name): id_ for id_, name in await db.sibling_group_names(conn)}
         seen: set[str] = set()
         cases: list[tuple[NewCase, str]] = []
         for line, row in rows:
@@ -170,6 +172,8 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
             group_errors = validation.sibling_group_name_errors(group_name) if group_name else {}
             if group_errors:
                 errors["sibling_group"] = group_errors["name"]
+            elif group_name and (same := existing_groups.get(validation.group_name_key(group_name))) is not None:
+                errors["sibling_group"] = validation.sibling_group_exists(same)
             problems.extend(
                 f"line {line}: {_IMPORT_COLUMN_FOR.get(field, field)}: {message}" for field, message in errors.items()
             )
@@ -177,10 +181,11 @@ async def import_cases(database: db.Database, path: Path) -> tuple[int, list[str
             cases.append((case, group_name))
         if problems:  # nothing has been written
             return 0, sorted(problems, key=lambda problem: int(problem.split(":")[0].removeprefix("line ")))
-        groups: dict[str, int] = {}
+        groups: dict[str, int] = {}  # by `validation.group_name_key`: "Grp", "grp" and " Grp " are one group
         for case, group_name in cases:
-            if group_name and group_name not in groups:
-                groups[group_name] = await create_sibling_group_in(conn, None, group_name)
-            grouped = msgspec.structs.replace(case, sibling_group_id=groups.get(group_name))
+            key = validation.group_name_key(group_name)
+            if group_name and key not in groups:
+                groups[key] = await create_sibling_group_in(conn, None, group_name)
+            grouped = msgspec.structs.replace(case, sibling_group_id=groups.get(key))
             await create_case_in(conn, None, grouped, f"import of {path.name}")
     return len(cases), []

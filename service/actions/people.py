@@ -160,15 +160,22 @@ async def sign_in(database: db.Database, username: str, password: str, address: 
     window (`service.throttle`, after NCSC and OWASP guidance on online guessing). A hash made with older settings
     is remade with today's at a successful sign-in.
     """
+    # Nothing is cut short: a username or password longer than any account's is simply wrong (cut, a 1,000-character
+    # password would also sign in with anything typed after it). The throttle keys on the first characters only.
+    username = username[: validation.USERNAME_MAX + 1]
     locked, delay = await throttle.check(database.reader, username, address)
-    user = await db.user_by_username(database.reader, username)
+    user = await db.user_by_username(database.reader, username) if len(username) <= validation.USERNAME_MAX else None
     if locked:
         async with database.transaction() as conn:
             if await throttle.first_refusal(conn, username, address):
                 await _audit_in(conn, user, "sign_in_locked", username)
         return SignedIn(locked=True)
     await asyncio.sleep(delay)  # repeated failures are slowed down
-    password_ok = await verify_password(user.password_hash if user else None, password)
+    fits = len(password) <= validation.PASSWORD_MAX
+    password_ok = await verify_password(
+        user.password_hash if user and fits else None, password[: validation.PASSWORD_MAX]
+    )
+    password_ok = password_ok and fits
     if user is None or not password_ok or user.disabled or user.is_service:
         async with database.transaction() as conn:
             await throttle.failed(conn, username, address)

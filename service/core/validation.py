@@ -249,3 +249,16 @@ REFERENCE_TAKEN = "A case with this reference already exists"
 REFERENCE_REPEATED = "This reference is used by an earlier row of the file"
 NO_SUCH_TEAM = "There is no team with this name"
 NO_SUCH_SIBLING_GROUP = "There is no sibling group with this id"
+
+
+def sibling_group_exists(group_id: int) -> str:
+    return (
+        f"A sibling group of this name already exists (id {group_id}): a new group would not link these children "
+        "to it. Give the new group another name, or add the children to that group through the API's "
+        "sibling_group_id"
+    )
+
+
+def group_name_key(name: str) -> str:
+    """Sibling group names in one file that differ only in case or spacing name the same group."""
+    return " ".join(name.split()).lower()

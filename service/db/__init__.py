@@ -23,6 +23,7 @@ from service.db.cases import (
     create_sibling_group,
     reallocate_case,
     sibling_group,
+    sibling_group_names,
 )
 from service.db.drafts import clear_old_pending_drafts, keep_pending_draft, pending_draft_counts, take_pending_draft
 from service.db.engine import (
@@ -169,6 +170,7 @@ __all__ = [
     "section_version",
     "sections_of",
     "sibling_group",
+    "sibling_group_names",
     "siblings_of",
     "stream_audit",
     "stream_incomplete",

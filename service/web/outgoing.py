@@ -147,7 +147,7 @@ class OutgoingController(Controller):
         return page(
             request,
             "outgoing/start.html",
-            status_code=200,
+            status_code=400 if errors else 200,
             case=case,
             teams=teams,
             workers=workers,

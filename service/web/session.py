@@ -144,8 +144,9 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
 @post("/sign-in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     form = await request.form()
-    username = str(form.get("username", "")).strip()[: validation.USERNAME_MAX]
-    password = str(form.get("password", ""))[: validation.PASSWORD_MAX]
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    shown = username[: validation.USERNAME_MAX]  # what the form shows again
     missing = {
         key: message
         for key, value, message in (("username", username, "Enter your username"),
@@ -153,15 +154,15 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
         if not value
     }  # fmt: skip
     if missing:
-        return page(request, "session/sign_in.html", errors=missing, username=username, status_code=400)
+        return page(request, "session/sign_in.html", errors=missing, username=shown, status_code=400)
     address = request.client.host if request.client else "unknown"
     outcome = await actions.sign_in(database(request), username, password, address)
     if outcome.locked:
         errors = {"username": throttle.LOCKED_MESSAGE}
-        return page(request, "session/sign_in.html", errors=errors, username=username, status_code=429)
+        return page(request, "session/sign_in.html", errors=errors, username=shown, status_code=429)
     if outcome.user is None or outcome.actor is None:
         errors = {"username": "Enter a correct username and password"}
-        return page(request, "session/sign_in.html", errors=errors, username=username, status_code=400)
+        return page(request, "session/sign_in.html", errors=errors, username=shown, status_code=400)
     await _start_new_session(request, outcome.user.id)
     response = Redirect(await _after_sign_in(request, outcome.actor), status_code=303)
     response.set_cookie(
