@@ -371,3 +371,26 @@ async def test_rows_are_read_as_the_form_writes_them_and_none_is_lost_to_a_gap(
     answers = forms.parse_section(section("open-risks"), form)
     assert [row["what"] for row in answers.groups["risks"]] == kept
     assert forms.rows_not_kept(section("open-risks"), form) == {}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([("has_open_risks", "no")], "Are there any open risks to the child?: send one answer, not several"),
+        ([("risks-0-what", "Another")], "What is the risk?: send one answer, not several"),
+        ([("risks-0-review_date-day", "2")], "When will this risk next be reviewed?: send one answer, not several"),
+    ],
+)
+async def test_a_question_answered_twice_in_one_form_is_refused_not_read_as_the_first(
+    site: Site, extra: list[tuple[str, str]], message: str
+) -> None:
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/open-risks"
+    from urllib.parse import urlencode
+
+    form = list(form_for(section("open-risks"), complete()["open-risks"], button="draft").items()) + extra
+    body = urlencode([*form, ("_csrf_token", out.csrf)], doseq=True)
+    page = await out.request("POST", url, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert page.status_code == 400 and message in page.text
+    assert await db.sections_of(site.db.reader, handover_id) == {}

@@ -242,3 +242,16 @@ def test_no_cell_of_the_csv_can_run_as_a_formula(column: str, before: str, sign:
     fields[column] = [value] if column == "blockers" else value
     cells = dict(zip([key for key, _ in CSV_COLUMNS], csv_cells(msgspec.convert(fields, ReportRow)), strict=True))
     assert cells[column] == "'" + value, "neutralised, and otherwise as it was"
+
+
+@pytest.mark.parametrize("query", ["state=draft&state=nope", "team=1&team=abc", "sort=oldest&sort=newest"])
+async def test_a_filter_given_twice_is_refused_by_the_filter_on_the_page_and_the_downloads(
+    site: Site, query: str
+) -> None:
+    """Which of two values was meant cannot be known; the first was used without a word."""
+    auditor = await site.as_user("aud")
+    name = query.split("=")[0]
+    page = await auditor.get(f"/audit/incomplete?{query}")
+    assert page.status_code == 400 and "Choose this filter once" in page.text and f'href="#{name}"' in page.text
+    download = await auditor.get(f"/audit/incomplete/csv?{query}")
+    assert download.status_code == 303 and download.headers["location"].startswith("/audit/incomplete?")

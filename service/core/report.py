@@ -6,7 +6,8 @@ and the state machine's own `blockers()` words what stands in the way, so the re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Literal
 
@@ -103,6 +104,13 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
             name = next((n for n, field in FILTER_NAMES.items() if f"`$.{field}`" in str(exc)), "min_days")
             errors[name] = _FILTER_MESSAGES.get(name, "Select one of the options given")
     raise Invalid(errors)
+
+
+def repeated_filter_errors(names: Iterable[str]) -> dict[str, str]:
+    """For a query string's names in order, the filters given more than once (a page sends each once; which of
+    two values was meant cannot be known), keyed by name."""
+    counted = Counter(name for name in names if name in FILTER_NAMES)
+    return {name: "Choose this filter once" for name, count in counted.items() if count > 1}
 
 
 class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,7 +14,14 @@ from service import actions, db, reporting
 from service.core.clock import today
 from service.core.errors import Invalid
 from service.core.pages import Page, page_number
-from service.core.report import BLOCKER_LABELS, FILTER_NAMES, SORTS, ReportFilter, parse_report_filter
+from service.core.report import (
+    BLOCKER_LABELS,
+    FILTER_NAMES,
+    SORTS,
+    ReportFilter,
+    parse_report_filter,
+    repeated_filter_errors,
+)
 from service.core.workflow import STATE_LABELS, State
 from service.web.context import checklists, database, page, settings
 from service.web.guards import auditors_only
@@ -22,12 +29,14 @@ from service.web.guards import auditors_only
 PER_PAGE = 50
 
 
-def _filter_or_errors(query: dict[str, str]) -> tuple[ReportFilter, dict[str, str]]:
+def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, dict[str, str]]:
     """The filter asked for, or the default one and the messages to show by the fields that were wrong."""
+    repeated = repeated_filter_errors(name for name, _ in request.query_params.multi_items())
     try:
-        return parse_report_filter(query), {}
+        report_filter = parse_report_filter(dict(request.query_params))
     except Invalid as exc:
-        return ReportFilter(), exc.errors
+        return ReportFilter(), exc.errors | repeated
+    return (ReportFilter(), repeated) if repeated else (report_filter, {})
 
 
 class AuditorController(Controller):
@@ -38,7 +47,7 @@ class AuditorController(Controller):
     @get("/incomplete", name="incomplete_report")
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
         query = dict(request.query_params)
-        report_filter, errors = _filter_or_errors(query)
+        report_filter, errors = _filter_or_errors(request)
         number = page_number(query.get("page"))
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
@@ -68,7 +77,7 @@ class AuditorController(Controller):
     async def export(self, request: Request[Any, Any, Any], fmt: FromPath[str]) -> Stream | Redirect:
         if fmt not in reporting.FORMATS:
             raise NotFoundException("Exports are CSV or JSON Lines")
-        report_filter, errors = _filter_or_errors(dict(request.query_params))
+        report_filter, errors = _filter_or_errors(request)
         if errors:  # back to the report, which shows each wrong filter's message by the filter
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
         auditor_id = request.user.actor.user_id

@@ -16,6 +16,7 @@ from service.core.answers import (
     SectionAnswers,
     Value,
     case_record_values,
+    input_id,
     join_date,
     row_prefix,
 )
@@ -52,6 +53,30 @@ def _row_indexes(form: FormMultiDict, group: Group) -> list[int]:
 
 def _rows_kept(form: FormMultiDict, group: Group) -> list[int]:
     return _row_indexes(form, group)[: min(group.max_rows, ROWS_PER_GROUP_MAX)]
+
+
+def repeated_answers(section: Section, form: FormMultiDict) -> dict[str, str]:
+    """Questions that take one answer but were sent more than once (no page sends that; which was meant cannot be
+    known, and the API refuses a list there too), keyed by where they were sent."""
+    messages = {}
+
+    def check(field: Field, name: str) -> None:
+        if field.type == "date":
+            names = [f"{name}-{box}" for box in ("day", "month", "year")]
+        elif field.type == "checkboxes":
+            return
+        else:
+            names = [name]
+        if any(len(form.getall(each, [])) > 1 for each in names):
+            messages[input_id(field, name[: -len(field.id)])] = f"{field.label}: send one answer, not several"
+
+    for field in section.fields:
+        check(field, field.id)
+    for group in section.groups:
+        for index in _rows_kept(form, group):
+            for field in group.fields:
+                check(field, row_prefix(group, index) + field.id)
+    return messages
 
 
 def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:

@@ -202,6 +202,10 @@ class OutgoingController(Controller):
         answers = forms.parse_section(section, form)
         base_version = forms.form_number(form.get("version", "")) or 0
         button = str(form.get("button", "continue"))
+        repeated = forms.repeated_answers(section, form)
+        if repeated:  # a crafted form: nothing is saved, and the page says which questions
+            view = await viewable(request, handover_id)
+            return self._section_page(request, view, section_id, answers, base_version, repeated, status_code=400)
         changed_rows = forms.apply_row_button(section, answers, button)
         if changed_rows is not None:
             # Adding or removing a row only redraws the form; nothing is saved until the person saves.
@@ -244,6 +248,8 @@ class OutgoingController(Controller):
         handover, section = await _handover_and_section(request, handover_id, section_id)
         form = await request.form()
         answers = forms.parse_section(section, form)
+        if forms.repeated_answers(section, form):
+            return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_UNKNOWN)
         try:
             version, _ = await actions.save_section(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
