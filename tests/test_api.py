@@ -11,7 +11,7 @@ from service import db
 from service.actions.demo import CASE_M_LIKE
 from service.core.tokens import token_hash
 from tests.conftest import Site
-from tests.helpers import complete, on_record
+from tests.helpers import complete, on_record, start
 
 pytestmark = pytest.mark.anyio
 
@@ -278,3 +278,23 @@ async def test_a_request_that_does_not_fit_the_schema_is_answered_briefly_by_fie
     )  # fmt: skip
     details = error_shape(huge_id, 422, "invalid")["details"]
     assert [d["field"] for d in details] == ["receiving_team_id"] and "2147483647" in details[0]["message"]
+
+
+@pytest.mark.parametrize(("body", "field"), [(b"", "body"), (b"null", "body"), (b"[]", "body")])
+async def test_a_body_that_is_not_an_object_is_refused_by_name(site: Site, body: bytes, field: str) -> None:
+    t = await tokens(site)
+    case_id = await new_case(site)
+    response = await site.client.post(
+        f"/api/v1/cases/{case_id}/handovers", content=body,
+        headers={"Authorization": f"Bearer {t['svc_out']}", "content-type": "application/json"},
+    )  # fmt: skip
+    details = error_shape(response, 422, "invalid")["details"]
+    assert [d["field"] for d in details] == [field] and "'data'" not in details[0]["message"]
+
+
+async def test_a_negative_version_is_refused_not_called_a_conflict(site: Site) -> None:
+    t = await tokens(site)
+    handover_id = await start(await site.as_user("out"), site.world.cases["mia"], site.world.teams["cp"])
+    response = await call(site, t["svc_out"], "POST", f"/handovers/{handover_id}/actions/cancel",
+                          {"handover_version": -1, "reason": "No longer needed"})  # fmt: skip
+    assert [d["field"] for d in error_shape(response, 422, "invalid")["details"]] == ["handover_version"]

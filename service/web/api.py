@@ -105,6 +105,7 @@ class HandoverList(msgspec.Struct, kw_only=True):
 
 
 Id = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]  # larger numbers cannot name anything stored
+Version = Annotated[int, msgspec.Meta(ge=0, le=ID_MAX)]  # a version as the API gave it: never negative
 
 
 class NewHandover(msgspec.Struct, kw_only=True):
@@ -119,7 +120,7 @@ class Created(msgspec.Struct):
 
 class SectionUpdate(msgspec.Struct, kw_only=True):
     answers: SectionAnswers
-    base_version: int = msgspec.field(default=0)
+    base_version: Version = msgspec.field(default=0)
 
 
 class SectionSaved(msgspec.Struct, kw_only=True):
@@ -129,7 +130,7 @@ class SectionSaved(msgspec.Struct, kw_only=True):
 
 
 class WorkflowRequest(msgspec.Struct, kw_only=True):
-    handover_version: int
+    handover_version: Version
     reason: str = ""
 
 
@@ -138,7 +139,7 @@ class WorkflowDone(msgspec.Struct):
 
 
 class ConfirmationRequest(msgspec.Struct, kw_only=True):
-    handover_version: int
+    handover_version: Version
     understood: bool
     readback: str = ""
 

@@ -60,7 +60,14 @@ def _field_of(error: dict[str, Any]) -> str:
     missing = _MISSING_FIELD.search(str(error.get("message", "")))
     if missing and key in ("", "data"):
         return missing.group(1)
-    return key[:DETAIL_MAX]
+    return "body" if key == "data" else key[:DETAIL_MAX]
+
+
+def _message_of(error: dict[str, Any]) -> str:
+    message = str(error.get("message", ""))
+    if str(error.get("key", "")) == "data" and not message.startswith(("Object missing", "Expected")):
+        return "Send a JSON object with the fields this operation documents"  # an empty body says only "'data'"
+    return message[:DETAIL_MAX]
 
 
 def _schema_mismatch(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -69,7 +76,7 @@ def _schema_mismatch(request: Request[Any, Any, Any], exc: ValidationException) 
     could not be read at all (not JSON). The framework's own message repeats the whole address, query string
     included, so it is not passed on; each detail is cut to `DETAIL_MAX` characters."""
     extra = exc.extra if isinstance(exc.extra, list) else []
-    details = [(_field_of(e), str(e.get("message", ""))[:DETAIL_MAX]) for e in extra if isinstance(e, dict)]
+    details = [(_field_of(e), _message_of(e)) for e in extra if isinstance(e, dict)]
     if details:
         return json_error("invalid", "Some fields are not valid", 422, details)
     reason = str(exc.detail)
