@@ -21,10 +21,11 @@ from service import actions, db
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, refusals
-from tests.conftest import seed
+from tests.conftest import PASSWORD_HASH, seed
 from tests.helpers import CHECKLIST, CHECKLISTS, complete
 
-PEOPLE = ["out", "out2", "smgr", "smgr2", "rec", "rec2", "rmgr", "rmgr2", "both", "other", "aud"]
+PEOPLE = ["out", "out2", "smgr", "smgr2", "rec", "rec2", "rmgr", "rmgr2", "both", "other", "aud", "swap"]
+# "swap" manages the sending team and works in the receiving one: able, by roles, to act on both sides of a handover
 # Moves towards closure come up more often than moves away from it, so that sequences reach closure.
 MOVES = [
     *[Action.SUBMIT, Action.ENDORSE, Action.ACKNOWLEDGE, Action.APPROVE] * 3,
@@ -37,13 +38,13 @@ REFUSALS = (Refused, Conflict, NotFound, Invalid)
 # still be chosen, so refusals are exercised too.
 LIKELY = {
     Action.SUBMIT: ["out"],
-    Action.ENDORSE: ["smgr", "smgr2", "both"],
+    Action.ENDORSE: ["smgr", "smgr2", "both", "swap"],
     Action.RETURN_TO_OUTGOING: ["smgr", "rec", "rmgr"],
     Action.RETURN_TO_RECEIVER: ["rmgr", "both"],
-    Action.ACKNOWLEDGE: ["rec", "rec2"],
+    Action.ACKNOWLEDGE: ["rec", "rec2", "swap"],
     Action.APPROVE: ["rmgr", "rmgr2", "both"],
     Action.CANCEL: ["out", "smgr", "aud", "rec", "other", "rmgr"],
-    Action.CONFIRM: ["rec", "rec2"],
+    Action.CONFIRM: ["rec", "rec2", "swap"],
 }
 anyone = st.sampled_from(PEOPLE)
 
@@ -56,12 +57,20 @@ class Transfers(RuleBasedStateMachine):
         self.database = db.Database(self.folder / "h.db")
         self.run(self.database.open())
         self.world = self.run(seed(self.database))
+        self.run(self._add_swap())
         self.actors = {name: self.run(self._actor(name)) for name in PEOPLE}
         self.done: list[tuple[Action, str]] = []
         self.handover_id = 0
 
     def run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)
+
+    async def _add_swap(self) -> None:
+        async with self.database.transaction() as conn:
+            swap = await db.create_user(conn, "swap", "Swap", PASSWORD_HASH)
+            await db.add_membership(conn, swap, self.world.teams["north"], "manager")
+            await db.add_membership(conn, swap, self.world.teams["cp"], "worker")
+        self.world.users["swap"] = swap
 
     async def _actor(self, name: str) -> Any:
         user = await db.user_by_id(self.database.reader, self.world.users[name])
@@ -207,8 +216,8 @@ class Transfers(RuleBasedStateMachine):
         acknowledger = next(who for move, who in reversed(after) if move == Action.ACKNOWLEDGE)
         approver = next(who for move, who in reversed(after) if move == Action.APPROVE)
         assert self.done[last_submit][1] == "out"
-        assert endorser in ("smgr", "smgr2", "both")
-        assert acknowledger in ("rec", "rec2")
+        assert endorser in ("smgr", "smgr2", "both", "swap")
+        assert acknowledger in ("rec", "rec2", "swap")
         assert approver in ("rmgr", "rmgr2", "both")
         assert len({endorser, acknowledger, approver, "out"}) == 4
         open_disagreements = self.run(self._view()).handover.open_disagreements

@@ -189,3 +189,25 @@ def test_who_may_edit_or_read_never_depends_on_the_answers(state: State) -> None
         assert refusals(Action.EDIT, facts(state), actor) == refusals(Action.EDIT, with_problems, actor)
         assert may_view(facts(state), actor) == may_view(with_problems, actor)
     assert Action.EDIT in ANSWER_BLIND
+
+
+# Manages the sending team and works in the receiving one: by roles alone, able to act on both sides.
+BOTH_SIDES = Actor(user_id=11, manager_teams=frozenset({NORTH}), worker_teams=frozenset({CP}))
+
+
+@pytest.mark.parametrize("action", [Action.CONFIRM, Action.ACKNOWLEDGE])
+def test_whoever_endorsed_a_handover_cannot_take_it_on(action: Action) -> None:
+    """Addressed to the receiving team, the endorser is one of its workers; the four sign-offs stay four people."""
+    endorsed = facts(State.ENDORSED, receiver_id=None, endorsed_by=BOTH_SIDES.user_id)
+    assert refusals(action, endorsed, BOTH_SIDES) == [
+        "You endorsed this handover for the sending team; another receiving worker must take it on"
+    ]
+    assert not refusals(action, endorsed, PEOPLE["receiver"]), "another worker of the team may"
+
+
+def test_the_named_receiver_cannot_endorse_it() -> None:
+    submitted = facts(State.SUBMITTED, receiver_id=BOTH_SIDES.user_id, endorsed_by=None)
+    assert refusals(Action.ENDORSE, submitted, BOTH_SIDES) == [
+        "You are named as the receiving worker; another manager of the sending team must endorse it"
+    ]
+    assert not refusals(Action.ENDORSE, submitted, PEOPLE["sending_manager"])

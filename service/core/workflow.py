@@ -242,11 +242,19 @@ def _who_may(action: Action, facts: Facts, actor: Actor) -> list[str]:
     if action == Action.ENDORSE:
         if not is_sending_manager(facts, actor):
             return ["Only a manager of the sending team can endorse it"]
-        return ["You cannot endorse a handover you wrote"] if is_owner(facts, actor) else []
+        if is_owner(facts, actor):
+            return ["You cannot endorse a handover you wrote"]
+        if facts.receiver_id == actor.user_id:  # nobody acts on both sides of one handover
+            return ["You are named as the receiving worker; another manager of the sending team must endorse it"]
+        return []
     if action in (Action.CONFIRM, Action.ACKNOWLEDGE):
         if not is_receiver(facts, actor):
             return ["Only the receiving worker can do this"]
-        return ["You cannot acknowledge a handover you wrote"] if is_owner(facts, actor) else []
+        if is_owner(facts, actor):
+            return ["You cannot acknowledge a handover you wrote"]
+        if facts.endorsed_by == actor.user_id:  # nobody acts on both sides of one handover
+            return ["You endorsed this handover for the sending team; another receiving worker must take it on"]
+        return []
     if action == Action.APPROVE:
         return _approver_refusals(facts, actor)
     if action == Action.RETURN_TO_OUTGOING:
