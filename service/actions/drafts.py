@@ -17,7 +17,7 @@ import msgspec
 from service import db
 from service.actions.handovers import Checklists, load, save_section
 from service.checklist import Section
-from service.core.answers import SectionAnswers, storage_errors
+from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Actor
 
@@ -88,7 +88,7 @@ async def resume_pending_draft(
         return None
     answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
     try:
-        await save_section(
+        _, not_kept = await save_section(
             database, checklists, actor, handover_id, section_id, answers, version, finished=False, keep_what_fits=True
         )
     except (Refused, NotFound):
@@ -98,5 +98,5 @@ async def resume_pending_draft(
     except Invalid:  # answers to questions the section does not have: the form was not one of this section's
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=refused"
     # an answer too long to keep, or with a hidden character, keeps its stored value; the rest is saved
-    outcome = "partly" if storage_errors(section, answers) else "saved"
+    outcome = "partly" if not_kept else "saved"
     return f"/handovers/{handover_id}/sections/{section_id}?resumed={outcome}"

@@ -234,7 +234,8 @@ async def save_section(
     loaded: db.Handover | None = None,
     keep_what_fits: bool = False,
 ) -> tuple[int, dict[str, str]]:
-    """Store what was typed (valid or not, so nothing is lost); returns the new version and any messages.
+    """Store what was typed (valid or not, so nothing is lost); returns the new version and the messages to show:
+    for a finished section every message, for a draft only what could not be kept.
 
     Answers to questions that the answers themselves do not ask (hidden by a condition) are dropped. `Invalid` for
     answers to questions the section does not have, and for what cannot be kept even as a draft
@@ -262,7 +263,7 @@ async def save_section(
         answers = answer_rules.keeping_what_fits(section, answers, unkeepable, previous)
     answers = answer_rules.without_hidden(section, answers)
     status, errors = section_status(section, answers, finished, child_of(handover))
-    errors = unkeepable | errors
+    messages = unkeepable | (errors if finished else {})
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
         if await db.handover_version(conn, handover_id) != handover.version:
@@ -278,7 +279,7 @@ async def save_section(
             handover_id,
             {"section": section_id, "old_version": base_version, "new_version": new_version, "status": status},
         )
-        return new_version, errors
+        return new_version, messages
 
 
 async def _editable(conn: db.Conn, actor: Actor, handover_id: int, loaded: db.Handover | None = None) -> db.Handover:

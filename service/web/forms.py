@@ -44,11 +44,13 @@ def _rows_written(form: FormMultiDict, group: Group) -> set[int]:
     return {int(n) for n in answered if n.isascii() and n.isdigit() and len(n) <= 9 and str(int(n)) == n}
 
 
-def _row_indexes(form: FormMultiDict, group: Group) -> list[int]:
+def _row_indexes(form: FormMultiDict, group: Group, written: set[int] | None = None) -> list[int]:
     """The rows the form holds, in order: the first `<group>-rows` (a count that is missing, negative or not a
-    number declares none) and every row it holds an answer in, so a form that skips numbers loses no row."""
+    number declares none) and every row it holds an answer in (`written`, if already read), so a form that skips
+    numbers loses no row."""
     declared = whole_number(_text(form, f"{group.id}-rows")) or 0
-    return sorted(_rows_written(form, group) | set(range(min(declared, ROWS_PER_GROUP_MAX + 1))))
+    written = _rows_written(form, group) if written is None else written
+    return sorted(written | set(range(min(declared, ROWS_PER_GROUP_MAX + 1))))
 
 
 def _rows_kept(form: FormMultiDict, group: Group) -> list[int]:
@@ -86,7 +88,7 @@ def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
     for group in section.groups:
         limit = min(group.max_rows, ROWS_PER_GROUP_MAX)
         written = _rows_written(form, group)
-        lost = len([index for index in _row_indexes(form, group)[limit:] if index in written])
+        lost = len([index for index in _row_indexes(form, group, written)[limit:] if index in written])
         if lost:
             messages[group.id] = (
                 f"‘{group.title}’ can have at most {limit} rows: the first {limit} were saved, "

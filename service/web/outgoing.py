@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.checklist import Checklist, Section
-from service.core.answers import SectionAnswers, storage_errors, submission_problems
+from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.workflow import Action, refusals
@@ -212,7 +212,7 @@ class OutgoingController(Controller):
             view = await viewable(request, handover_id)
             return self._section_page(request, view, section_id, changed_rows, base_version, {})
         try:
-            _, errors = await actions.save_section(
+            _, messages = await actions.save_section(
                 database(request),
                 checklists(request),
                 request.user.actor,
@@ -231,12 +231,11 @@ class OutgoingController(Controller):
             return self._section_page(request, view, section_id, answers, base_version, exc.errors, status_code=400)
         # What could not be kept (an answer too long, rows past the limit) is said on the page, draft or not, with
         # what was typed shown again; everything else was saved.
-        not_kept = storage_errors(section, answers) | forms.rows_not_kept(section, form)
-        if not_kept or (errors and button != "draft"):
+        shown = messages | forms.rows_not_kept(section, form)
+        if shown:
             saved = await actions.load(database(request).reader, checklists(request), handover_id)
             assert saved is not None
             version = saved.sections[section_id].version
-            shown = not_kept | (errors if button != "draft" else {})  # storage messages come first in `errors` too
             return self._section_page(request, saved, section_id, answers, version, shown)
         return back_to(f"/handovers/{handover_id}")
 
@@ -251,7 +250,7 @@ class OutgoingController(Controller):
         if forms.repeated_answers(section, form):
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_UNKNOWN)
         try:
-            version, _ = await actions.save_section(
+            version, not_kept = await actions.save_section(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
                 answers, forms.form_number(form.get("version", "")) or 0, finished=False,
                 loaded=handover, keep_what_fits=True,
@@ -261,7 +260,7 @@ class OutgoingController(Controller):
         except Invalid:
             return page(request, "outgoing/_autosaved.html", save_problem=AUTOSAVE_UNKNOWN)
         saved_at = datetime.now(ENGLAND).strftime("%H:%M")
-        problem = AUTOSAVE_TOO_LONG if storage_errors(section, answers) else ""
+        problem = AUTOSAVE_TOO_LONG if not_kept else ""  # a draft's messages are only what could not be kept
         if forms.rows_not_kept(section, form):
             problem = AUTOSAVE_TOO_MANY_ROWS
         return page(request, "outgoing/_autosaved.html", saved_at=saved_at, version=version, save_problem=problem)
