@@ -24,7 +24,8 @@ from bench.seed import build
 from service import db
 from service.checklist import load_all
 from service.core.report import ReportFilter
-from service.reporting import section_counts
+from service.core.clock import today
+from service.reporting import report_terms
 from service.settings import PROJECT_ROOT
 
 
@@ -50,7 +51,7 @@ def main() -> None:
     build(database, args.handovers)
     print(f"built {args.handovers:,} handovers in {time.perf_counter() - started:.1f} s ({folder})")
 
-    counts = section_counts(load_all(PROJECT_ROOT / "checklists"))
+    counts = report_terms(load_all(PROJECT_ROOT / "checklists"), today())
     sql, params = db.incomplete_query(ReportFilter(), None, counts)
     assert not params, "the unfiltered report has no parameters"
     env = {**os.environ, "HANDOVER_DATA_DIR": str(folder), "HANDOVER_SECRET_KEY": "b" * 40}

@@ -73,7 +73,8 @@ from service import db
 from service.actions.demo import complete_answers
 from service.checklist import load_all
 from service.core.report import ReportFilter
-from service.reporting import section_counts
+from service.core.clock import today
+from service.reporting import report_terms
 from service.settings import PROJECT_ROOT
 from tests.helpers import form_for
 
@@ -125,7 +126,7 @@ def describe_database(path: Path) -> dict[str, Any]:
 def query_plans(path: Path) -> dict[str, list[str]]:
     """EXPLAIN QUERY PLAN of the report page's two queries (the unfiltered report, first page), a receiver's inbox
     and a manager's queue, as the service builds them."""
-    counts = section_counts(load_all(PROJECT_ROOT / "checklists"))
+    counts = report_terms(load_all(PROJECT_ROOT / "checklists"), today())
     page_sql, page_params = db.incomplete_query(ReportFilter(), None, counts)
     where, count_params = db.report._incomplete_where(ReportFilter(), None, counts)  # the WHERE of db.count_incomplete
     queries = {

@@ -46,6 +46,9 @@ class Option(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     value: str
     label: str
     hint: str = ""
+    # On the escalation stage of a professional disagreement only: how long a disagreement may stay at this stage,
+    # in working days, before it shows as overdue (the safeguarding partnership's escalation policy).
+    working_days: int | None = None
 
 
 class Field(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -102,11 +105,26 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
         return next((g for g in self.groups if g.id == group_id), None)
 
 
+class DisagreementRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Where the checklist records professional disagreements, and which field of each row says what: each row
+    becomes a tracked disagreement when the handover is submitted, and the `stage` field's options, in order, are the
+    escalation ladder, each with its time limit in working days (`Option.working_days`)."""
+
+    section: str
+    group: str
+    about: str
+    with_whom: str
+    stage: str
+    next_step: str
+    next_step_by: str
+
+
 class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     id: str
     version: int
     title: str
     sections: list[Section]
+    disagreements: DisagreementRows | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -114,6 +132,22 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
+
+    def disagreement_field(self, name: str) -> Field | None:
+        """The field of a disagreement row that says `name` (about, with_whom, stage, next_step, next_step_by)."""
+        rows = self.disagreements
+        section = self.section(rows.section) if rows else None
+        group = section.group(rows.group) if rows and section else None
+        if rows is None or group is None:
+            return None
+        return next((f for f in group.fields if f.id == getattr(rows, name)), None)
+
+    @property
+    def escalation_ladder(self) -> list[Option]:
+        """The escalation stages in order, lowest first, each with its time limit; [] without a disagreements
+        section."""
+        stage = self.disagreement_field("stage")
+        return list(stage.options) if stage else []
 
 
 def load_file(path: Path) -> Checklist:
@@ -180,6 +214,44 @@ def check_definition(checklist: Checklist) -> list[str]:
     _check_unique([s.id for s in checklist.sections], "section", problems)
     for section in checklist.sections:
         problems.extend(f"section {section.id!r}: {p}" for p in _check_section(section))
+    if checklist.disagreements is not None:
+        problems.extend(_check_disagreement_rows(checklist, checklist.disagreements))
+    stage = checklist.disagreement_field("stage")
+    for section in checklist.sections:
+        for field, where in [(f, "") for f in section.fields] + [
+            (f, f"group {g.id!r}: ") for g in section.groups for f in g.fields
+        ]:
+            timed = [o.value for o in field.options if o.working_days is not None]
+            if timed and field is not stage:
+                problems.append(
+                    f"section {section.id!r}: {where}field {field.id!r}: option {timed[0]!r}: only the escalation "
+                    "stage of [disagreements] takes working_days"
+                )
+    return problems
+
+
+# What each part of a disagreement row may be: the text a tracked disagreement holds, a stage, a date.
+_DISAGREEMENT_TYPES = {"about": ("text", "textarea"), "with_whom": ("text",), "stage": ("radios",),
+                       "next_step": ("text", "textarea"), "next_step_by": ("date",)}  # fmt: skip
+
+
+def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> list[str]:
+    section = checklist.section(rows.section)
+    where = f"disagreements: section {rows.section!r}"
+    if section is None:
+        return [f"{where} is not in the checklist"]
+    if section.group(rows.group) is None:
+        return [f"{where}: group {rows.group!r} is not in that section"]
+    problems: list[str] = []
+    for name, types in _DISAGREEMENT_TYPES.items():
+        field = checklist.disagreement_field(name)
+        if field is None:
+            problems.append(f"{where}: group {rows.group!r}: {name} field {getattr(rows, name)!r} is not in that group")
+        elif field.type not in types:
+            problems.append(f"{where}: field {field.id!r}: {name} must be a {' or '.join(types)} field")
+    for option in checklist.escalation_ladder:
+        if option.working_days is None or option.working_days < 1:
+            problems.append(f"{where}: field {rows.stage!r}: option {option.value!r}: working_days must be 1 or more")
     return problems
 
 

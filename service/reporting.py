@@ -12,12 +12,14 @@ import msgspec
 
 from service import db
 from service.actions import Checklists
+from service.core import disagreements as disagreement_rules
 from service.core.pages import Page
 from service.core.report import (
     CSV_COLUMNS,
     IncompleteRecord,
     ReportFilter,
     ReportRow,
+    ReportTerms,
     csv_cells,
     report_row,
     working_days_back,
@@ -41,8 +43,16 @@ def reader_for(database: db.Database, report_filter: ReportFilter, page: int, pe
     return database.scanner
 
 
-def section_counts(checklists: Checklists) -> dict[tuple[str, int], int]:
-    return {key: len(checklist.sections) for key, checklist in checklists.items()}
+def report_terms(checklists: Checklists, today: date) -> ReportTerms:
+    """What the report's SQL needs to know from the checklists on `today` (a date in England)."""
+    return ReportTerms(
+        section_counts={key: len(checklist.sections) for key, checklist in checklists.items()},
+        overdue_before={
+            (*key, stage): cutoff
+            for key, checklist in checklists.items()
+            for stage, cutoff in disagreement_rules.overdue_before(checklist, today).items()
+        },
+    )
 
 
 def started_before(report_filter: ReportFilter, today: date) -> str | None:
@@ -62,7 +72,7 @@ async def page_of_rows(
     """One page (`page` from 1, `per_page` rows) of the report and the number of rows in all; `today` in England."""
     reader = reader_for(database, report_filter, page, per_page)
     before = started_before(report_filter, today)
-    counts = section_counts(checklists)
+    counts = report_terms(checklists, today)
     total = await db.count_incomplete(reader, report_filter, before, counts)
     records = await db.incomplete_page(reader, report_filter, before, counts, Page(page, per_page, total))
     return [_row(record, checklists, today) for record in records], total
@@ -72,7 +82,7 @@ async def all_rows(
     database: db.Database, checklists: Checklists, report_filter: ReportFilter, today: date
 ) -> AsyncIterator[ReportRow]:
     before = started_before(report_filter, today)
-    async for record in db.stream_incomplete(database, report_filter, before, section_counts(checklists)):
+    async for record in db.stream_incomplete(database, report_filter, before, report_terms(checklists, today)):
         yield _row(record, checklists, today)
 
 

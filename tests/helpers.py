@@ -171,8 +171,11 @@ STEPS_TO = {
 }
 
 
-async def handover_in(database: Any, world: Any, state: str, case: str, *, complete_it: bool = True) -> int:
-    """A handover brought to `state` through the real actions (out -> smgr -> rec -> rmgr)."""
+async def handover_in(
+    database: Any, world: Any, state: str, case: str, *, complete_it: bool = True, answers: Any = None
+) -> int:
+    """A handover brought to `state` through the real actions (out -> smgr -> rec -> rmgr); `answers` overrides
+    sections of the Case M-like answers, as `complete` takes them."""
     from service import actions
     from service.core.workflow import Action
 
@@ -181,10 +184,10 @@ async def handover_in(database: Any, world: Any, state: str, case: str, *, compl
         database, people["out"], CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
         receiver_id=world.users["rec"], transfer_reason="Step-up",
     )  # fmt: skip
-    answers = await on_record(database, handover_id, complete(**CASE_M_LIKE))
+    given = await on_record(database, handover_id, complete(**{**CASE_M_LIKE, **(answers or {})}))
     if not complete_it:
-        del answers["arrangements"]
-    for section_id, section_answers in answers.items():
+        del given["arrangements"]
+    for section_id, section_answers in given.items():
         await actions.save_section(
             database, CHECKLISTS, people["out"], handover_id, section_id, section_answers, 0, finished=True
         )

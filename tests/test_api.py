@@ -134,7 +134,7 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     unconfirmed = error_shape(await act("svc_rec", "acknowledge"), 409, "refused")
     assert any(d["message"] == "Confirm ‘Open risks’" for d in unconfirmed["details"])
     view = (await call(site, t["svc_rec"], "GET", f"/handovers/{handover_id}")).json()
-    for section_id in ("open-risks", "sibling-harm", "parenting-capacity", "cp-category", "disagreements"):
+    for section_id in ("open-risks", "sibling-harm", "parenting-capacity", "cp-category"):
         confirmed = await call(
             site,
             t["svc_rec"],

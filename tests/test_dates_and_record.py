@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from service.actions.demo import CASE_M_DISAGREEMENT
 from service.checklist import Field
+from service.core.answers import SectionAnswers
 from service.core.dates import date_parts, date_problem, join_date, month_number
 from tests.conftest import Site
 from tests.helpers import CHECKLIST, MIA_ON_RECORD, complete, fill_all, form_for, section, start, submit, version_in
@@ -67,10 +69,15 @@ def test_each_kind_of_wrong_date_names_what_is_wrong_and_marks_only_those_boxes(
     )
 
 
+def every_date_shown() -> dict[str, SectionAnswers]:
+    """Complete answers that also record a professional disagreement, so its dates are asked too."""
+    return complete(**CASE_M_DISAGREEMENT)
+
+
 def _date_fields() -> list[tuple[str, str, Field]]:
     """Every date the checklist asks for: (section, the input's name in the form, field), for a complete handover."""
     found = []
-    answers = complete()
+    answers = every_date_shown()
     for definition in CHECKLIST.sections:
         for field in definition.fields:
             if field.type == "date" and field.id in answers[definition.id].values:
@@ -106,7 +113,7 @@ async def test_a_date_missing_its_month_says_so_and_links_to_the_month_box(
 ) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    form = form_for(section(section_id), complete()[section_id]) | {f"{name}-month": "", f"{name}-year": "25"}
+    form = form_for(section(section_id), every_date_shown()[section_id]) | {f"{name}-month": "", f"{name}-year": "25"}
     page = await out.post(f"/handovers/{handover_id}/sections/{section_id}", form)
     assert page.status_code == 200
     assert f"{field.label} must include a month" in page.text, name
@@ -182,7 +189,7 @@ async def test_no_visit_to_the_child_is_dated_before_their_birth(site: Site, fie
     section_id = next(s.id for s in CHECKLIST.sections if s.field(field_id))
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    answers = complete()[section_id]
+    answers = every_date_shown()[section_id]
     answers.values[field_id] = "2015-03-13"  # the day before Mia was born
     page = await out.post(f"/handovers/{handover_id}/sections/{section_id}", form_for(section(section_id), answers))
     label = next(f.label for f in section(section_id).fields if f.id == field_id)
@@ -249,14 +256,15 @@ async def test_an_escalation_date_follows_the_same_rules(site: Site) -> None:
     assert found
     disagreement = found.group(1)
     url = f"/handovers/{handover_id}/disagreements/{disagreement}"
-    escalation = {"decision": "escalated", "outcome": "To the head of service", "stage": "Stage 2",
+    escalation = {"decision": "escalated", "outcome": "To the head of service", "stage": "head_of_service",
                   "stage_date-day": "3", "stage_date-year": "2026"}  # fmt: skip
     refused = await rmgr.post(url, escalation | {"stage_date-month": ""})
     assert refused.status_code == 400
     assert "The date of the escalation must include a month" in refused.text
     assert f'href="#decide-{disagreement}-stage_date-month"' in refused.text
     assert 'value="To the head of service"' not in refused.text  # a character count shows it as text, not value
-    assert "To the head of service</textarea>" in refused.text and 'value="Stage 2"' in refused.text
+    assert "To the head of service</textarea>" in refused.text
+    assert re.search(r'value="head_of_service" checked', refused.text), "the stage chosen is kept"
     decided = await rmgr.post(url, escalation | {"stage_date-month": "Nov"})
     assert decided.status_code == 303
     assert "3 November 2026" in (await rmgr.get(f"/handovers/{handover_id}/view")).text
@@ -273,5 +281,5 @@ def test_a_date_sent_as_text_is_asked_for_as_yyyy_mm_dd(sent: str) -> None:
 def test_an_escalation_cannot_be_dated_in_the_future() -> None:
     from service.core import validation
 
-    errors = validation.decision_errors("escalated", "To the head of service", "Stage 2", "9999-12-31", TODAY)
+    errors = validation.decision_errors("escalated", "To the head of service", "9999-12-31", TODAY)
     assert errors == {"stage_date-day": "The date of the escalation must be today or in the past"}

@@ -143,7 +143,8 @@ TEXT_LIMITS = {  # (table, column): the longest text the service may keep there
     ("disagreements", "about"): validation.DISAGREEMENT_ABOUT_MAX,
     ("disagreements", "with_whom"): validation.DISAGREEMENT_WITH_WHOM_MAX,
     ("disagreements", "view"): validation.DISAGREEMENT_VIEW_MAX,
-    ("disagreements", "stage"): validation.ESCALATION_STAGE_MAX,
+    ("disagreements", "stage"): max(len(stage.value) for stage in CHECKLIST.escalation_ladder),
+    ("disagreements", "next_step"): CHECKLIST.disagreement_field("next_step").max_length,  # type: ignore[union-attr]
     ("disagreements", "outcome"): validation.DISAGREEMENT_OUTCOME_MAX,
 }
 
@@ -716,7 +717,6 @@ async def test_every_other_page_form_query_and_path(
                     "with_whom": validation.DISAGREEMENT_WITH_WHOM_MAX,
                     "view": validation.DISAGREEMENT_VIEW_MAX,
                     "outcome": validation.DISAGREEMENT_OUTCOME_MAX,
-                    "stage": validation.ESCALATION_STAGE_MAX,
                     "username": validation.USERNAME_MAX,
                     "password": validation.PASSWORD_MAX,
                     "page": PAGE_NUMBER_MAX,

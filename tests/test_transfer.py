@@ -182,7 +182,9 @@ async def test_an_open_disagreement_blocks_approval_until_a_manager_resolves_it(
         f"/handovers/{handover_id}/disagreements/{disagreement_id.group(1)}",
         {"decision": "escalated", "outcome": "To head of service"},
     )
-    assert incomplete.status_code == 400 and "Enter the escalation stage" in incomplete.text
+    assert (
+        incomplete.status_code == 400 and "Select the stage the disagreement has been escalated to" in incomplete.text
+    )
     decided = await people["rmgr"].post(
         f"/handovers/{handover_id}/disagreements/{disagreement_id.group(1)}",
         {"decision": "resolved", "outcome": "PAMS commissioned; no contact until then"},

@@ -8,6 +8,7 @@ import pytest
 
 from service.core.workflow import (
     ANSWER_BLIND,
+    OPEN_DISAGREEMENT_REFUSAL,
     OPEN_STATES,
     Action,
     Actor,
@@ -125,9 +126,7 @@ def test_approval_before_acknowledgement_says_whom_it_waits_on_and_for_how_long(
 
 def test_approval_with_an_open_disagreement_is_refused() -> None:
     disputed = facts(State.ACKNOWLEDGED, open_disagreements=1)
-    assert refusals(Action.APPROVE, disputed, PEOPLE["receiving_manager"]) == [
-        "A professional disagreement is still open: resolve or escalate it first"
-    ]
+    assert refusals(Action.APPROVE, disputed, PEOPLE["receiving_manager"]) == [OPEN_DISAGREEMENT_REFUSAL]
 
 
 def test_nobody_approves_what_they_wrote_acknowledged_or_endorsed() -> None:
@@ -171,7 +170,9 @@ def test_who_may_read_a_handover() -> None:
 
 def test_blockers_name_what_stands_in_the_way() -> None:
     assert blockers(facts(State.DRAFT, incomplete_sections=("Open risks",)))[0] == "Sections not complete: Open risks"
-    assert blockers(facts(State.ACKNOWLEDGED, open_disagreements=1))[-1] == "An open professional disagreement"
+    assert blockers(facts(State.ACKNOWLEDGED, open_disagreements=1))[-1] == (
+        "1 open professional disagreement, not yet resolved"
+    )
     assert blockers(facts(State.CLOSED)) == []
 
 

@@ -12,7 +12,15 @@ from typing import Any
 
 from service import db
 from service.actions.cases import NewCase, create_case_in, create_sibling_group_in
-from service.actions.handovers import Checklists, act, actor_for, confirm_item, save_section, start_handover
+from service.actions.handovers import (
+    Checklists,
+    act,
+    actor_for,
+    confirm_item,
+    decide_disagreement,
+    save_section,
+    start_handover,
+)
 from service.actions.handovers import load as load_handover
 from service.actions.people import TeamRoles, create_person_in
 from service.checklist import Checklist, Field, Section
@@ -92,6 +100,16 @@ def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswe
 
 
 def complete_answers(checklist: Checklist, today: date, **overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
+    """Every section filled; no professional disagreement unless `overrides` records one (each one recorded blocks
+    approval until a manager resolves it)."""
+    rows_at = checklist.disagreements
+    section = checklist.section(rows_at.section) if rows_at else None
+    group = section.group(rows_at.group) if rows_at and section else None
+    if section is not None and group is not None and group.when is not None:  # the question that shows the rows
+        asks = section.field(group.when.field)
+        none = next((o.value for o in asks.options if o.value not in group.when.any_of), None) if asks else None
+        if none is not None:
+            overrides = {**overrides, section.id: {group.when.field: none, **overrides.get(section.id, {})}}
     return {s.id: filled_section(s, today, **overrides.get(s.id, {})) for s in checklist.sections}
 
 
@@ -142,6 +160,20 @@ CASE_M_LIKE: dict[str, dict[str, Any]] = {
         ],
     },
     "parenting-capacity": {"pca_status": "commissioned"},
+}
+# Case M's unresolved disagreement, which the demo's handovers carry (and the closed one's manager resolved).
+CASE_M_DISAGREEMENT: dict[str, dict[str, Any]] = {
+    "disagreements": {
+        "any_disagreements": "yes",
+        "disagreements_rows": [
+            {
+                "about": "Whether the mother can protect the children from the eldest son if he returns home.",
+                "with_whom": "Designated safeguarding lead, Hillside Primary School",
+                "stage": "informal",
+                "next_step": "Discuss at the next core group; escalate to managers if there is no agreement.",
+            }
+        ],
+    },
 }
 
 
@@ -249,7 +281,7 @@ async def _demo_handovers(
         started = await load_handover(database.reader, checklists, handover_id)
         assert started is not None
         summary = case_record_values(checklist.sections[0], started.child)
-        answers = complete_answers(checklist, today, **CASE_M_LIKE, **{"case-summary": summary})
+        answers = complete_answers(checklist, today, **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **{"case-summary": summary})
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:
             await save_section(
@@ -258,6 +290,8 @@ async def _demo_handovers(
         for who, action in steps:
             if action == Action.ACKNOWLEDGE:
                 await _confirm_all(database, checklists, actors[who], handover_id)
+            if action == Action.APPROVE:
+                await _resolve_disagreements(database, checklists, actors[who], handover_id)
             view = await load_handover(database.reader, checklists, handover_id)
             assert view is not None
             await act(
@@ -276,3 +310,13 @@ async def _confirm_all(database: db.Database, checklists: Checklists, actor: Any
             database, checklists, actor, handover_id, section.id, current.handover.version,
             understood=True, readback="I am taking on the risks as set out, and will visit within five working days.",
         )  # fmt: skip
+
+
+async def _resolve_disagreements(database: db.Database, checklists: Checklists, actor: Any, handover_id: int) -> None:
+    for disagreement in await db.disagreements_of(database.reader, handover_id):
+        if disagreement.status != "resolved":
+            await decide_disagreement(
+                database, checklists, actor, handover_id, disagreement.id, decision="resolved",
+                outcome="Agreed at the core group: the mother will be assessed with CASP-R before any return home.",
+                stage="", stage_date="",
+            )  # fmt: skip

@@ -19,6 +19,7 @@ import msgspec
 from service import db
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
+from service.core import disagreements as disagreement_rules
 from service.core import validation
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
@@ -94,9 +95,11 @@ def build_facts(
         for s in checklist.sections
         if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers())) and s.id not in confirmations
     )
+    overdue = disagreement_rules.overdue(checklist, handover.open_disagreement_stages, today())
     return facts_for(
         handover,
         today(),
+        overdue_disagreements=tuple(item.sentence() for item in overdue),
         submission_problems=len(problems),
         unconfirmed_items=unconfirmed,
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
@@ -347,7 +350,11 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
 
 
 async def _side_effects(conn: db.Conn, action: Action, view: HandoverView, actor: Actor) -> None:
-    if action == Action.RETURN_TO_OUTGOING:
+    if action == Action.SUBMIT:
+        for disagreement_id in await _track_checklist_disagreements(conn, view):
+            details = {"disagreement": disagreement_id, "from_checklist": True}
+            await db.append_audit(conn, actor.user_id, "raise_disagreement", "handover", view.handover.id, details)
+    elif action == Action.RETURN_TO_OUTGOING:
         await db.clear_confirmations(conn, view.handover.id)
     elif action == Action.APPROVE:
         receiver_id = view.handover.receiver_id or view.handover.acknowledged_by
@@ -397,7 +404,8 @@ async def raise_disagreement(
     with_whom: str,
     view_text: str,
 ) -> int:
-    """Record a professional disagreement (anyone on the handover, once it has left the draft); returns its id."""
+    """Record a professional disagreement (anyone on the handover, once it has left the draft); returns its id. It
+    starts at the lowest stage of the escalation ladder, today (`disagreements.first_stage`)."""
     errors = validation.disagreement_errors(about, with_whom, view_text)
     if errors:
         raise Invalid(errors)
@@ -405,12 +413,47 @@ async def raise_disagreement(
         view = await _existing(conn, checklists, handover_id)
         apply(Action.RAISE_DISAGREEMENT, view.facts, actor)
         disagreement_id = await db.raise_disagreement(
-            conn, handover_id, actor.user_id, about.strip(), with_whom.strip(), view_text.strip()
+            conn,
+            handover_id,
+            actor.user_id,
+            about.strip(),
+            with_whom.strip(),
+            view_text.strip(),
+            stage=disagreement_rules.first_stage(view.checklist),
+            stage_since=today().isoformat(),
         )
         await db.append_audit(
             conn, actor.user_id, "raise_disagreement", "handover", handover_id, {"disagreement": disagreement_id}
         )
         return disagreement_id
+
+
+async def _track_checklist_disagreements(conn: db.Conn, view: HandoverView) -> list[int]:
+    """On submission, each disagreement the checklist records becomes a tracked one, raised by the outgoing worker
+    at the stage the row gives (since today); a row already tracked (the same about and with whom, from an earlier
+    submission) is not tracked twice, and a tracked one whose row was since removed stays open until resolved."""
+    tracked = {d.checklist_key for d in await db.disagreements_of(conn, view.handover.id) if d.checklist_key}
+    added: list[int] = []
+    for row in disagreement_rules.from_answers(view.checklist, view.all_answers()):
+        if row.key in tracked:
+            continue
+        tracked.add(row.key)
+        added.append(
+            await db.raise_disagreement(
+                conn,
+                view.handover.id,
+                view.handover.author_id,
+                row.about,
+                row.with_whom,
+                "",
+                stage=row.stage or disagreement_rules.first_stage(view.checklist),
+                stage_since=today().isoformat(),
+                checklist_key=row.key,
+                next_step=row.next_step,
+                next_step_by=row.next_step_by,
+            )
+        )
+    return added
 
 
 async def decide_disagreement(
@@ -425,29 +468,37 @@ async def decide_disagreement(
     stage: str,
     stage_date: str,
 ) -> None:
-    """A team manager resolves the disagreement, or records its escalation (stage and date) under the safeguarding
-    partnership's escalation policy. `stage_date` is ISO text or three boxes as `dates.join_date` keeps them; a
-    resolved disagreement keeps no stage or date."""
-    errors = validation.decision_errors(decision, outcome, stage, stage_date, today())
-    if errors:
-        raise Invalid(errors)
-    if decision != "escalated":
-        stage, stage_date = "", ""
+    """A team manager resolves the disagreement with its outcome, or records its escalation to a higher stage of the
+    ladder on a date (its time at the new stage counts from then). An escalated disagreement is still open: only
+    resolving it lets the transfer be approved. `stage_date` is ISO text or three boxes as `dates.join_date` keeps
+    them; resolving keeps the stage reached. `Invalid` keyed decision, outcome, stage or stage_date-<box>;
+    `NotFound` for a disagreement not on this handover; `Conflict` once it is resolved."""
     async with database.transaction() as conn:
         view = await _existing(conn, checklists, handover_id)
-        if disagreement_id not in {d.id for d in await db.disagreements_of(conn, handover_id)}:
+        current = next((d for d in await db.disagreements_of(conn, handover_id) if d.id == disagreement_id), None)
+        if current is None:
             raise NotFound(f"disagreement {disagreement_id}")
         apply(Action.RESOLVE_DISAGREEMENT, view.facts, actor)
-        await db.decide_disagreement(
-            conn, disagreement_id, actor.user_id, decision, outcome.strip(), stage.strip(), stage_date
-        )
+        errors = validation.decision_errors(decision, outcome, stage_date, today())
+        if decision == "escalated":
+            errors |= disagreement_rules.escalation_stage_errors(view.checklist, current.stage, stage)
+        if errors:
+            raise Invalid(errors)
+        if decision == "escalated":
+            escalated_on = answer_rules.parse_date(stage_date)
+            assert escalated_on is not None, "decision_errors checked the date"
+            await db.decide_disagreement(
+                conn, disagreement_id, actor.user_id, decision, outcome.strip(), stage, escalated_on.isoformat()
+            )
+        else:
+            await db.decide_disagreement(conn, disagreement_id, actor.user_id, decision, outcome.strip())
         await db.append_audit(
             conn,
             actor.user_id,
             f"disagreement_{decision}",
             "handover",
             handover_id,
-            {"disagreement": disagreement_id, "stage": stage.strip()},
+            {"disagreement": disagreement_id, "stage": stage if decision == "escalated" else current.stage},
         )
 
 

@@ -15,6 +15,7 @@ import msgspec
 
 from service.checklist import Checklist
 from service.core.clock import date_in_england
+from service.core.disagreements import overdue
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
 from service.core.workdays import is_working_day, working_days_between
@@ -27,6 +28,7 @@ BlockerKind = Literal[
     "awaiting_acknowledgement",
     "awaiting_approval",
     "open_disagreement",
+    "overdue_disagreement",
 ]
 BLOCKER_LABELS: dict[str, str] = {
     "missing_sections": "Missing sections",
@@ -35,6 +37,7 @@ BLOCKER_LABELS: dict[str, str] = {
     "awaiting_acknowledgement": "Awaiting acknowledgement",
     "awaiting_approval": "Awaiting approval",
     "open_disagreement": "Open professional disagreement",
+    "overdue_disagreement": "Professional disagreement overdue at its stage",
 }
 SORTS: dict[str, str] = {
     "oldest": "Oldest first",
@@ -42,6 +45,15 @@ SORTS: dict[str, str] = {
     "last_activity": "Least recent activity first",
     "state": "State",
 }
+
+
+class ReportTerms(msgspec.Struct, frozen=True, kw_only=True):
+    """What the report's SQL needs to know from the checklists: how many sections each version has, and for each
+    (checklist id, version, escalation stage) the latest date (ISO) at which a disagreement that reached the stage
+    is overdue today (`disagreements.overdue_before`)."""
+
+    section_counts: dict[tuple[str, int], int]
+    overdue_before: dict[tuple[str, int, str], str]
 
 
 MIN_WORKING_DAYS_MAX = 10_000  # about forty years: a longer minimum age is a typing mistake
@@ -137,6 +149,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     endorsed_by: int | None
     acknowledged_by: int | None
     open_disagreements: int
+    open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
     unconfirmed_critical: str  # comma-separated section ids
 
@@ -182,6 +195,9 @@ def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts
         today,
         incomplete_sections=tuple(s.title for s in checklist.sections if s.id not in completed),
         unconfirmed_items=tuple(s.title for s in checklist.sections if s.id in unconfirmed),
+        overdue_disagreements=tuple(
+            item.sentence() for item in overdue(checklist, record.open_disagreement_stages, today)
+        ),
     )
 
 

@@ -27,7 +27,6 @@ DISAGREEMENT_ABOUT_MAX = 2000
 DISAGREEMENT_WITH_WHOM_MAX = 200
 DISAGREEMENT_VIEW_MAX = 4000
 DISAGREEMENT_OUTCOME_MAX = 2000
-ESCALATION_STAGE_MAX = 200
 
 # The case record, however it arrives (the API or a CSV import).
 CASE_REFERENCE_MAX = 50
@@ -127,11 +126,11 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
     )
 
 
-def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, today: date) -> dict[str, str]:
-    """A manager's decision on a disagreement: resolved, or escalated to a named stage on a date, today or earlier
-    (`stage_date` as
+def decision_errors(decision: str, outcome: str, stage_date: str, today: date) -> dict[str, str]:
+    """A manager's decision on a disagreement: resolved, or escalated on a date, today or earlier (`stage_date` as
     `dates.join_date` keeps three typed boxes, or ISO text from the API; a message about it is keyed
-    `stage_date-<box>`, the first box in error)."""
+    `stage_date-<box>`, the first box in error). The stage escalated to is checked against the escalation ladder
+    (`disagreements.escalation_stage_errors`)."""
     errors: dict[str, str] = {}
     if decision not in ("resolved", "escalated"):
         errors["decision"] = "Select whether the disagreement is resolved or escalated"
@@ -143,9 +142,6 @@ def decision_errors(decision: str, outcome: str, stage: str, stage_date: str, to
         what="The resolution",
     )
     if decision == "escalated":
-        errors |= text_errors(
-            "stage", stage, missing="Enter the escalation stage", limit=ESCALATION_STAGE_MAX, what="The stage"
-        )
         problem = (
             date_problem("The date of the escalation", stage_date, today, not_in_future=True)
             if stage_date

@@ -73,6 +73,12 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State | None]] = {
     Action.RESOLVE_DISAGREEMENT: (OPEN_STATES - {State.DRAFT}, None),
 }
 
+# Escalating a disagreement is not resolving it (Case M: a disagreement never resolved travelled with nothing).
+OPEN_DISAGREEMENT_REFUSAL = (
+    "A professional disagreement is still open: a team manager must resolve it, with its outcome, before the "
+    "transfer can be approved (escalating it does not resolve it)"
+)
+
 NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
 
 # The workflow's actions as the pages' buttons and the API's addresses name them.
@@ -108,7 +114,8 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     receiver_id: int | None = None
     endorsed_by: int | None = None
     acknowledged_by: int | None = None
-    open_disagreements: int = 0
+    open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
+    overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
     submission_problems: int = 0  # how many things stop submission (see answers.submission_problems)
     unconfirmed_items: tuple[str, ...] = ()  # titles of critical items the receiver has not yet confirmed
     incomplete_sections: tuple[str, ...] = ()  # titles of sections that stop submission
@@ -160,6 +167,7 @@ def facts_for(
     submission_problems: int = 0,
     unconfirmed_items: tuple[str, ...] = (),
     incomplete_sections: tuple[str, ...] = (),
+    overdue_disagreements: tuple[str, ...] = (),
 ) -> Facts:
     """The state machine's facts about one handover: the one place they are built.
 
@@ -176,6 +184,7 @@ def facts_for(
         endorsed_by=handover.endorsed_by,
         acknowledged_by=handover.acknowledged_by,
         open_disagreements=handover.open_disagreements,
+        overdue_disagreements=overdue_disagreements,
         submission_problems=submission_problems,
         unconfirmed_items=unconfirmed_items,
         incomplete_sections=incomplete_sections,
@@ -300,7 +309,7 @@ def _what_is_missing(action: Action, facts: Facts) -> list[str]:
     if action == Action.ACKNOWLEDGE and facts.unconfirmed_items:
         return [f"Confirm ‘{title}’" for title in facts.unconfirmed_items]
     if action == Action.APPROVE and facts.open_disagreements:
-        return ["A professional disagreement is still open: resolve or escalate it first"]
+        return [OPEN_DISAGREEMENT_REFUSAL]
     return []
 
 
@@ -362,7 +371,9 @@ def blockers(facts: Facts) -> list[str]:
     elif facts.state == State.ACKNOWLEDGED:
         found.append(f"Awaiting approval by {waits_on(facts)} {since}")
     if facts.open_disagreements and facts.state in OPEN_STATES:
-        found.append("An open professional disagreement")
+        count = facts.open_disagreements
+        found.append(f"{count} open professional disagreement{'s'[: count != 1]}, not yet resolved")
+        found.extend(facts.overdue_disagreements)
     return found
 
 

@@ -35,8 +35,10 @@ _HANDOVER_SELECT = (
            (SELECT json_group_array(json_array(s.child_name, s.reference)) FROM cases s
              WHERE s.sibling_group_id = c.sibling_group_id AND s.id <> c.id) AS siblings_on_record,
            a.name AS author, st.name AS sending_team, rt.name AS receiving_team, r.name AS receiver,
-           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
-               AS open_disagreements
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
+               AS open_disagreements,
+           COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d
+                     WHERE d.handover_id = h.id AND d.status <> 'resolved'), '') AS open_disagreement_stages
 """
     + _HANDOVER_FROM
 )
@@ -259,13 +261,29 @@ _DISAGREEMENT_SELECT = """
 """
 
 
-async def raise_disagreement(conn: Conn, handover_id: int, user_id: int, about: str, with_whom: str, view: str) -> int:
+async def raise_disagreement(
+    conn: Conn,
+    handover_id: int,
+    user_id: int,
+    about: str,
+    with_whom: str,
+    view: str,
+    *,
+    stage: str,
+    stage_since: str,
+    checklist_key: str = "",
+    next_step: str = "",
+    next_step_by: str = "",
+) -> int:
+    """A new open disagreement at `stage` since `stage_since` (ISO date in England); `checklist_key` for one that a
+    row of the checklist records (see `core.disagreements.row_key`)."""
     disagreement_id = await _insert(
         conn,
-        "INSERT INTO disagreements (handover_id, raised_by, raised_at, about, with_whom, view, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, 'open')",
-        (handover_id, user_id, now(), about, with_whom, view),
-    )
+        "INSERT INTO disagreements (handover_id, raised_by, raised_at, about, with_whom, view, status, stage,"
+        " stage_since, checklist_key, next_step, next_step_by) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
+        (handover_id, user_id, now(), about, with_whom, view, stage, stage_since, checklist_key, next_step,
+         next_step_by),
+    )  # fmt: skip
     await touch_handover(conn, handover_id)
     return disagreement_id
 
@@ -278,10 +296,15 @@ async def disagreements_of(conn: Conn, handover_id: int) -> list[Disagreement]:
 async def decide_disagreement(
     conn: Conn, disagreement_id: int, user_id: int, status: str, outcome: str, stage: str = "", stage_date: str = ""
 ) -> None:
-    cursor = await conn.execute(
-        "UPDATE disagreements SET status = ?, outcome = ?, stage = ?, stage_date = ?, decided_by = ?, decided_at = ?"
-        " WHERE id = ? AND status = 'open'",
-        (status, outcome, stage, stage_date, user_id, now(), disagreement_id),
-    )
+    """Resolve a disagreement (`status` "resolved": it keeps the stage it reached), or record its escalation to
+    `stage` on `stage_date` (ISO), from when its time at the stage counts. `Conflict` once it is resolved."""
+    if status == "resolved":
+        sql = "UPDATE disagreements SET status = ?, outcome = ?, decided_by = ?, decided_at = ?"
+        params: tuple[object, ...] = (status, outcome, user_id, now(), disagreement_id)
+    else:
+        sql = ("UPDATE disagreements SET status = ?, outcome = ?, stage = ?, stage_date = ?, stage_since = ?,"
+               " decided_by = ?, decided_at = ?")  # fmt: skip
+        params = (status, outcome, stage, stage_date, stage_date, user_id, now(), disagreement_id)
+    cursor = await conn.execute(sql + " WHERE id = ? AND status <> 'resolved'", params)
     if cursor.rowcount != 1:
-        raise Conflict("the disagreement has already been decided")
+        raise Conflict("the disagreement has already been resolved")

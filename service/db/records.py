@@ -85,7 +85,8 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     state_since: str
     last_activity_at: str
     version: int
-    open_disagreements: int
+    open_disagreements: int  # not yet resolved, whatever stage they have reached
+    open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -133,6 +134,10 @@ class Disagreement(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str
     decided_by_name: str | None
     decided_at: str | None
+    checklist_key: str  # "" unless a row of the checklist's disagreements section records it
+    next_step: str
+    next_step_by: str
+    stage_since: str  # ISO date in England: when it reached its stage
 
 
 class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):

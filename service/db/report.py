@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from service.core.pages import Page
-from service.core.report import IncompleteRecord, ReportFilter
+from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
 from service.db.engine import Conn, Database, _one, _rows
 from service.db.handovers import _HANDOVER_FROM
 from service.db.records import record
@@ -19,8 +19,10 @@ _INCOMPLETE_SELECT = (
            h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
            h.receiver_id, r.name AS receiver, h.receiving_team_id, rt.name AS receiving_team,
            h.started_at, h.submitted_at, h.state_since, h.last_activity_at, h.endorsed_by, h.acknowledged_by,
-           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
+           COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d
+                     WHERE d.handover_id = h.id AND d.status <> 'resolved'), '') AS open_disagreement_stages,
            COALESCE((SELECT group_concat(s.section_id) FROM sections s
                      WHERE s.handover_id = h.id AND s.status = 'completed'), '') AS completed_sections,
            COALESCE((SELECT group_concat(s.section_id) FROM sections s
@@ -37,7 +39,7 @@ _BLOCKER_SQL = {
     "awaiting_endorsement": "h.state = 'submitted'",
     "awaiting_acknowledgement": "h.state = 'endorsed'",
     "awaiting_approval": "h.state = 'acknowledged'",
-    "open_disagreement": "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')",
+    "open_disagreement": "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')",
 }
 _ORDER_SQL = {
     "oldest": "h.started_at, h.id",
@@ -48,7 +50,7 @@ _ORDER_SQL = {
 
 
 def _incomplete_where(
-    report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
 ) -> tuple[str, list[Any]]:
     """The WHERE clause for a ReportFilter: every filter runs in SQL, so only one page is ever built in Python."""
     clauses = ["h.state NOT IN ('closed', 'cancelled')"]
@@ -63,13 +65,23 @@ def _incomplete_where(
         clauses.append("h.state = ?")
         params.append(report_filter.state)
     if report_filter.blocker == "missing_sections":
-        cases = " ".join("WHEN ? THEN ?" for _ in section_counts)
+        cases = " ".join("WHEN ? THEN ?" for _ in terms.section_counts)
         clauses.append(
             "h.state IN ('draft', 'returned') AND (SELECT COUNT(*) FROM sections s WHERE s.handover_id = h.id"
             f" AND s.status = 'completed') < (CASE h.checklist_id || ':' || h.checklist_version {cases} ELSE 0 END)"
         )
-        for (checklist_id, version), count in section_counts.items():
+        for (checklist_id, version), count in terms.section_counts.items():
             params.extend([f"{checklist_id}:{version}", count])
+    elif report_filter.blocker == "overdue_disagreement":
+        # overdue: reached its stage on or before the stage's cut-off date (core.disagreements.overdue_before)
+        cases = " ".join("WHEN ? THEN ?" for _ in terms.overdue_before)
+        clauses.append(
+            "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved'"
+            " AND d.stage_since <= (CASE h.checklist_id || ':' || h.checklist_version || ':' || d.stage"
+            f" {cases} ELSE '' END))"
+        )
+        for (checklist_id, version, stage), cutoff in terms.overdue_before.items():
+            params.extend([f"{checklist_id}:{version}:{stage}", cutoff])
     elif report_filter.blocker is not None:
         clauses.append(_BLOCKER_SQL[report_filter.blocker])
     if started_before is not None:
@@ -79,17 +91,17 @@ def _incomplete_where(
 
 
 async def count_incomplete(
-    conn: Conn, report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    conn: Conn, report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
 ) -> int:
-    where, params = _incomplete_where(report_filter, started_before, section_counts)
+    where, params = _incomplete_where(report_filter, started_before, terms)
     row = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, params)
     return int(row[0]) if row else 0
 
 
 def incomplete_query(
-    report_filter: ReportFilter, started_before: str | None, section_counts: dict[tuple[str, int], int]
+    report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
 ) -> tuple[str, list[Any]]:
-    where, params = _incomplete_where(report_filter, started_before, section_counts)
+    where, params = _incomplete_where(report_filter, started_before, terms)
     return _INCOMPLETE_SELECT + where + " ORDER BY " + _ORDER_SQL[report_filter.sort], params
 
 
@@ -97,10 +109,10 @@ async def incomplete_page(
     conn: Conn,
     report_filter: ReportFilter,
     started_before: str | None,
-    section_counts: dict[tuple[str, int], int],
+    terms: ReportTerms,
     page: Page,
 ) -> list[IncompleteRecord]:
-    sql, params = incomplete_query(report_filter, started_before, section_counts)
+    sql, params = incomplete_query(report_filter, started_before, terms)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, page.size, page.offset])
     return [record(row, IncompleteRecord) for row in rows]
 
@@ -109,11 +121,11 @@ async def stream_incomplete(
     database: Database,
     report_filter: ReportFilter,
     started_before: str | None,
-    section_counts: dict[tuple[str, int], int],
+    terms: ReportTerms,
     batch: int = 1000,
 ) -> AsyncIterator[IncompleteRecord]:
     """Every matching row, a batch at a time, on a connection of its own so a long export holds up nobody."""
-    sql, params = incomplete_query(report_filter, started_before, section_counts)
+    sql, params = incomplete_query(report_filter, started_before, terms)
     async with database.read_only() as conn, conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(batch):
             for row in rows:

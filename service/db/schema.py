@@ -177,4 +177,13 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX cases_by_reference_key ON cases(lower(reference));
     """,
+    # 9: a disagreement written in the checklist is tracked like one raised on the page; each knows the stage it is at
+    # and since when (a date in England), so that one past its stage's time limit shows as overdue
+    """
+    ALTER TABLE disagreements ADD COLUMN checklist_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE disagreements ADD COLUMN next_step TEXT NOT NULL DEFAULT '';
+    ALTER TABLE disagreements ADD COLUMN next_step_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE disagreements ADD COLUMN stage_since TEXT NOT NULL DEFAULT '';
+    UPDATE disagreements SET stage_since = CASE WHEN stage_date <> '' THEN stage_date ELSE substr(raised_at, 1, 10) END;
+    """,
 ]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.checklist import Checklist, Option
+from service.core import disagreements as disagreement_rules
 from service.core.answers import join_date
 from service.core.clock import date_in_england, today
 from service.core.errors import Invalid
@@ -81,6 +84,31 @@ def _queue_link(report_filter: dict[str, int], key: str, number: int) -> str:
     return f"/queue?{pages}#to-{key}"
 
 
+class DisagreementShown(msgspec.Struct, frozen=True, kw_only=True):
+    """A disagreement as the handover's page shows it: the stage's label, whether it is overdue at that stage, and
+    the stages it could still be escalated to."""
+
+    record: db.Disagreement
+    stage: str
+    overdue: disagreement_rules.Overdue | None
+    stages_above: list[Option]
+
+
+def _shown(checklist: Checklist, records: list[db.Disagreement]) -> list[DisagreementShown]:
+    on = today()
+    return [
+        DisagreementShown(
+            record=d,
+            stage=disagreement_rules.stage_label(checklist, d.stage),
+            overdue=None
+            if d.status == "resolved"
+            else disagreement_rules.overdue_at(checklist, d.stage, d.stage_since, on),
+            stages_above=disagreement_rules.stages_above(checklist, d.stage),
+        )
+        for d in records
+    ]
+
+
 class HandoverController(Controller):
     """The read-only handover, the receiver's confirmations, and every sign-off."""
 
@@ -108,6 +136,7 @@ class HandoverController(Controller):
         allowed["review"] = not refusals(Action.CONFIRM, facts, actor)
         allowed["raise_disagreement"] = not refusals(Action.RAISE_DISAGREEMENT, facts, actor)
         allowed["decide_disagreement"] = not refusals(Action.RESOLVE_DISAGREEMENT, facts, actor)
+        checklist = handover_view.checklist
         return page(
             request,
             "handover/view.html",
@@ -116,7 +145,7 @@ class HandoverController(Controller):
             allowed=allowed,
             blockers=blockers(facts),
             timeline=await db.timeline(reader, handover_view.handover.id),
-            disagreements=await db.disagreements_of(reader, handover_view.handover.id),
+            disagreements=_shown(checklist, await db.disagreements_of(reader, handover_view.handover.id)),
             errors=errors,
             values=values,
             flash=_flash(request.query_params.get("done", "")),
