@@ -93,7 +93,6 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     summary: str = ""
     critical: bool = False
     critical_when: Condition | None = None
-    readback: bool = False  # the receiver restates this section in their own words
     why: str = ""  # "why this matters": the learning from reviews, shown on critical sections
     fields: list[Field] = []
     groups: list[Group] = []
@@ -125,6 +124,9 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     title: str
     sections: list[Section]
     disagreements: DisagreementRows | None = None
+    # The receiving worker confirms every critical section in their own words: a read-back shorter than this cannot
+    # say what was taken on.
+    readback_min_characters: int = 20
 
     @property
     def key(self) -> tuple[str, int]:
@@ -209,6 +211,8 @@ def check_definition(checklist: Checklist) -> list[str]:
     problems: list[str] = []
     if checklist.version < 1:
         problems.append("version must be 1 or more")
+    if not 1 <= checklist.readback_min_characters <= 1000:
+        problems.append("readback_min_characters must be from 1 to 1000")
     if not checklist.sections:
         problems.append("there are no sections")
     _check_unique([s.id for s in checklist.sections], "section", problems)

@@ -27,12 +27,14 @@ ALLOWED = ["\t", "\n", "\r\n", "\u200f", "\u200e", "مرحبا", "Zoë O'Brien-�
 def rules() -> dict[str, Callable[[str], dict[str, str]]]:
     """Every rule that takes free text, with the text put in one of its fields."""
     risks = CHECKLIST.section("open-risks")
-    assert risks is not None and risks.readback
+    assert risks is not None
     today = date(2026, 11, 30)
     return {
         "transfer reason": validation.transfer_reason_errors,
         "return reason": lambda text: validation.workflow_reason_errors(text, required=True),
-        "read-back": lambda text: validation.confirmation_errors(risks, True, "I take on the risk " + text + " now"),
+        "read-back": lambda text: validation.confirmation_errors(
+            risks, True, "I take on the risk " + text + " now", handed_over=SectionAnswers(), minimum=20
+        ),
         "disagreement about": lambda text: validation.disagreement_errors(text, "GP", "My view"),
         "disagreement with whom": lambda text: validation.disagreement_errors("About", text, "My view"),
         "disagreement view": lambda text: validation.disagreement_errors("About", "GP", text),

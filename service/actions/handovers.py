@@ -373,15 +373,21 @@ async def confirm_item(
     understood: bool,
     readback: str,
 ) -> None:
-    """The receiving worker confirms one critical item, with their read-back in their own words where the checklist
-    asks for one (`Invalid` keyed `understood-<section>` / `readback-<section>` otherwise)."""
+    """The receiving worker confirms one critical item, with their read-back in their own words (every critical item
+    needs one: `validation.confirmation_errors`; `Invalid` keyed `understood-<section>` / `readback-<section>`)."""
     async with database.transaction() as conn:
         view = await _load_for_change(conn, checklists, handover_id, version)
         section = view.checklist.section(section_id)
         if section is None or not answer_rules.is_critical(section, view.answers(section_id)):
             raise NotFound(f"critical item {section_id}")
         apply(Action.CONFIRM, view.facts, actor)
-        errors = validation.confirmation_errors(section, understood, readback)
+        errors = validation.confirmation_errors(
+            section,
+            understood,
+            readback,
+            handed_over=view.answers(section_id),
+            minimum=view.checklist.readback_min_characters,
+        )
         if errors:
             raise Invalid(errors)
         await db.confirm_section(conn, handover_id, section_id, actor.user_id, readback.strip())

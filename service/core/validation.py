@@ -15,13 +15,14 @@ from datetime import date
 
 from service.checklist import Section
 from service.core import dates
+from service.core.answers import SectionAnswers
 from service.core.dates import date_problem
+from service.core.readback import COPIED_SHARE_MAX, copied_message, copied_share, handed_over_texts
 from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
 
 # Free text on the workflow's forms.
 TRANSFER_REASON_MAX = 1000
 WORKFLOW_REASON_MAX = 2000  # returning a handover with a query, or cancelling it
-READBACK_MIN = 20  # "in their own words": a read-back shorter than this cannot say what was taken on
 READBACK_MAX = 4000
 DISAGREEMENT_ABOUT_MAX = 2000
 DISAGREEMENT_WITH_WHOM_MAX = 200
@@ -84,22 +85,30 @@ def workflow_reason_errors(reason: str, *, required: bool, cancelling: bool = Fa
     return text_errors("reason", reason, missing=missing, limit=WORKFLOW_REASON_MAX, what="The reason")
 
 
-def confirmation_errors(section: Section, understood: bool, readback: str) -> dict[str, str]:
+def confirmation_errors(
+    section: Section, understood: bool, readback: str, *, handed_over: SectionAnswers, minimum: int
+) -> dict[str, str]:
     """The receiving worker's confirmation of one critical item: they must say they have read and understood it,
-    and, where the checklist asks for a read-back, say in their own words what they are taking on (the I-PASS
-    "synthesis by receiver"). Keys are `understood-<section>` and `readback-<section>`, the form's field names."""
+    and say in their own words what they are taking on (the I-PASS "synthesis by receiver"): at least `minimum`
+    characters (the checklist's `readback_min_characters`), not mostly copied from the section's answers
+    `handed_over` (`readback.copied_share`). Keys are `understood-<section>` and `readback-<section>`, the form's
+    field names."""
     errors: dict[str, str] = {}
+    key = f"readback-{section.id}"
     if not understood:
         errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
     if len(readback) > READBACK_MAX:
-        errors[f"readback-{section.id}"] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
+        errors[key] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
     elif has_hidden_characters(readback):
-        errors[f"readback-{section.id}"] = f"Your summary {HIDDEN_CHARACTER_MESSAGE}"
-    elif section.readback and len(readback.strip()) < READBACK_MIN:
-        errors[f"readback-{section.id}"] = (
-            f"Write, in your own words, what you are taking on from ‘{section.title}’ "
-            f"(at least {READBACK_MIN} characters)"
+        errors[key] = f"Your summary {HIDDEN_CHARACTER_MESSAGE}"
+    elif len(readback.strip()) < minimum:
+        errors[key] = (
+            f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
         )
+    else:
+        share = copied_share(readback, handed_over_texts(handed_over))
+        if share > COPIED_SHARE_MAX:
+            errors[key] = copied_message(section.title, share)
     return errors
 
 

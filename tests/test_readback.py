@@ -1,0 +1,96 @@
+"""Every critical item is confirmed in the receiving worker's own words: a read-back of at least the checklist's
+minimum length, refused when it copies the handover back (core.readback)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import actions
+from service.actions.demo import CASE_M_DISAGREEMENT
+from service.core import answers as answer_rules
+from service.core.errors import Invalid
+from service.core.readback import COPIED_SHARE_MAX, QUOTE_WORDS, copied_share, handed_over_texts
+from tests.conftest import Site
+from tests.helpers import CHECKLIST, CHECKLISTS, actor, handover_in, version_in
+
+pytestmark = pytest.mark.anyio
+
+OWN_WORDS = "I will see Mia alone at school this week and check the safety plan with her carers by Friday."
+
+
+async def endorsed_with_every_critical_item(site: Site) -> tuple[int, actions.HandoverView]:
+    handover_id = await handover_in(site.db, site.world, "endorsed", "mia", answers=CASE_M_DISAGREEMENT)
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    return handover_id, view
+
+
+def longest_text(view: actions.HandoverView, section_id: str) -> str:
+    return max(handed_over_texts(view.answers(section_id)), key=len)
+
+
+async def test_every_critical_item_needs_a_read_back_and_refuses_a_pasted_answer(site: Site) -> None:
+    handover_id, view = await endorsed_with_every_critical_item(site)
+    critical = [s.id for s in view.critical_sections()]
+    assert set(critical) == {"open-risks", "sibling-harm", "parenting-capacity", "cp-category", "disagreements"}
+    rec = await site.as_user("rec")
+    for section_id in critical:
+        page = await rec.get(f"/handovers/{handover_id}/review")
+        assert 'name="readback"' in page.text and f'id="readback-{section_id}"' in page.text, section_id
+        url = f"/handovers/{handover_id}/confirm/{section_id}"
+        ticked = {"handover_version": version_in(page.text), "understood": "yes"}
+        missing = await rec.post(url, ticked)
+        assert missing.status_code == 400 and "Write, in your own words, what you are taking on" in missing.text
+        pasted = longest_text(view, section_id)
+        assert len(pasted.split()) >= QUOTE_WORDS, (section_id, pasted)
+        copied = await rec.post(url, ticked | {"readback": pasted})
+        assert copied.status_code == 400, section_id
+        assert "repeats the handover word for word (100% of it is copied)" in copied.text, section_id
+        assert (await rec.post(url, ticked | {"readback": OWN_WORDS})).status_code == 303, section_id
+    assert not (await actions.load(site.db.reader, CHECKLISTS, handover_id)).facts.unconfirmed_items  # type: ignore[union-attr]
+
+
+async def test_a_short_quotation_with_the_receivers_own_plan_is_accepted(site: Site) -> None:
+    handover_id, view = await endorsed_with_every_critical_item(site)
+    rec = await actor(site.db, site.world, "rec")
+    quoted = " ".join(longest_text(view, "open-risks").split()[:QUOTE_WORDS])
+    readback = f"The handover says ‘{quoted}’. {OWN_WORDS}"
+    assert 0 < copied_share(readback, handed_over_texts(view.answers("open-risks"))) <= COPIED_SHARE_MAX
+    await actions.confirm_item(site.db, CHECKLISTS, rec, handover_id, "open-risks", view.handover.version,
+                               understood=True, readback=readback)  # fmt: skip
+
+
+async def test_a_pasted_answer_with_a_few_words_added_is_still_refused(site: Site) -> None:
+    handover_id, view = await endorsed_with_every_critical_item(site)
+    rec = await actor(site.db, site.world, "rec")
+    readback = "I understand that " + longest_text(view, "sibling-harm") + " Noted."
+    with pytest.raises(Invalid) as refused:
+        await actions.confirm_item(site.db, CHECKLISTS, rec, handover_id, "sibling-harm", view.handover.version,
+                                   understood=True, readback=readback)  # fmt: skip
+    assert "repeats the handover word for word" in refused.value.errors["readback-sibling-harm"]
+
+
+def test_the_minimum_length_comes_from_the_checklist() -> None:
+    risks = CHECKLIST.section("open-risks")
+    assert risks is not None
+    from service.core import validation
+
+    minimum = CHECKLIST.readback_min_characters
+    short = "x" * (minimum - 1)
+    empty = answer_rules.SectionAnswers()
+    assert validation.confirmation_errors(risks, True, short, handed_over=empty, minimum=minimum)
+    assert not validation.confirmation_errors(risks, True, short + "x", handed_over=empty, minimum=minimum)
+
+
+@pytest.mark.parametrize(
+    ("readback", "share"),
+    [
+        ("one two three four five six", 1.0),
+        ("ONE, two; three four five six!", 1.0),  # case and punctuation do not hide a copy
+        ("one two three four five seven", 0.0),  # five words in a row are a phrase, not a copy
+        ("one two three four five six and then my own seven words here", 6 / 13),
+        ("", 0.0),
+    ],
+)
+def test_copied_share_counts_words_in_runs_of_six(readback: str, share: float) -> None:
+    assert copied_share(readback, ["one two three four five six"]) == share
