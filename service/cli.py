@@ -180,14 +180,22 @@ def _restore(settings: Settings, source: Path) -> int:
 
 async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     """A service account (made if new, with the teams and roles given) and a new API token, shown once."""
+    if args.person is not None and (args.worker or args.manager or args.auditor or args.admin or args.name):
+        _refused("token create", Invalid({"person": "A person's token has the person's own teams and roles"}))
     async with db.Database.for_settings(settings).opened() as database:
         try:
-            token_id, token = await actions.issue_api_token(
-                database, account=args.account, system_name=args.name or "", scope=args.scope, roles=_roles(args)
-            )
+            if args.person is not None:
+                token_id, token = await actions.issue_personal_api_token(
+                    database, username=args.person, scope=args.scope
+                )
+            else:
+                token_id, token = await actions.issue_api_token(
+                    database, account=args.account, system_name=args.name or "", scope=args.scope, roles=_roles(args)
+                )
         except Invalid as exc:
             _refused("token create", exc)
-    print(f"Token {token_id} for {args.account} ({args.scope}). It is shown only once; store it as a secret:")
+    holder = args.person or args.account
+    print(f"Token {token_id} for {holder} ({args.scope}). It is shown only once; store it as a secret:")
     print(token)
     return 0
 
@@ -280,8 +288,12 @@ def parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=_file_argument)
     token = commands.add_parser("token", help="API tokens for case management systems")
     token_commands = token.add_subparsers(dest="token_command", required=True)
-    create = token_commands.add_parser("create", help="issue a token to a service account (made if new)")
-    create.add_argument("--account", type=_text_argument, required=True, help="the service account's username")
+    create = token_commands.add_parser(
+        "create", help="issue a token to a service account (made if new), or to a person to act as them"
+    )
+    holder = create.add_mutually_exclusive_group(required=True)
+    holder.add_argument("--account", type=_text_argument, help="the service account's username")
+    holder.add_argument("--person", type=_text_argument, help="an enabled person's username: the token acts as them")
     create.add_argument("--name", type=_text_argument, help="the system's name, as shown in the audit trail")
     create.add_argument("--scope", choices=["read", "write"], default="read")
     create.add_argument("--worker", type=_text_argument, action="append", default=[], metavar="TEAM")

@@ -83,16 +83,16 @@ async def test_the_api_refuses_answers_to_questions_the_checklist_does_not_have(
 ) -> None:
     issued = await tokens(site)
     async with site.db.transaction() as conn:
-        svc = await db.user_by_username(conn, "svc_out")
+        svc = await db.user_by_username(conn, "api_out")
         assert svc is not None
         case_id = await db.create_case(conn, "K-1", "Kept Child", "2015-01-01", svc.id, site.world.teams["north"])
     created = await call(
-        site, issued["svc_out"], "POST", f"/cases/{case_id}/handovers",
+        site, issued["api_out"], "POST", f"/cases/{case_id}/handovers",
         {"receiving_team_id": site.world.teams["cp"], "transfer_reason": "Step-up"},
     )  # fmt: skip
     handover_id = created.json()["id"]
     response = await call(
-        site, issued["svc_out"], "PUT", f"/handovers/{handover_id}/sections/open-risks", {"answers": answers}
+        site, issued["api_out"], "PUT", f"/handovers/{handover_id}/sections/open-risks", {"answers": answers}
     )
     details = error_shape(response, 422, "invalid")["details"]
     assert [d["field"] for d in details] == [where]

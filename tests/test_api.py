@@ -15,12 +15,13 @@ from tests.helpers import complete, on_record, start
 
 pytestmark = pytest.mark.anyio
 
-ACCOUNTS = {  # service account: (team, role) pairs, auditor, admin
-    "svc_out": ([("north", "worker")], False, False),
-    "svc_smgr": ([("north", "manager")], False, False),
-    "svc_rec": ([("cp", "worker")], False, False),
-    "svc_rmgr": ([("cp", "manager")], False, False),
-    "svc_other": ([("south", "worker")], False, False),
+# api_*: people with personal tokens (a token acts as its person); svc_*: case management systems' service accounts.
+ACCOUNTS = {  # account: (team, role) pairs, auditor, admin
+    "api_out": ([("north", "worker")], False, False),
+    "api_smgr": ([("north", "manager")], False, False),
+    "api_rec": ([("cp", "worker")], False, False),
+    "api_rmgr": ([("cp", "manager")], False, False),
+    "api_other": ([("south", "worker")], False, False),
     "svc_aud": ([], True, False),
     "svc_admin": ([], False, True),
 }
@@ -34,7 +35,9 @@ async def tokens(site: Site, scope: str = "write") -> dict[str, str]:
             user_id = (
                 user.id
                 if user
-                else await db.create_user(conn, name, name, "!", is_auditor=auditor, is_admin=admin, is_service=True)
+                else await db.create_user(
+                    conn, name, name, "!", is_auditor=auditor, is_admin=admin, is_service=name.startswith("svc_")
+                )
             )
             for team, role in roles:
                 await db.add_membership(conn, user_id, site.world.teams[team], role)
@@ -59,7 +62,7 @@ def error_shape(response: Any, status: int, code: str | None = None) -> dict[str
     return body  # type: ignore[no-any-return]
 
 
-async def new_case(site: Site, owner: str = "svc_out") -> int:
+async def new_case(site: Site, owner: str = "api_out") -> int:
     async with site.db.transaction() as conn:
         user = await db.user_by_username(conn, owner)
         assert user is not None
@@ -89,10 +92,10 @@ async def test_a_disabled_accounts_tokens_stop_working(site: Site) -> None:
 async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     t = await tokens(site)
     case_id = await new_case(site)
-    rec_id = (await db.user_by_username(site.db.reader, "svc_rec")).id  # type: ignore[union-attr]
+    rec_id = (await db.user_by_username(site.db.reader, "api_rec")).id  # type: ignore[union-attr]
     created = await call(
         site,
-        t["svc_out"],
+        t["api_out"],
         "POST",
         f"/cases/{case_id}/handovers",
         {"receiving_team_id": site.world.teams["cp"], "receiver_id": rec_id, "transfer_reason": "Up"},
@@ -102,7 +105,7 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     for section_id, answers in (await on_record(site.db, handover_id, complete(**CASE_M_LIKE))).items():
         saved = await call(
             site,
-            t["svc_out"],
+            t["api_out"],
             "PUT",
             f"/handovers/{handover_id}/sections/{section_id}",
             {"answers": {"values": answers.values, "groups": answers.groups}, "base_version": 0},
@@ -110,7 +113,7 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
         assert saved.status_code == 200 and saved.json()["status"] == "completed", saved.text
     stale = await call(
         site,
-        t["svc_out"],
+        t["api_out"],
         "PUT",
         f"/handovers/{handover_id}/sections/childs-views",
         {"answers": {"values": {}, "groups": {}}, "base_version": 0},
@@ -127,17 +130,17 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
             {"handover_version": current["version"], **extra},
         )
 
-    assert (await act("svc_out", "submit")).json() == {"state": "submitted"}
-    early = await act("svc_smgr", "approve")
+    assert (await act("api_out", "submit")).json() == {"state": "submitted"}
+    early = await act("api_smgr", "approve")
     assert "has not been acknowledged" in error_shape(early, 409, "refused")["details"][0]["message"]
-    assert (await act("svc_smgr", "endorse")).json() == {"state": "endorsed"}
-    unconfirmed = error_shape(await act("svc_rec", "acknowledge"), 409, "refused")
+    assert (await act("api_smgr", "endorse")).json() == {"state": "endorsed"}
+    unconfirmed = error_shape(await act("api_rec", "acknowledge"), 409, "refused")
     assert any(d["message"] == "Confirm ‘Open risks’" for d in unconfirmed["details"])
-    view = (await call(site, t["svc_rec"], "GET", f"/handovers/{handover_id}")).json()
+    view = (await call(site, t["api_rec"], "GET", f"/handovers/{handover_id}")).json()
     for section_id in ("open-risks", "sibling-harm", "parenting-capacity", "cp-category"):
         confirmed = await call(
             site,
-            t["svc_rec"],
+            t["api_rec"],
             "POST",
             f"/handovers/{handover_id}/confirmations/{section_id}",
             {
@@ -147,9 +150,9 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
             },
         )
         assert confirmed.status_code == 200, confirmed.text
-    assert (await act("svc_rec", "acknowledge")).json() == {"state": "acknowledged"}
-    assert (await act("svc_rmgr", "approve")).json() == {"state": "closed"}
-    final = (await call(site, t["svc_rmgr"], "GET", f"/handovers/{handover_id}")).json()
+    assert (await act("api_rec", "acknowledge")).json() == {"state": "acknowledged"}
+    assert (await act("api_rmgr", "approve")).json() == {"state": "closed"}
+    final = (await call(site, t["api_rmgr"], "GET", f"/handovers/{handover_id}")).json()
     assert final["state"] == "closed" and final["checklist_version"] == 1
     assert [e["action"] for e in final["timeline"]][-1] == "approve"
     case = await db.case_by_id(site.db.reader, case_id)
@@ -161,25 +164,25 @@ async def test_same_object_rules_as_for_people(site: Site) -> None:
     case_id = await new_case(site)
     created = await call(
         site,
-        t["svc_out"],
+        t["api_out"],
         "POST",
         f"/cases/{case_id}/handovers",
         {"receiving_team_id": site.world.teams["cp"], "transfer_reason": "Up"},
     )
     handover_id = created.json()["id"]
-    error_shape(await call(site, t["svc_other"], "GET", f"/handovers/{handover_id}"), 404, "not_found")
-    error_shape(await call(site, t["svc_rec"], "GET", f"/handovers/{handover_id}"), 404)
+    error_shape(await call(site, t["api_other"], "GET", f"/handovers/{handover_id}"), 404, "not_found")
+    error_shape(await call(site, t["api_rec"], "GET", f"/handovers/{handover_id}"), 404)
     error_shape(
         await call(
             site,
-            t["svc_other"],
+            t["api_other"],
             "POST",
             f"/cases/{case_id}/handovers",
             {"receiving_team_id": 1, "transfer_reason": "x"},
         ),
         404,
     )
-    error_shape(await call(site, t["svc_out"], "GET", "/handovers"), 403, "forbidden")
+    error_shape(await call(site, t["api_out"], "GET", "/handovers"), 403, "forbidden")
     assert (await call(site, t["svc_aud"], "GET", "/handovers")).json()["total"] >= 1
 
 
@@ -189,7 +192,7 @@ async def test_read_only_tokens_cannot_change_anything(site: Site) -> None:
     error_shape(
         await call(
             site,
-            readonly["svc_out"],
+            readonly["api_out"],
             "POST",
             f"/cases/{case_id}/handovers",
             {"receiving_team_id": site.world.teams["cp"], "transfer_reason": "Up"},
@@ -201,10 +204,10 @@ async def test_read_only_tokens_cannot_change_anything(site: Site) -> None:
 async def test_invalid_bodies_get_field_details(site: Site) -> None:
     t = await tokens(site)
     case_id = await new_case(site)
-    missing = await call(site, t["svc_out"], "POST", f"/cases/{case_id}/handovers", {"transfer_reason": "Up"})
+    missing = await call(site, t["api_out"], "POST", f"/cases/{case_id}/handovers", {"transfer_reason": "Up"})
     assert [d["field"] for d in error_shape(missing, 422, "invalid")["details"]] == ["receiving_team_id"]
     empty_reason = await call(
-        site, t["svc_out"], "POST", f"/cases/{case_id}/handovers", {"receiving_team_id": site.world.teams["cp"]}
+        site, t["api_out"], "POST", f"/cases/{case_id}/handovers", {"receiving_team_id": site.world.teams["cp"]}
     )
     assert error_shape(empty_reason, 422, "invalid")["details"] == [
         {"field": "transfer_reason", "message": "Enter the reason for the transfer"}
@@ -212,12 +215,12 @@ async def test_invalid_bodies_get_field_details(site: Site) -> None:
     not_json = await site.client.post(
         f"/api/v1/cases/{case_id}/handovers",
         content=b"{nope",
-        headers={"Authorization": f"Bearer {t['svc_out']}", "content-type": "application/json"},
+        headers={"Authorization": f"Bearer {t['api_out']}", "content-type": "application/json"},
     )
     error_shape(not_json, 400)
     too_big = await call(
         site,
-        t["svc_out"],
+        t["api_out"],
         "POST",
         f"/cases/{case_id}/handovers",
         {"receiving_team_id": 1, "transfer_reason": "x" * 2_000_000},
@@ -229,7 +232,7 @@ async def test_cases_and_sibling_groups_are_pushed_in_by_an_admin_account(site: 
     t = await tokens(site)
     group = await call(site, t["svc_admin"], "POST", "/sibling-groups", {"name": "Ashdown family"})
     assert group.status_code == 201
-    out_id = (await db.user_by_username(site.db.reader, "svc_out")).id  # type: ignore[union-attr]
+    out_id = (await db.user_by_username(site.db.reader, "api_out")).id  # type: ignore[union-attr]
     body = {"reference": "CMS-1", "child_name": "Noah Ashdown", "date_of_birth": "2013-04-05",
             "allocated_worker_id": out_id, "allocated_team_id": site.world.teams["north"],
             "sibling_group_id": group.json()["id"]}  # fmt: skip
@@ -237,10 +240,10 @@ async def test_cases_and_sibling_groups_are_pushed_in_by_an_admin_account(site: 
     assert created.status_code == 201 and created.json()["reference"] == "CMS-1"
     again = await call(site, t["svc_admin"], "POST", "/cases", body)
     assert error_shape(again, 422)["details"][0]["field"] == "reference"
-    error_shape(await call(site, t["svc_out"], "POST", "/cases", body | {"reference": "CMS-2"}), 403)
+    error_shape(await call(site, t["api_out"], "POST", "/cases", body | {"reference": "CMS-2"}), 403)
     read = await call(site, t["svc_admin"], "GET", f"/sibling-groups/{group.json()['id']}")
     assert read.json()["case_ids"] == [created.json()["id"]]
-    assert (await call(site, t["svc_out"], "GET", f"/cases/{created.json()['id']}")).status_code == 200
+    assert (await call(site, t["api_out"], "GET", f"/cases/{created.json()['id']}")).status_code == 200
 
 
 async def test_every_use_of_a_token_is_audited_and_the_export_streams(site: Site) -> None:
@@ -273,7 +276,7 @@ async def test_a_request_that_does_not_fit_the_schema_is_answered_briefly_by_fie
     assert len(long_page.text) < 1000 and "xxxxxxxxxx" * 30 not in long_page.text, body
     case_id = await new_case(site)
     huge_id = await call(
-        site, t["svc_out"], "POST", f"/cases/{case_id}/handovers",
+        site, t["api_out"], "POST", f"/cases/{case_id}/handovers",
         {"receiving_team_id": 2**63, "transfer_reason": "Up"},
     )  # fmt: skip
     details = error_shape(huge_id, 422, "invalid")["details"]
@@ -286,7 +289,7 @@ async def test_a_body_that_is_not_an_object_is_refused_by_name(site: Site, body:
     case_id = await new_case(site)
     response = await site.client.post(
         f"/api/v1/cases/{case_id}/handovers", content=body,
-        headers={"Authorization": f"Bearer {t['svc_out']}", "content-type": "application/json"},
+        headers={"Authorization": f"Bearer {t['api_out']}", "content-type": "application/json"},
     )  # fmt: skip
     details = error_shape(response, 422, "invalid")["details"]
     assert [d["field"] for d in details] == [field] and "'data'" not in details[0]["message"]
@@ -295,6 +298,6 @@ async def test_a_body_that_is_not_an_object_is_refused_by_name(site: Site, body:
 async def test_a_negative_version_is_refused_not_called_a_conflict(site: Site) -> None:
     t = await tokens(site)
     handover_id = await start(await site.as_user("out"), site.world.cases["mia"], site.world.teams["cp"])
-    response = await call(site, t["svc_out"], "POST", f"/handovers/{handover_id}/actions/cancel",
+    response = await call(site, t["api_out"], "POST", f"/handovers/{handover_id}/actions/cancel",
                           {"handover_version": -1, "reason": "No longer needed"})  # fmt: skip
     assert [d["field"] for d in error_shape(response, 422, "invalid")["details"]] == ["handover_version"]

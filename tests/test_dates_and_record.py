@@ -219,7 +219,7 @@ async def test_the_api_applies_the_record_too(site: Site) -> None:
     handover_id = await start(await site.as_user("out"), site.world.cases["mia"], site.world.teams["cp"])
     summary = complete(**{"case-summary": {**MIA_ON_RECORD, "date_of_birth": "2016-01-01"}})["case-summary"]
     saved = await call(
-        site, t["svc_out"], "PUT", f"/handovers/{handover_id}/sections/case-summary",
+        site, t["api_out"], "PUT", f"/handovers/{handover_id}/sections/case-summary",
         {"answers": {"values": summary.values, "groups": summary.groups}, "base_version": 0},
     )  # fmt: skip
     assert saved.status_code in (200, 403, 404), saved.text

@@ -116,8 +116,8 @@ async def test_requests_along_a_handover_leave_no_reference_cycles(site: Site) -
 
 async def test_api_calls_leave_no_reference_cycles(site: Site) -> None:
     issued = await tokens(site)
-    handover = await call(site, issued["svc_out"], "POST", f"/cases/{await new_case(site)}/handovers",
+    handover = await call(site, issued["api_out"], "POST", f"/cases/{await new_case(site)}/handovers",
                           {"receiving_team_id": site.world.teams["cp"], "transfer_reason": "Step-up"})  # fmt: skip
     assert handover.status_code == 201, handover.text
-    await check("api read", lambda: call(site, issued["svc_out"], "GET", f"/handovers/{handover.json()['id']}"))
+    await check("api read", lambda: call(site, issued["api_out"], "GET", f"/handovers/{handover.json()['id']}"))
     await check("api list", lambda: call(site, issued["svc_aud"], "GET", "/handovers"))

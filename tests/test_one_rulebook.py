@@ -129,7 +129,7 @@ async def test_a_return_reason_over_the_limit_is_refused_by_the_page_and_the_api
     version = (await db.handover_by_id(site.db.reader, handover_id) or _missing()).version
     body = {"handover_version": version, "reason": reason}
     api = error_shape(
-        await call(site, issued["svc_smgr"], "POST", f"/handovers/{handover_id}/actions/return", body), 422
+        await call(site, issued["api_smgr"], "POST", f"/handovers/{handover_id}/actions/return", body), 422
     )
     assert api["details"] == [{"field": "reason", "message": message}]
     stored = await db.handover_by_id(site.db.reader, handover_id)
@@ -163,7 +163,7 @@ async def test_the_api_audits_views_exactly_when_the_pages_do(tmp_path: Path, au
         before = await views()
         assert (await manager.get(f"/handovers/{handover_id}/view")).status_code == 200
         after_page = await views()
-        assert (await call(site, issued["svc_smgr"], "GET", f"/handovers/{handover_id}")).status_code == 200
+        assert (await call(site, issued["api_smgr"], "GET", f"/handovers/{handover_id}")).status_code == 200
         after_api = await views()
     assert after_page - before == after_api - after_page == (1 if audit_reads else 0)
 

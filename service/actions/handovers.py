@@ -73,6 +73,7 @@ def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
         manager_teams=frozenset(m.team_id for m in memberships if m.role == "manager"),
         is_auditor=user.is_auditor,
         is_admin=user.is_admin,
+        is_service=user.is_service,
     )
 
 

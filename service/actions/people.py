@@ -128,6 +128,24 @@ async def issue_api_token(
     return token_id, token
 
 
+async def issue_personal_api_token(database: db.Database, *, username: str, scope: str) -> tuple[int, str]:
+    """A new API token for an enabled person: the token acts as that person (their teams and roles, under the same
+    state machine), for a case management system working on their behalf; disabling the person stops it. Returns
+    (token id, the token), shown once; only its SHA-256 is stored. `Invalid` keyed person or scope."""
+    if scope not in ("read", "write"):
+        raise Invalid({"scope": "The scope must be read or write"})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with database.transaction() as conn:
+        person = await db.user_by_username(conn, username.strip())
+        if person is None or person.disabled or person.is_service:
+            raise Invalid({"person": f"There is no enabled person with the username {username.strip()!r}"})
+        token_id = await db.create_api_token(conn, person.id, token_hash(token), scope)
+        await db.append_audit(
+            conn, None, "create_api_token", "api_token", token_id, {"person": person.username, "scope": scope}
+        )
+    return token_id, token
+
+
 async def revoke_api_token(database: db.Database, token_id: int) -> bool:
     """Revoke a token at once; False if there is no such active token (nothing is written then)."""
     async with database.transaction() as conn:

@@ -79,6 +79,12 @@ OPEN_DISAGREEMENT_REFUSAL = (
     "transfer can be approved (escalating it does not resolve it)"
 )
 
+# Only people hold children's cases and sign handovers off: a case management system's account may read what its teams
+# may read, and never takes a step of the workflow (the four sign-offs are four people).
+SERVICE_ACCOUNT_REFUSAL = (
+    "A service account cannot act on a handover: only people hold children's cases and sign handovers off"
+)
+
 NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
 
 # The workflow's actions as the pages' buttons and the API's addresses name them.
@@ -102,6 +108,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     manager_teams: frozenset[int] = frozenset()
     is_auditor: bool = False
     is_admin: bool = False
+    is_service: bool = False  # a case management system's account (API token), not a person
 
 
 class Facts(msgspec.Struct, frozen=True, kw_only=True):
@@ -318,6 +325,8 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
     allowed_from, _ = TRANSITIONS[action]
     if facts.state not in allowed_from:
         return _wrong_state(action, facts)
+    if actor.is_service:
+        return [SERVICE_ACCOUNT_REFUSAL]
     reasons = _who_may(action, facts, actor)
     if reasons:
         return reasons

@@ -90,20 +90,27 @@ async def user_and_memberships(conn: Conn, user_id: int) -> tuple[User, list[Mem
     return record(rows[0], User), teams
 
 
+# Who may hold a child's case: an enabled person (never a service account) who is a worker in the team.
+_HOLDS_CASES = "m.role = 'worker' AND u.disabled = 0 AND u.is_service = 0"
+
+
 async def team_workers(conn: Conn, team_id: int) -> list[tuple[int, str]]:
+    """(id, name) of each person who may be allocated the team's cases, by name."""
     rows = await _rows(
         conn,
         "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id"
-        " WHERE m.team_id = ? AND m.role = 'worker' AND u.disabled = 0 ORDER BY u.name",
+        f" WHERE m.team_id = ? AND {_HOLDS_CASES} ORDER BY u.name",
         (team_id,),
     )
     return [(r["id"], r["name"]) for r in rows]
 
 
 async def is_team_worker(conn: Conn, user_id: int, team_id: int) -> bool:
+    """Whether this account may be allocated the team's cases: an enabled person who works in it."""
     row = await _one(
         conn,
-        "SELECT 1 FROM memberships WHERE user_id = ? AND team_id = ? AND role = 'worker'",
+        "SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id"
+        f" WHERE m.user_id = ? AND m.team_id = ? AND {_HOLDS_CASES}",
         (user_id, team_id),
     )
     return row is not None

@@ -1,7 +1,9 @@
 """The JSON API for case management systems, under /api/v1.
 
-A system authenticates with an API token issued to a service account (`handover token create`); the account has
-teams and roles like a person, and the same state machine and object-level rules apply to it. Every request made
+A caller authenticates with an API token (`handover token create`): a service account's token reads what its teams and
+roles may read, pushes cases and exports, and never takes a step of a handover (the state machine refuses it: only
+people hold children's cases); a person's token acts as that person. The same state machine and object-level rules
+apply to both. Every request made
 with a token is in the audit trail. Bodies and responses are msgspec Structs, so the OpenAPI document Litestar
 generates describes them exactly; every error has one shape: a code, a message and per-field details.
 """
