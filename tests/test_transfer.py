@@ -293,3 +293,29 @@ async def test_case_m_scenario_cannot_be_submitted_without_the_category_change_r
     assert await allocated_to(site, "mia") == site.world.users["out"]
     assert (await act(people["rmgr"], handover_id, "approve")).status_code == 303
     assert await allocated_to(site, "mia") == site.world.users["rec"]
+
+
+async def test_a_transfer_within_one_team_has_one_manager_step(site: Site) -> None:
+    out, out2, smgr, smgr2 = [await site.as_user(name) for name in ("out", "out2", "smgr", "smgr2")]
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["north"], site.world.users["out2"])
+    await fill_all(out, handover_id)
+    submitted = await submit(out, handover_id)
+    assert submitted.status_code == 303 and "done=submitted_within_team" in submitted.headers["location"]
+    assert await state_of(site, handover_id) == "endorsed", "no separate endorsement within one team"
+    page = (await out.get(submitted.headers["location"])).text
+    assert "it is now with the receiving worker, then your team manager approves it" in page
+    version = await current_version(site, handover_id)
+    endorsing = await smgr.post(f"/handovers/{handover_id}/endorse", {"handover_version": version})
+    assert endorsing.status_code == 409
+    await confirm_all(out2, handover_id)
+    review = await out2.get(f"/handovers/{handover_id}/review")
+    ack = await out2.post(f"/handovers/{handover_id}/acknowledge", {"handover_version": version_in(review.text)})
+    assert ack.status_code == 303
+    assert "waiting for your approval" in (await smgr.get("/queue")).text
+    approving = await out.post(
+        f"/handovers/{handover_id}/approve", {"handover_version": await current_version(site, handover_id)}
+    )
+    assert approving.status_code == 409, "the author never approves"
+    assert (await act(smgr2, handover_id, "approve")).status_code == 303
+    assert await state_of(site, handover_id) == "closed"
+    assert await allocated_to(site, "mia") == site.world.users["out2"]

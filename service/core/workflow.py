@@ -386,8 +386,16 @@ def blockers(facts: Facts) -> list[str]:
     return found
 
 
+def within_one_team(facts: Facts) -> bool:
+    """A transfer between two workers of one team: it has one manager step, the team manager's approval (the
+    sending and receiving managers are the same people, so a separate endorsement would be one person twice)."""
+    return facts.sending_team_id == facts.receiving_team_id
+
+
 def next_state(action: Action, facts: Facts) -> State:
     _, target = TRANSITIONS[action]
+    if action == Action.SUBMIT and within_one_team(facts):
+        return State.ENDORSED  # straight to the receiving worker: the team's manager approves at the end
     return facts.state if target is None else target
 
 

@@ -69,8 +69,13 @@ def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, 
     return "/audit/incomplete", "Back to incomplete handovers"
 
 
+SUBMITTED_WITHIN_TEAM = "submitted_within_team"  # `done` after a submission that went straight to the receiver
+
+
 def _flash(done: str) -> str:
     """The confirmation shown after an action; the query string names the action, never anything about a child."""
+    if done == SUBMITTED_WITHIN_TEAM:
+        return "Handover submitted: it is now with the receiving worker, then your team manager approves it"
     return next((message for action, message in DONE_MESSAGES.items() if action.value == done), "")
 
 

@@ -15,7 +15,7 @@ from service.checklist import Checklist, Section
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound
-from service.core.workflow import Action, refusals
+from service.core.workflow import Action, State, refusals
 from service.web import drafts, forms
 from service.web.context import (
     PageRequest,
@@ -28,6 +28,7 @@ from service.web.context import (
     viewable,
     visible_handover,
 )
+from service.web.handover import SUBMITTED_WITHIN_TEAM
 from service.web.layout import arrange
 from service.web.session import retrieve_user
 
@@ -325,7 +326,7 @@ class OutgoingController(Controller):
         problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
         if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
             return self._check_page(request, view, problems=problems, status_code=409)
-        await actions.act(
+        state = await actions.act(
             database(request),
             checklists(request),
             request.user.actor,
@@ -333,4 +334,5 @@ class OutgoingController(Controller):
             Action.SUBMIT,
             forms.form_number(form.get("handover_version", "")) or 0,
         )
-        return back_to(f"/handovers/{handover_id}/view?done=submit")
+        done = "submit" if state == State.SUBMITTED else SUBMITTED_WITHIN_TEAM
+        return back_to(f"/handovers/{handover_id}/view?done={done}")
