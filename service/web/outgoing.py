@@ -105,6 +105,7 @@ class OutgoingController(Controller):
             waiting=await actions.waiting_for(reader, user.actor),
             cases=await db.cases_allocated_to(reader, user.id),
             handovers=await db.handovers_by_author(reader, user.id),
+            received=await actions.received_by(reader, user.actor),
         )
 
     @get("/cases/{case_id:int}/handover", name="start_handover")
