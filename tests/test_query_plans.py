@@ -26,3 +26,34 @@ async def test_a_managers_queue_is_read_in_order_from_the_index(database: db.Dat
         with sqlite3.connect(settings.database) as conn:
             plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, [*params, 25, 0]))
         assert index in plan and "TEMP B-TREE" not in plan, plan
+
+
+def plan_of(settings: Settings, sql: str, params: list[object]) -> list[str]:
+    with sqlite3.connect(settings.database) as conn:
+        return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+async def test_what_waits_for_a_person_is_counted_by_searching_indexes(
+    database: db.Database, settings: Settings
+) -> None:
+    sql, params = db.waiting_counts_query(1, [1, 2], [3])
+    plan = plan_of(settings, sql, params)
+    reads = [step for step in plan if "handovers" in step]
+    assert len(reads) == 6 and all(step.startswith("SEARCH handovers USING") for step in reads), plan
+    for index in ("handovers_by_author", "handovers_by_receiver", "handovers_by_sending_team",
+                  "handovers_by_receiving_team"):  # fmt: skip
+        assert index in " | ".join(plan), (index, plan)
+
+
+async def test_what_a_worker_received_is_searched_by_receiver(database: db.Database, settings: Settings) -> None:
+    sql, params = db.received_query(1, 10)
+    plan = " | ".join(plan_of(settings, sql, params))
+    assert "handovers_by_receiver" in plan and "SCAN handovers" not in plan and "handovers_by_state" not in plan, plan
+
+
+async def test_a_workers_cases_find_the_handover_that_brought_each_by_the_cases_index(
+    database: db.Database, settings: Settings
+) -> None:
+    sql, params = db.allocated_query(1)
+    plan = " | ".join(plan_of(settings, sql, params))
+    assert "handovers_by_case" in plan and "handovers_by_receiver" not in plan and "SCAN h " not in plan, plan

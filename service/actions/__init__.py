@@ -28,12 +28,14 @@ from service.actions.handovers import (
     load,
     parties_and_state,
     raise_disagreement,
+    received_by,
     record_view,
     save_section,
     section_status,
     start_handover,
     visible,
     visible_record,
+    waiting_for,
 )
 from service.actions.people import (
     SignedIn,
@@ -69,6 +71,7 @@ __all__ = [
     "load",
     "parties_and_state",
     "raise_disagreement",
+    "received_by",
     "record_api_request",
     "record_export",
     "record_view",
@@ -81,4 +84,5 @@ __all__ = [
     "start_handover",
     "visible",
     "visible_record",
+    "waiting_for",
 ]

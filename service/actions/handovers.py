@@ -138,6 +138,22 @@ async def visible_record(conn: db.Conn, actor: Actor, handover_id: int) -> db.Ha
     return handover
 
 
+async def received_by(conn: db.Conn, actor: Actor, finished_limit: int = 10) -> list[db.Received]:
+    """The handovers this person received as the receiving worker and that no longer wait for them (open ones, and
+    the `finished_limit` most recent closed ones), most recent activity first: each one they may see."""
+    received = await db.handovers_received_by(conn, actor.user_id, finished_limit)
+    now = today()
+    return [handover for handover in received if may_view(facts_for(handover, now), actor)]
+
+
+async def waiting_for(conn: db.Conn, actor: Actor) -> db.WaitingCounts:
+    """How many handovers wait for this person, by what they are to do: their own drafts and returned ones; as a
+    worker, what is endorsed to them or to their team (their inbox); as a manager, what their teams' handovers
+    need of a manager (their queue). Auditing and administering are nobody's next step on a handover, so those
+    roles add nothing."""
+    return await db.waiting_counts(conn, actor.user_id, sorted(actor.worker_teams), sorted(actor.manager_teams))
+
+
 async def _existing(conn: db.Conn, checklists: Checklists, handover_id: int) -> HandoverView:
     view = await load(conn, checklists, handover_id)
     if view is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from service.db.audit import append_audit, audit_entries, last_audit_entry, stream_audit, timeline
 from service.db.cases import (
+    allocated_query,
     case_by_id,
     case_by_reference,
     case_by_reference_key,
@@ -47,16 +48,20 @@ from service.db.handovers import (
     handover_version,
     handovers_by_author,
     handovers_for_managers,
+    handovers_received_by,
     handovers_waiting_for_receiver,
     inbox_query,
     queue_query,
     raise_disagreement,
+    received_query,
     save_section,
     section_statuses,
     section_version,
     sections_of,
     touch_handover,
     update_handover,
+    waiting_counts,
+    waiting_counts_query,
 )
 from service.db.maintenance import backup, check_backup, restore, why_not_writable
 from service.db.people import (
@@ -86,11 +91,13 @@ from service.db.records import (
     Disagreement,
     Handover,
     Membership,
+    Received,
     SectionRecord,
     Team,
     TimelineEvent,
     User,
     Waiting,
+    WaitingCounts,
     record,
 )
 from service.db.report import count_incomplete, handover_counts, incomplete_page, incomplete_query, stream_incomplete
@@ -108,12 +115,15 @@ __all__ = [
     "Handover",
     "LoopConnection",
     "Membership",
+    "Received",
     "SectionRecord",
     "Team",
     "TimelineEvent",
     "User",
     "Waiting",
+    "WaitingCounts",
     "add_membership",
+    "allocated_query",
     "api_token",
     "append_audit",
     "audit_entries",
@@ -143,6 +153,7 @@ __all__ = [
     "handover_version",
     "handovers_by_author",
     "handovers_for_managers",
+    "handovers_received_by",
     "handovers_waiting_for_receiver",
     "inbox_query",
     "incomplete_page",
@@ -158,6 +169,7 @@ __all__ = [
     "queue_query",
     "raise_disagreement",
     "reallocate_case",
+    "received_query",
     "recent_failures",
     "record",
     "record_failure",
@@ -184,5 +196,7 @@ __all__ = [
     "user_and_memberships",
     "user_by_id",
     "user_by_username",
+    "waiting_counts",
+    "waiting_counts_query",
     "why_not_writable",
 ]

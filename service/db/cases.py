@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from service.db.engine import Conn, _insert, _one, _rows, now
 from service.db.records import Case, record
 
 # ---------------------------------------------------------------- cases
 
+# The case's handovers are read through the case's index: the unary plus keeps the planner off the receiver's index,
+# which would read every handover its allocated worker ever received, once for each of their cases.
 _CASE_SELECT = """
     SELECT c.id, c.reference, c.child_name, c.date_of_birth, c.sibling_group_id, g.name AS sibling_group,
            c.allocated_worker_id, u.name AS allocated_worker, c.allocated_team_id, t.name AS allocated_team,
            (SELECT h.id FROM handovers h WHERE h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled'))
-               AS open_handover_id
+               AS open_handover_id,
+           (SELECT MAX(h.id) FROM handovers h
+             WHERE h.case_id = c.id AND +h.state = 'closed' AND +h.receiver_id = c.allocated_worker_id)
+               AS received_by_handover_id
     FROM cases c
     JOIN users u ON u.id = c.allocated_worker_id
     JOIN teams t ON t.id = c.allocated_team_id
@@ -51,9 +58,14 @@ async def case_by_id(conn: Conn, case_id: int) -> Case | None:
     return record(row, Case) if row else None
 
 
+def allocated_query(user_id: int) -> tuple[str, list[Any]]:
+    """The cases allocated to this worker, by the child's name."""
+    return _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", [user_id]
+
+
 async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
-    rows = await _rows(conn, _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", (user_id,))
-    return [record(r, Case) for r in rows]
+    sql, params = allocated_query(user_id)
+    return [record(r, Case) for r in await _rows(conn, sql, params)]
 
 
 async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int) -> None:

@@ -11,7 +11,16 @@ import msgspec
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
 from service.db.engine import Conn, _insert, _one, _rows, now
-from service.db.records import Confirmation, Disagreement, Handover, SectionRecord, Waiting, record
+from service.db.records import (
+    Confirmation,
+    Disagreement,
+    Handover,
+    Received,
+    SectionRecord,
+    Waiting,
+    WaitingCounts,
+    record,
+)
 
 _answers_decoder = msgspec.json.Decoder(SectionAnswers)
 
@@ -100,6 +109,89 @@ async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10
         (user_id, user_id, finished_limit),
     )
     return [record(r, Handover) for r in rows]
+
+
+_RECEIVED_SELECT = (
+    """
+    SELECT h.id, c.child_name, h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
+           h.receiving_team_id, rt.name AS receiving_team, h.receiver_id, r.name AS receiver, h.endorsed_by,
+           h.acknowledged_by,
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+               AS open_disagreements,
+           h.state_since, h.last_activity_at
+"""
+    + _HANDOVER_FROM
+)
+
+
+def received_query(user_id: int, finished_limit: int) -> tuple[str, list[Any]]:
+    """The handovers this worker received that no longer wait for them, most recent activity first: each search is
+    by the receiver's index, and only the ids of closed ones are sorted before the rows are read."""
+    sql = (
+        _RECEIVED_SELECT + " WHERE h.id IN ("
+        "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'acknowledged' UNION ALL "
+        "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'returned' AND endorsed_at IS NOT NULL UNION ALL "
+        "SELECT id FROM (SELECT id FROM handovers WHERE receiver_id = ? AND state = 'closed'"
+        " ORDER BY last_activity_at DESC LIMIT ?)"
+        ") ORDER BY h.last_activity_at DESC"
+    )
+    return sql, [user_id, user_id, user_id, finished_limit]
+
+
+async def handovers_received_by(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Received]:
+    """What this worker received as the receiving worker, once it no longer waits for them (what still does is in
+    their inbox): acknowledged and waiting for approval, sent back to the outgoing worker after it was endorsed, and
+    the `finished_limit` most recent closed ones."""
+    sql, params = received_query(user_id, finished_limit)
+    return [record(r, Received) for r in await _rows(conn, sql, params)]
+
+
+def _count(where: str) -> str:
+    return f"(SELECT COUNT(*) FROM handovers WHERE {where})"
+
+
+def _marks(ids: Sequence[int]) -> str:
+    return ",".join("?" * len(ids))
+
+
+def waiting_counts_query(
+    user_id: int, worker_team_ids: Sequence[int], manager_team_ids: Sequence[int]
+) -> tuple[str, list[Any]]:
+    """One row of counts (`WaitingCounts`), each a search of an index; a role the person does not have counts 0
+    without a search. As the inbox and the queue list them: what is endorsed counts for workers only."""
+    columns: list[str] = [
+        _count("author_id = ? AND state = 'draft'") + " AS drafts",
+        _count("author_id = ? AND state = 'returned'") + " AS returned",
+    ]
+    params: list[Any] = [user_id, user_id]
+    if worker_team_ids:
+        columns.append(
+            _count("receiver_id = ? AND state = 'endorsed'") + " + "
+            + _count(f"receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({_marks(worker_team_ids)})")
+            + " AS to_acknowledge"
+        )  # fmt: skip
+        params += [user_id, *worker_team_ids]
+    if manager_team_ids:
+        columns.append(
+            _count(f"state = 'submitted' AND sending_team_id IN ({_marks(manager_team_ids)})") + " AS to_endorse"
+        )
+        columns.append(
+            _count(f"state = 'acknowledged' AND receiving_team_id IN ({_marks(manager_team_ids)})") + " AS to_approve"
+        )
+        params += [*manager_team_ids, *manager_team_ids]
+    return "SELECT " + ", ".join(columns), params
+
+
+async def waiting_counts(
+    conn: Conn, user_id: int, worker_team_ids: Sequence[int], manager_team_ids: Sequence[int]
+) -> WaitingCounts:
+    """How many handovers wait for this person: their own drafts and returned ones; as a worker in these teams,
+    what is endorsed to them or to one of the teams with no worker named; as a manager of these teams, what was
+    submitted from them or acknowledged in them."""
+    sql, params = waiting_counts_query(user_id, worker_team_ids, manager_team_ids)
+    row = await _one(conn, sql, params)
+    assert row is not None, "a SELECT without FROM gives one row"
+    return record(row, WaitingCounts)
 
 
 _WAITING_SELECT = """

@@ -49,6 +49,7 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
     allocated_team_id: int
     allocated_team: str
     open_handover_id: int | None
+    received_by_handover_id: int | None  # the latest closed handover that brought the case to its allocated worker
 
 
 class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes long lists of them quickly
@@ -101,6 +102,39 @@ class Waiting(msgspec.Struct, frozen=True):
     receiver: str | None
     receiving_team: str
     state_since: str
+
+
+class Received(msgspec.Struct, frozen=True):
+    """A handover as the receiving worker's list of what she received shows it: its state and parties (what the
+    state machine's who-may checks read, `workflow.HandoverParties`), without the case record's details, whose
+    sibling list a full Handover reads for every row."""
+
+    id: int
+    child_name: str
+    state: str
+    author_id: int
+    author: str
+    sending_team_id: int
+    sending_team: str
+    receiving_team_id: int
+    receiving_team: str
+    receiver_id: int | None
+    receiver: str | None
+    endorsed_by: int | None
+    acknowledged_by: int | None
+    open_disagreements: int
+    state_since: str
+    last_activity_at: str
+
+
+class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many handovers wait for one person, by what they are to do next (each a number of handovers)."""
+
+    drafts: int = 0  # started by them and not yet submitted
+    returned: int = 0  # started by them and returned to them with a query
+    to_acknowledge: int = 0  # endorsed to them, or to a team they work in with no worker named (their inbox)
+    to_endorse: int = 0  # submitted from a team they manage (their queue)
+    to_approve: int = 0  # acknowledged in a team they manage (their queue)
 
 
 class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):

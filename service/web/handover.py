@@ -246,13 +246,14 @@ class HandoverController(Controller):
     async def queue(self, request: Request[Any, Any, Any]) -> Template:
         teams = sorted(request.user.actor.manager_teams)
         numbers = {key: page_number(request.query_params.get(f"{key}_page")) for key in QUEUE_LISTS}
-        lists = {}
+        lists, totals = {}, {}
         for key, (state, team_column) in QUEUE_LISTS.items():
             asked = Page(numbers[key], QUEUE_PAGE, 0)
             handovers, total = await db.handovers_for_managers(
                 database(request).reader, state, team_column, teams, asked.size, asked.offset
             )
             shown = Page(asked.number, QUEUE_PAGE, total)
+            totals[key] = total
             lists[key] = {
                 "id": f"to-{key}", "rows": _ages(handovers), "total": total, "page": shown.number,
                 "pages": shown.count, "first": shown.first,
@@ -260,7 +261,11 @@ class HandoverController(Controller):
                 "previous": _queue_link(numbers, key, shown.number - 1) if shown.has_previous else None,
                 "next": _queue_link(numbers, key, shown.number + 1) if shown.has_next else None,
             }  # fmt: skip
-        return page(request, "managers/queue.html", to_endorse=lists["endorse"], to_approve=lists["approve"])
+        # what waits for this manager is what the two lists hold, counted already
+        waiting = db.WaitingCounts(to_endorse=totals["endorse"], to_approve=totals["approve"])
+        return page(
+            request, "managers/queue.html", waiting=waiting, to_endorse=lists["endorse"], to_approve=lists["approve"]
+        )
 
     # ------------------------------------------------------------ professional disagreements
 

@@ -100,12 +100,13 @@ class OutgoingController(Controller):
             if user.is_auditor:
                 return Redirect("/audit/incomplete", status_code=303)
         reader = database(request).reader
-        user_id = request.user.id
         return page(
             request,
             "outgoing/dashboard.html",
-            cases=await db.cases_allocated_to(reader, user_id),
-            handovers=await db.handovers_by_author(reader, user_id),
+            waiting=await actions.waiting_for(reader, user.actor),
+            cases=await db.cases_allocated_to(reader, user.id),
+            handovers=await db.handovers_by_author(reader, user.id),
+            received=await actions.received_by(reader, user.actor),
         )
 
     @get("/cases/{case_id:int}/handover", name="start_handover")

@@ -174,6 +174,10 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
 
     rec.follow("My handovers")
     expect(rec.page.get_by_role("table", name="My cases").get_by_role("rowheader", name=child)).to_be_visible()
+    received = rec.page.get_by_role("table", name="Handovers you received").get_by_role("row").filter(has_text=child)
+    expect(received).to_contain_text("Closed")
+    rec.follow(f"Handover you received for {child}")  # the case she now holds links to the handover that brought it
+    expect(rec.page.get_by_text("Closed", exact=True)).to_be_visible()
     if javascript:
         assert_nothing_stored(rec)
 
