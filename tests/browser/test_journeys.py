@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from service.actions.demo import CASE_M_LIKE
+from service.actions.demo import CASE_M_DISAGREEMENT, CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Person
 from tests.helpers import CHECKLIST, complete, on_record_of, section
@@ -64,7 +64,9 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
         expect(out.page.get_by_label("Child in need", exact=True)).to_be_focused()
     if shots:
         out.screenshot("section-with-errors")
-    answers = complete(**CASE_M_LIKE, **{"case-summary": on_record_of("mia" if javascript else "liam")})
+    answers = complete(
+        **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **{"case-summary": on_record_of("mia" if javascript else "liam")}
+    )
     out.fill_section(section("case-summary"), answers["case-summary"])
     out.press("Save and continue")
     expect(out.page).to_have_url(task_list)
@@ -168,6 +170,22 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
     if shots:
         rmgr.screenshot("manager-queue")
     rmgr.follow(child, scope=table)
+    # Case M's disagreement, written in the checklist, is tracked: approval waits until it is resolved, and
+    # escalating it does not count.
+    about = CASE_M_DISAGREEMENT["disagreements"]["disagreements_rows"][0]["about"]
+    expect(rmgr.page.get_by_text(about).first).to_be_visible()
+    expect(rmgr.page.get_by_text("1 open professional disagreement, not yet resolved")).to_be_visible()
+    expect(rmgr.page.get_by_role("button", name="Approve transfer")).to_have_count(0)
+    rmgr.choose("Decision", "Escalated to a higher stage")
+    rmgr.choose("Stage it has been escalated to", "Escalated to managers (5 working days)")
+    rmgr.type_date("Date of the escalation", TODAY.isoformat())
+    rmgr.type_in("The resolution, or what the escalation asks", "Heads of both services to agree a CASP-R assessment.")
+    rmgr.press("Record decision")
+    rmgr.check("disagreement escalated")
+    expect(rmgr.page.get_by_text("Last escalation")).to_be_visible()
+    rmgr.choose("Decision", "Resolved")
+    rmgr.type_in("The resolution, or what the escalation asks", "CASP-R assessment of the mother agreed by both.")
+    rmgr.press("Record decision")
     rmgr.press("Approve transfer")
     expect(rmgr.flash()).to_contain_text("Transfer approved")
     expect(rmgr.page.get_by_text("Closed", exact=True)).to_be_visible()
@@ -234,7 +252,8 @@ def fill_cp_category(out: Person) -> None:
 
 
 def confirm_every_critical_item(rec: Person) -> list[str]:
-    """Tick "I have read and understood this section" for each critical item, writing a read-back where asked."""
+    """Write a read-back in the receiver's own words and tick "I have read and understood this section", for each
+    critical item."""
     confirmed = []
     while (buttons := rec.page.get_by_role("button", name=re.compile(r"^Confirm "))).count():
         title = (buttons.first.text_content() or "").strip().removeprefix("Confirm").strip()
