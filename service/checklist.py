@@ -86,6 +86,9 @@ class Group(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     when: Condition | None = None
     message: str = ""  # shown when fewer than `min_rows` rows are given
 
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
 
 class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     id: str
@@ -118,6 +121,42 @@ class DisagreementRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     next_step_by: str
 
 
+class AnswerCondition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Holds when a choice answered in another section is (or includes) one of `any_of`: for example, the child's
+    legal status in the case summary."""
+
+    section: str
+    field: str
+    any_of: list[str]
+
+
+CurrencyUnit = Literal["calendar_days", "working_days", "months"]
+
+
+class CurrencyRule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """How recent a record must be when the case moves (`within` units before the day it is judged), or a date that
+    must not have passed (`not_past`, a review date); for a date field of a section or of a repeatable group's rows,
+    only while `when` holds (procedures differ by legal status). `what` names the record in a flag; `source` is the
+    procedure or guidance the limit follows."""
+
+    section: str
+    field: str
+    group: str = ""
+    within: int | None = None
+    unit: CurrencyUnit = "calendar_days"
+    not_past: bool = False
+    when: AnswerCondition | None = None
+    what: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        """Names the rule in forms and stored flags: section, group (if any), field and, for a conditional rule, the
+        values it applies to."""
+        parts = [self.section, self.group, self.field, *(self.when.any_of if self.when else [])]
+        return ".".join(part for part in parts if part)
+
+
 class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     id: str
     version: int
@@ -127,6 +166,7 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     # The receiving worker confirms every critical section in their own words: a read-back shorter than this cannot
     # say what was taken on.
     readback_min_characters: int = 20
+    currency: list[CurrencyRule] = []  # how up to date records must be: judged at submission and at approval
 
     @property
     def key(self) -> tuple[str, int]:
@@ -220,6 +260,9 @@ def check_definition(checklist: Checklist) -> list[str]:
         problems.extend(f"section {section.id!r}: {p}" for p in _check_section(section))
     if checklist.disagreements is not None:
         problems.extend(_check_disagreement_rows(checklist, checklist.disagreements))
+    for rule in checklist.currency:
+        problems.extend(_check_currency_rule(checklist, rule))
+    _check_unique([rule.key for rule in checklist.currency], "currency rule", problems)
     stage = checklist.disagreement_field("stage")
     for section in checklist.sections:
         for field, where in [(f, "") for f in section.fields] + [
@@ -256,6 +299,34 @@ def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> li
     for option in checklist.escalation_ladder:
         if option.working_days is None or option.working_days < 1:
             problems.append(f"{where}: field {rows.stage!r}: option {option.value!r}: working_days must be 1 or more")
+    return problems
+
+
+def _check_currency_rule(checklist: Checklist, rule: CurrencyRule) -> list[str]:
+    where = f"currency: section {rule.section!r}: " + (f"group {rule.group!r}: " if rule.group else "")
+    where += f"field {rule.field!r}"
+    section = checklist.section(rule.section)
+    group = section.group(rule.group) if section and rule.group else None
+    fields = (group.fields if group else []) if rule.group else (section.fields if section else [])
+    field = next((f for f in fields if f.id == rule.field), None)
+    problems: list[str] = []
+    if field is None:
+        problems.append(f"{where} is not in the checklist")
+    elif field.type != "date":
+        problems.append(f"{where}: only a date field can have a currency rule")
+    if (rule.within is None) == (not rule.not_past):
+        problems.append(f"{where}: give either within (with its unit) or not_past = true")
+    if rule.within is not None and rule.within < 1:
+        problems.append(f"{where}: within must be 1 or more")
+    if not rule.what.strip() or not rule.source.strip():
+        problems.append(f"{where}: what and source must be given")
+    if rule.when is not None:
+        asked = checklist.section(rule.when.section)
+        target = asked.field(rule.when.field) if asked else None
+        if target is None or target.type not in CHOICE_TYPES:
+            problems.append(f"{where}: when must name a radios or checkboxes field of a section")
+        elif [v for v in rule.when.any_of if v not in target.option_values] or not rule.when.any_of:
+            problems.append(f"{where}: when names values that {rule.when.field!r} does not offer")
     return problems
 
 

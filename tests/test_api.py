@@ -153,7 +153,7 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     assert (await act("api_rec", "acknowledge")).json() == {"state": "acknowledged"}
     assert (await act("api_rmgr", "approve")).json() == {"state": "closed"}
     final = (await call(site, t["api_rmgr"], "GET", f"/handovers/{handover_id}")).json()
-    assert final["state"] == "closed" and final["checklist_version"] == 1
+    assert final["state"] == "closed" and final["checklist_version"] == 2
     assert [e["action"] for e in final["timeline"]][-1] == "approve"
     case = await db.case_by_id(site.db.reader, case_id)
     assert case is not None and case.allocated_worker_id == rec_id

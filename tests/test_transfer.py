@@ -115,7 +115,7 @@ async def test_acknowledging_with_an_unconfirmed_item_is_refused_with_the_list(s
     version = version_in(page.text)
     await rec.post(
         f"/handovers/{handover_id}/confirm/open-risks",
-        {"handover_version": version, "understood": "yes", "readback": "I take on the risk to Mia."},
+        {"handover_version": version, "understood": "yes", "readback": "I take on the risk to Mia from her brother."},
     )
     refused = await rec.post(f"/handovers/{handover_id}/acknowledge", {"handover_version": version})
     assert refused.status_code == 409

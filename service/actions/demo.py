@@ -74,8 +74,8 @@ def example_value(field: Field, today: date) -> Value:
         return [field.options[0].value]
     if field.type == "radios":
         return field.options[0].value
-    if field.type == "date":
-        return (today - timedelta(days=3)).isoformat()
+    if field.type == "date":  # a date that may not be in the future is recent; any other looks ahead (a review)
+        return (today - timedelta(days=3) if field.not_in_future else today + timedelta(days=14)).isoformat()
     if field.type == "textarea":
         return f"{field.label}: recorded in full for the receiving worker."[: field.max_length]
     return "Recorded"[: field.max_length]

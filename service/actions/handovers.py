@@ -19,8 +19,8 @@ import msgspec
 from service import db
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
+from service.core import currency, validation
 from service.core import disagreements as disagreement_rules
-from service.core import validation
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound
@@ -101,6 +101,7 @@ def build_facts(
         handover,
         today(),
         overdue_disagreements=tuple(item.sentence() for item in overdue),
+        stale_records=tuple(flag.sentence() for flag in currency.stored_flags(handover.record_flags)),
         submission_problems=len(problems),
         unconfirmed_items=unconfirmed,
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
@@ -322,10 +323,15 @@ async def act(
     action: Action,
     version: int,
     reason: str = "",
+    *,
+    stale_reasons: dict[str, str] | None = None,
 ) -> State:
     """Submit, endorse, return, acknowledge, approve or cancel, if the state machine allows it; returns the new state.
 
     A return or a cancellation needs a reason (`Invalid` under "reason" without one, or with one over the limit).
+    Submission judges whether the records are up to date (`currency.stale_items`, on today's date in England): each
+    stale one needs the outgoing worker's reason in `stale_reasons`, by its key (`Invalid` keyed `stale-<key>`
+    otherwise); approval judges them again. What was found, with the reasons, is kept on the handover as its flags.
     """
     errors = validation.workflow_reason_errors(
         reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
@@ -336,13 +342,33 @@ async def act(
         view = await _load_for_change(conn, checklists, handover_id, version)
         new_state = apply(action, view.facts, actor, reason)
         changes = _changes_for(action, view, actor, new_state, reason.strip())
+        flags = _judge_currency(action, view, stale_reasons or {})
+        if flags is not None:
+            changes["record_flags"] = msgspec.json.encode(flags).decode()
         await db.update_handover(conn, handover_id, version, **changes)
         await _side_effects(conn, action, view, actor)
         details: dict[str, Any] = {"from": view.handover.state, "to": new_state.value}
         if reason.strip():
             details["reason"] = reason.strip()
+        if flags:
+            details["records_not_up_to_date"] = [msgspec.structs.asdict(flag) for flag in flags]
         await db.append_audit(conn, actor.user_id, action.value, "handover", handover_id, details)
         return new_state
+
+
+def _judge_currency(action: Action, view: HandoverView, reasons: dict[str, str]) -> list[currency.Flag] | None:
+    """The records' flags to keep after this action, or None to keep what is there: at submission every stale record
+    needs a reason; at approval they are judged again (time has passed), keeping the reasons given."""
+    if action not in (Action.SUBMIT, Action.APPROVE):
+        return None
+    stale = currency.stale_items(view.checklist, view.all_answers(), today())
+    if action == Action.SUBMIT:
+        errors = currency.reason_errors(stale, reasons)
+        if errors:
+            raise Invalid(errors)
+        return currency.flags(stale, reasons, "submission")
+    given = {flag.key: flag.reason for flag in currency.stored_flags(view.handover.record_flags)}
+    return currency.flags(stale, given, "approval")
 
 
 def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: State, reason: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import msgspec
 
 from service.checklist import Checklist
 from service.core.clock import date_in_england
+from service.core.currency import stored_flags
 from service.core.disagreements import overdue
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
@@ -27,6 +28,7 @@ BlockerKind = Literal[
     "awaiting_endorsement",
     "awaiting_acknowledgement",
     "awaiting_approval",
+    "stale_record",
     "open_disagreement",
     "overdue_disagreement",
 ]
@@ -36,6 +38,7 @@ BLOCKER_LABELS: dict[str, str] = {
     "awaiting_endorsement": "Awaiting endorsement",
     "awaiting_acknowledgement": "Awaiting acknowledgement",
     "awaiting_approval": "Awaiting approval",
+    "stale_record": "Records not up to date",
     "open_disagreement": "Open professional disagreement",
     "overdue_disagreement": "Professional disagreement overdue at its stage",
 }
@@ -148,6 +151,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     last_activity_at: str
     endorsed_by: int | None
     acknowledged_by: int | None
+    record_flags: str
     open_disagreements: int
     open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
@@ -198,6 +202,7 @@ def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts
         overdue_disagreements=tuple(
             item.sentence() for item in overdue(checklist, record.open_disagreement_stages, today)
         ),
+        stale_records=tuple(flag.sentence() for flag in stored_flags(record.record_flags)),
     )
 
 

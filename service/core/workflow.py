@@ -123,6 +123,7 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     acknowledged_by: int | None = None
     open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
     overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
+    stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
     submission_problems: int = 0  # how many things stop submission (see answers.submission_problems)
     unconfirmed_items: tuple[str, ...] = ()  # titles of critical items the receiver has not yet confirmed
     incomplete_sections: tuple[str, ...] = ()  # titles of sections that stop submission
@@ -175,6 +176,7 @@ def facts_for(
     unconfirmed_items: tuple[str, ...] = (),
     incomplete_sections: tuple[str, ...] = (),
     overdue_disagreements: tuple[str, ...] = (),
+    stale_records: tuple[str, ...] = (),
 ) -> Facts:
     """The state machine's facts about one handover: the one place they are built.
 
@@ -192,6 +194,7 @@ def facts_for(
         acknowledged_by=handover.acknowledged_by,
         open_disagreements=handover.open_disagreements,
         overdue_disagreements=overdue_disagreements,
+        stale_records=stale_records,
         submission_problems=submission_problems,
         unconfirmed_items=unconfirmed_items,
         incomplete_sections=incomplete_sections,
@@ -379,6 +382,8 @@ def blockers(facts: Facts) -> list[str]:
         found.extend(f"Not yet confirmed: {title}" for title in facts.unconfirmed_items)
     elif facts.state == State.ACKNOWLEDGED:
         found.append(f"Awaiting approval by {waits_on(facts)} {since}")
+    if facts.state in OPEN_STATES - {State.DRAFT}:
+        found.extend(facts.stale_records)
     if facts.open_disagreements and facts.state in OPEN_STATES:
         count = facts.open_disagreements
         found.append(f"{count} open professional disagreement{'s'[: count != 1]}, not yet resolved")

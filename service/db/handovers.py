@@ -248,7 +248,7 @@ async def update_handover(conn: Conn, handover_id: int, expected_version: int, *
     """Change workflow columns if nobody else has since `expected_version`; raises Conflict otherwise."""
     allowed = {
         "state", "receiver_id", "submitted_at", "endorsed_by", "endorsed_at", "acknowledged_by", "acknowledged_at",
-        "approved_by", "approved_at", "returned_reason", "returned_by", "returned_at", "state_since",
+        "approved_by", "approved_at", "returned_reason", "returned_by", "returned_at", "state_since", "record_flags",
     }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:

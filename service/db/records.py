@@ -86,6 +86,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     state_since: str
     last_activity_at: str
     version: int
+    record_flags: str  # JSON: the stale records found at submission or approval (core.currency.Flag)
     open_disagreements: int  # not yet resolved, whatever stage they have reached
     open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
 

@@ -186,4 +186,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE disagreements ADD COLUMN stage_since TEXT NOT NULL DEFAULT '';
     UPDATE disagreements SET stage_since = CASE WHEN stage_date <> '' THEN stage_date ELSE substr(raised_at, 1, 10) END;
     """,
+    # 10: the records found not up to date (core.currency.Flag, as JSON), judged at submission and again at approval,
+    # with the outgoing worker's reasons: shown to everyone who signs off and filtered on in the auditors' report
+    """
+    ALTER TABLE handovers ADD COLUMN record_flags TEXT NOT NULL DEFAULT '[]';
+    """,
 ]

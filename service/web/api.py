@@ -134,6 +134,8 @@ class SectionSaved(msgspec.Struct, kw_only=True):
 class WorkflowRequest(msgspec.Struct, kw_only=True):
     handover_version: Version
     reason: str = ""
+    # on submission: why each record found not up to date is not, by the rule's key (the 422's field is stale-<key>)
+    stale_reasons: dict[str, str] = {}
 
 
 class WorkflowDone(msgspec.Struct):
@@ -325,7 +327,7 @@ async def workflow_action(
     await _visible(request, handover_id)
     state = await actions.act(
         database(request), checklists(request), request.user.actor, handover_id, ACTION_NAMES[name],
-        data.handover_version, data.reason,
+        data.handover_version, data.reason, stale_reasons=data.stale_reasons,
     )  # fmt: skip
     return WorkflowDone(state.value)
 

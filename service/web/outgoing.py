@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.checklist import Checklist, Section
+from service.core import currency
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound
@@ -316,9 +317,19 @@ class OutgoingController(Controller):
         return self._check_page(request, view, problems=[], status_code=200)
 
     def _check_page(
-        self, request: Request[Any, Any, Any], view: actions.HandoverView, problems: list[Any], status_code: int
+        self,
+        request: Request[Any, Any, Any],
+        view: actions.HandoverView,
+        problems: list[Any],
+        status_code: int,
+        errors: dict[str, str] | None = None,
+        reasons: dict[str, str] | None = None,
     ) -> Template:
-        return page(request, "outgoing/check.html", status_code=status_code, view=view, problems=problems)
+        return page(
+            request, "outgoing/check.html", status_code=status_code, view=view, problems=problems,
+            stale=currency.stale_items(view.checklist, view.all_answers(), today()), errors=errors or {},
+            reasons=reasons or {}, reason_max=currency.STALE_REASON_MAX,
+        )  # fmt: skip
 
     @post("/handovers/{handover_id:int}/submit")
     async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
@@ -327,13 +338,21 @@ class OutgoingController(Controller):
         problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
         if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
             return self._check_page(request, view, problems=problems, status_code=409)
-        state = await actions.act(
-            database(request),
-            checklists(request),
-            request.user.actor,
-            handover_id,
-            Action.SUBMIT,
-            forms.form_number(form.get("handover_version", "")) or 0,
-        )
+        reasons = {
+            item.key: str(form.get(f"stale-{item.key}", ""))
+            for item in currency.stale_items(view.checklist, view.all_answers(), today())
+        }
+        try:
+            state = await actions.act(
+                database(request),
+                checklists(request),
+                request.user.actor,
+                handover_id,
+                Action.SUBMIT,
+                forms.form_number(form.get("handover_version", "")) or 0,
+                stale_reasons=reasons,
+            )
+        except Invalid as exc:
+            return self._check_page(request, view, [], status_code=400, errors=exc.errors, reasons=reasons)
         done = "submit" if state == State.SUBMITTED else SUBMITTED_WITHIN_TEAM
         return back_to(f"/handovers/{handover_id}/view?done={done}")
