@@ -15,7 +15,7 @@ from service import actions, db
 from service.actions import maintenance
 from service.checklist import ChecklistError, latest, load_all
 from service.core import validation
-from service.core.errors import Invalid
+from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
 from service.settings import Settings, SettingsError, settings_from_env
 
@@ -200,6 +200,21 @@ async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _name_manager(settings: Settings, args: argparse.Namespace) -> int:
+    """Name another manager for a step of a handover (the separation of duties left nobody in the team), audited."""
+    async with db.Database.for_settings(settings).opened() as database:
+        try:
+            name = await actions.name_step_manager(
+                database, args.handover_id, step=args.step, manager=args.manager, by=None
+            )
+        except Invalid as exc:
+            _refused("name-manager", exc)
+        except NotFound:
+            _refused("name-manager", Invalid({"handover": f"There is no open handover {args.handover_id}"}))
+    print(f"{name} is named to {args.step} handover {args.handover_id}.")
+    return 0
+
+
 async def _token_revoke(settings: Settings, token_id: int) -> int:
     async with db.Database.for_settings(settings).opened() as database:
         revoked = await actions.revoke_api_token(database, token_id)
@@ -302,6 +317,12 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true", help="may push cases and sibling groups in")
     revoke = token_commands.add_parser("revoke", help="revoke a token at once")
     revoke.add_argument("token_id", type=_id_argument)
+    naming = commands.add_parser(
+        "name-manager", help="name another manager for one step of a handover that no manager of the team may take"
+    )
+    naming.add_argument("handover_id", type=_id_argument)
+    naming.add_argument("--step", choices=["endorse", "approve"], required=True)
+    naming.add_argument("--manager", type=_text_argument, required=True, help="the manager's username")
     importer = commands.add_parser("import", help="import data")
     import_commands = importer.add_subparsers(dest="import_command", required=True)
     cases = import_commands.add_parser("cases", help="import cases from a CSV file (all rows or none)")
@@ -337,6 +358,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
         return asyncio.run(_create_user(settings, args))
+    elif args.command == "name-manager":
+        return asyncio.run(_name_manager(settings, args))
     elif args.command == "token" and args.token_command == "create":
         return asyncio.run(_token_create(settings, args))
     elif args.command == "token" and args.token_command == "revoke":

@@ -1116,6 +1116,7 @@ CLI_BASE: dict[str, list[str]] = {
     "token create": ["token", "create", "--account", "svc_new", "--name", "CMS", "--scope", "read"],
     "token revoke": ["token", "revoke", "1"],
     "import cases": ["import", "cases", "cases.csv"],
+    "name-manager": ["name-manager", "1", "--step", "approve", "--manager", "newperson"],
 }
 CLI_NO_ARGUMENTS = {"serve", "init-db", "demo", "audit verify", "audit checkpoint"}
 
@@ -1153,7 +1154,7 @@ def cli_argv(command: str, argument: str, value: str) -> list[str]:
         else:
             argv += [argument, value]
         return argv
-    positions = {"create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2}
+    positions = {"create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2, "name-manager": 1}
     argv[positions[command]] = value
     return argv
 

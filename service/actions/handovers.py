@@ -23,8 +23,21 @@ from service.core import currency, validation
 from service.core import disagreements as disagreement_rules
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
-from service.core.errors import Conflict, Invalid, NotFound
-from service.core.workflow import NEEDS_REASON, Action, Actor, Facts, State, apply, facts_for, may_view
+from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.core.workflow import (
+    MANAGER_STEPS,
+    NEEDS_REASON,
+    OPEN_STATES,
+    Action,
+    Actor,
+    Facts,
+    State,
+    apply,
+    eligible,
+    facts_for,
+    may_view,
+    person_refusals,
+)
 
 Checklists = dict[tuple[str, int], Checklist]  # every loaded checklist by (id, version)
 
@@ -549,6 +562,89 @@ async def decide_disagreement(
             handover_id,
             {"disagreement": disagreement_id, "stage": stage if decision == "escalated" else current.stage},
         )
+
+
+async def name_step_manager(
+    database: db.Database, handover_id: int, *, step: str, manager: str, by: Actor | None
+) -> str:
+    """An administrator names another manager for one manager step ("endorse" or "approve") of an open handover,
+    where the separation of duties leaves nobody in the team who may take it; returns the manager's name. `by` is
+    the administrator (None from the command line, run by the service's operator). The named person must be an
+    enabled person who manages a team and whom the state machine allows the step (not the author, the receiver, or
+    whoever took the other manager step). `Invalid` keyed step or manager; `Refused` for someone who does not
+    administer; `NotFound` for no such open handover."""
+    if by is not None and not by.is_admin:
+        raise Refused(["Only an administrator can name a manager for a step"])
+    if step not in MANAGER_STEPS:
+        raise Invalid({"step": "Choose the step: endorse or approve"})
+    action, _ = MANAGER_STEPS[step]
+    async with database.transaction() as conn:
+        handover = await db.handover_by_id(conn, handover_id)
+        if handover is None or State(handover.state) not in OPEN_STATES:
+            raise NotFound(f"handover {handover_id}")
+        person = await db.user_by_username(conn, manager.strip())
+        found = await db.user_and_memberships(conn, person.id) if person else None
+        if person is None or found is None or person.disabled or person.is_service:
+            raise Invalid({"manager": f"There is no enabled person with the username {manager.strip()!r}"})
+        candidate = actor_for(*found)
+        if not candidate.manager_teams:
+            raise Invalid({"manager": f"{person.name} does not manage a team"})
+        facts = parties_and_state(handover)
+        field = "named_endorser" if step == "endorse" else "named_approver"
+        named = msgspec.structs.replace(facts, **{field: person.id})
+        reasons = person_refusals(action, named, candidate)
+        if reasons:
+            raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
+        await db.name_manager(conn, handover_id, step, person.id, by.user_id if by else None)
+        details = {"step": step, "manager": person.username}
+        await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", handover_id, details)
+        return person.name
+
+
+class StepHelp(msgspec.Struct, frozen=True, kw_only=True):
+    """Who can take the manager step a handover waits for, as its page says it: `yours` is why the viewer cannot
+    (empty when they can, or are not a manager of the team); `others` the names of those who can; with nobody, the
+    administrators who can name another manager."""
+
+    step: str  # "endorse" or "approve"
+    team: str
+    you_can: bool
+    yours: str
+    others: list[str]
+    administrators: list[str]
+
+
+async def step_help(conn: db.Conn, view: HandoverView, actor: Actor) -> StepHelp | None:
+    """For a handover waiting for a manager's endorsement or approval, who can give it; None otherwise."""
+    step = next((name for name, (_, state) in MANAGER_STEPS.items() if state == view.facts.state), None)
+    if step is None:
+        return None
+    action, _ = MANAGER_STEPS[step]
+    handover = view.handover
+    team_id, team = (
+        (handover.sending_team_id, handover.sending_team)
+        if step == "endorse"
+        else (handover.receiving_team_id, handover.receiving_team)
+    )
+    managers = [(user_id, name) for user_id, name in await db.team_managers(conn, team_id)]
+    named = handover.named_endorser if step == "endorse" else handover.named_approver
+    if named is not None and named not in {user_id for user_id, _ in managers}:
+        person = await db.user_by_id(conn, named)
+        if person is not None and not person.disabled:
+            managers.append((person.id, person.name))
+    candidates = {user_id: Actor(user_id=user_id, manager_teams=frozenset({team_id})) for user_id, _ in managers}
+    able = {candidate.user_id for candidate in eligible(action, view.facts, list(candidates.values()))}
+    mine = (
+        person_refusals(action, view.facts, actor) if team_id in actor.manager_teams or named == actor.user_id else []
+    )
+    return StepHelp(
+        step=step,
+        team=team,
+        you_can=actor.user_id in able,
+        yours=mine[0] if mine else "",
+        others=[name for user_id, name in managers if user_id in able and user_id != actor.user_id],
+        administrators=await db.administrators(conn) if not able else [],
+    )
 
 
 async def record_view(database: db.Database, actor: Actor, handover_id: int, page: str, *, audit_reads: bool) -> None:

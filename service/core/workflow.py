@@ -121,6 +121,9 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     receiver_id: int | None = None
     endorsed_by: int | None = None
     acknowledged_by: int | None = None
+    # a manager an administrator named for a step, where every manager of the team was excluded from it
+    named_endorser: int | None = None
+    named_approver: int | None = None
     open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
     overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
     stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
@@ -192,6 +195,9 @@ def facts_for(
         receiver_id=handover.receiver_id,
         endorsed_by=handover.endorsed_by,
         acknowledged_by=handover.acknowledged_by,
+        # only the full record reads who was named (the report's and the lists' rows have no use for it)
+        named_endorser=getattr(handover, "named_endorser", None),
+        named_approver=getattr(handover, "named_approver", None),
         open_disagreements=handover.open_disagreements,
         overdue_disagreements=overdue_disagreements,
         stale_records=stale_records,
@@ -212,11 +218,13 @@ def is_owner(facts: Facts, actor: Actor) -> bool:
 
 
 def is_sending_manager(facts: Facts, actor: Actor) -> bool:
-    return facts.sending_team_id in actor.manager_teams
+    """A manager of the sending team, or the manager an administrator named to endorse this handover."""
+    return facts.sending_team_id in actor.manager_teams or facts.named_endorser == actor.user_id
 
 
 def is_receiving_manager(facts: Facts, actor: Actor) -> bool:
-    return facts.receiving_team_id in actor.manager_teams
+    """A manager of the receiving team, or the manager an administrator named to approve this handover."""
+    return facts.receiving_team_id in actor.manager_teams or facts.named_approver == actor.user_id
 
 
 def is_receiver(facts: Facts, actor: Actor) -> bool:
@@ -298,9 +306,33 @@ def _approver_refusals(facts: Facts, actor: Actor) -> list[str]:
         reasons.append("You cannot approve a handover you wrote")
     if facts.acknowledged_by == actor.user_id:
         reasons.append("You cannot approve a handover you acknowledged")
+    elif facts.receiver_id == actor.user_id:  # nobody acts on both sides of one handover
+        reasons.append("You are named as the receiving worker; another manager must approve it")
     if facts.endorsed_by == actor.user_id:
         reasons.append("You endorsed this handover for the sending team; another manager must approve it")
     return reasons
+
+
+# The manager steps, and the state each is taken in: the steps an administrator can name another manager for.
+MANAGER_STEPS: dict[str, tuple[Action, State]] = {
+    "endorse": (Action.ENDORSE, State.SUBMITTED),
+    "approve": (Action.APPROVE, State.ACKNOWLEDGED),
+}
+
+
+def person_refusals(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Why this person may not take this step of this handover, whatever its state and contents (their roles and
+    the separation of duties only): for saying who else can, and whether an administrator must name someone."""
+    if actor.is_service:
+        return [SERVICE_ACCOUNT_REFUSAL]
+    return _who_may(action, facts, actor)
+
+
+def eligible(action: Action, facts: Facts, candidates: list[Actor]) -> list[Actor]:
+    """Those of `candidates` who may take this step of this handover by their roles and the separation of duties:
+    when none may (every manager of the team wrote, endorsed, or is to receive it), an administrator must name
+    another manager for the step (`MANAGER_STEPS`)."""
+    return [candidate for candidate in candidates if not person_refusals(action, facts, candidate)]
 
 
 def _returner_refusals(facts: Facts, actor: Actor) -> list[str]:

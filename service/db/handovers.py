@@ -47,7 +47,11 @@ _HANDOVER_SELECT = (
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d
-                     WHERE d.handover_id = h.id AND d.status <> 'resolved'), '') AS open_disagreement_stages
+                     WHERE d.handover_id = h.id AND d.status <> 'resolved'), '') AS open_disagreement_stages,
+           (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')
+               AS named_endorser,
+           (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')
+               AS named_approver
 """
     + _HANDOVER_FROM
 )
@@ -196,7 +200,8 @@ async def waiting_counts(
 
 _WAITING_SELECT = """
     SELECT h.id, c.child_name, a.name AS author, st.name AS sending_team, h.receiver_id, r.name AS receiver,
-           rt.name AS receiving_team, h.state_since
+           rt.name AS receiving_team, h.state_since, h.author_id, h.endorsed_by, h.acknowledged_by, h.state,
+           h.sending_team_id, h.receiving_team_id
     FROM handovers h
     JOIN cases c ON c.id = h.case_id
     JOIN users a ON a.id = h.author_id
@@ -400,3 +405,30 @@ async def decide_disagreement(
     cursor = await conn.execute(sql + " WHERE id = ? AND status <> 'resolved'", params)
     if cursor.rowcount != 1:
         raise Conflict("the disagreement has already been resolved")
+
+
+# ---------------------------------------------------------------- managers named for a step
+
+
+async def name_manager(conn: Conn, handover_id: int, step: str, user_id: int, named_by: int | None) -> None:
+    """Name this manager for this step of this handover (replacing whoever was named before)."""
+    await conn.execute(
+        "INSERT INTO named_managers (handover_id, step, user_id, named_by, named_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (handover_id, step) DO UPDATE SET user_id = excluded.user_id, named_by = excluded.named_by,"
+        " named_at = excluded.named_at",
+        (handover_id, step, user_id, named_by, now()),
+    )
+    await touch_handover(conn, handover_id)
+
+
+async def named_for(conn: Conn, user_id: int) -> list[Waiting]:
+    """The handovers waiting at a step this manager was named for (endorsing a submitted one, approving an
+    acknowledged one), longest waiting first."""
+    rows = await _rows(
+        conn,
+        _WAITING_SELECT + " JOIN named_managers n ON n.handover_id = h.id AND n.user_id = ?"
+        " WHERE (n.step = 'endorse' AND h.state = 'submitted') OR (n.step = 'approve' AND h.state = 'acknowledged')"
+        " ORDER BY h.state_since, h.id",
+        (user_id,),
+    )
+    return [record(r, Waiting) for r in rows]

@@ -166,3 +166,22 @@ async def record_failure(conn: Conn, keys: Sequence[str], at: float) -> None:
 
 async def clear_failures(conn: Conn, key: str) -> None:
     await conn.execute("DELETE FROM sign_in_failures WHERE key = ?", (key,))
+
+
+async def team_managers(conn: Conn, team_id: int) -> list[tuple[int, str]]:
+    """(id, name) of each enabled person who manages the team, by name."""
+    rows = await _rows(
+        conn,
+        "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id"
+        " WHERE m.team_id = ? AND m.role = 'manager' AND u.disabled = 0 AND u.is_service = 0 ORDER BY u.name",
+        (team_id,),
+    )
+    return [(r["id"], r["name"]) for r in rows]
+
+
+async def administrators(conn: Conn) -> list[str]:
+    """The names of the enabled people who administer the service."""
+    rows = await _rows(
+        conn, "SELECT name FROM users WHERE is_admin = 1 AND disabled = 0 AND is_service = 0 ORDER BY name"
+    )
+    return [r["name"] for r in rows]

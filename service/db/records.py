@@ -89,6 +89,8 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     record_flags: str  # JSON: the stale records found at submission or approval (core.currency.Flag)
     open_disagreements: int  # not yet resolved, whatever stage they have reached
     open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
+    named_endorser: int | None  # a manager an administrator named for this step (workflow.MANAGER_STEPS)
+    named_approver: int | None
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -103,6 +105,12 @@ class Waiting(msgspec.Struct, frozen=True):
     receiver: str | None
     receiving_team: str
     state_since: str
+    author_id: int
+    endorsed_by: int | None
+    acknowledged_by: int | None
+    state: str
+    sending_team_id: int
+    receiving_team_id: int
 
 
 class Received(msgspec.Struct, frozen=True):

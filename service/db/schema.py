@@ -191,4 +191,17 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE handovers ADD COLUMN record_flags TEXT NOT NULL DEFAULT '[]';
     """,
+    # 11: a manager named by an administrator for one step (endorse or approve) of one handover, where every manager
+    # of the team was excluded from it by the separation of duties
+    """
+    CREATE TABLE named_managers (
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        step TEXT NOT NULL CHECK (step IN ('endorse', 'approve')),
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        named_by INTEGER REFERENCES users(id),
+        named_at TEXT NOT NULL,
+        PRIMARY KEY (handover_id, step)
+    );
+    CREATE INDEX named_managers_by_user ON named_managers(user_id, step);
+    """,
 ]

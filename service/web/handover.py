@@ -24,13 +24,17 @@ from service.core.pages import Page, page_number
 from service.core.workdays import working_days_between
 from service.core.workflow import (
     ACTION_NAMES,
+    MANAGER_STEPS,
     Action,
     Actor,
+    Facts,
+    State,
     blockers,
     is_owner,
     is_receiver,
     is_receiving_manager,
     is_sending_manager,
+    person_refusals,
     refusals,
 )
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
@@ -55,6 +59,22 @@ def _ages(handovers: list[db.Waiting]) -> list[tuple[db.Waiting, int]]:
     """Each handover with the working days it has waited in its state."""
     now = today()
     return [(h, working_days_between(date_in_england(h.state_since), now)) for h in handovers]
+
+
+def _queue_rows(handovers: list[db.Waiting], actor: Actor) -> list[tuple[db.Waiting, int, str]]:
+    """Each handover in a manager's queue with its age in working days and, where this manager may not take the step
+    it waits for (they wrote it, endorsed it, or are to receive it), why: the handover's page says who can."""
+    rows = []
+    for handover, age in _ages(handovers):
+        step = next((action for action, state in MANAGER_STEPS.values() if state == handover.state), None)
+        facts = Facts(
+            state=State(handover.state), author_id=handover.author_id, sending_team_id=handover.sending_team_id,
+            receiving_team_id=handover.receiving_team_id, receiver_id=handover.receiver_id,
+            endorsed_by=handover.endorsed_by, acknowledged_by=handover.acknowledged_by,
+        )  # fmt: skip
+        reasons = person_refusals(step, facts, actor) if step is not None else []
+        rows.append((handover, age, reasons[0] if reasons else ""))
+    return rows
 
 
 def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, str]:
@@ -149,6 +169,7 @@ class HandoverController(Controller):
             view=handover_view,
             allowed=allowed,
             blockers=blockers(facts),
+            step_help=await actions.step_help(reader, handover_view, actor),
             timeline=await db.timeline(reader, handover_view.handover.id),
             disagreements=_shown(checklist, await db.disagreements_of(reader, handover_view.handover.id)),
             errors=errors,
@@ -255,7 +276,8 @@ class HandoverController(Controller):
             shown = Page(asked.number, QUEUE_PAGE, total)
             totals[key] = total
             lists[key] = {
-                "id": f"to-{key}", "rows": _ages(handovers), "total": total, "page": shown.number,
+                "id": f"to-{key}", "rows": _queue_rows(handovers, request.user.actor), "total": total,
+                "page": shown.number,
                 "pages": shown.count, "first": shown.first,
                 "here": _queue_link(numbers, key, shown.number),
                 "previous": _queue_link(numbers, key, shown.number - 1) if shown.has_previous else None,
@@ -263,9 +285,11 @@ class HandoverController(Controller):
             }  # fmt: skip
         # what waits for this manager is what the two lists hold, counted already
         waiting = db.WaitingCounts(to_endorse=totals["endorse"], to_approve=totals["approve"])
+        named = _queue_rows(await db.named_for(database(request).reader, request.user.id), request.user.actor)
         return page(
-            request, "managers/queue.html", waiting=waiting, to_endorse=lists["endorse"], to_approve=lists["approve"]
-        )
+            request, "managers/queue.html", waiting=waiting, to_endorse=lists["endorse"], to_approve=lists["approve"],
+            named=named,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ professional disagreements
 
