@@ -302,10 +302,15 @@ async def act(
     action: Action,
     version: int,
     reason: str = "",
+    *,
+    reply: str = "",
 ) -> State:
     """Submit, endorse, return, acknowledge, approve or cancel, if the state machine allows it; returns the new state.
 
     A return or a cancellation needs a reason (`Invalid` under "reason" without one, or with one over the limit).
+    A return to the outgoing worker starts a round of `db.queries` with its reason as the query; resubmitting a
+    handover so returned needs the outgoing worker's reply to that query (`Invalid` under "reply" without one, or
+    with one over the limit), which completes the round. No other action takes a reply (`validation.reply_errors`).
     """
     errors = validation.workflow_reason_errors(
         reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
@@ -315,12 +320,18 @@ async def act(
     async with database.transaction() as conn:
         view = await _load_for_change(conn, checklists, handover_id, version)
         new_state = apply(action, view.facts, actor, reason)
+        answering = action == Action.SUBMIT and view.handover.state == State.RETURNED
+        errors = validation.reply_errors(reply, answering=answering)
+        if errors:
+            raise Invalid(errors)
         changes = _changes_for(action, view, actor, new_state, reason.strip())
         await db.update_handover(conn, handover_id, version, **changes)
-        await _side_effects(conn, action, view, actor)
+        await _side_effects(conn, action, view, actor, reason.strip(), reply.strip())
         details: dict[str, Any] = {"from": view.handover.state, "to": new_state.value}
         if reason.strip():
             details["reason"] = reason.strip()
+        if answering:
+            details["reply"] = reply.strip()
         await db.append_audit(conn, actor.user_id, action.value, "handover", handover_id, details)
         return new_state
 
@@ -332,6 +343,8 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
         changes["state_since"] = stamp
     if action == Action.SUBMIT:
         changes |= {"submitted_at": stamp, "endorsed_by": None, "endorsed_at": None}
+        # the query is answered: the return no longer stands (every round stays in `db.queries_of`)
+        changes |= {"returned_reason": None, "returned_by": None, "returned_at": None}
     elif action == Action.ENDORSE:
         changes |= {"endorsed_by": actor.user_id, "endorsed_at": stamp}
     elif action == Action.ACKNOWLEDGE:
@@ -346,9 +359,15 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
     return changes
 
 
-async def _side_effects(conn: db.Conn, action: Action, view: HandoverView, actor: Actor) -> None:
+async def _side_effects(
+    conn: db.Conn, action: Action, view: HandoverView, actor: Actor, reason: str, reply: str
+) -> None:
     if action == Action.RETURN_TO_OUTGOING:
         await db.clear_confirmations(conn, view.handover.id)
+        await db.add_query(conn, view.handover.id, actor.user_id, reason)
+    elif action == Action.SUBMIT and view.handover.state == State.RETURNED:
+        answered = await db.answer_query(conn, view.handover.id, actor.user_id, reply)
+        assert answered, "a handover returned to its outgoing worker has an unanswered query"
     elif action == Action.APPROVE:
         receiver_id = view.handover.receiver_id or view.handover.acknowledged_by
         assert receiver_id is not None, "an acknowledged handover has a receiver"

@@ -135,6 +135,21 @@ class Disagreement(msgspec.Struct, frozen=True, kw_only=True):
     decided_at: str | None
 
 
+class Query(msgspec.Struct, frozen=True, kw_only=True):
+    """One round of a handover returned to its outgoing worker: who returned it with what query, and the reply sent
+    with the resubmission (the reply's fields are None until then). Times are ISO 8601 in UTC, as stored."""
+
+    id: int
+    returned_by: int
+    returned_by_name: str
+    returned_at: str
+    query: str
+    replied_by: int | None
+    replied_by_name: str | None
+    replied_at: str | None
+    reply: str | None
+
+
 class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     at: str
