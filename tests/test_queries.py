@@ -156,6 +156,72 @@ async def test_a_handover_returned_before_queries_were_kept_can_still_be_answere
         await database.close()
 
 
+async def test_the_manager_reads_the_query_and_the_reply_before_the_handover_and_decides_after_it(site: Site) -> None:
+    handover_id, people = await returned_to_out(site)
+    assert (await submit(people["out"], handover_id, reply=REPLY)).status_code == 303
+
+    page = (await people["smgr"].get(f"/handovers/{handover_id}/view")).text
+    assert "Query and reply" in page and "Returned by Smgr on" in page and "Replied by" in page
+    last_section = CHECKLIST.sections[-1].title
+    order = [
+        page.index("Query and reply"),
+        page.index(QUERY),
+        page.index(REPLY),
+        page.index('<h2 class="govuk-heading-l">The handover</h2>'),
+        page.index(f'<h3 class="govuk-heading-m">{last_section}</h3>'),
+        page.index('<h2 class="govuk-heading-l">Your decision</h2>'),
+        page.index("Endorse: ready to transfer"),
+        page.index('name="reason"'),
+        page.index('id="history"'),
+    ]
+    assert order == sorted(order), order
+    handover = await db.handover_by_id(site.db.reader, handover_id)
+    assert handover is not None and handover.returned_reason is None, "the return no longer stands"
+
+
+async def test_the_receiving_manager_approves_after_reading_the_handover(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "mia")
+    rmgr = await site.as_user("rmgr")
+    page = (await rmgr.get(f"/handovers/{handover_id}/view")).text
+    last_answers = page.index(f'<h3 class="govuk-heading-m">{CHECKLIST.sections[-1].title}</h3>')
+    assert last_answers < page.index("Approve transfer") < page.index('id="reason-return"')
+    assert last_answers < page.index('id="reason-return-to-receiver"') < page.index('id="history"')
+
+
+async def test_a_refused_return_on_the_managers_page_shows_its_message_by_the_box_below_the_handover(
+    site: Site,
+) -> None:
+    handover_id = await handover_in(site.db, site.world, "submitted", "mia")
+    smgr = await site.as_user("smgr")
+    refused = await act(smgr, handover_id, "return", reason=" ")
+    assert refused.status_code == 400
+    assert '<a href="#reason-return">' in refused.text
+    assert refused.text.index('<h2 class="govuk-heading-l">The handover</h2>') < refused.text.index(
+        'id="reason-return-error"'
+    )
+
+
+async def test_every_round_is_kept_and_the_latest_is_shown_first(site: Site) -> None:
+    handover_id, people = await returned_to_out(site)
+    out, smgr = people["out"], people["smgr"]
+    assert (await submit(out, handover_id, reply=REPLY)).status_code == 303
+    second_query = "The chronology still stops in January: bring it up to date."
+    second_reply = "The chronology now runs to this week."
+    assert (await act(smgr, handover_id, "return", reason=second_query)).status_code == 303
+
+    task_list = (await out.get(f"/handovers/{handover_id}")).text
+    assert second_query in task_list and QUERY not in task_list, "the query to answer now"
+    assert (await submit(out, handover_id, reply=second_reply)).status_code == 303
+
+    rounds = await db.queries_of(site.db.reader, handover_id)
+    assert [(r.query, r.reply) for r in rounds] == [(QUERY, REPLY), (second_query, second_reply)]
+    assert {r.returned_by for r in rounds} == {site.world.users["smgr"]}
+    assert {r.replied_by for r in rounds} == {site.world.users["out"]}
+    page = (await smgr.get(f"/handovers/{handover_id}/view")).text
+    assert "Queries and replies" in page and "returned to Out 2 times" in page
+    assert page.index(second_query) < page.index(second_reply) < page.index(QUERY) < page.index(REPLY)
+
+
 async def returned_to_svc_out(site: Site) -> int:
     """A handover started and submitted by the service account svc_out (through the actions the API calls), and
     returned to it by the sending manager with `QUERY`."""

@@ -116,6 +116,7 @@ class HandoverController(Controller):
             allowed=allowed,
             blockers=blockers(facts),
             timeline=await db.timeline(reader, handover_view.handover.id),
+            queries=await db.queries_of(reader, handover_view.handover.id),
             disagreements=await db.disagreements_of(reader, handover_view.handover.id),
             errors=errors,
             values=values,
