@@ -95,6 +95,8 @@ def event_text(event: db.TimelineEvent) -> str:
         words += f" ({details['section']})"
     if "reason" in details:
         words += f": “{details['reason']}”"
+    if "reply" in details:
+        words += f", replying to the query: “{details['reply']}”"
     return words
 
 

@@ -129,9 +129,11 @@ async def act(person: Any, handover_id: int, button: str, **data: str) -> Any:
     return await person.post(f"/handovers/{handover_id}/{button}", {"handover_version": version_in(page.text), **data})
 
 
-async def submit(person: Any, handover_id: int) -> Any:
+async def submit(person: Any, handover_id: int, reply: str | None = None) -> Any:
+    """Submit from the check-answers page; `reply`: the reply to the query, for a returned handover."""
     page = await person.get(f"/handovers/{handover_id}/check")
-    return await person.post(f"/handovers/{handover_id}/submit", {"handover_version": version_in(page.text)})
+    form = {"handover_version": version_in(page.text)} | ({"reply": reply} if reply is not None else {})
+    return await person.post(f"/handovers/{handover_id}/submit", form)
 
 
 async def confirm_all(person: Any, handover_id: int, readback: str = "I take on the risk from Liam to Mia.") -> None:

@@ -77,7 +77,9 @@ async def test_resubmission_does_not_track_the_same_row_twice(site: Site) -> Non
     out = await actor(site.db, site.world, "out")
     view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
     assert view is not None
-    await actions.act(site.db, CHECKLISTS, out, handover_id, Action.SUBMIT, view.handover.version)
+    await actions.act(
+        site.db, CHECKLISTS, out, handover_id, Action.SUBMIT, view.handover.version, reply="Nothing needed to change."
+    )
     assert len(await db.disagreements_of(site.db.reader, handover_id)) == 1
 
 

@@ -139,6 +139,8 @@ TEXT_LIMITS = {  # (table, column): the longest text the service may keep there
     ("sibling_groups", "name"): validation.SIBLING_GROUP_NAME_MAX,
     ("handovers", "transfer_reason"): validation.TRANSFER_REASON_MAX,
     ("handovers", "returned_reason"): validation.WORKFLOW_REASON_MAX,
+    ("queries", "query"): validation.WORKFLOW_REASON_MAX,
+    ("queries", "reply"): validation.REPLY_MAX,
     ("confirmations", "readback"): validation.READBACK_MAX,
     ("disagreements", "about"): validation.DISAGREEMENT_ABOUT_MAX,
     ("disagreements", "with_whom"): validation.DISAGREEMENT_WITH_WHOM_MAX,
@@ -510,7 +512,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("POST", SECTION_ROUTE): [],  # its form is the checklist's: walked by test_every_question_of_the_checklist
     ("POST", SECTION_ROUTE + "/autosave"): [],  # likewise
     ("GET", "/handovers/{handover_id:int}/check"): [],
-    ("POST", "/handovers/{handover_id:int}/submit"): [("form", "handover_version")],
+    ("POST", "/handovers/{handover_id:int}/submit"): [("form", "handover_version"), ("form", "reply")],
     ("POST", "/handovers/{handover_id:int}/confirm/{section_id:str}"): [
         ("form", "handover_version"),
         ("form", "understood"),
@@ -657,6 +659,8 @@ async def test_every_other_page_form_query_and_path(
                 state = "draft"
                 if button:
                     user, state = BUTTON_USERS[button]
+                elif path.endswith("/submit"):
+                    state = "returned"  # a resubmission: the form's reply is required
                 elif "/confirm/" in path or path.endswith("/review"):
                     user, state = "rec", "endorsed"
                 elif "/disagreements" in path:
@@ -690,6 +694,7 @@ async def test_every_other_page_form_query_and_path(
                     form = {
                         "handover_version": str(version),
                         "reason": "Because",
+                        "reply": "Added what was asked",
                         "understood": "yes",
                         "readback": "I take on the risk from Liam to Mia.",
                         "about": "About",
@@ -712,6 +717,7 @@ async def test_every_other_page_form_query_and_path(
                 limit = {
                     "transfer_reason": validation.TRANSFER_REASON_MAX,
                     "reason": validation.WORKFLOW_REASON_MAX,
+                    "reply": validation.REPLY_MAX,
                     "readback": validation.READBACK_MAX,
                     "about": validation.DISAGREEMENT_ABOUT_MAX,
                     "with_whom": validation.DISAGREEMENT_WITH_WHOM_MAX,
@@ -792,6 +798,7 @@ API_LIMITS = {
     "name": validation.SIBLING_GROUP_NAME_MAX,
     "transfer_reason": validation.TRANSFER_REASON_MAX,
     "reason": validation.WORKFLOW_REASON_MAX,
+    "reply": validation.REPLY_MAX,
     "readback": validation.READBACK_MAX,
     "page": PAGE_NUMBER_MAX,
     "per_page": 500,

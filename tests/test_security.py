@@ -307,7 +307,8 @@ async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stor
             continue
         path = route.path.replace("{handover_id:int}", str(handover_id)).replace("{case_id:int}", "1")
         path = re.sub(r"\{section_id:str\}", "childs-views", re.sub(r"\{\w+:int\}", "1", path))
-        body = b"_csrf_token=" + out.csrf.encode() + b"&button=draft&version=0&views=" + bad + b"&reason=" + bad
+        body = b"_csrf_token=" + out.csrf.encode() + b"&button=draft&version=0"
+        body += b"&views=" + bad + b"&reason=" + bad + b"&reply=" + bad
         response = await out.request(
             "POST", path, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
         )
@@ -317,7 +318,7 @@ async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stor
             assert response.status_code == 400 and UNREADABLE_FORM in html.unescape(response.text)
     assert posts >= 10
     raw = sqlite3.connect(site.db.path)
-    for table in ("sections", "audit_log", "disagreements", "handovers", "pending_drafts"):
+    for table in ("sections", "audit_log", "disagreements", "handovers", "queries", "pending_drafts"):
         for row in raw.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and "\ufffd" in v for v in row), (table, row)
     genuine = form_for(section("childs-views"), complete()["childs-views"], button="draft") | {"views": "a \ufffd b"}

@@ -165,9 +165,13 @@ class Transfers(RuleBasedStateMachine):
         view = self.run(self._view())
         who = self.chosen(view, move, likely, pick, who)
         version = view.handover.version - (1 if stale else 0)
+        # a returned handover is resubmitted with a reply to its query
+        reply = "Added what the query asked for." if move == Action.SUBMIT and view.handover.state == "returned" else ""
         try:
             self.run(
-                actions.act(self.database, CHECKLISTS, self.actors[who], self.handover_id, move, version, "Because")
+                actions.act(
+                    self.database, CHECKLISTS, self.actors[who], self.handover_id, move, version, "Because", reply=reply
+                )
             )
         except REFUSALS:
             return
@@ -241,6 +245,19 @@ class Transfers(RuleBasedStateMachine):
     @invariant()
     def a_service_account_never_takes_a_step(self) -> None:
         assert all(who != "svc" for _, who in self.done)
+
+    @invariant()
+    def every_return_to_the_outgoing_worker_is_a_query_answered_by_the_resubmission(self) -> None:
+        queries = self.run(db.queries_of(self.database.reader, self.handover_id))
+        assert len(queries) == sum(1 for move, _ in self.done if move == Action.RETURN_TO_OUTGOING)
+        unanswered = [q.id for q in queries if q.reply is None]
+        state = self.run(self._view()).handover.state
+        if state == "returned":
+            assert unanswered == [queries[-1].id]
+        elif state == "cancelled":  # cancelled while returned: its query was never answered
+            assert unanswered == [] or unanswered == [queries[-1].id]
+        else:
+            assert unanswered == []
 
     @invariant()
     def closure_needs_every_sign_off_by_permitted_different_people(self) -> None:

@@ -75,7 +75,8 @@ async def test_the_whole_journey_across_four_people(site: Site) -> None:
     page = await out.get(url)
     fixed = form_for(section("network"), complete()["network"], version=int(version_in(page.text, "version")))
     assert (await out.post(url, fixed)).status_code == 303
-    assert (await submit(out, handover_id)).status_code == 303
+    reply = "Added: the last core group was on 3 March."
+    assert (await submit(out, handover_id, reply)).status_code == 303
     assert (await act(smgr, handover_id, "endorse")).status_code == 303
     handover = await db.handover_by_id(site.db.reader, handover_id)
     assert handover is not None and handover.receiver_id == rec_id, "resubmission goes back to the same receiver"
@@ -100,6 +101,7 @@ async def test_the_whole_journey_across_four_people(site: Site) -> None:
         "endorsed it",
         "returned it to the outgoing",
         "Please add the date of the last core group.",
+        "Added: the last core group was on 3 March.",
         "confirmed a critical item",
         "acknowledged the handover",
         "approved the transfer",

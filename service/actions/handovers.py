@@ -337,6 +337,7 @@ async def act(
     version: int,
     reason: str = "",
     *,
+    reply: str = "",
     stale_reasons: dict[str, str] | None = None,
 ) -> State:
     """Submit, endorse, return, acknowledge, approve or cancel, if the state machine allows it; returns the new state.
@@ -345,6 +346,9 @@ async def act(
     Submission judges whether the records are up to date (`currency.stale_items`, on today's date in England): each
     stale one needs the outgoing worker's reason in `stale_reasons`, by its key (`Invalid` keyed `stale-<key>`
     otherwise); approval judges them again. What was found, with the reasons, is kept on the handover as its flags.
+    A return to the outgoing worker starts a round of `db.queries` with its reason as the query; resubmitting a
+    handover so returned needs the outgoing worker's reply to that query (`Invalid` under "reply" without one, or
+    with one over the limit), which completes the round. No other action takes a reply (`validation.reply_errors`).
     """
     errors = validation.workflow_reason_errors(
         reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
@@ -354,34 +358,39 @@ async def act(
     async with database.transaction() as conn:
         view = await _load_for_change(conn, checklists, handover_id, version)
         new_state = apply(action, view.facts, actor, reason)
+        answering = action == Action.SUBMIT and view.handover.state == State.RETURNED
+        flags, stale_errors = _judge_currency(action, view, stale_reasons or {})
+        errors = validation.reply_errors(reply, answering=answering) | stale_errors
+        if errors:
+            raise Invalid(errors)
         changes = _changes_for(action, view, actor, new_state, reason.strip())
-        flags = _judge_currency(action, view, stale_reasons or {})
         if flags is not None:
             changes["record_flags"] = msgspec.json.encode(flags).decode()
         await db.update_handover(conn, handover_id, version, **changes)
-        await _side_effects(conn, action, view, actor)
+        await _side_effects(conn, action, view, actor, reason.strip(), reply.strip())
         details: dict[str, Any] = {"from": view.handover.state, "to": new_state.value}
         if reason.strip():
             details["reason"] = reason.strip()
         if flags:
             details["records_not_up_to_date"] = [msgspec.structs.asdict(flag) for flag in flags]
+        if answering:
+            details["reply"] = reply.strip()
         await db.append_audit(conn, actor.user_id, action.value, "handover", handover_id, details)
         return new_state
 
 
-def _judge_currency(action: Action, view: HandoverView, reasons: dict[str, str]) -> list[currency.Flag] | None:
-    """The records' flags to keep after this action, or None to keep what is there: at submission every stale record
-    needs a reason; at approval they are judged again (time has passed), keeping the reasons given."""
+def _judge_currency(
+    action: Action, view: HandoverView, reasons: dict[str, str]
+) -> tuple[list[currency.Flag] | None, dict[str, str]]:
+    """The records' flags to keep after this action (None: keep what is there), and what stops it: at submission
+    every stale record needs a reason; at approval they are judged again (time has passed), keeping the reasons."""
     if action not in (Action.SUBMIT, Action.APPROVE):
-        return None
+        return None, {}
     stale = currency.stale_items(view.checklist, view.all_answers(), today())
     if action == Action.SUBMIT:
-        errors = currency.reason_errors(stale, reasons)
-        if errors:
-            raise Invalid(errors)
-        return currency.flags(stale, reasons, "submission")
+        return currency.flags(stale, reasons, "submission"), currency.reason_errors(stale, reasons)
     given = {flag.key: flag.reason for flag in currency.stored_flags(view.handover.record_flags)}
-    return currency.flags(stale, given, "approval")
+    return currency.flags(stale, given, "approval"), {}
 
 
 def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: State, reason: str) -> dict[str, Any]:
@@ -391,6 +400,8 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
         changes["state_since"] = stamp
     if action == Action.SUBMIT:
         changes |= {"submitted_at": stamp, "endorsed_by": None, "endorsed_at": None}
+        # the query is answered: the return no longer stands (every round stays in `db.queries_of`)
+        changes |= {"returned_reason": None, "returned_by": None, "returned_at": None}
     elif action == Action.ENDORSE:
         changes |= {"endorsed_by": actor.user_id, "endorsed_at": stamp}
     elif action == Action.ACKNOWLEDGE:
@@ -405,13 +416,19 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
     return changes
 
 
-async def _side_effects(conn: db.Conn, action: Action, view: HandoverView, actor: Actor) -> None:
+async def _side_effects(
+    conn: db.Conn, action: Action, view: HandoverView, actor: Actor, reason: str, reply: str
+) -> None:
     if action == Action.SUBMIT:
         for disagreement_id in await _track_checklist_disagreements(conn, view):
             details = {"disagreement": disagreement_id, "from_checklist": True}
             await db.append_audit(conn, actor.user_id, "raise_disagreement", "handover", view.handover.id, details)
-    elif action == Action.RETURN_TO_OUTGOING:
+    if action == Action.RETURN_TO_OUTGOING:
         await db.clear_confirmations(conn, view.handover.id)
+        await db.add_query(conn, view.handover.id, actor.user_id, reason)
+    elif action == Action.SUBMIT and view.handover.state == State.RETURNED:
+        answered = await db.answer_query(conn, view.handover.id, actor.user_id, reply)
+        assert answered, "a handover returned to its outgoing worker has an unanswered query"
     elif action == Action.APPROVE:
         receiver_id = view.handover.receiver_id or view.handover.acknowledged_by
         assert receiver_id is not None, "an acknowledged handover has a receiver"

@@ -23,6 +23,7 @@ from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, br
 # Free text on the workflow's forms.
 TRANSFER_REASON_MAX = 1000
 WORKFLOW_REASON_MAX = 2000  # returning a handover with a query, or cancelling it
+REPLY_MAX = 4000  # the outgoing worker's reply to a query, sent when they resubmit: what changed, and why
 READBACK_MAX = 4000
 DISAGREEMENT_ABOUT_MAX = 2000
 DISAGREEMENT_WITH_WHOM_MAX = 200
@@ -83,6 +84,18 @@ def workflow_reason_errors(reason: str, *, required: bool, cancelling: bool = Fa
         else "Enter the reason, so the person it goes back to knows what to do"
     )
     return text_errors("reason", reason, missing=missing, limit=WORKFLOW_REASON_MAX, what="The reason")
+
+
+NOTHING_TO_REPLY_TO = "Send a reply only when resubmitting a handover that was returned with a query"
+
+
+def reply_errors(reply: str, *, answering: bool) -> dict[str, str]:
+    """The reply sent with a submission, keyed "reply". `answering`: the handover is being resubmitted after it was
+    returned with a query, and the reply is required; otherwise (a first submission, or any other action) there is
+    no query to answer, and a reply is refused rather than kept where nobody would read it."""
+    if not answering:
+        return {"reply": NOTHING_TO_REPLY_TO} if reply.strip() else {}
+    return text_errors("reply", reply, missing="Enter your reply to the query", limit=REPLY_MAX, what="Your reply")
 
 
 def confirmation_errors(

@@ -15,6 +15,7 @@ from service.db.records import (
     Confirmation,
     Disagreement,
     Handover,
+    Query,
     Received,
     SectionRecord,
     Waiting,
@@ -348,6 +349,40 @@ async def confirm_section(conn: Conn, handover_id: int, section_id: str, user_id
 async def clear_confirmations(conn: Conn, handover_id: int) -> None:
     """A returned handover may change, so what the receiver confirmed before no longer stands."""
     await conn.execute("DELETE FROM confirmations WHERE handover_id = ?", (handover_id,))
+
+
+# ---------------------------------------------------------------- queries and replies
+
+_QUERY_SELECT = """
+    SELECT q.id, q.returned_by, r.name AS returned_by_name, q.returned_at, q.query,
+           q.replied_by, p.name AS replied_by_name, q.replied_at, q.reply
+    FROM queries q JOIN users r ON r.id = q.returned_by LEFT JOIN users p ON p.id = q.replied_by
+"""
+
+
+async def add_query(conn: Conn, handover_id: int, user_id: int, query: str) -> int:
+    """A new round: the handover is returned to its outgoing worker with `query`; returns the round's id."""
+    return await _insert(
+        conn,
+        "INSERT INTO queries (handover_id, returned_by, returned_at, query) VALUES (?, ?, ?, ?)",
+        (handover_id, user_id, now(), query),
+    )
+
+
+async def answer_query(conn: Conn, handover_id: int, user_id: int, reply: str) -> bool:
+    """Record the reply to the handover's latest query, if it has not been answered; False if there is none."""
+    cursor = await conn.execute(
+        "UPDATE queries SET reply = ?, replied_by = ?, replied_at = ?"
+        " WHERE id = (SELECT MAX(id) FROM queries WHERE handover_id = ?) AND reply IS NULL",
+        (reply, user_id, now(), handover_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def queries_of(conn: Conn, handover_id: int) -> list[Query]:
+    """Every round of queries and replies on this handover, oldest first (the last is the latest)."""
+    rows = await _rows(conn, _QUERY_SELECT + " WHERE q.handover_id = ? ORDER BY q.id", (handover_id,))
+    return [record(r, Query) for r in rows]
 
 
 # ---------------------------------------------------------------- disagreements

@@ -183,6 +183,21 @@ class Disagreement(msgspec.Struct, frozen=True, kw_only=True):
     stage_since: str  # ISO date in England: when it reached its stage
 
 
+class Query(msgspec.Struct, frozen=True, kw_only=True):
+    """One round of a handover returned to its outgoing worker: who returned it with what query, and the reply sent
+    with the resubmission (the reply's fields are None until then). Times are ISO 8601 in UTC, as stored."""
+
+    id: int
+    returned_by: int
+    returned_by_name: str
+    returned_at: str
+    query: str
+    replied_by: int | None
+    replied_by_name: str | None
+    replied_at: str | None
+    reply: str | None
+
+
 class TimelineEvent(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     at: str

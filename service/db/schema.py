@@ -204,4 +204,25 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX named_managers_by_user ON named_managers(user_id, step);
     """,
+    # 12: every query a handover was returned to its outgoing worker with, and the reply they sent when they
+    # resubmitted it (reply, replied_by and replied_at stay empty until then). A handover returned now gets its
+    # query from the handover's own columns, so that it can be answered.
+    """
+    CREATE TABLE queries (
+        id INTEGER PRIMARY KEY,
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        returned_by INTEGER NOT NULL REFERENCES users(id),
+        returned_at TEXT NOT NULL,
+        query TEXT NOT NULL,
+        replied_by INTEGER REFERENCES users(id),
+        replied_at TEXT,
+        reply TEXT,
+        CHECK ((reply IS NULL) = (replied_by IS NULL) AND (reply IS NULL) = (replied_at IS NULL))
+    );
+    CREATE INDEX queries_by_handover ON queries(handover_id, id);
+    INSERT INTO queries (handover_id, returned_by, returned_at, query)
+        SELECT id, returned_by, returned_at, returned_reason FROM handovers
+        WHERE state = 'returned' AND returned_by IS NOT NULL AND returned_at IS NOT NULL
+          AND returned_reason IS NOT NULL;
+    """,
 ]

@@ -78,6 +78,18 @@ class EventOut(msgspec.Struct, kw_only=True):
     action: str
 
 
+class QueryOut(msgspec.Struct, kw_only=True):
+    """One round of a return to the outgoing worker: the query, and the reply sent with the resubmission (the reply's
+    fields are null until then). Times are ISO 8601 in UTC."""
+
+    returned_by: int
+    returned_at: str
+    query: str
+    replied_by: int | None
+    replied_at: str | None
+    reply: str | None
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -95,6 +107,7 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     submitted_at: str | None
     sections: list[SectionOut]
     confirmations: list[ConfirmationOut]
+    queries: list[QueryOut]  # every round, oldest first: the last is the latest
     blockers: list[str]
     timeline: list[EventOut]
 
@@ -133,7 +146,8 @@ class SectionSaved(msgspec.Struct, kw_only=True):
 
 class WorkflowRequest(msgspec.Struct, kw_only=True):
     handover_version: Version
-    reason: str = ""
+    reason: str = ""  # required to return or cancel
+    reply: str = ""  # the reply to the query, required to resubmit a returned handover, and refused otherwise
     # on submission: why each record found not up to date is not, by the rule's key (the 422's field is stale-<key>)
     stale_reasons: dict[str, str] = {}
 
@@ -259,6 +273,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
     await audit_view(request, handover_id, "api")
     h = view.handover
     timeline = await db.timeline(database(request).reader, handover_id)
+    queries = await db.queries_of(database(request).reader, handover_id)
     return HandoverOut(
         id=h.id, case_id=h.case_id, case_reference=h.case_reference, checklist_id=h.checklist_id,
         checklist_version=h.checklist_version, state=h.state, version=h.version, author_id=h.author_id,
@@ -268,6 +283,8 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
                              version=s.version, updated_at=s.updated_at) for s in view.sections.values()],
         confirmations=[ConfirmationOut(section_id=c.section_id, confirmed_by=c.user_id, readback=c.readback,
                                        confirmed_at=c.confirmed_at) for c in view.confirmations.values()],
+        queries=[QueryOut(returned_by=q.returned_by, returned_at=q.returned_at, query=q.query, replied_by=q.replied_by,
+                          replied_at=q.replied_at, reply=q.reply) for q in queries],
         blockers=blockers(view.facts),
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
     )  # fmt: skip
@@ -323,11 +340,12 @@ async def workflow_action(
     name: FromPath[WorkflowName],
     data: JSONBody[WorkflowRequest],
 ) -> WorkflowDone:
-    """Submit, endorse, return, acknowledge, approve or cancel: the same state machine and refusals as the pages."""
+    """Submit, endorse, return, acknowledge, approve or cancel: the same state machine and refusals as the pages.
+    Returning or cancelling needs a reason; resubmitting a handover returned with a query needs a reply to it."""
     await _visible(request, handover_id)
     state = await actions.act(
         database(request), checklists(request), request.user.actor, handover_id, ACTION_NAMES[name],
-        data.handover_version, data.reason, stale_reasons=data.stale_reasons,
+        data.handover_version, data.reason, reply=data.reply, stale_reasons=data.stale_reasons,
     )  # fmt: skip
     return WorkflowDone(state.value)
 

@@ -171,6 +171,7 @@ class HandoverController(Controller):
             blockers=blockers(facts),
             step_help=await actions.step_help(reader, handover_view, actor),
             timeline=await db.timeline(reader, handover_view.handover.id),
+            queries=await db.queries_of(reader, handover_view.handover.id),
             disagreements=_shown(checklist, await db.disagreements_of(reader, handover_view.handover.id)),
             errors=errors,
             values=values,

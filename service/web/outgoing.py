@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.checklist import Checklist, Section
-from service.core import currency
+from service.core import currency, validation
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound
@@ -165,7 +165,12 @@ class OutgoingController(Controller):
             return back_to(f"/handovers/{handover_id}/view")
         section_statuses = await db.section_statuses(database(request).reader, handover_id)
         await audit_view(request, handover_id, "task list")
-        return page(request, "outgoing/task_list.html", **task_list_context(handover, checklist, section_statuses))
+        return page(
+            request,
+            "outgoing/task_list.html",
+            query=await _open_query(request, handover),
+            **task_list_context(handover, checklist, section_statuses),
+        )
 
     @get("/handovers/{handover_id:int}/sections/{section_id:str}", name="section")
     async def section_form(
@@ -314,45 +319,65 @@ class OutgoingController(Controller):
         if refusals(Action.EDIT, view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
         await audit_view(request, handover_id, "check answers")
-        return self._check_page(request, view, problems=[], status_code=200)
+        return await self._check_page(request, view, problems=[], status_code=200)
 
-    def _check_page(
+    async def _check_page(
         self,
         request: Request[Any, Any, Any],
         view: actions.HandoverView,
         problems: list[Any],
         status_code: int,
+        *,
+        reply: str = "",
         errors: dict[str, str] | None = None,
         reasons: dict[str, str] | None = None,
     ) -> Template:
+        """The answers, any records not up to date (each with a box for why, holding `reasons` as typed), and the
+        submit button; for a returned handover, its query and the box for the reply, holding `reply` as typed.
+        `errors`: messages about the reply ("reply") and the reasons ("stale-<key>")."""
         return page(
-            request, "outgoing/check.html", status_code=status_code, view=view, problems=problems,
-            stale=currency.stale_items(view.checklist, view.all_answers(), today()), errors=errors or {},
-            reasons=reasons or {}, reason_max=currency.STALE_REASON_MAX,
-        )  # fmt: skip
+            request,
+            "outgoing/check.html",
+            status_code=status_code,
+            view=view,
+            problems=problems,
+            query=await _open_query(request, view.handover),
+            reply=reply,
+            errors=errors or {},
+            stale=currency.stale_items(view.checklist, view.all_answers(), today()),
+            reasons=reasons or {},
+            reason_max=currency.STALE_REASON_MAX,
+        )
 
     @post("/handovers/{handover_id:int}/submit")
     async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
         view = await viewable(request, handover_id)
         form = await request.form()
-        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
-        if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
-            return self._check_page(request, view, problems=problems, status_code=409)
+        reply = str(form.get("reply", ""))
         reasons = {
             item.key: str(form.get(f"stale-{item.key}", ""))
             for item in currency.stale_items(view.checklist, view.all_answers(), today())
         }
+        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
+        if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
+            # everything that stops the submission is said at once, the reply's message too
+            answering = view.facts.state == State.RETURNED
+            errors = validation.reply_errors(reply, answering=answering)
+            return await self._check_page(request, view, problems, 409, reply=reply, errors=errors, reasons=reasons)
         try:
             state = await actions.act(
-                database(request),
-                checklists(request),
-                request.user.actor,
-                handover_id,
-                Action.SUBMIT,
-                forms.form_number(form.get("handover_version", "")) or 0,
-                stale_reasons=reasons,
-            )
+                database(request), checklists(request), request.user.actor, handover_id, Action.SUBMIT,
+                forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
+            )  # fmt: skip
         except Invalid as exc:
-            return self._check_page(request, view, [], status_code=400, errors=exc.errors, reasons=reasons)
+            return await self._check_page(request, view, [], 400, reply=reply, errors=exc.errors, reasons=reasons)
         done = "submit" if state == State.SUBMITTED else SUBMITTED_WITHIN_TEAM
         return back_to(f"/handovers/{handover_id}/view?done={done}")
+
+
+async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:
+    """The query a returned handover waits on an answer to; None for a handover that is not returned."""
+    if handover.state != State.RETURNED:
+        return None
+    queries = await db.queries_of(database(request).reader, handover.id)
+    return queries[-1] if queries and queries[-1].reply is None else None

@@ -130,21 +130,43 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
     rec.press("Return to outgoing worker")
     expect(rec.flash()).to_contain_text("Handover returned to the outgoing worker")
 
-    # ... the outgoing worker answers the query and submits again ...
+    # ... the outgoing worker answers the query (trying first without a reply) and submits again ...
     out.follow("My handovers")
     out.follow(child, scope=out.page.get_by_role("table", name="My handovers"))
+    expect(out.page.get_by_text("Rec returned this handover to you with a query")).to_be_visible()
     expect(out.page.get_by_text(query)).to_be_visible()
     out.follow("Handover arrangements")
     out.choose("Is there a transfer meeting or joint visit?", "Transfer meeting")
     out.type_date("Date of the meeting or visit", (TODAY + timedelta(days=2)).isoformat())
     out.press("Save and continue")
     out.follow("Check answers and submit")
+    expect(out.page.get_by_text(query)).to_be_visible()
+    out.press("Submit handover")
+    missing = out.page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(missing.get_by_role("link", name="Enter your reply to the query")).to_be_visible()
+    expect(out.page).to_have_title(re.compile("^Error: "))
+    if javascript:  # the summary's link moves focus to the reply's box
+        missing.get_by_role("link", name="Enter your reply to the query").click()
+        expect(out.page.get_by_label("Your reply to the query", exact=True)).to_be_focused()
+    reply = "The transfer meeting is booked for two days from now; the receiving team's manager will chair it."
+    out.type_in("Your reply to the query", reply)
     out.press("Submit handover")
     expect(out.flash()).to_contain_text("Handover submitted")
 
-    # ... and the sending manager endorses it again.
+    # ... and the sending manager reads the query and the reply above the handover, and endorses it again below it.
     smgr.follow("Manager queue")
     smgr.follow(child)
+    expect(smgr.heading("Query and reply", level=2)).to_be_visible()
+    round_ = smgr.page.locator(".govuk-summary-card").filter(has=smgr.heading(re.compile("^Returned by Rec on "), 3))
+    expect(round_).to_contain_text(query)
+    expect(round_).to_contain_text(reply)
+    top = [
+        smgr.page.locator("#queries").bounding_box(),
+        smgr.heading(CHECKLIST.sections[-1].title, 3).bounding_box(),  # the handover's last answers
+        smgr.page.get_by_role("button", name="Endorse: ready to transfer").bounding_box(),
+        smgr.page.get_by_label("Return to Out (outgoing worker)", exact=True).bounding_box(),
+    ]
+    assert all(top) and [b["y"] for b in top if b] == sorted(b["y"] for b in top if b), f"not in order: {top}"
     smgr.press("Endorse: ready to transfer")
     expect(smgr.flash()).to_contain_text("Handover endorsed")
 
