@@ -20,6 +20,7 @@ from service.core.workdays import working_days_between
 from service.core.workflow import Action
 from tests.conftest import Site
 from tests.helpers import CHECKLIST, CHECKLISTS, act, actor, handover_in
+from tests.test_api import call, tokens
 
 pytestmark = pytest.mark.anyio
 
@@ -108,6 +109,10 @@ async def test_a_disagreement_past_its_stages_limit_is_overdue_on_the_page_the_r
     assert export.status_code == 200 and "overdue at ‘Escalated to managers’" in export.text
     filtered = (await auditor.get("/audit/incomplete?blocker=overdue_disagreement")).text
     assert f"#{handover_id}<" in filtered and f"#{fresh}<" not in filtered
+    issued = await tokens(site)
+    [shown] = (await call(site, issued["api_rmgr"], "GET", f"/handovers/{handover_id}")).json()["disagreements"]
+    assert shown["status"] == "escalated" and shown["stage"] == "manager" and shown["overdue"] == sentence
+    assert shown["from_checklist"] is True and shown["stage_since"] == long_ago.isoformat()
 
 
 def test_the_escalation_ladder_and_its_limits_come_from_the_checklist() -> None:

@@ -25,6 +25,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from service import actions, db, reporting
+from service.core import disagreements as disagreement_rules
 from service.core.answers import SectionAnswers
 from service.core.clock import today
 from service.core.errors import Invalid, NotFound
@@ -90,6 +91,23 @@ class QueryOut(msgspec.Struct, kw_only=True):
     reply: str | None
 
 
+class DisagreementOut(msgspec.Struct, kw_only=True):
+    """A professional disagreement: open until a manager resolves it, whatever stage of the escalation ladder it has
+    reached (`stage` is the stage's value in the checklist, `stage_since` the date it reached it, in England).
+    `overdue` is the sentence saying it is past its stage's time limit, or null."""
+
+    id: int
+    status: Literal["open", "escalated", "resolved"]
+    from_checklist: bool
+    about: str
+    with_whom: str
+    stage: str
+    stage_since: str
+    overdue: str | None
+    outcome: str
+    decided_at: str | None
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -108,6 +126,8 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     sections: list[SectionOut]
     confirmations: list[ConfirmationOut]
     queries: list[QueryOut]  # every round, oldest first: the last is the latest
+    disagreements: list[DisagreementOut]
+    records_not_up_to_date: list[str]  # each stale record found at submission or approval, with the reason given
     blockers: list[str]
     timeline: list[EventOut]
 
@@ -274,6 +294,13 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
     h = view.handover
     timeline = await db.timeline(database(request).reader, handover_id)
     queries = await db.queries_of(database(request).reader, handover_id)
+    disagreements = await db.disagreements_of(database(request).reader, handover_id)
+    overdue = {
+        d.id: found.sentence()
+        for d in disagreements
+        if d.status != "resolved"
+        and (found := disagreement_rules.overdue_at(view.checklist, d.stage, d.stage_since, today()))
+    }
     return HandoverOut(
         id=h.id, case_id=h.case_id, case_reference=h.case_reference, checklist_id=h.checklist_id,
         checklist_version=h.checklist_version, state=h.state, version=h.version, author_id=h.author_id,
@@ -285,6 +312,11 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
                                        confirmed_at=c.confirmed_at) for c in view.confirmations.values()],
         queries=[QueryOut(returned_by=q.returned_by, returned_at=q.returned_at, query=q.query, replied_by=q.replied_by,
                           replied_at=q.replied_at, reply=q.reply) for q in queries],
+        disagreements=[DisagreementOut(id=d.id, status=d.status, from_checklist=bool(d.checklist_key),  # type: ignore[arg-type]
+                                       about=d.about, with_whom=d.with_whom, stage=d.stage, stage_since=d.stage_since,
+                                       overdue=overdue.get(d.id), outcome=d.outcome, decided_at=d.decided_at)
+                       for d in disagreements],
+        records_not_up_to_date=list(view.facts.stale_records),
         blockers=blockers(view.facts),
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
     )  # fmt: skip
