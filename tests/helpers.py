@@ -154,6 +154,15 @@ def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Pat
     return folder
 
 
+def checklist_changed(tmp_path: Path, version: int, old: str, new: str) -> Path:
+    """A copy of a published checklist file with one change, to check what start-up says about it."""
+    text = (PROJECT_ROOT / "checklists" / f"case-transfer-v{version}.toml").read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "changed.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
 async def actor(database: Any, world: Any, name: str) -> Any:
     from service import actions, db
 

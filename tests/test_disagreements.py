@@ -19,7 +19,7 @@ from service.core.report import ReportFilter
 from service.core.workdays import working_days_between
 from service.core.workflow import Action
 from tests.conftest import Site
-from tests.helpers import CHECKLIST, CHECKLISTS, act, actor, handover_in
+from tests.helpers import CHECKLIST, CHECKLISTS, act, actor, checklist_changed, handover_in
 from tests.test_api import call, tokens
 
 pytestmark = pytest.mark.anyio
@@ -163,14 +163,6 @@ async def test_a_manager_cannot_escalate_with_a_stage_off_the_ladder(site: Site)
                                           outcome="Mine", stage="", stage_date="")  # fmt: skip
 
 
-def _checklist_file(tmp_path: Path, old: str, new: str) -> Path:
-    text = (Path(__file__).parents[1] / "checklists" / "case-transfer-v1.toml").read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "changed.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -187,4 +179,4 @@ def test_a_bad_disagreement_definition_stops_start_up_naming_where(
     tmp_path: Path, old: str, new: str, message: str
 ) -> None:
     with pytest.raises(ChecklistError, match=re.escape(message)):
-        load_file(_checklist_file(tmp_path, old, new))
+        load_file(checklist_changed(tmp_path, 1, old, new))

@@ -19,7 +19,17 @@ from service.core.clock import today
 from service.core.report import ReportFilter
 from service.core.workflow import Action
 from tests.conftest import Site
-from tests.helpers import CHECKLISTS, MIA_ON_RECORD, actor, confirm_all, fill_all, form_for, start, version_in
+from tests.helpers import (
+    CHECKLISTS,
+    MIA_ON_RECORD,
+    actor,
+    checklist_changed,
+    confirm_all,
+    fill_all,
+    form_for,
+    start,
+    version_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -188,14 +198,6 @@ def test_a_month_is_counted_to_the_same_day_of_the_month() -> None:
     assert currency._age(rule, date(2025, 11, 30), date(2026, 8, 29)) == 8
 
 
-def _v2_with(tmp_path: Path, old: str, new: str) -> Path:
-    text = (Path(__file__).parents[1] / "checklists" / "case-transfer-v2.toml").read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "changed.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -208,5 +210,5 @@ def _v2_with(tmp_path: Path, old: str, new: str) -> Path:
 )  # fmt: skip
 def test_a_bad_currency_rule_stops_start_up_naming_where(tmp_path: Path, old: str, new: str, message: str) -> None:
     with pytest.raises(ChecklistError, match=re.escape(message)) as refused:
-        load_file(_v2_with(tmp_path, old, new))
+        load_file(checklist_changed(tmp_path, 2, old, new))
     assert "changed.toml" in str(refused.value)
