@@ -83,6 +83,8 @@ EVENT_WORDS = {
     "approve": "approved the transfer; the case was reallocated",
     "cancel": "cancelled the handover",
     "raise_disagreement": "recorded a professional disagreement",
+    "take_on": "took the handover on for the receiving team",
+    "name_manager": "named another manager for a step",
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
 }
@@ -93,6 +95,8 @@ def event_text(event: db.TimelineEvent) -> str:
     details = event.details
     if "section" in details:
         words += f" ({details['section']})"
+    if "step" in details and "manager" in details:
+        words += f" ({details['step']}: {details['manager']})"
     if "reason" in details:
         words += f": “{details['reason']}”"
     if "reply" in details:

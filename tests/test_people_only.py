@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from service import actions, cli, db
+from service.core.errors import Refused
 from service.core.workflow import (
     SERVICE_ACCOUNT_REFUSAL,
     TRANSITIONS,
@@ -21,7 +22,7 @@ from service.core.workflow import (
 )
 from service.settings import Settings
 from tests.conftest import Site
-from tests.helpers import handover_in, settings_for_tests
+from tests.helpers import CHECKLISTS, actor, handover_in, settings_for_tests
 from tests.test_api import call, error_shape, tokens
 from tests.test_one_rulebook import GOOD_CASE, import_messages
 
@@ -131,3 +132,26 @@ def test_a_token_for_a_person_is_issued_from_the_command_line_with_their_own_rol
     assert "no enabled person" in str(refused.value.code)
     holders = "SELECT u.username, u.is_service FROM api_tokens t JOIN users u ON u.id = t.user_id"
     assert sqlite3.connect(settings.database).execute(holders).fetchall() == [("jo", 0)]
+
+
+async def test_on_a_handover_sent_to_a_team_the_worker_who_confirms_is_the_one_who_takes_it_on(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "endorsed", "mia")
+    async with site.db.transaction() as conn:  # sent to the team: no worker named
+        await conn.execute("UPDATE handovers SET receiver_id = NULL WHERE id = ?", (handover_id,))
+    rec, rec2 = await actor(site.db, site.world, "rec"), await actor(site.db, site.world, "rec2")
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    readback = "I will see Mia alone this week and keep the safety plan going with her carers."
+    for section in view.critical_sections():
+        current = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+        assert current is not None
+        await actions.confirm_item(site.db, CHECKLISTS, rec, handover_id, section.id, current.handover.version,
+                                   understood=True, readback=readback)  # fmt: skip
+    current = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert current is not None and current.handover.receiver_id == site.world.users["rec"]
+    with pytest.raises(Refused):  # another worker of the team cannot acknowledge what Rec read back
+        await actions.act(site.db, CHECKLISTS, rec2, handover_id, Action.ACKNOWLEDGE, current.handover.version)
+    with pytest.raises(Refused):
+        await actions.confirm_item(site.db, CHECKLISTS, rec2, handover_id, "open-risks", current.handover.version,
+                                   understood=True, readback=readback)  # fmt: skip
+    assert await actions.act(site.db, CHECKLISTS, rec, handover_id, Action.ACKNOWLEDGE, current.handover.version)

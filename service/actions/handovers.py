@@ -104,10 +104,15 @@ def build_facts(
     """Facts with what the answers and the receiver's confirmations say."""
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
     problems = answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover))
+    # an item counts as confirmed only by the worker who takes the case on (the receiver, once named or taken on)
     unconfirmed = tuple(
         s.title
         for s in checklist.sections
-        if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers())) and s.id not in confirmations
+        if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers()))
+        and (
+            s.id not in confirmations
+            or (handover.receiver_id is not None and confirmations[s.id].user_id != handover.receiver_id)
+        )
     )
     overdue = disagreement_rules.overdue(checklist, handover.open_disagreement_stages, today())
     return facts_for(
@@ -463,6 +468,11 @@ async def confirm_item(
         )
         if errors:
             raise Invalid(errors)
+        if view.handover.receiver_id is None:
+            # sent to a team: the first worker to confirm an item takes the handover on, so the worker who
+            # acknowledges and is allocated the case is the one whose own words are on every item
+            await db.take_on(conn, handover_id, actor.user_id)
+            await db.append_audit(conn, actor.user_id, "take_on", "handover", handover_id, {})
         await db.confirm_section(conn, handover_id, section_id, actor.user_id, readback.strip())
         # the read-back itself, in the receiver's own words, is kept in the audit trail: a later confirmation or a
         # return replaces the stored one, and what was said at each point must stay on the record

@@ -467,3 +467,11 @@ async def named_for(conn: Conn, user_id: int) -> list[Waiting]:
         (user_id,),
     )
     return [record(r, Waiting) for r in rows]
+
+
+async def take_on(conn: Conn, handover_id: int, user_id: int) -> None:
+    """A worker of the receiving team takes on a handover sent to the team: they become its receiving worker. The
+    handover's version stays, so the pages they have open still post; anyone else is refused by the state machine."""
+    await conn.execute(
+        "UPDATE handovers SET receiver_id = ? WHERE id = ? AND receiver_id IS NULL", (user_id, handover_id)
+    )
