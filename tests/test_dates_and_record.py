@@ -255,6 +255,8 @@ async def test_an_escalation_date_follows_the_same_rules(site: Site) -> None:
     found = re.search(rf"/handovers/{handover_id}/disagreements/(\d+)", view)
     assert found
     disagreement = found.group(1)
+    async with site.db.transaction() as conn:  # raised in October: an escalation in November follows it
+        await conn.execute("UPDATE disagreements SET stage_since = '2026-10-01' WHERE id = ?", (int(disagreement),))
     url = f"/handovers/{handover_id}/disagreements/{disagreement}"
     escalation = {"decision": "escalated", "outcome": "To the head of service", "stage": "head_of_service",
                   "stage_date-day": "3", "stage_date-year": "2026"}  # fmt: skip

@@ -58,9 +58,8 @@ async def test_escalating_never_resolves_only_a_resolution_unblocks(site: Site) 
     rmgr = await site.as_user("rmgr")
     [disagreement] = await open_ids(site, handover_id)
     url = f"/handovers/{handover_id}/disagreements/{disagreement}"
-    day = today() - timedelta(days=1)
     escalation = {"decision": "escalated", "outcome": "Escalated to the heads of both services", "stage": "manager"}
-    escalation |= dated(day)
+    escalation |= dated(today())
     assert (await rmgr.post(url, escalation)).status_code == 303
     assert (await act(rmgr, handover_id, "approve")).status_code == 409
     assert handover_id in await report(site, blocker="open_disagreement")
@@ -91,6 +90,9 @@ async def test_a_disagreement_past_its_stages_limit_is_overdue_on_the_page_the_r
     fresh = await handover_in(site.db, site.world, "acknowledged", "c1", answers=CASE_M_DISAGREEMENT)
     rmgr = await site.as_user("rmgr")
     [disagreement] = await open_ids(site, handover_id)
+    async with site.db.transaction() as conn:  # it has been open, informally, for six weeks
+        since = (today() - timedelta(days=42)).isoformat()
+        await conn.execute("UPDATE disagreements SET stage_since = ? WHERE id = ?", (since, disagreement))
     long_ago = today() - timedelta(days=30)  # six weeks of working days at most: over the 5 allowed at "manager"
     escalation = {"decision": "escalated", "outcome": "To managers", "stage": "manager"} | dated(long_ago)
     assert (await rmgr.post(f"/handovers/{handover_id}/disagreements/{disagreement}", escalation)).status_code == 303
@@ -180,3 +182,15 @@ def test_a_bad_disagreement_definition_stops_start_up_naming_where(
 ) -> None:
     with pytest.raises(ChecklistError, match=re.escape(message)):
         load_file(checklist_changed(tmp_path, 1, old, new))
+
+
+async def test_an_escalation_cannot_be_dated_before_the_stage_it_escalates_from(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "mia", answers=CASE_M_DISAGREEMENT)
+    rmgr = await site.as_user("rmgr")
+    [disagreement] = await open_ids(site, handover_id)
+    url = f"/handovers/{handover_id}/disagreements/{disagreement}"
+    early = {"decision": "escalated", "outcome": "To managers", "stage": "manager"} | dated(date(2019, 10, 1))
+    refused = await rmgr.post(url, early)
+    assert refused.status_code == 400
+    assert "The date of the escalation must be on or after" in refused.text
+    assert [d.stage for d in await db.disagreements_of(site.db.reader, handover_id)] == ["informal"]

@@ -54,7 +54,7 @@ async def test_when_the_only_manager_endorsed_the_page_says_so_and_who_can_name_
     queue = (await both.get("/queue")).text
     assert "waiting for your approval" in queue and "Another manager must act" in queue
     page = (await both.get(f"/handovers/{handover_id}/view")).text
-    assert "You cannot approve this handover:</strong> You endorsed this handover for the sending team" in page
+    assert "You cannot approve this handover:</strong> you endorsed this handover for the sending team" in page
     assert "No manager of Edge Team can approve it" in page and "An administrator (Adm) can name another" in page
     assert "Approve transfer" not in page
 
@@ -74,7 +74,7 @@ async def test_an_administrator_names_another_manager_who_then_approves(site: Si
     entries = await db.audit_entries(site.db.reader, limit=1000)
     named = [e.entry for e in entries if e.entry.action == "name_manager"]
     assert [(n.actor_id, n.details) for n in named] == [
-        (site.world.users["adm"], {"step": "approve", "manager": "rmgr"})
+        (site.world.users["adm"], {"step": "approve", "manager": "rmgr", "by": "an administrator"})
     ]
 
 

@@ -571,6 +571,8 @@ async def decide_disagreement(
         errors = validation.decision_errors(decision, outcome, stage_date, today())
         if decision == "escalated":
             errors |= disagreement_rules.escalation_stage_errors(view.checklist, current.stage, stage)
+            errors |= disagreement_rules.escalation_date_errors(view.checklist, current.stage, current.stage_since,
+                                                                 stage_date, errors)  # fmt: skip
         if errors:
             raise Invalid(errors)
         if decision == "escalated":
@@ -604,11 +606,21 @@ async def name_step_manager(
         raise Refused(["Only an administrator can name a manager for a step"])
     if step not in MANAGER_STEPS:
         raise Invalid({"step": "Choose the step: endorse or approve"})
-    action, _ = MANAGER_STEPS[step]
+    action, waiting_in = MANAGER_STEPS[step]
     async with database.transaction() as conn:
         handover = await db.handover_by_id(conn, handover_id)
         if handover is None or State(handover.state) not in OPEN_STATES:
             raise NotFound(f"handover {handover_id}")
+        if handover.state != waiting_in:
+            raise Invalid({"step": f"The handover is not waiting for a manager to {step} it"})
+        team_id = handover.sending_team_id if step == "endorse" else handover.receiving_team_id
+        managers = [Actor(user_id=user_id, manager_teams=frozenset({team_id}))
+                    for user_id, _ in await db.team_managers(conn, team_id)]  # fmt: skip
+        able = eligible(action, parties_and_state(handover), managers)
+        if able:
+            names = {user_id: name for user_id, name in await db.team_managers(conn, team_id)}
+            who = ", ".join(names[a.user_id] for a in able)
+            raise Invalid({"step": f"A manager of the team can {step} it already: {who}"})
         person = await db.user_by_username(conn, manager.strip())
         found = await db.user_and_memberships(conn, person.id) if person else None
         if person is None or found is None or person.disabled or person.is_service:
@@ -623,7 +635,7 @@ async def name_step_manager(
         if reasons:
             raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
         await db.name_manager(conn, handover_id, step, person.id, by.user_id if by else None)
-        details = {"step": step, "manager": person.username}
+        details = {"step": step, "manager": person.username, "by": "an administrator" if by else "the command line"}
         await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", handover_id, details)
         return person.name
 

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import msgspec
 
 from service.checklist import Checklist, Option
-from service.core.answers import SectionAnswers
+from service.core.answers import SectionAnswers, parse_date
 from service.core.workdays import working_days_between
 
 # A stored disagreement's stage and the date it reached it, as the handover's query lists the open ones: each
@@ -153,3 +153,23 @@ def escalation_stage_errors(checklist: Checklist, current: str, stage: str) -> d
     if current in values and values.index(stage) <= values.index(current):
         return {"stage": f"Select a stage above ‘{stage_label(checklist, current)}’, the stage it has already reached"}
     return {}
+
+
+def escalation_date_errors(
+    checklist: Checklist, current: str, since: str, stage_date: str, found: dict[str, str]
+) -> dict[str, str]:
+    """An escalation cannot be dated before the disagreement reached the stage it is escalated from (`since`, ISO);
+    nothing to add when the date already has a message in `found`. Keyed `stage_date-day`, the date's first box."""
+    if any(key.startswith("stage_date-") for key in found):
+        return {}
+    on = parse_date(stage_date)
+    try:
+        reached = date.fromisoformat(since)
+    except ValueError:
+        return {}
+    if on is None or on >= reached:
+        return {}
+    return {
+        "stage_date-day": f"The date of the escalation must be on or after {reached.day} {reached:%B %Y}, when the "
+        f"disagreement reached ‘{stage_label(checklist, current)}’"
+    }

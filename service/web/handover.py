@@ -61,7 +61,7 @@ def _ages(handovers: list[db.Waiting]) -> list[tuple[db.Waiting, int]]:
     return [(h, working_days_between(date_in_england(h.state_since), now)) for h in handovers]
 
 
-def _queue_rows(handovers: list[db.Waiting], actor: Actor) -> list[tuple[db.Waiting, int, str]]:
+def _queue_rows(handovers: list[db.Waiting], actor: Actor, *, named: bool = False) -> list[tuple[db.Waiting, int, str]]:
     """Each handover in a manager's queue with its age in working days and, where this manager may not take the step
     it waits for (they wrote it, endorsed it, or are to receive it), why: the handover's page says who can."""
     rows = []
@@ -71,6 +71,7 @@ def _queue_rows(handovers: list[db.Waiting], actor: Actor) -> list[tuple[db.Wait
             state=State(handover.state), author_id=handover.author_id, sending_team_id=handover.sending_team_id,
             receiving_team_id=handover.receiving_team_id, receiver_id=handover.receiver_id,
             endorsed_by=handover.endorsed_by, acknowledged_by=handover.acknowledged_by,
+            named_endorser=actor.user_id if named else None, named_approver=actor.user_id if named else None,
         )  # fmt: skip
         reasons = person_refusals(step, facts, actor) if step is not None else []
         rows.append((handover, age, reasons[0] if reasons else ""))
@@ -286,7 +287,9 @@ class HandoverController(Controller):
             }  # fmt: skip
         # what waits for this manager is what the two lists hold, counted already
         waiting = db.WaitingCounts(to_endorse=totals["endorse"], to_approve=totals["approve"])
-        named = _queue_rows(await db.named_for(database(request).reader, request.user.id), request.user.actor)
+        named = _queue_rows(
+            await db.named_for(database(request).reader, request.user.id), request.user.actor, named=True
+        )
         return page(
             request, "managers/queue.html", waiting=waiting, to_endorse=lists["endorse"], to_approve=lists["approve"],
             named=named,

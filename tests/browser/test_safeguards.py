@@ -24,7 +24,7 @@ def test_stale_records_are_explained_at_submission_and_flagged_to_the_receiver(
     person: Callable[..., Person], server: Server, javascript: bool
 ) -> None:
     world = server.world
-    case = "c5" if javascript else "c6"
+    case = "c7" if javascript else "c8"
     client = Client(server.url, "out")
     handover_id = client.start(world.cases[case], world.teams["cp"], world.users["rec"])
     answers = complete(**CASE_M_LIKE, **{"case-summary": on_record_of(case)})
