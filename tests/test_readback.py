@@ -7,7 +7,6 @@ import pytest
 
 from service import actions
 from service.actions.demo import CASE_M_DISAGREEMENT
-from service.core import answers as answer_rules
 from service.core.errors import Invalid
 from service.core.readback import COPIED_SHARE_MAX, QUOTE_WORDS, copied_share, handed_over_texts
 from tests.conftest import Site
@@ -76,10 +75,10 @@ def test_the_minimum_length_comes_from_the_checklist() -> None:
     from service.core import validation
 
     minimum = CHECKLIST.readback_min_characters
-    short = "x" * (minimum - 1)
-    empty = answer_rules.SectionAnswers()
-    assert validation.confirmation_errors(risks, True, short, handed_over=empty, minimum=minimum)
-    assert not validation.confirmation_errors(risks, True, short + "x", handed_over=empty, minimum=minimum)
+    enough = "I will see Mia " + "x" * minimum  # five words, cut at the minimum or one short of it
+    assert validation.confirmation_errors(risks, True, enough[: minimum - 1], handed_over=[], minimum=minimum)
+    assert not validation.confirmation_errors(risks, True, enough[:minimum], handed_over=[], minimum=minimum)
+    assert validation.confirmation_errors(risks, True, "a" * 40, handed_over=[], minimum=minimum), "one word"
 
 
 @pytest.mark.parametrize(
@@ -87,10 +86,27 @@ def test_the_minimum_length_comes_from_the_checklist() -> None:
     [
         ("one two three four five six", 1.0),
         ("ONE, two; three four five six!", 1.0),  # case and punctuation do not hide a copy
-        ("one two three four five seven", 0.0),  # five words in a row are a phrase, not a copy
-        ("one two three four five six and then my own seven words here", 6 / 13),
+        ("one two three seven eight nine", 0.0),  # three words in a row are a phrase, not a copy
+        ("one two three four then my own words here", 4 / 9),
+        ("one two three four indeed five six", 0.0 + 4 / 7),  # a word sprinkled in leaves runs that are copied
         ("", 0.0),
     ],
 )
-def test_copied_share_counts_words_in_runs_of_six(readback: str, share: float) -> None:
+def test_copied_share_counts_words_in_runs_of_four(readback: str, share: float) -> None:
     assert copied_share(readback, ["one two three four five six"]) == share
+
+
+async def test_copying_from_anywhere_the_page_shows_or_padding_is_refused(site: Site) -> None:
+    handover_id, view = await endorsed_with_every_critical_item(site)
+    rec = await actor(site.db, site.world, "rec")
+    risks = view.checklist.section("open-risks")
+    assert risks is not None
+    sprinkled = " ".join(
+        word + (" indeed" if index % 5 == 4 else "")
+        for index, word in enumerate(longest_text(view, "open-risks").split())
+    )
+    for readback in (longest_text(view, "sibling-harm"), risks.why, sprinkled, "a" * 40):
+        with pytest.raises(Invalid) as refused:
+            await actions.confirm_item(site.db, CHECKLISTS, rec, handover_id, "open-risks", view.handover.version,
+                                       understood=True, readback=readback)  # fmt: skip
+        assert "readback-open-risks" in refused.value.errors, readback

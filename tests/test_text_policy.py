@@ -33,7 +33,7 @@ def rules() -> dict[str, Callable[[str], dict[str, str]]]:
         "transfer reason": validation.transfer_reason_errors,
         "return reason": lambda text: validation.workflow_reason_errors(text, required=True),
         "read-back": lambda text: validation.confirmation_errors(
-            risks, True, "I take on the risk " + text + " now", handed_over=SectionAnswers(), minimum=20
+            risks, True, "I take on the risk " + text + " now", handed_over=[], minimum=20
         ),
         "disagreement about": lambda text: validation.disagreement_errors(text, "GP", "My view"),
         "disagreement with whom": lambda text: validation.disagreement_errors("About", text, "My view"),

@@ -24,6 +24,7 @@ from service.core import disagreements as disagreement_rules
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.core.readback import handed_over_texts
 from service.core.workflow import (
     MANAGER_STEPS,
     NEEDS_REASON,
@@ -463,7 +464,10 @@ async def confirm_item(
             section,
             understood,
             readback,
-            handed_over=view.answers(section_id),
+            handed_over=[
+                *(text for answers in view.all_answers().values() for text in handed_over_texts(answers)),
+                *(s.why for s in view.checklist.sections if s.why),
+            ],
             minimum=view.checklist.readback_min_characters,
         )
         if errors:

@@ -5,11 +5,12 @@ shows what they understood they are taking on. Pasting the outgoing worker's tex
 mostly copied from the section it confirms is refused.
 
 The measure: the share of the read-back's words that lie in a run of at least `QUOTE_WORDS` consecutive words also
-found, in the same order, in the section's answers (compared without regard to case or punctuation). Runs shorter
-than that are ordinary phrases ("the risk from Liam to Mia") or short quotations, and never count; a read-back is
-refused when more than `COPIED_SHARE_MAX` of it is copied. Half is the line: a summary that quotes a sentence of the
-handover and adds the receiver's own plan passes, a pasted answer with a few words added does not. This is the
-word n-gram overlap used to find copied text (Broder's shingling, 1997), kept simple enough to explain in one message.
+found, in the same order, in anything the handover or the page says (every answer of every section, and the
+checklist's "why this matters"), compared without regard to case or punctuation. A read-back is refused when more
+than `COPIED_SHARE_MAX` of it is copied. Half is the line: a summary that quotes a sentence of the handover and adds
+the receiver's own plan passes, a pasted answer with a few words added or sprinkled through it does not. This is the
+word n-gram overlap used to find copied text (Broder's shingling, 1997), kept simple enough to explain in one
+message. It also needs `MIN_WORDS` words: a run of letters is not a summary.
 
 Pure: no web, no SQL.
 """
@@ -20,7 +21,8 @@ import re
 
 from service.core.answers import SectionAnswers, Value
 
-QUOTE_WORDS = 6  # a run of fewer words in common is a phrase or a short quotation, not copying
+QUOTE_WORDS = 4  # a run of fewer words in common is a phrase, not copying (a quotation counts, within the share)
+MIN_WORDS = 5  # a read-back says what is taken on in at least this many words
 COPIED_SHARE_MAX = 0.5  # more than half the read-back copied from the handover is refused
 
 _WORD = re.compile(r"\w+")
@@ -57,6 +59,10 @@ def copied_share(readback: str, sources: list[str]) -> float:
         if tuple(said[start : start + QUOTE_WORDS]) in shingles:
             copied[start : start + QUOTE_WORDS] = [True] * QUOTE_WORDS
     return sum(copied) / len(said)
+
+
+def too_few_words_message(title: str) -> str:
+    return f"Write, in your own words, what you are taking on from ‘{title}’ (at least {MIN_WORDS} words)"
 
 
 def copied_message(title: str, share: float) -> str:

@@ -15,9 +15,15 @@ from datetime import date
 
 from service.checklist import Section
 from service.core import dates
-from service.core.answers import SectionAnswers
 from service.core.dates import date_problem
-from service.core.readback import COPIED_SHARE_MAX, copied_message, copied_share, handed_over_texts
+from service.core.readback import (
+    COPIED_SHARE_MAX,
+    MIN_WORDS,
+    copied_message,
+    copied_share,
+    too_few_words_message,
+    words,
+)
 from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
 
 # Free text on the workflow's forms.
@@ -99,13 +105,13 @@ def reply_errors(reply: str, *, answering: bool) -> dict[str, str]:
 
 
 def confirmation_errors(
-    section: Section, understood: bool, readback: str, *, handed_over: SectionAnswers, minimum: int
+    section: Section, understood: bool, readback: str, *, handed_over: list[str], minimum: int
 ) -> dict[str, str]:
     """The receiving worker's confirmation of one critical item: they must say they have read and understood it,
     and say in their own words what they are taking on (the I-PASS "synthesis by receiver"): at least `minimum`
-    characters (the checklist's `readback_min_characters`), not mostly copied from the section's answers
-    `handed_over` (`readback.copied_share`). Keys are `understood-<section>` and `readback-<section>`, the form's
-    field names."""
+    characters (the checklist's `readback_min_characters`) and `readback.MIN_WORDS` words, not mostly copied from
+    `handed_over`, every text the handover and its page show (`readback.copied_share`). Keys are
+    `understood-<section>` and `readback-<section>`, the form's field names."""
     errors: dict[str, str] = {}
     key = f"readback-{section.id}"
     if not understood:
@@ -118,8 +124,10 @@ def confirmation_errors(
         errors[key] = (
             f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
         )
+    elif len(words(readback)) < MIN_WORDS:
+        errors[key] = too_few_words_message(section.title)
     else:
-        share = copied_share(readback, handed_over_texts(handed_over))
+        share = copied_share(readback, handed_over)
         if share > COPIED_SHARE_MAX:
             errors[key] = copied_message(section.title, share)
     return errors
