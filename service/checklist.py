@@ -119,6 +119,7 @@ class DisagreementRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     stage: str
     next_step: str
     next_step_by: str
+    stage_since: str = ""  # a date field: when it reached its stage (else its time counts from the submission)
 
 
 class AnswerCondition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -279,7 +280,8 @@ def check_definition(checklist: Checklist) -> list[str]:
 
 # What each part of a disagreement row may be: the text a tracked disagreement holds, a stage, a date.
 _DISAGREEMENT_TYPES = {"about": ("text", "textarea"), "with_whom": ("text",), "stage": ("radios",),
-                       "next_step": ("text", "textarea"), "next_step_by": ("date",)}  # fmt: skip
+                       "next_step": ("text", "textarea"), "next_step_by": ("date",),
+                       "stage_since": ("date",)}  # fmt: skip
 
 
 def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> list[str]:
@@ -291,6 +293,8 @@ def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> li
         return [f"{where}: group {rows.group!r} is not in that section"]
     problems: list[str] = []
     for name, types in _DISAGREEMENT_TYPES.items():
+        if not getattr(rows, name):
+            continue  # only stage_since may be left out
         field = checklist.disagreement_field(name)
         if field is None:
             problems.append(f"{where}: group {rows.group!r}: {name} field {getattr(rows, name)!r} is not in that group")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from service import actions, db, reporting
-from service.actions.demo import CASE_M_DISAGREEMENT
+from service.actions.demo import CASE_M_DISAGREEMENT, complete_answers
 from service.checklist import ChecklistError, load_file
 from service.core import disagreements as rules
 from service.core.clock import today
@@ -19,7 +19,7 @@ from service.core.report import ReportFilter
 from service.core.workdays import working_days_between
 from service.core.workflow import Action
 from tests.conftest import Site
-from tests.helpers import CHECKLIST, CHECKLISTS, act, actor, checklist_changed, handover_in
+from tests.helpers import CHECKLIST, CHECKLISTS, MIA_ON_RECORD, act, actor, checklist_changed, handover_in
 from tests.test_api import call, tokens
 
 pytestmark = pytest.mark.anyio
@@ -194,3 +194,27 @@ async def test_an_escalation_cannot_be_dated_before_the_stage_it_escalates_from(
     assert refused.status_code == 400
     assert "The date of the escalation must be on or after" in refused.text
     assert [d.stage for d in await db.disagreements_of(site.db.reader, handover_id)] == ["informal"]
+
+
+async def test_the_time_at_a_stage_counts_from_when_the_checklist_says_it_was_reached(site: Site) -> None:
+    v2 = CHECKLISTS[("case-transfer", 2)]
+    out = await actor(site.db, site.world, "out")
+    handover_id = await actions.start_handover(
+        site.db, out, v2, case_id=site.world.cases["mia"], receiving_team_id=site.world.teams["cp"],
+        receiver_id=site.world.users["rec"], transfer_reason="Step-up",
+    )  # fmt: skip
+    reached = today() - timedelta(days=60)
+    row = {**CASE_M_DISAGREEMENT["disagreements"]["disagreements_rows"][0], "stage_reached_on": reached.isoformat()}
+    disagreements = {"any_disagreements": "yes", "disagreements_rows": [row]}
+    given = complete_answers(v2, today(), **{"case-summary": MIA_ON_RECORD, "disagreements": disagreements})
+    for section_id, answers in given.items():
+        _, errors = await actions.save_section(site.db, CHECKLISTS, out, handover_id, section_id, answers, 0,
+                                               finished=True)  # fmt: skip
+        assert not errors, errors
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    await actions.act(site.db, CHECKLISTS, out, handover_id, Action.SUBMIT, view.handover.version)
+    [tracked] = await db.disagreements_of(site.db.reader, handover_id)
+    assert tracked.stage_since == reached.isoformat()
+    row_of_report = (await report(site))[handover_id]
+    assert any(b.startswith("A professional disagreement is overdue at ‘Informal") for b in row_of_report.blockers)

@@ -523,8 +523,9 @@ async def raise_disagreement(
 
 async def _track_checklist_disagreements(conn: db.Conn, view: HandoverView) -> list[int]:
     """On submission, each disagreement the checklist records becomes a tracked one, raised by the outgoing worker
-    at the stage the row gives (since today); a row already tracked (the same about and with whom, from an earlier
-    submission) is not tracked twice, and a tracked one whose row was since removed stays open until resolved."""
+    at the stage the row gives, since the date the row gives (or today); a row already tracked (the same about and
+    with whom, from an earlier submission) is not tracked twice, and a tracked one whose row was since removed stays
+    open until resolved."""
     tracked = {d.checklist_key for d in await db.disagreements_of(conn, view.handover.id) if d.checklist_key}
     added: list[int] = []
     for row in disagreement_rules.from_answers(view.checklist, view.all_answers()):
@@ -540,13 +541,20 @@ async def _track_checklist_disagreements(conn: db.Conn, view: HandoverView) -> l
                 row.with_whom,
                 "",
                 stage=row.stage or disagreement_rules.first_stage(view.checklist),
-                stage_since=today().isoformat(),
+                stage_since=_reached(row.stage_since),
                 checklist_key=row.key,
                 next_step=row.next_step,
                 next_step_by=row.next_step_by,
             )
         )
     return added
+
+
+def _reached(given: str) -> str:
+    """When a disagreement written in the checklist reached its stage: the date the row gives (a real date, today or
+    earlier: the section's validation asks that), else today, the day it is submitted."""
+    day = answer_rules.parse_date(given)
+    return (day if day is not None and day <= today() else today()).isoformat()
 
 
 async def decide_disagreement(

@@ -35,6 +35,7 @@ class Tracked(msgspec.Struct, frozen=True, kw_only=True):
     stage: str
     next_step: str
     next_step_by: str  # ISO date, or "" when not given
+    stage_since: str  # ISO date it reached its stage, or "" when the checklist does not ask
     key: str
 
 
@@ -67,7 +68,7 @@ def from_answers(checklist: Checklist, answers: dict[str, SectionAnswers]) -> li
     for row in answers[rows_at.section].groups.get(rows_at.group, []):
 
         def text(name: str, row: dict[str, str | list[str]] = row) -> str:
-            value = row.get(getattr(rows_at, name), "")
+            value = row.get(getattr(rows_at, name), "") if getattr(rows_at, name) else ""
             return value.strip() if isinstance(value, str) else ""
 
         if not text("about"):
@@ -79,6 +80,7 @@ def from_answers(checklist: Checklist, answers: dict[str, SectionAnswers]) -> li
                 stage=text("stage"),
                 next_step=text("next_step"),
                 next_step_by=text("next_step_by"),
+                stage_since=text("stage_since"),
                 key=row_key(text("about"), text("with_whom")),
             )
         )
