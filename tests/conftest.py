@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
 from service import db
@@ -16,6 +18,10 @@ from service.app import create_app
 from service.passwords import hash_password
 from service.settings import Settings
 from tests.helpers import settings_for_tests
+
+# Mutation testing (scripts/mutation.sh) runs the property tests once per mutant: fewer, repeatable examples there.
+hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PASSWORD = "correct horse battery staple"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2 is slow on purpose

@@ -291,6 +291,6 @@ class Transfers(RuleBasedStateMachine):
 
 
 Transfers.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestTransfers = Transfers.TestCase
