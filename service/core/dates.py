@@ -11,6 +11,7 @@ Dates are calendar dates in England; `today` is always passed in (`service.core.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 BOXES = ("day", "month", "year")
@@ -53,9 +54,14 @@ def join_date(day: str, month: str, year: str) -> str:
     return f"{day}/{month}/{year}"
 
 
+# A date exactly as stored and as the API takes it: `date.fromisoformat` alone would also take 20150314 and week
+# dates such as 2015-W11-6, which nobody means and which would be stored as typed.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(value: object) -> date | None:
-    """The date a stored value holds, or None when it holds boxes that do not make one."""
-    if not isinstance(value, str) or len(value) != 10:
+    """The date a stored value holds (exactly YYYY-MM-DD), or None when it holds boxes that do not make one."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
         return None
     try:
         return date.fromisoformat(value)

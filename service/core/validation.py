@@ -232,19 +232,11 @@ def case_errors(reference: str, child_name: str, date_of_birth: str, today: date
     return errors
 
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def iso_date(text: str) -> date | None:
-    """A date written exactly YYYY-MM-DD (surrounding spaces aside), or None. `date.fromisoformat` alone would also
-    take 20150314 and week dates such as 2015-W11-6, which nobody means and which would be stored as typed."""
-    text = text.strip()
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+    """A date written exactly YYYY-MM-DD (surrounding spaces aside), or None (`dates.parse_date`)."""
+    return dates.parse_date(text.strip())
 
 
 def sibling_group_name_errors(name: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.core.dates import boxes_in_error, date_parts, date_problem, join_date, month_number, parse_date
+from service.core.validation import iso_date
 
 ALL_BOXES = ("day", "month", "year")
 TODAY = date(2025, 6, 18)
@@ -237,4 +238,19 @@ def test_a_real_date_is_in_the_past_by_one_day_or_in_the_future_by_one_day(day: 
     assert date_problem("Date", stored, day - timedelta(days=1), not_in_future=True) == (
         "Date must be today or in the past",
         ALL_BOXES,
+    )
+
+
+# Forms that `date.fromisoformat` takes but nobody means: each is refused wherever a date arrives as text (a date answer
+# or an escalation date sent by the API), never stored as typed.
+NOT_YYYY_MM_DD = ["2015-W11-6", "2015W116", "20150314", "2015-073", "2015-03-14T00:00", "2015-3-14", "١٢٣٤-03-14"]
+
+
+@pytest.mark.parametrize("text", NOT_YYYY_MM_DD)
+def test_only_yyyy_mm_dd_is_a_date_sent_as_text(text: str) -> None:
+    assert parse_date(text) is None
+    assert iso_date(text) is None
+    assert date_problem("Date of the last visit", text, TODAY) == (
+        "Date of the last visit must be a real date written YYYY-MM-DD, for example 2025-03-27",
+        ("day", "month", "year"),
     )
