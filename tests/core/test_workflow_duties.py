@@ -303,6 +303,13 @@ def test_the_other_steps_need_no_reason(action: Action, state: State, actor: Act
     assert refusals(action, facts(state), actor) == []
 
 
+def test_a_step_taken_without_a_reason_is_refused_when_it_needs_one() -> None:
+    with pytest.raises(Refused) as refused:
+        apply(Action.CANCEL, facts(State.DRAFT), OWNER)
+    assert refused.value.reasons == ["Enter a reason"]
+    assert apply(Action.SUBMIT, facts(State.DRAFT), OWNER) == State.SUBMITTED
+
+
 def test_the_wrong_person_is_told_who_may_before_being_asked_for_a_reason() -> None:
     assert refusals(Action.CANCEL, facts(State.DRAFT), NAMED_RECEIVER, "") == [
         "Only the outgoing worker or the sending team's manager can cancel it"
