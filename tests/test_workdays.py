@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.core.workdays import is_working_day, working_days_between
+
+
+@pytest.fixture(autouse=True)
+def count_working_days_afresh() -> None:
+    """The count is cached across calls: clear it, so each test checks the counting and not an earlier answer."""
+    working_days_between.cache_clear()
 
 
 @given(start=st.dates(date(2010, 1, 1), date(2035, 12, 31)), span=st.integers(-10, 900))

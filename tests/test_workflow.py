@@ -8,8 +8,6 @@ import pytest
 
 from service.core.workflow import (
     ANSWER_BLIND,
-    OPEN_DISAGREEMENT_REFUSAL,
-    OPEN_STATES,
     Action,
     Actor,
     Facts,
@@ -35,7 +33,7 @@ PEOPLE = {
     "admin": Actor(user_id=9, is_admin=True),
 }
 PARTIES = {"owner", "sending_manager", "receiver", "receiving_manager"}
-DISCUSSABLE = OPEN_STATES - {State.DRAFT}
+DISCUSSABLE = {State.SUBMITTED, State.ENDORSED, State.RETURNED, State.ACKNOWLEDGED}
 
 # (action) -> {state it may start from: who may take it}
 EXPECTED: dict[Action, dict[State, set[str]]] = {
@@ -126,7 +124,10 @@ def test_approval_before_acknowledgement_says_whom_it_waits_on_and_for_how_long(
 
 def test_approval_with_an_open_disagreement_is_refused() -> None:
     disputed = facts(State.ACKNOWLEDGED, open_disagreements=1)
-    assert refusals(Action.APPROVE, disputed, PEOPLE["receiving_manager"]) == [OPEN_DISAGREEMENT_REFUSAL]
+    assert refusals(Action.APPROVE, disputed, PEOPLE["receiving_manager"]) == [
+        "A professional disagreement is still open: a team manager must resolve it, with its outcome, before the "
+        "transfer can be approved (escalating it does not resolve it)"
+    ]
 
 
 def test_nobody_approves_what_they_wrote_acknowledged_or_endorsed() -> None:
