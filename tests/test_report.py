@@ -19,12 +19,12 @@ from service.core.report import (
     ReportFilter,
     ReportRow,
     csv_cells,
-    report_row,
     safe_cell,
     working_days_back,
 )
 from service.core.workdays import working_days_between
 from service.settings import Settings
+from service.web import auditor as auditor_pages
 from tests.conftest import Site
 from tests.helpers import CHECKLISTS, actor, handover_in
 
@@ -42,6 +42,128 @@ async def rows_for(site: Site, **wanted: object) -> dict[int, reporting.ReportRo
     )
     assert total == len(rows)
     return {row.handover_id: row for row in rows}
+
+
+# Tuesday 28 May 2024, the day after the spring bank holiday (Monday 27 May)
+REPORT_DAY = date(2024, 5, 28)
+
+
+async def pin_dates(site: Site, handover_id: int, started: str, submitted: str | None, since: str, active: str) -> None:
+    """Dates written out, so each row can be compared with literal values: when it started, was submitted, reached
+    its state (which its blocker counts from) and last saw activity."""
+    async with site.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE handovers SET started_at = ?, submitted_at = ?, state_since = ?, last_activity_at = ? WHERE id = ?",
+            (started, submitted, since, active, handover_id),
+        )
+
+
+def expected_row(handover_id: int, **columns: object) -> reporting.ReportRow:
+    """A handover of child C-1 from North Team's Out to Rec in the Cp Team, with the columns named changed."""
+    fields: dict[str, object] = {
+        "handover_id": handover_id,
+        "child_reference": "C-1",
+        "sibling_group": "",
+        "sending_worker": "Out",
+        "sending_team": "North Team",
+        "receiving_worker": "Rec",
+        "receiving_team": "Cp Team",
+        "started": "2024-05-20T08:30:00+00:00",
+        "submitted": "2024-05-21T10:00:00+00:00",
+        "working_days_open": 5,
+        "last_activity": "2024-05-24T16:45:00+00:00",
+    }
+    return ReportRow(**(fields | columns))  # type: ignore[arg-type]
+
+
+async def test_each_open_state_gives_a_row_written_out_column_by_column(site: Site) -> None:
+    ids = {
+        state: await handover_in(site.db, site.world, state, case)
+        for state, case in [("submitted", "c1"), ("returned", "c2"), ("endorsed", "c3"), ("acknowledged", "mia")]
+    }
+    ids["draft"] = await handover_in(site.db, site.world, "draft", "c4", complete_it=False)
+    await pin_dates(site, ids["submitted"], "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-21T10:00:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["returned"], "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-23T23:30:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["endorsed"], "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-28T07:00:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["acknowledged"], "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-24T09:00:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["draft"], "2024-05-17T12:00:00+00:00", None, "2024-05-17T12:00:00+00:00",
+                    "2024-05-24T16:45:00+00:00")  # fmt: skip
+    rows, total = await reporting.page_of_rows(site.db, CHECKLISTS, ReportFilter(), 1, 50, REPORT_DAY)
+    assert total == 5
+    assert rows == [
+        expected_row(
+            ids["draft"], child_reference="C-4", started="2024-05-17T12:00:00+00:00", submitted="",
+            working_days_open=6, state="Draft", waits_on="Out",
+            blockers=[
+                "Sections not complete: Handover arrangements",
+                "Not yet submitted by Out (since 17 May 2024, 6 working days)",
+            ],
+        ),
+        expected_row(
+            ids["submitted"], state="Waiting for sending manager", waits_on="the manager of North Team",
+            blockers=["Awaiting endorsement by the manager of North Team since 21 May 2024, 4 working days"],
+        ),
+        expected_row(
+            ids["returned"], child_reference="C-2", state="Returned to outgoing worker", waits_on="Out",
+            # 23:30 UTC on Thursday 23 May is Friday 24 May in England
+            blockers=["Returned with a query to Out since 24 May 2024, 1 working day"],
+        ),
+        expected_row(
+            ids["endorsed"], child_reference="C-3", state="Waiting for receiving worker", waits_on="Rec",
+            blockers=[
+                "Awaiting acknowledgement by Rec since 28 May 2024, less than a working day",
+                "Not yet confirmed: Open risks",
+                "Not yet confirmed: Sibling abuse history",
+                "Not yet confirmed: Parenting-capacity assessment",
+                "Not yet confirmed: Child protection plan and category",
+            ],
+        ),
+        expected_row(
+            ids["acknowledged"], child_reference="T-1", sibling_group="Test family",
+            state="Waiting for receiving manager", waits_on="the manager of Cp Team",
+            blockers=["Awaiting approval by the manager of Cp Team since 24 May 2024, 1 working day"],
+        ),
+    ]  # fmt: skip
+
+
+async def test_a_stale_record_and_an_overdue_disagreement_show_in_the_row_with_their_dates(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "c1")
+    rec = await actor(site.db, site.world, "rec")
+    for about in ("Contact", "Schooling"):
+        await actions.raise_disagreement(site.db, CHECKLISTS, rec, handover_id, about=about, with_whom="Out",
+                                         view_text="Unsafe")  # fmt: skip
+    flags = (
+        '[{"key":"case-summary.chronology","message":"The chronology was last updated on 2 January 2024",'
+        '"judged_at":"approval","reason":"The worker was on leave"}]'
+    )
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE handovers SET record_flags = ? WHERE id = ?", (flags, handover_id))
+        await conn.execute("UPDATE disagreements SET stage = 'manager', stage_since = '2024-05-01' WHERE about = ?",
+                           ("Contact",))  # fmt: skip
+        await conn.execute("UPDATE disagreements SET stage_since = '2024-05-24' WHERE about = ?", ("Schooling",))
+    await pin_dates(site, handover_id, "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-24T09:00:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    rows, _ = await reporting.page_of_rows(site.db, CHECKLISTS, ReportFilter(), 1, 50, REPORT_DAY)
+    assert rows == [
+        expected_row(
+            handover_id, state="Waiting for receiving manager", waits_on="the manager of Cp Team",
+            blockers=[
+                "Awaiting approval by the manager of Cp Team since 24 May 2024, 1 working day",
+                "Record not up to date at approval: The chronology was last updated on 2 January 2024 "
+                "(reason given: The worker was on leave)",
+                "2 open professional disagreements, not yet resolved",
+                "A professional disagreement is overdue at ‘Escalated to managers’: 17 working days since 1 May 2024, "
+                "against a limit of 5",
+            ],
+        )
+    ]  # fmt: skip
+    for blocker in ("stale_record", "open_disagreement", "overdue_disagreement", "awaiting_approval"):
+        found, _ = await reporting.page_of_rows(site.db, CHECKLISTS, ReportFilter(blocker=blocker), 1, 50, REPORT_DAY)
+        assert [row.handover_id for row in found] == [handover_id], blocker
 
 
 async def test_each_blocker_appears_exactly_when_it_should(site: Site) -> None:
@@ -184,20 +306,104 @@ async def test_the_report_page_filters_sorts_and_paginates(site: Site) -> None:
     assert f"#{ids[2]}<" in second.text and f"#{ids[2]}<" not in first.text
 
 
-def test_report_rows_never_include_states_outside_the_open_ones() -> None:
-    assert set(reporting.report_terms(CHECKLISTS, date(2026, 11, 30)).section_counts) == set(CHECKLISTS)
-    assert callable(report_row)
+def test_the_reports_sql_is_told_each_checklists_sections_and_each_stages_overdue_cut_off() -> None:
+    """On Tuesday 28 May 2024 a disagreement is overdue at a 5-day stage if it reached it on Sunday 19 May or
+    before (6 working days, the spring bank holiday not counted), at the 10-day stage on 12 May or before, and at the
+    20-day stage on 25 April or before."""
+    terms = reporting.report_terms(CHECKLISTS, REPORT_DAY)
+    assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11}
+    cut_offs = {"informal": "2024-05-19", "manager": "2024-05-19", "head_of_service": "2024-05-12",
+                "safeguarding_partnership": "2024-04-25"}  # fmt: skip
+    assert terms.overdue_before == {
+        ("case-transfer", version, stage): cut_off for version in (1, 2) for stage, cut_off in cut_offs.items()
+    }
 
 
-async def test_web_export_matches_the_report(site: Site) -> None:
-    for number, state in enumerate(["draft", "endorsed", "returned"], start=1):
-        await handover_in(site.db, site.world, state, f"c{number}")
+async def exports_on_the_report_day(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """A draft, an endorsed and a returned handover with every date written out, exported on REPORT_DAY."""
+    monkeypatch.setattr(auditor_pages, "today", lambda: REPORT_DAY)
+    ids = {state: await handover_in(site.db, site.world, state, f"c{n}")
+           for n, state in enumerate(["draft", "endorsed", "returned"], start=1)}  # fmt: skip
+    await pin_dates(site, ids["draft"], "2024-05-17T12:00:00+00:00", None, "2024-05-17T12:00:00+00:00",
+                    "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["endorsed"], "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00",
+                    "2024-05-22T11:00:00+00:00", "2024-05-24T16:45:00+00:00")  # fmt: skip
+    await pin_dates(site, ids["returned"], "2024-05-21T08:30:00+00:00", "2024-05-22T10:00:00+00:00",
+                    "2024-05-28T09:00:00+00:00", "2024-05-28T09:00:00+00:00")  # fmt: skip
+    return ids
+
+
+ENDORSED_BLOCKERS = [
+    "Awaiting acknowledgement by Rec since 22 May 2024, 3 working days",
+    "Not yet confirmed: Open risks",
+    "Not yet confirmed: Sibling abuse history",
+    "Not yet confirmed: Parenting-capacity assessment",
+    "Not yet confirmed: Child protection plan and category",
+]
+
+
+async def test_the_json_lines_export_gives_every_column_written_out(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await exports_on_the_report_day(site, monkeypatch)
     aud = await site.as_user("aud")
     lines = (await aud.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
-    exported = [json.loads(line) for line in lines]
-    rows = await rows_for(site)
-    assert [r["handover_id"] for r in exported] == sorted(rows)
-    assert exported[1]["blockers"] == rows[exported[1]["handover_id"]].blockers
+    common = {"sibling_group": "", "sending_worker": "Out", "sending_team": "North Team", "receiving_worker": "Rec",
+              "receiving_team": "Cp Team"}  # fmt: skip
+    assert [json.loads(line) for line in lines] == [
+        {
+            "handover_id": ids["draft"], "child_reference": "C-1", **common, "state": "Draft",
+            "started": "2024-05-17T12:00:00+00:00", "submitted": "", "working_days_open": 6, "waits_on": "Out",
+            "blockers": ["Not yet submitted by Out (since 17 May 2024, 6 working days)"],
+            "last_activity": "2024-05-24T16:45:00+00:00",
+        },
+        {
+            "handover_id": ids["endorsed"], "child_reference": "C-2", **common,
+            "state": "Waiting for receiving worker", "started": "2024-05-20T08:30:00+00:00",
+            "submitted": "2024-05-21T10:00:00+00:00", "working_days_open": 5, "waits_on": "Rec",
+            "blockers": ENDORSED_BLOCKERS, "last_activity": "2024-05-24T16:45:00+00:00",
+        },
+        {
+            "handover_id": ids["returned"], "child_reference": "C-3", **common,
+            "state": "Returned to outgoing worker", "started": "2024-05-21T08:30:00+00:00",
+            "submitted": "2024-05-22T10:00:00+00:00", "working_days_open": 4, "waits_on": "Out",
+            "blockers": ["Returned with a query to Out since 28 May 2024, less than a working day"],
+            "last_activity": "2024-05-28T09:00:00+00:00",
+        },
+    ]  # fmt: skip
+
+
+async def test_the_csv_export_gives_every_column_written_out(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = await exports_on_the_report_day(site, monkeypatch)
+    aud = await site.as_user("aud")
+    response = await aud.get("/audit/incomplete/csv?sort=newest")
+    assert "incomplete-handovers-2024-05-28.csv" in response.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
+    assert table == [
+        ["Handover", "Child reference", "Sibling group", "Sending worker", "Sending team", "Receiving worker",
+         "Receiving team", "State", "Started", "Submitted", "Working days open", "Waits on", "Blockers",
+         "Last activity"],
+        [str(ids["returned"]), "C-3", "", "Out", "North Team", "Rec", "Cp Team", "Returned to outgoing worker",
+         "2024-05-21T08:30:00+00:00", "2024-05-22T10:00:00+00:00", "4", "Out",
+         "Returned with a query to Out since 28 May 2024, less than a working day", "2024-05-28T09:00:00+00:00"],
+        [str(ids["endorsed"]), "C-2", "", "Out", "North Team", "Rec", "Cp Team", "Waiting for receiving worker",
+         "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00", "5", "Rec", "; ".join(ENDORSED_BLOCKERS),
+         "2024-05-24T16:45:00+00:00"],
+        [str(ids["draft"]), "C-1", "", "Out", "North Team", "Rec", "Cp Team", "Draft", "2024-05-17T12:00:00+00:00",
+         "", "6", "Out", "Not yet submitted by Out (since 17 May 2024, 6 working days)", "2024-05-24T16:45:00+00:00"],
+    ]  # fmt: skip
+
+
+async def test_the_minimum_age_filter_of_an_export_counts_back_from_the_report_day(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Open 6, 5 and 4 working days on Tuesday 28 May 2024: at least 5 keeps the two oldest, at least 6 the oldest."""
+    ids = await exports_on_the_report_day(site, monkeypatch)
+    aud = await site.as_user("aud")
+    for days, expected in [(4, ["draft", "endorsed", "returned"]), (5, ["draft", "endorsed"]), (6, ["draft"]),
+                           (7, [])]:  # fmt: skip
+        lines = (await aud.get(f"/audit/incomplete/jsonl?min_days={days}")).text.splitlines()
+        assert [json.loads(line)["handover_id"] for line in lines] == [ids[state] for state in expected], days
 
 
 async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database, settings: Settings) -> None:
