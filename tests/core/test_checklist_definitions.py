@@ -336,6 +336,10 @@ UNTIMED = (
         ([('with_whom = "with_whom"', 'with_whom = "who"'), ('next_step = "next_step"', 'next_step = "then"')],
          f"{WHERE}: group 'rows': with_whom field 'who' is not in that group; "
          f"{WHERE}: group 'rows': next_step field 'then' is not in that group"),
+        ([('about = "about"', 'about = ""'), ('with_whom = "with_whom"', 'with_whom = "who"')],
+         f"{WHERE}: group 'rows': about field '' is not in that group; "
+         f"{WHERE}: group 'rows': with_whom field 'who' is not in that group"),
+        ([('stage = "stage"', 'stage = ""')], f"{WHERE}: group 'rows': stage field '' is not in that group; {UNTIMED}"),
         ([('next_step_by = "next_step_by"\n', 'next_step_by = "next_step_by"\nstage_since = "when"\n')],
          f"{WHERE}: group 'rows': stage_since field 'when' is not in that group"),
         ([('id = "about"\ntype = "textarea"', 'id = "about"\ntype = "date"')],
@@ -494,6 +498,15 @@ def test_sections_of_the_wrong_kind_are_refused(tmp_path: Path) -> None:
         (
             'id = "t"\nversion = 1\ntitle = "T"\n[[sections]]\nid = "s"\ntitle = "S"\nfields = "f"\n',
             "section 's': Expected `array`, got `str`",
+        ),
+        (
+            'id = "t"\nversion = 1\ntitle = "T"\n[[sections]]\nid = "s"\ntitle = "S"\ngroups = "g"\n',
+            "section 's': Expected `array`, got `str`",
+        ),
+        (
+            'id = "t"\nversion = 1\ntitle = "T"\n[[sections]]\nid = "s"\ntitle = "S"\n[[sections.fields]]\n'
+            'id = "f"\ntype = "radios"\nlabel = "F"\noptions = "o"\n',
+            "section 's': field 'f': Expected `array`, got `str`",
         ),
     ]:
         with pytest.raises(ChecklistError) as raised:
