@@ -293,7 +293,7 @@ def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> li
         return [f"{where}: group {rows.group!r} is not in that section"]
     problems: list[str] = []
     for name, types in _DISAGREEMENT_TYPES.items():
-        if not getattr(rows, name):
+        if name == "stage_since" and not rows.stage_since:
             continue  # only stage_since may be left out
         field = checklist.disagreement_field(name)
         if field is None:
