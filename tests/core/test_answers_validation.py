@@ -182,6 +182,7 @@ type = "date"
 label = "Date met"
 required = false
 not_in_future = true
+not_before_birth = true
 
 [[sections.groups.fields]]
 id = "roles"
@@ -506,6 +507,17 @@ def test_each_rows_message_names_its_row_counting_from_one(checklist: Checklist)
         "people-1-met_on-year": "Professional contact 2: Date met must include a year",
         "people-1-roles": "Professional contact 2: Select roles",
     }
+
+
+def test_a_rows_date_may_not_be_before_the_child_was_born(checklist: Checklist) -> None:
+    contacts = section_of(checklist, "contacts")
+    row = {"name": "Ann", "roles": ["police"]}
+    early = SectionAnswers(groups={"people": [row | {"met_on": "2015-03-14"}, row | {"met_on": "2015-03-13"}]})
+    assert validate_section(contacts, early, TODAY, MIA) == {
+        "people-1-met_on-day": "Professional contact 2: Date met must be on or after the child's date of birth, "
+        "14 March 2015"
+    }
+    assert validate_section(contacts, early, TODAY) == {}
 
 
 def test_a_critical_section_or_one_made_critical_by_an_answer_needs_confirming(checklist: Checklist) -> None:
