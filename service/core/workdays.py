@@ -11,15 +11,21 @@ import holidays
 _EPOCH_MONDAY = date(1900, 1, 1)  # a Monday
 
 
-@lru_cache(maxsize=64)
-def _bank_holidays(year: int) -> frozenset[date]:
+# The counting functions are plain, and cached by name below: a decorated function is one mutation testing cannot
+# change (scripts/mutation.sh), so the rules stay undecorated and the caches wrap them.
+def _count_bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
-@lru_cache(maxsize=64)
-def _weekday_holiday_ordinals(year: int) -> tuple[int, ...]:
+_bank_holidays = lru_cache(maxsize=64)(_count_bank_holidays)
+
+
+def _count_weekday_holiday_ordinals(year: int) -> tuple[int, ...]:
     """Bank holidays that fall on weekdays (the only ones that reduce a count of weekdays), sorted."""
     return tuple(sorted(day.toordinal() for day in _bank_holidays(year) if day.weekday() < 5))
+
+
+_weekday_holiday_ordinals = lru_cache(maxsize=64)(_count_weekday_holiday_ordinals)
 
 
 def is_working_day(day: date) -> bool:
@@ -33,9 +39,9 @@ def _weekdays_through(day: date) -> int:
     return full_weeks * 5 + min(rest, 5)
 
 
-@lru_cache(maxsize=8192)  # lists show the same few hundred handovers' ages on every view
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end`: 0 on the same day, 1 the next working day."""
+def _count_working_days(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`: 0 on the same day, 1 the next working day (weekdays
+    that are not bank holidays in England)."""
     if end <= start:
         return 0
     weekdays = _weekdays_through(end) - _weekdays_through(start)
@@ -45,3 +51,7 @@ def working_days_between(start: date, end: date) -> int:
         ordinals = _weekday_holiday_ordinals(year)
         holidays_in_range += bisect_right(ordinals, high) - bisect_right(ordinals, low)
     return weekdays - holidays_in_range
+
+
+# lists show the same few hundred handovers' ages on every view (the wrapper keeps the docstring above)
+working_days_between = lru_cache(maxsize=8192)(_count_working_days)
