@@ -3,6 +3,7 @@ most recent finished handovers, a page of the managers' queue), and the handover
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from service import db
@@ -47,21 +48,38 @@ async def test_the_authors_list_has_every_open_handover_and_only_the_ten_most_re
 
 
 async def test_the_authors_list_shows_each_handover_in_full(database, world) -> None:
-    h = await put(database, world, "mia", "submitted", submitted_at=at(20, 10), since=at(20, 10))
+    h = await put(
+        database, world, "mia", "submitted", started_at=at(17, 8), submitted_at=at(20, 10), since=at(20, 10),
+        record_flags='[{"record":"plan"}]',
+    )  # fmt: skip
+    async with database.transaction() as conn:
+        await db.name_manager(conn, h, "endorse", world.users["omgr"], world.users["adm"])
+        await db.name_manager(conn, h, "approve", world.users["rmgr2"], world.users["adm"])
+        for stage, since in [("informal", "2024-05-18"), ("manager", "2024-05-19"), ("informal", "2024-05-01")]:
+            await db.raise_disagreement(
+                conn, h, world.users["smgr"], "Threshold", "Out", "Not met", stage=stage, stage_since=since
+            )
+        [*_, settled] = await db.disagreements_of(conn, h)
+        await db.decide_disagreement(conn, settled.id, world.users["smgr"], "resolved", "Agreed")
+        await conn.execute("UPDATE handovers SET last_activity_at = ? WHERE id = ?", (at(20, 11), h))
     [handover] = await db.handovers_by_author(database.reader, world.users["out"])
-    assert (handover.id, handover.case_reference, handover.child_name, handover.sibling_group) == (
-        h,
-        "T-1",
-        "Mia Test",
-        "Test family",
-    )
-    assert (handover.author, handover.sending_team, handover.receiving_team, handover.receiver) == (
-        "Out",
-        "North Team",
-        "Cp Team",
-        "Rec",
-    )
-    assert (handover.state, handover.submitted_at, handover.state_since) == ("submitted", at(20, 10), at(20, 10))
+    # each open disagreement's stage and since when, in no particular order
+    assert sorted(handover.open_disagreement_stages.split("\x1e")) == [
+        "informal\x1f2024-05-18",
+        "manager\x1f2024-05-19",
+    ]
+    assert msgspec.structs.replace(handover, open_disagreement_stages="") == db.Handover(
+        id=h, case_id=world.cases["mia"], case_reference="T-1", child_name="Mia Test", date_of_birth="2015-03-14",
+        sibling_group="Test family", siblings_on_record='[["Liam Test","T-2"]]', checklist_id="case-transfer",
+        checklist_version=1, state="submitted", author_id=world.users["out"], author="Out",
+        sending_team_id=world.teams["north"], sending_team="North Team", receiving_team_id=world.teams["cp"],
+        receiving_team="Cp Team", receiver_id=world.users["rec"], receiver="Rec",
+        transfer_reason="Step-up to child protection", started_at=at(17, 8), submitted_at=at(20, 10),
+        endorsed_by=None, endorsed_at=None, acknowledged_by=None, acknowledged_at=None, approved_by=None,
+        approved_at=None, returned_reason=None, returned_by=None, returned_at=None, state_since=at(20, 10),
+        last_activity_at=at(20, 11), version=1, record_flags='[{"record":"plan"}]', open_disagreements=2,
+        open_disagreement_stages="", named_endorser=world.users["omgr"], named_approver=world.users["rmgr2"],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- what a receiving worker received

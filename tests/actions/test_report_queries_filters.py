@@ -252,43 +252,51 @@ async def test_a_disagreement_is_overdue_from_its_stages_cut_off_date_for_its_ch
 
 
 async def orderly(database: db.Database, world: World) -> dict[str, int]:
-    """Four handovers whose start, last activity and state each put them in a different order."""
+    """Five handovers whose start, last activity and state each put them in a different order (b and d started at
+    the same time; e started first though written last)."""
     return {
         "b": await put(database, world, "c1", "submitted", started_at=at(3), last_activity_at=at(20)),
         "a": await put(database, world, "c2", "draft", started_at=at(1), last_activity_at=at(19)),
         "d": await put(database, world, "c3", "endorsed", started_at=at(3), last_activity_at=at(22)),
         "c": await put(database, world, "c4", "acknowledged", started_at=at(2), last_activity_at=at(21)),
+        "e": await put(database, world, "c7", "submitted", started_at=at(1, 8), last_activity_at=at(18)),
     }
 
 
 async def test_each_order_sorts_by_its_own_column_and_then_by_handover(database, world) -> None:
     h = await orderly(database, world)
-    assert await ids_for(database) == [h["a"], h["c"], h["b"], h["d"]]
-    assert await ids_for(database, sort="oldest") == [h["a"], h["c"], h["b"], h["d"]]
-    assert await ids_for(database, sort="newest") == [h["d"], h["b"], h["c"], h["a"]]
-    assert await ids_for(database, sort="last_activity") == [h["a"], h["b"], h["c"], h["d"]]
-    assert await ids_for(database, sort="state") == [h["c"], h["a"], h["d"], h["b"]]
+    assert await ids_for(database) == [h["e"], h["a"], h["c"], h["b"], h["d"]]
+    assert await ids_for(database, sort="oldest") == [h["e"], h["a"], h["c"], h["b"], h["d"]]
+    assert await ids_for(database, sort="newest") == [h["d"], h["b"], h["c"], h["a"], h["e"]]
+    assert await ids_for(database, sort="last_activity") == [h["e"], h["a"], h["b"], h["c"], h["d"]]
+    # by state name, and within a state the oldest first
+    assert await ids_for(database, sort="state") == [h["c"], h["a"], h["d"], h["e"], h["b"]]
 
 
 async def test_a_page_is_the_rows_after_the_pages_before_it(database, world) -> None:
     h = await orderly(database, world)
     report_filter = ReportFilter(sort="oldest")
     pages = [
-        [row.id for row in await db.incomplete_page(database.reader, report_filter, None, TERMS, Page(number, 3, 4))]
+        [row.id for row in await db.incomplete_page(database.reader, report_filter, None, TERMS, Page(number, 3, 5))]
         for number in (1, 2, 3)
     ]
-    assert pages == [[h["a"], h["c"], h["b"]], [h["d"]], []]
+    assert pages == [[h["e"], h["a"], h["c"]], [h["b"], h["d"]], []]
 
 
 async def test_the_export_streams_every_row_in_order_a_batch_at_a_time(database, world) -> None:
     h = await orderly(database, world)
     await put(database, world, "c5", "closed", started_at=at(1))
-    streamed = [row.id async for row in db.stream_incomplete(database, ReportFilter(sort="newest"), None, TERMS, 3)]
-    assert streamed == [h["d"], h["b"], h["c"], h["a"]]
-    in_one = [row.id async for row in db.stream_incomplete(database, ReportFilter(state="draft"), None, TERMS)]
-    assert in_one == [h["a"]]
-    [row] = [row async for row in db.stream_incomplete(database, ReportFilter(state="endorsed"), "2024-05-04", TERMS)]
-    assert (row.id, row.case_reference, row.state, row.started_at) == (h["d"], "C-3", "endorsed", at(3))
+    recent = await put(database, world, "c6", "endorsed", started_at=at(10))
+
+    async def streamed(report_filter: ReportFilter, started_before: str | None = None, batch: int = 1000) -> list[int]:
+        return [row.id async for row in db.stream_incomplete(database, report_filter, started_before, TERMS, batch)]
+
+    assert await streamed(ReportFilter(sort="newest"), batch=3) == [recent, h["d"], h["b"], h["c"], h["a"], h["e"]]
+    assert await streamed(ReportFilter(state="endorsed")) == [h["d"], recent]
+    assert await streamed(ReportFilter(state="endorsed"), "2024-05-04") == [h["d"]]
+    assert await streamed(ReportFilter(blocker="missing_sections")) == [h["a"]]
+    [row] = [row async for row in db.stream_incomplete(database, ReportFilter(state="draft"), None, TERMS)]
+    assert (row.id, row.case_reference, row.state, row.started_at) == (h["a"], "C-2", "draft", at(1))
 
 
 async def test_the_counts_by_state_include_finished_ones_and_the_oldest_start_is_of_an_open_one(
