@@ -9,11 +9,34 @@ import pytest
 from service import db
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
+from service.core.pages import Page
+from service.core.report import ReportFilter, ReportTerms
+from service.db.engine import now
 from tests.actions.test_handover_queries_lists import put
 
 pytestmark = pytest.mark.anyio
 
 OLD = "2024-05-20T09:00:00+00:00"
+
+
+async def test_a_new_handover_is_a_draft_started_now_at_version_one(database, world) -> None:
+    before = now()
+    async with database.transaction() as conn:
+        h = await db.create_handover(
+            conn, case_id=world.cases["c1"], checklist_id="case-transfer", checklist_version=2,
+            author_id=world.users["out"], sending_team_id=world.teams["north"], receiving_team_id=world.teams["cp"],
+            receiver_id=None, transfer_reason="Step-down",
+        )  # fmt: skip
+    handover = await db.handover_by_id(database.reader, h)
+    assert handover is not None
+    assert (handover.state, handover.checklist_version, handover.receiver_id, handover.transfer_reason) == (
+        "draft",
+        2,
+        None,
+        "Step-down",
+    )
+    assert handover.version == 1 and handover.submitted_at is None
+    assert before <= handover.started_at == handover.state_since == handover.last_activity_at
 
 
 async def test_a_handover_changes_only_at_the_version_it_was_read_and_each_change_moves_it_on(database, world) -> None:
@@ -69,6 +92,7 @@ async def test_only_workflow_columns_of_a_handover_may_change(database, world) -
 
 
 async def test_a_section_saves_only_on_the_version_it_was_read_and_a_stale_save_stores_nothing(database, world) -> None:
+    before = now()
     h = await put(database, world, "c1", "draft", since=OLD)
     first = SectionAnswers(values={"risk": "Contact with father"})
     second = SectionAnswers(values={"risk": "Contact with father, supervised"}, groups={"people": [{"name": "Ann"}]})
@@ -79,13 +103,15 @@ async def test_a_section_saves_only_on_the_version_it_was_read_and_a_stale_save_
             await db.save_section(conn, h, "open-risks", second, "completed", 1, world.users["out2"], critical=True)
             == 2
         )
+        assert await db.save_section(conn, h, "history", first, "completed", 0, world.users["out"]) == 1
     with pytest.raises(Conflict) as refused:
         async with database.transaction() as conn:
             await db.save_section(conn, h, "open-risks", first, "has_errors", 1, world.users["out"])
     assert str(refused.value) == "section open-risks is at version 2, not 1"
     sections = await db.sections_of(database.reader, h)
-    assert list(sections) == ["open-risks"]
+    assert sorted(sections) == ["history", "open-risks"]
     saved = sections["open-risks"]
+    assert saved.updated_at >= before
     assert (saved.section_id, saved.answers, saved.status, saved.version, saved.updated_by) == (
         "open-risks",
         second,
@@ -93,7 +119,11 @@ async def test_a_section_saves_only_on_the_version_it_was_read_and_a_stale_save_
         2,
         world.users["out2"],
     )
-    assert await db.section_statuses(database.reader, h) == {"open-risks": "completed"}
+    assert await db.section_statuses(database.reader, h) == {"history": "completed", "open-risks": "completed"}
+    # a section is critical only when saved as one
+    terms = ReportTerms(section_counts={}, overdue_before={})
+    [row] = await db.incomplete_page(database.reader, ReportFilter(), None, terms, Page(1, 10, 1))
+    assert (row.completed_sections, row.unconfirmed_critical) == ("history,open-risks", "open-risks")
     assert await db.section_version(database.reader, h, "plan") == 0
     handover = await db.handover_by_id(database.reader, h)
     assert handover is not None and handover.last_activity_at > OLD and handover.version == 1
@@ -116,6 +146,9 @@ async def test_a_confirmation_is_replaced_by_the_next_and_all_are_cleared_togeth
         await db.clear_confirmations(conn, h)
     assert await db.confirmations_of(database.reader, h) == {}
     assert list(await db.confirmations_of(database.reader, other)) == ["plan"]
+    for handover_id in (h, other):
+        handover = await db.handover_by_id(database.reader, handover_id)
+        assert handover is not None and handover.last_activity_at > OLD
 
 
 async def test_a_reply_answers_only_the_latest_query_and_only_once(database, world) -> None:
@@ -150,6 +183,21 @@ async def test_a_disagreement_escalates_to_a_stage_from_its_date_and_once_resolv
         await db.decide_disagreement(
             conn, raised, world.users["rmgr"], "escalated", "Not agreed", "manager", "2024-05-09"
         )
+    other = await put(database, world, "c2", "endorsed", since=OLD)
+    async with database.transaction() as conn:
+        plain = await db.raise_disagreement(
+            conn, other, world.users["rec"], "Plan", "Smgr", "Too thin", stage="informal", stage_since="2024-05-02"
+        )
+    [not_from_a_row] = await db.disagreements_of(database.reader, other)
+    assert (not_from_a_row.id, not_from_a_row.status, not_from_a_row.stage, not_from_a_row.stage_since) == (
+        plain,
+        "open",
+        "informal",
+        "2024-05-02",
+    )
+    assert (not_from_a_row.checklist_key, not_from_a_row.next_step, not_from_a_row.next_step_by) == ("", "", "")
+    touched = await db.handover_by_id(database.reader, other)
+    assert touched is not None and touched.last_activity_at > OLD
     [escalated] = await db.disagreements_of(database.reader, h)
     assert (escalated.id, escalated.raised_by_name, escalated.status, escalated.stage, escalated.stage_date) == (
         raised,
