@@ -121,7 +121,7 @@ _RECEIVED_SELECT = (
     SELECT h.id, c.child_name, h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
            h.receiving_team_id, rt.name AS receiving_team, h.receiver_id, r.name AS receiver, h.endorsed_by,
            h.acknowledged_by,
-           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status = 'open')
+           (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            h.state_since, h.last_activity_at
 """

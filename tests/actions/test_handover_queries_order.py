@@ -107,25 +107,27 @@ async def test_the_received_list_keeps_open_ones_and_only_the_ten_most_recently_
     ]
 
 
-async def test_a_received_row_names_its_parties_and_counts_only_open_disagreements(database, world) -> None:
+async def test_a_received_row_names_its_parties_and_counts_disagreements_not_yet_resolved(database, world) -> None:
     h = await put(
         database, world, "c1", "acknowledged", since=at(21), last_activity_at=at(22),
         endorsed_by=world.users["smgr"], acknowledged_by=world.users["rec"],
     )  # fmt: skip
     async with database.transaction() as conn:
-        for about in ("Contact plan", "Threshold"):
+        for about in ("Contact plan", "Threshold", "Capacity to protect"):
             await db.raise_disagreement(
                 conn, h, world.users["rec"], about, "Out", "A view", stage="informal", stage_since="2024-05-21"
             )
-        [first, _] = await db.disagreements_of(conn, h)
+        [first, _, third] = await db.disagreements_of(conn, h)
         await db.decide_disagreement(conn, first.id, world.users["rmgr"], "resolved", "Agreed")
+        # escalating is not resolving: it still counts, as on the handover's page and in the report
+        await db.decide_disagreement(conn, third.id, world.users["rmgr"], "escalated", "Up", "manager", "2024-05-22")
         await conn.execute("UPDATE handovers SET last_activity_at = ? WHERE id = ?", (at(22), h))
     assert await db.handovers_received_by(database.reader, world.users["rec"]) == [
         db.Received(
             id=h, child_name="Child 1", state="acknowledged", author_id=world.users["out"], author="Out",
             sending_team_id=world.teams["north"], sending_team="North Team", receiving_team_id=world.teams["cp"],
             receiving_team="Cp Team", receiver_id=world.users["rec"], receiver="Rec",
-            endorsed_by=world.users["smgr"], acknowledged_by=world.users["rec"], open_disagreements=1,
+            endorsed_by=world.users["smgr"], acknowledged_by=world.users["rec"], open_disagreements=2,
             state_since=at(21), last_activity_at=at(22),
         )
     ]  # fmt: skip
