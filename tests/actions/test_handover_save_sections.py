@@ -4,16 +4,19 @@ outgoing worker, only while the handover is a draft or returned. A refused save 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from service import actions, db
 from service.core.answers import SectionAnswers
+from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.db.engine import _one
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor
+from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
 
 pytestmark = pytest.mark.anyio
 
@@ -296,3 +299,67 @@ async def test_an_answer_of_exactly_the_longest_kept_length_is_kept(database: db
     await save(database, world, handover_id, "childs-views", {"views": longest}, finished=False)
     record = await stored(database, handover_id, "childs-views")
     assert record is not None and record.answers.values == {"views": longest}
+
+
+async def test_the_handover_as_the_caller_read_it_is_the_one_checked(database: db.Database, world: World) -> None:
+    handover_id = await started(database, world)
+    as_read = await db.handover_by_id(database.reader, handover_id)
+    assert as_read is not None
+    # read while it waited for the manager; the page that read it must not save into it
+    with pytest.raises(Refused) as refused:
+        await save(database, world, handover_id, "childs-views", VIEWS, loaded=replace(as_read, state="submitted"))
+    assert refused.value.reasons == ["This cannot be done now: the handover is waiting for sending manager"]
+    assert await stored(database, handover_id, "childs-views") is None
+
+
+async def test_a_handover_changed_since_it_was_read_but_still_editable_is_saved(
+    database: db.Database, world: World
+) -> None:
+    handover_id = await started(database, world)
+    as_read = await db.handover_by_id(database.reader, handover_id)
+    await put_in_state(database, handover_id, "returned")
+    assert await save(database, world, handover_id, "childs-views", VIEWS, loaded=as_read) == (1, {})
+    record = await stored(database, handover_id, "childs-views")
+    assert record is not None and record.answers.values == VIEWS
+
+
+async def test_the_case_summary_must_restate_the_childs_case_record(database: db.Database, world: World) -> None:
+    handover_id = await started(database, world)
+    summary = complete()["case-summary"]
+    wrong = {**summary.values, "child_name": "Mia Tester"}
+    assert await save(database, world, handover_id, "case-summary", wrong) == (
+        1, {"child_name": "Child's full name must be as on the case record: Mia Test"},
+    )  # fmt: skip
+    record = await stored(database, handover_id, "case-summary")
+    assert record is not None and record.status == "has_errors"
+    assert await save(database, world, handover_id, "case-summary", summary.values, 1) == (2, {})
+
+
+async def test_a_date_that_cannot_be_in_the_future_is_judged_against_today(database: db.Database, world: World) -> None:
+    handover_id = await started(database, world)
+    values = dict(complete()["record-currency"].values)
+    values["chronology_updated"] = (today() + timedelta(days=1)).isoformat()
+    assert await save(database, world, handover_id, "record-currency", values) == (
+        1, {"chronology_updated-day": "When was the chronology last updated? must be today or in the past"},
+    )  # fmt: skip
+    values["chronology_updated"] = today().isoformat()
+    assert await save(database, world, handover_id, "record-currency", values, 1) == (2, {})
+
+
+async def test_rows_past_a_groups_limit_are_not_kept_and_the_rest_is(database: db.Database, world: World) -> None:
+    handover_id = await started(database, world)
+    contacts = [{"agency": "gp", "name": f"Dr {n}", "told_of_transfer": "yes"} for n in range(21)]
+    with pytest.raises(Invalid) as refused:
+        await save(database, world, handover_id, "network", {"gp_engaged": "yes"}, groups={"contacts": contacts})
+    assert refused.value.errors == {"contacts": "Professionals involved can have at most 20 rows"}
+    new_version, messages = await save(
+        database, world, handover_id, "network", {"gp_engaged": "yes"}, groups={"contacts": contacts},
+        keep_what_fits=True,
+    )  # fmt: skip
+    assert (new_version, messages) == (1, {"contacts": "Professionals involved can have at most 20 rows"})
+    record = await stored(database, handover_id, "network")
+    assert record is not None and record.answers.groups == {"contacts": contacts[:20]}
+    assert record.status == "completed"
+    # exactly the most rows a group may have is kept whole
+    assert await save(database, world, handover_id, "network", {"gp_engaged": "yes"}, 1,
+                      groups={"contacts": contacts[:20]}) == (2, {})  # fmt: skip
