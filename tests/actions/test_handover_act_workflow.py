@@ -78,7 +78,8 @@ async def steps_audited(database: db.Database, handover_id: int) -> list[tuple[i
     return [
         (e.entry.actor_id, e.entry.action, e.entry.details)
         for e in entries
-        if e.entry.object_id == handover_id and e.entry.action not in ("start", "save_section")
+        if (e.entry.object_type, e.entry.object_id) == ("handover", handover_id)
+        and e.entry.action not in ("start", "save_section")
     ]
 
 

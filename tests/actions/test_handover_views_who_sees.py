@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from msgspec.structs import replace
 
 from service import actions, db
 from service.core.answers import ChildRecord, SectionAnswers
@@ -16,7 +17,7 @@ from service.core.clock import today
 from service.core.errors import NotFound
 from service.core.workflow import Actor, State
 from tests.conftest import PASSWORD_HASH, World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor
+from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
 
 pytestmark = pytest.mark.anyio
 
@@ -180,6 +181,22 @@ async def test_what_stops_submission_is_counted_and_named_by_section_in_checklis
     assert (view.facts.submission_problems, view.facts.incomplete_sections) == (12, tuple(TITLES))
 
 
+async def test_a_case_summary_that_does_not_restate_the_case_record_stops_submission(
+    database: db.Database, world: World
+) -> None:
+    handover_id = await handover(database, world)
+    out = await actor(database, world, "out")
+    answers = complete()
+    answers["case-summary"] = SectionAnswers(values={**answers["case-summary"].values, "child_name": "Mia Tester"})
+    for section_id, section_answers in answers.items():
+        await actions.save_section(
+            database, CHECKLISTS, out, handover_id, section_id, section_answers, 0, finished=False
+        )
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    assert (view.facts.submission_problems, view.facts.incomplete_sections) == (1, ("Case summary",))
+
+
 async def test_an_item_counts_as_confirmed_only_by_the_named_receiver(database: db.Database, world: World) -> None:
     handover_id = await handover(database, world, state="endorsed")
     async with database.transaction() as conn:
@@ -249,6 +266,9 @@ async def test_the_child_is_the_case_record_with_the_siblings_in_order(database:
     alone_view = await actions.load(database.reader, CHECKLISTS, alone)
     assert alone_view is not None
     assert alone_view.child == ChildRecord(name="Child 1", date_of_birth="2016-05-05", reference="C-1", siblings=())
+    # a handover whose sibling list was never stored has no siblings on record
+    unstored = actions.handovers.child_of(replace(alone_view.handover, siblings_on_record=""))
+    assert unstored == ChildRecord(name="Child 1", date_of_birth="2016-05-05", reference="C-1", siblings=())
 
 
 async def test_the_parties_and_state_are_as_stored_and_dated_today_in_england(
