@@ -303,7 +303,8 @@ async def save_section(
         answers = answer_rules.keeping_what_fits(section, answers, unkeepable, previous)
     answers = answer_rules.without_hidden(section, answers)
     status, errors = section_status(section, answers, finished, child_of(handover))
-    messages = unkeepable | (errors if finished else {})
+    # what was not kept is said, not replaced by the section's own message for the answer left empty in its place
+    messages = unkeepable | {key: message for key, message in errors.items() if finished and key not in unkeepable}
     critical = answer_rules.is_critical(section, answers)
     async with database.transaction() as conn:
         if await db.handover_version(conn, handover_id) != handover.version:
