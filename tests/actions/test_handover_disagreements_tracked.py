@@ -4,6 +4,7 @@ the outgoing worker, at the row's stage, since the date the row gives or else th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ import pytest
 from service import actions, db
 from service.actions.demo import complete_answers
 from service.actions.handovers import _reached
+from service.checklist import load_file
 from service.core.clock import today
 from service.core.workflow import Action
 from tests.conftest import World
-from tests.helpers import CHECKLISTS, actor, on_record_of
+from tests.helpers import CHECKLISTS, actor, checklist_changed, on_record_of
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +139,27 @@ def test_a_stage_reached_in_the_future_or_not_a_date_counts_from_today() -> None
     assert _reached(today().isoformat()) == today().isoformat()
     for given in ("2999-01-01", "", "6/1/2025", "nonsense"):
         assert _reached(given) == today().isoformat(), given
+
+
+async def test_a_row_without_a_stage_starts_at_the_lowest_stage_where_the_checklist_makes_it_optional(
+    database: db.Database, world: World, tmp_path: Path
+) -> None:
+    optional = load_file(checklist_changed(tmp_path, 1, 'id = "stage"\ntype = "radios"\n',
+                                           'id = "stage"\ntype = "radios"\nrequired = false\n'))  # fmt: skip
+    checklists = {**CHECKLISTS, ("case-transfer", 1): optional}
+    out = await actor(database, world, "out")
+    handover_id = await actions.start_handover(
+        database, out, optional, case_id=world.cases["mia"], receiving_team_id=world.teams["cp"],
+        receiver_id=world.users["rec"], transfer_reason="Step-up",
+    )  # fmt: skip
+    answers = rows(SCHOOL | {"stage": ""}, POLICE)
+    for section_id, section_answers in complete_answers(
+        optional, today(), **answers, **{"case-summary": on_record_of("mia")}
+    ).items():
+        _, errors = await actions.save_section(
+            database, checklists, out, handover_id, section_id, section_answers, 0, finished=True
+        )
+        assert not errors, errors
+    await actions.act(database, checklists, out, handover_id, Action.SUBMIT, await version_of(database, handover_id))
+    found = await db.disagreements_of(database.reader, handover_id)
+    assert [(d.about, d.stage) for d in found] == [(SCHOOL["about"], "informal"), (POLICE["about"], "manager")]
