@@ -250,3 +250,18 @@ async def test_a_file_that_is_missing_unreadable_or_not_csv_is_refused(
     quoted = csv_file(tmp_path, HEADER + 'N-1,Ava New,2014-09-30,rec,Cp Team,\nN-2,"Ben" New,2014-09-30,rec,Cp Team,\n',
                       name="quoted.csv")  # fmt: skip
     assert await nothing_imported(database, quoted) == ["quoted.csv: line 3: not valid CSV (',' expected after '\"')"]
+
+
+def test_a_file_with_windows_line_endings_keeps_each_value_as_written(tmp_path: Path) -> None:
+    text = (
+        HEADER.replace("\n", "\r\n")
+        + 'N-1,"Ava\r\nNew",2014-09-30,rec,Cp Team,\r\nN-2,Ben,2013-01-02,rec,Cp Team,G\r\n'
+    )
+    rows, problems = cases._read_rows(csv_file(tmp_path, text))
+    assert problems == []
+    assert rows == [
+        (2, {"reference": "N-1", "child_name": "Ava\r\nNew", "date_of_birth": "2014-09-30", "worker_username": "rec",
+             "team": "Cp Team", "sibling_group": ""}),
+        (4, {"reference": "N-2", "child_name": "Ben", "date_of_birth": "2013-01-02", "worker_username": "rec",
+             "team": "Cp Team", "sibling_group": "G"}),
+    ]  # fmt: skip

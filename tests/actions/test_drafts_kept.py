@@ -346,3 +346,19 @@ async def test_a_kept_form_with_an_answer_too_long_saves_the_rest(
     assert token is not None
     assert await resume(database, world, "out", token) == f"{path}?resumed=partly"
     assert await saved(database, handover_id) == {"childs-views": {"how_gathered": "Seen alone"}}
+
+
+async def test_a_kept_form_half_filled_in_is_saved_as_a_draft_in_progress_not_as_finished(
+    database: db.Database, world: World, clock: Clock
+) -> None:
+    handover_id = await draft_of(database, world)
+    path = f"/handovers/{handover_id}/sections/childs-views"
+    token = await keep(database, path, items=[("views", "Said so far")])
+    assert token is not None
+    seq = await last_seq(database)
+    assert await resume(database, world, "out", token) == f"{path}?resumed=saved"
+    assert await saved(database, handover_id) == {"childs-views": {"views": "Said so far"}}
+    assert (await db.sections_of(database.reader, handover_id))["childs-views"].status == "in_progress"
+    assert [entry.details for entry in await audit_after(database, seq)][1] == {
+        "section": "childs-views", "old_version": 0, "new_version": 1, "status": "in_progress",
+    }  # fmt: skip

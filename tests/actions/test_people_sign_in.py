@@ -278,3 +278,34 @@ async def test_signing_out_is_recorded(database: db.Database, world: World) -> N
     assert [shape(entry) for entry in await audit_after(database, seq)] == [
         (world.users["rec"], "sign_out", "user", world.users["rec"], {}),
     ]
+
+
+async def test_a_locked_username_is_recorded_once_for_each_address_it_is_tried_from(
+    database: db.Database, world: World, hashing: Hashing
+) -> None:
+    user_id = await person(database, "worker", "now:right password")
+    await lock(database, "worker", "198.51.100.1", 5)
+    seq = await last_seq(database)
+    for address in (ADDRESS, "198.51.100.2", ADDRESS, "198.51.100.2"):
+        assert await people.sign_in(database, "worker", "right password", address) == people.SignedIn(locked=True)
+    assert [shape(entry) for entry in await audit_after(database, seq)] == [
+        (user_id, "sign_in_locked", "user", user_id, {"username": "worker"}),
+        (user_id, "sign_in_locked", "user", user_id, {"username": "worker"}),
+    ]
+
+
+async def test_usernames_too_long_for_any_account_are_throttled_by_their_first_201_characters(
+    database: db.Database, world: World, hashing: Hashing
+) -> None:
+    start = "u" * 201
+    await lock(database, start, "198.51.100.1", 5)
+    assert await people.sign_in(database, start + "b", "x", ADDRESS) == people.SignedIn(locked=True)
+    assert await people.sign_in(database, "u" * 200 + "b", "x", ADDRESS) == people.SignedIn()
+
+
+async def test_an_account_with_a_username_longer_than_the_longest_allowed_cannot_sign_in(
+    database: db.Database, world: World, hashing: Hashing
+) -> None:
+    await person(database, "u" * 201, "now:right password")  # stored before today's limit
+    assert await people.sign_in(database, "u" * 201, "right password", ADDRESS) == people.SignedIn()
+    assert hashing.checked == [(None, "right password")]
