@@ -232,8 +232,6 @@ def case_errors(reference: str, child_name: str, date_of_birth: str, today: date
     return errors
 
 
-
-
 def iso_date(text: str) -> date | None:
     """A date written exactly YYYY-MM-DD (surrounding spaces aside), or None (`dates.parse_date`)."""
     return dates.parse_date(text.strip())
