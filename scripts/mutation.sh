@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of the rules (run by hand, not in CI; about 50 minutes on 2 cores): mutmut changes the code one
+# Mutation testing of the rules (run by hand, not in CI; see the README for how long it takes): mutmut changes the code one
 # small fault at a time and runs the tests that reach it; a mutant the tests do not notice is a gap in them.
 # What is mutated and which tests run are set in pyproject.toml's [tool.mutmut]; the per-module table and every
 # survivor not accounted for in bench/mutation_accepted.toml are printed at the end.
