@@ -100,7 +100,8 @@ def main() -> int:
         for name in unexplained:
             print(f"  {name}")
             if options.survivors:
-                diff = subprocess.run(["mutmut", "show", name], cwd=ROOT, capture_output=True, text=True).stdout
+                mutmut = str(Path(sys.executable).with_name("mutmut"))
+                diff = subprocess.run([mutmut, "show", name], cwd=ROOT, capture_output=True, text=True).stdout
                 print("\n".join("    " + line for line in diff.splitlines()[1:]))
     return 1 if below_goal or unexplained else 0
 

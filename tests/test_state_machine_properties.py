@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from service import actions, db
 from service.actions.demo import CASE_M_DISAGREEMENT, complete_answers
+from service.core import clock
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, refusals
@@ -162,6 +162,8 @@ class Transfers(RuleBasedStateMachine):
         )  # fmt: skip
         try:
             self.handover_id = self.run(start)
+            # accepted only for a person working in the receiving team, other than the outgoing worker
+            assert named is None or (named != "out" and (team, "worker") in self.roles[named]), named
             self.named = named
             event(f"named receiver accepted: {named}")
         except Invalid as refused:
@@ -180,7 +182,7 @@ class Transfers(RuleBasedStateMachine):
         overrides: dict[str, dict[str, Any]] = {"case-summary": on_record_of(self.child)}
         if with_disagreement:
             overrides |= CASE_M_DISAGREEMENT
-        answers = complete_answers(self.checklist, date.today(), **overrides)
+        answers = complete_answers(self.checklist, clock.today(), **overrides)
         for section_id, group_id in (
             ("parenting-capacity", "agreements"),
             ("network", "meetings"),
@@ -315,7 +317,7 @@ class Transfers(RuleBasedStateMachine):
                     actions.decide_disagreement(
                         self.database, CHECKLISTS, self.actors[resolver], self.handover_id, disagreement.id,
                         decision="escalated" if escalate else "resolved", outcome="Agreed a plan", stage=stage,
-                        stage_date=date.today().isoformat(),
+                        stage_date=clock.today().isoformat(),
                     )
                 )  # fmt: skip
             except REFUSALS:

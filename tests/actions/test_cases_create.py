@@ -3,7 +3,7 @@ refusal with its sentence (and then nothing is stored). Only an enabled person w
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from service import db
 from service.actions import cases
 from service.actions.cases import NewCase
+from service.core import clock
 from service.core.audit import Entry
 from service.core.errors import Invalid
 from service.db.engine import _one
@@ -82,7 +83,7 @@ async def test_a_case_joins_an_existing_sibling_group(database: db.Database, wor
 
 
 async def test_a_case_born_today_or_on_the_earliest_date_is_accepted(database: db.Database, world: World) -> None:
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     born_today = await cases.create_case(database, None, new_case(world, date_of_birth=today), via="api")  # type: ignore[arg-type]
     assert born_today.date_of_birth == today
     earliest = await cases.create_case(
@@ -112,7 +113,7 @@ async def test_a_case_with_a_missing_or_wrong_field_is_refused(
 
 
 async def test_a_case_born_tomorrow_is_refused(database: db.Database, world: World) -> None:
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     assert await refused(database, world, new_case(world, date_of_birth=tomorrow)) == {
         "date_of_birth": "The date of birth must be today or in the past"
     }
