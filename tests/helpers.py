@@ -12,6 +12,7 @@ import msgspec
 from service.actions.demo import CASE_M_LIKE, complete_answers
 from service.checklist import Checklist, Section, load_all
 from service.core.answers import SectionAnswers, date_parts, row_prefix
+from service.core.clock import today
 from service.settings import PROJECT_ROOT, Settings
 
 CHECKLISTS = load_all(PROJECT_ROOT / "checklists")
@@ -46,11 +47,11 @@ def on_record_of(case: str) -> dict[str, str]:
             "siblings": ""}  # fmt: skip
 
 
-def complete(**overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
-    """Complete, valid answers for every section; the case summary restates Mia's case record (see `on_record`
-    for another child)."""
+def complete(*, on: date | None = None, **overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
+    """Complete, valid answers for every section as of `on` (default: today in England); the case summary restates
+    Mia's case record (see `on_record` for another child)."""
     overrides = {**overrides, "case-summary": {**MIA_ON_RECORD, **overrides.get("case-summary", {})}}
-    return complete_answers(CHECKLIST, date.today(), **overrides)
+    return complete_answers(CHECKLIST, on or today(), **overrides)
 
 
 def form_for(section: Section, answers: SectionAnswers, button: str = "continue", version: int = 0) -> dict[str, Any]:

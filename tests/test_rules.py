@@ -111,7 +111,7 @@ def test_answers_hidden_by_a_condition_are_not_checked() -> None:
 
 
 def test_submission_lists_every_unstarted_and_invalid_section() -> None:
-    answers = complete()
+    answers = complete(on=TODAY)
     assert submission_problems(CHECKLIST, answers, TODAY) == []
     del answers["actions"]
     answers["open-risks"] = SectionAnswers(values={"has_open_risks": "no"})
