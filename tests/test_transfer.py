@@ -302,10 +302,11 @@ async def test_a_transfer_within_one_team_has_one_manager_step(site: Site) -> No
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["north"], site.world.users["out2"])
     await fill_all(out, handover_id)
     submitted = await submit(out, handover_id)
-    assert submitted.status_code == 303 and "done=submitted_within_team" in submitted.headers["location"]
+    assert submitted.status_code == 303 and submitted.headers["location"] == f"/handovers/{handover_id}/done/submit"
     assert await state_of(site, handover_id) == "endorsed", "no separate endorsement within one team"
     page = (await out.get(submitted.headers["location"])).text
-    assert "it is now with the receiving worker, then your team manager approves it" in page
+    assert "It now waits for Out2 to take the case on." in page
+    assert "A manager of North Team then approves the transfer." in page
     version = await current_version(site, handover_id)
     endorsing = await smgr.post(f"/handovers/{handover_id}/endorse", {"handover_version": version})
     assert endorsing.status_code == 409

@@ -344,12 +344,17 @@ def _returner_refusals(facts: Facts, actor: Actor) -> list[str]:
     return [] if allowed else ["You cannot return this handover at this stage"]
 
 
+def confirm_item_refusal(title: str) -> str:
+    """Why a receiver may not acknowledge yet, for one critical item they have not confirmed."""
+    return f"Confirm ‘{title}’"
+
+
 def _what_is_missing(action: Action, facts: Facts) -> list[str]:
     if action == Action.SUBMIT and facts.submission_problems:
         count = facts.submission_problems
         return [f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"]
     if action == Action.ACKNOWLEDGE and facts.unconfirmed_items:
-        return [f"Confirm ‘{title}’" for title in facts.unconfirmed_items]
+        return [confirm_item_refusal(title) for title in facts.unconfirmed_items]
     if action == Action.APPROVE and facts.open_disagreements:
         return [OPEN_DISAGREEMENT_REFUSAL]
     return []

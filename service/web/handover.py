@@ -19,7 +19,8 @@ from service.checklist import Checklist, Option
 from service.core import disagreements as disagreement_rules
 from service.core.answers import join_date
 from service.core.clock import date_in_england, today
-from service.core.errors import Invalid
+from service.core.errors import Invalid, Refused
+from service.core.next_steps import PANEL_TITLES, explains_absence, latest_step_is, what_happens_next
 from service.core.pages import Page, page_number
 from service.core.workdays import working_days_between
 from service.core.workflow import (
@@ -30,6 +31,7 @@ from service.core.workflow import (
     Facts,
     State,
     blockers,
+    confirm_item_refusal,
     is_owner,
     is_receiver,
     is_receiving_manager,
@@ -37,22 +39,13 @@ from service.core.workflow import (
     person_refusals,
     refusals,
 )
+from service.db.steps import latest_step
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
 from service.web.forms import form_number
 from service.web.guards import managers_only, workers_only
 
 # The buttons on the handover's page (submitting is the outgoing worker's, from their check-answers page).
 WORKFLOW_BUTTONS = {name: action for name, action in ACTION_NAMES.items() if action != Action.SUBMIT}
-
-DONE_MESSAGES = {
-    Action.SUBMIT: "Handover submitted: it is now with the sending team's manager to endorse",
-    Action.ENDORSE: "Handover endorsed: it is now with the receiving worker",
-    Action.ACKNOWLEDGE: "Handover acknowledged: it is now with the receiving team's manager for approval",
-    Action.APPROVE: "Transfer approved: the case is now allocated to the receiving worker",
-    Action.CANCEL: "Handover cancelled",
-    Action.RETURN_TO_OUTGOING: "Handover returned to the outgoing worker",
-    Action.RETURN_TO_RECEIVER: "Handover returned to the receiving worker",
-}
 
 
 def _ages(handovers: list[db.Waiting]) -> list[tuple[db.Waiting, int]]:
@@ -90,14 +83,95 @@ def _back_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, 
     return "/audit/incomplete", "Back to incomplete handovers"
 
 
-SUBMITTED_WITHIN_TEAM = "submitted_within_team"  # `done` after a submission that went straight to the receiver
+# What the person's own work is called, where a confirmation page sends them back to it.
+WORK_LINKS = {
+    "/": "Go to your cases and handovers",
+    "/queue": "Go to the manager queue",
+    "/inbox": "Go to your inbox",
+    "/audit/incomplete": "Go to incomplete handovers",
+}
 
 
-def _flash(done: str) -> str:
-    """The confirmation shown after an action; the query string names the action, never anything about a child."""
-    if done == SUBMITTED_WITHIN_TEAM:
-        return "Handover submitted: it is now with the receiving worker, then your team manager approves it"
-    return next((message for action, message in DONE_MESSAGES.items() if action.value == done), "")
+def _work_link(handover_view: actions.HandoverView, actor: Actor) -> tuple[str, str]:
+    """The list of this person's own work a confirmation page links back to."""
+    href, _ = _back_link(handover_view, actor)
+    return href, WORK_LINKS[href]
+
+
+# The steps whose buttons the handover's page may hold, and the action whose refusals say why one is not there
+# (the review button is the receiving worker's way to acknowledging: it is there when they may confirm items).
+STEP_BUTTONS: dict[str, tuple[Action, Action]] = {
+    "endorse": (Action.ENDORSE, Action.ENDORSE),
+    "review": (Action.ACKNOWLEDGE, Action.CONFIRM),
+    "approve": (Action.APPROVE, Action.APPROVE),
+    "return": (Action.RETURN_TO_OUTGOING, Action.RETURN_TO_OUTGOING),
+    "return-to-receiver": (Action.RETURN_TO_RECEIVER, Action.RETURN_TO_RECEIVER),
+}
+
+
+def _why_absent(facts: Facts, actor: Actor, allowed: dict[str, bool]) -> dict[str, list[str]]:
+    """For each step's button that is not on the page although the handover waits for that step and this person
+    holds its role: the state machine's reasons, said where the button would be."""
+    absent = {}
+    for name, (step, asked) in STEP_BUTTONS.items():
+        if not allowed[name] and explains_absence(step, facts, actor):
+            absent[name] = refusals(asked, facts, actor, "-")
+    return absent
+
+
+def _linked_reasons(handover_view: actions.HandoverView, reasons: list[str]) -> list[tuple[str, str]]:
+    """Each refusal with the place on the review page that deals with it ("" where none does)."""
+    places = {
+        confirm_item_refusal(section.title): f"/handovers/{handover_view.handover.id}/review#item-{section.id}"
+        for section in handover_view.critical_sections()
+    }
+    return [(reason, places.get(reason, "")) for reason in reasons]
+
+
+SECTION_STATUS = {"completed": "Completed", "in_progress": "In progress", "has_errors": "Has errors"}
+
+
+class ContentsEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A line of the handover page's contents list: where it links, what it is called, and its status."""
+
+    anchor: str
+    title: str
+    status: str = ""
+
+
+def _contents(handover_view: actions.HandoverView) -> list[ContentsEntry]:
+    """Each section of the handover with its status: saved, and for a critical item, confirmed by the receiver."""
+    critical = {section.id for section in handover_view.critical_sections()}
+    reached_receiver = handover_view.facts.state in (State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED)
+    entries = []
+    for section in handover_view.checklist.sections:
+        record = handover_view.sections.get(section.id)
+        status = SECTION_STATUS.get(record.status, "Saved") if record else "Not started"
+        if section.id in critical and (reached_receiver or section.id in handover_view.confirmations):
+            confirmed = section.id in handover_view.confirmations
+            status += ", critical item confirmed" if confirmed else ", critical item not yet confirmed"
+        entries.append(ContentsEntry(anchor=f"section-{section.id}", title=section.title, status=status))
+    return entries
+
+
+async def _confirmers(reader: db.Conn, handover_view: actions.HandoverView) -> dict[int, str]:
+    """The names of those who confirmed the handover's critical items, by id."""
+    names = {}
+    for user_id in {confirmation.user_id for confirmation in handover_view.confirmations.values()}:
+        user = await db.user_by_id(reader, user_id)
+        names[user_id] = user.name if user else "the receiving worker"
+    return names
+
+
+def _titled(checklist: Checklist, events: list[db.TimelineEvent]) -> list[db.TimelineEvent]:
+    """The history with each section named by its title in the checklist, not its id."""
+    titles = {section.id: section.title for section in checklist.sections}
+    return [
+        msgspec.structs.replace(event, details={**event.details, "section": f"‘{titles[event.details['section']]}’"})
+        if event.details.get("section") in titles
+        else event
+        for event in events
+    ]
 
 
 QUEUE_PAGE = 25  # longest waiting first; a manager with more than this works through them a page at a time
@@ -163,21 +237,50 @@ class HandoverController(Controller):
         allowed["raise_disagreement"] = not refusals(Action.RAISE_DISAGREEMENT, facts, actor)
         allowed["decide_disagreement"] = not refusals(Action.RESOLVE_DISAGREEMENT, facts, actor)
         checklist = handover_view.checklist
+        handover_id = handover_view.handover.id
         return page(
             request,
             "handover/view.html",
             status_code=status_code,
             view=handover_view,
             allowed=allowed,
+            absent=_why_absent(facts, actor, allowed),
             blockers=blockers(facts),
             step_help=await actions.step_help(reader, handover_view, actor),
-            timeline=await db.timeline(reader, handover_view.handover.id),
-            queries=await db.queries_of(reader, handover_view.handover.id),
-            disagreements=_shown(checklist, await db.disagreements_of(reader, handover_view.handover.id)),
+            timeline=_titled(checklist, await db.timeline(reader, handover_id)),
+            queries=await db.queries_of(reader, handover_id),
+            disagreements=_shown(checklist, await db.disagreements_of(reader, handover_id)),
+            contents=_contents(handover_view),
+            confirmed_by=await _confirmers(reader, handover_view),
             errors=errors,
             values=values,
-            flash=_flash(request.query_params.get("done", "")),
             back=_back_link(handover_view, actor),
+        )
+
+    @get("/handovers/{handover_id:int}/done/{button:str}", name="step_done")
+    async def done(
+        self, request: Request[Any, Any, Any], handover_id: FromPath[int], button: FromPath[str]
+    ) -> Template | Redirect:
+        """The confirmation page after a step: shown only when the handover's latest step is that one, taken by this
+        person; otherwise the handover's own page (a bookmarked or altered address claims nothing)."""
+        action = ACTION_NAMES.get(button)
+        if action is None or action not in PANEL_TITLES:
+            raise NotFoundException("There is no such step")
+        handover_view = await viewable(request, handover_id)
+        reader = database(request).reader
+        actor = request.user.actor
+        step = await latest_step(reader, handover_id)
+        if step is None or not latest_step_is(action, step.action, step.actor_id, actor):
+            return back_to(f"/handovers/{handover_id}/view")
+        help_ = await actions.step_help(reader, handover_view, actor)
+        managers = [*help_.others, *([actor.name] if help_.you_can else [])] if help_ else []
+        return page(
+            request,
+            "handover/confirmation.html",
+            view=handover_view,
+            title=PANEL_TITLES[action],
+            next_steps=what_happens_next(handover_view.facts, managers),
+            work=_work_link(handover_view, actor),
         )
 
     @post("/handovers/{handover_id:int}/{button:str}")
@@ -200,9 +303,18 @@ class HandoverController(Controller):
             return await self._view_page(
                 request, handover_view, errors=errors, values={button: reason}, status_code=400
             )
-        if action == Action.ACKNOWLEDGE:
-            return back_to(f"/inbox?done={action.value}")
-        return back_to(f"/handovers/{handover_id}/view?done={action.value}")
+        except Refused as exc:
+            if action != Action.ACKNOWLEDGE:
+                raise
+            # the receiver is sent back to the items still to confirm, each linked to its place on the review page
+            return page(
+                request,
+                "receiving/cannot_acknowledge.html",
+                status_code=409,
+                view=handover_view,
+                reasons=_linked_reasons(handover_view, exc.reasons),
+            )
+        return back_to(f"/handovers/{handover_id}/done/{button}")
 
     # ------------------------------------------------------------ the receiving worker
 
@@ -255,13 +367,7 @@ class HandoverController(Controller):
         handovers = await db.handovers_waiting_for_receiver(
             database(request).reader, actor.user_id, sorted(actor.worker_teams)
         )
-        done = request.query_params.get("done") == Action.ACKNOWLEDGE.value
-        return page(
-            request,
-            "receiving/inbox.html",
-            rows=_ages(handovers),
-            flash=DONE_MESSAGES[Action.ACKNOWLEDGE] if done else "",
-        )
+        return page(request, "receiving/inbox.html", rows=_ages(handovers))
 
     # ------------------------------------------------------------ team managers
 

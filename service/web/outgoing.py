@@ -29,7 +29,6 @@ from service.web.context import (
     viewable,
     visible_handover,
 )
-from service.web.handover import SUBMITTED_WITHIN_TEAM
 from service.web.layout import arrange
 from service.web.session import retrieve_user
 
@@ -365,14 +364,13 @@ class OutgoingController(Controller):
             errors = validation.reply_errors(reply, answering=answering)
             return await self._check_page(request, view, problems, 409, reply=reply, errors=errors, reasons=reasons)
         try:
-            state = await actions.act(
+            await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
             )  # fmt: skip
         except Invalid as exc:
             return await self._check_page(request, view, [], 400, reply=reply, errors=exc.errors, reasons=reasons)
-        done = "submit" if state == State.SUBMITTED else SUBMITTED_WITHIN_TEAM
-        return back_to(f"/handovers/{handover_id}/view?done={done}")
+        return back_to(f"/handovers/{handover_id}/done/submit")  # the confirmation page says where it went
 
 
 async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:

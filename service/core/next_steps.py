@@ -1,0 +1,139 @@
+"""What a person is told once they have taken a step of a handover: what happened, and whom it waits on next.
+
+The confirmation page after each step (GOV.UK's confirmation-page pattern) says it from the handover as it now is,
+so a sentence here never claims more than the state machine's facts say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from service.core.workflow import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    Facts,
+    State,
+    is_receiver,
+    is_receiving_manager,
+    is_sending_manager,
+)
+
+# The panel's title after each step a person takes with a button: the one place these words are written.
+PANEL_TITLES: dict[Action, str] = {
+    Action.SUBMIT: "Handover submitted",
+    Action.ENDORSE: "Handover endorsed",
+    Action.ACKNOWLEDGE: "Handover acknowledged",
+    Action.APPROVE: "Transfer approved",
+    Action.RETURN_TO_OUTGOING: "Handover returned to the outgoing worker",
+    Action.RETURN_TO_RECEIVER: "Handover returned to the receiving worker",
+    Action.CANCEL: "Handover cancelled",
+}
+
+
+def joined(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: "A", "A or B", "A, B or C"."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _managers(names: Sequence[str], team: str) -> str:
+    if not names:
+        return f"a manager of {team}"
+    return f"{joined(names)} ({'manager' if len(names) == 1 else 'managers'} of {team})"
+
+
+def _nobody_can(names: Sequence[str], team: str, step: str) -> list[str]:
+    """Said when every manager of the team is kept from the step by the separation of duties."""
+    if names:
+        return []
+    return [
+        f"No manager of {team} can {step} it: each of them wrote it, is to receive it, or took the other manager "
+        "step. An administrator must name another manager for this step."
+    ]
+
+
+def what_happens_next(facts: Facts, managers: Sequence[str]) -> list[str]:
+    """Whom the handover waits on now, by name, and what they will be asked to do, as sentences.
+
+    `managers` are the names of those who may take the manager step the handover now waits for (endorsing or
+    approving); empty when it waits for no manager step, or when no manager may take it.
+    """
+    receiver = facts.receiver_name or f"a worker of {facts.receiving_team_name}"
+    if facts.state == State.SUBMITTED:
+        return [
+            f"It now waits for {_managers(managers, facts.sending_team_name)} to endorse it.",
+            *_nobody_can(managers, facts.sending_team_name, "endorse"),
+            "They will check that it is complete and accurate, then endorse it for transfer or return it to "
+            f"{facts.author_name} with a query.",
+        ]
+    if facts.state == State.ENDORSED:
+        return [
+            f"It now waits for {receiver} to take the case on.",
+            "They will be asked to read the handover, confirm each critical item in their own words, and acknowledge "
+            f"it. A manager of {facts.receiving_team_name} then approves the transfer.",
+        ]
+    if facts.state == State.ACKNOWLEDGED:
+        return [
+            f"It now waits for {_managers(managers, facts.receiving_team_name)} to approve the transfer.",
+            *_nobody_can(managers, facts.receiving_team_name, "approve"),
+            f"They will check the handover, then approve it, which allocates the case to {receiver}, or return it "
+            f"to {receiver} with a query.",
+        ]
+    if facts.state == State.RETURNED:
+        return [
+            f"It now waits for {facts.author_name} to answer the query and submit the handover again.",
+            f"Until the transfer is approved, the case stays with {facts.author_name}.",
+        ]
+    if facts.state == State.CLOSED:
+        return [
+            f"The case is now allocated to {receiver} in {facts.receiving_team_name}.",
+            "Nobody needs to do anything more with this handover.",
+        ]
+    if facts.state == State.CANCELLED:
+        return [
+            f"The case stays with {facts.author_name} in {facts.sending_team_name}.",
+            "Nobody needs to do anything more with this handover.",
+        ]
+    return [f"It now waits for {facts.author_name} to complete and submit it."]
+
+
+def latest_step_is(action: Action, step: str | None, step_actor_id: int | None, actor: Actor) -> bool:
+    """Whether the handover's latest recorded step (its audit entry's action and who took it) is this action taken by
+    this person: a confirmation is shown only for what happened."""
+    return step == action.value and step_actor_id is not None and step_actor_id == actor.user_id
+
+
+def _returner(facts: Facts, actor: Actor) -> bool:
+    """Who takes a return to the outgoing worker at each stage (as `workflow._returner_refusals` allows it)."""
+    holder: dict[State, Callable[[Facts, Actor], bool]] = {
+        State.SUBMITTED: is_sending_manager,
+        State.ENDORSED: is_receiver,
+        State.ACKNOWLEDGED: is_receiving_manager,
+    }
+    role = holder.get(facts.state)
+    return role is not None and role(facts, actor)
+
+
+# Who would see each step's button on the handover's page but for the separation of duties or what the handover
+# lacks: the roles the state machine gives the step.
+STEP_ROLES: dict[Action, Callable[[Facts, Actor], bool]] = {
+    Action.ENDORSE: is_sending_manager,
+    Action.ACKNOWLEDGE: is_receiver,
+    Action.APPROVE: is_receiving_manager,
+    Action.RETURN_TO_OUTGOING: _returner,
+    Action.RETURN_TO_RECEIVER: is_receiving_manager,
+}
+
+
+def waits_for_step(action: Action, facts: Facts) -> bool:
+    """Whether the handover is in a state this step may be taken from."""
+    return facts.state in TRANSITIONS[action][0]
+
+
+def explains_absence(action: Action, facts: Facts, actor: Actor) -> bool:
+    """Whether a page should say why this step's button is not there for this person: the handover waits for the
+    step and the person holds the role that takes it (a worker is not told why they cannot approve)."""
+    role = STEP_ROLES.get(action)
+    return role is not None and waits_for_step(action, facts) and role(facts, actor) and not actor.is_service
