@@ -127,4 +127,4 @@ def test_keyboard_only_section_and_submit(person: Callable[..., Person], server:
     expect(someone.page.get_by_text("Told together at a home visit, with the new worker there.")).to_be_visible()
     keys.tab_to("button: Submit handover")
     keys.activate("Space")
-    expect(someone.flash()).to_contain_text("Handover submitted")
+    expect(someone.heading("Handover submitted")).to_be_visible()

@@ -49,7 +49,8 @@ def test_stale_records_are_explained_at_submission_and_flagged_to_the_receiver(
         "A new assessment starts next week, after the transfer meeting."
     )
     out.press("Submit handover")
-    expect(out.flash()).to_contain_text("Handover submitted")
+    expect(out.heading("Handover submitted")).to_be_visible()
+    out.follow(re.compile("^View the handover for "))
     expect(out.page.get_by_text(re.compile("^Who can endorse it: "))).to_be_visible()
     expect(out.page.get_by_text("Updated at the strategy meeting", exact=False)).to_be_visible()
     out.check("submitted, with its flags and who can endorse it")
