@@ -497,7 +497,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/metrics"): [],
     ("GET", "/ping"): [],
     ("GET", "/"): [],
-    ("GET", "/inbox"): [("query", "done")],
+    ("GET", "/inbox"): [],
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
@@ -528,7 +528,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
         for name in ("decision", "outcome", "stage", "stage_date-day", "stage_date-month", "stage_date-year")
     ],
     ("GET", "/handovers/{handover_id:int}/review"): [],
-    ("GET", "/handovers/{handover_id:int}/view"): [("query", "done")],
+    ("GET", "/handovers/{handover_id:int}/view"): [],
+    ("GET", "/handovers/{handover_id:int}/done/{button:str}"): [],
     ("POST", "/handovers/{handover_id:int}/{button:str}"): [("form", "handover_version"), ("form", "reason")],
     ("GET", "/static/{file_path:path}"): [],
     ("GET", "/schema"): [],

@@ -163,7 +163,8 @@ async def test_the_whole_outgoing_journey_ends_read_only(site: Site) -> None:
     assert "Check your answers before submitting" in check.text and "Sexual abuse" in check.text
     response = await submit(out, handover_id)
     assert response.status_code == 303
-    view = await out.get(response.headers["location"])
+    assert response.headers["location"] == f"/handovers/{handover_id}/done/submit"
+    view = await out.get(f"/handovers/{handover_id}/view")
     assert "Waiting for sending manager" in view.text
     # read-only now: the task list and sections send the worker to the read-only view, and saves are refused
     assert (await out.get(f"/handovers/{handover_id}")).headers["location"].endswith("/view")

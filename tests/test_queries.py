@@ -162,17 +162,17 @@ async def test_the_manager_reads_the_query_and_the_reply_before_the_handover_and
 
     page = (await people["smgr"].get(f"/handovers/{handover_id}/view")).text
     assert "Query and reply" in page and "Returned by Smgr on" in page and "Replied by" in page
-    last_section = CHECKLIST.sections[-1].title
+    last_section = CHECKLIST.sections[-1]
     order = [
         page.index("Query and reply"),
         page.index(QUERY),
         page.index(REPLY),
-        page.index('<h2 class="govuk-heading-l">The handover</h2>'),
-        page.index(f'<h3 class="govuk-heading-m">{last_section}</h3>'),
+        page.index('<h2 class="govuk-heading-l" id="the-handover">The handover</h2>'),
+        page.index(f'<h3 class="govuk-heading-m" id="section-{last_section.id}">{last_section.title}</h3>'),
+        page.index('id="history"'),  # the decision comes last, after the history
         page.index('<h2 class="govuk-heading-l">Your decision</h2>'),
         page.index("Endorse: ready to transfer"),
         page.index('name="reason"'),
-        page.index('id="history"'),
     ]
     assert order == sorted(order), order
     handover = await db.handover_by_id(site.db.reader, handover_id)
@@ -183,9 +183,10 @@ async def test_the_receiving_manager_approves_after_reading_the_handover(site: S
     handover_id = await handover_in(site.db, site.world, "acknowledged", "mia")
     rmgr = await site.as_user("rmgr")
     page = (await rmgr.get(f"/handovers/{handover_id}/view")).text
-    last_answers = page.index(f'<h3 class="govuk-heading-m">{CHECKLIST.sections[-1].title}</h3>')
-    assert last_answers < page.index("Approve transfer") < page.index('id="reason-return"')
-    assert last_answers < page.index('id="reason-return-to-receiver"') < page.index('id="history"')
+    last = CHECKLIST.sections[-1]
+    last_answers = page.index(f'<h3 class="govuk-heading-m" id="section-{last.id}">{last.title}</h3>')
+    assert last_answers < page.index('id="history"') < page.index("Approve transfer") < page.index('id="reason-return"')
+    assert last_answers < page.index('id="reason-return-to-receiver"')
 
 
 async def test_a_refused_return_on_the_managers_page_shows_its_message_by_the_box_below_the_handover(
@@ -196,7 +197,7 @@ async def test_a_refused_return_on_the_managers_page_shows_its_message_by_the_bo
     refused = await act(smgr, handover_id, "return", reason=" ")
     assert refused.status_code == 400
     assert '<a href="#reason-return">' in refused.text
-    assert refused.text.index('<h2 class="govuk-heading-l">The handover</h2>') < refused.text.index(
+    assert refused.text.index('<h2 class="govuk-heading-l" id="the-handover">The handover</h2>') < refused.text.index(
         'id="reason-return-error"'
     )
 
