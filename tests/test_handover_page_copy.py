@@ -35,6 +35,7 @@ async def test_the_contents_list_links_every_section_with_its_status(site: Site)
         assert f'<h3 class="govuk-heading-m" id="section-{section.id}">' in page, "the link's target is the heading"
     assert "(Completed, critical item confirmed)" in contents
     assert "(1 open)" in contents
+    assert "Raised by Out (written in the handover), " in page, "says where the disagreement was recorded"
     for anchor in ("#disagreements", "#history", "#decision", "#waiting-for", "#the-handover"):
         assert f'href="{anchor}"' in contents and f'id="{anchor[1:]}"' in page, anchor
 
