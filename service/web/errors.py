@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
@@ -138,7 +138,6 @@ PAGE_ERRORS: ExceptionHandlersMap = {
     OverflowError: not_found_page,  # an id too large for SQLite cannot name anything that exists
     NotFoundException: not_found_page,
     NotAuthorizedException: sign_in_redirect,
-    PermissionDeniedException: http_error_page,
     HTTPException: http_error_page,
     Exception: server_error_page,
 }

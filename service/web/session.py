@@ -128,7 +128,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
     user_id = session.get("user_id")
     state: State = connection.app.state
-    if not isinstance(user_id, int) or time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
+    if not isinstance(user_id, int):
+        return None
+    if time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
+        # the framework empties the session next: the sign-in page is told why it ended (`timeout.signed_in_url`)
+        connection.scope[timeout.ENDED_KEY] = timeout.LIMIT  # type: ignore[literal-required]
         return None
     found = await db.user_and_memberships(state.db.reader, user_id)
     if found is None or found[0].disabled:

@@ -18,6 +18,7 @@ from service.web.context import settings
 from service.web.drafts import browser_mark
 
 IDLE, LIMIT = "idle", "limit"  # the two ways a session ends by itself (`/sign-in?ended=...`)
+ENDED_KEY = "handover.session_ended"  # set in the request's scope when a stored session is past its absolute limit
 
 
 def idle_seconds(request: Request[Any, Any, Any]) -> int:
@@ -59,8 +60,7 @@ def ended_messages(request: Request[Any, Any, Any]) -> dict[str, str]:
 def signed_in_url(request: Request[Any, Any, Any]) -> str:
     """Where a request without a live session is sent: the sign-in page, saying why if this browser's session ended
     by itself (the browser still carries the mark the service gave it at sign-in, which signing out removes)."""
-    left = _absolute_left(request, request.scope.get("session"))
-    if left is not None and left <= 0:
+    if request.scope.get(ENDED_KEY) == LIMIT:
         return f"/sign-in?ended={LIMIT}"
     if browser_mark(request) is not None:
         return f"/sign-in?ended={IDLE}"
