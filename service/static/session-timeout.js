@@ -23,6 +23,7 @@ if (dialog && typeof dialog.showModal === 'function' && idleSeconds > 0 && leftS
   let timer = null
   let announced = ''
   let returnFocus = null
+  let leaving = false
 
   const words = (seconds) => {
     if (seconds >= 60) {
@@ -92,6 +93,7 @@ if (dialog && typeof dialog.showModal === 'function' && idleSeconds > 0 && leftS
   }
 
   const keepAlive = async () => {
+    if (leaving) return // the browser is going to another page, which starts the idle time again itself
     if (atLimit()) { // nothing can extend the session now: the dialog closes and the countdown goes on
       close()
       return
@@ -104,6 +106,7 @@ if (dialog && typeof dialog.showModal === 'function' && idleSeconds > 0 && leftS
         headers: { 'x-csrftoken': token ? token.value : '', accept: 'application/json' }
       })
       if (response.ok) {
+        await response.json() // read to the end: a body left unread is cut off, as an error, when the page changes
         activity()
         return
       }
@@ -113,6 +116,8 @@ if (dialog && typeof dialog.showModal === 'function' && idleSeconds > 0 && leftS
     signedOut()
   }
 
+  window.addEventListener('beforeunload', () => { leaving = true })
+  window.addEventListener('pageshow', () => { leaving = false }) // back to this page from the browser's cache
   stay.addEventListener('click', keepAlive)
   dialog.addEventListener('cancel', (evt) => { // Escape: stay signed in, as the pattern does
     evt.preventDefault()
