@@ -76,7 +76,8 @@ async def test_the_sign_in_page_says_so_after_an_idle_timeout(site: Site) -> Non
     assert response.status_code == 303 and response.headers["location"] == f"/sign-in?ended={IDLE}"
     page = text_of(await out.get(response.headers["location"]))
     assert IDLE_MESSAGE in page
-    assert "Answers typed into a handover section were saved as you typed" in page
+    assert "With JavaScript on, a handover section's answers are saved as you type" in page
+    assert "Anything else you had typed but not sent has not been kept." in page
     assert "govuk-notification-banner" in page
     htmx = await out.get("/", headers={"hx-request": "true"})
     assert htmx.headers["hx-redirect"] == f"/sign-in?ended={IDLE}", "an htmx request loads the same page in full"

@@ -42,13 +42,14 @@ def session_timing(request: Request[Any, Any, Any]) -> dict[str, int]:
 
 def ended_messages(request: Request[Any, Any, Any]) -> dict[str, str]:
     """What the sign-in page says after a session ended by itself. Only what is true: a section's answers are saved
-    as they are typed (autosave, with JavaScript), and a section form sent after the session ended is kept
-    (`web.drafts`); text typed into any other form and not sent is not kept anywhere."""
+    as they are typed only with JavaScript (autosave); a section form sent after the session ended is kept, but that
+    case has its own message (`web.drafts`); text typed into any other form and not sent is not kept anywhere."""
     idle = duration_words(idle_seconds(request))
     limit = duration_words(request.app.state.absolute_timeout)
     kept = (
-        "Answers typed into a handover section were saved as you typed. Anything typed into another form, such as "
-        "a reason or a read-back, was not sent and has not been kept."
+        "Answers that were saved before then are kept. With JavaScript on, a handover section's answers are saved "
+        "as you type: check the section when you sign in again. Anything else you had typed but not sent has not "
+        "been kept."
     )
     return {
         IDLE: f"You were signed out because you had not done anything for {idle}. {kept}",
