@@ -14,11 +14,13 @@ from service.web.context import page, settings
 
 @get("/accessibility", name="accessibility", exclude_from_auth=True, include_in_schema=False)
 async def accessibility(request: Request[Any, Any, Any]) -> Template:
+    """The accessibility statement, after GOV.UK's sample statement."""
     return page(request, "statements/accessibility.html", council=settings(request))
 
 
 @get("/privacy", name="privacy", exclude_from_auth=True, include_in_schema=False)
 async def privacy(request: Request[Any, Any, Any]) -> Template:
+    """The privacy notice: the council as controller, the lawful bases, retention, rights and complaints."""
     return page(
         request,
         "statements/privacy.html",

@@ -22,6 +22,7 @@ ENDED_KEY = "handover.session_ended"  # set in the request's scope when a stored
 
 
 def idle_seconds(request: Request[Any, Any, Any]) -> int:
+    """How long a session lasts without a request (`HANDOVER_SESSION_IDLE_MINUTES`), in seconds."""
     return round(settings(request).session_idle_minutes * 60)
 
 
