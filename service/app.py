@@ -38,13 +38,38 @@ from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
 from service.core import answers, dates, validation
+from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
-from service.web import api, auditor, context, handover, layout, operations, outgoing, security, session, speedups
+from service.web import (
+    api,
+    auditor,
+    context,
+    handover,
+    layout,
+    operations,
+    outgoing,
+    search,
+    security,
+    session,
+    speedups,
+    statements,
+    timeout,
+)
 from service.web.errors import PAGE_ERRORS
 from service.web.session_store import SessionStore
 
-UNAUTHENTICATED = ["^/sign-in$", "^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
+UNAUTHENTICATED = [
+    "^/sign-in$",
+    "^/accessibility$",
+    "^/privacy$",
+    "^/static/",
+    "^/healthz$",
+    "^/readyz$",
+    "^/metrics$",
+    "^/api/",
+    "^/schema",
+]
 NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
 
 
@@ -141,6 +166,8 @@ def template_environment(settings: Settings) -> Environment:
         choice_items=choice_items,
         multiline=multiline,
         limits=validation,  # the forms' maxlength is the rule's own limit
+        session_timing=timeout.session_timing,
+        duration_words=duration_words,
     )
     return env
 
@@ -196,7 +223,7 @@ def create_app(settings: Settings) -> Litestar:
             gc.unfreeze()  # a process that starts another app (the tests do) can free this one
 
     session_config = session.RotatingSessionConfig(
-        max_age=settings.session_idle_minutes * 60,
+        max_age=round(settings.session_idle_minutes * 60),
         # no renew_on_access: the session middleware re-stores the session (and so its expiry) on every response,
         # which already makes max_age an idle timeout; renewing on read as well would write the file twice
         secure=settings.secure_cookies,
@@ -217,6 +244,10 @@ def create_app(settings: Settings) -> Litestar:
             session.sign_in_page,
             session.sign_in,
             session.sign_out,
+            timeout.keep_alive,
+            search.search,
+            statements.accessibility,
+            statements.privacy,
             operations.healthz,
             operations.readyz,
             operations.metrics,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +14,10 @@ import msgspec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Mode = Literal["demo", "production"]
+DEMO_COUNCIL = "Example Borough Council"
+DEMO_CONTACT = "handover-support@example.gov.uk"
+DEMO_DPO = "dpo@example.gov.uk"
+STATEMENT_DATE = date(2026, 12, 1)
 
 
 class SettingsError(Exception):
@@ -29,7 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     secure_cookies: bool = False  # True when served over TLS (behind a TLS-terminating proxy)
-    session_idle_minutes: int = 30
+    session_idle_minutes: float = 30  # a fraction only for trying the sign-out warning out quickly
     session_absolute_hours: int = 12
     synchronous: Literal["FULL", "NORMAL"] = "FULL"  # FULL: an acknowledged save survives power loss
     audit_reads: bool = True
@@ -39,6 +45,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     checkpoint_minutes: float = 5.0  # how often the audit chain's end is signed and written outside the database
     max_body_bytes: int = 1_000_000
     busy_timeout_ms: int = 5000  # how long a write waits for another process's lock before giving up
+    # Who runs the service, for its accessibility statement and privacy notice (the demo's council is made up)
+    council_name: str = DEMO_COUNCIL
+    contact_email: str = DEMO_CONTACT  # where people report a problem or ask about the service
+    dpo_email: str = DEMO_DPO  # the council's data protection officer
+    statement_date: date = STATEMENT_DATE  # when the accessibility statement was prepared (after the last test)
 
     @property
     def checkpoint_file(self) -> Path:
@@ -73,6 +84,34 @@ def _number(env: dict[str, str], name: str, default: str, minimum: float) -> flo
     return number
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _one_line(env: dict[str, str], name: str, default: str, limit: int = 200) -> str:
+    """A name shown on the service's pages: one line of printable text, not blank."""
+    value = env.get(name, default).strip()
+    if not value or len(value) > limit or not value.isprintable():
+        raise SettingsError(f"{name} must be one line of at most {limit} characters, not {value!r}")
+    return value
+
+
+def _email(env: dict[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip()
+    if len(value) > 254 or not value.isascii() or not _EMAIL.fullmatch(value):
+        raise SettingsError(f"{name} must be an email address, not {value!r}")
+    return value
+
+
+def _date(env: dict[str, str], name: str, default: str) -> date:
+    value = env.get(name, default).strip()
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise SettingsError(f"{name} must be a date written YYYY-MM-DD, not {value!r}")
+
+
 def _kept_secret(data_dir: Path) -> str:
     """In demo mode a secret is generated once and kept, so sessions and CSRF tokens survive restarts."""
     path = data_dir / "secret.key"
@@ -105,11 +144,15 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         host=env.get("HANDOVER_HOST", "127.0.0.1"),
         port=int(_number(env, "HANDOVER_PORT", "8000", 1)),
         secure_cookies=_flag(env, "HANDOVER_SECURE_COOKIES", "false"),
-        session_idle_minutes=int(_number(env, "HANDOVER_SESSION_IDLE_MINUTES", "30", 1)),
+        session_idle_minutes=_number(env, "HANDOVER_SESSION_IDLE_MINUTES", "30", 0.25),
         audit_reads=_flag(env, "HANDOVER_AUDIT_READS", "true"),
         checkpoint_minutes=_number(env, "HANDOVER_CHECKPOINT_MINUTES", "5", 0.1),
         busy_timeout_ms=int(_number(env, "HANDOVER_BUSY_TIMEOUT_MS", "5000", 0)),
         metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),
         trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
         log_json=_flag(env, "HANDOVER_LOG_JSON", "true" if mode == "production" else "false"),
+        council_name=_one_line(env, "HANDOVER_COUNCIL_NAME", DEMO_COUNCIL),
+        contact_email=_email(env, "HANDOVER_CONTACT_EMAIL", DEMO_CONTACT),
+        dpo_email=_email(env, "HANDOVER_DPO_EMAIL", DEMO_DPO),
+        statement_date=_date(env, "HANDOVER_STATEMENT_DATE", STATEMENT_DATE.isoformat()),
     )

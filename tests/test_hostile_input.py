@@ -261,6 +261,8 @@ PAGE_REFUSAL_SIGNS = (
     "Someone else saved this section",
     "could not be read",
     "You cannot do this",
+    "You do not have access to this page",
+    "Your form could not be sent",
     "What you sent is too large",
     "Too many",
     "cannot be used in that way",
@@ -489,7 +491,11 @@ SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The form and query parameters of each page route, by (method, path). Path parameters are read from the route
 # itself. A route missing here fails the suite: add what it reads, so that it is walked too.
 PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
-    ("GET", "/sign-in"): [("query", "resume")],
+    ("GET", "/sign-in"): [("query", "resume"), ("query", "ended")],
+    ("POST", "/session/keep-alive"): [("form", "_csrf_token")],
+    ("GET", "/search"): [("query", "q"), ("query", "page")],
+    ("GET", "/accessibility"): [],
+    ("GET", "/privacy"): [],
     ("POST", "/sign-in"): [("form", "username"), ("form", "password")],
     ("POST", "/sign-out"): [("form", "_csrf_token")],
     ("GET", "/healthz"): [],

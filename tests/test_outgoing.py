@@ -257,9 +257,9 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
 @pytest.mark.parametrize(
     ("username", "home", "menu"),
     [
-        ("out", "/", ["/", "/inbox"]),
-        ("both", "/queue", ["/queue"]),
-        ("aud", "/audit/incomplete", ["/audit/incomplete"]),
+        ("out", "/", ["/", "/inbox", "/search"]),
+        ("both", "/queue", ["/queue", "/search"]),
+        ("aud", "/audit/incomplete", ["/audit/incomplete", "/search"]),
     ],
 )
 async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(

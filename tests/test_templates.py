@@ -71,8 +71,8 @@ def _macro(component: str, name: str, params: dict[str, object]) -> str:
 
 
 def _main(page: str) -> str:
-    """The page's main content, where its components are (the layout's header has a nav of its own)."""
-    return page.split('<main class="govuk-main-wrapper"', 1)[1]
+    """The page's main content, where its components are (the layout's header and footer have lists of their own)."""
+    return page.split('<main class="govuk-main-wrapper"', 1)[1].split("</main>", 1)[0]
 
 
 def _before_content(page: str) -> str:

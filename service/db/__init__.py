@@ -111,6 +111,7 @@ from service.db.records import (
 )
 from service.db.report import count_incomplete, handover_counts, incomplete_page, incomplete_query, stream_incomplete
 from service.db.schema import MIGRATIONS
+from service.db.search import Found, handovers_matching
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
@@ -121,6 +122,7 @@ __all__ = [
     "Conn",
     "Database",
     "Disagreement",
+    "Found",
     "Handover",
     "LoopConnection",
     "Membership",
@@ -166,6 +168,7 @@ __all__ = [
     "handover_version",
     "handovers_by_author",
     "handovers_for_managers",
+    "handovers_matching",
     "handovers_received_by",
     "handovers_waiting_for_receiver",
     "inbox_query",

@@ -16,6 +16,10 @@ from litestar.types import ExceptionHandlersMap
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.web.api_errors import http_error, json_error
 from service.web.context import log, page
+from service.web.timeout import signed_in_url
+
+# What Litestar's CSRF middleware says when a form arrives without its token, or with one that does not match
+CSRF_FAILED = "CSRF token verification failed"
 
 API_PREFIX = "/api/"
 
@@ -35,9 +39,24 @@ def not_found_page(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """To the sign-in page; one that says why, when the session ended by itself rather than by signing out."""
+    url = signed_in_url(request)
     if request.headers.get("hx-request"):
-        return Response("", status_code=401, headers={"HX-Redirect": "/sign-in"})
-    return Redirect("/sign-in", status_code=303)
+        return Response("", status_code=401, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)
+
+
+def forbidden_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """A 403 says what happened: a page this person's role does not open, an action their role may not take, or a
+    form refused because its security token was missing or out of date (opened before signing in again, say)."""
+    if exc.detail == CSRF_FAILED:
+        cause, reason = "form_expired", ""
+    else:
+        cause = "page" if request.method in ("GET", "HEAD") else "action"
+        reason = str(exc.detail or "").rstrip(".")  # the guard's sentence: "Only team managers can do this"
+    return page(
+        request, "errors/forbidden.html", status_code=403, cause=cause, reason=reason, referer=_referer(request)
+    )
 
 
 def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -46,12 +65,16 @@ def http_error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
         log.error("server error on %s %s", request.method, request.url.path, exc_info=exc)
     if request.url.path.startswith(API_PREFIX):  # 405 and other answers given before an API route was chosen
         return http_error(request, exc)
-    return page(request, "errors/error.html", status_code=status, status=status, detail=_plain_detail(status))
+    if status == 403:
+        return forbidden_page(request, exc)
+    heading, detail = _plain_detail(status)
+    return page(request, "errors/error.html", status_code=status, heading=heading, detail=detail)
 
 
 def invalid_page(request: Request[Any, Any, Any], exc: Invalid) -> Response[Any]:
     """Input refused by a rule that the page's own form did not catch and show by its field."""
-    return page(request, "errors/error.html", status_code=400, status=400, detail=_plain_detail(400))
+    heading, detail = _plain_detail(400)
+    return page(request, "errors/error.html", status_code=400, heading=heading, detail=detail)
 
 
 UNREADABLE_FORM = (
@@ -65,7 +88,9 @@ def unreadable_page(request: Request[Any, Any, Any], exc: Exception) -> Response
     log.info("unreadable form on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     if request.url.path.startswith(API_PREFIX):
         return json_error("bad_request", "The request is not valid UTF-8", 400)
-    return page(request, "errors/error.html", status_code=400, status=400, detail=UNREADABLE_FORM)
+    return page(
+        request, "errors/error.html", status_code=400, heading="The form could not be read", detail=UNREADABLE_FORM
+    )
 
 
 def storage_error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -84,14 +109,14 @@ def server_error_page(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
-def _plain_detail(status: int) -> str:
+def _plain_detail(status: int) -> tuple[str, str]:
+    """The heading and the sentence for an error page, by status."""
     return {
-        400: "The information sent could not be read. Go back, check it and try again.",
-        403: "You cannot do this. If you submitted a form, go back, reload the page and try again.",
-        405: "This page cannot be used in that way.",
-        413: "What you sent is too large. Shorten it and try again.",
-        429: "Too many attempts. Wait a few minutes and try again.",
-    }.get(status, "Sorry, there is a problem with the service.")
+        400: ("The information sent could not be read", "Nothing has been changed. Go back, check it and try again."),
+        405: ("This page cannot be used in that way", "Use the links and buttons on the service's pages."),
+        413: ("What you sent is too large", "Nothing has been saved. Go back, shorten it and try again."),
+        429: ("Too many attempts", "Wait a few minutes and try again."),
+    }.get(status, ("Sorry, there is a problem with the service", "Try again later."))
 
 
 def _referer(request: Request[Any, Any, Any]) -> str:

@@ -20,7 +20,7 @@ from service import actions, db, throttle
 from service.actions.drafts import KEEP_SECONDS
 from service.core import validation
 from service.core.workflow import Actor
-from service.web import drafts
+from service.web import drafts, timeout
 from service.web.context import State, database, page
 from service.web.drafts import PENDING_COOKIE
 
@@ -63,6 +63,8 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
             items.append(("/queue", "Manager queue"))
         if self.is_auditor:
             items.append(("/audit/incomplete", "Incomplete handovers"))
+        if items:  # everyone who sees handovers can look one up by the child
+            items.append(("/search", "Find a child"))
         return items
 
 
@@ -126,7 +128,11 @@ class RotatingSessionConfig(ServerSideSessionConfig):
 async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
     user_id = session.get("user_id")
     state: State = connection.app.state
-    if not isinstance(user_id, int) or time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
+    if not isinstance(user_id, int):
+        return None
+    if time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
+        # the framework empties the session next: the sign-in page is told why it ended (`timeout.signed_in_url`)
+        connection.scope[timeout.ENDED_KEY] = timeout.LIMIT  # type: ignore[literal-required]
         return None
     found = await db.user_and_memberships(state.db.reader, user_id)
     if found is None or found[0].disabled:
@@ -138,6 +144,9 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
 @get("/sign-in", name="sign_in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
     notice = drafts.RESUME_MESSAGES.get(request.query_params.get("resume", ""), "")
+    still_signed_in = timeout.session_timing(request)["left"] > 0  # another tab kept the session going
+    if not notice and not still_signed_in:
+        notice = timeout.ended_messages(request).get(request.query_params.get("ended", ""), "")
     return page(request, "session/sign_in.html", errors={}, username="", notice=notice)
 
 
