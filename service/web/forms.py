@@ -21,6 +21,7 @@ from service.core.answers import (
     row_prefix,
 )
 from service.core.numbers import whole_number
+from service.web.layout import revealed_copy_name, revealed_under_several
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -34,6 +35,22 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     if field.type == "date":
         return join_date(_text(form, f"{name}-day"), _text(form, f"{name}-month"), _text(form, f"{name}-year"))
     return _text(form, name).replace("\r\n", "\n").strip()
+
+
+def _sent(form: FormMultiDict, field: Field, name: str) -> bool:
+    names = [f"{name}-{box}" for box in ("day", "month", "year")] if field.type == "date" else [name]
+    return any(each in form for each in names)
+
+
+def _answer_name(form: FormMultiDict, field: Field, beside: list[Field], prefix: str) -> str:
+    """Where the form holds the answer to `field`: for a question revealed under several answers, the copy under
+    the answer chosen, if the form holds it (see `service.web.layout`); otherwise the question's own name."""
+    name = prefix + field.id
+    if field.when is not None and revealed_under_several(field, beside):
+        chosen = _text(form, prefix + field.when.field)
+        if chosen in field.when.any_of and _sent(form, field, copy := revealed_copy_name(name, chosen)):
+            return copy
+    return name
 
 
 def _rows_written(form: FormMultiDict, group: Group) -> set[int]:
@@ -98,13 +115,14 @@ def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
 
 
 def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:
-    values: dict[str, Value] = {field.id: _value(form, field, field.id) for field in section.fields}
+    fields = section.fields
+    values: dict[str, Value] = {f.id: _value(form, f, _answer_name(form, f, fields, "")) for f in fields}
     groups: dict[str, list[Row]] = {}
     for group in section.groups:
         rows = []
         for index in _rows_kept(form, group):
             prefix = row_prefix(group, index)
-            rows.append({field.id: _value(form, field, prefix + field.id) for field in group.fields})
+            rows.append({f.id: _value(form, f, _answer_name(form, f, group.fields, prefix)) for f in group.fields})
         groups[group.id] = rows
     return SectionAnswers(values=values, groups=groups)
 
