@@ -141,8 +141,9 @@ async def test_submission_is_refused_listing_everything_missing_with_links(site:
     response = await submit(out, handover_id)
     assert response.status_code == 409
     assert "You cannot submit the handover yet" in response.text
-    assert f'href="/handovers/{handover_id}/sections/cp-category#changes-0-risk_outcome"' in response.text
-    assert f'href="/handovers/{handover_id}/sections/arrangements"' in response.text
+    # each link goes to the question, and the form comes back to check your answers once saved
+    assert f'href="/handovers/{handover_id}/sections/cp-category?return=check#changes-0-risk_outcome"' in response.text
+    assert f'href="/handovers/{handover_id}/sections/arrangements?return=check"' in response.text
     handover = await db.handover_by_id(site.db.reader, handover_id)
     assert handover is not None and handover.state == "draft"
 
