@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.actions.handovers import CHOOSE_RECEIVING_TEAM
 from service.checklist import Checklist, Section
 from service.core import currency, validation
 from service.core.answers import SectionAnswers, submission_problems
@@ -60,6 +61,8 @@ AUTOSAVE_UNKNOWN = "Not saved automatically: this form does not match the sectio
 # Where "Save and continue" goes after a section is saved, named by the form's `return` field: only this fixed value
 # is honoured, so the field can never send a person to an address it names.
 RETURN_TO_CHECK = "check"
+# The start form's "Continue" (without JavaScript): it redraws the form with the team chosen, and starts nothing.
+CHOOSE_TEAM = "choose-team"
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -116,14 +119,22 @@ class OutgoingController(Controller):
 
     @get("/cases/{case_id:int}/handover", name="start_handover")
     async def start_form(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template:
+        """The start form; `?receiving_team=<id>` draws it with that team chosen and only its workers offered (the
+        address the page's script asks for the workers of the team chosen)."""
         case = await self._own_case(request, case_id)
-        return await self._start_page(request, case, {}, {})
+        team = request.query_params.get("receiving_team")
+        if team is None:
+            return await self._start_page(request, case, {}, {})
+        return await self._start_page(request, case, {"receiving_team": team}, await _team_errors(request, team))
 
     @post("/cases/{case_id:int}/handover")
     async def start(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template | Redirect:
         case = await self._own_case(request, case_id)
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")}
+        if form.get("button") == CHOOSE_TEAM:  # without JavaScript: the team first, then its workers to choose from
+            values["receiver"] = ""
+            return await self._start_page(request, case, values, await _team_errors(request, values["receiving_team"]))
         try:
             handover_id = await actions.start_handover(
                 database(request),
@@ -148,18 +159,22 @@ class OutgoingController(Controller):
     async def _start_page(
         self, request: Request[Any, Any, Any], case: db.Case, values: dict[str, str], errors: dict[str, str]
     ) -> Template:
+        """The start form: the receiver is chosen among the workers of the team chosen (none until a team is)."""
         reader = database(request).reader
         teams = await db.teams(reader)
-        workers = {team.id: await db.team_workers(reader, team.id) for team in teams}
+        chosen = next((team for team in teams if str(team.id) == values.get("receiving_team", "").strip()), None)
+        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
         return page(
             request,
             "outgoing/start.html",
             status_code=400 if errors else 200,
             case=case,
             teams=teams,
-            workers=workers,
+            team=chosen,
+            workers=[(worker_id, name) for worker_id, name in workers if worker_id != request.user.id],
             values=values,
             errors=errors,
+            choose_team=CHOOSE_TEAM,
         )
 
     @get("/handovers/{handover_id:int}", name="handover")
@@ -406,6 +421,13 @@ class OutgoingController(Controller):
             return await self._check_page(request, view, problems, 400, reply=reply, errors=exc.errors, reasons=reasons)
         done = "submit" if state == State.SUBMITTED else SUBMITTED_WITHIN_TEAM
         return back_to(f"/handovers/{handover_id}/view?done={done}")
+
+
+async def _team_errors(request: Request[Any, Any, Any], chosen: str) -> dict[str, str]:
+    """The message for a team chosen on the start form that is not one of the teams (or no team at all)."""
+    team_id = forms.form_number(chosen)
+    known = {team.id for team in await db.teams(database(request).reader)}
+    return {} if team_id in known else {"receiving_team": CHOOSE_RECEIVING_TEAM}
 
 
 async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:
