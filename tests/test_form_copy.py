@@ -270,3 +270,24 @@ async def test_a_question_revealed_under_several_answers_keeps_the_answer_typed_
     del plain["meeting_on--joint_visit-year"]
     assert (await out.post(url, plain)).status_code == 303
     assert Page((await out.get(url)).text).named("meeting_on-day")[0].attrs.get("value") == "4"
+
+
+async def test_without_javascript_an_answer_typed_under_another_answer_is_kept(site: Site) -> None:
+    """Every copy is shown without JavaScript: what was typed in any of them is kept, the chosen one's first."""
+    out, handover_id = await new_handover(site)
+    url = f"/handovers/{handover_id}/sections/parenting-capacity"
+    page = (await out.get(url)).text
+    copies = ["not_completed_reason", *(f"not_completed_reason--{v}" for v in ("commissioned", "in_progress"))]
+    copies.append("not_completed_reason--not_required")
+    assert all(Page(page).named(name) for name in copies)
+    form = {name: "" for name in copies} | {"pca_status": "in_progress", "button": "draft"}
+    form["not_completed_reason--commissioned"] = "Typed under ‘Commissioned’ before choosing ‘In progress’."
+    form["version"] = version_in(page, "version")
+    assert (await out.post(url, form)).status_code == 303
+    again = (await out.get(url)).text
+    assert Page(again).named("not_completed_reason")[0].text.strip() == form["not_completed_reason--commissioned"]
+    # what was typed under the answer chosen wins over the others
+    form |= {"not_completed_reason--commissioned": "Old words", "version": version_in(again, "version")}
+    form["not_completed_reason"] = "Typed under ‘In progress’."
+    assert (await out.post(url, form)).status_code == 303
+    assert Page((await out.get(url)).text).named("not_completed_reason")[0].text.strip() == "Typed under ‘In progress’."

@@ -37,20 +37,26 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     return _text(form, name).replace("\r\n", "\n").strip()
 
 
-def _sent(form: FormMultiDict, field: Field, name: str) -> bool:
-    names = [f"{name}-{box}" for box in ("day", "month", "year")] if field.type == "date" else [name]
-    return any(each in form for each in names)
+def _filled(form: FormMultiDict, field: Field, name: str) -> bool:
+    if field.type == "date":
+        return any(_text(form, f"{name}-{box}").strip() for box in ("day", "month", "year"))
+    if field.type == "checkboxes":
+        return any(isinstance(item, str) and item for item in form.getall(name, []))
+    return bool(_text(form, name).strip())
 
 
 def _answer_name(form: FormMultiDict, field: Field, beside: list[Field], prefix: str) -> str:
-    """Where the form holds the answer to `field`: for a question revealed under several answers, the copy under
-    the answer chosen, if the form holds it (see `service.web.layout`); otherwise the question's own name."""
+    """Where the form holds the answer to `field`. For a question drawn under each of several answers (see
+    `service.web.layout`), every copy is sent: the first one filled in of the copy under the answer chosen, the
+    copy with the question's own name, and the others in order. So what was typed under the answer chosen wins, and
+    without JavaScript, where every copy is shown, an answer typed under another is still kept."""
     name = prefix + field.id
-    if field.when is not None and revealed_under_several(field, beside):
-        chosen = _text(form, prefix + field.when.field)
-        if chosen in field.when.any_of and _sent(form, field, copy := revealed_copy_name(name, chosen)):
-            return copy
-    return name
+    if field.when is None or not (answers := revealed_under_several(field, beside)):
+        return name
+    chosen = _text(form, prefix + field.when.field)
+    copies = [revealed_copy_name(name, chosen)] if chosen in answers else []
+    copies += [name] + [revealed_copy_name(name, value) for value in answers if value != chosen]
+    return next((copy for copy in copies if _filled(form, field, copy)), name)
 
 
 def _rows_written(form: FormMultiDict, group: Group) -> set[int]:
