@@ -89,7 +89,7 @@ async def test_saving_a_section_with_errors_shows_each_message_and_keeps_what_wa
     assert "Liam moved out &lt;script&gt;alert(1)&lt;/script&gt;" in page, "typed text comes back, escaped"
     # and it was saved as a draft with errors, so it survives leaving the page
     task_list = await out.get(f"/handovers/{handover_id}")
-    assert "Has errors" in task_list.text
+    assert 'govuk-tag--red">There is a problem' in task_list.text
     again = await out.get(url)
     assert "Liam moved out" in html.unescape(again.text) and 'href="#changes-0-risk_outcome"' in again.text
 

@@ -67,7 +67,7 @@ CHOOSE_TEAM = "choose-team"
 TASK_STATUS = {
     "completed": ("Completed", ""),
     "in_progress": ("In progress", "govuk-tag--light-blue"),
-    "has_errors": ("Has errors", "govuk-tag--red"),
+    "has_errors": ("There is a problem", "govuk-tag--red"),  # GOV.UK task list wording
 }
 
 
