@@ -89,7 +89,7 @@ async def test_saving_a_section_with_errors_shows_each_message_and_keeps_what_wa
     assert "Liam moved out &lt;script&gt;alert(1)&lt;/script&gt;" in page, "typed text comes back, escaped"
     # and it was saved as a draft with errors, so it survives leaving the page
     task_list = await out.get(f"/handovers/{handover_id}")
-    assert "Has errors" in task_list.text
+    assert 'govuk-tag--red">There is a problem' in task_list.text
     again = await out.get(url)
     assert "Liam moved out" in html.unescape(again.text) and 'href="#changes-0-risk_outcome"' in again.text
 
@@ -141,8 +141,9 @@ async def test_submission_is_refused_listing_everything_missing_with_links(site:
     response = await submit(out, handover_id)
     assert response.status_code == 409
     assert "You cannot submit the handover yet" in response.text
-    assert f'href="/handovers/{handover_id}/sections/cp-category#changes-0-risk_outcome"' in response.text
-    assert f'href="/handovers/{handover_id}/sections/arrangements"' in response.text
+    # each link goes to the question, and the form comes back to check your answers once saved
+    assert f'href="/handovers/{handover_id}/sections/cp-category?return=check#changes-0-risk_outcome"' in response.text
+    assert f'href="/handovers/{handover_id}/sections/arrangements?return=check"' in response.text
     handover = await db.handover_by_id(site.db.reader, handover_id)
     assert handover is not None and handover.state == "draft"
 

@@ -164,7 +164,7 @@ async def site_with_an_unsummarised_section(tmp_path: Path) -> AsyncIterator[Sit
 STATUS_PARAMS = {
     None: {"tag": {"text": "Not started", "classes": "govuk-tag--blue"}},
     "in_progress": {"tag": {"text": "In progress", "classes": "govuk-tag--light-blue"}},
-    "has_errors": {"tag": {"text": "Has errors", "classes": "govuk-tag--red"}},
+    "has_errors": {"tag": {"text": "There is a problem", "classes": "govuk-tag--red"}},
     "completed": {"text": "Completed"},
 }
 

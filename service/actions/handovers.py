@@ -233,6 +233,10 @@ async def start_handover(
         return handover_id
 
 
+# Also said by the start page when a team is chosen that is not one of the teams (its "Continue" step).
+CHOOSE_RECEIVING_TEAM = "Select the team the case is moving to"
+
+
 async def _start_errors(
     conn: db.Conn, case: db.Case, team_id: int | None, receiver_id: int | None, reason: str
 ) -> dict[str, str]:
@@ -241,7 +245,7 @@ async def _start_errors(
         errors["receiving_team"] = "This case already has a handover in progress"
     team_ids = {team.id for team in await db.teams(conn)}
     if team_id is None or team_id not in team_ids:
-        errors["receiving_team"] = "Select the team the case is moving to"
+        errors["receiving_team"] = CHOOSE_RECEIVING_TEAM
     elif receiver_id is not None:
         if receiver_id == case.allocated_worker_id:
             errors["receiver"] = "Select a different worker: the case is already allocated to you"

@@ -33,3 +33,37 @@ NOT_ONE_LINE_MESSAGE = "must be on one line, without tabs or invisible character
 def breaks_one_line(text: str) -> bool:
     """Whether `text`, which should be one line, holds a line break, a tab or an invisible character."""
     return _NOT_ON_ONE_LINE.search(text) is not None
+
+
+# Words that begin with a vowel letter but a consonant sound ("a user", "a one-off"), and with a consonant letter but
+# a vowel sound ("an hour"). Row labels are nouns a checklist author writes; these cover the English that social work
+# forms meet, and a label that is an initialism ("an MP", "a GP") is read letter by letter.
+_CONSONANT_SOUND = re.compile(r"^(eu|ewe|one|once|uni|usu|use|usa|uti|ura|ure|uk\b|ufo|u\b)", re.IGNORECASE)
+_VOWEL_SOUND = re.compile(r"^(hour|honest|honou?r|heir)", re.IGNORECASE)
+_LETTERS_SAID_WITH_A_VOWEL = "AEFHILMNORSX"  # letters whose names begin with a vowel sound: "an MP", "an SLT"
+
+
+def indefinite_article(noun: str) -> str:
+    """'a' or 'an' for `noun`, by how it is said rather than how it is spelt: "an incident", "an action", "a risk",
+    "a user", "an hour", "an MP", "a GP"."""
+    word = noun.strip().split(" ", 1)[0] if noun.strip() else ""
+    if not word:
+        return "a"
+    if len(word) > 1 and word.isupper() and word.isalpha() and not _is_said_as_a_word(word):
+        return "an" if word[0] in _LETTERS_SAID_WITH_A_VOWEL else "a"
+    if _VOWEL_SOUND.match(word):
+        return "an"
+    if _CONSONANT_SOUND.match(word):
+        return "a"
+    return "an" if word[0].lower() in "aeiou" else "a"
+
+
+def _is_said_as_a_word(initialism: str) -> bool:
+    """Whether an all-capitals word is said as a word ("CAMHS", "NATO") rather than letter by letter ("GP", "MP"):
+    taken as said as a word when it has a vowel after its first letter and is longer than three letters."""
+    return len(initialism) > 3 and any(letter in "AEIOU" for letter in initialism[1:])
+
+
+def with_indefinite_article(noun: str) -> str:
+    """`noun` after its article: "an incident", "a risk"."""
+    return f"{indefinite_article(noun)} {noun}"

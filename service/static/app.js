@@ -1,6 +1,7 @@
 // Handover front-end bootstrap (ES module; loaded with <script type="module">,
 // so no inline script is needed and the CSP can forbid them).
 import { initAll } from './govuk/govuk-frontend-6.6.0.min.js'
+import './receiving-team.js'
 
 // What GOV.UK's template does in its inline <script>. GOV.UK Frontend's
 // isSupported() checks for `govuk-frontend-supported` on <body>, so this must

@@ -21,6 +21,7 @@ from service.core.answers import (
     row_prefix,
 )
 from service.core.numbers import whole_number
+from service.web.layout import revealed_copy_name, revealed_under_several
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -34,6 +35,28 @@ def _value(form: FormMultiDict, field: Field, name: str) -> Value:
     if field.type == "date":
         return join_date(_text(form, f"{name}-day"), _text(form, f"{name}-month"), _text(form, f"{name}-year"))
     return _text(form, name).replace("\r\n", "\n").strip()
+
+
+def _filled(form: FormMultiDict, field: Field, name: str) -> bool:
+    if field.type == "date":
+        return any(_text(form, f"{name}-{box}").strip() for box in ("day", "month", "year"))
+    if field.type == "checkboxes":
+        return any(isinstance(item, str) and item for item in form.getall(name, []))
+    return bool(_text(form, name).strip())
+
+
+def _answer_name(form: FormMultiDict, field: Field, beside: list[Field], prefix: str) -> str:
+    """Where the form holds the answer to `field`. For a question drawn under each of several answers (see
+    `service.web.layout`), every copy is sent: the first one filled in of the copy under the answer chosen, the
+    copy with the question's own name, and the others in order. So what was typed under the answer chosen wins, and
+    without JavaScript, where every copy is shown, an answer typed under another is still kept."""
+    name = prefix + field.id
+    if field.when is None or not (answers := revealed_under_several(field, beside)):
+        return name
+    chosen = _text(form, prefix + field.when.field)
+    copies = [revealed_copy_name(name, chosen)] if chosen in answers else []
+    copies += [name] + [revealed_copy_name(name, value) for value in answers if value != chosen]
+    return next((copy for copy in copies if _filled(form, field, copy)), name)
 
 
 def _rows_written(form: FormMultiDict, group: Group) -> set[int]:
@@ -98,13 +121,14 @@ def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:
 
 
 def parse_section(section: Section, form: FormMultiDict) -> SectionAnswers:
-    values: dict[str, Value] = {field.id: _value(form, field, field.id) for field in section.fields}
+    fields = section.fields
+    values: dict[str, Value] = {f.id: _value(form, f, _answer_name(form, f, fields, "")) for f in fields}
     groups: dict[str, list[Row]] = {}
     for group in section.groups:
         rows = []
         for index in _rows_kept(form, group):
             prefix = row_prefix(group, index)
-            rows.append({field.id: _value(form, field, prefix + field.id) for field in group.fields})
+            rows.append({f.id: _value(form, f, _answer_name(form, f, group.fields, prefix)) for f in group.fields})
         groups[group.id] = rows
     return SectionAnswers(values=values, groups=groups)
 

@@ -1,59 +1,118 @@
 """How a checklist section is laid out on a page: which questions are revealed by which answer.
 
-A field or group that depends on a single answer of a radios question is nested under that answer (GOV.UK's
-conditional reveal; without JavaScript it is simply shown). Anything else that depends on an answer is shown in
-order, with a hint saying when to answer it.
+A field or group that depends on an answer to a radios question is nested under that answer (GOV.UK's conditional
+reveal; without JavaScript it is simply shown under its answer). One that depends on a single box of a checkboxes
+question is nested under that box in the same way.
+
+A question that several answers call for (the reason there is no completed assessment, for "Not started",
+"Commissioned", "In progress" and "Not required") is revealed under each of them, as the GOV.UK radios guidance has
+a related question sit under the answer that makes it relevant. Each copy has its own name, so the form never sends
+one question twice: the copy under the answer chosen when the page was drawn (or under the first of the answers, if
+none was chosen) keeps the question's own name and id, so error messages link to it; the others are named
+`<name>--<answer>` (`revealed_copy_name`), and `service.web.forms` reads the copy under the answer chosen.
+
+Only what cannot be nested (a question that depends on several boxes of a checkboxes question, where more than one
+copy could be shown at once, and a group of rows that several answers call for) is shown in order, with a hint
+saying when to answer it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
 from service.checklist import Condition, Field, Group
+from service.core.text import with_indefinite_article
 
 
 class Item(msgspec.Struct, kw_only=True):
+    """One question or group as it is drawn, with what each of its answers reveals."""
+
     field: Field | None = None
     group: Group | None = None
     children: dict[str, list[Item]] = {}  # option value -> what it reveals
     only_if: str = ""  # a hint for dependent questions that are not nested
     row_items: list[Item] = []  # for a group: how each of its rows is laid out
+    # For a question revealed under several answers: the answer this copy sits under, the question it depends on,
+    # and every answer that reveals it.
+    under: str = ""
+    parent_id: str = ""
+    revealed_by: list[str] = []
 
     @property
     def id(self) -> str:
         return self.field.id if self.field else self.group.id if self.group else ""
 
+    def name_suffix(self, values: Mapping[str, object]) -> str:
+        """What this copy adds to the question's name: nothing for the copy that keeps the question's own name."""
+        if not self.revealed_by:
+            return ""
+        chosen = values.get(self.parent_id, "")
+        kept_under = chosen if isinstance(chosen, str) and chosen in self.revealed_by else self.revealed_by[0]
+        return "" if self.under == kept_under else revealed_copy_name("", self.under)
+
+    def add_row_text(self, has_rows: bool) -> str:
+        """The words of a group's "add a row" button: "Add an incident", "Add another incident"."""
+        row_name = self.group.row_label.lower() if self.group else ""
+        return f"Add another {row_name}" if has_rows else f"Add {with_indefinite_article(row_name)}"
+
+
+def revealed_copy_name(name: str, option: str) -> str:
+    """The name of the copy of question `name` revealed under answer `option` (see the module's description)."""
+    return f"{name}--{option}"
+
+
+def _parent(condition: Condition | None, fields: Sequence[Field]) -> Field | None:
+    if condition is None:
+        return None
+    return next((f for f in fields if f.id == condition.field), None)
+
 
 def _nesting_parent(condition: Condition | None, fields: Sequence[Field]) -> Field | None:
-    if condition is None or len(condition.any_of) != 1:
+    """The question to nest under: a radios question, or a checkboxes question when one box reveals it."""
+    parent = _parent(condition, fields)
+    if parent is None or condition is None:
         return None
-    parent = next((f for f in fields if f.id == condition.field), None)
-    return parent if parent is not None and parent.type == "radios" else None
+    if parent.type == "radios" or (parent.type == "checkboxes" and len(condition.any_of) == 1):
+        return parent
+    return None
+
+
+def revealed_under_several(field: Field, fields: Sequence[Field]) -> list[str]:
+    """The answers a field is revealed under, when it is revealed under more than one (and so drawn once under each);
+    empty otherwise. `fields`: the questions beside it (its section's, or its group's)."""
+    parent = _nesting_parent(field.when, fields)
+    if parent is None or field.when is None or len(field.when.any_of) < 2:
+        return []
+    return list(field.when.any_of)
 
 
 def _only_if(condition: Condition | None, fields: Sequence[Field]) -> str:
-    if condition is None:
-        return ""
-    parent = next((f for f in fields if f.id == condition.field), None)
-    if parent is None:
+    parent = _parent(condition, fields)
+    if parent is None or condition is None:
         return ""
     answers = " or ".join(f"‘{parent.option_label(value)}’" for value in condition.any_of)
     return f"Answer this only if you answered {answers} to ‘{parent.label}’."
 
 
 def arrange(fields: Sequence[Field], groups: Sequence[Group] = ()) -> list[Item]:
+    """The section's questions and groups in order, each dependent one nested under the answers that reveal it."""
     items = {f.id: Item(field=f) for f in fields} | {g.id: Item(group=g, row_items=arrange(g.fields)) for g in groups}
     top: list[Item] = []
     for item in items.values():
         condition = item.field.when if item.field else item.group.when if item.group else None
         parent = _nesting_parent(condition, fields)
-        if parent is not None and condition is not None:
-            items[parent.id].children.setdefault(condition.any_of[0], []).append(item)
-        else:
+        if parent is None or condition is None or (item.group is not None and len(condition.any_of) > 1):
+            # a group is drawn once: its rows cannot be copied under several answers
             item.only_if = _only_if(condition, fields)
             top.append(item)
+        elif len(condition.any_of) == 1:
+            items[parent.id].children.setdefault(condition.any_of[0], []).append(item)
+        else:
+            for value in condition.any_of:
+                copy = msgspec.structs.replace(item, under=value, parent_id=parent.id, revealed_by=condition.any_of)
+                items[parent.id].children.setdefault(value, []).append(copy)
     return top
 
 

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.actions.handovers import CHOOSE_RECEIVING_TEAM
 from service.checklist import Checklist, Section
 from service.core import currency, validation
 from service.core.answers import SectionAnswers, submission_problems
@@ -56,10 +57,16 @@ AUTOSAVE_TOO_MANY_ROWS = (
 )
 AUTOSAVE_UNKNOWN = "Not saved automatically: this form does not match the section. Reload the page."
 
+# Where "Save and continue" goes after a section is saved, named by the form's `return` field: only this fixed value
+# is honoured, so the field can never send a person to an address it names.
+RETURN_TO_CHECK = "check"
+# The start form's "Continue" (without JavaScript): it redraws the form with the team chosen, and starts nothing.
+CHOOSE_TEAM = "choose-team"
+
 TASK_STATUS = {
     "completed": ("Completed", ""),
     "in_progress": ("In progress", "govuk-tag--light-blue"),
-    "has_errors": ("Has errors", "govuk-tag--red"),
+    "has_errors": ("There is a problem", "govuk-tag--red"),  # GOV.UK task list wording
 }
 
 
@@ -111,14 +118,22 @@ class OutgoingController(Controller):
 
     @get("/cases/{case_id:int}/handover", name="start_handover")
     async def start_form(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template:
+        """The start form; `?receiving_team=<id>` draws it with that team chosen and only its workers offered (the
+        address the page's script asks for the workers of the team chosen)."""
         case = await self._own_case(request, case_id)
-        return await self._start_page(request, case, {}, {})
+        team = request.query_params.get("receiving_team")
+        if team is None:
+            return await self._start_page(request, case, {}, {})
+        return await self._start_page(request, case, {"receiving_team": team}, await _team_errors(request, team))
 
     @post("/cases/{case_id:int}/handover")
     async def start(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template | Redirect:
         case = await self._own_case(request, case_id)
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")}
+        if form.get("button") == CHOOSE_TEAM:  # without JavaScript: the team first, then its workers to choose from
+            values["receiver"] = ""
+            return await self._start_page(request, case, values, await _team_errors(request, values["receiving_team"]))
         try:
             handover_id = await actions.start_handover(
                 database(request),
@@ -143,18 +158,22 @@ class OutgoingController(Controller):
     async def _start_page(
         self, request: Request[Any, Any, Any], case: db.Case, values: dict[str, str], errors: dict[str, str]
     ) -> Template:
+        """The start form: the receiver is chosen among the workers of the team chosen (none until a team is)."""
         reader = database(request).reader
         teams = await db.teams(reader)
-        workers = {team.id: await db.team_workers(reader, team.id) for team in teams}
+        chosen = next((team for team in teams if str(team.id) == values.get("receiving_team", "").strip()), None)
+        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
         return page(
             request,
             "outgoing/start.html",
             status_code=400 if errors else 200,
             case=case,
             teams=teams,
-            workers=workers,
+            team=chosen,
+            workers=[(worker_id, name) for worker_id, name in workers if worker_id != request.user.id],
             values=values,
             errors=errors,
+            choose_team=CHOOSE_TEAM,
         )
 
     @get("/handovers/{handover_id:int}", name="handover")
@@ -209,15 +228,18 @@ class OutgoingController(Controller):
         answers = forms.parse_section(section, form)
         base_version = forms.form_number(form.get("version", "")) or 0
         button = str(form.get("button", "continue"))
+        returning = form.get("return") == RETURN_TO_CHECK
         repeated = forms.repeated_answers(section, form)
         if repeated:  # a crafted form: nothing is saved, and the page says which questions
             view = await viewable(request, handover_id)
-            return self._section_page(request, view, section_id, answers, base_version, repeated, status_code=400)
+            return self._section_page(
+                request, view, section_id, answers, base_version, repeated, status_code=400, returning=returning
+            )
         changed_rows = forms.apply_row_button(section, answers, button)
         if changed_rows is not None:
             # Adding or removing a row only redraws the form; nothing is saved until the person saves.
             view = await viewable(request, handover_id)
-            return self._section_page(request, view, section_id, changed_rows, base_version, {})
+            return self._section_page(request, view, section_id, changed_rows, base_version, {}, returning=returning)
         try:
             _, messages = await actions.save_section(
                 database(request),
@@ -232,10 +254,12 @@ class OutgoingController(Controller):
                 keep_what_fits=True,
             )
         except Conflict:
-            return await self._conflict_page(request, handover_id, section_id, answers)
+            return await self._conflict_page(request, handover_id, section_id, answers, returning=returning)
         except Invalid as exc:  # answers to questions the section does not have: nothing is saved
             view = await viewable(request, handover_id)
-            return self._section_page(request, view, section_id, answers, base_version, exc.errors, status_code=400)
+            return self._section_page(
+                request, view, section_id, answers, base_version, exc.errors, status_code=400, returning=returning
+            )
         # What could not be kept (an answer too long, rows past the limit) is said on the page, draft or not, with
         # what was typed shown again; everything else was saved.
         shown = messages | forms.rows_not_kept(section, form)
@@ -243,7 +267,9 @@ class OutgoingController(Controller):
             saved = await actions.load(database(request).reader, checklists(request), handover_id)
             assert saved is not None
             version = saved.sections[section_id].version
-            return self._section_page(request, saved, section_id, answers, version, shown)
+            return self._section_page(request, saved, section_id, answers, version, shown, returning=returning)
+        if returning and button != "draft":  # the check answers pattern: back to the answers after a change
+            return back_to(f"/handovers/{handover_id}/check")
         return back_to(f"/handovers/{handover_id}")
 
     @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
@@ -283,7 +309,10 @@ class OutgoingController(Controller):
         *,
         status_code: int = 200,
         conflict: SectionAnswers | None = None,
+        returning: bool = False,
     ) -> Template:
+        """The section's form; `returning`: it was opened from "check your answers", and goes back there once saved
+        (also when the address says `?return=check`)."""
         section = view.checklist.section(section_id)
         assert section is not None
         template = "outgoing/_section_form.html" if request.htmx else "outgoing/section.html"
@@ -298,18 +327,28 @@ class OutgoingController(Controller):
             version=version,
             errors=errors,
             conflict=conflict,
+            returning=returning or request.query_params.get("return") == RETURN_TO_CHECK,
+            return_value=RETURN_TO_CHECK,
             flash=RESUMED.get(request.query_params.get("resumed", ""), ""),
         )
 
     async def _conflict_page(
-        self, request: PageRequest, handover_id: int, section_id: str, typed: SectionAnswers
+        self, request: PageRequest, handover_id: int, section_id: str, typed: SectionAnswers, *, returning: bool
     ) -> Template:
         """Someone saved in between: show what they saved and keep what this person typed, to choose from."""
         current = await actions.load(database(request).reader, checklists(request), handover_id)
         assert current is not None
         saved = current.sections[section_id]
         return self._section_page(
-            request, current, section_id, typed, saved.version, {}, status_code=409, conflict=saved.answers
+            request,
+            current,
+            section_id,
+            typed,
+            saved.version,
+            {},
+            status_code=409,
+            conflict=saved.answers,
+            returning=returning,
         )
 
     @get("/handovers/{handover_id:int}/check", name="check_answers")
@@ -318,7 +357,10 @@ class OutgoingController(Controller):
         if refusals(Action.EDIT, view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
         await audit_view(request, handover_id, "check answers")
-        return await self._check_page(request, view, problems=[], status_code=200)
+        # What stops the submission is shown under each section from the start (the check answers pattern), not only
+        # after "Submit handover" is pressed; the error summary is kept for a refused submission.
+        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
+        return await self._check_page(request, view, problems, status_code=200)
 
     async def _check_page(
         self,
@@ -334,12 +376,18 @@ class OutgoingController(Controller):
         """The answers, any records not up to date (each with a box for why, holding `reasons` as typed), and the
         submit button; for a returned handover, its query and the box for the reply, holding `reply` as typed.
         `errors`: messages about the reply ("reply") and the reasons ("stale-<key>")."""
+        by_section: dict[str, list[Any]] = {}
+        for problem in problems:
+            if problem.input_id:  # a section not started says so in its own place, with a link to start it
+                by_section.setdefault(problem.section_id, []).append(problem)
         return page(
             request,
             "outgoing/check.html",
             status_code=status_code,
             view=view,
             problems=problems,
+            problems_by_section=by_section,
+            refused=status_code == 409,
             query=await _open_query(request, view.handover),
             reply=reply,
             errors=errors or {},
@@ -369,8 +417,15 @@ class OutgoingController(Controller):
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
             )  # fmt: skip
         except Invalid as exc:
-            return await self._check_page(request, view, [], 400, reply=reply, errors=exc.errors, reasons=reasons)
+            return await self._check_page(request, view, problems, 400, reply=reply, errors=exc.errors, reasons=reasons)
         return back_to(f"/handovers/{handover_id}/done/submit")  # the confirmation page says where it went
+
+
+async def _team_errors(request: Request[Any, Any, Any], chosen: str) -> dict[str, str]:
+    """The message for a team chosen on the start form that is not one of the teams (or no team at all)."""
+    team_id = forms.form_number(chosen)
+    known = {team.id for team in await db.teams(database(request).reader)}
+    return {} if team_id in known else {"receiving_team": CHOOSE_RECEIVING_TEAM}
 
 
 async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:

@@ -238,7 +238,8 @@ class Person:
         group.get_by_label("Year", exact=True).fill(year)
 
     def type_in(self, label: str, text: str, nth: int = 0) -> None:
-        self.page.get_by_label(label, exact=True).nth(nth).fill(text)
+        # only what is shown: a question revealed under several answers is on the page once under each
+        self.page.get_by_label(label, exact=True).filter(visible=True).nth(nth).fill(text)
 
     def add_row(self, button: str, heading: str) -> None:
         """Press "Add a/another ..." and wait for the new row. With JavaScript, htmx swaps the form in place: the

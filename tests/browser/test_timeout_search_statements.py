@@ -123,17 +123,17 @@ def test_without_javascript_there_is_no_dialog_and_the_sign_in_page_says_why(
 
 
 @pytest.fixture(scope="module")
-def child_6(server: Server) -> int:
-    """A handover for Child 6 (a case no other browser test hands over), from north to the cp team."""
+def child_11(server: Server) -> int:
+    """A handover for Child 11 (a case no other browser test hands over), from north to the cp team."""
     client = Client(server.url, "out")
-    handover_id = client.start(server.world.cases["c6"], server.world.teams["cp"], server.world.users["rec"])
+    handover_id = client.start(server.world.cases["c11"], server.world.teams["cp"], server.world.users["rec"])
     client.close()
     return handover_id
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_a_manager_finds_a_child_and_opens_the_handover(
-    person: Callable[..., Person], child_6: int, javascript: bool
+    person: Callable[..., Person], child_11: int, javascript: bool
 ) -> None:
     smgr = person("smgr", javascript=javascript)
     smgr.goto("/queue")
@@ -144,12 +144,12 @@ def test_a_manager_finds_a_child_and_opens_the_handover(
     expect(smgr.page.get_by_role("link", name="Enter a child's name or case reference")).to_be_visible()
     expect(smgr.page).to_have_title(re.compile("^Error: Find a child"))
 
-    smgr.page.get_by_label("Find a child").fill("CHILD 6")
+    smgr.page.get_by_label("Find a child").fill("CHILD 11")
     smgr.press("Search")
     results = smgr.page.get_by_role("table")
     expect(smgr.heading(re.compile(r"^1 handover found$"), level=2)).to_be_visible()
-    smgr.follow(re.compile("^Child 6"), scope=results)
-    assert smgr.page.url.endswith(f"/handovers/{child_6}/view")
+    smgr.follow(re.compile("^Child 11"), scope=results)
+    assert smgr.page.url.endswith(f"/handovers/{child_11}/view")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
@@ -168,7 +168,7 @@ def test_the_statements_open_from_the_footer_without_signing_in(
 
 
 def test_the_report_scrolls_sideways_in_a_labelled_region_on_a_narrow_screen(
-    person: Callable[..., Person], child_6: int
+    person: Callable[..., Person], child_11: int
 ) -> None:
     aud = person("aud")
     aud.page.set_viewport_size({"width": 400, "height": 800})
