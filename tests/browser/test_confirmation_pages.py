@@ -59,6 +59,8 @@ def test_each_step_lands_on_its_confirmation_page(
     smgr.goto(f"/handovers/{handover_id}/view")
     contents = smgr.page.get_by_role("navigation", name="Contents")
     expect(contents.get_by_role("link", name="Open risks")).to_be_visible()
+    if javascript:  # the README's pictures are of what a person with JavaScript sees
+        smgr.screenshot("handover-contents", down_to=contents)
     expect(contents).to_contain_text("Open risks (Completed)")
     contents.get_by_role("link", name="Open risks").click()
     expect(smgr.page).to_have_url(re.compile("#section-open-risks$"))
@@ -69,12 +71,16 @@ def test_each_step_lands_on_its_confirmation_page(
     smgr.press("Endorse: ready to transfer")
     landed(smgr, handover_id, "endorse", "Handover endorsed", child, "It now waits for Rec to take the case on.",
            "Go to the manager queue")  # fmt: skip
+    if javascript:
+        smgr.screenshot("confirmation-page")
 
     # The receiving worker acknowledges too soon: each item still to confirm links to its place on the review page.
     rec = person("rec", javascript=javascript)
     rec.goto(f"/handovers/{handover_id}/review")
     rec.press("Acknowledge handover")
     expect(rec.heading("This cannot be done yet")).to_be_visible()
+    if javascript:
+        rec.screenshot("cannot-be-done-yet")
     rec.follow("Confirm ‘Open risks’")
     expect(rec.page).to_have_url(re.compile(rf"/handovers/{handover_id}/review#item-open-risks$"))
     confirm_every_critical_item(rec)

@@ -76,6 +76,8 @@ def test_a_change_from_check_answers_comes_back_to_it_and_questions_are_revealed
     # the problem is shown under its section from the start, linked to the question
     problems = out.page.locator("#problems-arrangements")
     expect(problems.get_by_role("link", name="Enter the date of the meeting or visit")).to_be_visible()
+    if javascript:  # the README's pictures are of what a person with JavaScript sees
+        out.screenshot("check-answers", down_to=problems)
     out.follow("Enter the date of the meeting or visit", scope=problems)
     expect(out.page).to_have_url(re.compile(r"\?return=check#meeting_on-day$"))
     # the date is asked under the answer chosen (and, without JavaScript, under each answer that calls for it)

@@ -79,6 +79,7 @@ def test_the_sign_out_warning_keeps_a_person_signed_in_and_says_why_when_it_did_
         expect(page.locator("#timeout-countdown")).to_have_text(re.compile(r"^\d+ seconds?$"))
         expect(page.locator("#timeout-announce")).to_have_text(re.compile(r"^You will be signed out in "))
         out.check("the sign-out warning")
+        out.screenshot("sign-out-warning")
 
         # staying signed in extends the session on the server: past the first deadline, the page still opens
         signed_in_at = time.monotonic()
@@ -148,6 +149,8 @@ def test_a_manager_finds_a_child_and_opens_the_handover(
     smgr.press("Search")
     results = smgr.page.get_by_role("table")
     expect(smgr.heading(re.compile(r"^1 handover found$"), level=2)).to_be_visible()
+    if javascript:
+        smgr.screenshot("find-a-child")
     smgr.follow(re.compile("^Child 11"), scope=results)
     assert smgr.page.url.endswith(f"/handovers/{child_11}/view")
 
