@@ -41,6 +41,7 @@ from service.core import answers, dates, validation
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
 from service.web import api, auditor, context, handover, layout, operations, outgoing, security, session, speedups
+from service.web.admin import AdminController
 from service.web.errors import PAGE_ERRORS
 from service.web.session_store import SessionStore
 
@@ -225,6 +226,7 @@ def create_app(settings: Settings) -> Litestar:
             outgoing.OutgoingController,
             handover.HandoverController,
             auditor.AuditorController,
+            AdminController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
