@@ -13,7 +13,7 @@ from litestar.routes import HTTPRoute
 from service import actions, db
 from service.core import accounts as rules
 from tests.conftest import PASSWORD, Site
-from tests.helpers import handover_in
+from tests.helpers import act, handover_in, submit
 from tests.test_api import call
 
 pytestmark = pytest.mark.anyio
@@ -189,3 +189,19 @@ async def test_services_and_the_head_of_service_are_set_on_the_teams_page(site: 
     assert "Head of service: <strong>Omgr</strong>" in page and "The head of service has been changed" in page
     services = page[page.index("Services</caption>") :]
     assert "Early help" in services and "Rmgr" in services and "North Team" in services
+
+
+async def test_the_team_manager_continues_a_handover_the_leaver_started(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "draft", "mia")
+    await actions.disable_person(site.db, user_id=site.world.users["out"], by=site.world.users["adm"])
+    manager = await site.as_user("both")
+    assert (await manager.get(f"/handovers/{handover_id}")).status_code == 200
+    response = await submit(manager, handover_id)
+    assert response.status_code == 303, response.text
+    handover = await db.handover_by_id(site.db.reader, handover_id)
+    assert handover is not None and (handover.state, handover.author_id) == ("submitted", site.world.users["both"])
+    # the manager is its author now, so another manager of the sending team endorses it
+    endorsed = await act(await site.as_user("smgr"), handover_id, "endorse")
+    assert endorsed.status_code == 303
+    handover = await db.handover_by_id(site.db.reader, handover_id)
+    assert handover is not None and handover.state == "endorsed"
