@@ -101,12 +101,16 @@ async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles,
             raise Invalid({"teams": accounts.DISABLED_PERSON})
         wanted = {(team_id, role): name for team_id, name, role in await _team_ids(conn, roles)}
         had = {(m.team_id, m.role): m.team_name for m in await db.memberships(conn, user_id)}
-        held_in = {case.team_id: case.team for case in await db.held_cases(conn, user_id)}
+        held = await db.held_cases(conn, user_id)
+        as_worker = {case.team_id for case in held if not case.held_pending_transfer}
+        pending = {case.team_id for case in held if case.held_pending_transfer}
         for (team_id, role), name in had.items():
             if (team_id, role) in wanted:
                 continue
-            if role == "worker" and team_id in held_in:
-                raise Invalid({"worker": accounts.keeps_cases_message(person.name, name)})
+            # a case is held by a worker of its team, or by its manager pending transfer: neither leaves the team
+            # while holding it
+            if (role == "worker" and team_id in as_worker) or (role == "manager" and team_id in pending):
+                raise Invalid({role: accounts.keeps_cases_message(person.name, name)})
             await db.remove_membership(conn, user_id, team_id, role)
             await db.append_audit(conn, by, "remove_membership", "user", user_id, {"team": name, "role": role})
             changed.append(f"no longer a {role} in {name}")

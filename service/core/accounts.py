@@ -58,8 +58,8 @@ NOT_YOURSELF = "You cannot disable your own account: ask another administrator"
 NOT_A_PERSON = "This is a service account: revoke its API tokens instead (handover token revoke)"
 DISABLED_PERSON = "This person's account is disabled: choose someone whose account is enabled"
 KEEPS_CASES = (
-    "{name} still holds cases in {team}: a worker in a team holds its cases, so keep them as a worker in {team} "
-    "until the cases are transferred, or disable the account (their cases then move to the team manager)"
+    "{name} still holds cases in {team}: keep them in {team} in the same role until the cases are transferred, or "
+    "disable the account (their cases then move to the team manager)"
 )
 NO_ROLE_CHOSEN = "Select at least one team, or a role across the service"
 

@@ -112,6 +112,19 @@ async def test_a_worker_who_holds_cases_in_a_team_stays_a_worker_there(database:
     assert {m.team_name for m in await db.memberships(database.reader, world.users["out"])} == {"North Team"}
 
 
+async def test_a_manager_holding_cases_pending_transfer_stays_their_manager(
+    database: db.Database, world: World
+) -> None:
+    await actions.disable_person(database, user_id=world.users["other"], by=None)  # Zoe moves to Omgr
+    elsewhere = actions.TeamRoles(manager=["Cp Team"])
+    errors = await refused(actions.change_roles(database, user_id=world.users["omgr"], roles=elsewhere, by=None))
+    assert errors["manager"] == rules.keeps_cases_message("Omgr", "South Team")
+    changed = await actions.change_roles(
+        database, user_id=world.users["omgr"], roles=actions.TeamRoles(manager=["South Team", "Cp Team"]), by=None
+    )
+    assert changed == ["now a manager in Cp Team"]
+
+
 async def test_a_password_reset_replaces_the_hash_and_is_audited(database: db.Database, world: World) -> None:
     seq = await last_seq(database)
     await actions.reset_password(database, user_id=world.users["rec"], password="another long password", by=None)
