@@ -56,6 +56,7 @@ from service.web import (
     statements,
     timeout,
 )
+from service.web.admin import AdminController
 from service.web.errors import PAGE_ERRORS
 from service.web.session_store import SessionStore
 
@@ -256,6 +257,7 @@ def create_app(settings: Settings) -> Litestar:
             outgoing.OutgoingController,
             handover.HandoverController,
             auditor.AuditorController,
+            AdminController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

@@ -14,7 +14,7 @@ from typing import NoReturn
 from service import actions, db
 from service.actions import maintenance
 from service.checklist import ChecklistError, latest, load_all
-from service.core import validation
+from service.core import accounts, validation
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
 from service.settings import Settings, SettingsError, settings_from_env
@@ -68,6 +68,103 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
         except Invalid as exc:
             _refused("create-user", exc)
     print(f"Created user {args.username!r}")
+    return 0
+
+
+def _new_password(command: str, given: str | None) -> str:
+    """The password given with --password, or asked for in a terminal (never from a pipe without saying so)."""
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        _refused(command, Invalid({"password": "Give --password, or run this in a terminal to be asked"}))
+    try:
+        return getpass.getpass(f"Password (at least {validation.PASSWORD_MIN} characters): ")
+    except (EOFError, KeyboardInterrupt):
+        _refused(command, Invalid({"password": "No password was given; nothing was changed"}))
+
+
+async def _person_id(database: db.Database, command: str, username: str) -> int:
+    person = await db.user_by_username(database.reader, username.strip())
+    if person is None or person.is_service:
+        _refused(command, Invalid({"person": accounts.NO_SUCH_PERSON}))
+    return person.id
+
+
+async def _add_person(settings: Settings, args: argparse.Namespace) -> int:
+    early = accounts.new_account_errors(args.username, args.name, args.email, "x" * 99)
+    if early:
+        _refused("add-person", Invalid(early))
+    password = _new_password("add-person", args.password)
+    async with db.Database.for_settings(settings).opened() as database:
+        try:
+            await actions.add_person(
+                database, username=args.username, full_name=args.name, email=args.email, password=password,
+                roles=_roles(args), by=None,
+            )  # fmt: skip
+        except Invalid as exc:
+            _refused("add-person", exc)
+    print(f"Added {args.name} ({args.username!r})")
+    return 0
+
+
+async def _set_roles(settings: Settings, args: argparse.Namespace) -> int:
+    async with db.Database.for_settings(settings).opened() as database:
+        user_id = await _person_id(database, "set-roles", args.username)
+        try:
+            changed = await actions.change_roles(database, user_id=user_id, roles=_roles(args), by=None)
+        except Invalid as exc:
+            _refused("set-roles", exc)
+    print(f"{args.username}: " + ("; ".join(changed) if changed else "nothing changed"))
+    return 0
+
+
+async def _reset_password(settings: Settings, args: argparse.Namespace) -> int:
+    async with db.Database.for_settings(settings).opened() as database:
+        user_id = await _person_id(database, "reset-password", args.username)
+        password = _new_password("reset-password", args.password)
+        try:
+            await actions.reset_password(database, user_id=user_id, password=password, by=None)
+        except Invalid as exc:
+            _refused("reset-password", exc)
+    print(f"The password of {args.username!r} has been reset.")
+    return 0
+
+
+async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
+    async with db.Database.for_settings(settings).opened() as database:
+        user_id = await _person_id(database, "disable-user", args.username)
+        try:
+            outcome = await actions.disable_person(database, user_id=user_id, by=None)
+        except Invalid as exc:
+            _refused("disable-user", exc)
+    print(f"Disabled {outcome.name} ({args.username!r}): signed out everywhere, API tokens stopped.")
+    for child, manager in outcome.cases_moved:
+        print(f"  {child}: {accounts.HELD_PENDING_TRANSFER.lower()} ({manager})")
+    for handover_id, manager in outcome.handovers_continued:
+        print(f"  handover {handover_id}: continued by {manager} on behalf of {outcome.name}")
+    for handover_id in outcome.handovers_released:
+        print(f"  handover {handover_id}: back with the receiving team, for another worker to take on")
+    return 0
+
+
+async def _service(settings: Settings, args: argparse.Namespace) -> int:
+    command = f"service {args.service_command}"
+    async with db.Database.for_settings(settings).opened() as database:
+        try:
+            if args.service_command == "create":
+                await actions.create_service(database, name=args.name, service_manager=args.manager or "", by=None)
+                print(f"Service {args.name.strip()!r} created.")
+            elif args.service_command == "manager":
+                await actions.set_service_manager(database, service=args.name, service_manager=args.manager, by=None)
+                print(f"{args.manager} now manages {args.name.strip()!r}.")
+            elif args.service_command == "add-team":
+                await actions.set_team_service(database, team=args.team, service=args.name, by=None)
+                print(f"{args.team} is now in {args.name.strip()!r}.")
+            else:
+                await actions.set_head_of_service(database, username=args.username, by=None)
+                print(f"{args.username} is now the head of service.")
+        except Invalid as exc:
+            _refused(command, exc)
     return 0
 
 
@@ -287,6 +384,40 @@ def parser() -> argparse.ArgumentParser:
                       help="a team they manage")  # fmt: skip
     user.add_argument("--auditor", action="store_true")
     user.add_argument("--admin", action="store_true")
+    person = commands.add_parser("add-person", help="add a person with their work email address (teams must exist)")
+    person.add_argument("username", type=_text_argument)
+    person.add_argument("--name", type=_text_argument, required=True, help="full name as shown to others")
+    person.add_argument("--email", type=_text_argument, required=True, help="their work email address")
+    person.add_argument("--password", type=_text_argument, help="(prompted for if not given)")
+    roles = commands.add_parser("set-roles", help="set a person's teams and roles (exactly those given)")
+    roles.add_argument("username", type=_text_argument)
+    for parsed in (person, roles):
+        parsed.add_argument("--worker", type=_text_argument, action="append", default=[], metavar="TEAM",
+                            help="a team they work in")  # fmt: skip
+        parsed.add_argument("--manager", type=_text_argument, action="append", default=[], metavar="TEAM",
+                            help="a team they manage")  # fmt: skip
+        parsed.add_argument("--auditor", action="store_true")
+        parsed.add_argument("--admin", action="store_true")
+    reset = commands.add_parser("reset-password", help="set a new password for a person")
+    reset.add_argument("username", type=_text_argument)
+    reset.add_argument("--password", type=_text_argument, help="(prompted for if not given)")
+    leaver = commands.add_parser(
+        "disable-user", help="disable a leaver's account: their cases move to the team manager pending transfer"
+    )
+    leaver.add_argument("username", type=_text_argument)
+    service = commands.add_parser("service", help="the services teams belong to, and the head of service")
+    service_commands = service.add_subparsers(dest="service_command", required=True)
+    create_service = service_commands.add_parser("create", help="add a service")
+    create_service.add_argument("name", type=_text_argument)
+    create_service.add_argument("--manager", type=_text_argument, help="the service manager's username")
+    service_manager = service_commands.add_parser("manager", help="set who manages a service")
+    service_manager.add_argument("name", type=_text_argument)
+    service_manager.add_argument("manager", type=_text_argument, help="the service manager's username")
+    add_team = service_commands.add_parser("add-team", help="put a team in a service")
+    add_team.add_argument("name", type=_text_argument)
+    add_team.add_argument("team", type=_text_argument)
+    head = service_commands.add_parser("head", help="set the head of service, who oversees every service")
+    head.add_argument("username", type=_text_argument)
     export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
@@ -358,6 +489,16 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         asyncio.run(_demo(settings))
     elif args.command == "create-user":
         return asyncio.run(_create_user(settings, args))
+    elif args.command == "add-person":
+        return asyncio.run(_add_person(settings, args))
+    elif args.command == "set-roles":
+        return asyncio.run(_set_roles(settings, args))
+    elif args.command == "reset-password":
+        return asyncio.run(_reset_password(settings, args))
+    elif args.command == "disable-user":
+        return asyncio.run(_disable_user(settings, args))
+    elif args.command == "service":
+        return asyncio.run(_service(settings, args))
     elif args.command == "name-manager":
         return asyncio.run(_name_manager(settings, args))
     elif args.command == "token" and args.token_command == "create":

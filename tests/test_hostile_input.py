@@ -34,11 +34,13 @@ import msgspec
 import pytest
 
 from service import actions, cli, db
+from service.actions import accounts as account_actions
 from service.actions.cases import IMPORT_COLUMNS
 from service.actions.demo import CASE_M_LIKE
 from service.app import create_app
 from service.audit_trail import verify
 from service.checklist import Field, Section
+from service.core import accounts as account_rules
 from service.core import validation
 from service.core.answers import (
     ANSWER_STORED_MAX,
@@ -541,6 +543,25 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/schema"): [],
     ("GET", "/schema/openapi.json"): [],
     ("GET", "/schema/{path:str}"): [],
+    ("GET", "/admin/people"): [],
+    ("GET", "/admin/people/new"): [],
+    ("POST", "/admin/people/new"): [
+        ("form", name) for name in ("username", "name", "email", "password", "worker", "manager", "auditor", "admin")
+    ],
+    ("GET", "/admin/people/{user_id:int}"): [("query", "done")],
+    ("GET", "/admin/people/{user_id:int}/roles"): [],
+    ("POST", "/admin/people/{user_id:int}/roles"): [
+        ("form", name) for name in ("worker", "manager", "auditor", "admin")
+    ],
+    ("GET", "/admin/people/{user_id:int}/password"): [],
+    ("POST", "/admin/people/{user_id:int}/password"): [("form", "password")],
+    ("GET", "/admin/people/{user_id:int}/disable"): [],
+    ("POST", "/admin/people/{user_id:int}/disable"): [("form", "_csrf_token")],
+    ("GET", "/admin/teams"): [("query", "done")],
+    ("POST", "/admin/services"): [("form", "name"), ("form", "service_manager")],
+    ("POST", "/admin/services/manager"): [("form", "managed_service"), ("form", "service_manager")],
+    ("POST", "/admin/teams/service"): [("form", "team"), ("form", "service")],
+    ("POST", "/admin/head-of-service"): [("form", "head_of_service")],
 }
 WORKFLOW_ROUTE = "/handovers/{handover_id:int}/{button:str}"
 # Who uses each workflow button, and on a handover in which state.
@@ -674,6 +695,8 @@ async def test_every_other_page_form_query_and_path(
                     user, state = "smgr", "submitted"
                 elif path.startswith("/audit"):
                     user = "aud"
+                elif path.startswith("/admin"):
+                    user = "adm"
                 elif path == "/queue":
                     user = "smgr"
                 elif path == "/inbox":
@@ -693,6 +716,7 @@ async def test_every_other_page_form_query_and_path(
                     "button": button,
                     "file_path": "app.css",
                     "path": "openapi.json",
+                    "user_id": site.world.users["rec2"],  # the person the administrator's pages change
                 }
                 if "{disagreement_id" in path:
                     params["disagreement_id"] = await disagreement(handover_id)
@@ -718,6 +742,14 @@ async def test_every_other_page_form_query_and_path(
                         "transfer_reason": "Step-up",
                         "username": "nobody",
                         "password": "wrong password",
+                        "name": "New Person",
+                        "email": "new.person@example.gov.uk",
+                        "worker": "South Team",
+                        "service_manager": "smgr",
+                        "managed_service": "Early help",
+                        "team": "North Team",
+                        "service": "Early help",
+                        "head_of_service": "omgr",
                     }
                     form = {k: v for k, v in form.items() if ("form", k) in PAGE_PARAMETERS[(method, path)]}
                 query: dict[str, Any] = {}
@@ -736,6 +768,10 @@ async def test_every_other_page_form_query_and_path(
                     "endorse_page": PAGE_NUMBER_MAX,
                     "approve_page": PAGE_NUMBER_MAX,
                     "min_days": MIN_WORKING_DAYS_MAX,
+                    "name": validation.FULL_NAME_MAX,
+                    "email": account_rules.EMAIL_MAX,
+                    "service_manager": validation.USERNAME_MAX,
+                    "head_of_service": validation.USERNAME_MAX,
                 }.get(page_input.name)
                 if value is JUST_OVER:
                     numeric = page_input.name in ("page", "endorse_page", "approve_page", "min_days")
@@ -1131,6 +1167,25 @@ CLI_BASE: dict[str, list[str]] = {
     "token revoke": ["token", "revoke", "1"],
     "import cases": ["import", "cases", "cases.csv"],
     "name-manager": ["name-manager", "1", "--step", "approve", "--manager", "newperson"],
+    "add-person": [
+        "add-person",
+        "newjoiner",
+        "--name",
+        "New Joiner",
+        "--email",
+        "new.joiner@example.gov.uk",
+        "--password",
+        "a long enough password",
+        "--worker",
+        "North Team",
+    ],
+    "set-roles": ["set-roles", "rec2", "--worker", "Cp Team"],
+    "reset-password": ["reset-password", "rec2", "--password", "a long enough password"],
+    "disable-user": ["disable-user", "rec2"],
+    "service create": ["service", "create", "Early help", "--manager", "smgr"],
+    "service manager": ["service", "manager", "Early help", "smgr"],
+    "service add-team": ["service", "add-team", "Early help", "North Team"],
+    "service head": ["service", "head", "omgr"],
 }
 CLI_NO_ARGUMENTS = {"serve", "init-db", "demo", "audit verify", "audit checkpoint"}
 
@@ -1168,8 +1223,13 @@ def cli_argv(command: str, argument: str, value: str) -> list[str]:
         else:
             argv += [argument, value]
         return argv
-    positions = {"create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2, "name-manager": 1}
-    argv[positions[command]] = value
+    positions: dict[str | tuple[str, str], int] = {
+        "create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2, "name-manager": 1,
+        "add-person": 1, "set-roles": 1, "reset-password": 1, "disable-user": 1, "service create": 2,
+        "service manager": 2, ("service manager", "manager"): 3, "service add-team": 2,
+        ("service add-team", "team"): 3, "service head": 2,
+    }  # fmt: skip
+    argv[positions.get((command, argument), positions[command])] = value
     return argv
 
 
@@ -1190,6 +1250,7 @@ def test_every_argument_of_the_command_line(
     from service.actions import people as people_actions
 
     monkeypatch.setattr(people_actions, "rehash", quick_hash)
+    monkeypatch.setattr(account_actions, "rehash", quick_hash)
 
     async def seeded() -> None:
         async with db.Database(settings.database).opened() as database:

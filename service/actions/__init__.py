@@ -15,6 +15,17 @@ checkpoints) stays in the store and in `service.audit_trail`; `tests/test_layers
 
 from __future__ import annotations
 
+from service.actions.accounts import (
+    Disabled,
+    add_person,
+    change_roles,
+    create_service,
+    disable_person,
+    reset_password,
+    set_head_of_service,
+    set_service_manager,
+    set_team_service,
+)
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
 from service.actions.exports import delivering, export_outcome, record_export
@@ -53,18 +64,23 @@ from service.actions.people import (
 
 __all__ = [
     "Checklists",
+    "Disabled",
     "HandoverView",
     "NewCase",
     "SignedIn",
     "TeamRoles",
     "act",
     "actor_for",
+    "add_person",
+    "change_roles",
     "confirm_item",
     "create_case",
     "create_person",
+    "create_service",
     "create_sibling_group",
     "decide_disagreement",
     "delivering",
+    "disable_person",
     "export_outcome",
     "import_cases",
     "issue_api_token",
@@ -78,10 +94,14 @@ __all__ = [
     "record_api_request",
     "record_export",
     "record_view",
+    "reset_password",
     "resume_pending_draft",
     "revoke_api_token",
     "save_section",
     "section_status",
+    "set_head_of_service",
+    "set_service_manager",
+    "set_team_service",
     "sign_in",
     "sign_out",
     "start_handover",

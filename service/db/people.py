@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from service.db.engine import Conn, _insert, _one, _rows, now
 from service.db.records import ApiToken, Membership, Team, User, record
 
@@ -185,3 +187,247 @@ async def administrators(conn: Conn) -> list[str]:
         conn, "SELECT name FROM users WHERE is_admin = 1 AND disabled = 0 AND is_service = 0 ORDER BY name"
     )
     return [r["name"] for r in rows]
+
+
+# ---------------------------------------------------------------- joiners, movers and leavers
+
+
+class PersonSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A person as the administrator's list shows them: teams as "Team (role)" joined with "; "."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+    is_auditor: bool
+    is_admin: bool
+    disabled: bool
+    teams: str
+    cases_held: int
+    cases_held_pending_transfer: int
+
+
+class HeldCase(msgspec.Struct, frozen=True, kw_only=True):
+    """A case allocated to someone, and whether they hold it only as team manager pending transfer."""
+
+    id: int
+    reference: str
+    child_name: str
+    team_id: int
+    team: str
+    held_pending_transfer: bool
+
+
+class LeaversHandover(msgspec.Struct, frozen=True, kw_only=True):
+    """An open handover a leaver started or is named to receive."""
+
+    id: int
+    state: str
+    author_id: int
+    receiver_id: int | None
+    sending_team_id: int
+    sending_team: str
+
+
+class ServiceRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    service_manager_id: int | None
+    service_manager: str | None
+    teams: str  # team names joined with "; "
+
+
+class TeamRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    service_id: int | None
+    service: str | None
+    managers: str  # enabled managers' names joined with "; "
+
+
+# A case is held pending transfer while the manager who took it on from a leaver still holds it.
+HELD_PENDING = "(c.interim_holder_id IS NOT NULL AND c.interim_holder_id = c.allocated_worker_id)"
+
+
+async def people_list(conn: Conn) -> list[PersonSummary]:
+    """Every person (not service accounts), by name, with their teams and how many cases they hold."""
+    rows = await _rows(
+        conn,
+        "SELECT u.id, u.username, u.name, u.email, u.is_auditor, u.is_admin, u.disabled,"
+        " COALESCE((SELECT group_concat(t.name || ' (' || m.role || ')', '; ') FROM"
+        "   (SELECT * FROM memberships WHERE user_id = u.id ORDER BY team_id, role) m"
+        "   JOIN teams t ON t.id = m.team_id), '') AS teams,"
+        " (SELECT COUNT(*) FROM cases c WHERE c.allocated_worker_id = u.id) AS cases_held,"
+        f" (SELECT COUNT(*) FROM cases c WHERE c.allocated_worker_id = u.id AND {HELD_PENDING})"
+        "   AS cases_held_pending_transfer"
+        " FROM users u WHERE u.is_service = 0 ORDER BY u.name COLLATE NOCASE, u.id",
+    )
+    return [record(r, PersonSummary) for r in rows]
+
+
+async def person_summary(conn: Conn, user_id: int) -> PersonSummary | None:
+    """One person as `people_list` shows them (None for no such person, or a service account)."""
+    return next((p for p in await people_list(conn) if p.id == user_id), None)
+
+
+async def set_email(conn: Conn, user_id: int, email: str) -> None:
+    await conn.execute("UPDATE users SET email = ? WHERE id = ?", (email, user_id))
+
+
+async def set_service_roles(conn: Conn, user_id: int, *, is_auditor: bool, is_admin: bool) -> None:
+    await conn.execute("UPDATE users SET is_auditor = ?, is_admin = ? WHERE id = ?", (is_auditor, is_admin, user_id))
+
+
+async def remove_membership(conn: Conn, user_id: int, team_id: int, role: str) -> bool:
+    cursor = await conn.execute(
+        "DELETE FROM memberships WHERE user_id = ? AND team_id = ? AND role = ?", (user_id, team_id, role)
+    )
+    return bool(cursor.rowcount)
+
+
+async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> None:
+    await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
+
+
+async def disable_user(conn: Conn, user_id: int) -> None:
+    """From this write on, the person's sessions and API tokens are refused: both are checked on every request."""
+    await conn.execute("UPDATE users SET disabled = 1 WHERE id = ?", (user_id,))
+
+
+async def held_cases(conn: Conn, user_id: int) -> list[HeldCase]:
+    """The cases allocated to this person, by team then child's name."""
+    rows = await _rows(
+        conn,
+        "SELECT c.id, c.reference, c.child_name, c.allocated_team_id AS team_id, t.name AS team,"
+        f" {HELD_PENDING} AS held_pending_transfer"
+        " FROM cases c JOIN teams t ON t.id = c.allocated_team_id"
+        " WHERE c.allocated_worker_id = ? ORDER BY t.name, c.child_name, c.id",
+        (user_id,),
+    )
+    return [record(r, HeldCase) for r in rows]
+
+
+async def is_held_pending_transfer(conn: Conn, case_id: int) -> bool:
+    row = await _one(conn, f"SELECT {HELD_PENDING} FROM cases c WHERE c.id = ?", (case_id,))
+    return bool(row and row[0])
+
+
+async def hold_pending_transfer(conn: Conn, case_id: int, manager_id: int) -> None:
+    """Allocate the case to its team's manager as interim holder, in one statement (never without a holder)."""
+    await conn.execute(
+        "UPDATE cases SET allocated_worker_id = ?, interim_holder_id = ?, allocated_since = ? WHERE id = ?",
+        (manager_id, manager_id, now(), case_id),
+    )
+
+
+async def open_handovers_of(conn: Conn, user_id: int) -> list[LeaversHandover]:
+    """The open handovers this person started or is named to receive."""
+    rows = await _rows(
+        conn,
+        "SELECT h.id, h.state, h.author_id, h.receiver_id, h.sending_team_id, t.name AS sending_team"
+        " FROM handovers h JOIN teams t ON t.id = h.sending_team_id"
+        " WHERE (h.author_id = ? OR h.receiver_id = ?) AND h.state NOT IN ('closed', 'cancelled') ORDER BY h.id",
+        (user_id, user_id),
+    )
+    return [record(r, LeaversHandover) for r in rows]
+
+
+async def continue_on_behalf(conn: Conn, handover_id: int, manager_id: int, leaver_id: int) -> None:
+    """The manager becomes the handover's author, acting on behalf of the worker who started it (kept if it was
+    already continued for someone)."""
+    await conn.execute(
+        "UPDATE handovers SET author_id = ?, on_behalf_of = COALESCE(on_behalf_of, ?), version = version + 1,"
+        " last_activity_at = ? WHERE id = ?",
+        (manager_id, leaver_id, now(), handover_id),
+    )
+
+
+async def release_receiver(conn: Conn, handover_id: int, state: str) -> None:
+    """The named receiver left: the handover goes to their team (any of its workers may take it on). One they had
+    acknowledged waits for a receiving worker again, without the leaver's confirmations."""
+    stamp = now()
+    if state == "acknowledged":
+        await conn.execute(
+            "UPDATE handovers SET receiver_id = NULL, acknowledged_by = NULL, acknowledged_at = NULL,"
+            " state = 'endorsed', state_since = ?, last_activity_at = ?, version = version + 1 WHERE id = ?",
+            (stamp, stamp, handover_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE handovers SET receiver_id = NULL, last_activity_at = ?, version = version + 1 WHERE id = ?",
+            (stamp, handover_id),
+        )
+    await conn.execute("DELETE FROM confirmations WHERE handover_id = ?", (handover_id,))
+
+
+async def unname_manager(conn: Conn, user_id: int) -> list[tuple[int, str]]:
+    """Remove this person from the steps they were named for on open handovers; (handover id, step) of each."""
+    rows = await _rows(
+        conn,
+        "SELECT n.handover_id, n.step FROM named_managers n JOIN handovers h ON h.id = n.handover_id"
+        " WHERE n.user_id = ? AND h.state NOT IN ('closed', 'cancelled')",
+        (user_id,),
+    )
+    for row in rows:
+        await conn.execute(
+            "DELETE FROM named_managers WHERE handover_id = ? AND step = ?", (row["handover_id"], row["step"])
+        )
+    return [(int(r["handover_id"]), str(r["step"])) for r in rows]
+
+
+async def team_name(conn: Conn, team_id: int) -> str | None:
+    row = await _one(conn, "SELECT name FROM teams WHERE id = ?", (team_id,))
+    return str(row["name"]) if row else None
+
+
+async def services(conn: Conn) -> list[ServiceRecord]:
+    rows = await _rows(
+        conn,
+        "SELECT s.id, s.name, s.service_manager_id, u.name AS service_manager,"
+        " COALESCE((SELECT group_concat(name, '; ') FROM (SELECT name FROM teams WHERE service_id = s.id"
+        "   ORDER BY name)), '') AS teams"
+        " FROM services s LEFT JOIN users u ON u.id = s.service_manager_id ORDER BY s.name",
+    )
+    return [record(r, ServiceRecord) for r in rows]
+
+
+async def service_by_name(conn: Conn, name: str) -> int | None:
+    row = await _one(conn, "SELECT id FROM services WHERE name = ?", (name,))
+    return int(row["id"]) if row else None
+
+
+async def create_service(conn: Conn, name: str, service_manager_id: int | None) -> int:
+    return await _insert(
+        conn, "INSERT INTO services (name, service_manager_id) VALUES (?, ?)", (name, service_manager_id)
+    )
+
+
+async def set_service_manager(conn: Conn, service_id: int, user_id: int | None) -> None:
+    await conn.execute("UPDATE services SET service_manager_id = ? WHERE id = ?", (user_id, service_id))
+
+
+async def set_team_service(conn: Conn, team_id: int, service_id: int | None) -> None:
+    await conn.execute("UPDATE teams SET service_id = ? WHERE id = ?", (service_id, team_id))
+
+
+async def teams_overview(conn: Conn) -> list[TeamRecord]:
+    rows = await _rows(
+        conn,
+        "SELECT t.id, t.name, t.service_id, s.name AS service,"
+        " COALESCE((SELECT group_concat(name, '; ') FROM (SELECT u.name FROM memberships m"
+        "   JOIN users u ON u.id = m.user_id WHERE m.team_id = t.id AND m.role = 'manager' AND u.disabled = 0"
+        "   ORDER BY u.name)), '') AS managers"
+        " FROM teams t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.name",
+    )
+    return [record(r, TeamRecord) for r in rows]
+
+
+async def head_of_service(conn: Conn) -> tuple[int, str] | None:
+    row = await _one(
+        conn, "SELECT u.id, u.name FROM head_of_service h JOIN users u ON u.id = h.user_id WHERE h.only_one = 1"
+    )
+    return (int(row["id"]), str(row["name"])) if row else None
+
+
+async def set_head_of_service(conn: Conn, user_id: int) -> None:
+    await conn.execute("INSERT OR REPLACE INTO head_of_service (only_one, user_id) VALUES (1, ?)", (user_id,))

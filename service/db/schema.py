@@ -225,4 +225,24 @@ MIGRATIONS: list[str] = [
         WHERE state = 'returned' AND returned_by IS NOT NULL AND returned_at IS NOT NULL
           AND returned_reason IS NOT NULL;
     """,
+    # 13: joiners, movers and leavers. A person's work e-mail address; services (each with a service manager) that
+    # teams belong to, and the one head of service over them all; a case held by its team's manager pending transfer
+    # after its worker left; and a handover continued by a manager on behalf of the worker who started it
+    """
+    ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+    CREATE TABLE services (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        service_manager_id INTEGER REFERENCES users(id)
+    );
+    ALTER TABLE teams ADD COLUMN service_id INTEGER REFERENCES services(id);
+    CREATE TABLE head_of_service (
+        only_one INTEGER PRIMARY KEY CHECK (only_one = 1),
+        user_id INTEGER NOT NULL REFERENCES users(id)
+    );
+    -- the manager who took the case on when its worker left: held pending transfer while it is still allocated to
+    -- them (any later allocation, such as a handover's approval, ends it without touching this column)
+    ALTER TABLE cases ADD COLUMN interim_holder_id INTEGER REFERENCES users(id);
+    ALTER TABLE handovers ADD COLUMN on_behalf_of INTEGER REFERENCES users(id);
+    """,
 ]

@@ -101,11 +101,13 @@ class OutgoingController(Controller):
     @get("/", name="dashboard")
     async def dashboard(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         user = request.user
-        if not user.can_work:  # managers and auditors hold no cases: start them where their work is
+        if not user.can_work:  # managers, auditors and administrators hold no cases: start them where their work is
             if user.is_manager:
                 return Redirect("/queue", status_code=303)
             if user.is_auditor:
                 return Redirect("/audit/incomplete", status_code=303)
+            if user.actor.is_admin:
+                return Redirect("/admin/people", status_code=303)
         reader = database(request).reader
         return page(
             request,

@@ -65,6 +65,8 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
             items.append(("/audit/incomplete", "Incomplete handovers"))
         if items:  # everyone who sees handovers can look one up by the child
             items.append(("/search", "Find a child"))
+        if self.actor.is_admin:
+            items += [("/admin/people", "People"), ("/admin/teams", "Teams and services")]
         return items
 
 

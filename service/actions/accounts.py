@@ -1,0 +1,263 @@
+"""Joiners, movers and leavers, as an administrator (on the pages or the command line) records them: adding a person,
+changing their teams and roles, resetting their password, disabling the account of someone who has left, and the
+services teams belong to.
+
+Each action is one transaction with its audit entries, naming the administrator who made the change (`by`: their
+user id, or None for the command line run by operations). Disabling a leaver who still holds cases moves each case,
+in the same transaction, to the team's manager as interim holder, and any handover they started continues with that
+manager acting on their behalf: a child's case is never allocated to a disabled account.
+
+Errors raised: `Invalid` (messages by field), `NotFound` (no such person).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from service import db
+from service.actions.people import TeamRoles
+from service.core import accounts
+from service.core.errors import Invalid, NotFound
+from service.passwords import rehash
+
+
+class Disabled(msgspec.Struct, frozen=True, kw_only=True):
+    """What disabling a leaver changed: each case moved to a manager, and each open handover passed on."""
+
+    name: str
+    cases_moved: list[tuple[str, str]]  # (child's name, the manager who now holds the case)
+    handovers_continued: list[tuple[int, str]]  # (handover id, the manager who continues it on the leaver's behalf)
+    handovers_released: list[int]  # handovers the leaver was to receive, now addressed to the receiving team
+
+
+async def _person(conn: db.Conn, user_id: int) -> db.User:
+    user = await db.user_by_id(conn, user_id)
+    if user is None or user.is_service:
+        raise NotFound(f"person {user_id}")
+    return user
+
+
+async def _team_ids(conn: db.Conn, roles: TeamRoles) -> list[tuple[int, str, str]]:
+    """(team id, team name, role) for each team named in `roles`; `Invalid` keyed by the role for a name unknown."""
+    teams = {team.name: team.id for team in await db.teams(conn)}
+    chosen = []
+    for role, names in (("worker", roles.worker), ("manager", roles.manager)):
+        for name in names:
+            if name not in teams:
+                raise Invalid({role: accounts.NO_SUCH_TEAM})
+            chosen.append((teams[name], name, role))
+    return chosen
+
+
+async def add_person(
+    database: db.Database,
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    password: str,
+    roles: TeamRoles,
+    by: int | None,
+) -> int:
+    """A joiner: their account, work e-mail address, teams (which must exist) and roles; returns their id.
+
+    `Invalid` keyed username, name, email, password, teams, worker or manager.
+    """
+    errors = accounts.new_account_errors(username, full_name, email, password)
+    errors |= accounts.roles_chosen(roles.worker, roles.manager, roles.auditor, roles.admin)
+    if errors:
+        raise Invalid(errors)
+    password_hash = await rehash(password)  # off the event loop
+    username, full_name, email = username.strip(), full_name.strip(), email.strip()
+    async with database.transaction() as conn:
+        if await db.user_by_username(conn, username):
+            raise Invalid({"username": f"There is already a user called {username!r}"})
+        chosen = await _team_ids(conn, roles)
+        user_id = await db.create_user(
+            conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
+        )
+        await db.set_email(conn, user_id, email)
+        details = {"username": username, "auditor": roles.auditor, "admin": roles.admin}
+        await db.append_audit(conn, by, "create_user", "user", user_id, details)
+        for team_id, name, role in chosen:
+            if await db.add_membership(conn, user_id, team_id, role):
+                await db.append_audit(conn, by, "add_membership", "user", user_id, {"team": name, "role": role})
+    return user_id
+
+
+async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles, by: int | None) -> list[str]:
+    """A mover: their teams and roles become exactly `roles`. Returns what changed, in words (empty: nothing did).
+
+    A person keeps being a worker in a team where they still hold cases (a case is held by a worker of its team).
+    `Invalid` keyed teams, worker or manager; `NotFound`.
+    """
+    errors = accounts.roles_chosen(roles.worker, roles.manager, roles.auditor, roles.admin)
+    if errors:
+        raise Invalid(errors)
+    changed = []
+    async with database.transaction() as conn:
+        person = await _person(conn, user_id)
+        if person.disabled:
+            raise Invalid({"teams": accounts.DISABLED_PERSON})
+        wanted = {(team_id, role): name for team_id, name, role in await _team_ids(conn, roles)}
+        had = {(m.team_id, m.role): m.team_name for m in await db.memberships(conn, user_id)}
+        held = await db.held_cases(conn, user_id)
+        as_worker = {case.team_id for case in held if not case.held_pending_transfer}
+        pending = {case.team_id for case in held if case.held_pending_transfer}
+        for (team_id, role), name in had.items():
+            if (team_id, role) in wanted:
+                continue
+            # a case is held by a worker of its team, or by its manager pending transfer: neither leaves the team
+            # while holding it
+            if (role == "worker" and team_id in as_worker) or (role == "manager" and team_id in pending):
+                raise Invalid({role: accounts.keeps_cases_message(person.name, name)})
+            await db.remove_membership(conn, user_id, team_id, role)
+            await db.append_audit(conn, by, "remove_membership", "user", user_id, {"team": name, "role": role})
+            changed.append(f"no longer a {role} in {name}")
+        for (team_id, role), name in wanted.items():
+            if (team_id, role) not in had:
+                await db.add_membership(conn, user_id, team_id, role)
+                await db.append_audit(conn, by, "add_membership", "user", user_id, {"team": name, "role": role})
+                changed.append(f"now a {role} in {name}")
+        if (person.is_auditor, person.is_admin) != (roles.auditor, roles.admin):
+            await db.set_service_roles(conn, user_id, is_auditor=roles.auditor, is_admin=roles.admin)
+            details = {"auditor": roles.auditor, "admin": roles.admin}
+            await db.append_audit(conn, by, "change_service_roles", "user", user_id, details)
+            changed.append("service-wide roles changed")
+    return changed
+
+
+async def reset_password(database: db.Database, *, user_id: int, password: str, by: int | None) -> None:
+    """A new password for an enabled person (the old one stops working). `Invalid` keyed password; `NotFound`."""
+    errors = accounts.password_errors(password)
+    if errors:
+        raise Invalid(errors)
+    password_hash = await rehash(password)
+    async with database.transaction() as conn:
+        person = await _person(conn, user_id)
+        if person.disabled:
+            raise Invalid({"password": accounts.DISABLED_PERSON})
+        await db.set_password_hash(conn, user_id, password_hash)
+        await db.append_audit(conn, by, "reset_password", "user", user_id, {"username": person.username})
+
+
+async def _interim_holder(conn: db.Conn, team_id: int, leaver: db.User) -> tuple[int, str]:
+    """The team's manager who takes on what the leaver held: the first enabled one by name, never the leaver."""
+    managers = [m for m in await db.team_managers(conn, team_id) if m[0] != leaver.id]
+    if not managers:
+        team = await db.team_name(conn, team_id) or "their team"
+        raise Invalid({"disable": accounts.no_manager_message(leaver.name, team)})
+    return managers[0]
+
+
+async def disable_person(database: db.Database, *, user_id: int, by: int | None) -> Disabled:
+    """A leaver: their account is disabled, and in the same transaction each case they hold moves to their team's
+    manager (held pending transfer), each handover they started continues with that manager acting for them, and
+    each handover they were to receive goes back to the receiving team. Sessions and API tokens stop at once (both
+    are checked against the account on every request). `Invalid` keyed disable; `NotFound`.
+    """
+    async with database.transaction() as conn:
+        leaver = await _person(conn, user_id)
+        if leaver.disabled:
+            raise Invalid({"disable": accounts.ALREADY_DISABLED})
+        if by == user_id:
+            raise Invalid({"disable": accounts.NOT_YOURSELF})
+        moved = []
+        for case in await db.held_cases(conn, user_id):
+            manager_id, manager = await _interim_holder(conn, case.team_id, leaver)
+            await db.hold_pending_transfer(conn, case.id, manager_id)
+            details = {"from": leaver.username, "to_user_id": manager_id, "held_pending_transfer": True}
+            await db.append_audit(conn, by, "hold_pending_transfer", "case", case.id, details)
+            moved.append((case.child_name, manager))
+        continued, released = [], []
+        for handover in await db.open_handovers_of(conn, user_id):
+            if handover.author_id == user_id:
+                manager_id, manager = await _interim_holder(conn, handover.sending_team_id, leaver)
+                await db.continue_on_behalf(conn, handover.id, manager_id, user_id)
+                details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
+                await db.append_audit(conn, by, "continue_on_behalf", "handover", handover.id, details)
+                continued.append((handover.id, manager))
+            else:
+                await db.release_receiver(conn, handover.id, handover.state)
+                details = {"receiver_left": leaver.username, "state_was": handover.state}
+                await db.append_audit(conn, by, "release_receiver", "handover", handover.id, details)
+                released.append(handover.id)
+        for handover_id, step in await db.unname_manager(conn, user_id):
+            details = {"step": step, "manager_left": leaver.username}
+            await db.append_audit(conn, by, "unname_manager", "handover", handover_id, details)
+        await db.disable_user(conn, user_id)
+        details = {"username": leaver.username, "cases_moved": len(moved), "handovers_continued": len(continued)}
+        await db.append_audit(conn, by, "disable_user", "user", user_id, details)
+    return Disabled(name=leaver.name, cases_moved=moved, handovers_continued=continued, handovers_released=released)
+
+
+async def _enabled_person_id(conn: db.Conn, username: str, key: str) -> int:
+    person = await db.user_by_username(conn, username.strip())
+    if person is None or person.is_service:
+        raise Invalid({key: accounts.NO_SUCH_PERSON})
+    if person.disabled:
+        raise Invalid({key: accounts.DISABLED_PERSON})
+    return person.id
+
+
+async def create_service(database: db.Database, *, name: str, service_manager: str, by: int | None) -> int:
+    """A service that teams belong to, with its service manager (a username; may be left empty). `Invalid` keyed
+    name or service_manager."""
+    errors = accounts.service_name_errors(name)
+    if errors:
+        raise Invalid(errors)
+    name = name.strip()
+    async with database.transaction() as conn:
+        if await db.service_by_name(conn, name) is not None:
+            raise Invalid({"name": accounts.SERVICE_TAKEN})
+        manager_id = await _enabled_person_id(conn, service_manager, "service_manager") if service_manager else None
+        service_id = await db.create_service(conn, name, manager_id)
+        details = {"name": name, "service_manager_user_id": manager_id}
+        await db.append_audit(conn, by, "create_service", "service", service_id, details)
+    return service_id
+
+
+async def set_service_manager(database: db.Database, *, service: str, service_manager: str, by: int | None) -> None:
+    """Who manages a service. `Invalid` keyed service or service_manager."""
+    async with database.transaction() as conn:
+        service_id = await db.service_by_name(conn, service.strip())
+        if service_id is None:
+            raise Invalid({"service": accounts.NO_SUCH_SERVICE})
+        manager_id = await _enabled_person_id(conn, service_manager, "service_manager")
+        await db.set_service_manager(conn, service_id, manager_id)
+        details = {"service_manager_user_id": manager_id}
+        await db.append_audit(conn, by, "set_service_manager", "service", service_id, details)
+
+
+async def set_team_service(database: db.Database, *, team: str, service: str, by: int | None) -> None:
+    """The service a team belongs to. `Invalid` keyed team or service."""
+    async with database.transaction() as conn:
+        team_id = await db.team_by_name(conn, team.strip())
+        if team_id is None:
+            raise Invalid({"team": accounts.NO_SUCH_TEAM})
+        service_id = await db.service_by_name(conn, service.strip())
+        if service_id is None:
+            raise Invalid({"service": accounts.NO_SUCH_SERVICE})
+        await db.set_team_service(conn, team_id, service_id)
+        await db.append_audit(conn, by, "set_team_service", "team", team_id, {"service": service.strip()})
+
+
+async def set_head_of_service(database: db.Database, *, username: str, by: int | None) -> None:
+    """The head of service, who oversees every service. `Invalid` keyed head_of_service."""
+    async with database.transaction() as conn:
+        user_id = await _enabled_person_id(conn, username, "head_of_service")
+        await db.set_head_of_service(conn, user_id)
+        await db.append_audit(conn, by, "set_head_of_service", "user", user_id, {"username": username.strip()})
+
+
+__all__ = [
+    "Disabled",
+    "add_person",
+    "change_roles",
+    "create_service",
+    "disable_person",
+    "reset_password",
+    "set_head_of_service",
+    "set_service_manager",
+    "set_team_service",
+]
