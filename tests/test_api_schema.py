@@ -57,7 +57,9 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     asyncio.run(prepare(folder))
     port = free_port()
     env = {**os.environ, "HANDOVER_DATA_DIR": str(folder), "HANDOVER_SECRET_KEY": SECRET, "HANDOVER_PORT": str(port),
-           "HANDOVER_MODE": "production"}  # fmt: skip
+           "HANDOVER_MODE": "production", "HANDOVER_COUNCIL_NAME": "Riverford City Council",
+           "HANDOVER_CONTACT_EMAIL": "help@riverford.example", "HANDOVER_DPO_EMAIL": "dpo@riverford.example",
+           "HANDOVER_STATEMENT_DATE": "2026-11-20"}  # fmt: skip
     server = subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -32,7 +32,9 @@ def free_port() -> int:
 
 def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HANDOVER_DATA_DIR": str(data), "HANDOVER_SECRET_KEY": SECRET, "HANDOVER_PORT": str(port),
-           "HANDOVER_MODE": "production"}  # fmt: skip
+           "HANDOVER_MODE": "production", "HANDOVER_COUNCIL_NAME": "Riverford City Council",
+           "HANDOVER_CONTACT_EMAIL": "help@riverford.example",
+           "HANDOVER_DPO_EMAIL": "dpo@riverford.example", "HANDOVER_STATEMENT_DATE": "2026-11-20"}  # fmt: skip
     return subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 

@@ -117,6 +117,8 @@ def test_the_container_command_starts_a_ready_service(tmp_path: Path) -> None:
     """Exactly the image's entry point and production settings: `handover serve`, then /readyz."""
     port = free_port()
     env = {**os.environ, "HANDOVER_MODE": "production", "HANDOVER_DATA_DIR": str(tmp_path),
+           "HANDOVER_COUNCIL_NAME": "Riverford City Council", "HANDOVER_CONTACT_EMAIL": "help@riverford.example",
+           "HANDOVER_DPO_EMAIL": "dpo@riverford.example", "HANDOVER_STATEMENT_DATE": "2026-11-20",
            "HANDOVER_SECRET_KEY": "p" * 48, "HANDOVER_HOST": "127.0.0.1", "HANDOVER_PORT": str(port)}  # fmt: skip
     missing_secret = {k: v for k, v in env.items() if k != "HANDOVER_SECRET_KEY"}
     refused = subprocess.run([Path(sys.executable).with_name("handover"), "serve"], env=missing_secret,

@@ -137,7 +137,14 @@ from service.db.records import (
     WaitingCounts,
     record,
 )
-from service.db.report import count_incomplete, handover_counts, incomplete_page, incomplete_query, stream_incomplete
+from service.db.report import (
+    child_names,
+    count_incomplete,
+    handover_counts,
+    incomplete_page,
+    incomplete_query,
+    stream_incomplete,
+)
 from service.db.schema import MIGRATIONS
 from service.db.search import Found, handovers_matching
 
@@ -182,6 +189,7 @@ __all__ = [
     "case_ids_in_group",
     "cases_allocated_to",
     "check_backup",
+    "child_names",
     "clear_confirmations",
     "clear_failures",
     "clear_old_pending_drafts",

@@ -100,6 +100,19 @@ async def count_incomplete(
     return int(row[0]) if row else 0
 
 
+async def child_names(conn: Conn, handover_ids: list[int]) -> dict[int, str]:
+    """The name of the child each handover is about, for the report's page (its exports carry the reference)."""
+    if not handover_ids:
+        return {}
+    marks = ",".join("?" * len(handover_ids))
+    rows = await _rows(
+        conn,
+        f"SELECT h.id, c.child_name FROM handovers h JOIN cases c ON c.id = h.case_id WHERE h.id IN ({marks})",
+        handover_ids,
+    )
+    return {int(row[0]): str(row[1]) for row in rows}
+
+
 def incomplete_query(
     report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
 ) -> tuple[str, list[Any]]:

@@ -52,6 +52,7 @@ class AuditorController(Controller):
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
         )
+        names = await db.child_names(database(request).reader, [row.handover_id for row in rows])
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
         pages = Page(number, PER_PAGE, total).count
         return page(
@@ -59,6 +60,7 @@ class AuditorController(Controller):
             "audit/incomplete.html",
             status_code=400 if errors else 200,
             rows=rows,
+            names=names,
             total=total,
             page_number=number,
             pages=pages,

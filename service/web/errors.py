@@ -16,7 +16,7 @@ from litestar.types import ExceptionHandlersMap
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.web.api_errors import http_error, json_error
 from service.web.context import log, page
-from service.web.timeout import signed_in_url
+from service.web.timeout import remember_ending, signed_in_url
 
 # What Litestar's CSRF middleware says when a form arrives without its token, or with one that does not match
 CSRF_FAILED = "CSRF token verification failed"
@@ -41,9 +41,13 @@ def not_found_page(request: Request[Any, Any, Any], exc: Exception) -> Response[
 def sign_in_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     """To the sign-in page; one that says why, when the session ended by itself rather than by signing out."""
     url = signed_in_url(request)
-    if request.headers.get("hx-request"):
-        return Response("", status_code=401, headers={"HX-Redirect": url})
-    return Redirect(url, status_code=303)
+    response: Response[Any] = (
+        Response("", status_code=401, headers={"HX-Redirect": url})
+        if request.headers.get("hx-request")
+        else Redirect(url, status_code=303)
+    )
+    remember_ending(request, response)
+    return response
 
 
 def forbidden_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -133,7 +133,7 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     if not isinstance(user_id, int):
         return None
     if time.time() - float(session.get("signed_in_at", 0)) > state.absolute_timeout:
-        # the framework empties the session next: the sign-in page is told why it ended (`timeout.signed_in_url`)
+        # the framework empties the session next: the sign-in page is told why it ended (`timeout.remember_ending`)
         connection.scope[timeout.ENDED_KEY] = timeout.LIMIT  # type: ignore[literal-required]
         return None
     found = await db.user_and_memberships(state.db.reader, user_id)
@@ -147,9 +147,13 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
     notice = drafts.RESUME_MESSAGES.get(request.query_params.get("resume", ""), "")
     still_signed_in = timeout.session_timing(request)["left"] > 0  # another tab kept the session going
-    if not notice and not still_signed_in:
-        notice = timeout.ended_messages(request).get(request.query_params.get("ended", ""), "")
-    return page(request, "session/sign_in.html", errors={}, username="", notice=notice)
+    ended = timeout.told_ending(request)  # what the service found, never what the address says
+    if not notice and not still_signed_in and ended:
+        notice = timeout.ended_messages(request)[ended]
+    response = page(request, "session/sign_in.html", errors={}, username="", notice=notice)
+    if timeout.ENDED_COOKIE in request.cookies:
+        response.delete_cookie(timeout.ENDED_COOKIE)  # said once: the page loaded again says nothing of it
+    return response
 
 
 @post("/sign-in", exclude_from_auth=True, include_in_schema=False)

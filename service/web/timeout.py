@@ -8,6 +8,8 @@ a page makes (a page load, an htmx request, an autosave, the keep-alive) extends
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -19,6 +21,11 @@ from service.web.drafts import browser_mark
 
 IDLE, LIMIT = "idle", "limit"  # the two ways a session ends by itself (`/sign-in?ended=...`)
 ENDED_KEY = "handover.session_ended"  # set in the request's scope when a stored session is past its absolute limit
+# Says that the service itself found this browser's session ended, and how: signed, and believed for a few minutes
+# only. The sign-in page explains a timeout only with it, so an address alone (`?ended=idle`) cannot make the page
+# tell someone they were signed out.
+ENDED_COOKIE = "handover-ended"
+ENDED_BELIEVED_SECONDS = 300
 
 
 def idle_seconds(request: Request[Any, Any, Any]) -> int:
@@ -59,14 +66,55 @@ def ended_messages(request: Request[Any, Any, Any]) -> dict[str, str]:
     }
 
 
-def signed_in_url(request: Request[Any, Any, Any]) -> str:
-    """Where a request without a live session is sent: the sign-in page, saying why if this browser's session ended
-    by itself (the browser still carries the mark the service gave it at sign-in, which signing out removes)."""
+def ended_by_itself(request: Request[Any, Any, Any]) -> str | None:
+    """How this browser's session ended, if it ended by itself: past its absolute limit, or idle (the browser still
+    carries the mark the service gave it at sign-in, which signing out removes); None otherwise."""
     if request.scope.get(ENDED_KEY) == LIMIT:
-        return f"/sign-in?ended={LIMIT}"
+        return LIMIT
     if browser_mark(request) is not None:
-        return f"/sign-in?ended={IDLE}"
-    return "/sign-in"
+        return IDLE
+    return None
+
+
+def signed_in_url(request: Request[Any, Any, Any]) -> str:
+    """Where a request without a live session is sent: the sign-in page (its address names how the session ended,
+    for people and logs; what the page says comes from `remember_ending`'s cookie, not from the address)."""
+    reason = ended_by_itself(request)
+    return f"/sign-in?ended={reason}" if reason else "/sign-in"
+
+
+def _ended_signature(secret: str, reason: str, issued: str) -> str:
+    return hmac.new(secret.encode(), f"handover-ended:{reason}:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def remember_ending(request: Request[Any, Any, Any], response: Response[Any]) -> None:
+    """When the service finds that this browser's session ended by itself, it says so in a short-lived signed cookie
+    for the sign-in page to explain (`told_ending`)."""
+    reason = ended_by_itself(request)
+    if reason is None:
+        return
+    issued = str(int(time.time()))
+    value = f"{reason}.{issued}.{_ended_signature(settings(request).secret_key, reason, issued)}"
+    response.set_cookie(
+        ENDED_COOKIE, value, max_age=ENDED_BELIEVED_SECONDS, httponly=True, samesite="lax",
+        secure=settings(request).secure_cookies,
+    )  # fmt: skip
+
+
+def told_ending(request: Request[Any, Any, Any]) -> str | None:
+    """How the session ended, from a cookie the service signed within the last few minutes; None for anything else
+    (no cookie, an old one, or one made up by hand)."""
+    parts = request.cookies.get(ENDED_COOKIE, "").split(".")
+    if len(parts) != 3:
+        return None
+    reason, issued, signature = parts
+    if reason not in (IDLE, LIMIT) or not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
+        return None
+    if not hmac.compare_digest(signature, _ended_signature(settings(request).secret_key, reason, issued)):
+        return None
+    if not 0 <= time.time() - int(issued) <= ENDED_BELIEVED_SECONDS:
+        return None
+    return reason
 
 
 @post("/session/keep-alive", name="keep_alive", include_in_schema=False, status_code=200)
