@@ -20,7 +20,7 @@ def test_the_report_fits_1280_pixels_and_lines_up_with_the_header(
 ) -> None:
     world = server.world
     client = Client(server.url, "out")
-    client.start(world.cases["c7"], world.teams["cp"])  # a draft with no receiving worker: the longest blockers
+    client.start(world.cases["c12"], world.teams["cp"])  # a draft with no receiving worker: the longest blockers
     client.close()
 
     aud = person("aud")
