@@ -28,9 +28,9 @@ def test_the_report_fits_1280_pixels_and_lines_up_with_the_header(
     aud.goto("/audit/incomplete")
     expect(aud.heading("Incomplete handovers")).to_be_visible()
     report = aud.page.get_by_role("table", name=re.compile("^Page 1 of"))
-    row = report.get_by_role("row").filter(has_text="C-7")
+    row = report.get_by_role("row").filter(has_text="C-12")
     expect(row).to_have_count(1)
-    expect(row.get_by_role("cell").nth(1)).to_contain_text("Child 7")
+    expect(row.get_by_role("cell").nth(1)).to_contain_text("Child 12")
 
     region = aud.page.get_by_role("region", name=re.compile("^Incomplete handovers table"))
     widths = region.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
