@@ -151,7 +151,9 @@ async def test_disabling_a_leaver_moves_their_cases_and_ends_their_session_and_t
     assert "Mia Test: held by Both" in done.text and "continues with Both acting on Out" in done.text
     # the leaver's open session and token stop on their next request
     after = await leaver.get("/")
-    assert after.status_code == 303 and after.headers["location"].startswith("/sign-in")
+    assert (after.status_code, after.headers["location"]) == (303, "/sign-in?ended=disabled")
+    told = (await leaver.get("/sign-in")).text
+    assert "your account is no longer enabled" in told and "had not done anything" not in told
     assert (await call(site, token, "GET", f"/cases/{site.world.cases['mia']}")).status_code == 401
     holder = (await admin.get(f"/admin/people/{site.world.users['both']}")).text
     assert rules.HELD_PENDING_TRANSFER in holder

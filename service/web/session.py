@@ -138,6 +138,7 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
         return None
     found = await db.user_and_memberships(state.db.reader, user_id)
     if found is None or found[0].disabled:
+        connection.scope[timeout.ENDED_KEY] = timeout.DISABLED  # type: ignore[literal-required]
         return None
     user, teams = found
     return CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)

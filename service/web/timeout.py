@@ -20,7 +20,9 @@ from service.web.context import settings
 from service.web.drafts import browser_mark
 
 IDLE, LIMIT = "idle", "limit"  # the two ways a session ends by itself (`/sign-in?ended=...`)
-ENDED_KEY = "handover.session_ended"  # set in the request's scope when a stored session is past its absolute limit
+DISABLED = "disabled"  # and the way an administrator ends it: the account was disabled (a leaver)
+# set in the request's scope when a stored session is past its absolute limit, or its person's account is disabled
+ENDED_KEY = "handover.session_ended"
 # Says that the service itself found this browser's session ended, and how: signed, and believed for a few minutes
 # only. The sign-in page explains a timeout only with it, so an address alone (`?ended=idle`) cannot make the page
 # tell someone they were signed out.
@@ -63,14 +65,17 @@ def ended_messages(request: Request[Any, Any, Any]) -> dict[str, str]:
         IDLE: f"You were signed out because you had not done anything for {idle}. {kept}",
         LIMIT: f"You were signed out because you had been signed in for {limit}, the longest a session can last. "
         f"{kept}",
+        DISABLED: "You were signed out because your account is no longer enabled. If you still need to use Handover, "
+        "ask your team manager or an administrator.",
     }
 
 
 def ended_by_itself(request: Request[Any, Any, Any]) -> str | None:
     """How this browser's session ended, if it ended by itself: past its absolute limit, or idle (the browser still
     carries the mark the service gave it at sign-in, which signing out removes); None otherwise."""
-    if request.scope.get(ENDED_KEY) == LIMIT:
-        return LIMIT
+    ended = request.scope.get(ENDED_KEY)
+    if ended in (LIMIT, DISABLED):
+        return str(ended)
     if browser_mark(request) is not None:
         return IDLE
     return None
@@ -108,7 +113,7 @@ def told_ending(request: Request[Any, Any, Any]) -> str | None:
     if len(parts) != 3:
         return None
     reason, issued, signature = parts
-    if reason not in (IDLE, LIMIT) or not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
+    if reason not in (IDLE, LIMIT, DISABLED) or not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
         return None
     if not hmac.compare_digest(signature, _ended_signature(settings(request).secret_key, reason, issued)):
         return None
