@@ -126,12 +126,19 @@ async def test_an_administrator_moves_a_person_between_teams(site: Site) -> None
 
 
 async def test_an_administrator_resets_a_password(site: Site) -> None:
+    before = await site.as_user("rec2")  # a session begun with the old password
+    assert (await before.get("/")).status_code == 200
     admin = await site.as_user("adm")
     user_id = site.world.users["rec2"]
     assert (await admin.post(f"/admin/people/{user_id}/password", {"password": "short"})).status_code == 400
+    assert (await before.get("/")).status_code == 200, "a refused reset ends nothing"
     response = await admin.post(f"/admin/people/{user_id}/password", {"password": NEW_PASSWORD})
     assert response.status_code == 303
     assert "password has been reset" in (await admin.get(response.headers["location"])).text
+    ended = await before.get("/")  # the reset ends the sessions begun before it, and the sign-in page says why
+    assert (ended.status_code, ended.headers["location"]) == (303, "/sign-in?ended=reset")
+    assert "an administrator reset your password" in (await before.get("/sign-in")).text
+    assert (await admin.get("/admin/people")).status_code == 200, "the administrator's own session goes on"
     assert (await (await site.as_user(None)).sign_in("rec2", PASSWORD)).status_code == 400
     assert (await (await site.as_user(None)).sign_in("rec2", NEW_PASSWORD)).status_code == 303
 

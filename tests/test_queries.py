@@ -138,6 +138,7 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE users DROP COLUMN email",
     "ALTER TABLE cases DROP COLUMN interim_holder_id",
     "ALTER TABLE handovers DROP COLUMN on_behalf_of",
+    "ALTER TABLE users DROP COLUMN sessions_from_ms",
 ]
 
 

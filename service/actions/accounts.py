@@ -12,6 +12,8 @@ Errors raised: `Invalid` (messages by field), `NotFound` (no such person).
 
 from __future__ import annotations
 
+import time
+
 import msgspec
 
 from service import db
@@ -128,7 +130,8 @@ async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles,
 
 
 async def reset_password(database: db.Database, *, user_id: int, password: str, by: int | None) -> None:
-    """A new password for an enabled person (the old one stops working). `Invalid` keyed password; `NotFound`."""
+    """A new password for an enabled person: the old one stops working, and so do the sessions begun before the
+    reset. `Invalid` keyed password; `NotFound`."""
     errors = accounts.password_errors(password)
     if errors:
         raise Invalid(errors)
@@ -138,6 +141,8 @@ async def reset_password(database: db.Database, *, user_id: int, password: str, 
         if person.disabled:
             raise Invalid({"password": accounts.DISABLED_PERSON})
         await db.set_password_hash(conn, user_id, password_hash)
+        # whoever held the old password (or a session begun with it) must sign in again with the new one
+        await db.end_sessions_before(conn, user_id, time.time())
         await db.append_audit(conn, by, "reset_password", "user", user_id, {"username": person.username})
 
 

@@ -289,6 +289,11 @@ async def set_password_hash(conn: Conn, user_id: int, password_hash: str) -> Non
     await conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
 
+async def end_sessions_before(conn: Conn, user_id: int, moment: float) -> None:
+    """Sessions of this person begun before `moment` (seconds since the epoch) stop counting from this write on."""
+    await conn.execute("UPDATE users SET sessions_from_ms = ? WHERE id = ?", (round(moment * 1000), user_id))
+
+
 async def disable_user(conn: Conn, user_id: int) -> None:
     """From this write on, the person's sessions and API tokens are refused: both are checked on every request."""
     await conn.execute("UPDATE users SET disabled = 1 WHERE id = ?", (user_id,))

@@ -24,6 +24,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     is_admin: bool
     disabled: bool
     is_service: bool = False
+    sessions_from_ms: int = 0  # sessions begun before this time (milliseconds since the epoch) no longer count
 
 
 class Team(msgspec.Struct, frozen=True):

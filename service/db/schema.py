@@ -245,4 +245,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cases ADD COLUMN interim_holder_id INTEGER REFERENCES users(id);
     ALTER TABLE handovers ADD COLUMN on_behalf_of INTEGER REFERENCES users(id);
     """,
+    # 14: a password reset ends the person's sessions begun before it (milliseconds since the epoch; 0: none ended)
+    """
+    ALTER TABLE users ADD COLUMN sessions_from_ms INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

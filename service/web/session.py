@@ -140,6 +140,9 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     if found is None or found[0].disabled:
         connection.scope[timeout.ENDED_KEY] = timeout.DISABLED  # type: ignore[literal-required]
         return None
+    if float(session.get("signed_in_at", 0)) * 1000 < found[0].sessions_from_ms:  # begun before a password reset
+        connection.scope[timeout.ENDED_KEY] = timeout.PASSWORD_RESET  # type: ignore[literal-required]
+        return None
     user, teams = found
     return CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
 

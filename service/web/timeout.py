@@ -20,7 +20,9 @@ from service.web.context import settings
 from service.web.drafts import browser_mark
 
 IDLE, LIMIT = "idle", "limit"  # the two ways a session ends by itself (`/sign-in?ended=...`)
-DISABLED = "disabled"  # and the way an administrator ends it: the account was disabled (a leaver)
+# and the ways an administrator ends it: the account was disabled (a leaver), or its password was reset
+DISABLED, PASSWORD_RESET = "disabled", "reset"
+FOUND_BY_THE_SERVER = (LIMIT, DISABLED, PASSWORD_RESET)  # set in the request's scope (`ENDED_KEY`)
 # set in the request's scope when a stored session is past its absolute limit, or its person's account is disabled
 ENDED_KEY = "handover.session_ended"
 # Says that the service itself found this browser's session ended, and how: signed, and believed for a few minutes
@@ -67,6 +69,8 @@ def ended_messages(request: Request[Any, Any, Any]) -> dict[str, str]:
         f"{kept}",
         DISABLED: "You were signed out because your account is no longer enabled. If you still need to use Handover, "
         "ask your team manager or an administrator.",
+        PASSWORD_RESET: "You were signed out because an administrator reset your password. Sign in with the new "
+        "password.",
     }
 
 
@@ -74,7 +78,7 @@ def ended_by_itself(request: Request[Any, Any, Any]) -> str | None:
     """How this browser's session ended, if it ended by itself: past its absolute limit, or idle (the browser still
     carries the mark the service gave it at sign-in, which signing out removes); None otherwise."""
     ended = request.scope.get(ENDED_KEY)
-    if ended in (LIMIT, DISABLED):
+    if ended in FOUND_BY_THE_SERVER:
         return str(ended)
     if browser_mark(request) is not None:
         return IDLE
@@ -113,7 +117,7 @@ def told_ending(request: Request[Any, Any, Any]) -> str | None:
     if len(parts) != 3:
         return None
     reason, issued, signature = parts
-    if reason not in (IDLE, LIMIT, DISABLED) or not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
+    if reason not in (IDLE, *FOUND_BY_THE_SERVER) or not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
         return None
     if not hmac.compare_digest(signature, _ended_signature(settings(request).secret_key, reason, issued)):
         return None
