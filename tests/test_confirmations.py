@@ -30,7 +30,7 @@ STEPS = {
     "return": ("endorsed", "rec", "Handover returned to the outgoing worker",
                "It now waits for Out to answer the query and submit the handover again.", "/inbox"),
     "return-to-receiver": ("acknowledged", "rmgr", "Handover returned to the receiving worker",
-                           "It now waits for Rec to take the case on.", "/queue"),
+                           "It now waits for Rec to consider the query and acknowledge the handover again.", "/queue"),
     "cancel": ("draft", "out", "Handover cancelled", "The case stays with Out in North Team.", "/"),
 }  # fmt: skip
 
@@ -137,6 +137,13 @@ async def test_other_refusals_still_get_the_ordinary_refusal_page(site: Site) ->
     rec, rmgr = await site.as_user("rec"), await site.as_user("rmgr")
     view = await rmgr.get(f"/handovers/{handover_id}/view")
     refused = await rec.post(f"/handovers/{handover_id}/approve", {"handover_version": version_in(view.text)})
+    # a worker never approves: told so, not that it cannot be done yet
+    assert refused.status_code == 409 and "You cannot do this" in refused.text
+    assert "This cannot be done yet" not in refused.text
+    endorsed = await handover_in(site.db, site.world, "endorsed", "liam")
+    loaded = await actions.load(site.db.reader, CHECKLISTS, endorsed)
+    assert loaded is not None
+    refused = await rmgr.post(f"/handovers/{endorsed}/approve", {"handover_version": str(loaded.handover.version)})
     assert refused.status_code == 409 and "This cannot be done yet" in refused.text
 
 
