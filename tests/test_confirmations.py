@@ -30,7 +30,7 @@ STEPS = {
     "return": ("endorsed", "rec", "Handover returned to the outgoing worker",
                "It now waits for Out to answer the query and submit the handover again.", "/inbox"),
     "return-to-receiver": ("acknowledged", "rmgr", "Handover returned to the receiving worker",
-                           "It now waits for Rec to take the case on.", "/queue"),
+                           "It now waits for Rec to consider the query and acknowledge the handover again.", "/queue"),
     "cancel": ("draft", "out", "Handover cancelled", "The case stays with Out in North Team.", "/"),
 }  # fmt: skip
 
@@ -137,6 +137,13 @@ async def test_other_refusals_still_get_the_ordinary_refusal_page(site: Site) ->
     rec, rmgr = await site.as_user("rec"), await site.as_user("rmgr")
     view = await rmgr.get(f"/handovers/{handover_id}/view")
     refused = await rec.post(f"/handovers/{handover_id}/approve", {"handover_version": version_in(view.text)})
+    # a worker never approves: told so, not that it cannot be done yet
+    assert refused.status_code == 409 and "You cannot do this" in refused.text
+    assert "This cannot be done yet" not in refused.text
+    endorsed = await handover_in(site.db, site.world, "endorsed", "liam")
+    loaded = await actions.load(site.db.reader, CHECKLISTS, endorsed)
+    assert loaded is not None
+    refused = await rmgr.post(f"/handovers/{endorsed}/approve", {"handover_version": str(loaded.handover.version)})
     assert refused.status_code == 409 and "This cannot be done yet" in refused.text
 
 
@@ -210,3 +217,75 @@ async def test_the_receiving_manager_is_told_an_open_disagreement_stops_approval
     assert "Approve transfer" not in page
     assert OPEN_DISAGREEMENT_REFUSAL[1:] in why_not(page, "approve").replace("&#39;", "'")
     assert not why_not((await rec.get(f"/handovers/{handover_id}/view")).text, "approve")
+
+
+# --- after review ----------------------------------------------------------------------------------------------------
+
+# each step a person takes with a button, and the state it is taken from
+STEP_STATES = {
+    Action.ENDORSE: "submitted",
+    Action.ACKNOWLEDGE: "endorsed",
+    Action.APPROVE: "acknowledged",
+    Action.RETURN_TO_RECEIVER: "acknowledged",
+    Action.RETURN_TO_OUTGOING: "acknowledged",
+}
+
+
+@pytest.mark.parametrize("step", list(STEP_STATES))
+async def test_who_may_never_take_a_step_is_told_so_before_any_version_check(site: Site, step: Action) -> None:
+    """Over every (person, step) pair: someone the state machine refuses by who they are hears that reason, even
+    with an out-of-date page; someone who holds the role hears that the handover has changed."""
+    from service.core.errors import Conflict, Refused
+    from service.core.workflow import person_refusals
+
+    handover_id = await handover_in(site.db, site.world, STEP_STATES[step], "mia")
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    for name in PEOPLE:
+        person = await actor(site.db, site.world, name)
+        mine = person_refusals(step, view.facts, person)
+        stale = view.handover.version - 1
+        with pytest.raises(Refused if mine else Conflict) as raised:
+            await actions.act(site.db, CHECKLISTS, person, handover_id, step, stale, "Because")
+        if mine:
+            assert isinstance(raised.value, Refused) and raised.value.reasons == mine, name
+
+
+async def test_a_worker_posting_approve_with_an_old_page_is_told_only_managers_approve(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "mia")
+    rec = await site.as_user("rec")
+    refused = await rec.post(f"/handovers/{handover_id}/approve", {"handover_version": "1"})
+    assert refused.status_code == 409
+    assert "You cannot do this" in refused.text
+    assert "Only a manager of the receiving team can approve it" in refused.text
+    assert "has changed since you opened this page" not in refused.text
+    assert "This cannot be done yet" not in refused.text
+
+
+async def test_the_receiver_sees_the_managers_query_after_a_return_to_them(site: Site) -> None:
+    from service import db
+
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "mia")
+    rmgr, rec = await site.as_user("rmgr"), await site.as_user("rec")
+    returned = await act(rmgr, handover_id, "return-to-receiver", reason="Check the date of the next core group")
+    assert returned.status_code == 303
+    done = await rmgr.get(returned.headers["location"])
+    assert "consider the query and acknowledge the handover again" in done.text
+    assert "confirm each critical item in their own words" not in done.text
+    review = await rec.get(f"/handovers/{handover_id}/review")
+    assert review.status_code == 200
+    manager = await db.user_by_id(site.db.reader, site.world.users["rmgr"])
+    assert manager is not None
+    assert "Returned to you with a query" in review.text
+    assert "Check the date of the next core group" in review.text and f"{manager.name} returned" in review.text
+    assert "You have confirmed every critical item." in review.text  # their confirmations were kept
+
+
+async def test_the_contents_list_names_the_disagreements_list_apart_from_the_checklist_section(site: Site) -> None:
+    handover_id = await handover_in(site.db, site.world, "submitted", "mia")
+    smgr = await site.as_user("smgr")
+    page = await smgr.get(f"/handovers/{handover_id}/view")
+    contents = re.search(r"<nav class=\"app-contents.*?</nav>", page.text, re.S)
+    assert contents is not None
+    assert re.search(r'href="#disagreements">Disagreements raised</a>', contents.group(0))
+    assert contents.group(0).count(">Professional disagreements</a>") <= 1

@@ -106,15 +106,15 @@ def build_facts(
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
     problems = answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover))
     # an item counts as confirmed only by the worker who takes the case on (the receiver, once named or taken on)
-    unconfirmed = tuple(
-        s.title
+    unconfirmed_sections = [
+        s
         for s in checklist.sections
         if answer_rules.is_critical(s, all_answers.get(s.id, SectionAnswers()))
         and (
             s.id not in confirmations
             or (handover.receiver_id is not None and confirmations[s.id].user_id != handover.receiver_id)
         )
-    )
+    ]
     overdue = disagreement_rules.overdue(checklist, handover.open_disagreement_stages, today())
     return facts_for(
         handover,
@@ -122,7 +122,8 @@ def build_facts(
         overdue_disagreements=tuple(item.sentence() for item in overdue),
         stale_records=tuple(flag.sentence() for flag in currency.stored_flags(handover.record_flags)),
         submission_problems=len(problems),
-        unconfirmed_items=unconfirmed,
+        unconfirmed_items=tuple(s.title for s in unconfirmed_sections),
+        unconfirmed_ids=tuple(s.id for s in unconfirmed_sections),
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
     )
 
@@ -183,9 +184,14 @@ async def _existing(conn: db.Conn, checklists: Checklists, handover_id: int) -> 
 
 async def _load_for_change(conn: db.Conn, checklists: Checklists, handover_id: int, version: int) -> HandoverView:
     view = await _existing(conn, checklists, handover_id)
+    _check_version(view, version)
+    return view
+
+
+def _check_version(view: HandoverView, version: int) -> None:
+    """`Conflict` when the handover has moved on since the person's page was loaded."""
     if view.handover.version != version:
         raise Conflict("the handover has changed since this page was loaded")
-    return view
 
 
 # ---------------------------------------------------------------- starting and filling in
@@ -367,7 +373,13 @@ async def act(
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
-        view = await _load_for_change(conn, checklists, handover_id, version)
+        # who the person is before whether their page is current: someone who may never take this step is told
+        # that, not that the handover has changed (nor, by the state machine, that it cannot be done yet)
+        view = await _existing(conn, checklists, handover_id)
+        mine = person_refusals(action, view.facts, actor)
+        if mine:
+            raise Refused(mine)
+        _check_version(view, version)
         new_state = apply(action, view.facts, actor, reason)
         answering = action == Action.SUBMIT and view.handover.state == State.RETURNED
         flags, stale_errors = _judge_currency(action, view, stale_reasons or {})
@@ -668,6 +680,7 @@ class StepHelp(msgspec.Struct, frozen=True, kw_only=True):
     yours: str
     others: list[str]
     administrators: list[str]
+    team_has_managers: bool = True  # False: the team has no manager at all, so an administrator must name one
 
 
 async def step_help(conn: db.Conn, view: HandoverView, actor: Actor) -> StepHelp | None:
@@ -682,7 +695,8 @@ async def step_help(conn: db.Conn, view: HandoverView, actor: Actor) -> StepHelp
         if step == "endorse"
         else (handover.receiving_team_id, handover.receiving_team)
     )
-    managers = [(user_id, name) for user_id, name in await db.team_managers(conn, team_id)]
+    team_managers = await db.team_managers(conn, team_id)
+    managers = [(user_id, name) for user_id, name in team_managers]
     named = handover.named_endorser if step == "endorse" else handover.named_approver
     if named is not None and named not in {user_id for user_id, _ in managers}:
         person = await db.user_by_id(conn, named)
@@ -700,6 +714,7 @@ async def step_help(conn: db.Conn, view: HandoverView, actor: Actor) -> StepHelp
         yours=mine[0] if mine else "",
         others=[name for user_id, name in managers if user_id in able and user_id != actor.user_id],
         administrators=await db.administrators(conn) if not able else [],
+        team_has_managers=bool(team_managers),
     )
 
 

@@ -6,17 +6,16 @@ so a sentence here never claims more than the state machine's facts say.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from service.core.workflow import (
+    STEP_ROLES,
     TRANSITIONS,
     Action,
     Actor,
     Facts,
     State,
-    is_receiver,
-    is_receiving_manager,
-    is_sending_manager,
+    what_is_missing,
 )
 
 # The panel's title after each step a person takes with a button: the one place these words are written.
@@ -44,30 +43,41 @@ def _managers(names: Sequence[str], team: str) -> str:
     return f"{joined(names)} ({'manager' if len(names) == 1 else 'managers'} of {team})"
 
 
-def _nobody_can(names: Sequence[str], team: str, step: str) -> list[str]:
-    """Said when every manager of the team is kept from the step by the separation of duties."""
+def _nobody_can(names: Sequence[str], team: str, step: str, *, team_has_managers: bool) -> list[str]:
+    """Said when no manager of the team may take the step: it has none, or the separation of duties keeps each."""
     if names:
         return []
+    if not team_has_managers:
+        return [f"{team} has no team manager. An administrator must name a manager for this step."]
     return [
         f"No manager of {team} can {step} it: each of them wrote it, is to receive it, or took the other manager "
         "step. An administrator must name another manager for this step."
     ]
 
 
-def what_happens_next(facts: Facts, managers: Sequence[str]) -> list[str]:
+def _sentence(reason: str) -> str:
+    return reason if reason.endswith(".") else f"{reason}."
+
+
+def what_happens_next(
+    facts: Facts, managers: Sequence[str], *, after: Action | None = None, team_has_managers: bool = True
+) -> list[str]:
     """Whom the handover waits on now, by name, and what they will be asked to do, as sentences.
 
     `managers` are the names of those who may take the manager step the handover now waits for (endorsing or
-    approving); empty when it waits for no manager step, or when no manager may take it.
+    approving); empty when it waits for no manager step, or when no manager may take it (`team_has_managers` False
+    when that team has no manager at all). `after` is the step just taken, where what comes next depends on it.
     """
     receiver = facts.receiver_name or f"a worker of {facts.receiving_team_name}"
     if facts.state == State.SUBMITTED:
         return [
             f"It now waits for {_managers(managers, facts.sending_team_name)} to endorse it.",
-            *_nobody_can(managers, facts.sending_team_name, "endorse"),
+            *_nobody_can(managers, facts.sending_team_name, "endorse", team_has_managers=team_has_managers),
             "They will check that it is complete and accurate, then endorse it for transfer or return it to "
             f"{facts.author_name} with a query.",
         ]
+    if facts.state == State.ENDORSED and after == Action.RETURN_TO_RECEIVER:
+        return _back_with_receiver(facts, receiver)
     if facts.state == State.ENDORSED:
         return [
             f"It now waits for {receiver} to take the case on.",
@@ -77,7 +87,9 @@ def what_happens_next(facts: Facts, managers: Sequence[str]) -> list[str]:
     if facts.state == State.ACKNOWLEDGED:
         return [
             f"It now waits for {_managers(managers, facts.receiving_team_name)} to approve the transfer.",
-            *_nobody_can(managers, facts.receiving_team_name, "approve"),
+            *_nobody_can(managers, facts.receiving_team_name, "approve", team_has_managers=team_has_managers),
+            # what the state machine says stops approval now (an open professional disagreement)
+            *(_sentence(reason) for reason in what_is_missing(Action.APPROVE, facts)),
             f"They will check the handover, then approve it, which allocates the case to {receiver}, or return it "
             f"to {receiver} with a query.",
         ]
@@ -99,32 +111,27 @@ def what_happens_next(facts: Facts, managers: Sequence[str]) -> list[str]:
     return [f"It now waits for {facts.author_name} to complete and submit it."]
 
 
+def _back_with_receiver(facts: Facts, receiver: str) -> list[str]:
+    """After a manager returns the handover to the receiving worker: their confirmations stand (a return to the
+    receiver keeps them), so what they must do is what the state machine still asks before acknowledging."""
+    missing = what_is_missing(Action.ACKNOWLEDGE, facts)
+    confirm = (
+        f"They still need to confirm {len(missing)} critical item{'s'[: len(missing) != 1]} in their own words first."
+        if missing
+        else "Their confirmations of the critical items are kept: they can change any of them, then acknowledge it."
+    )
+    return [
+        f"It now waits for {receiver} to consider the query and acknowledge the handover again.",
+        confirm,
+        f"A manager of {facts.receiving_team_name} then approves the transfer. Until then, the case stays with "
+        f"{facts.author_name}.",
+    ]
+
+
 def latest_step_is(action: Action, step: str | None, step_actor_id: int | None, actor: Actor) -> bool:
     """Whether the handover's latest recorded step (its audit entry's action and who took it) is this action taken by
     this person: a confirmation is shown only for what happened."""
     return step == action.value and step_actor_id is not None and step_actor_id == actor.user_id
-
-
-def _returner(facts: Facts, actor: Actor) -> bool:
-    """Who takes a return to the outgoing worker at each stage (as `workflow._returner_refusals` allows it)."""
-    holder: dict[State, Callable[[Facts, Actor], bool]] = {
-        State.SUBMITTED: is_sending_manager,
-        State.ENDORSED: is_receiver,
-        State.ACKNOWLEDGED: is_receiving_manager,
-    }
-    role = holder.get(facts.state)
-    return role is not None and role(facts, actor)
-
-
-# Who would see each step's button on the handover's page but for the separation of duties or what the handover
-# lacks: the roles the state machine gives the step.
-STEP_ROLES: dict[Action, Callable[[Facts, Actor], bool]] = {
-    Action.ENDORSE: is_sending_manager,
-    Action.ACKNOWLEDGE: is_receiver,
-    Action.APPROVE: is_receiving_manager,
-    Action.RETURN_TO_OUTGOING: _returner,
-    Action.RETURN_TO_RECEIVER: is_receiving_manager,
-}
 
 
 def waits_for_step(action: Action, facts: Facts) -> bool:

@@ -8,6 +8,7 @@ except `APPROVE`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Protocol
@@ -129,6 +130,7 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
     submission_problems: int = 0  # how many things stop submission (see answers.submission_problems)
     unconfirmed_items: tuple[str, ...] = ()  # titles of critical items the receiver has not yet confirmed
+    unconfirmed_ids: tuple[str, ...] = ()  # the same items' section ids, in the same order (titles may repeat)
     incomplete_sections: tuple[str, ...] = ()  # titles of sections that stop submission
     # For saying whom it waits on, and for how long
     state_since: date = date(2000, 1, 1)
@@ -177,6 +179,7 @@ def facts_for(
     *,
     submission_problems: int = 0,
     unconfirmed_items: tuple[str, ...] = (),
+    unconfirmed_ids: tuple[str, ...] = (),
     incomplete_sections: tuple[str, ...] = (),
     overdue_disagreements: tuple[str, ...] = (),
     stale_records: tuple[str, ...] = (),
@@ -203,6 +206,7 @@ def facts_for(
         stale_records=stale_records,
         submission_problems=submission_problems,
         unconfirmed_items=unconfirmed_items,
+        unconfirmed_ids=unconfirmed_ids,
         incomplete_sections=incomplete_sections,
         state_since=date_in_england(handover.state_since),
         today=today,
@@ -243,17 +247,45 @@ def is_party(facts: Facts, actor: Actor) -> bool:
     )
 
 
+# Who returns a handover to its outgoing worker at each stage it may be returned from.
+RETURNERS: dict[State, Callable[[Facts, Actor], bool]] = {
+    State.SUBMITTED: is_sending_manager,
+    State.ENDORSED: is_receiver,
+    State.ACKNOWLEDGED: is_receiving_manager,
+}
+
+
+def is_returner(facts: Facts, actor: Actor) -> bool:
+    """Whether this person holds the role that returns the handover to its outgoing worker at its present stage."""
+    role = RETURNERS.get(facts.state)
+    return role is not None and role(facts, actor)
+
+
+# The role that takes each step of the handover (before the separation of duties and what the handover lacks).
+STEP_ROLES: dict[Action, Callable[[Facts, Actor], bool]] = {
+    Action.ENDORSE: is_sending_manager,
+    Action.ACKNOWLEDGE: is_receiver,
+    Action.APPROVE: is_receiving_manager,
+    Action.RETURN_TO_OUTGOING: is_returner,
+    Action.RETURN_TO_RECEIVER: is_receiving_manager,
+}
+
+
 # Actions whose refusals depend only on the handover's parties and state, never on its answers or confirmations:
 # they may be checked with Facts built without loading the sections (their answer fields left at the defaults).
 # may_view is answer-blind too.
 ANSWER_BLIND = frozenset({Action.EDIT})
 
 
+# The states in which the handover is with the receiving worker: endorsed to them, acknowledged, or closed.
+WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
+
+
 def may_view(facts: Facts, actor: Actor) -> bool:
     """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
         return True
-    reached_receiver = facts.state in (State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED)
+    reached_receiver = facts.state in WITH_RECEIVER
     if facts.state == State.RETURNED and facts.receiver_id is not None:
         reached_receiver = True
     return reached_receiver and (is_receiver(facts, actor) or is_receiving_manager(facts, actor))
@@ -336,12 +368,11 @@ def eligible(action: Action, facts: Facts, candidates: list[Actor]) -> list[Acto
 
 
 def _returner_refusals(facts: Facts, actor: Actor) -> list[str]:
-    allowed = {
-        State.SUBMITTED: is_sending_manager(facts, actor),
-        State.ENDORSED: is_receiver(facts, actor),
-        State.ACKNOWLEDGED: is_receiving_manager(facts, actor),
-    }.get(facts.state, False)
-    return [] if allowed else ["You cannot return this handover at this stage"]
+    if is_returner(facts, actor):
+        return []
+    if not any(role(facts, actor) for role in RETURNERS.values()):
+        return ["Only the sending team's manager, the receiving worker or the receiving team's manager can return it"]
+    return ["You cannot return this handover at this stage"]
 
 
 def confirm_item_refusal(title: str) -> str:
@@ -349,7 +380,8 @@ def confirm_item_refusal(title: str) -> str:
     return f"Confirm ‘{title}’"
 
 
-def _what_is_missing(action: Action, facts: Facts) -> list[str]:
+def what_is_missing(action: Action, facts: Facts) -> list[str]:
+    """What the handover lacks before this step may be taken, whoever takes it (the state machine's own check)."""
     if action == Action.SUBMIT and facts.submission_problems:
         count = facts.submission_problems
         return [f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"]
@@ -372,7 +404,7 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
         return reasons
     if action in NEEDS_REASON and not reason.strip():
         return ["Enter a reason"]
-    return _what_is_missing(action, facts)
+    return what_is_missing(action, facts)
 
 
 def _wrong_state(action: Action, facts: Facts) -> list[str]:

@@ -26,6 +26,7 @@ from service.core.workdays import working_days_between
 from service.core.workflow import (
     ACTION_NAMES,
     MANAGER_STEPS,
+    WITH_RECEIVER,
     Action,
     Actor,
     Facts,
@@ -64,7 +65,9 @@ def _queue_rows(handovers: list[db.Waiting], actor: Actor, *, named: bool = Fals
             state=State(handover.state), author_id=handover.author_id, sending_team_id=handover.sending_team_id,
             receiving_team_id=handover.receiving_team_id, receiver_id=handover.receiver_id,
             endorsed_by=handover.endorsed_by, acknowledged_by=handover.acknowledged_by,
-            named_endorser=actor.user_id if named else None, named_approver=actor.user_id if named else None,
+            # in the list of steps this manager was named for, named for the step the handover waits for
+            named_endorser=actor.user_id if named and step == Action.ENDORSE else None,
+            named_approver=actor.user_id if named and step == Action.APPROVE else None,
         )  # fmt: skip
         reasons = person_refusals(step, facts, actor) if step is not None else []
         rows.append((handover, age, reasons[0] if reasons else ""))
@@ -120,12 +123,40 @@ def _why_absent(facts: Facts, actor: Actor, allowed: dict[str, bool]) -> dict[st
 
 
 def _linked_reasons(handover_view: actions.HandoverView, reasons: list[str]) -> list[tuple[str, str]]:
-    """Each refusal with the place on the review page that deals with it ("" where none does)."""
-    places = {
-        confirm_item_refusal(section.title): f"/handovers/{handover_view.handover.id}/review#item-{section.id}"
-        for section in handover_view.critical_sections()
-    }
-    return [(reason, places.get(reason, "")) for reason in reasons]
+    """Each refusal with the place on the review page that deals with it ("" where none does). An item still to
+    confirm is linked by its section's id, taken in the state machine's order, so two items of one title each
+    link to their own place."""
+    facts = handover_view.facts
+    items = iter(zip(facts.unconfirmed_items, facts.unconfirmed_ids, strict=True))
+    pending = next(items, None)
+    linked = []
+    for reason in reasons:
+        if pending is not None and reason == confirm_item_refusal(pending[0]):
+            linked.append((reason, f"/handovers/{handover_view.handover.id}/review#item-{pending[1]}"))
+            pending = next(items, None)
+        else:
+            linked.append((reason, ""))
+    return linked
+
+
+class QueryToReceiver(msgspec.Struct, frozen=True, kw_only=True):
+    """The receiving team's manager's query, when they returned the handover to the receiving worker."""
+
+    text: str
+    by: str
+    at: str
+
+
+async def _query_to_receiver(reader: db.Conn, handover_view: actions.HandoverView) -> QueryToReceiver | None:
+    """The query a manager returned the handover to the receiving worker with, while it waits for them again (a
+    return to the outgoing worker moves it out of that state, and resubmitting clears the query)."""
+    handover = handover_view.handover
+    if handover_view.facts.state != State.ENDORSED or not handover.returned_reason or handover.returned_at is None:
+        return None
+    user = await db.user_by_id(reader, handover.returned_by) if handover.returned_by is not None else None
+    return QueryToReceiver(
+        text=handover.returned_reason, by=user.name if user else "a manager", at=handover.returned_at
+    )
 
 
 SECTION_STATUS = {"completed": "Completed", "in_progress": "In progress", "has_errors": "Has errors"}
@@ -142,7 +173,7 @@ class ContentsEntry(msgspec.Struct, frozen=True, kw_only=True):
 def _contents(handover_view: actions.HandoverView) -> list[ContentsEntry]:
     """Each section of the handover with its status: saved, and for a critical item, confirmed by the receiver."""
     critical = {section.id for section in handover_view.critical_sections()}
-    reached_receiver = handover_view.facts.state in (State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED)
+    reached_receiver = handover_view.facts.state in WITH_RECEIVER
     entries = []
     for section in handover_view.checklist.sections:
         record = handover_view.sections.get(section.id)
@@ -274,12 +305,13 @@ class HandoverController(Controller):
             return back_to(f"/handovers/{handover_id}/view")
         help_ = await actions.step_help(reader, handover_view, actor)
         managers = [*help_.others, *([actor.name] if help_.you_can else [])] if help_ else []
+        has_managers = help_.team_has_managers if help_ else True
         return page(
             request,
             "handover/confirmation.html",
             view=handover_view,
             title=PANEL_TITLES[action],
-            next_steps=what_happens_next(handover_view.facts, managers),
+            next_steps=what_happens_next(handover_view.facts, managers, after=action, team_has_managers=has_managers),
             work=_work_link(handover_view, actor),
         )
 
@@ -304,6 +336,11 @@ class HandoverController(Controller):
                 request, handover_view, errors=errors, values={button: reason}, status_code=400
             )
         except Refused as exc:
+            if person_refusals(action, handover_view.facts, request.user.actor):
+                # their role never takes this step: say so, not that it cannot be done yet
+                return page(
+                    request, "handover/not_your_step.html", status_code=409, view=handover_view, reasons=exc.reasons
+                )
             if action != Action.ACKNOWLEDGE:
                 raise
             # the receiver is sent back to the items still to confirm, each linked to its place on the review page
@@ -324,9 +361,9 @@ class HandoverController(Controller):
         if refusals(Action.CONFIRM, handover_view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
         await audit_view(request, handover_id, "review")
-        return self._review_page(request, handover_view, {}, {})
+        return await self._review_page(request, handover_view, {}, {})
 
-    def _review_page(
+    async def _review_page(
         self,
         request: Request[Any, Any, Any],
         handover_view: actions.HandoverView,
@@ -334,6 +371,7 @@ class HandoverController(Controller):
         typed: dict[str, str],
         status_code: int = 200,
     ) -> Template:
+        query = await _query_to_receiver(database(request).reader, handover_view)
         return page(
             request,
             "receiving/review.html",
@@ -341,7 +379,8 @@ class HandoverController(Controller):
             view=handover_view,
             errors=errors,
             typed=typed,
-            unconfirmed=handover_view.facts.unconfirmed_items,
+            unconfirmed=handover_view.facts.unconfirmed_ids,
+            query=query,
         )
 
     @post("/handovers/{handover_id:int}/confirm/{section_id:str}")
@@ -358,7 +397,7 @@ class HandoverController(Controller):
                 understood=form.get("understood") == "yes", readback=readback,
             )  # fmt: skip
         except Invalid as exc:
-            return self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
+            return await self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
         return back_to(f"/handovers/{handover_id}/review#item-{section_id}")
 
     @get("/inbox", name="inbox", guards=[workers_only])

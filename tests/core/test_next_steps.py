@@ -127,3 +127,47 @@ def test_a_worker_is_not_told_why_they_cannot_approve_and_the_receiving_manager_
 
 def test_each_step_with_a_role_is_taken_from_some_state() -> None:
     assert all(TRANSITIONS[action][0] for action in STEP_ROLES)
+
+
+# --- after review: what happens next says what the state machine requires -------------------------------------------
+
+
+def test_after_a_return_to_the_receiver_they_consider_the_query_and_keep_their_confirmations() -> None:
+    said = " ".join(what_happens_next(at(State.ENDORSED), [], after=Action.RETURN_TO_RECEIVER))
+    assert "It now waits for Rae Rec to consider the query and acknowledge the handover again." in said
+    assert "confirmations of the critical items are kept" in said
+    assert "confirm each critical item" not in said  # their confirmations stand: nothing asks for them again
+    still = " ".join(
+        what_happens_next(at(State.ENDORSED, unconfirmed_items=("Risks",)), [], after=Action.RETURN_TO_RECEIVER)
+    )
+    assert "still need to confirm 1 critical item" in still
+
+
+def test_an_endorsement_still_asks_the_receiver_to_confirm_each_item() -> None:
+    said = " ".join(what_happens_next(at(State.ENDORSED), [], after=Action.ENDORSE))
+    assert "confirm each critical item in their own words" in said
+
+
+def test_awaiting_approval_with_an_open_disagreement_says_it_must_be_resolved_first() -> None:
+    from service.core.workflow import OPEN_DISAGREEMENT_REFUSAL
+
+    said = what_happens_next(at(State.ACKNOWLEDGED, open_disagreements=1), ["Ron"])
+    assert f"{OPEN_DISAGREEMENT_REFUSAL}." in said
+    assert said.index(f"{OPEN_DISAGREEMENT_REFUSAL}.") < next(i for i, s in enumerate(said) if "then approve" in s)
+    assert not any("disagreement" in s for s in what_happens_next(at(State.ACKNOWLEDGED), ["Ron"]))
+
+
+@pytest.mark.parametrize(("state", "team"), [(State.SUBMITTED, "North Team"), (State.ACKNOWLEDGED, "CP Team")])
+def test_a_team_with_no_manager_is_named_as_such(state: State, team: str) -> None:
+    said = " ".join(what_happens_next(at(state), [], team_has_managers=False))
+    assert f"{team} has no team manager." in said and "administrator" in said
+    assert "each of them wrote it" not in said
+    kept_out = " ".join(what_happens_next(at(state), []))
+    assert "each of them wrote it" in kept_out and "has no team manager" not in kept_out
+
+
+def test_the_step_roles_are_the_workflows_own() -> None:
+    from service.core import next_steps, workflow
+
+    assert next_steps.STEP_ROLES is workflow.STEP_ROLES
+    assert not hasattr(next_steps, "_returner")

@@ -29,6 +29,8 @@ SERVICE = Actor(user_id=7, worker_teams=frozenset({NORTH, CP}), manager_teams=fr
 ONLY_OUTGOING = "Only the outgoing worker who started the handover can do this"
 ONLY_RECEIVER = "Only the receiving worker can do this"
 CANNOT_RETURN = "You cannot return this handover at this stage"
+# said to someone who holds none of the roles that return a handover, at any stage
+NEVER_RETURNS = "Only the sending team's manager, the receiving worker or the receiving team's manager can return it"
 SERVICE_REFUSAL = "A service account cannot act on a handover: only people hold children's cases and sign handovers off"
 
 
@@ -203,7 +205,7 @@ def test_a_named_receiver_excludes_the_rest_of_the_receiving_team() -> None:
     endorsed = facts(State.ENDORSED)
     assert refusals(Action.ACKNOWLEDGE, endorsed, RECEIVING_COLLEAGUE) == [ONLY_RECEIVER]
     assert refusals(Action.ACKNOWLEDGE, endorsed, NAMED_RECEIVER) == []
-    assert refusals(Action.RETURN_TO_OUTGOING, endorsed, RECEIVING_COLLEAGUE, "Because") == [CANNOT_RETURN]
+    assert refusals(Action.RETURN_TO_OUTGOING, endorsed, RECEIVING_COLLEAGUE, "Because") == [NEVER_RETURNS]
     assert refusals(Action.RETURN_TO_OUTGOING, endorsed, NAMED_RECEIVER, "Because") == []
 
 
@@ -260,8 +262,9 @@ def test_eligible_keeps_only_those_who_may_take_the_step_in_the_order_given() ->
 
 def test_who_may_return_is_asked_of_the_person_whatever_the_state() -> None:
     """person_refusals does not look at the state: a return from a draft is nobody's step."""
-    for actor in (OWNER, SENDER_MANAGER, NAMED_RECEIVER, RECEIVER_MANAGER):
+    for actor in (SENDER_MANAGER, NAMED_RECEIVER, RECEIVER_MANAGER):
         assert person_refusals(Action.RETURN_TO_OUTGOING, facts(State.DRAFT), actor) == [CANNOT_RETURN]
+    assert person_refusals(Action.RETURN_TO_OUTGOING, facts(State.DRAFT), OWNER) == [NEVER_RETURNS]
 
 
 # --- reasons ----------------------------------------------------------------------------------------------------------
