@@ -12,6 +12,7 @@ from litestar.routes import HTTPRoute
 
 from service import actions, db
 from service.core import accounts as rules
+from service.core.errors import Invalid
 from tests.conftest import PASSWORD, Site
 from tests.helpers import act, handover_in, submit
 from tests.test_api import call
@@ -214,3 +215,16 @@ async def test_the_team_manager_continues_a_handover_the_leaver_started(site: Si
     assert endorsed.status_code == 303
     handover = await db.handover_by_id(site.db.reader, handover_id)
     assert handover is not None and handover.state == "endorsed"
+
+
+async def test_nobody_can_leave_the_service_without_an_administrator(site: Site) -> None:
+    admin = await site.as_user("adm")
+    own = await admin.post(f"/admin/people/{site.world.users['adm']}/roles", {"auditor": "yes"})
+    assert own.status_code == 400 and "You cannot remove your own administrator role" in own.text
+    assert 'href="#service-roles"' in own.text and 'id="service-roles-error"' in own.text
+    assert (await admin.get("/admin/people")).status_code == 200, "still an administrator"
+    with pytest.raises(Invalid) as refused:  # the command line (no administrator named) is held to it too
+        await actions.change_roles(
+            site.db, user_id=site.world.users["adm"], roles=actions.TeamRoles(auditor=True), by=None
+        )
+    assert refused.value.errors == {"service-roles": rules.LAST_ADMINISTRATOR}

@@ -121,6 +121,12 @@ async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles,
                 await db.add_membership(conn, user_id, team_id, role)
                 await db.append_audit(conn, by, "add_membership", "user", user_id, {"team": name, "role": role})
                 changed.append(f"now a {role} in {name}")
+        if person.is_admin and not roles.admin:
+            # nobody may be left unable to administer the service (only the command line could then mend it)
+            if by == user_id:
+                raise Invalid({"service-roles": accounts.OWN_ADMIN_ROLE})
+            if [person.name] == await db.administrators(conn):
+                raise Invalid({"service-roles": accounts.LAST_ADMINISTRATOR})
         if (person.is_auditor, person.is_admin) != (roles.auditor, roles.admin):
             await db.set_service_roles(conn, user_id, is_auditor=roles.auditor, is_admin=roles.admin)
             details = {"auditor": roles.auditor, "admin": roles.admin}
