@@ -147,7 +147,7 @@ LANDING = [
                         ("/queue#to-approve", "1 handover waiting for your approval")]),
     ("other", "/", []),
     ("omgr", "/queue", []),
-    ("adm", "/", []),
+    ("adm", "/admin/people", []),
 ]  # fmt: skip
 
 

@@ -56,7 +56,9 @@ class AdminController(Controller):
 
     @get("/people", name="admin_people")
     async def people(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "admin/people.html", people=await db.people_list(database(request).reader))
+        reader = database(request).reader
+        waiting = await actions.waiting_for(reader, request.user.actor)  # the landing page says what waits, as all do
+        return page(request, "admin/people.html", people=await db.people_list(reader), waiting=waiting)
 
     @get("/people/new", name="admin_add_person")
     async def add_form(self, request: Request[Any, Any, Any]) -> Template:

@@ -73,8 +73,9 @@ def test_an_administrator_adds_moves_and_disables_a_person(person: Callable[...,
     admin.follow("Back to people")
     row = admin.page.get_by_role("row").filter(has=admin.page.get_by_role("link", name=name, exact=True))
     expect(row).to_contain_text("Disabled")
-    joiner.page.goto("/")
-    expect(joiner.page).to_have_url(re.compile("/sign-in$"))
+    joiner.page.goto("/")  # signed out at once, and told why
+    expect(joiner.page).to_have_url(re.compile(r"/sign-in\?ended=disabled$"))
+    expect(joiner.page.get_by_text("your account is no longer enabled")).to_be_visible()
     joiner.check()
 
     # Teams and services
