@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import pwd
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -41,14 +43,34 @@ async def _demo(settings: Settings) -> None:
     print(f"Demo users (password {demo.DEMO_PASSWORD!r}): " + ", ".join(p[0] for p in demo.PEOPLE))
 
 
+def _os_user() -> str:
+    """The operating-system account running this command, as the audit trail names it: the account of the process
+    (not $USER, which the caller sets), or its number when the system has no name for it."""
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+async def _operator(database: db.Database, command: str, args: argparse.Namespace) -> int | None:
+    """The administrator named with --by, whom the audit trail names as making the change (None: not named)."""
+    if args.by is None:
+        return None
+    try:
+        return await actions.operator_id(database, args.by)
+    except Invalid as exc:
+        _refused(command, exc)
+
+
 def _roles(args: argparse.Namespace) -> actions.TeamRoles:
     return actions.TeamRoles(worker=args.worker, manager=args.manager, auditor=args.auditor, admin=args.admin)
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     # the username and name are checked before asking for a password, so a slip is said before typing one
-    early = {key: message for key, message in validation.new_person_errors(args.username, args.name, "x" * 99).items()
-             if key != "password"}  # fmt: skip
+    early = accounts.account_details_errors(args.username, args.name, "")
+    early.pop("email", None)  # this older command takes no e-mail address (add-person does)
     if early:
         _refused("create-user", Invalid(early))
     if args.password:
@@ -61,10 +83,12 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
         except (EOFError, KeyboardInterrupt):
             _refused("create-user", Invalid({"password": "No password was given; nobody was created"}))
     async with db.Database.for_settings(settings).opened() as database:
+        by = await _operator(database, "create-user", args)
         try:
             await actions.create_person(
-                database, username=args.username, full_name=args.name, password=password, roles=_roles(args)
-            )
+                database, username=args.username, full_name=args.name, password=password, roles=_roles(args), by=by,
+                os_user=_os_user(),
+            )  # fmt: skip
         except Invalid as exc:
             _refused("create-user", exc)
     print(f"Created user {args.username!r}")
@@ -91,15 +115,16 @@ async def _person_id(database: db.Database, command: str, username: str) -> int:
 
 
 async def _add_person(settings: Settings, args: argparse.Namespace) -> int:
-    early = accounts.new_account_errors(args.username, args.name, args.email, "x" * 99)
+    early = accounts.account_details_errors(args.username, args.name, args.email)
     if early:
         _refused("add-person", Invalid(early))
-    password = _new_password("add-person", args.password)
     async with db.Database.for_settings(settings).opened() as database:
+        by = await _operator(database, "add-person", args)  # a wrong --by is said before a password is typed
+        password = _new_password("add-person", args.password)
         try:
             await actions.add_person(
                 database, username=args.username, full_name=args.name, email=args.email, password=password,
-                roles=_roles(args), by=None,
+                roles=_roles(args), by=by, os_user=_os_user(),
             )  # fmt: skip
         except Invalid as exc:
             _refused("add-person", exc)
@@ -110,8 +135,11 @@ async def _add_person(settings: Settings, args: argparse.Namespace) -> int:
 async def _set_roles(settings: Settings, args: argparse.Namespace) -> int:
     async with db.Database.for_settings(settings).opened() as database:
         user_id = await _person_id(database, "set-roles", args.username)
+        by = await _operator(database, "set-roles", args)
         try:
-            changed = await actions.change_roles(database, user_id=user_id, roles=_roles(args), by=None)
+            changed = await actions.change_roles(
+                database, user_id=user_id, roles=_roles(args), by=by, os_user=_os_user()
+            )
         except Invalid as exc:
             _refused("set-roles", exc)
     print(f"{args.username}: " + ("; ".join(changed) if changed else "nothing changed"))
@@ -121,9 +149,10 @@ async def _set_roles(settings: Settings, args: argparse.Namespace) -> int:
 async def _reset_password(settings: Settings, args: argparse.Namespace) -> int:
     async with db.Database.for_settings(settings).opened() as database:
         user_id = await _person_id(database, "reset-password", args.username)
+        by = await _operator(database, "reset-password", args)
         password = _new_password("reset-password", args.password)
         try:
-            await actions.reset_password(database, user_id=user_id, password=password, by=None)
+            await actions.reset_password(database, user_id=user_id, password=password, by=by, os_user=_os_user())
         except Invalid as exc:
             _refused("reset-password", exc)
     print(f"The password of {args.username!r} has been reset.")
@@ -133,8 +162,9 @@ async def _reset_password(settings: Settings, args: argparse.Namespace) -> int:
 async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
     async with db.Database.for_settings(settings).opened() as database:
         user_id = await _person_id(database, "disable-user", args.username)
+        by = await _operator(database, "disable-user", args)
         try:
-            outcome = await actions.disable_person(database, user_id=user_id, by=None)
+            outcome = await actions.disable_person(database, user_id=user_id, by=by, os_user=_os_user())
         except Invalid as exc:
             _refused("disable-user", exc)
     print(f"Disabled {outcome.name} ({args.username!r}): signed out everywhere, API tokens stopped.")
@@ -144,24 +174,31 @@ async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  handover {handover_id}: continued by {manager} on behalf of {outcome.name}")
     for handover_id in outcome.handovers_released:
         print(f"  handover {handover_id}: back with the receiving team, for another worker to take on")
+    for post in outcome.posts_vacated:
+        print(f"  {post}: now vacant, for an administrator to fill")
     return 0
 
 
 async def _service(settings: Settings, args: argparse.Namespace) -> int:
     command = f"service {args.service_command}"
     async with db.Database.for_settings(settings).opened() as database:
+        by, os_user = await _operator(database, command, args), _os_user()
         try:
             if args.service_command == "create":
-                await actions.create_service(database, name=args.name, service_manager=args.manager or "", by=None)
+                await actions.create_service(
+                    database, name=args.name, service_manager=args.manager or "", by=by, os_user=os_user
+                )
                 print(f"Service {args.name.strip()!r} created.")
             elif args.service_command == "manager":
-                await actions.set_service_manager(database, service=args.name, service_manager=args.manager, by=None)
+                await actions.set_service_manager(
+                    database, service=args.name, service_manager=args.manager, by=by, os_user=os_user
+                )
                 print(f"{args.manager} now manages {args.name.strip()!r}.")
             elif args.service_command == "add-team":
-                await actions.set_team_service(database, team=args.team, service=args.name, by=None)
+                await actions.set_team_service(database, team=args.team, service=args.name, by=by, os_user=os_user)
                 print(f"{args.team} is now in {args.name.strip()!r}.")
             else:
-                await actions.set_head_of_service(database, username=args.username, by=None)
+                await actions.set_head_of_service(database, username=args.username, by=by, os_user=os_user)
                 print(f"{args.username} is now the head of service.")
         except Invalid as exc:
             _refused(command, exc)
@@ -418,6 +455,12 @@ def parser() -> argparse.ArgumentParser:
     add_team.add_argument("team", type=_text_argument)
     head = service_commands.add_parser("head", help="set the head of service, who oversees every service")
     head.add_argument("username", type=_text_argument)
+    # who makes each change to people and services: an administrator named here, and always the operating-system
+    # account running the command, both in the audit trail
+    for account_command in (user, person, roles, reset, leaver, create_service, service_manager, add_team, head):
+        account_command.add_argument(
+            "--by", type=_text_argument, metavar="USERNAME", help="the administrator making this change"
+        )
     export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")

@@ -21,10 +21,12 @@ from service.actions.accounts import (
     change_roles,
     create_service,
     disable_person,
+    operator_id,
     reset_password,
     set_head_of_service,
     set_service_manager,
     set_team_service,
+    vacant_posts,
 )
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
@@ -88,6 +90,7 @@ __all__ = [
     "keep_pending_draft",
     "load",
     "name_step_manager",
+    "operator_id",
     "parties_and_state",
     "raise_disagreement",
     "received_by",
@@ -106,6 +109,7 @@ __all__ = [
     "sign_out",
     "start_handover",
     "step_help",
+    "vacant_posts",
     "visible",
     "visible_record",
     "waiting_for",

@@ -3,9 +3,11 @@ changing their teams and roles, resetting their password, disabling the account 
 services teams belong to.
 
 Each action is one transaction with its audit entries, naming the administrator who made the change (`by`: their
-user id, or None for the command line run by operations). Disabling a leaver who still holds cases moves each case,
-in the same transaction, to the team's manager as interim holder, and any handover they started continues with that
-manager acting on their behalf: a child's case is never allocated to a disabled account.
+user id; on the command line the administrator named with --by, or None) and, for a change made on the command line,
+the operating-system account that ran it (`os_user`, kept in each entry's details), so every change says who made it.
+Disabling a leaver who still holds cases moves each case, in the same transaction, to the team's manager as interim
+holder, and any handover they started continues with that manager acting on their behalf: a child's case is never
+allocated to a disabled account.
 
 Errors raised: `Invalid` (messages by field), `NotFound` (no such person).
 """
@@ -13,23 +15,42 @@ Errors raised: `Invalid` (messages by field), `NotFound` (no such person).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msgspec
 
 from service import db
 from service.actions.people import TeamRoles
-from service.core import accounts
+from service.core import accounts, identity
 from service.core.errors import Invalid, NotFound
 from service.passwords import rehash
 
 
 class Disabled(msgspec.Struct, frozen=True, kw_only=True):
-    """What disabling a leaver changed: each case moved to a manager, and each open handover passed on."""
+    """What disabling a leaver changed: each case moved to a manager, each open handover passed on, and each post
+    they held left vacant."""
 
     name: str
     cases_moved: list[tuple[str, str]]  # (child's name, the manager who now holds the case)
     handovers_continued: list[tuple[int, str]]  # (handover id, the manager who continues it on the leaver's behalf)
     handovers_released: list[int]  # handovers the leaver was to receive, now addressed to the receiving team
+    posts_vacated: list[str] = []  # "service manager of <service>", "head of service"
+
+
+async def _audit(
+    conn: db.Conn, by: int | None, os_user: str | None, action: str, kind: str, target: int, details: dict[str, Any]
+) -> None:
+    """An audit entry naming the administrator, and the operating-system account when the command line made it."""
+    await db.append_audit(conn, by, action, kind, target, details | ({"os_user": os_user} if os_user else {}))
+
+
+async def _check_new_identity(conn: db.Conn, username: str, email: str) -> None:
+    """A new username that no existing one looks like, and a work e-mail address nobody else has."""
+    existing = identity.same_username(username, await db.usernames(conn))
+    if existing is not None:
+        raise Invalid({"username": identity.username_taken_message(existing)})
+    if email and identity.same_email(email, await db.emails_of_others(conn, None)):
+        raise Invalid({"email": identity.EMAIL_TAKEN})
 
 
 async def _person(conn: db.Conn, user_id: int) -> db.User:
@@ -60,10 +81,12 @@ async def add_person(
     password: str,
     roles: TeamRoles,
     by: int | None,
+    os_user: str | None = None,
 ) -> int:
     """A joiner: their account, work e-mail address, teams (which must exist) and roles; returns their id.
 
-    `Invalid` keyed username, name, email, password, teams, worker or manager.
+    The username may not look like an existing one, nor the e-mail address be another person's (both compared
+    whatever their case). `Invalid` keyed username, name, email, password, teams, worker or manager.
     """
     errors = accounts.new_account_errors(username, full_name, email, password)
     errors |= accounts.roles_chosen(roles.worker, roles.manager, roles.auditor, roles.admin)
@@ -72,26 +95,29 @@ async def add_person(
     password_hash = await rehash(password)  # off the event loop
     username, full_name, email = username.strip(), full_name.strip(), email.strip()
     async with database.transaction() as conn:
-        if await db.user_by_username(conn, username):
-            raise Invalid({"username": f"There is already a user called {username!r}"})
+        await _check_new_identity(conn, username, email)
         chosen = await _team_ids(conn, roles)
         user_id = await db.create_user(
             conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
         )
         await db.set_email(conn, user_id, email)
         details = {"username": username, "auditor": roles.auditor, "admin": roles.admin}
-        await db.append_audit(conn, by, "create_user", "user", user_id, details)
+        await _audit(conn, by, os_user, "create_user", "user", user_id, details)
         for team_id, name, role in chosen:
             if await db.add_membership(conn, user_id, team_id, role):
-                await db.append_audit(conn, by, "add_membership", "user", user_id, {"team": name, "role": role})
+                await _audit(conn, by, os_user, "add_membership", "user", user_id, {"team": name, "role": role})
     return user_id
 
 
-async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles, by: int | None) -> list[str]:
+async def change_roles(
+    database: db.Database, *, user_id: int, roles: TeamRoles, by: int | None, os_user: str | None = None
+) -> list[str]:
     """A mover: their teams and roles become exactly `roles`. Returns what changed, in words (empty: nothing did).
 
-    A person keeps being a worker in a team where they still hold cases (a case is held by a worker of its team).
-    `Invalid` keyed teams, worker or manager; `NotFound`.
+    A person keeps being a worker in a team where they still hold cases (a case is held by a worker of its team); the
+    only enabled manager of a team that handovers or held cases wait on stays its manager until another is in post;
+    a service manager or the head of service keeps a team manager role while in that post. `Invalid` keyed teams,
+    worker, manager or service-roles; `NotFound`.
     """
     errors = accounts.roles_chosen(roles.worker, roles.manager, roles.auditor, roles.admin)
     if errors:
@@ -113,13 +139,17 @@ async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles,
             # while holding it
             if (role == "worker" and team_id in as_worker) or (role == "manager" and team_id in pending):
                 raise Invalid({role: accounts.keeps_cases_message(person.name, name)})
+            if role == "manager":
+                await _keep_a_manager(conn, person, team_id, name, "manager")
             await db.remove_membership(conn, user_id, team_id, role)
-            await db.append_audit(conn, by, "remove_membership", "user", user_id, {"team": name, "role": role})
+            await _audit(conn, by, os_user, "remove_membership", "user", user_id, {"team": name, "role": role})
             changed.append(f"no longer a {role} in {name}")
+        if not roles.manager:
+            await _keep_posts(conn, person)
         for (team_id, role), name in wanted.items():
             if (team_id, role) not in had:
                 await db.add_membership(conn, user_id, team_id, role)
-                await db.append_audit(conn, by, "add_membership", "user", user_id, {"team": name, "role": role})
+                await _audit(conn, by, os_user, "add_membership", "user", user_id, {"team": name, "role": role})
                 changed.append(f"now a {role} in {name}")
         if person.is_admin and not roles.admin:
             # nobody may be left unable to administer the service (only the command line could then mend it)
@@ -130,15 +160,41 @@ async def change_roles(database: db.Database, *, user_id: int, roles: TeamRoles,
         if (person.is_auditor, person.is_admin) != (roles.auditor, roles.admin):
             await db.set_service_roles(conn, user_id, is_auditor=roles.auditor, is_admin=roles.admin)
             details = {"auditor": roles.auditor, "admin": roles.admin}
-            await db.append_audit(conn, by, "change_service_roles", "user", user_id, details)
+            await _audit(conn, by, os_user, "change_service_roles", "user", user_id, details)
             changed.append("service-wide roles changed")
     return changed
 
 
-async def reset_password(database: db.Database, *, user_id: int, password: str, by: int | None) -> None:
+async def _keep_a_manager(conn: db.Conn, person: db.User, team_id: int, team: str, key: str) -> None:
+    """`Invalid` (keyed `key`) if `person` is the team's only enabled manager and work waits on the team: handovers it
+    sends or receives need a manager to endorse or approve them, and its held cases a manager to hold them."""
+    if [m for m in await db.team_managers(conn, team_id) if m[0] != person.id]:
+        return
+    handovers, cases = await db.waiting_on_team(conn, team_id)
+    if handovers or cases:
+        waiting = accounts.waiting_on_team(handovers, cases)
+        raise Invalid({key: accounts.last_manager_message(person.name, team, waiting)})
+
+
+async def _keep_posts(conn: db.Conn, person: db.User) -> None:
+    """`Invalid` keyed manager if someone who stops being any team's manager is a service manager or the head of
+    service: only a team manager may hold those posts."""
+    managed = await db.services_managed_by(conn, person.id)
+    if managed:
+        raise Invalid({"manager": accounts.manages_service_message(person.name, managed[0][1])})
+    head = await db.head_of_service(conn)
+    if head is not None and head[0] == person.id:
+        raise Invalid({"manager": accounts.heads_service_message(person.name)})
+
+
+async def reset_password(
+    database: db.Database, *, user_id: int, password: str, by: int | None, os_user: str | None = None
+) -> None:
     """A new password for an enabled person: the old one stops working, and so do the sessions begun before the
-    reset. `Invalid` keyed password; `NotFound`."""
-    errors = accounts.password_errors(password)
+    reset. The password follows the same rules as a new account's (it may not hold their username or name).
+    `Invalid` keyed password; `NotFound`."""
+    person = await _person(database.reader, user_id)
+    errors = accounts.password_errors(password, username=person.username, full_name=person.name)
     if errors:
         raise Invalid(errors)
     password_hash = await rehash(password)
@@ -149,7 +205,7 @@ async def reset_password(database: db.Database, *, user_id: int, password: str, 
         await db.set_password_hash(conn, user_id, password_hash)
         # whoever held the old password (or a session begun with it) must sign in again with the new one
         await db.end_sessions_before(conn, user_id, time.time())
-        await db.append_audit(conn, by, "reset_password", "user", user_id, {"username": person.username})
+        await _audit(conn, by, os_user, "reset_password", "user", user_id, {"username": person.username})
 
 
 async def _interim_holder(conn: db.Conn, team_id: int, leaver: db.User) -> tuple[int, str]:
@@ -161,11 +217,15 @@ async def _interim_holder(conn: db.Conn, team_id: int, leaver: db.User) -> tuple
     return managers[0]
 
 
-async def disable_person(database: db.Database, *, user_id: int, by: int | None) -> Disabled:
+async def disable_person(
+    database: db.Database, *, user_id: int, by: int | None, os_user: str | None = None
+) -> Disabled:
     """A leaver: their account is disabled, and in the same transaction each case they hold moves to their team's
-    manager (held pending transfer), each handover they started continues with that manager acting for them, and
-    each handover they were to receive goes back to the receiving team. Sessions and API tokens stop at once (both
-    are checked against the account on every request). `Invalid` keyed disable; `NotFound`.
+    manager (held pending transfer), each handover they started continues with that manager acting for them, each
+    handover they were to receive goes back to the receiving team, and a service manager's or head of service's post
+    is left vacant (for the administrator to fill). Sessions and API tokens stop at once (both are checked against
+    the account on every request). The only enabled manager of a team that work waits on is not disabled until
+    another manager is in post. `Invalid` keyed disable; `NotFound`.
     """
     async with database.transaction() as conn:
         leaver = await _person(conn, user_id)
@@ -173,12 +233,15 @@ async def disable_person(database: db.Database, *, user_id: int, by: int | None)
             raise Invalid({"disable": accounts.ALREADY_DISABLED})
         if by == user_id:
             raise Invalid({"disable": accounts.NOT_YOURSELF})
+        for membership in await db.memberships(conn, user_id):
+            if membership.role == "manager":
+                await _keep_a_manager(conn, leaver, membership.team_id, membership.team_name, "disable")
         moved = []
         for case in await db.held_cases(conn, user_id):
             manager_id, manager = await _interim_holder(conn, case.team_id, leaver)
             await db.hold_pending_transfer(conn, case.id, manager_id)
             details = {"from": leaver.username, "to_user_id": manager_id, "held_pending_transfer": True}
-            await db.append_audit(conn, by, "hold_pending_transfer", "case", case.id, details)
+            await _audit(conn, by, os_user, "hold_pending_transfer", "case", case.id, details)
             moved.append((case.child_name, manager))
         continued, released = [], []
         for handover in await db.open_handovers_of(conn, user_id):
@@ -186,34 +249,58 @@ async def disable_person(database: db.Database, *, user_id: int, by: int | None)
                 manager_id, manager = await _interim_holder(conn, handover.sending_team_id, leaver)
                 await db.continue_on_behalf(conn, handover.id, manager_id, user_id)
                 details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
-                await db.append_audit(conn, by, "continue_on_behalf", "handover", handover.id, details)
+                await _audit(conn, by, os_user, "continue_on_behalf", "handover", handover.id, details)
                 continued.append((handover.id, manager))
             else:
                 await db.release_receiver(conn, handover.id, handover.state)
                 details = {"receiver_left": leaver.username, "state_was": handover.state}
-                await db.append_audit(conn, by, "release_receiver", "handover", handover.id, details)
+                await _audit(conn, by, os_user, "release_receiver", "handover", handover.id, details)
                 released.append(handover.id)
         for handover_id, step in await db.unname_manager(conn, user_id):
             details = {"step": step, "manager_left": leaver.username}
-            await db.append_audit(conn, by, "unname_manager", "handover", handover_id, details)
+            await _audit(conn, by, os_user, "unname_manager", "handover", handover_id, details)
+        vacated = await _vacate_posts(conn, leaver, by, os_user)
         await db.disable_user(conn, user_id)
         details = {"username": leaver.username, "cases_moved": len(moved), "handovers_continued": len(continued)}
-        await db.append_audit(conn, by, "disable_user", "user", user_id, details)
-    return Disabled(name=leaver.name, cases_moved=moved, handovers_continued=continued, handovers_released=released)
+        await _audit(conn, by, os_user, "disable_user", "user", user_id, details)
+    return Disabled(
+        name=leaver.name, cases_moved=moved, handovers_continued=continued, handovers_released=released,
+        posts_vacated=vacated,
+    )  # fmt: skip
 
 
-async def _enabled_person_id(conn: db.Conn, username: str, key: str) -> int:
+async def _vacate_posts(conn: db.Conn, leaver: db.User, by: int | None, os_user: str | None) -> list[str]:
+    """A leaver's posts are left vacant, each with its audit entry (a disabled account holds no post)."""
+    vacated = []
+    for service_id, service in await db.services_managed_by(conn, leaver.id):
+        await db.set_service_manager(conn, service_id, None)
+        details = {"service_manager_left": leaver.username}
+        await _audit(conn, by, os_user, "vacate_service_manager", "service", service_id, details)
+        vacated.append(f"service manager of {service}")
+    head = await db.head_of_service(conn)
+    if head is not None and head[0] == leaver.id:
+        await db.vacate_head_of_service(conn)
+        await _audit(conn, by, os_user, "vacate_head_of_service", "user", leaver.id, {"username": leaver.username})
+        vacated.append("head of service")
+    return vacated
+
+
+async def _team_manager_id(conn: db.Conn, username: str, key: str, not_a_manager: str) -> int:
+    """The id of the person named for a post only a team manager may hold: `Invalid` keyed `key` for nobody with
+    this username, a disabled account, or someone who manages no team."""
     person = await db.user_by_username(conn, username.strip())
     if person is None or person.is_service:
         raise Invalid({key: accounts.NO_SUCH_PERSON})
-    if person.disabled:
-        raise Invalid({key: accounts.DISABLED_PERSON})
+    if person.disabled or not any(m.role == "manager" for m in await db.memberships(conn, person.id)):
+        raise Invalid({key: not_a_manager})
     return person.id
 
 
-async def create_service(database: db.Database, *, name: str, service_manager: str, by: int | None) -> int:
-    """A service that teams belong to, with its service manager (a username; may be left empty). `Invalid` keyed
-    name or service_manager."""
+async def create_service(
+    database: db.Database, *, name: str, service_manager: str, by: int | None, os_user: str | None = None
+) -> int:
+    """A service that teams belong to, with its service manager (the username of an enabled team manager; may be
+    left empty). `Invalid` keyed name or service_manager."""
     errors = accounts.service_name_errors(name)
     if errors:
         raise Invalid(errors)
@@ -221,26 +308,34 @@ async def create_service(database: db.Database, *, name: str, service_manager: s
     async with database.transaction() as conn:
         if await db.service_by_name(conn, name) is not None:
             raise Invalid({"name": accounts.SERVICE_TAKEN})
-        manager_id = await _enabled_person_id(conn, service_manager, "service_manager") if service_manager else None
+        manager_id = None
+        if service_manager.strip():
+            manager_id = await _team_manager_id(
+                conn, service_manager, "service_manager", accounts.NOT_A_MANAGER_SERVICE
+            )
         service_id = await db.create_service(conn, name, manager_id)
         details = {"name": name, "service_manager_user_id": manager_id}
-        await db.append_audit(conn, by, "create_service", "service", service_id, details)
+        await _audit(conn, by, os_user, "create_service", "service", service_id, details)
     return service_id
 
 
-async def set_service_manager(database: db.Database, *, service: str, service_manager: str, by: int | None) -> None:
-    """Who manages a service. `Invalid` keyed service or service_manager."""
+async def set_service_manager(
+    database: db.Database, *, service: str, service_manager: str, by: int | None, os_user: str | None = None
+) -> None:
+    """Who manages a service: an enabled team manager. `Invalid` keyed service or service_manager."""
     async with database.transaction() as conn:
         service_id = await db.service_by_name(conn, service.strip())
         if service_id is None:
             raise Invalid({"service": accounts.NO_SUCH_SERVICE})
-        manager_id = await _enabled_person_id(conn, service_manager, "service_manager")
+        manager_id = await _team_manager_id(conn, service_manager, "service_manager", accounts.NOT_A_MANAGER_SERVICE)
         await db.set_service_manager(conn, service_id, manager_id)
         details = {"service_manager_user_id": manager_id}
-        await db.append_audit(conn, by, "set_service_manager", "service", service_id, details)
+        await _audit(conn, by, os_user, "set_service_manager", "service", service_id, details)
 
 
-async def set_team_service(database: db.Database, *, team: str, service: str, by: int | None) -> None:
+async def set_team_service(
+    database: db.Database, *, team: str, service: str, by: int | None, os_user: str | None = None
+) -> None:
     """The service a team belongs to. `Invalid` keyed team or service."""
     async with database.transaction() as conn:
         team_id = await db.team_by_name(conn, team.strip())
@@ -250,15 +345,35 @@ async def set_team_service(database: db.Database, *, team: str, service: str, by
         if service_id is None:
             raise Invalid({"service": accounts.NO_SUCH_SERVICE})
         await db.set_team_service(conn, team_id, service_id)
-        await db.append_audit(conn, by, "set_team_service", "team", team_id, {"service": service.strip()})
+        await _audit(conn, by, os_user, "set_team_service", "team", team_id, {"service": service.strip()})
 
 
-async def set_head_of_service(database: db.Database, *, username: str, by: int | None) -> None:
-    """The head of service, who oversees every service. `Invalid` keyed head_of_service."""
+async def set_head_of_service(
+    database: db.Database, *, username: str, by: int | None, os_user: str | None = None
+) -> None:
+    """The head of service, who oversees every service: an enabled team manager. `Invalid` keyed head_of_service."""
     async with database.transaction() as conn:
-        user_id = await _enabled_person_id(conn, username, "head_of_service")
+        user_id = await _team_manager_id(conn, username, "head_of_service", accounts.NOT_A_MANAGER_HEAD)
         await db.set_head_of_service(conn, user_id)
-        await db.append_audit(conn, by, "set_head_of_service", "user", user_id, {"username": username.strip()})
+        await _audit(conn, by, os_user, "set_head_of_service", "user", user_id, {"username": username.strip()})
+
+
+async def operator_id(database: db.Database, username: str) -> int:
+    """The id of the administrator named as running a command (--by): an enabled person who administers the
+    service. `Invalid` keyed by."""
+    person = await db.user_by_username(database.reader, username.strip())
+    if person is None or person.is_service or person.disabled or not person.is_admin:
+        raise Invalid({"by": accounts.NOT_AN_ADMINISTRATOR})
+    return person.id
+
+
+async def vacant_posts(conn: db.Conn) -> list[str]:
+    """The posts an administrator is to fill, in words: each service without a service manager, and the head of
+    service once there are services for them to oversee."""
+    vacant = [accounts.vacant_service_manager(name) for name in await db.services_without_manager(conn)]
+    if await db.head_of_service(conn) is None and await db.has_services(conn):
+        vacant.append(accounts.VACANT_HEAD_OF_SERVICE)
+    return vacant
 
 
 __all__ = [
@@ -267,8 +382,10 @@ __all__ = [
     "change_roles",
     "create_service",
     "disable_person",
+    "operator_id",
     "reset_password",
     "set_head_of_service",
     "set_service_manager",
     "set_team_service",
+    "vacant_posts",
 ]

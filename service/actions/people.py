@@ -17,7 +17,7 @@ import msgspec
 
 from service import db, throttle
 from service.actions.handovers import actor_for
-from service.core import validation
+from service.core import identity, validation
 from service.core.errors import Invalid
 from service.core.tokens import token_hash
 from service.core.workflow import Actor
@@ -37,8 +37,17 @@ class TeamRoles(msgspec.Struct, frozen=True, kw_only=True):
     admin: bool = False
 
 
-async def _add_memberships(conn: db.Conn, user_id: int, roles: TeamRoles, *, make_missing_teams: bool) -> None:
-    """Add the memberships, each with its audit entry (who may see and do what is itself on the record)."""
+async def _add_memberships(
+    conn: db.Conn,
+    user_id: int,
+    roles: TeamRoles,
+    *,
+    make_missing_teams: bool,
+    by: int | None = None,
+    via: str | None = None,
+) -> None:
+    """Add the memberships, each with its audit entry (who may see and do what is itself on the record); `via` is the
+    operating-system account when the command line adds them."""
     teams = {team.name: team.id for team in await db.teams(conn)}
     for role, names in (("worker", roles.worker), ("manager", roles.manager)):
         for name in names:
@@ -46,40 +55,63 @@ async def _add_memberships(conn: db.Conn, user_id: int, roles: TeamRoles, *, mak
                 if not make_missing_teams:
                     raise Invalid({role: f"There is no team called {name!r}"})
                 teams[name] = await db.create_team(conn, name)
-                await db.append_audit(conn, None, "create_team", "team", teams[name], {"name": name})
+                await db.append_audit(conn, by, "create_team", "team", teams[name], {"name": name} | _os(via))
             if await db.add_membership(conn, user_id, teams[name], role):
-                details = {"team": name, "role": role}
-                await db.append_audit(conn, None, "add_membership", "user", user_id, details)
+                details = {"team": name, "role": role} | _os(via)
+                await db.append_audit(conn, by, "add_membership", "user", user_id, details)
+
+
+def _os(os_user: str | None) -> dict[str, str]:
+    """The operating-system account that ran a command, for an audit entry's details."""
+    return {"os_user": os_user} if os_user else {}
 
 
 async def create_person(
-    database: db.Database, *, username: str, full_name: str, password: str, roles: TeamRoles, by: int | None = None
+    database: db.Database,
+    *,
+    username: str,
+    full_name: str,
+    password: str,
+    roles: TeamRoles,
+    by: int | None = None,
+    os_user: str | None = None,
 ) -> int:
     """Create a person's account with their teams (a team named for the first time is created); returns their id.
 
-    `by` is the administrator's user id, or None for the command line run by operations. `Invalid` keyed username,
-    name or password.
+    `by` is the administrator's user id, or None for the command line run by operations; `os_user` the
+    operating-system account that ran the command. `Invalid` keyed username, name or password.
     """
     errors = validation.new_person_errors(username, full_name, password)
     if errors:
         raise Invalid(errors)
     password_hash = await rehash(password)  # off the event loop, one hash at a time
     async with database.transaction() as conn:
-        user_id = await create_person_in(conn, username.strip(), full_name.strip(), password_hash, roles, by)
+        user_id = await create_person_in(
+            conn, username.strip(), full_name.strip(), password_hash, roles, by, os_user=os_user
+        )
         return user_id
 
 
 async def create_person_in(
-    conn: db.Conn, username: str, full_name: str, password_hash: str, roles: TeamRoles, by: int | None
+    conn: db.Conn,
+    username: str,
+    full_name: str,
+    password_hash: str,
+    roles: TeamRoles,
+    by: int | None,
+    *,
+    os_user: str | None = None,
 ) -> int:
-    """The writes of `create_person`, inside a transaction the caller holds (the demo loader makes many at once)."""
-    if await db.user_by_username(conn, username):
-        raise Invalid({"username": f"There is already a user called {username!r}"})
+    """The writes of `create_person`, inside a transaction the caller holds (the demo loader makes many at once).
+    A username that looks like an existing one (whatever its case or Unicode form) is refused."""
+    existing = identity.same_username(username, await db.usernames(conn))
+    if existing is not None:
+        raise Invalid({"username": identity.username_taken_message(existing)})
     user_id = await db.create_user(
         conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
     )
-    await _add_memberships(conn, user_id, roles, make_missing_teams=True)
-    details = {"username": username, "auditor": roles.auditor, "admin": roles.admin}
+    await _add_memberships(conn, user_id, roles, make_missing_teams=True, by=by, via=os_user)
+    details = {"username": username, "auditor": roles.auditor, "admin": roles.admin} | _os(os_user)
     await db.append_audit(conn, by, "create_user", "user", user_id, details)
     return user_id
 

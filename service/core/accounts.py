@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from service.core import validation
+from service.core import identity, validation
 
 EMAIL_MAX = 254  # the longest address SMTP carries (RFC 5321's path limit, less its angle brackets)
 SERVICE_NAME_MAX = 200
@@ -37,10 +37,24 @@ def new_account_errors(username: str, full_name: str, email: str, password: str)
     return validation.new_person_errors(username, full_name, password) | email_errors(email)
 
 
-def password_errors(password: str) -> dict[str, str]:
-    """A password an administrator sets: the same length rules as for a new account."""
-    return {key: message for key, message in validation.new_person_errors("x", "x", password).items()
-            if key == "password"}  # fmt: skip
+def account_details_errors(username: str, full_name: str, email: str) -> dict[str, str]:
+    """A new account's username, name and e-mail address, without its password (the command line says a slip in
+    these before asking for one)."""
+    errors = validation.text_errors(
+        "username", username, missing="Enter a username", limit=validation.USERNAME_MAX, what="The username",
+        one_line=True,
+    )  # fmt: skip
+    errors = errors or identity.username_errors(username)
+    errors |= validation.text_errors(
+        "name", full_name, missing="Enter the person's full name", limit=validation.FULL_NAME_MAX, what="The name",
+        one_line=True,
+    )  # fmt: skip
+    return errors | email_errors(email)
+
+
+def password_errors(password: str, *, username: str, full_name: str) -> dict[str, str]:
+    """A password an administrator sets for this person: the same rules as for a new account."""
+    return identity.password_errors(password, username=username, full_name=full_name)
 
 
 def service_name_errors(name: str) -> dict[str, str]:
@@ -83,3 +97,54 @@ def roles_chosen(worker: list[str], manager: list[str], auditor: bool, admin: bo
     if worker or manager or auditor or admin:
         return {}
     return {"teams": NO_ROLE_CHOSEN}
+
+
+# A team manager's post: a team with work waiting on it keeps an enabled manager.
+def last_manager_message(name: str, team: str, waiting: str) -> str:
+    """Why the last enabled manager of a team with work waiting cannot stop managing it, or leave, yet."""
+    return (
+        f"{name} is the only team manager of {team} with an enabled account, and {waiting}. Make someone else a "
+        f"manager of {team} first (change their teams and roles)"
+    )
+
+
+def waiting_on_team(handovers: int, cases: int) -> str:
+    """What waits on a team's manager, in words ("" when nothing does)."""
+    parts = []
+    if handovers:
+        parts.append(f"{handovers} open handover{'s' if handovers != 1 else ''} {'wait' if handovers != 1 else 'waits'}"
+                     " on the team")  # fmt: skip
+    if cases:
+        parts.append(f"{cases} case{'s are' if cases != 1 else ' is'} held pending transfer")
+    return " and ".join(parts)
+
+
+# Service managers and the head of service.
+NOT_A_MANAGER_SERVICE = "Choose a service manager who is a team manager with an enabled account"
+NOT_A_MANAGER_HEAD = "Choose a head of service who is a team manager with an enabled account"
+
+
+def manages_service_message(name: str, service: str) -> str:
+    """Why the service manager cannot stop being a team manager while they manage a service."""
+    return (
+        f"{name} is the service manager of {service}: choose another service manager first (teams and services), or "
+        "keep a team manager role"
+    )
+
+
+def heads_service_message(name: str) -> str:
+    return (
+        f"{name} is the head of service: choose another head of service first (teams and services), or keep a team "
+        "manager role"
+    )
+
+
+def vacant_service_manager(service: str) -> str:
+    """A post the administrator is to fill, as the landing page's "Waiting for you" says it."""
+    return f"The {service} service has no service manager: choose one"
+
+
+VACANT_HEAD_OF_SERVICE = "There is no head of service: choose one"
+
+# Who ran a command: an administrator named with --by, and always the operating-system account.
+NOT_AN_ADMINISTRATOR = "Give the username of an administrator whose account is enabled"

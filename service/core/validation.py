@@ -14,7 +14,7 @@ import re
 from datetime import date
 
 from service.checklist import Section
-from service.core import dates
+from service.core import dates, identity
 from service.core.dates import date_problem
 from service.core.readback import (
     COPIED_SHARE_MAX,
@@ -45,10 +45,9 @@ SIBLING_GROUP_NAME_MAX = 200
 EARLIEST_DATE_OF_BIRTH = date(1990, 1, 1)
 
 # People and their accounts.
-USERNAME_MAX = 200
 FULL_NAME_MAX = 200
-PASSWORD_MIN = 12  # NCSC guidance: length over complexity
-PASSWORD_MAX = 1000  # longer is refused before hashing, so a huge body cannot make hashing slow
+# The username and password rules are `service.core.identity`'s; their limits are read from here too.
+USERNAME_MAX, PASSWORD_MIN, PASSWORD_MAX = identity.USERNAME_MAX, identity.PASSWORD_MIN, identity.PASSWORD_MAX
 
 
 def text_errors(key: str, value: str, *, missing: str, limit: int, what: str, one_line: bool = False) -> dict[str, str]:
@@ -252,11 +251,9 @@ def new_person_errors(username: str, full_name: str, password: str) -> dict[str,
     errors |= text_errors(
         "name", full_name, missing="Enter the person's full name", limit=FULL_NAME_MAX, what="The name", one_line=True
     )
-    if len(password) < PASSWORD_MIN:
-        errors["password"] = f"The password must be at least {PASSWORD_MIN} characters"
-    elif len(password) > PASSWORD_MAX:
-        errors["password"] = f"The password must be {PASSWORD_MAX:,} characters or fewer"
-    return errors
+    if "username" not in errors:
+        errors |= identity.username_errors(username)
+    return errors | identity.password_errors(password, username=username, full_name=full_name)
 
 
 # Messages about who holds a case, shared by every way a case arrives.

@@ -436,3 +436,64 @@ async def head_of_service(conn: Conn) -> tuple[int, str] | None:
 
 async def set_head_of_service(conn: Conn, user_id: int) -> None:
     await conn.execute("INSERT OR REPLACE INTO head_of_service (only_one, user_id) VALUES (1, ?)", (user_id,))
+
+
+# ---------------------------------------------------------------- the rules an administrator's changes keep
+
+
+async def usernames(conn: Conn) -> list[str]:
+    """Every account's username, people and service accounts alike (a new one must not look like any of them)."""
+    return [r["username"] for r in await _rows(conn, "SELECT username FROM users")]
+
+
+async def emails_of_others(conn: Conn, user_id: int | None) -> list[str]:
+    """The work e-mail addresses of every person other than this one (None: of everyone)."""
+    rows = await _rows(conn, "SELECT email FROM users WHERE email != '' AND id IS NOT ?", (user_id,))
+    return [r["email"] for r in rows]
+
+
+async def waiting_on_team(conn: Conn, team_id: int) -> tuple[int, int]:
+    """(open handovers the team sends or receives, its cases held by a manager pending transfer)."""
+    row = await _one(
+        conn,
+        "SELECT (SELECT COUNT(*) FROM handovers WHERE (sending_team_id = ?1 OR receiving_team_id = ?1)"
+        "   AND state NOT IN ('closed', 'cancelled')) AS handovers,"
+        f" (SELECT COUNT(*) FROM cases c WHERE c.allocated_team_id = ?1 AND {HELD_PENDING}) AS cases",
+        (team_id,),
+    )
+    return (int(row["handovers"]), int(row["cases"])) if row else (0, 0)
+
+
+async def services_managed_by(conn: Conn, user_id: int) -> list[tuple[int, str]]:
+    """(id, name) of each service this person manages."""
+    rows = await _rows(conn, "SELECT id, name FROM services WHERE service_manager_id = ? ORDER BY name", (user_id,))
+    return [(r["id"], r["name"]) for r in rows]
+
+
+async def vacate_head_of_service(conn: Conn) -> None:
+    await conn.execute("DELETE FROM head_of_service")
+
+
+async def services_without_manager(conn: Conn) -> list[str]:
+    """The names of the services nobody (with an enabled account) manages."""
+    rows = await _rows(
+        conn,
+        "SELECT s.name FROM services s LEFT JOIN users u ON u.id = s.service_manager_id"
+        " WHERE u.id IS NULL OR u.disabled = 1 ORDER BY s.name",
+    )
+    return [r["name"] for r in rows]
+
+
+async def has_services(conn: Conn) -> bool:
+    return await _one(conn, "SELECT 1 FROM services LIMIT 1") is not None
+
+
+async def enabled_team_managers(conn: Conn) -> list[tuple[str, str]]:
+    """(username, name) of each enabled person who manages a team, by name: who may be a service manager or the
+    head of service."""
+    rows = await _rows(
+        conn,
+        "SELECT DISTINCT u.username, u.name FROM users u JOIN memberships m ON m.user_id = u.id"
+        " WHERE m.role = 'manager' AND u.disabled = 0 AND u.is_service = 0 ORDER BY u.name COLLATE NOCASE, u.username",
+    )
+    return [(r["username"], r["name"]) for r in rows]

@@ -14,12 +14,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
-from service.core import validation
+from service.core import identity
 from service.core.errors import Invalid, NotFound
 from service.web.context import back_to, database, page
 from service.web.guards import admins_only
 
 PEOPLE = "/admin/people"
+HINTS = {"username": identity.USERNAME_HINT, "password": identity.PASSWORD_HINT}
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -58,7 +59,8 @@ class AdminController(Controller):
     async def people(self, request: Request[Any, Any, Any]) -> Template:
         reader = database(request).reader
         waiting = await actions.waiting_for(reader, request.user.actor)  # the landing page says what waits, as all do
-        return page(request, "admin/people.html", people=await db.people_list(reader), waiting=waiting)
+        vacant = [("/admin/teams", post) for post in await actions.vacant_posts(reader)]
+        return page(request, "admin/people.html", people=await db.people_list(reader), waiting=waiting, vacant=vacant)
 
     @get("/people/new", name="admin_add_person")
     async def add_form(self, request: Request[Any, Any, Any]) -> Template:
@@ -88,7 +90,7 @@ class AdminController(Controller):
     ) -> Template:
         return page(
             request, "admin/add_person.html", values=values, roles=roles, errors=errors, status_code=status_code,
-            teams=await db.teams(database(request).reader), password_min=validation.PASSWORD_MIN,
+            teams=await db.teams(database(request).reader), hints=HINTS,
         )  # fmt: skip
 
     @get("/people/{user_id:int}", name="admin_person")
@@ -142,7 +144,7 @@ class AdminController(Controller):
     @get("/people/{user_id:int}/password", name="admin_person_password")
     async def password_form(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
         person = await _person(request, user_id)
-        return page(request, "admin/password.html", person=person, errors={}, password_min=validation.PASSWORD_MIN)
+        return page(request, "admin/password.html", person=person, errors={}, hints=HINTS)
 
     @post("/people/{user_id:int}/password")
     async def reset_password(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template | Redirect:
@@ -154,7 +156,7 @@ class AdminController(Controller):
             )
         except Invalid as exc:
             return page(
-                request, "admin/password.html", person=person, errors=exc.errors, password_min=validation.PASSWORD_MIN,
+                request, "admin/password.html", person=person, errors=exc.errors, hints=HINTS,
                 status_code=400,
             )  # fmt: skip
         return back_to(f"{PEOPLE}/{user_id}?done=password")
@@ -247,7 +249,7 @@ class AdminController(Controller):
             "manager": "The service manager has been changed",
             "head": "The head of service has been changed",
         }.get(request.query_params.get("done", ""), "")
-        people = [p for p in await db.people_list(reader) if not p.disabled]
+        people = await db.enabled_team_managers(reader)  # only a team manager may hold either post
         return page(
             request, "admin/teams.html", values=values, errors=errors, status_code=status_code, flash=done,
             teams=await db.teams_overview(reader), services=await db.services(reader), people=people,

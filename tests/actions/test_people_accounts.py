@@ -15,6 +15,9 @@ from service.core.tokens import token_hash
 from service.db.engine import _one
 from tests.conftest import World
 
+PASSWORD = "tall ferns grow quietly"  # long enough, not a common password, without the username or name
+LONGEST_PASSWORD = (PASSWORD + " ") * 41 + "x" * 16  # 1,000 characters
+
 pytestmark = pytest.mark.anyio
 
 
@@ -83,8 +86,8 @@ async def test_a_new_person_is_stored_with_their_teams_roles_and_a_hash_of_their
         db.Membership(world.teams["north"], "North Team", "worker"),
     ]
     assert [shape(entry) for entry in await audit_after(database, seq)] == [
-        (None, "add_membership", "user", user_id, {"team": "North Team", "role": "worker"}),
-        (None, "add_membership", "user", user_id, {"team": "Cp Team", "role": "manager"}),
+        (world.users["adm"], "add_membership", "user", user_id, {"team": "North Team", "role": "worker"}),
+        (world.users["adm"], "add_membership", "user", user_id, {"team": "Cp Team", "role": "manager"}),
         (world.users["adm"], "create_user", "user", user_id, {"username": "newbie", "auditor": False, "admin": False}),
     ]
 
@@ -94,7 +97,7 @@ async def test_a_person_made_from_the_command_line_is_recorded_with_no_administr
 ) -> None:
     seq = await last_seq(database)
     user_id = await people.create_person(
-        database, username="ops", full_name="Ops Person", password="x" * 12, roles=people.TeamRoles()
+        database, username="ops", full_name="Ops Person", password=PASSWORD, roles=people.TeamRoles()
     )
     assert await db.memberships(database.reader, user_id) == []
     assert [shape(entry) for entry in await audit_after(database, seq)] == [
@@ -109,7 +112,7 @@ async def test_service_wide_roles_are_stored_and_recorded(
     seq = await last_seq(database)
     roles = people.TeamRoles(auditor=auditor, admin=admin)
     user_id = await people.create_person(
-        database, username="roles", full_name="Role Person", password="x" * 12, roles=roles, by=world.users["adm"]
+        database, username="roles", full_name="Role Person", password=PASSWORD, roles=roles, by=world.users["adm"]
     )
     user = await db.user_by_id(database.reader, user_id)
     assert user is not None and (user.is_auditor, user.is_admin, user.is_service) == (auditor, admin, False)
@@ -121,7 +124,7 @@ async def test_a_team_named_for_the_first_time_is_created_and_recorded(database:
     seq = await last_seq(database)
     roles = people.TeamRoles(worker=["Leaving Care"], manager=["Leaving Care"])
     user_id = await people.create_person(
-        database, username="lc", full_name="Lee Care", password="x" * 12, roles=roles, by=world.users["adm"]
+        database, username="lc", full_name="Lee Care", password=PASSWORD, roles=roles, by=world.users["adm"]
     )
     assert await team_names(database) == ["Cp Team", "Leaving Care", "North Team", "South Team"]
     team_id = {team.name: team.id for team in await db.teams(database.reader)}["Leaving Care"]
@@ -130,9 +133,9 @@ async def test_a_team_named_for_the_first_time_is_created_and_recorded(database:
         db.Membership(team_id, "Leaving Care", "worker"),
     ]
     assert [shape(entry) for entry in await audit_after(database, seq)] == [
-        (None, "create_team", "team", team_id, {"name": "Leaving Care"}),
-        (None, "add_membership", "user", user_id, {"team": "Leaving Care", "role": "worker"}),
-        (None, "add_membership", "user", user_id, {"team": "Leaving Care", "role": "manager"}),
+        (world.users["adm"], "create_team", "team", team_id, {"name": "Leaving Care"}),
+        (world.users["adm"], "add_membership", "user", user_id, {"team": "Leaving Care", "role": "worker"}),
+        (world.users["adm"], "add_membership", "user", user_id, {"team": "Leaving Care", "role": "manager"}),
         (world.users["adm"], "create_user", "user", user_id, {"username": "lc", "auditor": False, "admin": False}),
     ]
 
@@ -141,7 +144,7 @@ async def test_a_team_named_twice_gives_one_membership_and_one_entry(database: d
     seq = await last_seq(database)
     roles = people.TeamRoles(worker=["North Team", "North Team"])
     user_id = await people.create_person(
-        database, username="twice", full_name="Two Times", password="x" * 12, roles=roles
+        database, username="twice", full_name="Two Times", password=PASSWORD, roles=roles
     )
     assert await db.memberships(database.reader, user_id) == [
         db.Membership(world.teams["north"], "North Team", "worker")
@@ -152,12 +155,12 @@ async def test_a_team_named_twice_gives_one_membership_and_one_entry(database: d
 @pytest.mark.parametrize(
     ("username", "full_name", "password", "errors"),
     [
-        ("", "Full Name", "x" * 12, {"username": "Enter a username"}),
-        ("   ", "Full Name", "x" * 12, {"username": "Enter a username"}),
-        ("someone", " ", "x" * 12, {"name": "Enter the person's full name"}),
+        ("", "Full Name", PASSWORD, {"username": "Enter a username"}),
+        ("   ", "Full Name", PASSWORD, {"username": "Enter a username"}),
+        ("someone", " ", PASSWORD, {"name": "Enter the person's full name"}),
         ("someone", "Full Name", "x" * 11, {"password": "The password must be at least 12 characters"}),
         ("someone", "Full Name", "x" * 1001, {"password": "The password must be 1,000 characters or fewer"}),
-        ("u" * 201, "Full Name", "x" * 12, {"username": "The username must be 200 characters or fewer"}),
+        ("u" * 201, "Full Name", PASSWORD, {"username": "The username must be 200 characters or fewer"}),
         (
             "",
             "",
@@ -187,7 +190,7 @@ async def test_a_person_with_a_missing_or_wrong_field_is_refused_and_nothing_is_
 
 async def test_the_longest_username_name_and_password_are_accepted(database: db.Database, world: World) -> None:
     user_id = await people.create_person(
-        database, username="u" * 200, full_name="n" * 200, password="p" * 1000, roles=people.TeamRoles()
+        database, username="u" * 200, full_name="n" * 200, password=LONGEST_PASSWORD, roles=people.TeamRoles()
     )
     user = await db.user_by_id(database.reader, user_id)
     assert user is not None and (user.username, user.name) == ("u" * 200, "n" * 200)
@@ -197,7 +200,7 @@ async def test_a_username_already_taken_is_refused_and_nothing_is_stored(databas
     seq, users = await last_seq(database), await user_count(database)
     roles = people.TeamRoles(worker=["New Team"])
     assert await refused(
-        people.create_person(database, username=" out ", full_name="Another Out", password="x" * 12, roles=roles)
+        people.create_person(database, username=" out ", full_name="Another Out", password=PASSWORD, roles=roles)
     ) == {"username": "There is already a user called 'out'"}
     assert await user_count(database) == users and await audit_after(database, seq) == []
     assert "New Team" not in await team_names(database)

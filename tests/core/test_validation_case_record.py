@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from service.core import identity
 from service.core.validation import (
     case_errors,
     group_name_key,
@@ -181,10 +182,12 @@ def test_a_username_and_a_name_are_each_one_line_of_at_most_200_characters() -> 
 
 def test_a_password_may_be_12_to_1000_characters() -> None:
     assert new_person_errors("jo", "Jo", "p" * 11) == {"password": "The password must be at least 12 characters"}
-    assert new_person_errors("jo", "Jo", "p" * 12) == {}
-    assert new_person_errors("jo", "Jo", "p" * 1000) == {}
+    assert new_person_errors("jo", "Jo", "tall ferns g") == {}
+    assert new_person_errors("jo", "Jo", ("tall ferns grow quietly " * 42)[:1000]) == {}
     assert new_person_errors("jo", "Jo", "p" * 1001) == {"password": "The password must be 1,000 characters or fewer"}
 
 
 def test_a_password_of_spaces_counts_its_spaces() -> None:
-    assert new_person_errors("jo", "Jo", " " * 12) == {}
+    assert new_person_errors("jo", "Jo", " " * 11) == {"password": "The password must be at least 12 characters"}
+    # twelve spaces are long enough, and then refused as the easiest of guesses
+    assert new_person_errors("jo", "Jo", " " * 12) == {"password": identity.PASSWORD_COMMON}
