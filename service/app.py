@@ -112,6 +112,7 @@ EVENT_WORDS = {
     "raise_disagreement": "recorded a professional disagreement",
     "take_on": "took the handover on for the receiving team",
     "name_manager": "named another manager for a step",
+    "continue_on_behalf": "took the handover on as its author",
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
 }

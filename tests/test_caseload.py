@@ -17,7 +17,8 @@ from service.core import caseload as rules
 from service.core.errors import Invalid, NotFound
 from service.core.tokens import token_hash
 from service.core.workflow import Action, eligible, person_refusals
-from tests.conftest import PASSWORD_HASH, Site, World
+from service.settings import Settings
+from tests.conftest import PASSWORD_HASH, Site, World, seed
 from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete, on_record
 
 pytestmark = pytest.mark.anyio
@@ -242,6 +243,8 @@ async def test_long_term_absence_passes_the_workers_handovers_to_the_manager_and
     assert handover.author_id == site.world.users[MANAGER] and handover.on_behalf_of_name == "Out2"
     twice = await manager.post(f"/caseloads/{out2}/absence", {"change": "record"})
     assert twice.status_code == 400 and rules.ALREADY_ABSENT in twice.text
+    history = (await manager.get(f"/handovers/{draft}/view")).text
+    assert "took the handover on as its author, completed by the team manager on behalf of Out2" in history
     assert (await manager.post(f"/caseloads/{out2}/absence", {"change": "end"})).status_code == 303
     page = await manager.get(f"/caseloads/{out2}")
     assert "Recorded by" not in page.text and "Record long-term absence" in page.text
@@ -330,3 +333,27 @@ async def test_the_leaver_a_held_case_came_from_is_kept(database: db.Database, w
     )
     started = [row for row in rows if row[0] == "start_caseload_transfer"]
     assert started and started[0][1] == world.users["smgr"] and f'"transfer_id":{transfer}' in started[0][2]
+
+
+async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit_trail(settings: Settings) -> None:
+    database = db.Database(settings.database)
+    await database.open()
+    world = await seed(database)
+    leaver, cases = await add_leaver(database, world, children=2)
+    await actions.disable_person(database, user_id=leaver, by=world.users["adm"])
+    number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE caseload_transfers" in script)
+    async with database.transaction() as conn:  # the database as it was before the migration
+        for undo in ("DROP TABLE caseload_cases", "DROP TABLE caseload_transfers", "DROP TABLE absences",
+                     "DROP INDEX cases_by_held_from", "ALTER TABLE cases DROP COLUMN held_from_id"):  # fmt: skip
+            await conn.execute(undo)
+        await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
+    await database.close()
+    database = db.Database(settings.database)
+    await database.open()
+    try:
+        rows = await database.reader.execute_fetchall(
+            "SELECT id, held_from_id FROM cases WHERE held_from_id IS NOT NULL"
+        )
+        assert sorted(tuple(row) for row in rows) == sorted((case_id, leaver) for case_id in cases)
+    finally:
+        await database.close()
