@@ -37,7 +37,7 @@ from markupsafe import Markup
 from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
-from service.core import answers, dates, validation
+from service.core import answers, caseload, dates, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
@@ -57,6 +57,7 @@ from service.web import (
     timeout,
 )
 from service.web.admin import AdminController
+from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
 from service.web.session_store import SessionStore
 
@@ -111,6 +112,7 @@ EVENT_WORDS = {
     "raise_disagreement": "recorded a professional disagreement",
     "take_on": "took the handover on for the receiving team",
     "name_manager": "named another manager for a step",
+    "continue_on_behalf": "took the handover on as its author",
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
 }
@@ -127,6 +129,8 @@ def event_text(event: db.TimelineEvent) -> str:
         words += f": “{details['reason']}”"
     if "reply" in details:
         words += f", replying to the query: “{details['reply']}”"
+    if "on_behalf_name" in details:
+        words += f", {caseload.on_behalf_words(details['on_behalf_name'])}"
     return words
 
 
@@ -169,6 +173,7 @@ def template_environment(settings: Settings) -> Environment:
         limits=validation,  # the forms' maxlength is the rule's own limit
         session_timing=timeout.session_timing,
         duration_words=duration_words,
+        on_behalf=lambda name: caseload.capitalize_first(caseload.on_behalf_words(name)),
     )
     return env
 
@@ -258,6 +263,7 @@ def create_app(settings: Settings) -> Litestar:
             handover.HandoverController,
             auditor.AuditorController,
             AdminController,
+            CaseloadController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

@@ -562,6 +562,14 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("POST", "/admin/services/manager"): [("form", "managed_service"), ("form", "service_manager")],
     ("POST", "/admin/teams/service"): [("form", "team"), ("form", "service")],
     ("POST", "/admin/head-of-service"): [("form", "head_of_service")],
+    ("GET", "/caseloads"): [],
+    ("GET", "/caseloads/{person_id:int}"): [],
+    ("POST", "/caseloads/{person_id:int}/transfer"): [("form", "_csrf_token")],
+    ("POST", "/caseloads/{person_id:int}/absence"): [("form", "change")],
+    ("GET", "/caseloads/{person_id:int}/cases/{case_id:int}/handover"): [("query", "receiving_team")],
+    ("POST", "/caseloads/{person_id:int}/cases/{case_id:int}/handover"): [
+        ("form", name) for name in ("receiving_team", "receiver", "transfer_reason", "button")
+    ],
 }
 WORKFLOW_ROUTE = "/handovers/{handover_id:int}/{button:str}"
 # Who uses each workflow button, and on a handover in which state.
@@ -697,7 +705,7 @@ async def test_every_other_page_form_query_and_path(
                     user = "aud"
                 elif path.startswith("/admin"):
                     user = "adm"
-                elif path == "/queue":
+                elif path == "/queue" or path.startswith("/caseloads"):
                     user = "smgr"
                 elif path == "/inbox":
                     user = "rec"
@@ -717,6 +725,7 @@ async def test_every_other_page_form_query_and_path(
                     "file_path": "app.css",
                     "path": "openapi.json",
                     "user_id": site.world.users["rec2"],  # the person the administrator's pages change
+                    "person_id": site.world.users["out"],  # the person whose caseload a manager moves
                 }
                 if "{disagreement_id" in path:
                     params["disagreement_id"] = await disagreement(handover_id)
@@ -750,6 +759,7 @@ async def test_every_other_page_form_query_and_path(
                         "team": "North Team",
                         "service": "Early help",
                         "head_of_service": "omgr",
+                        "change": "record",
                     }
                     form = {k: v for k, v in form.items() if ("form", k) in PAGE_PARAMETERS[(method, path)]}
                 query: dict[str, Any] = {}

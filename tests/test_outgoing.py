@@ -259,7 +259,7 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
     ("username", "home", "menu"),
     [
         ("out", "/", ["/", "/inbox", "/search"]),
-        ("both", "/queue", ["/queue", "/search"]),
+        ("both", "/queue", ["/queue", "/caseloads", "/search"]),
         ("aud", "/audit/incomplete", ["/audit/incomplete", "/search"]),
     ],
 )

@@ -139,6 +139,11 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE cases DROP COLUMN interim_holder_id",
     "ALTER TABLE handovers DROP COLUMN on_behalf_of",
     "ALTER TABLE users DROP COLUMN sessions_from_ms",
+    "DROP TABLE caseload_cases",
+    "DROP TABLE caseload_transfers",
+    "DROP TABLE absences",
+    "DROP INDEX cases_by_held_from",
+    "ALTER TABLE cases DROP COLUMN held_from_id",
 ]
 
 

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from service import db
+from service.actions.accounts import disable_person
 from service.actions.cases import NewCase, create_case_in, create_sibling_group_in
 from service.actions.handovers import (
     Checklists,
@@ -221,7 +222,21 @@ async def load(database: db.Database, checklists: Checklists, checklist: Checkli
             )  # fmt: skip
             case_ids.append(await create_case_in(conn, None, case, "demo"))
     await _demo_handovers(database, checklists, checklist, case_ids, users, team_ids)
+    await _demo_leaver(database, password_hash, users, team_ids["Assessment Team"])
     return True
+
+
+async def _demo_leaver(database: db.Database, password_hash: str, users: dict[str, int], team_id: int) -> None:
+    """Casey Ward, a worker who has left: their three children are held by Sam pending transfer, for Sam to move
+    one by one from Casey's caseload (Caseloads in Sam's menu)."""
+    async with database.transaction() as conn:
+        roles = TeamRoles(worker=["Assessment Team"])
+        casey = await create_person_in(conn, "casey", "Casey Ward", password_hash, roles, None)
+        for reference, name, born in [("CS-30101", "Ruby Lang", "2013-04-22"), ("CS-30102", "Tom Yates", "2017-10-03"),
+                                      ("CS-30103", "Zara Khan", "2010-12-15")]:  # fmt: skip
+            case = NewCase(reference=reference, child_name=name, date_of_birth=born, worker_id=casey, team_id=team_id)
+            await create_case_in(conn, None, case, "demo")
+    await disable_person(database, user_id=casey, by=users["admin"])
 
 
 async def _demo_handovers(

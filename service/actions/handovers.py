@@ -19,7 +19,7 @@ import msgspec
 from service import db
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
-from service.core import currency, validation
+from service.core import caseload, currency, validation
 from service.core import disagreements as disagreement_rules
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
@@ -39,6 +39,7 @@ from service.core.workflow import (
     may_view,
     person_refusals,
 )
+from service.db import caseload as caseload_store
 
 Checklists = dict[tuple[str, int], Checklist]  # every loaded checklist by (id, version)
 
@@ -206,12 +207,25 @@ async def start_handover(
     receiving_team_id: int | None,
     receiver_id: int | None,
     transfer_reason: str,
+    caseload_of: int | None = None,
 ) -> int:
     """Start a handover of a case allocated to this person, on `checklist`; returns its id. The case stays with them
-    until the transfer is approved. `Invalid` keyed receiving_team, receiver or transfer_reason."""
+    until the transfer is approved. `Invalid` keyed receiving_team, receiver or transfer_reason.
+
+    `caseload_of`: a team manager starts it from that person's caseload (`actions.caseload`): the person writes it,
+    or, when they are unavailable, the manager writes it on their behalf (`core.caseload.author_for`)."""
     async with database.transaction() as conn:
         case = await db.case_by_id(conn, case_id)
-        if case is None or case.allocated_worker_id != actor.user_id:
+        author_id, on_behalf_of, worker = actor.user_id, None, None
+        if caseload_of is not None and case is not None:
+            if not await caseload_store.on_caseload(conn, case.id, caseload_of, sorted(actor.manager_teams)):
+                raise NotFound(f"case {case_id}")
+            worker = await db.user_by_id(conn, caseload_of)
+            away = worker is None or caseload.unavailable(
+                disabled=worker.disabled, absent=await caseload_store.absence(conn, caseload_of) is not None
+            )
+            author_id, on_behalf_of = caseload.author_for(actor.user_id, caseload_of, worker_unavailable=away)
+        elif case is None or case.allocated_worker_id != actor.user_id:
             raise NotFound(f"case {case_id}")
         errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason)
         if errors:
@@ -222,7 +236,7 @@ async def start_handover(
             case_id=case_id,
             checklist_id=checklist.id,
             checklist_version=checklist.version,
-            author_id=actor.user_id,
+            author_id=author_id,
             sending_team_id=case.allocated_team_id,
             receiving_team_id=receiving_team_id,
             receiver_id=receiver_id,
@@ -234,8 +248,12 @@ async def start_handover(
             "start",
             "handover",
             handover_id,
-            {"case_id": case_id, "checklist": f"{checklist.id} v{checklist.version}", "to_team": receiving_team_id},
+            {"case_id": case_id, "checklist": f"{checklist.id} v{checklist.version}", "to_team": receiving_team_id}
+            | ({} if caseload_of is None else {"caseload_of": caseload_of, "author_user_id": author_id})
+            | ({} if on_behalf_of is None or worker is None else {"on_behalf_name": worker.name}),
         )
+        if on_behalf_of is not None:
+            await caseload_store.set_on_behalf(conn, handover_id, on_behalf_of)
         return handover_id
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 import msgspec
 
 from service.checklist import Checklist
+from service.core.caseload import on_behalf_words
 from service.core.clock import date_in_england
 from service.core.currency import stored_flags
 from service.core.disagreements import overdue
@@ -156,6 +157,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
     unconfirmed_critical: str  # comma-separated section ids
+    on_behalf_of_name: str | None = None  # the worker a team manager writes it for
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -212,7 +214,8 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         handover_id=record.id,
         child_reference=record.case_reference,
         sibling_group=record.sibling_group or "",
-        sending_worker=record.author,
+        sending_worker=record.author
+        + (f" ({on_behalf_words(record.on_behalf_of_name)})" if record.on_behalf_of_name else ""),
         sending_team=record.sending_team,
         receiving_worker=record.receiver or "",
         receiving_team=record.receiving_team,

@@ -52,7 +52,8 @@ _HANDOVER_SELECT = (
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')
                AS named_endorser,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')
-               AS named_approver
+               AS named_approver,
+           (SELECT w.name FROM users w WHERE w.id = h.on_behalf_of) AS on_behalf_of_name
 """
     + _HANDOVER_FROM
 )

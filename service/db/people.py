@@ -318,9 +318,11 @@ async def is_held_pending_transfer(conn: Conn, case_id: int) -> bool:
 
 
 async def hold_pending_transfer(conn: Conn, case_id: int, manager_id: int) -> None:
-    """Allocate the case to its team's manager as interim holder, in one statement (never without a holder)."""
+    """Allocate the case to its team's manager as interim holder, in one statement (never without a holder),
+    keeping who held it before (the leaver, whose caseload it stays on: SQLite reads the old row on the right)."""
     await conn.execute(
-        "UPDATE cases SET allocated_worker_id = ?, interim_holder_id = ?, allocated_since = ? WHERE id = ?",
+        "UPDATE cases SET held_from_id = allocated_worker_id, allocated_worker_id = ?, interim_holder_id = ?,"
+        " allocated_since = ? WHERE id = ?",
         (manager_id, manager_id, now(), case_id),
     )
 

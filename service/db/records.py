@@ -92,6 +92,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
     named_endorser: int | None  # a manager an administrator named for this step (workflow.MANAGER_STEPS)
     named_approver: int | None
+    on_behalf_of_name: str | None = None  # the worker a team manager writes it for (core.caseload.on_behalf_words)
 
 
 class Waiting(msgspec.Struct, frozen=True):

@@ -30,7 +30,8 @@ _INCOMPLETE_SELECT = (
                      WHERE s.handover_id = h.id AND s.critical = 1 AND NOT EXISTS (
                          SELECT 1 FROM confirmations f
                          WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
-               AS unconfirmed_critical
+               AS unconfirmed_critical,
+           (SELECT w.name FROM users w WHERE w.id = h.on_behalf_of) AS on_behalf_of_name
 """
     + _HANDOVER_FROM
 )

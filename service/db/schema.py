@@ -249,4 +249,34 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN sessions_from_ms INTEGER NOT NULL DEFAULT 0;
     """,
+    # caseload transfers: a team manager's transfer of one person's caseload (who began it, whose, when) and the cases
+    # on it when it began (so that those allocated elsewhere since can be counted as moved); a person's long-term
+    # absence as a manager recorded it; and the leaver each case held pending transfer came from (filled in from the
+    # audit trail for the cases held before this)
+    """
+    CREATE TABLE caseload_transfers (
+        id INTEGER PRIMARY KEY,
+        person_id INTEGER NOT NULL REFERENCES users(id),
+        started_by INTEGER NOT NULL REFERENCES users(id),
+        started_at TEXT NOT NULL
+    );
+    CREATE INDEX caseload_transfers_by_person ON caseload_transfers(person_id, id);
+    CREATE TABLE caseload_cases (
+        transfer_id INTEGER NOT NULL REFERENCES caseload_transfers(id),
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        PRIMARY KEY (transfer_id, case_id)
+    );
+    CREATE TABLE absences (
+        user_id INTEGER PRIMARY KEY REFERENCES users(id),
+        recorded_by INTEGER NOT NULL REFERENCES users(id),
+        recorded_at TEXT NOT NULL
+    );
+    ALTER TABLE cases ADD COLUMN held_from_id INTEGER REFERENCES users(id);
+    CREATE INDEX cases_by_held_from ON cases(held_from_id) WHERE held_from_id IS NOT NULL;
+    UPDATE cases SET held_from_id = (
+        SELECT u.id FROM audit_log a JOIN users u ON u.username = json_extract(a.details, '$.from')
+        WHERE a.action = 'hold_pending_transfer' AND a.object_type = 'case' AND a.object_id = cases.id
+        ORDER BY a.seq DESC LIMIT 1)
+    WHERE interim_holder_id IS NOT NULL;
+    """,
 ]

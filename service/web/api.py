@@ -27,6 +27,7 @@ from litestar.response import Stream
 from service import actions, db, reporting
 from service.core import disagreements as disagreement_rules
 from service.core.answers import SectionAnswers
+from service.core.caseload import on_behalf_words
 from service.core.clock import today
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import ID_MAX
@@ -130,6 +131,8 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     records_not_up_to_date: list[str]  # each stale record found at submission or approval, with the reason given
     blockers: list[str]
     timeline: list[EventOut]
+    # "completed by the team manager on behalf of <name>" when a team manager writes it for a worker who cannot
+    on_behalf_of: str | None = None
 
 
 class HandoverList(msgspec.Struct, kw_only=True):
@@ -319,6 +322,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         records_not_up_to_date=list(view.facts.stale_records),
         blockers=blockers(view.facts),
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
+        on_behalf_of=on_behalf_words(h.on_behalf_of_name) if h.on_behalf_of_name else None,
     )  # fmt: skip
 
 

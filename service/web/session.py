@@ -61,6 +61,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
             items.append(("/inbox", "Inbox"))
         if self.is_manager:
             items.append(("/queue", "Manager queue"))
+            items.append(("/caseloads", "Caseloads"))
         if self.is_auditor:
             items.append(("/audit/incomplete", "Incomplete handovers"))
         if items:  # everyone who sees handovers can look one up by the child

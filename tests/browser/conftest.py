@@ -28,7 +28,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from service import db
 from tests.browser.support import AXE_JS, Axe, Person, new_person
-from tests.conftest import World, seed
+from tests.conftest import PASSWORD_HASH, World, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -89,6 +89,16 @@ async def _seed(path: Path) -> World:
             for number in range(9, 13):
                 world.cases[f"c{number}"] = await db.create_case(
                     conn, f"C-{number}", f"Child {number}", "2016-05-05", world.users["out"], world.teams["north"]
+                )
+        # a worker in north who leaves, with three children of their own (tests/browser/test_caseload.py)
+        async with database.transaction() as conn:
+            world.users["leaver"] = await db.create_user(
+                conn, "leaver", "Lee Leaver", PASSWORD_HASH, is_auditor=False, is_admin=False
+            )
+            await db.add_membership(conn, world.users["leaver"], world.teams["north"], "worker")
+            for number in range(17, 20):
+                world.cases[f"c{number}"] = await db.create_case(
+                    conn, f"C-{number}", f"Child {number}", "2016-05-05", world.users["leaver"], world.teams["north"]
                 )
         return world
     finally:

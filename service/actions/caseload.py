@@ -1,0 +1,174 @@
+"""A team manager moves a person's caseload: every child allocated to them (or held by the team manager since they
+left) is listed, and each gets their own handover, with their own receiving team and worker, started one by one
+through the same start rules as any handover (`handovers.start_handover`). Nothing moves a child without one.
+
+A manager may also record that a worker is on long-term absence: from then on the manager writes that worker's
+handovers on their behalf, and any handover the worker had started continues with the manager, as for a leaver.
+
+Each change is one transaction with its audit entry naming the manager. Only managers of a team the person works in
+(or whose cases they held when they left) may see or act on their caseload: for anyone else there is no such
+caseload (`NotFound`). Errors raised: `Invalid` (messages by field), `NotFound`.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from service import db
+from service.actions.handovers import start_handover
+from service.checklist import Checklist
+from service.core import caseload as rules
+from service.core.errors import Invalid, NotFound
+from service.core.workflow import Actor
+from service.db import caseload as store
+
+
+class ChildOnCaseload(msgspec.Struct, frozen=True, kw_only=True):
+    """A child on the caseload, and where they are now."""
+
+    child: store.CaseloadChild
+    where: rules.Where
+
+
+class Caseload(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the caseload page shows about one person."""
+
+    person: store.CaseloadPerson
+    absence: store.Absence | None
+    transfer: store.CaseloadTransfer | None  # the latest caseload transfer, under way or finished
+    children: list[ChildOnCaseload]
+    counts: rules.Counts
+
+    @property
+    def unavailable(self) -> bool:
+        return rules.unavailable(disabled=self.person.disabled, absent=self.absence is not None)
+
+    @property
+    def under_way(self) -> bool:
+        return self.transfer is not None and rules.transfer_under_way(self.counts)
+
+
+def _teams(actor: Actor) -> list[int]:
+    return sorted(actor.manager_teams)
+
+
+async def people(conn: db.Conn, actor: Actor) -> list[store.CaseloadPerson]:
+    """The people whose caseloads this manager may transfer."""
+    return await store.people_with_caseloads(conn, _teams(actor))
+
+
+async def _person(conn: db.Conn, actor: Actor, person_id: int) -> store.CaseloadPerson:
+    person = await store.person_with_caseload(conn, person_id, _teams(actor))
+    if person is None:
+        raise NotFound(f"caseload {person_id}")
+    return person
+
+
+async def caseload(conn: db.Conn, actor: Actor, person_id: int) -> Caseload:
+    """A person's caseload as this manager may see it (`NotFound` if they may not)."""
+    person = await _person(conn, actor, person_id)
+    transfer = await store.latest_transfer(conn, person_id)
+    rows = await store.caseload(conn, person_id, _teams(actor), transfer.id if transfer else None)
+    children = [
+        ChildOnCaseload(
+            child=row, where=rules.where(on_caseload=row.on_caseload, open_handover=row.handover_id is not None)
+        )
+        for row in rows
+    ]
+    return Caseload(
+        person=person,
+        absence=await store.absence(conn, person_id),
+        transfer=transfer,
+        children=children,
+        counts=rules.counted([child.where for child in children]),
+    )
+
+
+async def start_transfer(database: db.Database, actor: Actor, person_id: int) -> int:
+    """Begin a caseload transfer of this person's children in the manager's teams; returns its id. `Invalid` keyed
+    transfer when one is under way or there is nothing to transfer."""
+    async with database.transaction() as conn:
+        loaded = await caseload(conn, actor, person_id)
+        errors = rules.may_start_transfer(loaded.counts, under_way=loaded.under_way)
+        if errors:
+            raise Invalid({"transfer": errors[0]})
+        case_ids = [c.child.id for c in loaded.children if c.where != rules.Where.MOVED]
+        transfer_id = await store.create_transfer(conn, person_id, actor.user_id, case_ids)
+        details = {"transfer_id": transfer_id, "cases": len(case_ids), "person": loaded.person.name}
+        await db.append_audit(conn, actor.user_id, "start_caseload_transfer", "user", person_id, details)
+    return transfer_id
+
+
+async def start_child_handover(
+    database: db.Database,
+    actor: Actor,
+    checklist: Checklist,
+    *,
+    person_id: int,
+    case_id: int,
+    receiving_team_id: int | None,
+    receiver_id: int | None,
+    transfer_reason: str,
+) -> int:
+    """One child's handover, started from the person's caseload transfer (which must have begun); returns its id.
+    `Invalid` keyed receiving_team, receiver or transfer_reason (the start rules of every handover); `NotFound`."""
+    loaded = await caseload(database.reader, actor, person_id)
+    if loaded.transfer is None:
+        raise Invalid({"transfer": rules.TRANSFER_NOT_STARTED})
+    return await start_handover(
+        database,
+        actor,
+        checklist,
+        case_id=case_id,
+        receiving_team_id=receiving_team_id,
+        receiver_id=receiver_id,
+        transfer_reason=transfer_reason,
+        caseload_of=person_id,
+    )
+
+
+async def record_absence(database: db.Database, actor: Actor, person_id: int) -> list[int]:
+    """Record the person's long-term absence: from now on the manager writes their handovers on their behalf, and
+    each open handover they started in the manager's teams continues with this manager. Returns those handovers'
+    ids. `Invalid` keyed absence."""
+    async with database.transaction() as conn:
+        person = await _person(conn, actor, person_id)
+        if person.disabled:
+            raise Invalid({"absence": rules.DISABLED_NOT_ABSENT})
+        if person_id == actor.user_id:
+            raise Invalid({"absence": rules.NOT_YOURSELF})
+        if await store.absence(conn, person_id) is not None:
+            raise Invalid({"absence": rules.ALREADY_ABSENT})
+        await store.record_absence(conn, person_id, actor.user_id)
+        await db.append_audit(conn, actor.user_id, "record_absence", "user", person_id, {"person": person.name})
+        continued = []
+        for handover in await db.open_handovers_of(conn, person_id):
+            if handover.author_id == person_id and handover.sending_team_id in actor.manager_teams:
+                await db.continue_on_behalf(conn, handover.id, actor.user_id, person_id)
+                details = {"on_behalf_name": person.name, "author_user_id": actor.user_id, "absent": True}
+                await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover.id, details)
+                continued.append(handover.id)
+    return continued
+
+
+async def end_absence(database: db.Database, actor: Actor, person_id: int) -> None:
+    """The person is back: they write their own handovers again (those the manager continued stay with the
+    manager). `Invalid` keyed absence."""
+    async with database.transaction() as conn:
+        person = await _person(conn, actor, person_id)
+        if await store.absence(conn, person_id) is None:
+            raise Invalid({"absence": rules.NOT_ABSENT})
+        await store.end_absence(conn, person_id)
+        await db.append_audit(conn, actor.user_id, "end_absence", "user", person_id, {"person": person.name})
+
+
+__all__ = [
+    "Caseload",
+    "ChildOnCaseload",
+    "caseload",
+    "end_absence",
+    "people",
+    "record_absence",
+    "start_child_handover",
+    "start_transfer",
+]
