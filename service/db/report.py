@@ -8,7 +8,7 @@ from typing import Any
 from service.core.pages import Page
 from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
 from service.db.engine import Conn, Database, _one, _rows
-from service.db.handovers import _HANDOVER_FROM
+from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS
 from service.db.records import record
 
 # ---------------------------------------------------------------- the auditors' report
@@ -30,8 +30,9 @@ _INCOMPLETE_SELECT = (
                      WHERE s.handover_id = h.id AND s.critical = 1 AND NOT EXISTS (
                          SELECT 1 FROM confirmations f
                          WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
-               AS unconfirmed_critical
+               AS unconfirmed_critical,
 """
+    + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 

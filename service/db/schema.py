@@ -249,4 +249,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN sessions_from_ms INTEGER NOT NULL DEFAULT 0;
     """,
+    # 15: correcting a child's case record: its version (a correction made from an older version is refused, so a
+    # stale form does not overwrite a newer correction) and when it was last corrected (a handover's answer that
+    # restates the record says why it no longer agrees)
+    """
+    ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE cases ADD COLUMN corrected_at TEXT;
+    """,
 ]

@@ -130,6 +130,10 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     records_not_up_to_date: list[str]  # each stale record found at submission or approval, with the reason given
     blockers: list[str]
     timeline: list[EventOut]
+    # The case is held by its team's manager after its worker left (core.case_records.markers)
+    held_pending_transfer: bool = False
+    # The worker who left, on whose behalf the team manager completes the handover (null when nobody)
+    completed_on_behalf_of: str | None = None
 
 
 class HandoverList(msgspec.Struct, kw_only=True):
@@ -200,6 +204,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     allocated_worker_id: int
     allocated_team_id: int
     open_handover_id: int | None
+    held_pending_transfer: bool = False  # held by its team's manager after its worker left, until it is transferred
 
 
 class SiblingGroupIn(msgspec.Struct, kw_only=True):
@@ -319,6 +324,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         records_not_up_to_date=list(view.facts.stale_records),
         blockers=blockers(view.facts),
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
+        held_pending_transfer=bool(h.held_pending_transfer), completed_on_behalf_of=h.on_behalf_of_name,
     )  # fmt: skip
 
 
@@ -412,6 +418,7 @@ def _case_out(case: db.Case) -> CaseOut:
         id=case.id, reference=case.reference, child_name=case.child_name, date_of_birth=case.date_of_birth,
         sibling_group_id=case.sibling_group_id, allocated_worker_id=case.allocated_worker_id,
         allocated_team_id=case.allocated_team_id, open_handover_id=case.open_handover_id,
+        held_pending_transfer=case.held_pending_transfer,
     )  # fmt: skip
 
 
