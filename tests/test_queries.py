@@ -139,6 +139,8 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE cases DROP COLUMN interim_holder_id",
     "ALTER TABLE handovers DROP COLUMN on_behalf_of",
     "ALTER TABLE users DROP COLUMN sessions_from_ms",
+    "ALTER TABLE cases DROP COLUMN version",  # correcting a case record
+    "ALTER TABLE cases DROP COLUMN corrected_at",
 ]
 
 

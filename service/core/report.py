@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -179,8 +179,12 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     waits_on: str
     blockers: list[str]
     last_activity: str
-    held_pending_transfer: bool = False  # held by the team manager pending transfer (its worker left)
-    completed_on_behalf_of: str = ""  # the worker the team manager completes the handover for, if any
+    held_pending_transfer: Annotated[
+        bool, msgspec.Meta(description="The case is held by its team manager pending transfer: its worker left")
+    ] = False
+    completed_on_behalf_of: Annotated[
+        str, msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover")
+    ] = ""
 
 
 def working_days_back(today: date, days: int) -> date:

@@ -108,6 +108,16 @@ class DisagreementOut(msgspec.Struct, kw_only=True):
     decided_at: str | None
 
 
+# The markers of a case whose worker left (core.case_records.markers), as the OpenAPI document describes them
+HeldPending = Annotated[
+    bool, msgspec.Meta(description="The case is held by its team manager pending transfer: its worker left")
+]
+OnBehalfOf = Annotated[
+    str | None,
+    msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover"),
+]
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -130,10 +140,8 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     records_not_up_to_date: list[str]  # each stale record found at submission or approval, with the reason given
     blockers: list[str]
     timeline: list[EventOut]
-    # The case is held by its team's manager after its worker left (core.case_records.markers)
-    held_pending_transfer: bool = False
-    # The worker who left, on whose behalf the team manager completes the handover (null when nobody)
-    completed_on_behalf_of: str | None = None
+    held_pending_transfer: HeldPending = False
+    completed_on_behalf_of: OnBehalfOf = None
 
 
 class HandoverList(msgspec.Struct, kw_only=True):
@@ -204,7 +212,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     allocated_worker_id: int
     allocated_team_id: int
     open_handover_id: int | None
-    held_pending_transfer: bool = False  # held by its team's manager after its worker left, until it is transferred
+    held_pending_transfer: HeldPending = False
 
 
 class SiblingGroupIn(msgspec.Struct, kw_only=True):

@@ -45,7 +45,7 @@ def _correction(form: FormMultiDict) -> Correction:
         date_of_birth=join_date(
             _text(form, "date_of_birth-day"), _text(form, "date_of_birth-month"), _text(form, "date_of_birth-year")
         ),
-        sibling_group_id=int(group) if group.isascii() and group.isdigit() else None,
+        sibling_group_id=int(group) if group.isascii() and group.isdigit() and len(group) < 10 else None,
         version=int(version) if version.isascii() and version.isdigit() and len(version) < 10 else 0,
     )
 
