@@ -37,7 +37,7 @@ from markupsafe import Markup
 from service import checklist as checklist_module
 from service import db, logs
 from service.audit_trail import write_checkpoint
-from service.core import answers, caseload, dates, validation
+from service.core import answers, case_records, caseload, dates, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
@@ -59,6 +59,7 @@ from service.web import (
 from service.web.admin import AdminController
 from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
+from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
 
 UNAUTHENTICATED = [
@@ -174,6 +175,8 @@ def template_environment(settings: Settings) -> Environment:
         session_timing=timeout.session_timing,
         duration_words=duration_words,
         on_behalf=lambda name: caseload.capitalize_first(caseload.on_behalf_words(name)),
+        markers=case_records.markers,
+        may_see_viewers=case_records.may_see_viewers,
     )
     return env
 
@@ -264,6 +267,8 @@ def create_app(settings: Settings) -> Litestar:
             auditor.AuditorController,
             AdminController,
             CaseloadController,
+            CaseRecordsController,
+            ViewersController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],

@@ -16,7 +16,7 @@ from typing import NoReturn
 from service import actions, db
 from service.actions import maintenance
 from service.checklist import ChecklistError, latest, load_all
-from service.core import accounts, validation
+from service.core import accounts, case_records, validation
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
 from service.settings import Settings, SettingsError, settings_from_env
@@ -176,6 +176,35 @@ async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  handover {handover_id}: back with the receiving team, for another worker to take on")
     for post in outcome.posts_vacated:
         print(f"  {post}: now vacant, for an administrator to fill")
+    return 0
+
+
+async def _correct_case(settings: Settings, args: argparse.Namespace) -> int:
+    """Correct a child's case record, found by its reference: what is not given stays as it is."""
+    async with db.Database.for_settings(settings).opened() as database:
+        case = await db.case_by_reference_key(database.reader, validation.reference_key(args.case))
+        if case is None:
+            _refused("correct-case", Invalid({"case": case_records.NO_SUCH_CASE}))
+        group_id = case.sibling_group_id
+        if args.no_sibling_group:
+            group_id = None
+        elif args.sibling_group is not None:
+            group_id = await db.sibling_group_by_name(database.reader, validation.group_name_key(args.sibling_group))
+            if group_id is None:
+                _refused("correct-case", Invalid({"sibling_group": case_records.NO_SUCH_GROUP_NAMED}))
+        correction = case_records.Correction(
+            reference=case.reference if args.reference is None else args.reference,
+            child_name=case.child_name if args.name is None else args.name,
+            date_of_birth=case.date_of_birth if args.date_of_birth is None else args.date_of_birth,
+            sibling_group_id=group_id,
+            version=case.version,
+        )
+        try:
+            corrected = await actions.correct_case(database, case_id=case.id, correction=correction, by=None)
+        except Invalid as exc:
+            _refused("correct-case", exc)
+    group = corrected.sibling_group or "no sibling group"
+    print(f"Corrected case {corrected.reference}: {corrected.child_name}, born {corrected.date_of_birth}, {group}")
     return 0
 
 
@@ -442,6 +471,16 @@ def parser() -> argparse.ArgumentParser:
         "disable-user", help="disable a leaver's account: their cases move to the team manager pending transfer"
     )
     leaver.add_argument("username", type=_text_argument)
+    correct = commands.add_parser(
+        "correct-case", help="correct a child's case record (what is not given stays as it is; audited)"
+    )
+    correct.add_argument("case", type=_text_argument, help="the case's reference as it is now")
+    correct.add_argument("--name", type=_text_argument, help="the child's name")
+    correct.add_argument("--date-of-birth", type=_text_argument, help="YYYY-MM-DD")
+    correct.add_argument("--reference", type=_text_argument, help="the case's new reference")
+    group = correct.add_mutually_exclusive_group()
+    group.add_argument("--sibling-group", type=_text_argument, help="the name of an existing sibling group")
+    group.add_argument("--no-sibling-group", action="store_true", help="take the child out of their sibling group")
     service = commands.add_parser("service", help="the services teams belong to, and the head of service")
     service_commands = service.add_subparsers(dest="service_command", required=True)
     create_service = service_commands.add_parser("create", help="add a service")
@@ -540,6 +579,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_reset_password(settings, args))
     elif args.command == "disable-user":
         return asyncio.run(_disable_user(settings, args))
+    elif args.command == "correct-case":
+        return asyncio.run(_correct_case(settings, args))
     elif args.command == "service":
         return asyncio.run(_service(settings, args))
     elif args.command == "name-manager":

@@ -32,6 +32,7 @@ def admin_routes(app: Any) -> list[tuple[str, str]]:
 
 
 def filled(path: str, site: Site) -> str:
+    path = re.sub(r"\{case_id:int\}", str(site.world.cases["zoe"]), path)
     return re.sub(r"\{user_id:int\}", str(site.world.users["rec2"]), path)
 
 

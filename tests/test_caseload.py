@@ -344,7 +344,9 @@ async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit
     number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE caseload_transfers" in script)
     async with database.transaction() as conn:  # the database as it was before the migration
         for undo in ("DROP TABLE caseload_cases", "DROP TABLE caseload_transfers", "DROP TABLE absences",
-                     "DROP INDEX cases_by_held_from", "ALTER TABLE cases DROP COLUMN held_from_id"):  # fmt: skip
+                     "DROP INDEX cases_by_held_from", "ALTER TABLE cases DROP COLUMN held_from_id",
+                     # and the migrations after it
+                     "ALTER TABLE cases DROP COLUMN version", "ALTER TABLE cases DROP COLUMN corrected_at"):  # fmt: skip
             await conn.execute(undo)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
     await database.close()

@@ -570,6 +570,13 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("POST", "/caseloads/{person_id:int}/cases/{case_id:int}/handover"): [
         ("form", name) for name in ("receiving_team", "receiver", "transfer_reason", "button")
     ],
+    ("GET", "/admin/cases"): [("query", "q")],
+    ("GET", "/admin/cases/{case_id:int}"): [("query", "done")],
+    ("POST", "/admin/cases/{case_id:int}"): [
+        ("form", name) for name in ("child_name", "reference", "sibling_group", "version")
+    ]
+    + [("form", f"date_of_birth-{box}") for box in ("day", "month", "year")],
+    ("GET", "/handovers/{handover_id:int}/viewers"): [("query", "page")],
 }
 WORKFLOW_ROUTE = "/handovers/{handover_id:int}/{button:str}"
 # Who uses each workflow button, and on a handover in which state.
@@ -760,6 +767,11 @@ async def test_every_other_page_form_query_and_path(
                         "service": "Early help",
                         "head_of_service": "omgr",
                         "change": "record",
+                        "child_name": "Corrected Child",
+                        "date_of_birth-day": "5",
+                        "date_of_birth-month": "5",
+                        "date_of_birth-year": "2016",
+                        "version": "1",
                     }
                     form = {k: v for k, v in form.items() if ("form", k) in PAGE_PARAMETERS[(method, path)]}
                 query: dict[str, Any] = {}
@@ -1196,6 +1208,7 @@ CLI_BASE: dict[str, list[str]] = {
     "service manager": ["service", "manager", "Early help", "smgr"],
     "service add-team": ["service", "add-team", "Early help", "North Team"],
     "service head": ["service", "head", "omgr"],
+    "correct-case": ["correct-case", "T-3", "--name", "Zoe Corrected"],
 }
 CLI_NO_ARGUMENTS = {"serve", "init-db", "demo", "audit verify", "audit checkpoint"}
 
@@ -1237,7 +1250,7 @@ def cli_argv(command: str, argument: str, value: str) -> list[str]:
         "create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2, "name-manager": 1,
         "add-person": 1, "set-roles": 1, "reset-password": 1, "disable-user": 1, "service create": 2,
         "service manager": 2, ("service manager", "manager"): 3, "service add-team": 2,
-        ("service add-team", "team"): 3, "service head": 2,
+        ("service add-team", "team"): 3, "service head": 2, "correct-case": 1,
     }  # fmt: skip
     argv[positions.get((command, argument), positions[command])] = value
     return argv

@@ -144,6 +144,8 @@ UNDO_LATER_MIGRATIONS = [
     "DROP TABLE absences",
     "DROP INDEX cases_by_held_from",
     "ALTER TABLE cases DROP COLUMN held_from_id",
+    "ALTER TABLE cases DROP COLUMN version",  # correcting a case record
+    "ALTER TABLE cases DROP COLUMN corrected_at",
 ]
 
 

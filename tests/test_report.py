@@ -349,7 +349,7 @@ async def test_the_json_lines_export_gives_every_column_written_out(
     aud = await site.as_user("aud")
     lines = (await aud.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
     common = {"sibling_group": "", "sending_worker": "Out", "sending_team": "North Team", "receiving_worker": "Rec",
-              "receiving_team": "Cp Team"}  # fmt: skip
+              "receiving_team": "Cp Team", "held_pending_transfer": False, "completed_on_behalf_of": ""}  # fmt: skip
     assert [json.loads(line) for line in lines] == [
         {
             "handover_id": ids["draft"], "child_reference": "C-1", **common, "state": "Draft",
@@ -382,15 +382,17 @@ async def test_the_csv_export_gives_every_column_written_out(site: Site, monkeyp
     assert table == [
         ["Handover", "Child reference", "Sibling group", "Sending worker", "Sending team", "Receiving worker",
          "Receiving team", "State", "Started", "Submitted", "Working days open", "Waits on", "Blockers",
-         "Last activity"],
+         "Last activity", "Held by the team manager pending transfer", "Completed by the team manager on behalf of"],
         [str(ids["returned"]), "C-3", "", "Out", "North Team", "Rec", "Cp Team", "Returned to outgoing worker",
          "2024-05-21T08:30:00+00:00", "2024-05-22T10:00:00+00:00", "4", "Out",
-         "Returned with a query to Out since 28 May 2024, less than a working day", "2024-05-28T09:00:00+00:00"],
+         "Returned with a query to Out since 28 May 2024, less than a working day", "2024-05-28T09:00:00+00:00",
+         "No", ""],
         [str(ids["endorsed"]), "C-2", "", "Out", "North Team", "Rec", "Cp Team", "Waiting for receiving worker",
          "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00", "5", "Rec", "; ".join(ENDORSED_BLOCKERS),
-         "2024-05-24T16:45:00+00:00"],
+         "2024-05-24T16:45:00+00:00", "No", ""],
         [str(ids["draft"]), "C-1", "", "Out", "North Team", "Rec", "Cp Team", "Draft", "2024-05-17T12:00:00+00:00",
-         "", "6", "Out", "Not yet submitted by Out (since 17 May 2024, 6 working days)", "2024-05-24T16:45:00+00:00"],
+         "", "6", "Out", "Not yet submitted by Out (since 17 May 2024, 6 working days)", "2024-05-24T16:45:00+00:00",
+         "No", ""],
     ]  # fmt: skip
 
 
@@ -435,7 +437,10 @@ FORMULA_STARTS = [
 
 
 @pytest.mark.parametrize(("before", "sign"), FORMULA_STARTS)
-@pytest.mark.parametrize("column", [key for key, _ in CSV_COLUMNS if key not in ("handover_id", "working_days_open")])
+@pytest.mark.parametrize(
+    "column",
+    [key for key, _ in CSV_COLUMNS if key not in ("handover_id", "working_days_open", "held_pending_transfer")],
+)
 def test_no_cell_of_the_csv_can_run_as_a_formula(column: str, before: str, sign: str) -> None:
     """Every text column, every formula sign (ASCII and full-width), with and without leading whitespace."""
     value = f"{before}{sign}SUM(1,2)"

@@ -60,6 +60,12 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
         "endorsed",
         {"owner", "receiver", "sending_manager", "receiving_manager"},
     ),
+    # who has viewed a handover: both teams' managers (once they may see it) and auditors; never workers
+    ("GET", "/handovers/{id}/viewers", "draft", {"sending_manager", "auditor"}),
+    ("GET", "/handovers/{id}/viewers", "endorsed", {"sending_manager", "receiving_manager", "auditor"}),
+    # correcting a case record (the POST's rows are in tests/test_case_record_correction.py)
+    ("GET", "/admin/cases", "none", {"admin"}),
+    ("GET", "/admin/cases/{case}", "none", {"admin"}),
 ]
 SUCCESS = {200, 303}
 

@@ -63,6 +63,7 @@ from service.actions.people import (
     sign_in,
     sign_out,
 )
+from service.actions.records import correct_case
 
 __all__ = [
     "Checklists",
@@ -76,6 +77,7 @@ __all__ = [
     "add_person",
     "change_roles",
     "confirm_item",
+    "correct_case",
     "create_case",
     "create_person",
     "create_service",

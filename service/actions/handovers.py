@@ -76,6 +76,7 @@ def child_of(handover: db.Handover) -> ChildRecord:
         date_of_birth=handover.date_of_birth,
         reference=handover.case_reference,
         siblings=tuple(sorted(siblings)),
+        corrected_at=handover.record_corrected_at,
     )
 
 

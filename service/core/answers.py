@@ -6,11 +6,12 @@ the message should link to, so the form, the "check your answers" page, the API 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
 from service.checklist import Checklist, Field, Group, Section
+from service.core.clock import ENGLAND
 from service.core.dates import boxes_in_error, date_problem
 from service.core.dates import date_parts as date_parts  # re-exported: the form and the pages read dates here too
 from service.core.dates import join_date as join_date
@@ -40,6 +41,7 @@ class ChildRecord(msgspec.Struct, frozen=True, kw_only=True):
     date_of_birth: str  # ISO
     reference: str
     siblings: tuple[tuple[str, str], ...] = ()
+    corrected_at: str | None = None  # when an administrator last corrected the record (an ISO timestamp)
 
     def born(self) -> date | None:
         return parse_date(self.date_of_birth)
@@ -62,13 +64,30 @@ def case_record_values(section: Section, child: ChildRecord) -> dict[str, Value]
     return {field.id: child.prefill(field.from_case_record) for field in section.fields if field.from_case_record}
 
 
+def record_corrected_note(corrected_at: str | None) -> str:
+    """Why an answer restating the case record may no longer agree with it: the record was corrected after it was
+    written. Empty for a record never corrected."""
+    if not corrected_at:
+        return ""
+    day = datetime.fromisoformat(corrected_at).astimezone(ENGLAND).date()
+    return f"An administrator corrected the child's case record on {day.day} {day:%B %Y}"
+
+
 def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def record_message(field: Field, value: Value, child: ChildRecord | None) -> str | None:
-    """Where an answer restating the case record disagrees with it, the message naming the record's value; None
-    when it agrees, when the field restates nothing, or when there is no record to compare with."""
+    """Where an answer restating the case record disagrees with it, the message naming the record's value (and, once
+    the record has been corrected, saying so: the likely reason); None when it agrees, when the field restates
+    nothing, or when there is no record to compare with."""
+    message = _record_disagreement(field, value, child)
+    if message is None or child is None or not child.corrected_at:
+        return message
+    return f"{message}. {record_corrected_note(child.corrected_at)}"
+
+
+def _record_disagreement(field: Field, value: Value, child: ChildRecord | None) -> str | None:
     item = field.from_case_record
     if item is None or child is None or not isinstance(value, str):
         return None

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from service.checklist import Checklist
+from service.core.accounts import HELD_PENDING_TRANSFER
+from service.core.case_records import ON_BEHALF_OF
 from service.core.caseload import on_behalf_words
 from service.core.clock import date_in_england
 from service.core.currency import stored_flags
@@ -157,7 +159,8 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
     unconfirmed_critical: str  # comma-separated section ids
-    on_behalf_of_name: str | None = None  # the worker a team manager writes it for
+    held_pending_transfer: bool = False  # the case is held by its team's manager after its worker left
+    on_behalf_of_name: str | None = None  # the worker the team manager continues the handover for
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,6 +180,12 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     waits_on: str
     blockers: list[str]
     last_activity: str
+    held_pending_transfer: Annotated[
+        bool, msgspec.Meta(description="The case is held by its team manager pending transfer: its worker left")
+    ] = False
+    completed_on_behalf_of: Annotated[
+        str, msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover")
+    ] = ""
 
 
 def working_days_back(today: date, days: int) -> date:
@@ -226,6 +235,8 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         waits_on=waits_on(facts),
         blockers=blockers(facts),
         last_activity=record.last_activity_at,
+        held_pending_transfer=record.held_pending_transfer,
+        completed_on_behalf_of=record.on_behalf_of_name or "",
     )
 
 
@@ -260,9 +271,12 @@ CSV_COLUMNS = [
     ("waits_on", "Waits on"),
     ("blockers", "Blockers"),
     ("last_activity", "Last activity"),
+    ("held_pending_transfer", HELD_PENDING_TRANSFER),
+    ("completed_on_behalf_of", ON_BEHALF_OF),
 ]
 
 
 def csv_cells(row: ReportRow) -> list[str]:
     values = msgspec.structs.asdict(row)
+    values["held_pending_transfer"] = "Yes" if row.held_pending_transfer else "No"
     return [safe_cell("; ".join(values[key]) if key == "blockers" else values[key]) for key, _ in CSV_COLUMNS]

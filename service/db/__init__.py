@@ -13,6 +13,14 @@ their audit entry. The names below are the store's public face, so callers write
 from __future__ import annotations
 
 from service.db.audit import append_audit, audit_entries, last_audit_entry, stream_audit, timeline
+from service.db.case_records import (
+    Viewing,
+    cases_matching,
+    correct_case,
+    count_viewings,
+    sibling_group_by_name,
+    viewings,
+)
 from service.db.cases import (
     allocated_query,
     case_by_id,
@@ -181,6 +189,7 @@ __all__ = [
     "TeamRecord",
     "TimelineEvent",
     "User",
+    "Viewing",
     "Waiting",
     "WaitingCounts",
     "add_membership",
@@ -197,6 +206,7 @@ __all__ = [
     "case_by_reference_key",
     "case_ids_in_group",
     "cases_allocated_to",
+    "cases_matching",
     "check_backup",
     "child_names",
     "clear_confirmations",
@@ -205,7 +215,9 @@ __all__ = [
     "confirm_section",
     "confirmations_of",
     "continue_on_behalf",
+    "correct_case",
     "count_incomplete",
+    "count_viewings",
     "create_api_token",
     "create_case",
     "create_handover",
@@ -277,6 +289,7 @@ __all__ = [
     "set_service_roles",
     "set_team_service",
     "sibling_group",
+    "sibling_group_by_name",
     "sibling_group_names",
     "siblings_of",
     "stream_audit",
@@ -298,6 +311,7 @@ __all__ = [
     "user_by_username",
     "usernames",
     "vacate_head_of_service",
+    "viewings",
     "waiting_counts",
     "waiting_counts_query",
     "waiting_on_team",

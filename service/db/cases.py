@@ -5,25 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.people import HELD_PENDING
 from service.db.records import Case, record
 
 # ---------------------------------------------------------------- cases
 
 # The case's handovers are read through the case's index: the unary plus keeps the planner off the receiver's index,
 # which would read every handover its allocated worker ever received, once for each of their cases.
-_CASE_SELECT = """
+_CASE_SELECT = (
+    """
     SELECT c.id, c.reference, c.child_name, c.date_of_birth, c.sibling_group_id, g.name AS sibling_group,
            c.allocated_worker_id, u.name AS allocated_worker, c.allocated_team_id, t.name AS allocated_team,
            (SELECT h.id FROM handovers h WHERE h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled'))
                AS open_handover_id,
            (SELECT MAX(h.id) FROM handovers h
              WHERE h.case_id = c.id AND +h.state = 'closed' AND +h.receiver_id = c.allocated_worker_id)
-               AS received_by_handover_id
+               AS received_by_handover_id,
+           c.version, c.corrected_at, """
+    + HELD_PENDING
+    + """ AS held_pending_transfer
     FROM cases c
     JOIN users u ON u.id = c.allocated_worker_id
     JOIN teams t ON t.id = c.allocated_team_id
     LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
 """
+)
 
 
 async def create_sibling_group(conn: Conn, name: str) -> int:

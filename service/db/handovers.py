@@ -11,6 +11,7 @@ import msgspec
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
 from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.people import HELD_PENDING
 from service.db.records import (
     Confirmation,
     Disagreement,
@@ -39,6 +40,13 @@ _HANDOVER_FROM = """
     LEFT JOIN users r ON r.id = h.receiver_id
 """
 
+# The markers every list of handovers shows (core.case_records.markers): the case held by its team's manager after its
+# worker left, and the worker the manager continues the handover for.
+MARKER_COLUMNS = (
+    HELD_PENDING + " AS held_pending_transfer,"
+    " (SELECT ob.name FROM users ob WHERE ob.id = h.on_behalf_of) AS on_behalf_of_name"
+)
+
 _HANDOVER_SELECT = (
     """
     SELECT h.*, c.reference AS case_reference, c.child_name, c.date_of_birth, g.name AS sibling_group,
@@ -53,8 +61,9 @@ _HANDOVER_SELECT = (
                AS named_endorser,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')
                AS named_approver,
-           (SELECT w.name FROM users w WHERE w.id = h.on_behalf_of) AS on_behalf_of_name
+           c.corrected_at AS record_corrected_at,
 """
+    + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 
@@ -124,8 +133,9 @@ _RECEIVED_SELECT = (
            h.acknowledged_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
-           h.state_since, h.last_activity_at
+           h.state_since, h.last_activity_at,
 """
+    + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 
@@ -200,10 +210,13 @@ async def waiting_counts(
     return record(row, WaitingCounts)
 
 
-_WAITING_SELECT = """
+_WAITING_SELECT = (
+    """
     SELECT h.id, c.child_name, a.name AS author, st.name AS sending_team, h.receiver_id, r.name AS receiver,
            rt.name AS receiving_team, h.state_since, h.author_id, h.endorsed_by, h.acknowledged_by, h.state,
-           h.sending_team_id, h.receiving_team_id
+           h.sending_team_id, h.receiving_team_id, """
+    + MARKER_COLUMNS
+    + """
     FROM handovers h
     JOIN cases c ON c.id = h.case_id
     JOIN users a ON a.id = h.author_id
@@ -211,6 +224,7 @@ _WAITING_SELECT = """
     JOIN teams rt ON rt.id = h.receiving_team_id
     LEFT JOIN users r ON r.id = h.receiver_id
 """
+)
 
 
 def inbox_query(user_id: int, team_ids: Sequence[int]) -> tuple[str, list[Any]]:

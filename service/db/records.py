@@ -51,6 +51,9 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
     allocated_team: str
     open_handover_id: int | None
     received_by_handover_id: int | None  # the latest closed handover that brought the case to its allocated worker
+    version: int = 1  # a correction made from an older version is refused (`actions.correct_case`)
+    corrected_at: str | None = None  # when an administrator last corrected the record
+    held_pending_transfer: bool = False  # held by the team manager after its worker left
 
 
 class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes long lists of them quickly
@@ -92,7 +95,10 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
     named_endorser: int | None  # a manager an administrator named for this step (workflow.MANAGER_STEPS)
     named_approver: int | None
-    on_behalf_of_name: str | None = None  # the worker a team manager writes it for (core.caseload.on_behalf_words)
+    # The markers every list shows (core.case_records.markers): 0/1 rather than bool keeps rows made positionally
+    held_pending_transfer: int = 0
+    on_behalf_of_name: str | None = None  # the worker who left, whom the team manager continues this handover for
+    record_corrected_at: str | None = None  # when the child's case record was last corrected
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -113,6 +119,8 @@ class Waiting(msgspec.Struct, frozen=True):
     state: str
     sending_team_id: int
     receiving_team_id: int
+    held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
+    on_behalf_of_name: str | None = None
 
 
 class Received(msgspec.Struct, frozen=True):
@@ -136,6 +144,8 @@ class Received(msgspec.Struct, frozen=True):
     open_disagreements: int
     state_since: str
     last_activity_at: str
+    held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
+    on_behalf_of_name: str | None = None
 
 
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):

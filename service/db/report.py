@@ -8,7 +8,7 @@ from typing import Any
 from service.core.pages import Page
 from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
 from service.db.engine import Conn, Database, _one, _rows
-from service.db.handovers import _HANDOVER_FROM
+from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS
 from service.db.records import record
 
 # ---------------------------------------------------------------- the auditors' report
@@ -31,8 +31,8 @@ _INCOMPLETE_SELECT = (
                          SELECT 1 FROM confirmations f
                          WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
                AS unconfirmed_critical,
-           (SELECT w.name FROM users w WHERE w.id = h.on_behalf_of) AS on_behalf_of_name
 """
+    + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 

@@ -249,8 +249,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE users ADD COLUMN sessions_from_ms INTEGER NOT NULL DEFAULT 0;
     """,
-    # caseload transfers: a team manager's transfer of one person's caseload (who began it, whose, when) and the cases
-    # on it when it began (so that those allocated elsewhere since can be counted as moved); a person's long-term
+    # 15: caseload transfers: a team manager's transfer of one person's caseload (who began it, whose, when) and the
+    # cases on it when it began (so that those allocated elsewhere since can be counted as moved); a person's long-term
     # absence as a manager recorded it; and the leaver each case held pending transfer came from (filled in from the
     # audit trail for the cases held before this)
     """
@@ -278,5 +278,12 @@ MIGRATIONS: list[str] = [
         WHERE a.action = 'hold_pending_transfer' AND a.object_type = 'case' AND a.object_id = cases.id
         ORDER BY a.seq DESC LIMIT 1)
     WHERE interim_holder_id IS NOT NULL;
+    """,
+    # 16: correcting a child's case record: its version (a correction made from an older version is refused, so a
+    # stale form does not overwrite a newer correction) and when it was last corrected (a handover's answer that
+    # restates the record says why it no longer agrees)
+    """
+    ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE cases ADD COLUMN corrected_at TEXT;
     """,
 ]

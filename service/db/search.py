@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import msgspec
 
 from service.db.engine import Conn, _rows
-from service.db.handovers import _HANDOVER_FROM
+from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS
 from service.db.records import record
 
 
@@ -34,6 +34,8 @@ class Found(msgspec.Struct, frozen=True):
     last_activity_at: str
     named_endorser: int | None
     named_approver: int | None
+    held_pending_transfer: int = 0  # the markers (core.case_records.markers)
+    on_behalf_of_name: str | None = None
 
 
 _FOUND_SELECT = (
@@ -47,8 +49,9 @@ _FOUND_SELECT = (
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')
                AS named_endorser,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')
-               AS named_approver
+               AS named_approver,
 """
+    + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 

@@ -109,6 +109,16 @@ class DisagreementOut(msgspec.Struct, kw_only=True):
     decided_at: str | None
 
 
+# The markers of a case whose worker left (core.case_records.markers), as the OpenAPI document describes them
+HeldPending = Annotated[
+    bool, msgspec.Meta(description="The case is held by its team manager pending transfer: its worker left")
+]
+OnBehalfOf = Annotated[
+    str | None,
+    msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover"),
+]
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -133,6 +143,8 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     timeline: list[EventOut]
     # "completed by the team manager on behalf of <name>" when a team manager writes it for a worker who cannot
     on_behalf_of: str | None = None
+    held_pending_transfer: HeldPending = False
+    completed_on_behalf_of: OnBehalfOf = None
 
 
 class HandoverList(msgspec.Struct, kw_only=True):
@@ -203,6 +215,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     allocated_worker_id: int
     allocated_team_id: int
     open_handover_id: int | None
+    held_pending_transfer: HeldPending = False
 
 
 class SiblingGroupIn(msgspec.Struct, kw_only=True):
@@ -323,6 +336,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         blockers=blockers(view.facts),
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
         on_behalf_of=on_behalf_words(h.on_behalf_of_name) if h.on_behalf_of_name else None,
+        held_pending_transfer=bool(h.held_pending_transfer), completed_on_behalf_of=h.on_behalf_of_name,
     )  # fmt: skip
 
 
@@ -416,6 +430,7 @@ def _case_out(case: db.Case) -> CaseOut:
         id=case.id, reference=case.reference, child_name=case.child_name, date_of_birth=case.date_of_birth,
         sibling_group_id=case.sibling_group_id, allocated_worker_id=case.allocated_worker_id,
         allocated_team_id=case.allocated_team_id, open_handover_id=case.open_handover_id,
+        held_pending_transfer=case.held_pending_transfer,
     )  # fmt: skip
 
 

@@ -67,7 +67,11 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
         if items:  # everyone who sees handovers can look one up by the child
             items.append(("/search", "Find a child"))
         if self.actor.is_admin:
-            items += [("/admin/people", "People"), ("/admin/teams", "Teams and services")]
+            items += [
+                ("/admin/people", "People"),
+                ("/admin/teams", "Teams and services"),
+                ("/admin/cases", "Case records"),
+            ]
         return items
 
 

@@ -392,6 +392,8 @@ def test_a_csv_line_has_every_column_in_order_and_the_blockers_joined_by_semicol
         "Awaiting acknowledgement by Rec Sharma since 24 May 2024, 1 working day; Not yet confirmed: Open risks; "
         "Not yet confirmed: Child protection plan",
         "2024-05-24T09:05:00+00:00",
+        "No",
+        "",
     ]
 
 
@@ -411,6 +413,8 @@ def test_the_csv_header_names_each_column() -> None:
         "Waits on",
         "Blockers",
         "Last activity",
+        "Held by the team manager pending transfer",
+        "Completed by the team manager on behalf of",
     ]
 
 
