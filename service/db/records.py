@@ -92,6 +92,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     open_disagreement_stages: str  # each open one's stage and since when: see core.disagreements.UNIT and RECORD
     named_endorser: int | None  # a manager an administrator named for this step (workflow.MANAGER_STEPS)
     named_approver: int | None
+    group_handover_id: int | None = None  # one child's handover within a sibling group's (db.groups)
 
 
 class Waiting(msgspec.Struct, frozen=True):
