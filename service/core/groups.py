@@ -9,7 +9,7 @@ each is about.
 from __future__ import annotations
 
 from service.core import validation
-from service.core.workflow import Action, Actor, Facts, refusals
+from service.core.workflow import Action, Actor, Facts, refusals, what_is_missing
 
 EXCLUSION_REASON_MAX = 1000
 
@@ -44,20 +44,17 @@ def about_child(child_name: str, reason: str) -> str:
 
 
 def group_refusals(action: Action, members: list[tuple[str, Facts]], actor: Actor, reason: str = "") -> list[str]:
-    """Why this person may not take this step for the whole group now, each reason naming its child; an empty list
-    means the state machine allows it on every child's handover. Reasons that are the same for every child (who
-    the person is, the state the group is in) are said once."""
-    found: dict[str, list[str]] = {}
+    """Why this person may not take this step for the whole group now; an empty list means the state machine allows
+    it on every child's handover. What a child's handover lacks (`workflow.what_is_missing`) names the children it
+    is about; what is about the person or the group's state is the same for every child and is said once."""
+    said: dict[str, list[str]] = {}
     for child_name, facts in members:
+        missing = set(what_is_missing(action, facts))
         for refusal in refusals(action, facts, actor, reason):
-            found.setdefault(refusal, []).append(child_name)
-    if not found:
-        return []
-    everyone = len(members)
-    return [
-        refusal if len(children) == everyone and everyone > 1 else about_child(", ".join(children), refusal)
-        for refusal, children in found.items()
-    ]
+            said.setdefault(refusal, [])
+            if refusal in missing:
+                said[refusal].append(child_name)
+    return [about_child(", ".join(children), refusal) if children else refusal for refusal, children in said.items()]
 
 
 def family_label(level: str) -> str:
