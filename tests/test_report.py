@@ -311,11 +311,11 @@ def test_the_reports_sql_is_told_each_checklists_sections_and_each_stages_overdu
     before (6 working days, the spring bank holiday not counted), at the 10-day stage on 12 May or before, and at the
     20-day stage on 25 April or before."""
     terms = reporting.report_terms(CHECKLISTS, REPORT_DAY)
-    assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11}
+    assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11, ("case-transfer", 3): 11}
     cut_offs = {"informal": "2024-05-19", "manager": "2024-05-19", "head_of_service": "2024-05-12",
                 "safeguarding_partnership": "2024-04-25"}  # fmt: skip
     assert terms.overdue_before == {
-        ("case-transfer", version, stage): cut_off for version in (1, 2) for stage, cut_off in cut_offs.items()
+        ("case-transfer", version, stage): cut_off for version in (1, 2, 3) for stage, cut_off in cut_offs.items()
     }
 
 

@@ -96,25 +96,42 @@ def _worst(statuses: list[str | None]) -> str | None:
     return "completed"
 
 
-def group_progress(group: actions.GroupView) -> dict[str, Any]:
-    """The group's task list: each family section once, with its status across the children, then each child's
-    own sections with theirs; and how many of all those are completed."""
-    family = [(s, _worst([m.sections[s.id].status if s.id in m.sections else None for m in group.members]))
-              for s in group.family_sections()]  # fmt: skip
-    children = [
-        (
-            member,
-            [(s, member.sections[s.id].status if s.id in member.sections else None) for s in group.child_sections()],
-        )
-        for member in group.members
-    ]
-    statuses = [status for _, status in family] + [status for _, rows in children for _, status in rows]
+def _task(section: Section, saved: str | None, href: str | None) -> dict[str, Any]:
+    """One row of a GOV.UK task list (govukTaskList's item): linked only where the person can change it."""
+    if saved is None:
+        status: dict[str, Any] = {"tag": {"text": "Not started", "classes": "govuk-tag--blue"}}
+    elif saved == "completed":
+        status = {"text": "Completed"}
+    else:
+        label, classes = TASK_STATUS[saved]
+        status = {"tag": {"text": label, "classes": classes}}
+    return {"title": {"text": section.title}, "href": href, "status": status}
+
+
+def group_progress(group: actions.GroupView, *, editable: bool) -> dict[str, Any]:
+    """The group's task list: each family section once, with its status across the children (linked, for the
+    person who may change it, to the first child's form: saved there, it is saved for all), then each child's own
+    sections with theirs; and how many of all those are completed."""
+    first = group.first.handover.id
+    statuses: list[str | None] = []
+    family = []
+    for s in group.family_sections():
+        saved = _worst([m.sections[s.id].status if s.id in m.sections else None for m in group.members])
+        statuses.append(saved)
+        family.append(_task(s, saved, f"/handovers/{first}/sections/{s.id}" if editable else None))
+    children = []
+    for member in group.members:
+        rows = []
+        for s in group.child_sections():
+            saved = member.sections[s.id].status if s.id in member.sections else None
+            statuses.append(saved)
+            rows.append(_task(s, saved, f"/handovers/{member.handover.id}/sections/{s.id}" if editable else None))
+        children.append((member, rows))
     return {
         "family": family,
         "children": children,
         "done": sum(1 for status in statuses if status == "completed"),
         "total": len(statuses),
-        "statuses": TASK_STATUS,
     }
 
 
@@ -269,7 +286,7 @@ class OutgoingController(Controller):
             group=group,
             editable=editable,
             waits=blockers(group.first.facts),
-            **group_progress(group),
+            **group_progress(group, editable=editable),
         )
 
     @get("/groups/{group_id:int}/check", name="group_check_answers")
