@@ -175,3 +175,37 @@ async def test_a_refused_group_step_names_the_child_and_changes_nothing(site: Si
     assert "Liam Test: There is 1 thing to complete or correct" in refused.text
     assert {m.state for m in await db.group_members(site.db.reader, group_id)} == {"draft"}
     assert mia_id
+
+
+async def test_the_report_exports_and_api_name_the_group_and_filter_by_it(site: Site) -> None:
+    from tests.helpers import handover_in
+    from tests.test_api import call, tokens
+
+    group_id = await start_group(site.db, site.world, left_out={"liam": "Liam is 18 next week"})
+    (mia_id,) = await member_ids(site.db, group_id)
+    alone = await handover_in(site.db, site.world, "draft", "c1")
+    mia = await db.case_by_id(site.db.reader, site.world.cases["mia"])
+    assert mia is not None and mia.sibling_group_id is not None
+    auditor = await site.as_user("aud")
+    report = await auditor.get(f"/audit/incomplete?group={mia.sibling_group_id}")
+    assert report.status_code == 200
+    assert f'href="/handovers/{mia_id}/view"' in report.text and f'href="/handovers/{alone}/view"' not in report.text
+    assert "Left out of the group’s handover: Liam Test (T-2): Liam is 18 next week" in report.text
+    assert "Test family" in report.text
+    everyone = await auditor.get("/audit/incomplete")
+    assert (
+        f'href="/handovers/{alone}/view"' in everyone.text
+        and f'<option value="{mia.sibling_group_id}"' in everyone.text
+    )
+    csv = await auditor.get(f"/audit/incomplete/csv?group={mia.sibling_group_id}")
+    lines = csv.text.strip().splitlines()
+    assert lines[0].endswith("Left out of the sibling group's handover") and len(lines) == 2
+    assert "Test family" in lines[1] and lines[1].endswith("Liam Test (T-2): Liam is 18 next week")
+    wrong = await auditor.get("/audit/incomplete?group=x")
+    assert wrong.status_code == 400 and "Select a sibling group from the list" in wrong.text
+    t = await tokens(site)
+    listed = await call(site, t["svc_aud"], "GET", f"/handovers?group={mia.sibling_group_id}")
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [(i["handover_id"], i["sibling_group"]) for i in items] == [(mia_id, "Test family")]
+    assert items[0]["left_out_of_group"] == ["Liam Test (T-2): Liam is 18 next week"]

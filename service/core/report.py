@@ -71,6 +71,7 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     blocker: BlockerKind | None = None
     min_working_days: int = msgspec.field(default=0)
     sort: Literal["oldest", "newest", "last_activity", "state"] = "oldest"
+    sibling_group_id: int | None = None  # only the children of this sibling group
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
@@ -79,13 +80,14 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 # The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
 FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "blocker": "blocker",
-                "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
+                "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
     "side": "Select the team's side of the transfer from the list",
     "state": "Select a state from the list",
     "blocker": "Select what the handover waits on from the list",
     "sort": "Select an order from the list",
+    "group": "Select a sibling group from the list",
     "min_days": (
         f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
     ),
@@ -105,7 +107,7 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
         value = query.get(name)
         if value is None or value == "":
             continue
-        if name in ("team", "min_days") and isinstance(value, str):
+        if name in ("team", "min_days", "group") and isinstance(value, str):
             number = whole_number(value)
             if number is None:
                 errors[name] = _FILTER_MESSAGES[name]
@@ -156,6 +158,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
     unconfirmed_critical: str  # comma-separated section ids
+    left_out_of_group: str = ""  # the children of the group left out of its handover, with why, split by char(30)
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -175,6 +178,7 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     waits_on: str
     blockers: list[str]
     last_activity: str
+    left_out_of_group: list[str] = []  # "name (reference): why", for a child's handover within a group's
 
 
 def working_days_back(today: date, days: int) -> date:
@@ -223,6 +227,7 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         waits_on=waits_on(facts),
         blockers=blockers(facts),
         last_activity=record.last_activity_at,
+        left_out_of_group=[text for text in record.left_out_of_group.split("\x1e") if text],
     )
 
 
@@ -257,9 +262,11 @@ CSV_COLUMNS = [
     ("waits_on", "Waits on"),
     ("blockers", "Blockers"),
     ("last_activity", "Last activity"),
+    ("left_out_of_group", "Left out of the sibling group's handover"),
 ]
 
 
 def csv_cells(row: ReportRow) -> list[str]:
     values = msgspec.structs.asdict(row)
-    return [safe_cell("; ".join(values[key]) if key == "blockers" else values[key]) for key, _ in CSV_COLUMNS]
+    lists = ("blockers", "left_out_of_group")
+    return [safe_cell("; ".join(values[key]) if key in lists else values[key]) for key, _ in CSV_COLUMNS]
