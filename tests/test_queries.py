@@ -139,6 +139,11 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE cases DROP COLUMN interim_holder_id",
     "ALTER TABLE handovers DROP COLUMN on_behalf_of",
     "ALTER TABLE users DROP COLUMN sessions_from_ms",
+    # sibling-group handovers
+    "DROP INDEX handovers_by_group",
+    "ALTER TABLE handovers DROP COLUMN group_handover_id",
+    "DROP TABLE group_exclusions",
+    "DROP TABLE group_handovers",
 ]
 
 

@@ -81,6 +81,16 @@ def example_value(field: Field, today: date) -> Value:
     return "Recorded"[: field.max_length]
 
 
+def _filled_row(fields: list[Field], row: dict[str, Any], today: date) -> dict[str, Value]:
+    """A row of a repeatable group: `row`'s answers, examples for everything else shown (a question revealed by an
+    answer in the row too, such as who "someone outside the group" is)."""
+    values: dict[str, Value] = {}
+    for _ in fields:
+        for field in shown_fields(fields, {**values, **row}):
+            values.setdefault(field.id, row.get(field.id, example_value(field, today)))
+    return values | dict(row)
+
+
 def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswers:
     """A complete, valid section: `chosen` answers first, examples for everything else that is shown."""
     values: dict[str, Value] = {}
@@ -92,10 +102,7 @@ def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswe
     groups = {}
     for group in shown_groups(section, answers):
         rows = chosen.get(f"{group.id}_rows", [{}] * max(group.min_rows, 1))
-        groups[group.id] = [
-            {f.id: row.get(f.id, example_value(f, today)) for f in shown_fields(group.fields, row)} | dict(row)
-            for row in rows
-        ]
+        groups[group.id] = [_filled_row(group.fields, row, today) for row in rows]
     return SectionAnswers(values={k: v for k, v in values.items() if not k.endswith("_rows")}, groups=groups)
 
 
