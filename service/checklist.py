@@ -24,6 +24,12 @@ _RECORD_ITEM_TYPES: dict[str, tuple[str, ...]] = {
     "siblings": ("text", "textarea"),
 }
 CHOICE_TYPES = ("radios", "checkboxes")
+# Where a choice field's options come from besides its own: "sibling_group", the children of the child's sibling group
+# on the case record (the child too), each offered by name and chosen by reference (`Checklist.for_children`).
+OptionsFrom = Literal["sibling_group"]
+# Whether a section is answered once for each child, or once for a sibling group's handover (the same answers stored
+# for every child in it).
+Level = Literal["child", "family"]
 
 
 class ChecklistError(Exception):
@@ -63,6 +69,7 @@ class Field(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tru
     not_in_future: bool = False
     not_before_birth: bool = False  # a visit to or contact with the child: not before their date of birth
     from_case_record: CaseRecordItem | None = None  # filled from the case record, and must agree with it
+    options_from: OptionsFrom | None = None  # options added from the case record, before the field's own
     message: str = ""  # shown when a mandatory answer is missing; a default is derived from the label
 
     @property
@@ -96,6 +103,7 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     summary: str = ""
     critical: bool = False
     critical_when: Condition | None = None
+    level: Level = "child"  # "family": answered once for a sibling group, the same for every child in it
     why: str = ""  # "why this matters": the learning from reviews, shown on critical sections
     fields: list[Field] = []
     groups: list[Group] = []
@@ -176,6 +184,18 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)
 
+    def family_sections(self) -> list[Section]:
+        """The sections answered once for a sibling group (none in a version without levels)."""
+        return [s for s in self.sections if s.level == "family"]
+
+    def for_children(self, children: tuple[tuple[str, str], ...]) -> Checklist:
+        """This definition as one child's handover uses it: each `options_from = "sibling_group"` field offers
+        `children` (name, reference: the child and the rest of their sibling group on the case record) before its
+        own options, so that only a child of the group, or one of the field's own options, can be chosen."""
+        if not children or not any(f.options_from for s in self.sections for g in s.groups for f in g.fields):
+            return self
+        return _with_children(self, tuple(sorted(children, key=lambda child: (child[0], child[1]))))
+
     def disagreement_field(self, name: str) -> Field | None:
         """The field of a disagreement row that says `name` (about, with_whom, stage, next_step, next_step_by)."""
         rows = self.disagreements
@@ -191,6 +211,38 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
         section."""
         stage = self.disagreement_field("stage")
         return list(stage.options) if stage else []
+
+
+# Each definition as expanded for a sibling group, kept (with the definition, so its id stays its own) because every
+# load of a handover in the group asks again.
+_EXPANDED: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Checklist, Checklist]] = {}
+
+
+def _with_children(checklist: Checklist, children: tuple[tuple[str, str], ...]) -> Checklist:
+    kept = _EXPANDED.get((id(checklist), children))
+    if kept is not None and kept[0] is checklist:
+        return kept[1]
+    if len(_EXPANDED) > 1024:
+        _EXPANDED.clear()
+    offered = [Option(value=reference, label=f"{name} ({reference})") for name, reference in children]
+
+    def expand(field: Field) -> Field:
+        if field.options_from != "sibling_group":
+            return field
+        own = [option for option in field.options if option.value not in {o.value for o in offered}]
+        return msgspec.structs.replace(field, options=[*offered, *own])
+
+    sections = [
+        msgspec.structs.replace(
+            section,
+            fields=[expand(f) for f in section.fields],
+            groups=[msgspec.structs.replace(g, fields=[expand(f) for f in g.fields]) for g in section.groups],
+        )
+        for section in checklist.sections
+    ]
+    expanded = msgspec.structs.replace(checklist, sections=sections)
+    _EXPANDED[(id(checklist), children)] = (checklist, expanded)
+    return expanded
 
 
 def load_file(path: Path) -> Checklist:
@@ -338,6 +390,13 @@ def _check_section(section: Section) -> list[str]:
     problems: list[str] = []
     if not section.fields and not section.groups:
         problems.append("has no fields")
+    if section.level == "family":
+        # a family section's answers are the same for every child, so none of them can restate one child's record
+        problems.extend(
+            f"field {f.id!r}: a family-level section cannot restate the child's case record (from_case_record)"
+            for f in section.fields
+            if f.from_case_record
+        )
     _check_unique([f.id for f in section.fields] + [g.id for g in section.groups], "field or group", problems)
     for field in section.fields:
         problems.extend(_check_field(field, section.fields))
@@ -370,6 +429,8 @@ def _check_field(field: Field, siblings: list[Field]) -> list[str]:
     _check_unique(field.option_values, f"{where} option", problems)
     if field.not_before_birth and field.type != "date":
         problems.append(f"{where}: only a date field can be not_before_birth")
+    if field.options_from and field.type not in CHOICE_TYPES:
+        problems.append(f"{where}: only radios and checkboxes take options_from")
     if field.from_case_record and field.type not in _RECORD_ITEM_TYPES[field.from_case_record]:
         problems.append(f"{where}: from_case_record {field.from_case_record!r} does not fit a {field.type} field")
     if field.when is not None:

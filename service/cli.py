@@ -258,7 +258,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from service.core.report import parse_report_filter
 
     query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
-             "min_days": args.min_days, "sort": args.sort}  # fmt: skip
+             "min_days": args.min_days, "sort": args.sort, "group": args.group}  # fmt: skip
     try:
         report_filter = parse_report_filter(query)
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
@@ -509,6 +509,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--blocker", help="missing_sections, returned_with_query, awaiting_endorsement, ...")
     export.add_argument("--min-days", help="open for at least this many working days")
     export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
+    export.add_argument("--group", help="a sibling group's id: only the children in it")
     export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
     backup.add_argument("file", type=_file_argument)

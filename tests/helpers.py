@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from service.actions.demo import CASE_M_LIKE, complete_answers
+from service.actions.demo import CASE_M_LIKE, complete_answers, naming_children
 from service.checklist import Checklist, Section, load_all
 from service.core.answers import SectionAnswers, date_parts, row_prefix
 from service.core.clock import today
@@ -114,13 +114,20 @@ async def on_record(database: Any, handover_id: int, answers: dict[str, SectionA
 
 async def fill_all(person: Any, handover_id: int, answers: dict[str, SectionAnswers] | None = None) -> None:
     """Fill in every section through the form: `answers`, or complete ones restating the case record."""
+    from service import actions
+
     if answers is None:
         answers = await on_record(person.client.app.state.db, handover_id, complete(**CASE_M_LIKE))
+    # the handover's own checklist: a version whose rows choose the children of the group takes them by reference
+    view = await actions.load(person.client.app.state.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    answers = naming_children(view.checklist, answers)
     for section_id, section_answers in answers.items():
         url = f"/handovers/{handover_id}/sections/{section_id}"
         page = await person.get(url)
         version = int(version_in(page.text, "version"))
-        response = await person.post(url, form_for(section(section_id), section_answers, version=version))
+        asked = view.checklist.section(section_id) or section(section_id)
+        response = await person.post(url, form_for(asked, section_answers, version=version))
         assert response.status_code == 303, (section_id, response.text[:3000])
 
 

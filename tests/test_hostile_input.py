@@ -59,6 +59,7 @@ from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES
 from service.settings import Settings
 from tests.conftest import Browser, Site, seed
+from tests.group_support import V3
 from tests.helpers import CHECKLIST, complete, form_for, handover_in, settings_for_tests
 
 pytestmark = pytest.mark.anyio
@@ -488,7 +489,7 @@ class PageInput(msgspec.Struct, frozen=True):
         return f"page {self.method} {path} {self.where}:{self.name}"
 
 
-FILTERS = ["team", "side", "state", "blocker", "min_days", "sort"]
+FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group"]
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The form and query parameters of each page route, by (method, path). Path parameters are read from the route
 # itself. A route missing here fails the suite: add what it reads, so that it is walked too.
@@ -516,6 +517,17 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("form", "transfer_reason"),
     ],
     ("GET", "/handovers/{handover_id:int}"): [],
+    # a sibling group's handover
+    ("GET", "/cases/{case_id:int}/handover/group"): [("query", "receiving_team")],
+    ("POST", "/cases/{case_id:int}/handover/group"): [
+        ("form", "children"),
+        ("form", "receiving_team"),
+        ("form", "receiver"),
+        ("form", "transfer_reason"),
+    ],
+    ("GET", "/groups/{group_id:int}"): [],
+    ("GET", "/groups/{group_id:int}/check"): [],
+    ("POST", "/groups/{group_id:int}/submit"): [("form", "handover_version"), ("form", "reply")],
     ("GET", SECTION_ROUTE): [("query", "resumed")],
     ("POST", SECTION_ROUTE): [],  # its form is the checklist's: walked by test_every_question_of_the_checklist
     ("POST", SECTION_ROUTE + "/autosave"): [],  # likewise
@@ -687,6 +699,31 @@ async def test_every_other_page_form_query_and_path(
         found = await db.disagreements_of(site.db.reader, handover_id)
         return found[-1].id
 
+    async def grouped_case() -> int:
+        """A fresh case in a sibling group of two, both allocated to "out": its group can be handed over."""
+        first = await pool.case()
+        second = await pool.case()
+        async with site.db.transaction() as conn:
+            group = await db.create_sibling_group(conn, f"Pool family {first}")
+            await conn.execute("UPDATE cases SET sibling_group_id = ? WHERE id IN (?, ?)", (group, first, second))
+        return first
+
+    groups: list[int] = []
+
+    async def group_handover() -> int:
+        """The handover of a sibling group of two, made once and kept a draft."""
+        if not groups:
+            case_id = await grouped_case()
+            case = await db.case_by_id(site.db.reader, case_id)
+            assert case is not None and case.sibling_group_id is not None
+            children = [child[0] for child in await db.cases_in_sibling_group(site.db.reader, case.sibling_group_id)]
+            groups.append(await actions.start_group_handover(
+                site.db, await actions_actor("out"), V3, case_id=case_id,
+                included=children, left_out={}, receiving_team_id=site.world.teams["cp"], receiver_id=None,
+                transfer_reason="Step-up",
+            ))  # fmt: skip
+        return groups[0]
+
     async def actions_actor(name: str) -> Any:
         from tests.helpers import actor
 
@@ -724,7 +761,10 @@ async def test_every_other_page_form_query_and_path(
                 version = await pool.version(handover_id)
                 params: dict[str, Any] = {
                     "handover_id": handover_id,
-                    "case_id": await pool.case() if "/cases/" in path else 0,
+                    "case_id": (await grouped_case() if path.endswith("/group") else await pool.case())
+                    if "/cases/" in path
+                    else 0,
+                    "group_id": await group_handover() if "{group_id" in path else 0,
                     "section_id": "open-risks" if "/confirm/" in path else "case-summary",
                     "fmt": "csv",
                     "disagreement_id": 0,
@@ -756,6 +796,7 @@ async def test_every_other_page_form_query_and_path(
                         "receiving_team": str(site.world.teams["cp"]),
                         "receiver": "",
                         "transfer_reason": "Step-up",
+                        "children": "",
                         "username": "nobody",
                         "password": "wrong password",
                         "name": "New Person",

@@ -146,6 +146,11 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE cases DROP COLUMN held_from_id",
     "ALTER TABLE cases DROP COLUMN version",  # correcting a case record
     "ALTER TABLE cases DROP COLUMN corrected_at",
+    # sibling-group handovers
+    "DROP INDEX handovers_by_group",
+    "ALTER TABLE handovers DROP COLUMN group_handover_id",
+    "DROP TABLE group_exclusions",
+    "DROP TABLE group_handovers",
 ]
 
 

@@ -311,11 +311,11 @@ def test_the_reports_sql_is_told_each_checklists_sections_and_each_stages_overdu
     before (6 working days, the spring bank holiday not counted), at the 10-day stage on 12 May or before, and at the
     20-day stage on 25 April or before."""
     terms = reporting.report_terms(CHECKLISTS, REPORT_DAY)
-    assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11}
+    assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11, ("case-transfer", 3): 11}
     cut_offs = {"informal": "2024-05-19", "manager": "2024-05-19", "head_of_service": "2024-05-12",
                 "safeguarding_partnership": "2024-04-25"}  # fmt: skip
     assert terms.overdue_before == {
-        ("case-transfer", version, stage): cut_off for version in (1, 2) for stage, cut_off in cut_offs.items()
+        ("case-transfer", version, stage): cut_off for version in (1, 2, 3) for stage, cut_off in cut_offs.items()
     }
 
 
@@ -349,7 +349,8 @@ async def test_the_json_lines_export_gives_every_column_written_out(
     aud = await site.as_user("aud")
     lines = (await aud.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
     common = {"sibling_group": "", "sending_worker": "Out", "sending_team": "North Team", "receiving_worker": "Rec",
-              "receiving_team": "Cp Team", "held_pending_transfer": False, "completed_on_behalf_of": ""}  # fmt: skip
+              "receiving_team": "Cp Team", "held_pending_transfer": False, "completed_on_behalf_of": "",
+              "left_out_of_group": []}  # fmt: skip
     assert [json.loads(line) for line in lines] == [
         {
             "handover_id": ids["draft"], "child_reference": "C-1", **common, "state": "Draft",
@@ -382,17 +383,18 @@ async def test_the_csv_export_gives_every_column_written_out(site: Site, monkeyp
     assert table == [
         ["Handover", "Child reference", "Sibling group", "Sending worker", "Sending team", "Receiving worker",
          "Receiving team", "State", "Started", "Submitted", "Working days open", "Waits on", "Blockers",
-         "Last activity", "Held by the team manager pending transfer", "Completed by the team manager on behalf of"],
+         "Last activity", "Held by the team manager pending transfer", "Completed by the team manager on behalf of",
+         "Left out of the sibling group's handover"],
         [str(ids["returned"]), "C-3", "", "Out", "North Team", "Rec", "Cp Team", "Returned to outgoing worker",
          "2024-05-21T08:30:00+00:00", "2024-05-22T10:00:00+00:00", "4", "Out",
          "Returned with a query to Out since 28 May 2024, less than a working day", "2024-05-28T09:00:00+00:00",
-         "No", ""],
+         "No", "", ""],
         [str(ids["endorsed"]), "C-2", "", "Out", "North Team", "Rec", "Cp Team", "Waiting for receiving worker",
          "2024-05-20T08:30:00+00:00", "2024-05-21T10:00:00+00:00", "5", "Rec", "; ".join(ENDORSED_BLOCKERS),
-         "2024-05-24T16:45:00+00:00", "No", ""],
+         "2024-05-24T16:45:00+00:00", "No", "", ""],
         [str(ids["draft"]), "C-1", "", "Out", "North Team", "Rec", "Cp Team", "Draft", "2024-05-17T12:00:00+00:00",
          "", "6", "Out", "Not yet submitted by Out (since 17 May 2024, 6 working days)", "2024-05-24T16:45:00+00:00",
-         "No", ""],
+         "No", "", ""],
     ]  # fmt: skip
 
 
@@ -450,7 +452,7 @@ def test_no_cell_of_the_csv_can_run_as_a_formula(column: str, before: str, sign:
         waits_on="", blockers=[], last_activity="",
     )  # fmt: skip
     fields = msgspec.structs.asdict(row)
-    fields[column] = [value] if column == "blockers" else value
+    fields[column] = [value] if column in ("blockers", "left_out_of_group") else value
     cells = dict(zip([key for key, _ in CSV_COLUMNS], csv_cells(msgspec.convert(fields, ReportRow)), strict=True))
     assert cells[column] == "'" + value, "neutralised, and otherwise as it was"
 

@@ -6,10 +6,21 @@ import re
 
 import pytest
 
-from service import db
-from service.actions.demo import CASE_M_LIKE
+from service import actions, db
+from service.actions.demo import CASE_M_LIKE, naming_children
 from tests.conftest import Browser, Site
-from tests.helpers import act, complete, confirm_all, fill_all, form_for, section, start, submit, version_in
+from tests.helpers import (
+    CHECKLISTS,
+    act,
+    complete,
+    confirm_all,
+    fill_all,
+    form_for,
+    section,
+    start,
+    submit,
+    version_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -267,9 +278,13 @@ async def test_case_m_scenario_cannot_be_submitted_without_the_category_change_r
     change = answers["cp-category"].groups["changes"][0]
     assert change["previous_category"] == "sexual_abuse" and answers["cp-category"].values["categories"] == ["neglect"]
     answers["cp-category"].groups["changes"][0] = {**change, "risk_outcome": ""}
-    for section_id, section_answers in answers.items():
+    # the sibling harm rows choose the children of the group in the handover's checklist version
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    for section_id, section_answers in naming_children(view.checklist, answers).items():
         await people["out"].post(
-            f"/handovers/{handover_id}/sections/{section_id}", form_for(section(section_id), section_answers)
+            f"/handovers/{handover_id}/sections/{section_id}",
+            form_for(view.checklist.section(section_id) or section(section_id), section_answers),
         )
     refused = await submit(people["out"], handover_id)
     assert refused.status_code == 409

@@ -82,6 +82,16 @@ def example_value(field: Field, today: date) -> Value:
     return "Recorded"[: field.max_length]
 
 
+def _filled_row(fields: list[Field], row: dict[str, Any], today: date) -> dict[str, Value]:
+    """A row of a repeatable group: `row`'s answers, examples for everything else shown (a question revealed by an
+    answer in the row too, such as who "someone outside the group" is)."""
+    values: dict[str, Value] = {}
+    for _ in fields:
+        for field in shown_fields(fields, {**values, **row}):
+            values.setdefault(field.id, row.get(field.id, example_value(field, today)))
+    return values | dict(row)
+
+
 def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswers:
     """A complete, valid section: `chosen` answers first, examples for everything else that is shown."""
     values: dict[str, Value] = {}
@@ -93,10 +103,7 @@ def filled_section(section: Section, today: date, **chosen: Any) -> SectionAnswe
     groups = {}
     for group in shown_groups(section, answers):
         rows = chosen.get(f"{group.id}_rows", [{}] * max(group.min_rows, 1))
-        groups[group.id] = [
-            {f.id: row.get(f.id, example_value(f, today)) for f in shown_fields(group.fields, row)} | dict(row)
-            for row in rows
-        ]
+        groups[group.id] = [_filled_row(group.fields, row, today) for row in rows]
     return SectionAnswers(values={k: v for k, v in values.items() if not k.endswith("_rows")}, groups=groups)
 
 
@@ -112,6 +119,34 @@ def complete_answers(checklist: Checklist, today: date, **overrides: dict[str, A
         if none is not None:
             overrides = {**overrides, section.id: {group.when.field: none, **overrides.get(section.id, {})}}
     return {s.id: filled_section(s, today, **overrides.get(s.id, {})) for s in checklist.sections}
+
+
+def naming_children(checklist: Checklist, answers: dict[str, SectionAnswers]) -> dict[str, SectionAnswers]:
+    """`answers` written with children's names (as `CASE_M_LIKE` is) fitted to a checklist whose rows choose the
+    children of the sibling group (`options_from`): a name becomes the child of the group it names, by the start of the
+    option's label, or "someone outside the group" described by the name (for a child not in the group)."""
+    fitted = dict(answers)
+    for section in checklist.sections:
+        if section.id not in answers:
+            continue
+        groups = dict(answers[section.id].groups)
+        for group in section.groups:
+            rows = []
+            for row in groups.get(group.id, []):
+                row = dict(row)
+                for field in group.fields:
+                    value = row.get(field.id, "")
+                    if not field.options_from or not isinstance(value, str) or value in field.option_values:
+                        continue
+                    start = value.casefold()
+                    named = [o.value for o in field.options if value and o.label.casefold().startswith(start)]
+                    row[field.id] = named[0] if named else "outside"
+                    if not named and group.field(f"{field.id}_outside") is not None:
+                        row[f"{field.id}_outside"] = value
+                rows.append(row)
+            groups[group.id] = rows
+        fitted[section.id] = SectionAnswers(values=answers[section.id].values, groups=groups)
+    return fitted
 
 
 CASE_M_LIKE: dict[str, dict[str, Any]] = {
@@ -297,6 +332,7 @@ async def _demo_handovers(
         assert started is not None
         summary = case_record_values(checklist.sections[0], started.child)
         answers = complete_answers(checklist, today, **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **{"case-summary": summary})
+        answers = naming_children(started.checklist, answers)
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:
             await save_section(

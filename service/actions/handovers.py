@@ -21,6 +21,7 @@ from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
 from service.core import caseload, currency, validation
 from service.core import disagreements as disagreement_rules
+from service.core import groups as group_rules
 from service.core.answers import ChildRecord, SectionAnswers
 from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
@@ -66,6 +67,14 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
 
     def critical_sections(self) -> list[Section]:
         return [s for s in self.checklist.sections if answer_rules.is_critical(s, self.answers(s.id))]
+
+
+def checklist_for(checklists: Checklists, handover: db.Handover) -> Checklist:
+    """The handover's own checklist version, with the children of the child's sibling group on record offered where a
+    field chooses one of them (`Checklist.for_children`)."""
+    child = child_of(handover)
+    children = ((child.name, child.reference), *child.siblings)
+    return checklists[(handover.checklist_id, handover.checklist_version)].for_children(children)
 
 
 def child_of(handover: db.Handover) -> ChildRecord:
@@ -135,7 +144,7 @@ async def load(conn: db.Conn, checklists: Checklists, handover_id: int) -> Hando
     handover = await db.handover_by_id(conn, handover_id)
     if handover is None:
         return None
-    checklist = checklists[(handover.checklist_id, handover.checklist_version)]
+    checklist = checklist_for(checklists, handover)
     sections = await db.sections_of(conn, handover_id)
     confirmations = await db.confirmations_of(conn, handover_id)
     facts = build_facts(handover, checklist, sections, confirmations)
@@ -258,6 +267,124 @@ async def start_handover(
         return handover_id
 
 
+async def start_group_handover(
+    database: db.Database,
+    actor: Actor,
+    checklist: Checklist,
+    *,
+    case_id: int,
+    included: list[int],
+    left_out: dict[int, str],
+    receiving_team_id: int | None,
+    receiver_id: int | None,
+    transfer_reason: str,
+) -> int:
+    """Start one handover for the sibling group of a case allocated to this person; returns the group handover's id.
+    Each child of the group is in `included` (a handover is started for them, all with the same author, teams,
+    receiver, reason and checklist) or left out with the reason why in `left_out` (by case id). `Invalid` keyed
+    receiving_team, receiver, transfer_reason, children (no child included, or one who cannot be) or
+    reason-<case id>."""
+    async with database.transaction() as conn:
+        case = await db.case_by_id(conn, case_id)
+        if case is None or case.allocated_worker_id != actor.user_id:
+            raise NotFound(f"case {case_id}")
+        if case.sibling_group_id is None:
+            raise Invalid({"children": group_rules.NOT_IN_GROUP})
+        children = await db.cases_in_sibling_group(conn, case.sibling_group_id)
+        chosen = [child for child in children if child[0] in set(included)]
+        errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason)
+        if errors.get("receiving_team") == ALREADY_IN_HANDOVER:
+            del errors["receiving_team"]  # each child's own handover in progress is said under "children"
+        if not chosen:
+            errors["children"] = group_rules.CHOOSE_A_CHILD
+        for child_id, name, _, worker_id, team_id in children:
+            if child_id not in set(included):
+                errors |= group_rules.exclusion_errors(name, child_id, left_out.get(child_id, ""))
+                continue
+            found = await db.case_by_id(conn, child_id)
+            problem = group_rules.cannot_include(
+                name,
+                allocated_to_you=worker_id == actor.user_id and team_id == case.allocated_team_id,
+                in_handover=found is not None and found.open_handover_id is not None,
+            )
+            if problem:
+                errors.setdefault("children", problem)
+            elif receiver_id is not None and receiver_id == worker_id:
+                errors.setdefault("receiver", "Select a different worker: the case is already allocated to you")
+        if errors:
+            raise Invalid(errors)
+        assert receiving_team_id is not None
+        group_id = await db.create_group_handover(conn, case.sibling_group_id, actor.user_id)
+        handover_ids = []
+        for child_id, *_ in chosen:
+            handover_id = await db.create_handover(
+                conn,
+                case_id=child_id,
+                checklist_id=checklist.id,
+                checklist_version=checklist.version,
+                author_id=actor.user_id,
+                sending_team_id=case.allocated_team_id,
+                receiving_team_id=receiving_team_id,
+                receiver_id=receiver_id,
+                transfer_reason=transfer_reason.strip(),
+            )
+            await db.join_group(conn, handover_id, group_id)
+            handover_ids.append(handover_id)
+            details = {"case_id": child_id, "checklist": f"{checklist.id} v{checklist.version}",
+                       "to_team": receiving_team_id, "group": group_id}  # fmt: skip
+            await db.append_audit(conn, actor.user_id, "start", "handover", handover_id, details)
+        for child_id, *_ in children:
+            if child_id not in set(included):
+                await db.exclude_from_group(conn, group_id, child_id, left_out[child_id].strip())
+        details = {
+            "sibling_group": case.sibling_group_id, "handovers": handover_ids,
+            "left_out": {str(child_id): left_out[child_id].strip() for child_id, *_ in children
+                         if child_id not in set(included)},
+        }  # fmt: skip
+        await db.append_audit(conn, actor.user_id, "start_group", "group_handover", group_id, details)
+        return group_id
+
+
+class GroupView(msgspec.Struct, frozen=True, kw_only=True):
+    """A sibling group's handover: each child's handover, loaded with its answers, and the children left out."""
+
+    group: db.GroupHandover
+    members: list[HandoverView]
+    left_out: list[db.Exclusion]
+
+    @property
+    def first(self) -> HandoverView:
+        return self.members[0]
+
+    @property
+    def checklist(self) -> Checklist:
+        return self.first.checklist
+
+    def family_sections(self) -> list[Section]:
+        return self.first.checklist.family_sections()
+
+    def child_sections(self) -> list[Section]:
+        return [s for s in self.first.checklist.sections if s.level != "family"]
+
+
+async def visible_group(conn: db.Conn, checklists: Checklists, actor: Actor, group_id: int) -> GroupView:
+    """The group handover with every child's handover, if this person may see each of them; `NotFound` otherwise."""
+    group = await db.group_handover_by_id(conn, group_id)
+    members = await db.group_members(conn, group_id) if group else []
+    if group is None or not members:
+        raise NotFound(f"group handover {group_id}")
+    views = [await visible(conn, checklists, actor, member.handover_id) for member in members]
+    return GroupView(group=group, members=views, left_out=await db.group_exclusions(conn, group_id))
+
+
+async def group_left_out(conn: db.Conn, handover: db.Handover) -> list[db.Exclusion]:
+    """The children of the handover's sibling group left out of it, with the reasons ([] outside a group)."""
+    if handover.group_handover_id is None:
+        return []
+    return await db.group_exclusions(conn, handover.group_handover_id)
+
+
+ALREADY_IN_HANDOVER = "This case already has a handover in progress"
 # Also said by the start page when a team is chosen that is not one of the teams (its "Continue" step).
 CHOOSE_RECEIVING_TEAM = "Select the team the case is moving to"
 
@@ -267,7 +394,7 @@ async def _start_errors(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if case.open_handover_id is not None:
-        errors["receiving_team"] = "This case already has a handover in progress"
+        errors["receiving_team"] = ALREADY_IN_HANDOVER
     team_ids = {team.id for team in await db.teams(conn)}
     if team_id is None or team_id not in team_ids:
         errors["receiving_team"] = CHOOSE_RECEIVING_TEAM
@@ -317,7 +444,7 @@ async def save_section(
     in between (its version moved on), the check is made again inside the transaction.
     """
     handover = await _editable(database.reader, actor, handover_id, loaded)
-    section = checklists[(handover.checklist_id, handover.checklist_version)].section(section_id)
+    section = checklist_for(checklists, handover).section(section_id)
     if section is None:
         raise NotFound(f"section {section_id}")
     unknown = answer_rules.unknown_errors(section, answers)
@@ -341,15 +468,40 @@ async def save_section(
         new_version = await db.save_section(
             conn, handover_id, section_id, answers, status, base_version, actor.user_id, critical=critical
         )
-        await db.append_audit(
-            conn,
-            actor.user_id,
-            "save_section",
-            "handover",
-            handover_id,
-            {"section": section_id, "old_version": base_version, "new_version": new_version, "status": status},
-        )
+        details: dict[str, Any] = {
+            "section": section_id, "old_version": base_version, "new_version": new_version, "status": status,
+        }  # fmt: skip
+        if handover.group_handover_id is not None and section.level == "family":
+            details["for_the_family"] = await _save_for_family(
+                conn, checklists, actor, handover, section_id, answers, finished=finished
+            )
+        await db.append_audit(conn, actor.user_id, "save_section", "handover", handover_id, details)
         return new_version, messages
+
+
+async def _save_for_family(
+    conn: db.Conn,
+    checklists: Checklists,
+    actor: Actor,
+    saved: db.Handover,
+    section_id: str,
+    answers: SectionAnswers,
+    *,
+    finished: bool,
+) -> list[int]:
+    """The same answers to a family-level section, written to every other child's handover in the group (each
+    judged against its own child's record); returns the ids of those handovers."""
+    assert saved.group_handover_id is not None
+    others = [m.handover_id for m in await db.group_members(conn, saved.group_handover_id) if m.handover_id != saved.id]
+    for member_id in others:
+        member = await _editable(conn, actor, member_id)
+        section = checklist_for(checklists, member).section(section_id)
+        assert section is not None, "the children of a group share a checklist version"
+        status, _ = section_status(section, answers, finished, child_of(member))
+        current = await db.section_version(conn, member_id, section_id)
+        critical = answer_rules.is_critical(section, answers)
+        await db.save_section(conn, member_id, section_id, answers, status, current, actor.user_id, critical=critical)
+    return others
 
 
 async def _editable(conn: db.Conn, actor: Actor, handover_id: int, loaded: db.Handover | None = None) -> db.Handover:
@@ -395,6 +547,10 @@ async def act(
         # who the person is before whether their page is current: someone who may never take this step is told
         # that, not that the handover has changed (nor, by the state machine, that it cannot be done yet)
         view = await _existing(conn, checklists, handover_id)
+        if view.handover.group_handover_id is not None:
+            return await _act_on_group(
+                conn, checklists, actor, view, action, version, reason, reply=reply, stale_reasons=stale_reasons or {}
+            )
         mine = person_refusals(action, view.facts, actor)
         if mine:
             raise Refused(mine)
@@ -419,6 +575,78 @@ async def act(
             details["reply"] = reply.strip()
         await db.append_audit(conn, actor.user_id, action.value, "handover", handover_id, details)
         return new_state
+
+
+async def group_of(conn: db.Conn, checklists: Checklists, view: HandoverView) -> list[HandoverView]:
+    """Every child's handover in the group this one belongs to, by the child's name (just this one when it is not
+    part of a group)."""
+    if view.handover.group_handover_id is None:
+        return [view]
+    members = []
+    for member in await db.group_members(conn, view.handover.group_handover_id):
+        same = member.handover_id == view.handover.id
+        members.append(view if same else await _existing(conn, checklists, member.handover_id))
+    return members
+
+
+def stale_key(handover_id: int, key: str) -> str:
+    """How a reason for a stale record of one child's handover is named when a group is submitted."""
+    return f"{handover_id}:{key}"
+
+
+async def _act_on_group(
+    conn: db.Conn,
+    checklists: Checklists,
+    actor: Actor,
+    view: HandoverView,
+    action: Action,
+    version: int,
+    reason: str,
+    *,
+    reply: str,
+    stale_reasons: dict[str, str],
+) -> State:
+    """The action on every child's handover in the group, in this one transaction: allowed only when the state machine
+    allows it on each (`groups.group_refusals`, each reason naming its child), so that the children move together and
+    approval reallocates them all at once. A reason for a stale record of one child's handover is given under
+    `stale_key`; an audit entry is written on each child's handover."""
+    members = await group_of(conn, checklists, view)
+    named = [(member.handover.child_name, member.facts) for member in members]
+    mine = list(dict.fromkeys(r for _, facts in named for r in person_refusals(action, facts, actor)))
+    if mine:
+        raise Refused(mine)
+    _check_version(view, version)
+    reasons = group_rules.group_refusals(action, named, actor, reason)
+    if reasons:
+        raise Refused(reasons)
+    errors: dict[str, str] = {}
+    planned = []
+    for member in members:
+        member_id = member.handover.id
+        given = {key: text for key, text in stale_reasons.items() if ":" not in key}
+        given |= {key.partition(":")[2]: text for key, text in stale_reasons.items() if key.startswith(f"{member_id}:")}
+        flags, stale_errors = _judge_currency(action, member, given)
+        errors |= {f"stale-{stale_key(member_id, key.removeprefix('stale-'))}": m for key, m in stale_errors.items()}
+        answering = action == Action.SUBMIT and member.handover.state == State.RETURNED
+        errors |= validation.reply_errors(reply, answering=answering)
+        planned.append((member, apply(action, member.facts, actor, reason), flags, answering))
+    if errors:
+        raise Invalid(errors)
+    for member, new_state, flags, answering in planned:
+        changes = _changes_for(action, member, actor, new_state, reason.strip())
+        if flags is not None:
+            changes["record_flags"] = msgspec.json.encode(flags).decode()
+        await db.update_handover(conn, member.handover.id, member.handover.version, **changes)
+        await _side_effects(conn, action, member, actor, reason.strip(), reply.strip())
+        details: dict[str, Any] = {"from": member.handover.state, "to": new_state.value, "for_the_group": True}
+        if reason.strip():
+            details["reason"] = reason.strip()
+        if flags:
+            details["records_not_up_to_date"] = [msgspec.structs.asdict(flag) for flag in flags]
+        if answering:
+            details["reply"] = reply.strip()
+        await db.append_audit(conn, actor.user_id, action.value, "handover", member.handover.id, details)
+    return next(new_state for member, new_state, _, _ in planned if member is view)
 
 
 def _judge_currency(
@@ -508,15 +736,27 @@ async def confirm_item(
         )
         if errors:
             raise Invalid(errors)
+        # a group's children are taken on together, and a family-level item is confirmed once for all of them
+        members = await group_of(conn, checklists, view)
+        for member in members:
+            if member is not view:
+                apply(Action.CONFIRM, member.facts, actor)
         if view.handover.receiver_id is None:
             # sent to a team: the first worker to confirm an item takes the handover on, so the worker who
             # acknowledges and is allocated the case is the one whose own words are on every item
-            await db.take_on(conn, handover_id, actor.user_id)
-            await db.append_audit(conn, actor.user_id, "take_on", "handover", handover_id, {})
-        await db.confirm_section(conn, handover_id, section_id, actor.user_id, readback.strip())
+            for member in members:
+                await db.take_on(conn, member.handover.id, actor.user_id)
+                await db.append_audit(conn, actor.user_id, "take_on", "handover", member.handover.id, {})
+        confirmed = [view]
+        if section.level == "family":
+            confirmed = [m for m in members if answer_rules.is_critical(section, m.answers(section_id))]
+        for member in confirmed:
+            await db.confirm_section(conn, member.handover.id, section_id, actor.user_id, readback.strip())
         # the read-back itself, in the receiver's own words, is kept in the audit trail: a later confirmation or a
         # return replaces the stored one, and what was said at each point must stay on the record
-        details = {"section": section_id, "readback": readback.strip()}
+        details: dict[str, Any] = {"section": section_id, "readback": readback.strip()}
+        if len(confirmed) > 1:
+            details["for_the_family"] = [m.handover.id for m in confirmed if m is not view]
         await db.append_audit(conn, actor.user_id, "confirm", "handover", handover_id, details)
 
 

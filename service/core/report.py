@@ -74,6 +74,7 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     blocker: BlockerKind | None = None
     min_working_days: int = msgspec.field(default=0)
     sort: Literal["oldest", "newest", "last_activity", "state"] = "oldest"
+    sibling_group_id: int | None = None  # only the children of this sibling group
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
@@ -82,13 +83,14 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 # The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
 FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "blocker": "blocker",
-                "min_days": "min_working_days", "sort": "sort"}  # fmt: skip
+                "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
     "side": "Select the team's side of the transfer from the list",
     "state": "Select a state from the list",
     "blocker": "Select what the handover waits on from the list",
     "sort": "Select an order from the list",
+    "group": "Select a sibling group from the list",
     "min_days": (
         f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
     ),
@@ -108,7 +110,7 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
         value = query.get(name)
         if value is None or value == "":
             continue
-        if name in ("team", "min_days") and isinstance(value, str):
+        if name in ("team", "min_days", "group") and isinstance(value, str):
             number = whole_number(value)
             if number is None:
                 errors[name] = _FILTER_MESSAGES[name]
@@ -159,6 +161,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreement_stages: str
     completed_sections: str  # comma-separated section ids
     unconfirmed_critical: str  # comma-separated section ids
+    left_out_of_group: str = ""  # the children of the group left out of its handover, with why, split by char(30)
     held_pending_transfer: bool = False  # the case is held by its team's manager after its worker left
     on_behalf_of_name: str | None = None  # the worker the team manager continues the handover for
 
@@ -186,6 +189,7 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     completed_on_behalf_of: Annotated[
         str, msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover")
     ] = ""
+    left_out_of_group: list[str] = []  # "name (reference): why", for a child's handover within a group's
 
 
 def working_days_back(today: date, days: int) -> date:
@@ -237,6 +241,7 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         last_activity=record.last_activity_at,
         held_pending_transfer=record.held_pending_transfer,
         completed_on_behalf_of=record.on_behalf_of_name or "",
+        left_out_of_group=[text for text in record.left_out_of_group.split("\x1e") if text],
     )
 
 
@@ -273,10 +278,12 @@ CSV_COLUMNS = [
     ("last_activity", "Last activity"),
     ("held_pending_transfer", HELD_PENDING_TRANSFER),
     ("completed_on_behalf_of", ON_BEHALF_OF),
+    ("left_out_of_group", "Left out of the sibling group's handover"),
 ]
 
 
 def csv_cells(row: ReportRow) -> list[str]:
     values = msgspec.structs.asdict(row)
     values["held_pending_transfer"] = "Yes" if row.held_pending_transfer else "No"
-    return [safe_cell("; ".join(values[key]) if key == "blockers" else values[key]) for key, _ in CSV_COLUMNS]
+    lists = ("blockers", "left_out_of_group")
+    return [safe_cell("; ".join(values[key]) if key in lists else values[key]) for key, _ in CSV_COLUMNS]

@@ -31,6 +31,9 @@ _INCOMPLETE_SELECT = (
                          SELECT 1 FROM confirmations f
                          WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
                AS unconfirmed_critical,
+           COALESCE((SELECT group_concat(xc.child_name || ' (' || xc.reference || '): ' || x.reason, char(30))
+                     FROM group_exclusions x JOIN cases xc ON xc.id = x.case_id
+                     WHERE x.group_handover_id = h.group_handover_id), '') AS left_out_of_group,
 """
     + MARKER_COLUMNS
     + _HANDOVER_FROM
@@ -67,6 +70,10 @@ def _incomplete_where(
     if report_filter.state is not None:
         clauses.append("h.state = ?")
         params.append(report_filter.state)
+    if report_filter.sibling_group_id is not None:
+        # by subquery, not the cases join: the count reads the handovers alone
+        clauses.append("h.case_id IN (SELECT id FROM cases WHERE sibling_group_id = ?)")
+        params.append(report_filter.sibling_group_id)
     if report_filter.blocker == "missing_sections":
         cases = " ".join("WHEN ? THEN ?" for _ in terms.section_counts)
         clauses.append(

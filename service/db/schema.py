@@ -286,4 +286,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE cases ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE cases ADD COLUMN corrected_at TEXT;
     """,
+    # 17: sibling-group handover: one group handover links an ordinary handover per child included (all with the same
+    # author, teams, receiver and checklist), and records each child of the group left out with the reason why
+    """
+    CREATE TABLE group_handovers (
+        id INTEGER PRIMARY KEY,
+        sibling_group_id INTEGER NOT NULL REFERENCES sibling_groups(id),
+        started_by INTEGER NOT NULL REFERENCES users(id),
+        started_at TEXT NOT NULL
+    );
+    ALTER TABLE handovers ADD COLUMN group_handover_id INTEGER REFERENCES group_handovers(id);
+    CREATE INDEX handovers_by_group ON handovers(group_handover_id);
+    CREATE TABLE group_exclusions (
+        group_handover_id INTEGER NOT NULL REFERENCES group_handovers(id),
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        reason TEXT NOT NULL,
+        PRIMARY KEY (group_handover_id, case_id)
+    );
+    """,
 ]

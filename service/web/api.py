@@ -268,6 +268,7 @@ StateQuery = Annotated[str | None, QueryParameter(name="state", description=", "
 BlockerQuery = Annotated[str | None, QueryParameter(description=", ".join(get_args(BlockerKind)))]
 MinDaysQuery = Annotated[str | None, QueryParameter(description="open for at least this many working days")]
 SortQuery = Annotated[str | None, QueryParameter(description="oldest, newest, last_activity or state")]
+GroupQuery = Annotated[str | None, QueryParameter(description="a sibling group's id: only the children in it")]
 
 
 async def report_filter_from_query(
@@ -277,10 +278,11 @@ async def report_filter_from_query(
     blocker: BlockerQuery = None,
     min_days: MinDaysQuery = None,
     sort: SortQuery = None,
+    group: GroupQuery = None,
 ) -> ReportFilter:
     """The report's filters from the query string, for every route that takes them (a dependency)."""
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
-    return parse_report_filter(query | {"sort": sort})
+    return parse_report_filter(query | {"sort": sort, "group": group})
 
 
 @get(

@@ -68,6 +68,7 @@ class AuditorController(Controller):
             errors=errors,
             kept=urlencode(chosen_filters),
             teams=await db.teams(database(request).reader),
+            sibling_groups=await db.sibling_group_names(database(request).reader),
             states={
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },

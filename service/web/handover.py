@@ -286,6 +286,7 @@ class HandoverController(Controller):
             errors=errors,
             values=values,
             back=_back_link(handover_view, actor),
+            left_out=await actions.group_left_out(reader, handover_view.handover),
         )
 
     @get("/handovers/{handover_id:int}/done/{button:str}", name="step_done")

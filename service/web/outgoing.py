@@ -14,10 +14,11 @@ from service import actions, db
 from service.actions.handovers import CHOOSE_RECEIVING_TEAM
 from service.checklist import Checklist, Section
 from service.core import currency, validation
+from service.core import groups as group_rules
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
-from service.core.errors import Conflict, Invalid, NotFound
-from service.core.workflow import Action, State, refusals
+from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.core.workflow import Action, State, blockers, refusals
 from service.web import drafts, forms
 from service.web.context import (
     PageRequest,
@@ -86,6 +87,54 @@ async def _handover_and_section(request: PageRequest, handover_id: int, section_
     return handover, section
 
 
+def _worst(statuses: list[str | None]) -> str | None:
+    """A family section's status across the children's handovers (the same answers, judged against each child's
+    record): a problem for one child is a problem for the family."""
+    for status in (None, "has_errors", "in_progress"):
+        if status in statuses:
+            return status
+    return "completed"
+
+
+def _task(section: Section, saved: str | None, href: str | None) -> dict[str, Any]:
+    """One row of a GOV.UK task list (govukTaskList's item): linked only where the person can change it."""
+    if saved is None:
+        status: dict[str, Any] = {"tag": {"text": "Not started", "classes": "govuk-tag--blue"}}
+    elif saved == "completed":
+        status = {"text": "Completed"}
+    else:
+        label, classes = TASK_STATUS[saved]
+        status = {"tag": {"text": label, "classes": classes}}
+    return {"title": {"text": section.title}, "href": href, "status": status}
+
+
+def group_progress(group: actions.GroupView, *, editable: bool) -> dict[str, Any]:
+    """The group's task list: each family section once, with its status across the children (linked, for the
+    person who may change it, to the first child's form: saved there, it is saved for all), then each child's own
+    sections with theirs; and how many of all those are completed."""
+    first = group.first.handover.id
+    statuses: list[str | None] = []
+    family = []
+    for s in group.family_sections():
+        saved = _worst([m.sections[s.id].status if s.id in m.sections else None for m in group.members])
+        statuses.append(saved)
+        family.append(_task(s, saved, f"/handovers/{first}/sections/{s.id}" if editable else None))
+    children = []
+    for member in group.members:
+        rows = []
+        for s in group.child_sections():
+            saved = member.sections[s.id].status if s.id in member.sections else None
+            statuses.append(saved)
+            rows.append(_task(s, saved, f"/handovers/{member.handover.id}/sections/{s.id}" if editable else None))
+        children.append((member, rows))
+    return {
+        "family": family,
+        "children": children,
+        "done": sum(1 for status in statuses if status == "completed"),
+        "total": len(statuses),
+    }
+
+
 def task_list_context(handover: db.Handover, checklist: Checklist, saved: dict[str, str]) -> dict[str, Any]:
     """Each section with its number and saved status (None: not started), and how many are completed."""
     rows = [(number, section, saved.get(section.id)) for number, section in enumerate(checklist.sections, 1)]
@@ -151,6 +200,163 @@ class OutgoingController(Controller):
             return await self._start_page(request, case, values, exc.errors)
         return back_to(f"/handovers/{handover_id}")
 
+    # ------------------------------------------------------------ a sibling group's handover
+
+    @get("/cases/{case_id:int}/handover/group", name="start_group_handover")
+    async def start_group_form(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template:
+        """The start form for the case's sibling group: every child ticked to start with."""
+        case = await self._own_case(request, case_id)
+        children = await self._group_of(request, case)
+        values = {"children": [str(child[0]) for child in children]}
+        team = request.query_params.get("receiving_team")
+        errors = await _team_errors(request, team) if team is not None else {}
+        return await self._group_start_page(request, case, children, values | {"receiving_team": team or ""}, errors)
+
+    @post("/cases/{case_id:int}/handover/group")
+    async def start_group(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template | Redirect:
+        case = await self._own_case(request, case_id)
+        children = await self._group_of(request, case)
+        form = await request.form()
+        values: dict[str, Any] = {
+            key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")
+        }
+        values["children"] = [str(v) for v in form.getall("children", [])]
+        values |= {f"reason-{child[0]}": str(form.get(f"reason-{child[0]}", "")) for child in children}
+        if form.get("button") == CHOOSE_TEAM:
+            values["receiver"] = ""
+            errors = await _team_errors(request, values["receiving_team"])
+            return await self._group_start_page(request, case, children, values, errors)
+        included = [child[0] for child in children if str(child[0]) in values["children"]]
+        try:
+            group_id = await actions.start_group_handover(
+                database(request), request.user.actor, current_checklist(request), case_id=case.id,
+                included=included,
+                left_out={child[0]: values[f"reason-{child[0]}"] for child in children if child[0] not in included},
+                receiving_team_id=forms.form_number(values["receiving_team"]),
+                receiver_id=(forms.form_number(values["receiver"]) or 0) if values["receiver"].strip() else None,
+                transfer_reason=values["transfer_reason"],
+            )  # fmt: skip
+        except Invalid as exc:
+            return await self._group_start_page(request, case, children, values, exc.errors)
+        return back_to(f"/groups/{group_id}")
+
+    async def _group_of(self, request: Request[Any, Any, Any], case: db.Case) -> list[tuple[int, str, str, int, int]]:
+        if case.sibling_group_id is None:
+            raise NotFound(f"sibling group of case {case.id}")
+        return await db.cases_in_sibling_group(database(request).reader, case.sibling_group_id)
+
+    async def _group_start_page(
+        self,
+        request: Request[Any, Any, Any],
+        case: db.Case,
+        children: list[tuple[int, str, str, int, int]],
+        values: dict[str, Any],
+        errors: dict[str, str],
+    ) -> Template:
+        reader = database(request).reader
+        teams = await db.teams(reader)
+        chosen = next((team for team in teams if str(team.id) == str(values.get("receiving_team", "")).strip()), None)
+        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
+        return page(
+            request,
+            "outgoing/group_start.html",
+            status_code=400 if errors else 200,
+            case=case,
+            children=children,
+            teams=teams,
+            team=chosen,
+            workers=[(worker_id, name) for worker_id, name in workers if worker_id != request.user.id],
+            values=values,
+            errors=errors,
+            choose_team=CHOOSE_TEAM,
+            reason_max=group_rules.EXCLUSION_REASON_MAX,
+        )
+
+    @get("/groups/{group_id:int}", name="group_handover")
+    async def group_overview(self, request: Request[Any, Any, Any], group_id: FromPath[int]) -> Template:
+        """The group's task list: progress for the family's sections and for each child's, the children left out
+        and why, and each child's handover."""
+        group = await _visible_group(request, group_id)
+        editable = not refusals(Action.EDIT, group.first.facts, request.user.actor)
+        for member in group.members:
+            await audit_view(request, member.handover.id, "group task list")
+        return page(
+            request,
+            "outgoing/group.html",
+            group=group,
+            editable=editable,
+            waits=blockers(group.first.facts),
+            **group_progress(group, editable=editable),
+        )
+
+    @get("/groups/{group_id:int}/check", name="group_check_answers")
+    async def group_check(self, request: Request[Any, Any, Any], group_id: FromPath[int]) -> Template | Redirect:
+        group = await _visible_group(request, group_id)
+        if refusals(Action.EDIT, group.first.facts, request.user.actor):
+            return back_to(f"/groups/{group_id}")
+        for member in group.members:
+            await audit_view(request, member.handover.id, "group check answers")
+        return await self._group_check_page(request, group, 200)
+
+    async def _group_check_page(
+        self,
+        request: Request[Any, Any, Any],
+        group: actions.GroupView,
+        status_code: int,
+        *,
+        reply: str = "",
+        errors: dict[str, str] | None = None,
+        reasons: dict[str, str] | None = None,
+        refused: list[str] | None = None,
+    ) -> Template:
+        """The family's answers once, then each child's; what stops the submission under each; the records not up to
+        date for each child, each with a box for why; and the submit button (with the reply, for a returned group)."""
+        on = today()
+        problems = {
+            m.handover.id: submission_problems(m.checklist, m.all_answers(), on, m.child) for m in group.members
+        }
+        stale = [(m, item) for m in group.members for item in currency.stale_items(m.checklist, m.all_answers(), on)]
+        return page(
+            request,
+            "outgoing/group_check.html",
+            status_code=status_code,
+            group=group,
+            problems=problems,
+            family_ids={s.id for s in group.family_sections()},
+            stale=stale,
+            stale_key=actions.stale_key,
+            query=await _open_query(request, group.first.handover),
+            reply=reply,
+            errors=errors or {},
+            reasons=reasons or {},
+            refused=refused or [],
+            reason_max=currency.STALE_REASON_MAX,
+        )
+
+    @post("/groups/{group_id:int}/submit")
+    async def group_submit(self, request: Request[Any, Any, Any], group_id: FromPath[int]) -> Template | Redirect:
+        group = await _visible_group(request, group_id)
+        form = await request.form()
+        reply = str(form.get("reply", ""))
+        on = today()
+        reasons = {
+            actions.stale_key(m.handover.id, item.key): str(
+                form.get(f"stale-{actions.stale_key(m.handover.id, item.key)}", "")
+            )
+            for m in group.members
+            for item in currency.stale_items(m.checklist, m.all_answers(), on)
+        }
+        try:
+            await actions.act(
+                database(request), checklists(request), request.user.actor, group.first.handover.id, Action.SUBMIT,
+                forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
+            )  # fmt: skip
+        except Invalid as exc:
+            return await self._group_check_page(request, group, 400, reply=reply, errors=exc.errors, reasons=reasons)
+        except Refused as exc:
+            return await self._group_check_page(request, group, 409, reply=reply, reasons=reasons, refused=exc.reasons)
+        return back_to(f"/handovers/{group.first.handover.id}/done/submit")
+
     async def _own_case(self, request: Request[Any, Any, Any], case_id: int) -> db.Case:
         case = await db.case_by_id(database(request).reader, case_id)
         if case is None or case.allocated_worker_id != request.user.id:
@@ -183,6 +389,8 @@ class OutgoingController(Controller):
         handover, checklist = await visible_handover(request, handover_id)
         if refusals(Action.EDIT, actions.parties_and_state(handover), request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
+        if handover.group_handover_id is not None:  # a child of a sibling group: the group's task list is theirs
+            return back_to(f"/groups/{handover.group_handover_id}")
         section_statuses = await db.section_statuses(database(request).reader, handover_id)
         await audit_view(request, handover_id, "task list")
         return page(
@@ -270,9 +478,10 @@ class OutgoingController(Controller):
             assert saved is not None
             version = saved.sections[section_id].version
             return self._section_page(request, saved, section_id, answers, version, shown, returning=returning)
+        group = handover.group_handover_id
         if returning and button != "draft":  # the check answers pattern: back to the answers after a change
-            return back_to(f"/handovers/{handover_id}/check")
-        return back_to(f"/handovers/{handover_id}")
+            return back_to(f"/groups/{group}/check" if group else f"/handovers/{handover_id}/check")
+        return back_to(f"/groups/{group}" if group else f"/handovers/{handover_id}")
 
     @post("/handovers/{handover_id:int}/sections/{section_id:str}/autosave", exclude_from_auth=True)
     async def autosave(self, request: PageRequest, handover_id: FromPath[int], section_id: FromPath[str]) -> Template:
@@ -358,6 +567,8 @@ class OutgoingController(Controller):
         view = await viewable(request, handover_id)
         if refusals(Action.EDIT, view.facts, request.user.actor):
             return back_to(f"/handovers/{handover_id}/view")
+        if view.handover.group_handover_id is not None:  # a sibling group's answers are checked together
+            return back_to(f"/groups/{view.handover.group_handover_id}/check")
         await audit_view(request, handover_id, "check answers")
         # What stops the submission is shown under each section from the start (the check answers pattern), not only
         # after "Submit handover" is pressed; the error summary is kept for a refused submission.
@@ -421,6 +632,11 @@ class OutgoingController(Controller):
         except Invalid as exc:
             return await self._check_page(request, view, problems, 400, reply=reply, errors=exc.errors, reasons=reasons)
         return back_to(f"/handovers/{handover_id}/done/submit")  # the confirmation page says where it went
+
+
+async def _visible_group(request: Request[Any, Any, Any], group_id: int) -> actions.GroupView:
+    """The sibling group's handover, if this person may see every child's handover in it (`NotFound` otherwise)."""
+    return await actions.visible_group(database(request).reader, checklists(request), request.user.actor, group_id)
 
 
 async def _team_errors(request: Request[Any, Any, Any], chosen: str) -> dict[str, str]:

@@ -35,6 +35,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 HERE = Path(__file__).resolve().parent
 
 _axe_runs: list[Axe] = []
+BROWSER_FAMILY = ["Ada Browser", "Bea Browser", "Cy Browser", "Dot Browser"]  # cases c13 to c16
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,6 +102,13 @@ async def _seed(path: Path) -> World:
                     conn, f"C-{number}", f"Child {number}", "2016-05-05", world.users["leaver"], world.teams["north"]
                 )
         await _seed_records_viewers(database, world)
+        # tests/browser/test_sibling_group.py: four brothers and sisters, in a sibling group of their own
+        async with database.transaction() as conn:
+            family = await db.create_sibling_group(conn, "Browser family")
+            for number, name in zip(range(13, 17), BROWSER_FAMILY, strict=True):
+                world.cases[f"c{number}"] = await db.create_case(
+                    conn, f"C-{number}", name, "2014-04-04", world.users["out"], world.teams["north"], family
+                )
         return world
     finally:
         await database.close()

@@ -14,10 +14,11 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from service.actions.demo import CASE_M_DISAGREEMENT, CASE_M_LIKE
+from service.actions.demo import CASE_M_DISAGREEMENT, CASE_M_LIKE, naming_children
+from service.checklist import latest
 from tests.browser.conftest import Server
 from tests.browser.support import Person
-from tests.helpers import CHECKLIST, complete, on_record_of, section
+from tests.helpers import CHECKLIST, CHECKLISTS, complete, on_record_of, section
 
 pytestmark = pytest.mark.browser
 
@@ -80,7 +81,10 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
     expect(problems.get_by_role("link", name="Complete the section ‘Open risks’")).to_be_visible()
     out.follow("Back to the task list")
 
-    for each in CHECKLIST.sections[1:]:
+    # the newest checklist, whose sibling harm rows choose the children of the child's sibling group
+    newest = latest(CHECKLISTS, "case-transfer").for_children((("Mia Test", "T-1"), ("Liam Test", "T-2")))
+    answers = naming_children(newest, answers)
+    for each in [newest.section(s.id) or s for s in CHECKLIST.sections[1:]]:
         out.follow(each.title)
         if each.id == "open-risks":
             fill_open_risks(out)

@@ -1,0 +1,62 @@
+"""Sibling-group handovers: the rules and messages for starting one, and for acting on every child's handover in it
+at once.
+
+A group handover is one ordinary handover per child included, moved through the workflow together: an action on the
+group is allowed only when the state machine allows it on every child's handover, and its refusals say which child
+each is about.
+"""
+
+from __future__ import annotations
+
+from service.core import validation
+from service.core.workflow import Action, Actor, Facts, refusals, what_is_missing
+
+EXCLUSION_REASON_MAX = 1000
+
+CHOOSE_A_CHILD = "Select at least one child to hand over"
+NOT_IN_GROUP = "The case is not in a sibling group on the case record"
+
+
+def exclusion_errors(child_name: str, case_id: int, reason: str) -> dict[str, str]:
+    """A child of the group left out of its handover needs the reason why, shown to both managers and in the report."""
+    return validation.text_errors(
+        f"reason-{case_id}",
+        reason,
+        missing=f"Enter why {child_name} is not part of this handover",
+        limit=EXCLUSION_REASON_MAX,
+        what=f"The reason {child_name} is not part of this handover",
+    )
+
+
+def cannot_include(child_name: str, *, allocated_to_you: bool, in_handover: bool) -> str | None:
+    """Why a child of the group cannot be part of this handover (None: they can): only the outgoing worker's own
+    cases, with no handover already in progress, can be handed over."""
+    if not allocated_to_you:
+        return f"{child_name} is not allocated to you: leave them out and say why"
+    if in_handover:
+        return f"{child_name} already has a handover in progress: leave them out and say why"
+    return None
+
+
+def about_child(child_name: str, reason: str) -> str:
+    """A refusal about one child's handover, as the group's refusals say it."""
+    return f"{child_name}: {reason}"
+
+
+def group_refusals(action: Action, members: list[tuple[str, Facts]], actor: Actor, reason: str = "") -> list[str]:
+    """Why this person may not take this step for the whole group now; an empty list means the state machine allows
+    it on every child's handover. What a child's handover lacks (`workflow.what_is_missing`) names the children it
+    is about; what is about the person or the group's state is the same for every child and is said once."""
+    said: dict[str, list[str]] = {}
+    for child_name, facts in members:
+        missing = set(what_is_missing(action, facts))
+        for refusal in refusals(action, facts, actor, reason):
+            said.setdefault(refusal, [])
+            if refusal in missing:
+                said[refusal].append(child_name)
+    return [about_child(", ".join(children), refusal) if children else refusal for refusal, children in said.items()]
+
+
+def family_label(level: str) -> str:
+    """How the task list and check answers name a section's level."""
+    return "For the family" if level == "family" else "For each child"
