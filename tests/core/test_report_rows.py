@@ -394,6 +394,7 @@ def test_a_csv_line_has_every_column_in_order_and_the_blockers_joined_by_semicol
         "2024-05-24T09:05:00+00:00",
         "No",
         "",
+        "",
     ]
 
 
@@ -415,6 +416,7 @@ def test_the_csv_header_names_each_column() -> None:
         "Last activity",
         "Held by the team manager pending transfer",
         "Completed by the team manager on behalf of",
+        "Left out of the sibling group's handover",
     ]
 
 
