@@ -22,7 +22,9 @@ import msgspec
 from service import db
 from service.actions.people import TeamRoles
 from service.core import accounts, identity
+from service.core import caseload as caseload_rules
 from service.core.errors import Invalid, NotFound
+from service.db import caseload as caseload_store
 from service.passwords import rehash
 
 
@@ -217,6 +219,32 @@ async def _interim_holder(conn: db.Conn, team_id: int, leaver: db.User) -> tuple
     return managers[0]
 
 
+async def _continue_handovers(
+    conn: db.Conn, leaver: db.User, by: int | None, os_user: str | None
+) -> list[tuple[int, str]]:
+    """Each open handover the leaver wrote continues with a manager of its sending team, on the leaver's behalf (or
+    on behalf of whoever it was already continued for): the first by name who is on no other side of it, so nobody
+    becomes the author of a handover they are to receive, endorse or approve. `Invalid` keyed disable, naming the
+    child, when no manager can."""
+    continued = []
+    for handover in await caseload_store.authored_open_handovers(conn, leaver.id):
+        managers = [m for m in await db.team_managers(conn, handover.sending_team_id) if m[0] != leaver.id]
+        if not managers:
+            raise Invalid({"disable": accounts.no_manager_message(leaver.name, handover.sending_team)})
+        chosen = caseload_rules.interim_author(handover.sides, managers)
+        if chosen is None:
+            message = caseload_rules.no_interim_author_message(
+                leaver.name, handover.child_name, handover.id, handover.sending_team
+            )
+            raise Invalid({"disable": message})
+        manager_id, manager = chosen
+        await db.continue_on_behalf(conn, handover.id, manager_id, leaver.id)
+        details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
+        await _audit(conn, by, os_user, "continue_on_behalf", "handover", handover.id, details)
+        continued.append((handover.id, manager))
+    return continued
+
+
 async def disable_person(
     database: db.Database, *, user_id: int, by: int | None, os_user: str | None = None
 ) -> Disabled:
@@ -239,19 +267,14 @@ async def disable_person(
         moved = []
         for case in await db.held_cases(conn, user_id):
             manager_id, manager = await _interim_holder(conn, case.team_id, leaver)
-            await db.hold_pending_transfer(conn, case.id, manager_id)
+            await caseload_store.hold_pending_transfer(conn, case.id, manager_id)
             details = {"from": leaver.username, "to_user_id": manager_id, "held_pending_transfer": True}
             await _audit(conn, by, os_user, "hold_pending_transfer", "case", case.id, details)
             moved.append((case.child_name, manager))
-        continued, released = [], []
+        continued = await _continue_handovers(conn, leaver, by, os_user)
+        released = []
         for handover in await db.open_handovers_of(conn, user_id):
-            if handover.author_id == user_id:
-                manager_id, manager = await _interim_holder(conn, handover.sending_team_id, leaver)
-                await db.continue_on_behalf(conn, handover.id, manager_id, user_id)
-                details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
-                await _audit(conn, by, os_user, "continue_on_behalf", "handover", handover.id, details)
-                continued.append((handover.id, manager))
-            else:
+            if handover.author_id != user_id:
                 await db.release_receiver(conn, handover.id, handover.state)
                 details = {"receiver_left": leaver.username, "state_was": handover.state}
                 await _audit(conn, by, os_user, "release_receiver", "handover", handover.id, details)

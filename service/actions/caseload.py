@@ -3,7 +3,8 @@ left) is listed, and each gets their own handover, with their own receiving team
 through the same start rules as any handover (`handovers.start_handover`). Nothing moves a child without one.
 
 A manager may also record that a worker is on long-term absence: from then on the manager writes that worker's
-handovers on their behalf, and any handover the worker had started continues with the manager, as for a leaver.
+handovers on their behalf, and any handover of theirs still to be written (a draft, or one returned to them) continues
+with the manager. One already submitted keeps its author and carries on, so the manager is never on both sides.
 
 Each change is one transaction with its audit entry naming the manager. Only managers of a team the person works in
 (or whose cases they held when they left) may see or act on their caseload: for anyone else there is no such
@@ -129,8 +130,9 @@ async def start_child_handover(
 
 async def record_absence(database: db.Database, actor: Actor, person_id: int) -> list[int]:
     """Record the person's long-term absence: from now on the manager writes their handovers on their behalf, and
-    each open handover they started in the manager's teams continues with this manager. Returns those handovers'
-    ids. `Invalid` keyed absence."""
+    each of their handovers in the manager's teams still to be written (`core.caseload.passes_on_absence`)
+    continues with this manager; submitted ones keep their author. Returns the ids of those continued. `Invalid`
+    keyed absence."""
     async with database.transaction() as conn:
         person = await _person(conn, actor, person_id)
         if person.disabled:
@@ -142,8 +144,9 @@ async def record_absence(database: db.Database, actor: Actor, person_id: int) ->
         await store.record_absence(conn, person_id, actor.user_id)
         await db.append_audit(conn, actor.user_id, "record_absence", "user", person_id, {"person": person.name})
         continued = []
-        for handover in await db.open_handovers_of(conn, person_id):
-            if handover.author_id == person_id and handover.sending_team_id in actor.manager_teams:
+        for handover in await store.authored_open_handovers(conn, person_id):
+            ours = handover.sending_team_id in actor.manager_teams
+            if ours and rules.passes_on_absence(handover.sides, actor.user_id):
                 await db.continue_on_behalf(conn, handover.id, actor.user_id, person_id)
                 details = {"on_behalf_name": person.name, "author_user_id": actor.user_id, "absent": True}
                 await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover.id, details)

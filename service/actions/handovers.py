@@ -38,6 +38,7 @@ from service.core.workflow import (
     eligible,
     facts_for,
     may_view,
+    named_manager_refusals,
     person_refusals,
 )
 from service.db import caseload as caseload_store
@@ -888,8 +889,9 @@ async def name_step_manager(
     where the separation of duties leaves nobody in the team who may take it; returns the manager's name. `by` is
     the administrator (None from the command line, run by the service's operator). The named person must be an
     enabled person who manages a team and whom the state machine allows the step (not the author, the receiver, or
-    whoever took the other manager step). `Invalid` keyed step or manager; `Refused` for someone who does not
-    administer; `NotFound` for no such open handover."""
+    whoever took the other manager step, nor anyone already on the other side: `workflow.named_manager_refusals`).
+    `Invalid` keyed step or manager; `Refused` for someone who does not administer; `NotFound` for no such open
+    handover."""
     if by is not None and not by.is_admin:
         raise Refused(["Only an administrator can name a manager for a step"])
     if step not in MANAGER_STEPS:
@@ -919,7 +921,7 @@ async def name_step_manager(
         facts = parties_and_state(handover)
         field = "named_endorser" if step == "endorse" else "named_approver"
         named = msgspec.structs.replace(facts, **{field: person.id})
-        reasons = person_refusals(action, named, candidate)
+        reasons = named_manager_refusals(action, named, candidate)
         if reasons:
             raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
         await db.name_manager(conn, handover_id, step, person.id, by.user_id if by else None)

@@ -102,3 +102,49 @@ ALREADY_ABSENT = "Their long-term absence is already recorded"
 NOT_ABSENT = "No long-term absence is recorded for them"
 DISABLED_NOT_ABSENT = "Their account is disabled: they have left, so no absence needs recording"
 NOT_YOURSELF = "You cannot record your own absence"
+
+
+class Sides(msgspec.Struct, frozen=True, kw_only=True):
+    """The people already on a handover besides its author: its receiving worker and whoever took, or was named
+    for, a manager step. None of them may become its author (nobody acts on both sides of one handover)."""
+
+    state: str
+    receiver_id: int | None = None
+    endorsed_by: int | None = None
+    acknowledged_by: int | None = None
+    named_endorser: int | None = None
+    named_approver: int | None = None
+
+
+def on_other_side(sides: Sides, person_id: int) -> bool:
+    """Whether this person already acts on the handover other than as its author: becoming its author would put
+    them on both sides of it."""
+    others = (sides.receiver_id, sides.endorsed_by, sides.acknowledged_by, sides.named_endorser, sides.named_approver)
+    return person_id in others
+
+
+# What is still the outgoing worker's to write: a draft, or one returned to them with a query. A handover submitted
+# and on its way keeps its author, who has nothing more to do unless it comes back.
+WITH_AUTHOR = frozenset({"draft", "returned"})
+
+
+def passes_on_absence(sides: Sides, manager_id: int) -> bool:
+    """Whether recording a worker's absence passes this handover of theirs to the manager who records it: only one
+    still theirs to write, and only when the manager is on no other side of it (one the manager endorsed and then
+    returned stays with the worker, and the worker's other managers see it on the caseload)."""
+    return sides.state in WITH_AUTHOR and not on_other_side(sides, manager_id)
+
+
+def interim_author(sides: Sides, managers: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The team manager (id, name) who continues a leaver's handover as its author: the first by name who is on no
+    other side of it, or None when every one is."""
+    return next((manager for manager in managers if not on_other_side(sides, manager[0])), None)
+
+
+def no_interim_author_message(leaver: str, child: str, handover_id: int, team: str) -> str:
+    """Why a leaver cannot be disabled yet: nobody can continue one of their handovers."""
+    return (
+        f"{leaver} cannot be disabled yet: the handover of {child} (handover {handover_id}) needs a manager of "
+        f"{team} to continue it, and every one already acts on it for the other side. Add another manager to {team}, "
+        "then disable the account"
+    )

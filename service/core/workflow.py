@@ -86,6 +86,13 @@ SERVICE_ACCOUNT_REFUSAL = (
     "A service account cannot act on a handover: only people hold children's cases and sign handovers off"
 )
 
+# Nobody acts on both sides of one handover: whoever endorsed it does not also return it for the receiving side,
+# and its receiving worker does not return it for the sending team.
+RETURN_AS_ENDORSER_REFUSAL = (
+    "You endorsed this handover for the sending team; only the receiving side can return it now"
+)
+RETURN_AS_RECEIVER_REFUSAL = "You are named as the receiving worker; another manager of the sending team must return it"
+
 NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
 
 # The workflow's actions as the pages' buttons and the API's addresses name them.
@@ -125,6 +132,8 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     # a manager an administrator named for a step, where every manager of the team was excluded from it
     named_endorser: int | None = None
     named_approver: int | None = None
+    # the worker a team manager writes the handover for (their absence is recorded, or they left): they may read it
+    on_behalf_of: int | None = None
     open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
     overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
     stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
@@ -201,6 +210,7 @@ def facts_for(
         # only the full record reads who was named (the report's and the lists' rows have no use for it)
         named_endorser=getattr(handover, "named_endorser", None),
         named_approver=getattr(handover, "named_approver", None),
+        on_behalf_of=getattr(handover, "on_behalf_of", None),
         open_disagreements=handover.open_disagreements,
         overdue_disagreements=overdue_disagreements,
         stale_records=stale_records,
@@ -282,8 +292,11 @@ WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
 
 
 def may_view(facts: Facts, actor: Actor) -> bool:
-    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them."""
+    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them. The
+    worker a manager writes it for keeps sight of it: it is their child's handover, though they no longer write it."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
+        return True
+    if facts.on_behalf_of is not None and facts.on_behalf_of == actor.user_id:
         return True
     reached_receiver = facts.state in WITH_RECEIVER
     if facts.state == State.RETURNED and facts.receiver_id is not None:
@@ -369,6 +382,11 @@ def eligible(action: Action, facts: Facts, candidates: list[Actor]) -> list[Acto
 
 def _returner_refusals(facts: Facts, actor: Actor) -> list[str]:
     if is_returner(facts, actor):
+        # returning is a step of the side the handover waits on: nobody takes it who acted for the other side
+        if facts.state == State.SUBMITTED and facts.receiver_id == actor.user_id:
+            return [RETURN_AS_RECEIVER_REFUSAL]
+        if facts.state in (State.ENDORSED, State.ACKNOWLEDGED) and facts.endorsed_by == actor.user_id:
+            return [RETURN_AS_ENDORSER_REFUSAL]
         return []
     if not any(role(facts, actor) for role in RETURNERS.values()):
         return ["Only the sending team's manager, the receiving worker or the receiving team's manager can return it"]
@@ -479,3 +497,32 @@ def apply(action: Action, facts: Facts, actor: Actor, reason: str = "") -> State
     if reasons:
         raise Refused(reasons)
     return next_state(action, facts)
+
+
+# Why an administrator may not name someone for a manager step who already stands on the handover's other side.
+NAMED_ON_RECEIVING_SIDE = (
+    "they manage the receiving team, so they act for the receiving side; name a manager of another team"
+)
+NAMED_ON_SENDING_SIDE = "they manage the sending team, so they act for the sending side; name a manager of another team"
+NAMED_FOR_OTHER_STEP = "they are named for the other manager step of this handover; name someone else"
+
+
+def named_manager_refusals(action: Action, facts: Facts, candidate: Actor) -> list[str]:
+    """Why an administrator may not name this person for a manager step (`MANAGER_STEPS`), with `facts` saying they
+    are named for it: the separation of duties (`person_refusals`), and anyone already on the other side of the
+    handover (a manager of the other team, or the person named for the other step), who would then act for both
+    sides of it and might leave the other step with nobody to take it."""
+    reasons = person_refusals(action, facts, candidate)
+    if reasons:
+        return reasons
+    if action == Action.ENDORSE:
+        if not within_one_team(facts) and facts.receiving_team_id in candidate.manager_teams:
+            return [NAMED_ON_RECEIVING_SIDE]
+        if facts.named_approver == candidate.user_id:
+            return [NAMED_FOR_OTHER_STEP]
+    if action == Action.APPROVE:
+        if not within_one_team(facts) and facts.sending_team_id in candidate.manager_teams:
+            return [NAMED_ON_SENDING_SIDE]
+        if facts.named_endorser == candidate.user_id:
+            return [NAMED_FOR_OTHER_STEP]
+    return []

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from service.core.caseload import Sides
 from service.db.engine import Conn, _insert, _one, now
 from service.db.records import record
 
@@ -186,3 +187,57 @@ async def end_absence(conn: Conn, person_id: int) -> None:
 async def set_on_behalf(conn: Conn, handover_id: int, person_id: int) -> None:
     """The handover's author writes it for this person (see `core.caseload.author_for`)."""
     await conn.execute("UPDATE handovers SET on_behalf_of = ? WHERE id = ?", (person_id, handover_id))
+
+
+class AuthoredHandover(msgspec.Struct, frozen=True, kw_only=True):
+    """An open handover a person wrote, with the people already on its other side (`core.caseload.Sides`)."""
+
+    id: int
+    state: str
+    child_name: str
+    sending_team_id: int
+    sending_team: str
+    receiver_id: int | None
+    endorsed_by: int | None
+    acknowledged_by: int | None
+    named_endorser: int | None
+    named_approver: int | None
+
+    @property
+    def sides(self) -> Sides:
+        return Sides(
+            state=self.state, receiver_id=self.receiver_id, endorsed_by=self.endorsed_by,
+            acknowledged_by=self.acknowledged_by, named_endorser=self.named_endorser,
+            named_approver=self.named_approver,
+        )  # fmt: skip
+
+
+async def authored_open_handovers(conn: Conn, person_id: int) -> list[AuthoredHandover]:
+    """The open handovers this person is the author of, oldest first."""
+    rows = await _named_rows(
+        conn,
+        "SELECT h.id, h.state, c.child_name, h.sending_team_id, t.name AS sending_team, h.receiver_id,"
+        " h.endorsed_by, h.acknowledged_by,"
+        " (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')"
+        "  AS named_endorser,"
+        " (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')"
+        "  AS named_approver"
+        " FROM handovers h JOIN cases c ON c.id = h.case_id JOIN teams t ON t.id = h.sending_team_id"
+        " WHERE h.author_id = :person AND h.state NOT IN ('closed', 'cancelled') ORDER BY h.id",
+        {"person": person_id},
+    )
+    return [record(r, AuthoredHandover) for r in rows]
+
+
+async def hold_pending_transfer(conn: Conn, case_id: int, holder_id: int) -> None:
+    """Allocate the case to a manager as interim holder, in one statement (never without a holder). It stays on the
+    caseload of the worker it was first held from: a case already held pending transfer (its holder is leaving in
+    turn) keeps naming that worker, and any other case names the worker who holds it now (SQLite reads the old row
+    on the right)."""
+    await conn.execute(
+        "UPDATE cases SET held_from_id = CASE WHEN interim_holder_id IS NOT NULL"
+        "  AND interim_holder_id = allocated_worker_id AND held_from_id IS NOT NULL"
+        "  THEN held_from_id ELSE allocated_worker_id END,"
+        " allocated_worker_id = ?, interim_holder_id = ?, allocated_since = ? WHERE id = ?",
+        (holder_id, holder_id, now(), case_id),
+    )

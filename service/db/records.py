@@ -100,6 +100,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     on_behalf_of_name: str | None = None  # the worker who left, whom the team manager continues this handover for
     record_corrected_at: str | None = None  # when the child's case record was last corrected
     group_handover_id: int | None = None  # one child's handover within a sibling group's (db.groups)
+    on_behalf_of: int | None = None  # the worker's id (`on_behalf_of_name`): they keep sight of it (workflow.may_view)
 
 
 class Waiting(msgspec.Struct, frozen=True):
