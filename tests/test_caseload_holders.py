@@ -191,6 +191,9 @@ async def test_an_absent_worker_still_reads_the_handovers_written_for_them(site:
         # reading is all: the worker no longer writes it
         loaded = await actions.load(site.db.reader, CHECKLISTS, handover_id)
         assert loaded is not None and refusals(Action.EDIT, loaded.facts, worker)
+        # and finds it by their child's name
+        found = (await (await site.as_user("out")).get("/search", params={"q": "C-"})).text
+        assert f"/handovers/{handover_id}" in found
         # another worker of the team still has no such handover
         assert (await (await site.as_user("out2")).get(f"/handovers/{handover_id}/view")).status_code == 404
         with pytest.raises(NotFound):

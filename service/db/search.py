@@ -36,6 +36,7 @@ class Found(msgspec.Struct, frozen=True):
     named_approver: int | None
     held_pending_transfer: int = 0  # the markers (core.case_records.markers)
     on_behalf_of_name: str | None = None
+    on_behalf_of: int | None = None  # the worker a manager writes it for, who may read it (workflow.may_view)
 
 
 _FOUND_SELECT = (
@@ -45,7 +46,7 @@ _FOUND_SELECT = (
            h.receiver_id, r.name AS receiver, h.endorsed_by, h.acknowledged_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
-           h.state_since, h.last_activity_at,
+           h.state_since, h.last_activity_at, h.on_behalf_of,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')
                AS named_endorser,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')
@@ -71,18 +72,19 @@ async def handovers_matching(
 ) -> list[Found]:
     """Handovers whose child's name or case reference matches the LIKE `pattern` (escape `\\`), newest activity
     first. Unless `everyone` (an auditor), only those this person is a party to in some way: theirs, addressed to
-    them, of a team they manage or work in on the receiving side, or naming them as a step's manager. That is wider
-    than who may see each one (a receiving team sees a handover only once it is endorsed): the caller asks the state
-    machine about each row."""
+    them, written on their behalf, of a team they manage or work in on the receiving side, or naming them as a
+    step's manager. That is wider than who may see each one (a receiving team sees a handover only once it is
+    endorsed): the caller asks the state machine about each row."""
     where = "(c.child_name LIKE ? ESCAPE '\\' OR c.reference LIKE ? ESCAPE '\\')"
     params: list[object] = [pattern, pattern]
     if not everyone:
         parties = [
             "h.author_id = ?",
             "h.receiver_id = ?",
+            "h.on_behalf_of = ?",
             "EXISTS (SELECT 1 FROM named_managers n WHERE n.handover_id = h.id AND n.user_id = ?)",
         ]
-        params += [user_id, user_id, user_id]
+        params += [user_id, user_id, user_id, user_id]
         if manager_teams:
             parties.append(f"h.sending_team_id IN ({_marks(manager_teams)})")
             params += list(manager_teams)
