@@ -323,7 +323,7 @@ def test_the_three_start_forms_draw_their_shared_fields_from_one_macro() -> None
     templates = PROJECT_ROOT / "templates"
     for name in ("outgoing/start.html", "outgoing/group_start.html", "caseload/start.html"):
         text = (templates / name).read_text(encoding="utf-8")
-        assert "receiving_fields(receiving)" in text, name
+        assert "{% call start_form(receiving, " in text, name
         for repeated in ('"id": "receiving_team"', '"id": "receiver"', '"id": "transfer_reason"', "receiver-choice"):
             assert repeated not in text, (name, repeated)
     macro = (templates / "components" / "start_fields.html").read_text(encoding="utf-8")
