@@ -244,17 +244,7 @@ class OutgoingController(Controller):
         values: dict[str, Any],
         errors: dict[str, str],
     ) -> Template:
-        receiving = await start_form.fields(
-            database(request).reader,
-            values=values,
-            errors=errors,
-            address=f"/cases/{case.id}/handover/group",
-            not_offered={request.user.id},
-            team_label="Which team are the cases moving to?",
-            receiver_hint="The children stay together with one worker.",
-            reason_hint="For example: step-up to the child protection team after the strategy meeting.",
-            what="children",
-        )
+        receiving = await _receiving(request, case, values, errors, group=True)
         return page(
             request,
             "outgoing/group_start.html",
@@ -363,17 +353,7 @@ class OutgoingController(Controller):
     ) -> Template:
         """The start form: the receiver is chosen among the workers of the team chosen (none until a team is); for a
         child of a sibling group, with the box for why the siblings are not moving together."""
-        receiving = await start_form.fields(
-            database(request).reader,
-            values=values,
-            errors=errors,
-            address=f"/cases/{case.id}/handover",
-            not_offered={request.user.id},
-            team_label="Which team is the case moving to?",
-            receiver_hint="If nobody is named yet, any worker in the team can take the case on.",
-            reason_hint="For example: step-up to the child protection team after the strategy meeting.",
-            apart=case.sibling_group_id is not None,
-        )
+        receiving = await _receiving(request, case, values, errors, group=False)
         return page(
             request,
             "outgoing/start.html",
@@ -636,6 +616,27 @@ class OutgoingController(Controller):
 async def _visible_group(request: Request[Any, Any, Any], group_id: int) -> actions.GroupView:
     """The sibling group's handover, if this person may see every child's handover in it (`NotFound` otherwise)."""
     return await actions.visible_group(database(request).reader, checklists(request), request.user.actor, group_id)
+
+
+async def _receiving(
+    request: Request[Any, Any, Any], case: db.Case, values: dict[str, Any], errors: dict[str, str], *, group: bool
+) -> dict[str, Any]:
+    """The shared start fields of the worker's own start form, for one child or (`group`) the child's sibling group:
+    a child of a sibling group handed over alone is asked why the siblings are not moving together."""
+    return await start_form.fields(
+        database(request).reader,
+        values=values,
+        errors=errors,
+        address=f"/cases/{case.id}/handover" + ("/group" if group else ""),
+        not_offered={request.user.id},
+        team_label=f"Which team {'are the cases' if group else 'is the case'} moving to?",
+        receiver_hint="The children stay together with one worker."
+        if group
+        else "If nobody is named yet, any worker in the team can take the case on.",
+        reason_hint="For example: step-up to the child protection team after the strategy meeting.",
+        what="children" if group else "case",
+        apart=not group and case.sibling_group_id is not None,
+    )
 
 
 async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:
