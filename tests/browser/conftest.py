@@ -117,7 +117,8 @@ async def _seed(path: Path) -> World:
 
 async def _seed_group_rules(database: db.Database, world: World) -> None:
     """tests/browser/test_group_rules.py: two sibling groups of two. c23 and c24 are out's, each handed over alone
-    there; c25 and c26 belong to "mover", a worker in north whose caseload the sending manager moves."""
+    there; c25 and c26 belong to "mover", a worker in north whose caseload the sending manager moves. Their references
+    (SG-23...) share no text with the other cases' ("C-2"), which other files look for."""
     async with database.transaction() as conn:
         world.users["mover"] = await db.create_user(
             conn, "mover", "Mo Mover", PASSWORD_HASH, is_auditor=False, is_admin=False
@@ -127,7 +128,7 @@ async def _seed_group_rules(database: db.Database, world: World) -> None:
             group = await db.create_sibling_group(conn, family)
             for number in numbers:
                 world.cases[f"c{number}"] = await db.create_case(
-                    conn, f"C-{number}", f"Sibling {number}", "2013-07-07", world.users[holder],
+                    conn, f"SG-{number}", f"Sibling {number}", "2013-07-07", world.users[holder],
                     world.teams["north"], group,
                 )  # fmt: skip
 

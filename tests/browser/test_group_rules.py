@@ -38,7 +38,7 @@ def test_a_sibling_handed_over_alone_says_why_to_both_managers(
 ) -> None:
     out = person("out", javascript=javascript)
     case_id = server.world.cases["c23" if not javascript else "c24"]
-    sibling = "Sibling 24 (C-24)" if not javascript else "Sibling 23 (C-23)"
+    sibling = "Sibling 24 (SG-24)" if not javascript else "Sibling 23 (SG-23)"
     start_alone(out, case_id, javascript=javascript, why="")
     problem = out.page.get_by_role("alert").filter(has_text="There is a problem")
     expect(problem.get_by_role("link", name=MISSING)).to_be_visible()
