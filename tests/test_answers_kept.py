@@ -11,7 +11,7 @@ from service import actions, db
 from service.checklist import Condition, Field, Section
 from service.core.answers import SectionAnswers
 from tests.conftest import Site
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete
 from tests.test_api import call, error_shape, tokens
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +56,7 @@ async def test_an_answer_its_own_answers_hide_is_not_stored(
     out = await actor(site.db, site.world, "out")
     handover_id = await actions.start_handover(
         site.db, out, CHECKLIST, case_id=site.world.cases["mia"], receiving_team_id=site.world.teams["cp"],
-        receiver_id=None, transfer_reason="Step-up",
+        receiver_id=None, apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     await actions.save_section(
         site.db, CHECKLISTS, out, handover_id, section_id, SectionAnswers(values=values, groups=groups), 0,

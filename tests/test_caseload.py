@@ -19,7 +19,7 @@ from service.core.tokens import token_hash
 from service.core.workflow import Action, eligible, person_refusals
 from service.settings import Settings
 from tests.conftest import PASSWORD_HASH, Site, World, seed
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete, on_record
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, on_record
 from tests.test_queries import UNDO_LATER_MIGRATIONS
 
 pytestmark = pytest.mark.anyio
@@ -234,7 +234,7 @@ async def test_long_term_absence_passes_the_workers_handovers_to_the_manager_and
     worker = await actor(site.db, site.world, "out2")
     draft = await actions.start_handover(site.db, worker, CHECKLIST, case_id=case_id,
                                          receiving_team_id=site.world.teams["cp"], receiver_id=None,
-                                         transfer_reason="Step-up")  # fmt: skip
+                                         apart_reason=APART, transfer_reason="Step-up")  # fmt: skip
     manager = await site.as_user(MANAGER)
     assert (await manager.post(f"/caseloads/{out2}/absence", {"change": "record"})).status_code == 303
     page = await manager.get(f"/caseloads/{out2}")
@@ -270,7 +270,8 @@ async def test_a_sole_manager_writing_on_behalf_meets_no_dead_end(database: db.D
     assert transfer
     handover_id = await caseload_actions.start_child_handover(
         database, omgr, CHECKLIST, person_id=other, case_id=world.cases["zoe"],
-        receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"], transfer_reason="Worker absent",
+        receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"],
+        apart_reason=APART, transfer_reason="Worker absent",
     )  # fmt: skip
     answers = await on_record(database, handover_id, complete(**CASE_M_LIKE))
     loaded = await actions.load(database.reader, CHECKLISTS, handover_id)
@@ -312,14 +313,14 @@ async def test_caseload_actions_refuse_what_they_must(database: db.Database, wor
     with pytest.raises(Invalid) as no_transfer:
         await caseload_actions.start_child_handover(
             database, smgr, CHECKLIST, person_id=out, case_id=world.cases["c1"],
-            receiving_team_id=world.teams["cp"], receiver_id=None, transfer_reason="Moving",
+            receiving_team_id=world.teams["cp"], receiver_id=None, apart_reason=APART, transfer_reason="Moving",
         )  # fmt: skip
     assert no_transfer.value.errors == {"transfer": rules.TRANSFER_NOT_STARTED}
     await caseload_actions.start_transfer(database, smgr, out)
     with pytest.raises(NotFound):  # a case on someone else's caseload
         await caseload_actions.start_child_handover(
             database, smgr, CHECKLIST, person_id=out, case_id=world.cases["zoe"],
-            receiving_team_id=world.teams["cp"], receiver_id=None, transfer_reason="Moving",
+            receiving_team_id=world.teams["cp"], receiver_id=None, apart_reason=APART, transfer_reason="Moving",
         )  # fmt: skip
     with pytest.raises(NotFound):  # a manager who is no worker of the team has no caseload there
         await caseload_actions.record_absence(database, smgr, world.users["both"])

@@ -19,7 +19,7 @@ from service.core.report import ReportFilter
 from service.core.workdays import working_days_between
 from service.core.workflow import Action
 from tests.conftest import Site
-from tests.helpers import CHECKLIST, CHECKLISTS, MIA_ON_RECORD, act, actor, checklist_changed, handover_in
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, MIA_ON_RECORD, act, actor, checklist_changed, handover_in
 from tests.test_api import call, tokens
 
 pytestmark = pytest.mark.anyio
@@ -201,7 +201,7 @@ async def test_the_time_at_a_stage_counts_from_when_the_checklist_says_it_was_re
     out = await actor(site.db, site.world, "out")
     handover_id = await actions.start_handover(
         site.db, out, v2, case_id=site.world.cases["mia"], receiving_team_id=site.world.teams["cp"],
-        receiver_id=site.world.users["rec"], transfer_reason="Step-up",
+        receiver_id=site.world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     reached = today() - timedelta(days=60)
     row = {**CASE_M_DISAGREEMENT["disagreements"]["disagreements_rows"][0], "stage_reached_on": reached.isoformat()}

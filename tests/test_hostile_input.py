@@ -60,7 +60,7 @@ from service.core.workflow import ACTION_NAMES
 from service.settings import Settings
 from tests.conftest import Browser, Site, seed
 from tests.group_support import V3
-from tests.helpers import CHECKLIST, complete, form_for, handover_in, settings_for_tests
+from tests.helpers import APART, CHECKLIST, complete, form_for, handover_in, settings_for_tests
 
 pytestmark = pytest.mark.anyio
 
@@ -1188,6 +1188,7 @@ async def test_every_column_of_the_case_import(site: Site, settings: Settings, t
                 case_id=case_id,
                 receiving_team_id=site.world.teams["cp"],
                 receiver_id=None,
+                apart_reason=APART,
                 transfer_reason="Step-up",
             )
     auditor = await site.as_user("aud")

@@ -10,7 +10,7 @@ from service import actions, cli, db
 from service.core.errors import Invalid, Refused
 from service.core.workflow import Action, Actor, Facts, State, eligible
 from tests.conftest import Site
-from tests.helpers import CHECKLISTS, actor, complete, on_record, version_in
+from tests.helpers import APART, CHECKLISTS, actor, complete, on_record, version_in
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +26,7 @@ async def edge_handover(site: Site) -> int:
     people = {name: await actor(site.db, site.world, name) for name in ("out", "both", "rec2")}
     handover_id = await actions.start_handover(
         site.db, people["out"], CHECKLISTS[("case-transfer", 1)], case_id=site.world.cases["mia"],
-        receiving_team_id=edge, receiver_id=site.world.users["rec2"], transfer_reason="Step-up",
+        receiving_team_id=edge, receiver_id=site.world.users["rec2"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     for section_id, answers in (await on_record(site.db, handover_id, complete())).items():
         await actions.save_section(

@@ -18,6 +18,7 @@ from service.core.workflow import Action
 from service.settings import Settings
 from tests.conftest import Browser, Site, seed
 from tests.helpers import (
+    APART,
     CHECKLIST,
     CHECKLISTS,
     act,
@@ -151,6 +152,7 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE handovers DROP COLUMN group_handover_id",
     "DROP TABLE group_exclusions",
     "DROP TABLE group_handovers",
+    "DROP TABLE sibling_apart_reasons",  # a sibling handed over alone
 ]
 
 
@@ -261,7 +263,7 @@ async def returned_to_api_out(site: Site) -> int:
     api_out = actions.actor_for(account, await db.memberships(site.db.reader, account.id))
     handover_id = await actions.start_handover(
         site.db, api_out, CHECKLIST, case_id=site.world.cases["c1"], receiving_team_id=site.world.teams["cp"],
-        receiver_id=site.world.users["rec"], transfer_reason="Step-up",
+        receiver_id=site.world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     for section_id, answers in (await on_record(site.db, handover_id, complete(**CASE_M_LIKE))).items():
         await actions.save_section(site.db, CHECKLISTS, api_out, handover_id, section_id, answers, 0, finished=True)

@@ -26,7 +26,7 @@ from service.core.workdays import working_days_between
 from service.settings import Settings
 from service.web import auditor as auditor_pages
 from tests.conftest import Site
-from tests.helpers import CHECKLISTS, actor, handover_in
+from tests.helpers import APART, CHECKLISTS, actor, handover_in
 
 pytestmark = pytest.mark.anyio
 
@@ -126,6 +126,8 @@ async def test_each_open_state_gives_a_row_written_out_column_by_column(site: Si
             ids["acknowledged"], child_reference="T-1", sibling_group="Test family",
             state="Waiting for receiving manager", waits_on="the manager of Cp Team",
             blockers=["Awaiting approval by the manager of Cp Team since 24 May 2024, 1 working day"],
+            # Mia handed over without Liam: the sibling staying behind, with why
+            left_out_of_group=[f"Liam Test (T-2): {APART}"],
         ),
     ]  # fmt: skip
 

@@ -32,7 +32,7 @@ from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, refusals
 from tests.conftest import PASSWORD_HASH, seed
-from tests.helpers import CHECKLIST, CHECKLISTS, on_record_of
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, on_record_of
 
 DRAWN = ["p1", "p2", "p3", "p4"]  # people whose roles each run draws
 PEOPLE = ["out", "out2", "smgr", "smgr2", "rec", "rec2", "rmgr", "rmgr2", "both", "other", "aud", "swap", "svc", *DRAWN]
@@ -158,7 +158,7 @@ class Transfers(RuleBasedStateMachine):
         start = actions.start_handover(
             self.database, self.actors["out"], checklist, case_id=self.world.cases[child],
             receiving_team_id=self.world.teams[team], receiver_id=self.world.users[named] if named else None,
-            transfer_reason="Step-up",
+            apart_reason=APART, transfer_reason="Step-up",
         )  # fmt: skip
         try:
             self.handover_id = self.run(start)
@@ -172,7 +172,8 @@ class Transfers(RuleBasedStateMachine):
             self.handover_id = self.run(
                 actions.start_handover(
                     self.database, self.actors["out"], checklist, case_id=self.world.cases[child],
-                    receiving_team_id=self.world.teams[team], receiver_id=None, transfer_reason="Step-up",
+                    receiving_team_id=self.world.teams[team], receiver_id=None,
+                    apart_reason=APART, transfer_reason="Step-up",
                 )
             )  # fmt: skip
         self.fill_in("out", complete_it=True, with_disagreement=False)

@@ -16,7 +16,7 @@ from service.core.answers import SectionAnswers
 from service.core.errors import Invalid
 from service.core.text import HIDDEN_CHARACTER_MESSAGE
 from tests.conftest import Site
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete, form_for, section, start
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, form_for, section, start
 
 pytestmark = pytest.mark.anyio
 
@@ -73,7 +73,7 @@ async def test_a_draft_with_a_hidden_character_is_refused_and_nothing_is_stored(
     out = await actor(site.db, site.world, "out")
     handover_id = await actions.start_handover(
         site.db, out, CHECKLIST, case_id=site.world.cases["mia"], receiving_team_id=site.world.teams["cp"],
-        receiver_id=None, transfer_reason="Step-up",
+        receiver_id=None, apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     answers = complete()[section_id]
     text_field = next(f for f in section(section_id).fields if f.type in ("text", "textarea") and f.when is None)

@@ -110,6 +110,7 @@ async def start_child_handover(
     receiving_team_id: int | None,
     receiver_id: int | None,
     transfer_reason: str,
+    apart_reason: str = "",
 ) -> int:
     """One child's handover, started from the person's caseload transfer (which must have begun); returns its id.
     `Invalid` keyed receiving_team, receiver or transfer_reason (the start rules of every handover); `NotFound`."""
@@ -125,6 +126,7 @@ async def start_child_handover(
         receiver_id=receiver_id,
         transfer_reason=transfer_reason,
         caseload_of=person_id,
+        apart_reason=apart_reason,
     )
 
 

@@ -48,6 +48,12 @@ PEOPLE: list[tuple[str, str, dict[str, str], bool, bool]] = [
     ("admin", "Dev Adeyemi", {}, False, True),
 ]
 
+# Why an Ashford child is handed over on their own, without the rest of the sibling group (shown to both managers).
+DEMO_APART_REASON = (
+    "The strategy meeting was about this child only; the siblings stay with the assessment team until their own "
+    "assessments are finished."
+)
+
 
 EXAMPLE_TEXT = {
     "transfer_reason": "Step-up to the child protection team after the strategy meeting.",
@@ -327,6 +333,8 @@ async def _demo_handovers(
             receiving_team_id=cp_team,
             receiver_id=receiver,
             transfer_reason="Step-up to child protection after the strategy meeting.",
+            # kept only for a child of a sibling group (the Ashford children): why they move on their own
+            apart_reason=DEMO_APART_REASON,
         )
         started = await load_handover(database.reader, checklists, handover_id)
         assert started is not None

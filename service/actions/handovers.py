@@ -219,9 +219,14 @@ async def start_handover(
     receiver_id: int | None,
     transfer_reason: str,
     caseload_of: int | None = None,
+    apart_reason: str = "",
 ) -> int:
     """Start a handover of a case allocated to this person, on `checklist`; returns its id. The case stays with them
-    until the transfer is approved. `Invalid` keyed receiving_team, receiver or transfer_reason.
+    until the transfer is approved. `Invalid` keyed receiving_team, receiver, transfer_reason or apart_reason.
+
+    `apart_reason`: for a child of a sibling group, handed over here without their siblings, why the siblings are not
+    moving together; required then (`groups.apart_errors`), kept with the handover and shown to both managers and in
+    the report. Ignored for a child outside a sibling group.
 
     `caseload_of`: a team manager starts it from that person's caseload (`actions.caseload`): the person writes it,
     or, when they are unavailable, the manager writes it on their behalf (`core.caseload.author_for`)."""
@@ -239,6 +244,8 @@ async def start_handover(
         elif case is None or case.allocated_worker_id != actor.user_id:
             raise NotFound(f"case {case_id}")
         errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason)
+        if case.sibling_group_id is not None:
+            errors |= group_rules.apart_errors(apart_reason)
         if errors:
             raise Invalid(errors)
         assert receiving_team_id is not None
@@ -261,8 +268,11 @@ async def start_handover(
             handover_id,
             {"case_id": case_id, "checklist": f"{checklist.id} v{checklist.version}", "to_team": receiving_team_id}
             | ({} if caseload_of is None else {"caseload_of": caseload_of, "author_user_id": author_id})
-            | ({} if on_behalf_of is None or worker is None else {"on_behalf_name": worker.name}),
+            | ({} if on_behalf_of is None or worker is None else {"on_behalf_name": worker.name})
+            | ({} if case.sibling_group_id is None else {"apart_from_siblings": apart_reason.strip()}),
         )
+        if case.sibling_group_id is not None:
+            await db.record_apart_reason(conn, handover_id, apart_reason.strip())
         if on_behalf_of is not None:
             await caseload_store.set_on_behalf(conn, handover_id, on_behalf_of)
         return handover_id
@@ -298,20 +308,22 @@ async def start_group_handover(
             del errors["receiving_team"]  # each child's own handover in progress is said under "children"
         if not chosen:
             errors["children"] = group_rules.CHOOSE_A_CHILD
+        not_yours: list[str] = []
+        busy: list[str] = []
         for child_id, name, _, worker_id, team_id in children:
             if child_id not in set(included):
                 errors |= group_rules.exclusion_errors(name, child_id, left_out.get(child_id, ""))
                 continue
             found = await db.case_by_id(conn, child_id)
-            problem = group_rules.cannot_include(
-                name,
-                allocated_to_you=worker_id == actor.user_id and team_id == case.allocated_team_id,
-                in_handover=found is not None and found.open_handover_id is not None,
-            )
-            if problem:
-                errors.setdefault("children", problem)
+            if not (worker_id == actor.user_id and team_id == case.allocated_team_id):
+                not_yours.append(name)
+            elif found is not None and found.open_handover_id is not None:
+                busy.append(name)
             elif receiver_id is not None and receiver_id == worker_id:
                 errors.setdefault("receiver", "Select a different worker: the case is already allocated to you")
+        problem = group_rules.cannot_include_all(not_yours=not_yours, in_handover=busy)
+        if problem and "children" not in errors:
+            errors["children"] = problem
         if errors:
             raise Invalid(errors)
         assert receiving_team_id is not None
@@ -379,9 +391,11 @@ async def visible_group(conn: db.Conn, checklists: Checklists, actor: Actor, gro
 
 
 async def group_left_out(conn: db.Conn, handover: db.Handover) -> list[db.Exclusion]:
-    """The children of the handover's sibling group left out of it, with the reasons ([] outside a group)."""
+    """The children of the handover's sibling group left out of it, with the reasons: those left out of its group
+    handover, or, for a child of a sibling group handed over alone, every sibling, with why they are not moving
+    together ([] for a child outside a sibling group)."""
     if handover.group_handover_id is None:
-        return []
+        return await db.apart_from_siblings(conn, handover.id)
     return await db.group_exclusions(conn, handover.group_handover_id)
 
 
@@ -390,15 +404,22 @@ ALREADY_IN_HANDOVER = "This case already has a handover in progress"
 CHOOSE_RECEIVING_TEAM = "Select the team the case is moving to"
 
 
+async def receiving_team_problem(conn: db.Conn, team_id: int | None) -> str:
+    """What is said about a receiving team that may not be chosen: none, or not a team at all, or a team with no
+    enabled worker to take the case on (`db.receiving_teams`)."""
+    known = {team.id for team in await db.teams(conn)}
+    return group_rules.NO_WORKER_IN_TEAM if team_id is not None and team_id in known else CHOOSE_RECEIVING_TEAM
+
+
 async def _start_errors(
     conn: db.Conn, case: db.Case, team_id: int | None, receiver_id: int | None, reason: str
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if case.open_handover_id is not None:
         errors["receiving_team"] = ALREADY_IN_HANDOVER
-    team_ids = {team.id for team in await db.teams(conn)}
-    if team_id is None or team_id not in team_ids:
-        errors["receiving_team"] = CHOOSE_RECEIVING_TEAM
+    receiving = {team.id for team in await db.receiving_teams(conn)}
+    if team_id is None or team_id not in receiving:
+        errors["receiving_team"] = await receiving_team_problem(conn, team_id)
     elif receiver_id is not None:
         if receiver_id == case.allocated_worker_id:
             errors["receiver"] = "Select a different worker: the case is already allocated to you"
@@ -498,6 +519,9 @@ async def _save_for_family(
         member = await _editable(conn, actor, member_id)
         section = checklist_for(checklists, member).section(section_id)
         assert section is not None, "the children of a group share a checklist version"
+        unknown = answer_rules.unknown_errors(section, answers)
+        if unknown:  # a child not in this child's group on record: the whole save is refused (the transaction ends)
+            raise Invalid(unknown)
         status, _ = section_status(section, answers, finished, child_of(member))
         current = await db.section_version(conn, member_id, section_id)
         critical = answer_rules.is_critical(section, answers)

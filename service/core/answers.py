@@ -229,6 +229,33 @@ def _validate_group(group: Group, rows: list[Row], today: date, child: ChildReco
             message = validate_field(field, _value_for(field, row), today, child)
             if message:
                 errors[input_id(field, prefix, _value_for(field, row))] = f"{group.row_label} {index + 1}: {message}"
+        for key, message in _same_child_errors(group, row, child).items():
+            errors.setdefault(prefix + key, f"{group.row_label} {index + 1}: {message}")
+    return errors
+
+
+def same_child_message(field: Field, earlier: Field) -> str:
+    """Two questions of one row that each choose a child of the sibling group (`options_from`), given the same
+    child: for example the child who harmed cannot also be the child who was harmed."""
+    return f"Select a different child for ‘{field.label}’: they cannot also be the ‘{lower_first(earlier.label)}’"
+
+
+def _same_child_errors(group: Group, row: Row, child: ChildRecord | None) -> dict[str, str]:
+    """The message, keyed by the later field's id, for a row that names the same child of the group in two of its
+    `options_from` questions; {} when the children are different (or someone outside the group is named)."""
+    if child is None:
+        return {}
+    children = {child.reference} | {reference for _, reference in child.siblings}
+    chosen: dict[str, Field] = {}
+    errors: dict[str, str] = {}
+    for field in shown_fields(group.fields, row):
+        value = row.get(field.id, "")
+        if field.options_from is None or not isinstance(value, str) or value not in children:
+            continue
+        if value in chosen:
+            errors[field.id] = same_child_message(field, chosen[value])
+        else:
+            chosen[value] = field
     return errors
 
 
@@ -309,7 +336,24 @@ def unknown_errors(section: Section, answers: SectionAnswers) -> dict[str, str]:
                     errors[row_prefix(group, index) + field_id] = f"{group.title} has no question ‘{field_id}’"
                 elif isinstance(value, list) != (row_fields[field_id].type == "checkboxes"):
                     errors[row_prefix(group, index) + field_id] = _shape_message(row_fields[field_id])
+                elif _not_a_child_offered(row_fields[field_id], value):
+                    errors[row_prefix(group, index) + field_id] = _not_offered_message(row_fields[field_id])
+    for field_id, value in answers.values.items():
+        if field_id in fields and _not_a_child_offered(fields[field_id], value):
+            errors[field_id] = _not_offered_message(fields[field_id])
     return errors
+
+
+def _not_a_child_offered(field: Field, value: Value) -> bool:
+    """A child of the sibling group chosen (`options_from`) who is not one of the children offered: a reference
+    from outside the group, which only an altered form sends. Refused, so nothing of the save is stored."""
+    if field.options_from is None or not isinstance(value, str):
+        return False
+    return bool(value) and value not in field.option_values
+
+
+def _not_offered_message(field: Field) -> str:
+    return f"Select one of the children given for ‘{field.label}’"
 
 
 def _shape_message(field: Field) -> str:

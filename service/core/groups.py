@@ -15,6 +15,29 @@ EXCLUSION_REASON_MAX = 1000
 
 CHOOSE_A_CHILD = "Select at least one child to hand over"
 NOT_IN_GROUP = "The case is not in a sibling group on the case record"
+# A child of a sibling group handed over on their own: the siblings stay behind, so the reason is asked for, kept, and
+# shown to both managers and in the report (as a group handover's children left out are).
+APART_REASON_MAX = EXCLUSION_REASON_MAX
+APART_FIELD = "apart_reason"
+APART_LABEL = "Why are the siblings not moving together?"
+APART_HINT = (
+    "This child is in a sibling group. Say why the other children are not part of this handover. "
+    "Both managers and the auditors' report will see this."
+)
+# A receiving team must have someone who can take the case on (an enabled worker in it).
+NO_WORKER_IN_TEAM = "Select a team that has a worker who can take on the case"
+
+
+def apart_errors(reason: str) -> dict[str, str]:
+    """A single child's handover for a child in a sibling group needs the reason the siblings are not moving
+    together."""
+    return validation.text_errors(
+        APART_FIELD,
+        reason,
+        missing="Enter why the siblings are not moving together",
+        limit=APART_REASON_MAX,
+        what="The reason the siblings are not moving together",
+    )
 
 
 def exclusion_errors(child_name: str, case_id: int, reason: str) -> dict[str, str]:
@@ -28,14 +51,23 @@ def exclusion_errors(child_name: str, case_id: int, reason: str) -> dict[str, st
     )
 
 
-def cannot_include(child_name: str, *, allocated_to_you: bool, in_handover: bool) -> str | None:
-    """Why a child of the group cannot be part of this handover (None: they can): only the outgoing worker's own
-    cases, with no handover already in progress, can be handed over."""
-    if not allocated_to_you:
-        return f"{child_name} is not allocated to you: leave them out and say why"
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def cannot_include_all(*, not_yours: list[str], in_handover: list[str]) -> str | None:
+    """Why children of the group cannot be part of this handover, naming every one (None: they all can): only the
+    outgoing worker's own cases, with no handover already in progress, can be handed over."""
+    said = []
+    if not_yours:
+        verb = "is" if len(not_yours) == 1 else "are"
+        said.append(f"{_names(not_yours)} {verb} not allocated to you")
     if in_handover:
-        return f"{child_name} already has a handover in progress: leave them out and say why"
-    return None
+        verb = "already has a handover" if len(in_handover) == 1 else "already have handovers"
+        said.append(f"{_names(in_handover)} {verb} in progress")
+    if not said:
+        return None
+    return "; ".join(said) + ": leave them out and say why"
 
 
 def about_child(child_name: str, reason: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import msgspec
 
 from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.people import _HOLDS_CASES
+from service.db.records import Team
 
 
 class GroupHandover(msgspec.Struct, frozen=True, kw_only=True):
@@ -101,3 +103,38 @@ async def cases_in_sibling_group(conn: Conn, sibling_group_id: int) -> list[tupl
         (sibling_group_id,),
     )
     return [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+async def receiving_teams(conn: Conn) -> list[Team]:
+    """The teams a case may be handed over to, by name: each has at least one enabled worker to take it on (the one
+    place this rule is written; the start pages offer only these and the start actions refuse any other)."""
+    rows = await _rows(
+        conn,
+        "SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id"
+        f" WHERE m.team_id = t.id AND {_HOLDS_CASES}) ORDER BY t.name",
+    )
+    return [Team(r["id"], r["name"]) for r in rows]
+
+
+async def record_apart_reason(conn: Conn, handover_id: int, reason: str) -> None:
+    """Why a child of a sibling group is handed over without their siblings (set once, when the handover starts)."""
+    await conn.execute("INSERT INTO sibling_apart_reasons (handover_id, reason) VALUES (?, ?)", (handover_id, reason))
+
+
+async def apart_from_siblings(conn: Conn, handover_id: int) -> list[Exclusion]:
+    """For a child of a sibling group handed over on their own: each sibling staying behind, with the reason given
+    ([] for any other handover). Shown where a group handover's children left out are."""
+    rows = await _rows(
+        conn,
+        "SELECT s.id AS case_id, s.child_name, s.reference, r.reason FROM sibling_apart_reasons r"
+        " JOIN handovers h ON h.id = r.handover_id JOIN cases c ON c.id = h.case_id"
+        " JOIN cases s ON s.sibling_group_id = c.sibling_group_id AND s.id <> c.id"
+        " WHERE r.handover_id = ? ORDER BY s.child_name, s.id",
+        (handover_id,),
+    )
+    return [Exclusion(**dict(row)) for row in rows]
+
+
+async def sibling_group_exists(conn: Conn, sibling_group_id: int) -> bool:
+    """Whether the sibling group is on record (a report filtered by a group not on record finds nothing: 404)."""
+    return await _one(conn, "SELECT 1 FROM sibling_groups WHERE id = ?", (sibling_group_id,)) is not None

@@ -33,7 +33,11 @@ _INCOMPLETE_SELECT = (
                AS unconfirmed_critical,
            COALESCE((SELECT group_concat(xc.child_name || ' (' || xc.reference || '): ' || x.reason, char(30))
                      FROM group_exclusions x JOIN cases xc ON xc.id = x.case_id
-                     WHERE x.group_handover_id = h.group_handover_id), '') AS left_out_of_group,
+                     WHERE x.group_handover_id = h.group_handover_id),
+                    (SELECT group_concat(sc.child_name || ' (' || sc.reference || '): ' || ar.reason, char(30))
+                     FROM sibling_apart_reasons ar JOIN cases oc ON oc.id = h.case_id
+                     JOIN cases sc ON sc.sibling_group_id = oc.sibling_group_id AND sc.id <> oc.id
+                     WHERE ar.handover_id = h.id), '') AS left_out_of_group,
 """
     + MARKER_COLUMNS
     + _HANDOVER_FROM

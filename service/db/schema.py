@@ -304,4 +304,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (group_handover_id, case_id)
     );
     """,
+    # sibling group, a child handed over alone: why the siblings are not moving together, given when the handover is
+    # started, shown to both managers and in the report beside a group handover's children left out
+    """
+    CREATE TABLE sibling_apart_reasons (
+        handover_id INTEGER PRIMARY KEY REFERENCES handovers(id),
+        reason TEXT NOT NULL
+    );
+    """,
 ]

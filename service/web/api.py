@@ -162,6 +162,8 @@ class NewHandover(msgspec.Struct, kw_only=True):
     receiving_team_id: Id
     receiver_id: Id | None = None
     transfer_reason: str = msgspec.field(default="")
+    # required for a child of a sibling group handed over without their siblings: why they are not moving together
+    apart_reason: str = msgspec.field(default="")
 
 
 class Created(msgspec.Struct):
@@ -272,6 +274,7 @@ GroupQuery = Annotated[str | None, QueryParameter(description="a sibling group's
 
 
 async def report_filter_from_query(
+    request: Request[Any, Any, Any],
     team: TeamQuery = None,
     side: SideQuery = None,
     state_filter: StateQuery = None,
@@ -282,7 +285,11 @@ async def report_filter_from_query(
 ) -> ReportFilter:
     """The report's filters from the query string, for every route that takes them (a dependency)."""
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
-    return parse_report_filter(query | {"sort": sort, "group": group})
+    report_filter = parse_report_filter(query | {"sort": sort, "group": group})
+    group_id = report_filter.sibling_group_id
+    if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
+        raise NotFound(f"sibling group {group_id}")  # a group not on record: 404, not an empty report
+    return report_filter
 
 
 @get(
@@ -351,7 +358,7 @@ async def create_handover(
         handover_id = await actions.start_handover(
             database(request), request.user.actor, current_checklist(request), case_id=case_id,
             receiving_team_id=data.receiving_team_id, receiver_id=data.receiver_id,
-            transfer_reason=data.transfer_reason,
+            transfer_reason=data.transfer_reason, apart_reason=data.apart_reason,
         )  # fmt: skip
     except Invalid as exc:  # the rule names the form's fields; the body names them with their ids
         body_names = {"receiving_team": "receiving_team_id", "receiver": "receiver_id"}

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Stream, Template
 
 from service import actions, db, reporting
 from service.core.clock import today
-from service.core.errors import Invalid
+from service.core.errors import Invalid, NotFound
 from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
@@ -39,6 +39,13 @@ def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, di
     return (ReportFilter(), repeated) if repeated else (report_filter, {})
 
 
+async def _known_group(request: Request[Any, Any, Any], report_filter: ReportFilter) -> None:
+    """A report filtered by a sibling group not on record is not found (404), rather than an empty report."""
+    group_id = report_filter.sibling_group_id
+    if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
+        raise NotFound(f"sibling group {group_id}")
+
+
 class AuditorController(Controller):
     include_in_schema = False
     path = "/audit"
@@ -48,6 +55,7 @@ class AuditorController(Controller):
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
         query = dict(request.query_params)
         report_filter, errors = _filter_or_errors(request)
+        await _known_group(request, report_filter)
         number = page_number(query.get("page"))
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
@@ -83,6 +91,7 @@ class AuditorController(Controller):
         report_filter, errors = _filter_or_errors(request)
         if errors:  # back to the report, which shows each wrong filter's message by the filter
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
+        await _known_group(request, report_filter)
         auditor_id = request.user.actor.user_id
         export_id = await actions.record_export(
             database(request), settings(request), auditor_id, report_filter, fmt, "web"

@@ -18,11 +18,9 @@ from service.actions import caseload as caseload_actions
 from service.core import caseload as rules
 from service.core.errors import Invalid, NotFound
 from service.db.caseload import CaseloadChild
-from service.web import forms
+from service.web import start_form
 from service.web.context import back_to, current_checklist, database, page
 from service.web.guards import managers_only
-
-CHOOSE_TEAM = "choose-team"  # the start form's "Continue" without JavaScript, as on the worker's own start page
 
 
 def _address(person_id: int) -> str:
@@ -84,21 +82,18 @@ class CaseloadController(Controller):
     ) -> Template | Redirect:
         loaded, child = await self._child(request, person_id, case_id)
         form = await request.form()
-        values = {key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")}
-        if form.get("button") == CHOOSE_TEAM:
+        values = start_form.read(form)
+        if start_form.choosing_team(form):
             values["receiver"] = ""
-            return await self._start_page(request, loaded, child, values, {})
+            errors = await start_form.team_errors(database(request).reader, values["receiving_team"])
+            return await self._start_page(request, loaded, child, values, errors)
         try:
             await caseload_actions.start_child_handover(
-                database(request),
-                request.user.actor,
-                current_checklist(request),
-                person_id=person_id,
-                case_id=case_id,
-                receiving_team_id=forms.form_number(values["receiving_team"]),
-                receiver_id=(forms.form_number(values["receiver"]) or 0) if values["receiver"].strip() else None,
-                transfer_reason=values["transfer_reason"],
-            )
+                database(request), request.user.actor, current_checklist(request), person_id=person_id,
+                case_id=case_id, receiving_team_id=start_form.team_id(values),
+                receiver_id=start_form.receiver_id(values),
+                transfer_reason=values["transfer_reason"], apart_reason=values["apart_reason"],
+            )  # fmt: skip
         except Invalid as exc:
             return await self._start_page(request, loaded, child, values, exc.errors)
         return back_to(_address(person_id) + "#children")
@@ -135,20 +130,25 @@ class CaseloadController(Controller):
         errors: dict[str, str],
     ) -> Template:
         reader = database(request).reader
-        teams = await db.teams(reader)
-        chosen = next((team for team in teams if str(team.id) == values.get("receiving_team", "").strip()), None)
-        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
+        record = await db.case_by_id(reader, child.id)
+        receiving = await start_form.fields(
+            reader,
+            values=values,
+            errors=errors,
+            address=f"/caseloads/{loaded.person.id}/cases/{child.id}/handover",
+            # neither the person whose caseload it is nor whoever holds the case now can receive it
+            not_offered={loaded.person.id, child.allocated_worker_id},
+            team_label=f"Which team is {child.child_name}’s case moving to?",
+            receiver_hint="If nobody is named yet, any worker in the team can take the case on.",
+            reason_hint="For example: the allocated worker has left the service.",
+            apart=record is not None and record.sibling_group_id is not None,
+        )
         return page(
             request,
             "caseload/start.html",
             status_code=400 if errors else 200,
             caseload=loaded,
             case=child,
-            teams=teams,
-            team=chosen,
-            # neither the person whose caseload it is nor whoever holds the case now can receive it
-            workers=[(i, name) for i, name in workers if i not in (loaded.person.id, child.allocated_worker_id)],
-            values=values,
+            receiving=receiving,
             errors=errors,
-            choose_team=CHOOSE_TEAM,
         )

@@ -11,7 +11,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
-from service.actions.handovers import CHOOSE_RECEIVING_TEAM
 from service.checklist import Checklist, Section
 from service.core import currency, validation
 from service.core import groups as group_rules
@@ -19,7 +18,7 @@ from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, State, blockers, refusals
-from service.web import drafts, forms
+from service.web import drafts, forms, start_form
 from service.web.context import (
     PageRequest,
     audit_view,
@@ -61,8 +60,6 @@ AUTOSAVE_UNKNOWN = "Not saved automatically: this form does not match the sectio
 # Where "Save and continue" goes after a section is saved, named by the form's `return` field: only this fixed value
 # is honoured, so the field can never send a person to an address it names.
 RETURN_TO_CHECK = "check"
-# The start form's "Continue" (without JavaScript): it redraws the form with the team chosen, and starts nothing.
-CHOOSE_TEAM = "choose-team"
 
 TASK_STATUS = {
     "completed": ("Completed", ""),
@@ -175,27 +172,24 @@ class OutgoingController(Controller):
         team = request.query_params.get("receiving_team")
         if team is None:
             return await self._start_page(request, case, {}, {})
-        return await self._start_page(request, case, {"receiving_team": team}, await _team_errors(request, team))
+        errors = await start_form.team_errors(database(request).reader, team)
+        return await self._start_page(request, case, {"receiving_team": team}, errors)
 
     @post("/cases/{case_id:int}/handover")
     async def start(self, request: Request[Any, Any, Any], case_id: FromPath[int]) -> Template | Redirect:
         case = await self._own_case(request, case_id)
         form = await request.form()
-        values = {key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")}
-        if form.get("button") == CHOOSE_TEAM:  # without JavaScript: the team first, then its workers to choose from
+        values = start_form.read(form)
+        if start_form.choosing_team(form):  # without JavaScript: the team first, then its workers to choose from
             values["receiver"] = ""
-            return await self._start_page(request, case, values, await _team_errors(request, values["receiving_team"]))
+            errors = await start_form.team_errors(database(request).reader, values["receiving_team"])
+            return await self._start_page(request, case, values, errors)
         try:
             handover_id = await actions.start_handover(
-                database(request),
-                request.user.actor,
-                current_checklist(request),
-                case_id=case.id,
-                receiving_team_id=forms.form_number(values["receiving_team"]),
-                # "not known yet" is an empty choice; anything else that is not an id names nobody, and is refused
-                receiver_id=(forms.form_number(values["receiver"]) or 0) if values["receiver"].strip() else None,
-                transfer_reason=values["transfer_reason"],
-            )
+                database(request), request.user.actor, current_checklist(request), case_id=case.id,
+                receiving_team_id=start_form.team_id(values), receiver_id=start_form.receiver_id(values),
+                transfer_reason=values["transfer_reason"], apart_reason=values[group_rules.APART_FIELD],
+            )  # fmt: skip
         except Invalid as exc:
             return await self._start_page(request, case, values, exc.errors)
         return back_to(f"/handovers/{handover_id}")
@@ -209,7 +203,7 @@ class OutgoingController(Controller):
         children = await self._group_of(request, case)
         values = {"children": [str(child[0]) for child in children]}
         team = request.query_params.get("receiving_team")
-        errors = await _team_errors(request, team) if team is not None else {}
+        errors = await start_form.team_errors(database(request).reader, team) if team is not None else {}
         return await self._group_start_page(request, case, children, values | {"receiving_team": team or ""}, errors)
 
     @post("/cases/{case_id:int}/handover/group")
@@ -217,14 +211,12 @@ class OutgoingController(Controller):
         case = await self._own_case(request, case_id)
         children = await self._group_of(request, case)
         form = await request.form()
-        values: dict[str, Any] = {
-            key: str(form.get(key, "")) for key in ("receiving_team", "receiver", "transfer_reason")
-        }
+        values: dict[str, Any] = dict(start_form.read(form))
         values["children"] = [str(v) for v in form.getall("children", [])]
         values |= {f"reason-{child[0]}": str(form.get(f"reason-{child[0]}", "")) for child in children}
-        if form.get("button") == CHOOSE_TEAM:
+        if start_form.choosing_team(form):
             values["receiver"] = ""
-            errors = await _team_errors(request, values["receiving_team"])
+            errors = await start_form.team_errors(database(request).reader, values["receiving_team"])
             return await self._group_start_page(request, case, children, values, errors)
         included = [child[0] for child in children if str(child[0]) in values["children"]]
         try:
@@ -232,8 +224,7 @@ class OutgoingController(Controller):
                 database(request), request.user.actor, current_checklist(request), case_id=case.id,
                 included=included,
                 left_out={child[0]: values[f"reason-{child[0]}"] for child in children if child[0] not in included},
-                receiving_team_id=forms.form_number(values["receiving_team"]),
-                receiver_id=(forms.form_number(values["receiver"]) or 0) if values["receiver"].strip() else None,
+                receiving_team_id=start_form.team_id(values), receiver_id=start_form.receiver_id(values),
                 transfer_reason=values["transfer_reason"],
             )  # fmt: skip
         except Invalid as exc:
@@ -253,22 +244,16 @@ class OutgoingController(Controller):
         values: dict[str, Any],
         errors: dict[str, str],
     ) -> Template:
-        reader = database(request).reader
-        teams = await db.teams(reader)
-        chosen = next((team for team in teams if str(team.id) == str(values.get("receiving_team", "")).strip()), None)
-        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
+        receiving = await _receiving(request, case, values, errors, group=True)
         return page(
             request,
             "outgoing/group_start.html",
             status_code=400 if errors else 200,
             case=case,
             children=children,
-            teams=teams,
-            team=chosen,
-            workers=[(worker_id, name) for worker_id, name in workers if worker_id != request.user.id],
+            receiving=receiving,
             values=values,
             errors=errors,
-            choose_team=CHOOSE_TEAM,
             reason_max=group_rules.EXCLUSION_REASON_MAX,
         )
 
@@ -366,22 +351,16 @@ class OutgoingController(Controller):
     async def _start_page(
         self, request: Request[Any, Any, Any], case: db.Case, values: dict[str, str], errors: dict[str, str]
     ) -> Template:
-        """The start form: the receiver is chosen among the workers of the team chosen (none until a team is)."""
-        reader = database(request).reader
-        teams = await db.teams(reader)
-        chosen = next((team for team in teams if str(team.id) == values.get("receiving_team", "").strip()), None)
-        workers = [] if chosen is None else await db.team_workers(reader, chosen.id)
+        """The start form: the receiver is chosen among the workers of the team chosen (none until a team is); for a
+        child of a sibling group, with the box for why the siblings are not moving together."""
+        receiving = await _receiving(request, case, values, errors, group=False)
         return page(
             request,
             "outgoing/start.html",
             status_code=400 if errors else 200,
             case=case,
-            teams=teams,
-            team=chosen,
-            workers=[(worker_id, name) for worker_id, name in workers if worker_id != request.user.id],
-            values=values,
+            receiving=receiving,
             errors=errors,
-            choose_team=CHOOSE_TEAM,
         )
 
     @get("/handovers/{handover_id:int}", name="handover")
@@ -639,11 +618,25 @@ async def _visible_group(request: Request[Any, Any, Any], group_id: int) -> acti
     return await actions.visible_group(database(request).reader, checklists(request), request.user.actor, group_id)
 
 
-async def _team_errors(request: Request[Any, Any, Any], chosen: str) -> dict[str, str]:
-    """The message for a team chosen on the start form that is not one of the teams (or no team at all)."""
-    team_id = forms.form_number(chosen)
-    known = {team.id for team in await db.teams(database(request).reader)}
-    return {} if team_id in known else {"receiving_team": CHOOSE_RECEIVING_TEAM}
+async def _receiving(
+    request: Request[Any, Any, Any], case: db.Case, values: dict[str, Any], errors: dict[str, str], *, group: bool
+) -> dict[str, Any]:
+    """The shared start fields of the worker's own start form, for one child or (`group`) the child's sibling group:
+    a child of a sibling group handed over alone is asked why the siblings are not moving together."""
+    return await start_form.fields(
+        database(request).reader,
+        values=values,
+        errors=errors,
+        address=f"/cases/{case.id}/handover" + ("/group" if group else ""),
+        not_offered={request.user.id},
+        team_label=f"Which team {'are the cases' if group else 'is the case'} moving to?",
+        receiver_hint="The children stay together with one worker."
+        if group
+        else "If nobody is named yet, any worker in the team can take the case on.",
+        reason_hint="For example: step-up to the child protection team after the strategy meeting.",
+        what="children" if group else "case",
+        apart=not group and case.sibling_group_id is not None,
+    )
 
 
 async def _open_query(request: Request[Any, Any, Any], handover: db.Handover) -> db.Query | None:

@@ -16,7 +16,7 @@ from service.core.answers import SectionAnswers
 from service.core.audit import Entry
 from service.db.engine import _one, _rows
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor
 
 pytestmark = pytest.mark.anyio
 
@@ -220,7 +220,7 @@ async def draft_of(database: db.Database, world: World) -> int:
     out = await actor(database, world, "out")
     return await start_handover(
         database, out, CHECKLIST, case_id=world.cases["mia"], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
 
 

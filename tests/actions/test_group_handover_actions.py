@@ -103,17 +103,23 @@ async def test_sibling_harm_names_children_of_the_group_or_someone_outside(datab
     row = dict((await answers_for(database, mia_id))["sibling-harm"].groups["incidents"][0])
     out = await actor(database, world, "out")
     for chosen, outside, expected in (("T-1", "", "completed"), ("outside", "Their half-brother Kai, 19", "completed"),
-                                      ("Z-9", "", "has_errors"), ("outside", "", "has_errors")):  # fmt: skip
+                                      ("outside", "", "has_errors")):  # fmt: skip
         incident = {**row, "child_harmed": chosen, "child_harmed_outside": outside}
         answers = SectionAnswers(values={"sibling_harm": "yes"}, groups={"incidents": [incident]})
         version = await db.section_version(database.reader, mia_id, "sibling-harm")
         _, messages = await actions.save_section(database, CHECKLISTS, out, mia_id, "sibling-harm", answers, version,
                                                  finished=True)  # fmt: skip
         assert (await db.sections_of(database.reader, mia_id))["sibling-harm"].status == expected, (chosen, messages)
-        if chosen == "Z-9":
-            assert messages == {
-                "incidents-0-child_harmed": "Incident 1: Select one of the options given for ‘Child who was harmed’"
-            }
+    # a child not in the group is refused, and nothing of the save is stored
+    incident = {**row, "child_harmed": "Z-9", "child_harmed_outside": ""}
+    answers = SectionAnswers(values={"sibling_harm": "yes"}, groups={"incidents": [incident]})
+    version = await db.section_version(database.reader, mia_id, "sibling-harm")
+    with pytest.raises(Invalid) as refused:
+        await actions.save_section(database, CHECKLISTS, out, mia_id, "sibling-harm", answers, version, finished=True)
+    assert refused.value.errors == {
+        "incidents-0-child_harmed": "Select one of the children given for ‘Child who was harmed’"
+    }
+    assert await db.section_version(database.reader, mia_id, "sibling-harm") == version
 
 
 async def test_submitting_is_refused_for_all_when_one_child_is_not_ready(database: db.Database, world: World) -> None:

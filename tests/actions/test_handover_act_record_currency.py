@@ -17,7 +17,7 @@ from service.core.clock import today
 from service.core.errors import Invalid
 from service.core.workflow import Action
 from tests.conftest import World
-from tests.helpers import CHECKLISTS, MIA_ON_RECORD, actor
+from tests.helpers import APART, CHECKLISTS, MIA_ON_RECORD, actor
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +39,7 @@ async def submitted_v2(
     out = await actor(database, world, "out")
     handover_id = await actions.start_handover(
         database, out, V2, case_id=world.cases["mia"], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     chronology = (today() - timedelta(days=chronology_days_ago)).isoformat()
     answers = complete_answers(V2, today(), **{"case-summary": MIA_ON_RECORD,
@@ -153,7 +153,7 @@ async def test_a_checklist_without_currency_rules_flags_nothing(database: db.Dat
     out = await actor(database, world, "out")
     handover_id = await actions.start_handover(
         database, out, CHECKLIST, case_id=world.cases["mia"], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     chronology = (today() - timedelta(days=200)).isoformat()
     for section_id, answers in complete(**{"record-currency": {"chronology_updated": chronology}}).items():

@@ -15,7 +15,7 @@ from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, State
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +31,7 @@ async def started(database: db.Database, world: World, receiver: str | None = "r
     return await actions.start_handover(
         database, await actor(database, world, "out"), CHECKLIST, case_id=world.cases["mia"],
         receiving_team_id=world.teams["cp"], receiver_id=world.users[receiver] if receiver else None,
-        transfer_reason="Step-up",
+        apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
 
 
@@ -455,7 +455,8 @@ async def test_every_step_returns_the_state_it_reached(database: db.Database, wo
         case = f"c{len(reached) + 1}"
         handover_id = await actions.start_handover(
             database, await actor(database, world, "out"), CHECKLIST, case_id=world.cases[case],
-            receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"], transfer_reason="Step-up",
+            receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"],
+            apart_reason=APART, transfer_reason="Step-up",
         )  # fmt: skip
         await forced(database, handover_id, state=state, acknowledged_by=world.users["rec"])
         await confirmed(database, handover_id, world.users["rec"])

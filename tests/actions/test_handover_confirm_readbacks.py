@@ -13,7 +13,7 @@ from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete, on_record, on_record_of
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, on_record, on_record_of
 
 pytestmark = pytest.mark.anyio
 
@@ -42,7 +42,7 @@ async def endorsed(
     checklist = CHECKLISTS[("case-transfer", version)]
     handover_id = await actions.start_handover(
         database, people["out"], checklist, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users[receiver] if receiver else None, transfer_reason="Step-up",
+        receiver_id=world.users[receiver] if receiver else None, apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     overrides = {**CASE_M_LIKE, **(answers or {}), "case-summary": on_record_of(case)}
     for section_id, section_answers in complete_answers(checklist, today(), **overrides).items():
@@ -183,7 +183,7 @@ async def test_the_author_cannot_take_on_a_handover_sent_to_their_own_team(datab
     out = await actor(database, world, "out")
     handover_id = await actions.start_handover(
         database, out, CHECKLIST, case_id=world.cases["mia"], receiving_team_id=world.teams["north"],
-        receiver_id=None, transfer_reason="Change of worker",
+        receiver_id=None, apart_reason=APART, transfer_reason="Change of worker",
     )  # fmt: skip
     for section_id, section_answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
         await actions.save_section(
@@ -206,7 +206,7 @@ async def test_nothing_can_be_confirmed_before_endorsement(database: db.Database
     out = await actor(database, world, "out")
     handover_id = await actions.start_handover(
         database, out, CHECKLIST, case_id=world.cases["c2"], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     with pytest.raises(Refused) as refused:
         await confirm(database, world, "rec", handover_id, "open-risks", READBACK)

@@ -16,7 +16,7 @@ from service.checklist import load_file
 from service.core.clock import today
 from service.core.workflow import Action
 from tests.conftest import World
-from tests.helpers import CHECKLISTS, actor, checklist_changed, on_record_of
+from tests.helpers import APART, CHECKLISTS, actor, checklist_changed, on_record_of
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +56,7 @@ async def submitted(
     checklist = CHECKLISTS[("case-transfer", version)]
     handover_id = await actions.start_handover(
         database, out, checklist, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     for section_id, section_answers in complete_answers(
         checklist, today(), **answers, **{"case-summary": on_record_of(case)}
@@ -150,7 +150,7 @@ async def test_a_row_without_a_stage_starts_at_the_lowest_stage_where_the_checkl
     out = await actor(database, world, "out")
     handover_id = await actions.start_handover(
         database, out, optional, case_id=world.cases["mia"], receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     answers = rows(SCHOOL | {"stage": ""}, POLICE)
     for section_id, section_answers in complete_answers(

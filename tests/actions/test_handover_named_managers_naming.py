@@ -12,7 +12,7 @@ from service import actions, db
 from service.core.errors import Invalid, NotFound, Refused
 from service.core.workflow import Action
 from tests.conftest import PASSWORD_HASH, World
-from tests.helpers import CHECKLISTS, actor, complete, handover_in, on_record
+from tests.helpers import APART, CHECKLISTS, actor, complete, handover_in, on_record
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def edge_handover(database: db.Database, world: World) -> int:
     people = {name: await actor(database, world, name) for name in ("out", "both", "rec2")}
     handover_id = await actions.start_handover(
         database, people["out"], CHECKLISTS[("case-transfer", 1)], case_id=world.cases["mia"],
-        receiving_team_id=edge, receiver_id=world.users["rec2"], transfer_reason="Step-up",
+        receiving_team_id=edge, receiver_id=world.users["rec2"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     await fill_and_submit(database, people["out"], handover_id)
     await actions.act(
@@ -96,7 +96,7 @@ async def solo_handover(database: db.Database, world: World) -> int:
     author = await actor(database, world, "lead")
     handover_id = await actions.start_handover(
         database, author, CHECKLISTS[("case-transfer", 1)], case_id=case, receiving_team_id=world.teams["cp"],
-        receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiver_id=world.users["rec"], apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     summary = {"child_name": "Sam Solo", "date_of_birth": "2014-04-04", "local_reference": "S-1", "siblings": ""}
     for section_id, answers in complete(**{"case-summary": summary}).items():

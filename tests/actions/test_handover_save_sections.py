@@ -16,7 +16,7 @@ from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.db.engine import _one
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,8 @@ TOO_LONG = "x" * 100_001  # one character over what any answer may keep, even in
 async def started(database: db.Database, world: World, who: str = "out", case: str = "mia") -> int:
     return await actions.start_handover(
         database, await actor(database, world, who), CHECKLIST, case_id=world.cases[case],
-        receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"], transfer_reason="Step-up",
+        receiving_team_id=world.teams["cp"], receiver_id=world.users["rec"],
+        apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
 
 

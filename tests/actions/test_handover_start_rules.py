@@ -11,7 +11,7 @@ import pytest
 from service import actions, db
 from service.core.errors import Invalid, NotFound
 from tests.conftest import World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor
 
 pytestmark = pytest.mark.anyio
 
@@ -24,6 +24,7 @@ async def start(database: db.Database, world: World, who: str = "out", case: str
         "receiving_team_id": world.teams["cp"],
         "receiver_id": world.users["rec"],
         "transfer_reason": "Step-up to child protection",
+        "apart_reason": APART,  # Mia and Liam are a sibling group
     }
     return await actions.start_handover(
         database, await actor(database, world, who), given.pop("checklist", CHECKLIST), **(arguments | given)
@@ -68,7 +69,8 @@ async def test_starting_is_audited_with_the_case_the_checklist_and_the_receiving
     handover_id = await start(database, world, checklist=V2, receiver_id=None)
     assert await audit_log(database) == [
         (world.users["out"], "start", "handover", handover_id,
-         {"case_id": world.cases["mia"], "checklist": "case-transfer v2", "to_team": world.teams["cp"]}),
+         {"case_id": world.cases["mia"], "checklist": "case-transfer v2", "to_team": world.teams["cp"],
+          "apart_from_siblings": APART}),
     ]  # fmt: skip
     handover = await db.handover_by_id(database.reader, handover_id)
     assert handover is not None

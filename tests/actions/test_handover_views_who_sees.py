@@ -17,7 +17,7 @@ from service.core.clock import today
 from service.core.errors import NotFound
 from service.core.workflow import Actor, State
 from tests.conftest import PASSWORD_HASH, World
-from tests.helpers import CHECKLIST, CHECKLISTS, actor, complete
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +35,7 @@ async def handover(
     handover_id = await actions.start_handover(
         database, await actor(database, world, "out"), CHECKLIST, case_id=world.cases[case],
         receiving_team_id=world.teams["cp"], receiver_id=world.users[receiver] if receiver else None,
-        transfer_reason="Step-up",
+        apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     last_activity_at = columns.pop("last_activity_at", None)
     async with database.transaction() as conn:
@@ -159,7 +159,7 @@ async def test_loading_a_handover_reads_its_checklist_answers_and_confirmations(
 async def test_a_handover_on_checklist_v2_is_loaded_with_checklist_v2(database: db.Database, world: World) -> None:
     handover_id = await actions.start_handover(
         database, await actor(database, world, "out"), CHECKLISTS[("case-transfer", 2)], case_id=world.cases["mia"],
-        receiving_team_id=world.teams["cp"], receiver_id=None, transfer_reason="Step-up",
+        receiving_team_id=world.teams["cp"], receiver_id=None, apart_reason=APART, transfer_reason="Step-up",
     )  # fmt: skip
     view = await actions.load(database.reader, CHECKLISTS, handover_id)
     assert view is not None and (view.checklist.id, view.checklist.version) == ("case-transfer", 2)

@@ -109,9 +109,28 @@ async def _seed(path: Path) -> World:
                 world.cases[f"c{number}"] = await db.create_case(
                     conn, f"C-{number}", name, "2014-04-04", world.users["out"], world.teams["north"], family
                 )
+        await _seed_group_rules(database, world)
         return world
     finally:
         await database.close()
+
+
+async def _seed_group_rules(database: db.Database, world: World) -> None:
+    """tests/browser/test_group_rules.py: two sibling groups of two. c23 and c24 are out's, each handed over alone
+    there; c25 and c26 belong to "mover", a worker in north whose caseload the sending manager moves. Their references
+    (SG-23...) share no text with the other cases' ("C-2"), which other files look for."""
+    async with database.transaction() as conn:
+        world.users["mover"] = await db.create_user(
+            conn, "mover", "Mo Mover", PASSWORD_HASH, is_auditor=False, is_admin=False
+        )
+        await db.add_membership(conn, world.users["mover"], world.teams["north"], "worker")
+        for family, holder, numbers in (("Apart family", "out", (23, 24)), ("Mover family", "mover", (25, 26))):
+            group = await db.create_sibling_group(conn, family)
+            for number in numbers:
+                world.cases[f"c{number}"] = await db.create_case(
+                    conn, f"SG-{number}", f"Sibling {number}", "2013-07-07", world.users[holder],
+                    world.teams["north"], group,
+                )  # fmt: skip
 
 
 async def _seed_records_viewers(database: db.Database, world: World) -> None:

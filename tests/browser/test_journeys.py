@@ -48,6 +48,8 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
         out.press("Continue to choose a receiving worker in that team")
     out.page.get_by_label("Receiving worker, if known").select_option(label="Rec")
     out.type_in("Reason for the transfer", "Step-up to the child protection team after the strategy meeting.")
+    # Mia and Liam are a sibling group: one handed over alone says why the other is not moving
+    out.type_in("Why are the siblings not moving together?", "Only this child was discussed at the strategy meeting.")
     out.press("Start handover")
     expect(out.heading(f"Handover for {child}")).to_be_visible()
     task_list = out.page.url
