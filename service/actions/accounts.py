@@ -349,6 +349,7 @@ async def steps_without_manager(conn: db.Conn) -> list[StepWithoutManager]:
     """Every open handover waiting for a manager step nobody may take, asked of the state machine (`eligible`) with
     the team's enabled managers and any manager already named for the step, as `name_step_manager` asks it."""
     found = []
+    managers: dict[int, list[int]] = {}  # by team: many handovers share a few teams
     for step, (action, state) in MANAGER_STEPS.items():
         for handover in await db_handovers.handovers_in_state(conn, state):
             team_id, team = (
@@ -356,7 +357,9 @@ async def steps_without_manager(conn: db.Conn) -> list[StepWithoutManager]:
                 if step == "endorse"
                 else (handover.receiving_team_id, handover.receiving_team)
             )
-            candidates = [user_id for user_id, _ in await db.team_managers(conn, team_id)]
+            if team_id not in managers:
+                managers[team_id] = [user_id for user_id, _ in await db.team_managers(conn, team_id)]
+            candidates = list(managers[team_id])
             named = handover.named_endorser if step == "endorse" else handover.named_approver
             if named is not None:
                 person = await db.user_by_id(conn, named)
