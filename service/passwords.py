@@ -52,6 +52,19 @@ def _verify(password_hash: str | None, password: str) -> tuple[bool, float, floa
 _hashing = anyio.CapacityLimiter(1)
 
 
+async def is_current_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` is the one this hash was made from: a new password that is the current one changes
+    nothing, and whoever knew it would still know it. No time floor: the person is known, so timing tells nothing."""
+
+    def matches() -> bool:
+        try:
+            return password_hash is not None and _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(matches, limiter=_hashing)
+
+
 async def verify_password(password_hash: str | None, password: str) -> bool:
     matched, took, floor = await anyio.to_thread.run_sync(_verify, password_hash, password, limiter=_hashing)
     if not matched:

@@ -15,17 +15,21 @@ Errors raised: `Invalid` (messages by field), `NotFound` (no such person).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
 
 from service import db
+from service.actions.handovers import parties_and_state
 from service.actions.people import TeamRoles
 from service.core import accounts, identity
 from service.core import caseload as caseload_rules
 from service.core.errors import Invalid, NotFound
+from service.core.workflow import MANAGER_STEPS, Actor, eligible
 from service.db import caseload as caseload_store
-from service.passwords import rehash
+from service.db import handovers as db_handovers
+from service.passwords import is_current_password, rehash
 
 
 class Disabled(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,9 +52,9 @@ async def _audit(
 
 async def _check_new_identity(conn: db.Conn, username: str, email: str) -> None:
     """A new username that no existing one looks like, and a work e-mail address nobody else has."""
-    existing = identity.same_username(username, await db.usernames(conn))
-    if existing is not None:
-        raise Invalid({"username": identity.username_taken_message(existing)})
+    clash = identity.username_clash_errors(username, await db.usernames(conn))
+    if clash:
+        raise Invalid(clash)
     if email and identity.same_email(email, await db.emails_of_others(conn, None)):
         raise Invalid({"email": identity.EMAIL_TAKEN})
 
@@ -193,10 +197,13 @@ async def reset_password(
     database: db.Database, *, user_id: int, password: str, by: int | None, os_user: str | None = None
 ) -> None:
     """A new password for an enabled person: the old one stops working, and so do the sessions begun before the
-    reset. The password follows the same rules as a new account's (it may not hold their username or name).
+    reset. The password follows the same rules as a new account's (it may not hold their username or name), and may
+    not be the one the account already has.
     `Invalid` keyed password; `NotFound`."""
     person = await _person(database.reader, user_id)
     errors = accounts.password_errors(password, username=person.username, full_name=person.name)
+    if not errors and await is_current_password(person.password_hash, password):
+        errors = {"password": identity.PASSWORD_IS_CURRENT}
     if errors:
         raise Invalid(errors)
     password_hash = await rehash(password)
@@ -219,25 +226,30 @@ async def _interim_holder(conn: db.Conn, team_id: int, leaver: db.User) -> tuple
     return managers[0]
 
 
+async def _continuing_manager(conn: db.Conn, leaver: db.User, handover: Any) -> tuple[int, str]:
+    """The manager of the sending team who continues one handover the leaver wrote, on their behalf: the first by
+    name who is on no other side of it, so nobody becomes the author of a handover they are to receive, endorse or
+    approve. `Invalid` keyed disable, naming the child, when no manager can."""
+    managers = [m for m in await db.team_managers(conn, handover.sending_team_id) if m[0] != leaver.id]
+    if not managers:
+        raise Invalid({"disable": accounts.no_manager_message(leaver.name, handover.sending_team)})
+    chosen = caseload_rules.interim_author(handover.sides, managers)
+    if chosen is None:
+        message = caseload_rules.no_interim_author_message(
+            leaver.name, handover.child_name, handover.id, handover.sending_team
+        )
+        raise Invalid({"disable": message})
+    return chosen
+
+
 async def _continue_handovers(
     conn: db.Conn, leaver: db.User, by: int | None, os_user: str | None
 ) -> list[tuple[int, str]]:
-    """Each open handover the leaver wrote continues with a manager of its sending team, on the leaver's behalf (or
-    on behalf of whoever it was already continued for): the first by name who is on no other side of it, so nobody
-    becomes the author of a handover they are to receive, endorse or approve. `Invalid` keyed disable, naming the
-    child, when no manager can."""
+    """Each open handover the leaver wrote continues with `_continuing_manager`, on the leaver's behalf (or on behalf
+    of whoever it was already continued for). `Invalid` keyed disable, naming the child, when no manager can."""
     continued = []
     for handover in await caseload_store.authored_open_handovers(conn, leaver.id):
-        managers = [m for m in await db.team_managers(conn, handover.sending_team_id) if m[0] != leaver.id]
-        if not managers:
-            raise Invalid({"disable": accounts.no_manager_message(leaver.name, handover.sending_team)})
-        chosen = caseload_rules.interim_author(handover.sides, managers)
-        if chosen is None:
-            message = caseload_rules.no_interim_author_message(
-                leaver.name, handover.child_name, handover.id, handover.sending_team
-            )
-            raise Invalid({"disable": message})
-        manager_id, manager = chosen
+        manager_id, manager = await _continuing_manager(conn, leaver, handover)
         await db.continue_on_behalf(conn, handover.id, manager_id, leaver.id)
         details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
         await _audit(conn, by, os_user, "continue_on_behalf", "handover", handover.id, details)
@@ -292,19 +304,128 @@ async def disable_person(
     )  # fmt: skip
 
 
+class DisableCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """What disabling an account would do now, and what stops it, for the confirmation page to say before the
+    administrator confirms. Worked out by the same steps `disable_person` takes, without writing."""
+
+    blockers: list[str]  # why disabling would be refused (empty: it may go ahead)
+    cases_moved: list[tuple[str, str, str, str]]  # (child's name, case reference, team, the manager who would hold it)
+    handovers_continued: list[tuple[int, str]]  # (handover id, the manager who would continue it on their behalf)
+    handovers_released: list[int]  # handovers they were to receive, which would go back to the receiving team
+    teams_left_without_manager: list[str]  # teams they alone manage, left with no manager once they go
+    posts_vacated: list[str]  # "service manager of <service>", "head of service"
+
+
+async def disable_check(conn: db.Conn, *, user_id: int, by: int | None) -> DisableCheck:
+    """What disabling this person would do, and each reason it would be refused, asking the same rules (and their
+    messages) as `disable_person` without changing anything. `NotFound` for no such person."""
+    leaver = await _person(conn, user_id)
+    blockers: list[str] = []
+
+    async def refused(check: Awaitable[Any]) -> Any:
+        try:
+            return await check
+        except Invalid as exc:
+            blockers.extend(message for message in exc.errors.values() if message not in blockers)
+            return None
+
+    if leaver.disabled:
+        blockers.append(accounts.ALREADY_DISABLED)
+    if by == user_id:
+        blockers.append(accounts.NOT_YOURSELF)
+    alone = []
+    for membership in await db.memberships(conn, user_id):
+        if membership.role == "manager":
+            await refused(_keep_a_manager(conn, leaver, membership.team_id, membership.team_name, "disable"))
+            if not [m for m in await db.team_managers(conn, membership.team_id) if m[0] != user_id]:
+                alone.append(membership.team_name)
+    moved = []
+    for case in await db.held_cases(conn, user_id):
+        holder = await refused(_interim_holder(conn, case.team_id, leaver))
+        if holder is not None:
+            moved.append((case.child_name, case.reference, case.team, holder[1]))
+    continued = []
+    for authored in await caseload_store.authored_open_handovers(conn, user_id):
+        holder = await refused(_continuing_manager(conn, leaver, authored))
+        if holder is not None:
+            continued.append((authored.id, holder[1]))
+    released = [h.id for h in await db.open_handovers_of(conn, user_id) if h.author_id != user_id]
+    posts = [label for _, label in await _posts_held(conn, leaver)]
+    return DisableCheck(
+        blockers=blockers, cases_moved=moved, handovers_continued=continued, handovers_released=released,
+        teams_left_without_manager=alone, posts_vacated=posts,
+    )  # fmt: skip
+
+
+class StepWithoutManager(msgspec.Struct, frozen=True, kw_only=True):
+    """A handover waiting for a manager step (endorse or approve) that no manager may take: the separation of
+    duties rules out every manager of the team (a manager wrote it on a leaver's behalf and is the only one), or the
+    team has none. Only an administrator can unblock it, by naming another manager."""
+
+    handover_id: int
+    step: str
+    message: str
+    command: str
+
+
+async def steps_without_manager(conn: db.Conn) -> list[StepWithoutManager]:
+    """Every open handover waiting for a manager step nobody may take, asked of the state machine (`eligible`) with
+    the team's enabled managers and any manager already named for the step, as `name_step_manager` asks it."""
+    found = []
+    managers: dict[int, list[int]] = {}  # by team: many handovers share a few teams
+    for step, (action, state) in MANAGER_STEPS.items():
+        for handover in await db_handovers.handovers_in_state(conn, state):
+            team_id, team = (
+                (handover.sending_team_id, handover.sending_team)
+                if step == "endorse"
+                else (handover.receiving_team_id, handover.receiving_team)
+            )
+            if team_id not in managers:
+                managers[team_id] = [user_id for user_id, _ in await db.team_managers(conn, team_id)]
+            candidates = list(managers[team_id])
+            named = handover.named_endorser if step == "endorse" else handover.named_approver
+            if named is not None:
+                person = await db.user_by_id(conn, named)
+                if person is not None and not person.disabled:
+                    candidates.append(named)
+            actors = [Actor(user_id=user_id, manager_teams=frozenset({team_id})) for user_id in candidates]
+            if eligible(action, parties_and_state(handover), actors):
+                continue
+            message = accounts.no_manager_for_step(
+                handover.id, handover.child_name, team, step, handover.on_behalf_of_name
+            )
+            found.append(StepWithoutManager(
+                handover_id=handover.id, step=step, message=message,
+                command=accounts.name_manager_command(handover.id, step),
+            ))  # fmt: skip
+    return found
+
+
+async def _posts_held(conn: db.Conn, leaver: db.User) -> list[tuple[int | None, str]]:
+    """The posts a person holds, each as (service id, or None for head of service; how the post is named)."""
+    posts: list[tuple[int | None, str]] = [
+        (service_id, accounts.service_manager_post(service))
+        for service_id, service in await db.services_managed_by(conn, leaver.id)
+    ]
+    head = await db.head_of_service(conn)
+    if head is not None and head[0] == leaver.id:
+        posts.append((None, accounts.HEAD_OF_SERVICE_POST))
+    return posts
+
+
 async def _vacate_posts(conn: db.Conn, leaver: db.User, by: int | None, os_user: str | None) -> list[str]:
     """A leaver's posts are left vacant, each with its audit entry (a disabled account holds no post)."""
     vacated = []
-    for service_id, service in await db.services_managed_by(conn, leaver.id):
-        await db.set_service_manager(conn, service_id, None)
-        details = {"service_manager_left": leaver.username}
-        await _audit(conn, by, os_user, "vacate_service_manager", "service", service_id, details)
-        vacated.append(f"service manager of {service}")
-    head = await db.head_of_service(conn)
-    if head is not None and head[0] == leaver.id:
-        await db.vacate_head_of_service(conn)
-        await _audit(conn, by, os_user, "vacate_head_of_service", "user", leaver.id, {"username": leaver.username})
-        vacated.append("head of service")
+    for service_id, post in await _posts_held(conn, leaver):
+        if service_id is None:
+            await db.vacate_head_of_service(conn)
+            details = {"username": leaver.username}
+            await _audit(conn, by, os_user, "vacate_head_of_service", "user", leaver.id, details)
+        else:
+            await db.set_service_manager(conn, service_id, None)
+            details = {"service_manager_left": leaver.username}
+            await _audit(conn, by, os_user, "vacate_service_manager", "service", service_id, details)
+        vacated.append(post)
     return vacated
 
 
@@ -404,11 +525,13 @@ __all__ = [
     "add_person",
     "change_roles",
     "create_service",
+    "disable_check",
     "disable_person",
     "operator_id",
     "reset_password",
     "set_head_of_service",
     "set_service_manager",
     "set_team_service",
+    "steps_without_manager",
     "vacant_posts",
 ]

@@ -103,10 +103,10 @@ async def create_person_in(
     os_user: str | None = None,
 ) -> int:
     """The writes of `create_person`, inside a transaction the caller holds (the demo loader makes many at once).
-    A username that looks like an existing one (whatever its case or Unicode form) is refused."""
-    existing = identity.same_username(username, await db.usernames(conn))
-    if existing is not None:
-        raise Invalid({"username": identity.username_taken_message(existing)})
+    A username that is, or looks like, an existing one (`identity.username_clash_errors`) is refused."""
+    clash = identity.username_clash_errors(username, await db.usernames(conn))
+    if clash:
+        raise Invalid(clash)
     user_id = await db.create_user(
         conn, username, full_name, password_hash, is_auditor=roles.auditor, is_admin=roles.admin
     )
@@ -144,6 +144,8 @@ async def issue_api_token(
                 errors |= validation.text_errors(
                     "name", system_name, missing="", limit=validation.FULL_NAME_MAX, what="The system's name"
                 )
+            # a service account's name is shown as a username too: it may not pass for a person's
+            errors = errors or identity.username_clash_errors(account, await db.usernames(conn), key="account")
             if errors:
                 raise Invalid(errors)
             account_id = await db.create_user(

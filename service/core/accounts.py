@@ -148,3 +148,37 @@ VACANT_HEAD_OF_SERVICE = "There is no head of service: choose one"
 
 # Who ran a command: an administrator named with --by, and always the operating-system account.
 NOT_AN_ADMINISTRATOR = "Give the username of an administrator whose account is enabled"
+
+
+# What the confirmation page says disabling an account will do, before the administrator confirms.
+def sole_manager_message(name: str, team: str) -> str:
+    """A leaver who is the only enabled manager of a team nothing waits on may go; the team is then left without one."""
+    return (
+        f"{name} is the only team manager of {team}. Once the account is disabled, {team} has no team manager: "
+        f"make someone else a manager of {team} (change their teams and roles) before its next handover"
+    )
+
+
+HEAD_OF_SERVICE_POST = "head of service"
+
+
+def service_manager_post(service: str) -> str:
+    """How a service manager's post is named, on the disable page and in what disabling reports it left vacant."""
+    return f"service manager of {service}"
+
+
+def post_vacated_message(post: str) -> str:
+    """A post the leaver holds, which disabling leaves vacant ("service manager of <service>", "head of service")."""
+    return f"The {post} post will become vacant: choose someone for it on the teams and services page"
+
+
+def no_manager_for_step(handover_id: int, child: str, team: str, step: str, on_behalf_of: str | None) -> str:
+    """A handover that waits for a manager step no manager may take, as the administrator's "Waiting for you" says it
+    (the list shows only what the administrator may see: the child's name, the team and the handover's number)."""
+    written = f", written on behalf of {on_behalf_of}," if on_behalf_of else ""
+    return f"Handover {handover_id} for {child}{written} has no manager who can {step} it in {team}: name one"
+
+
+def name_manager_command(handover_id: int, step: str) -> str:
+    """The command that names another manager for a step (there is no page for it)."""
+    return f"handover name-manager {handover_id} --step {step} --manager USERNAME"

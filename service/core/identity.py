@@ -3,8 +3,12 @@ every place one is set (the administrator's pages, the command line, any API). P
 
 Usernames are short, typed and read by people: lower-case letters a to z, the digits 0 to 9, full stops,
 underscores and hyphens, beginning with a letter or digit. Two usernames are the same when they are the same after
-Unicode compatibility normalisation (NFKC) and case folding, so an account that only looks like another's (``JSmith``
-beside ``jsmith``, or full-width letters) cannot be added beside it.
+Unicode compatibility normalisation (NFKC) and case folding (``JSmith`` is ``jsmith``). A new username is also
+refused when it only looks like an existing one: their *skeletons* are compared, which also map Unicode look-alike
+characters to the letter they imitate (Cyrillic ``а`` is Latin ``a``; the Unicode confusables data, from the
+``confusable_homoglyphs`` package), fold digits that look like letters (``0`` is ``o``; ``1``, ``l`` and ``i`` are one)
+and drop punctuation and separators (``alex.``, ``ale-x`` and ``alex_`` are ``alex``). People pick someone from a list
+by name and read usernames in the audit trail: two that a reader cannot tell apart would let one pass for the other.
 
 Passwords follow the NCSC's guidance: a minimum length and no complexity rules, no upper limit a person would meet,
 and a refusal of passwords that are common or close to one (the guess estimate of zxcvbn, whose lists come from
@@ -48,12 +52,43 @@ PASSWORD_HINT = (
 PASSWORD_TOO_SHORT = f"The password must be at least {PASSWORD_MIN} characters"
 PASSWORD_TOO_LONG = f"The password must be {PASSWORD_MAX:,} characters or fewer"
 PASSWORD_HAS_NAME = "The password must not contain the person's username or name"
+PASSWORD_IS_CURRENT = "This is the password the account already has: choose a new one"
 PASSWORD_COMMON = "This password is too common or too easy to guess: choose another, for example three random words"
 
 
 def username_key(username: str) -> str:
     """What two usernames are compared by: NFKC-normalised and case-folded, without surrounding spaces."""
     return unicodedata.normalize("NFKC", username.strip()).casefold()
+
+
+# Characters that still look like another after the confusables data: the digits and ``i`` read as ``l`` or ``o``.
+_LOOK_ALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+
+
+@cache
+def _confusables() -> dict[str, str]:
+    """Each character the Unicode confusables data maps to exactly one other, and that other (its prototype).
+
+    Loaded the first time a username is compared: the data takes a few megabytes that commands and workers that never
+    add a person should not hold. A character listed with many look-alikes is itself a prototype, and stays.
+    """
+    from confusable_homoglyphs.confusables import confusables_data
+
+    prototypes = {}
+    for character, homoglyphs in confusables_data.items():
+        if len(homoglyphs) == 1:
+            prototypes[character] = str(homoglyphs[0]["c"]).strip("\u200e\u200f")
+    return prototypes
+
+
+def username_skeleton(username: str) -> str:
+    """What a reader takes a username for: NFKC and case folding, each Unicode look-alike mapped to its prototype,
+    digits that look like letters folded, and everything but letters and digits removed."""
+    text = unicodedata.normalize("NFKC", username).casefold()
+    prototypes = _confusables()
+    text = "".join(prototypes.get(character, character) for character in text)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKE)
+    return "".join(character for character in text if character.isalnum())
 
 
 def username_errors(username: str, key: str = "username") -> dict[str, str]:
@@ -72,6 +107,28 @@ def same_username(username: str, existing: Iterable[str]) -> str | None:
 
 def username_taken_message(existing: str) -> str:
     return f"There is already a user called {existing!r}"
+
+
+USERNAME_TOO_SIMILAR = "This username is too similar to an existing username: choose one that looks different"
+
+
+def similar_username(username: str, existing: Iterable[str]) -> bool:
+    """Whether `username` looks like one of `existing` (the same skeleton), so a reader could take one for the other."""
+    wanted = username_skeleton(username)
+    return bool(wanted) and any(username_skeleton(name) == wanted for name in existing)
+
+
+def username_clash_errors(username: str, existing: Iterable[str], key: str = "username") -> dict[str, str]:
+    """The one rule for every place a username is set: not an existing one, nor one that looks like it. The message
+    names the existing username only when it is the same one (compared as `username_key`), since the list of people
+    shows it anyway; a look-alike is only said to be too similar."""
+    names = list(existing)
+    same = same_username(username, names)
+    if same is not None:
+        return {key: username_taken_message(same)}
+    if similar_username(username, names):
+        return {key: USERNAME_TOO_SIMILAR}
+    return {}
 
 
 def email_key(email: str) -> str:

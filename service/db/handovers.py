@@ -490,3 +490,10 @@ async def take_on(conn: Conn, handover_id: int, user_id: int) -> None:
     await conn.execute(
         "UPDATE handovers SET receiver_id = ? WHERE id = ? AND receiver_id IS NULL", (user_id, handover_id)
     )
+
+
+async def handovers_in_state(conn: Conn, state: str) -> list[Handover]:
+    """Every handover in this state, longest waiting first (the administrator's look for a manager step that no
+    manager may take)."""
+    rows = await _rows(conn, _HANDOVER_SELECT + " WHERE h.state = ? ORDER BY h.state_since, h.id", (state,))
+    return [record(r, Handover) for r in rows]

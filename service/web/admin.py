@@ -14,7 +14,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
-from service.core import identity
+from service.actions.accounts import disable_check, steps_without_manager
+from service.core import accounts, identity
 from service.core.errors import Invalid, NotFound
 from service.web.context import back_to, database, page
 from service.web.guards import admins_only
@@ -60,7 +61,13 @@ class AdminController(Controller):
         reader = database(request).reader
         waiting = await actions.waiting_for(reader, request.user.actor)  # the landing page says what waits, as all do
         vacant = [("/admin/teams", post) for post in await actions.vacant_posts(reader)]
-        return page(request, "admin/people.html", people=await db.people_list(reader), waiting=waiting, vacant=vacant)
+        # a manager step nobody may take waits on an administrator: each is explained lower on this page
+        stuck = await steps_without_manager(reader)
+        also = vacant + [(f"#step-{found.handover_id}", found.message) for found in stuck]
+        return page(
+            request, "admin/people.html", people=await db.people_list(reader), waiting=waiting, vacant=also,
+            stuck=stuck,
+        )  # fmt: skip
 
     @get("/people/new", name="admin_add_person")
     async def add_form(self, request: Request[Any, Any, Any]) -> Template:
@@ -178,9 +185,12 @@ class AdminController(Controller):
     async def _disable_page(
         self, request: Request[Any, Any, Any], person: db.PersonSummary, errors: dict[str, str], status_code: int = 200
     ) -> Template:
+        # what disabling would do and what stops it, asked of the same rules the action keeps, before any POST
+        check = await disable_check(database(request).reader, user_id=person.id, by=request.user.id)
         return page(
-            request, "admin/disable.html", person=person, errors=errors, status_code=status_code,
-            cases=await db.held_cases(database(request).reader, person.id),
+            request, "admin/disable.html", person=person, errors=errors, status_code=status_code, check=check,
+            sole_manager=[accounts.sole_manager_message(person.name, t) for t in check.teams_left_without_manager],
+            posts=[accounts.post_vacated_message(post) for post in check.posts_vacated],
         )  # fmt: skip
 
     @get("/teams", name="admin_teams")

@@ -102,6 +102,7 @@ async def _seed(path: Path) -> World:
                     conn, f"C-{number}", f"Child {number}", "2016-05-05", world.users["leaver"], world.teams["north"]
                 )
         await _seed_records_viewers(database, world)
+        await _seed_account_rules_more(database, world)
         # tests/browser/test_sibling_group.py: four brothers and sisters, in a sibling group of their own
         async with database.transaction() as conn:
             family = await db.create_sibling_group(conn, "Browser family")
@@ -149,6 +150,40 @@ async def _seed_records_viewers(database: db.Database, world: World) -> None:
         database, out2, CHECKLIST, case_id=world.cases["c20"], receiving_team_id=world.teams["cp"],
         receiver_id=None, transfer_reason="Moving to the child protection team",
     )  # fmt: skip
+
+
+async def _seed_account_rules_more(database: db.Database, world: World) -> None:
+    """tests/browser/test_account_rules_more.py: Lone Team, whose only manager continues a leaver's handover of c27
+    on their behalf and submits it, so no manager may endorse it; and Quiet Team's only manager, with nothing
+    waiting on the team. The child's name and reference share no text with the other cases' ("C-2", "Child 2")."""
+    from service import actions
+    from service.core.workflow import Action
+    from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
+
+    async with database.transaction() as conn:
+        for team in ("lone", "quiet"):
+            world.teams[team] = await db.create_team(conn, f"{team.title()} Team")
+        for username, team, role in (("lonemgr", "lone", "manager"), ("loner", "lone", "worker"),
+                                     ("quietmgr", "quiet", "manager")):  # fmt: skip
+            world.users[username] = await db.create_user(
+                conn, username, username.title(), PASSWORD_HASH, is_auditor=False, is_admin=False
+            )
+            await db.add_membership(conn, world.users[username], world.teams[team], role)
+        world.cases["c27"] = await db.create_case(
+            conn, "AR-27", "Ash Rowe", "2016-05-05", world.users["loner"], world.teams["lone"]
+        )
+    loner = await actor(database, world, "loner")
+    handover_id = await actions.start_handover(
+        database, loner, CHECKLIST, case_id=world.cases["c27"], receiving_team_id=world.teams["cp"],
+        receiver_id=None, transfer_reason="Moving to the child protection team",
+    )  # fmt: skip
+    for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
+        await actions.save_section(database, CHECKLISTS, loner, handover_id, section_id, answers, 0, finished=True)
+    await actions.disable_person(database, user_id=world.users["loner"], by=None)
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    lonemgr = await actor(database, world, "lonemgr")
+    await actions.act(database, CHECKLISTS, lonemgr, handover_id, Action.SUBMIT, view.handover.version, "")
 
 
 @pytest.fixture(scope="package")
