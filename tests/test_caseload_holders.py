@@ -287,3 +287,39 @@ async def test_the_manager_who_endorsed_is_not_offered_return_for_the_receiving_
     # another worker of cp, who did not endorse it, is offered it
     other = (await (await site.as_user("smgr2")).get(f"/handovers/{handover_id}/view")).text
     assert "Return to outgoing worker" in other
+
+
+# ---------------------------------------------------------------- a handover returned to a worker while they are absent
+
+
+async def test_a_handover_returned_to_an_absent_worker_is_listed_and_continued_by_the_manager(site: Site) -> None:
+    submitted = await handover_in(site.db, site.world, "submitted", "c2")
+    out = site.world.users["out"]
+    manager = await site.as_user("smgr")
+    assert (await manager.post(f"/caseloads/{out}/absence", {"change": "record"})).status_code == 303
+    assert await _author(site.db, submitted) == out  # submitted before the absence: it keeps its author
+    smgr = await actor(site.db, site.world, "smgr")
+    view = await actions.load(site.db.reader, CHECKLISTS, submitted)
+    assert view is not None
+    await actions.act(
+        site.db, CHECKLISTS, smgr, submitted, Action.RETURN_TO_OUTGOING, view.handover.version, "Say more about school"
+    )
+    page = (await manager.get(f"/caseloads/{out}")).text
+    assert "1 handover was returned to" in page and "Continue it on their behalf" in page
+    assert (await manager.post(f"/caseloads/{out}/absence", {"change": "continue"})).status_code == 303
+    assert await _author(site.db, submitted) == site.world.users["smgr"]
+    page = (await manager.get(f"/caseloads/{out}")).text
+    assert "Continue it on their behalf" not in page
+    # nothing else waits now: asking again is refused by the field, and changes nothing
+    again = await manager.post(f"/caseloads/{out}/absence", {"change": "continue"})
+    assert again.status_code == 400 and rules.NOTHING_WAITS_ON_ABSENT in again.text
+
+
+async def test_continuing_an_absent_workers_handovers_needs_a_recorded_absence(
+    database: db.Database, world: World
+) -> None:
+    await handover_in(database, world, "returned", "c4")
+    smgr = await actor(database, world, "smgr")
+    with pytest.raises(Invalid) as refused:
+        await caseload_actions.continue_waiting(database, smgr, world.users["out"])
+    assert refused.value.errors == {"absence": rules.NOT_ABSENT}

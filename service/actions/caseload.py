@@ -39,6 +39,7 @@ class Caseload(msgspec.Struct, frozen=True, kw_only=True):
     transfer: store.CaseloadTransfer | None  # the latest caseload transfer, under way or finished
     children: list[ChildOnCaseload]
     counts: rules.Counts
+    waiting_on_absent: list[int]  # handovers returned to the absent person, which this manager may continue
 
     @property
     def unavailable(self) -> bool:
@@ -76,9 +77,11 @@ async def caseload(conn: db.Conn, actor: Actor, person_id: int) -> Caseload:
         )
         for row in rows
     ]
+    absence = await store.absence(conn, person_id)
     return Caseload(
         person=person,
-        absence=await store.absence(conn, person_id),
+        absence=absence,
+        waiting_on_absent=[] if absence is None else await _passing_to(conn, actor, person_id),
         transfer=transfer,
         children=children,
         counts=rules.counted([child.where for child in children]),
@@ -145,14 +148,40 @@ async def record_absence(database: db.Database, actor: Actor, person_id: int) ->
             raise Invalid({"absence": rules.ALREADY_ABSENT})
         await store.record_absence(conn, person_id, actor.user_id)
         await db.append_audit(conn, actor.user_id, "record_absence", "user", person_id, {"person": person.name})
-        continued = []
-        for handover in await store.authored_open_handovers(conn, person_id):
-            ours = handover.sending_team_id in actor.manager_teams
-            if ours and rules.passes_on_absence(handover.sides, actor.user_id):
-                await db.continue_on_behalf(conn, handover.id, actor.user_id, person_id)
-                details = {"on_behalf_name": person.name, "author_user_id": actor.user_id, "absent": True}
-                await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover.id, details)
-                continued.append(handover.id)
+        continued = await _continue_for_absent(conn, actor, person)
+    return continued
+
+
+async def _passing_to(conn: db.Conn, actor: Actor, person_id: int) -> list[int]:
+    """The absent person's handovers in the manager's teams that are theirs to write and would pass to this manager
+    (`core.caseload.passes_on_absence`)."""
+    return [
+        handover.id
+        for handover in await store.authored_open_handovers(conn, person_id)
+        if handover.sending_team_id in actor.manager_teams and rules.passes_on_absence(handover.sides, actor.user_id)
+    ]
+
+
+async def _continue_for_absent(conn: db.Conn, actor: Actor, person: store.CaseloadPerson) -> list[int]:
+    continued = await _passing_to(conn, actor, person.id)
+    for handover_id in continued:
+        await db.continue_on_behalf(conn, handover_id, actor.user_id, person.id)
+        details = {"on_behalf_name": person.name, "author_user_id": actor.user_id, "absent": True}
+        await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover_id, details)
+    return continued
+
+
+async def continue_waiting(database: db.Database, actor: Actor, person_id: int) -> list[int]:
+    """While a person's absence is recorded, a handover of theirs that comes back to be written (returned to them
+    after the absence began) continues with this manager on their behalf, by the same rule as when the absence was
+    recorded. Returns the ids continued. `Invalid` keyed absence when no absence is recorded or nothing waits."""
+    async with database.transaction() as conn:
+        person = await _person(conn, actor, person_id)
+        if await store.absence(conn, person_id) is None:
+            raise Invalid({"absence": rules.NOT_ABSENT})
+        continued = await _continue_for_absent(conn, actor, person)
+        if not continued:
+            raise Invalid({"absence": rules.NOTHING_WAITS_ON_ABSENT})
     return continued
 
 
@@ -171,6 +200,7 @@ __all__ = [
     "Caseload",
     "ChildOnCaseload",
     "caseload",
+    "continue_waiting",
     "end_absence",
     "people",
     "record_absence",

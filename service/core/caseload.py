@@ -100,6 +100,7 @@ NOTHING_TO_TRANSFER = "There are no children on this caseload to transfer"
 TRANSFER_NOT_STARTED = "Start the caseload transfer first: each child's handover is started from it"
 ALREADY_ABSENT = "Their long-term absence is already recorded"
 NOT_ABSENT = "No long-term absence is recorded for them"
+NOTHING_WAITS_ON_ABSENT = "None of their handovers is waiting for you to continue"
 DISABLED_NOT_ABSENT = "Their account is disabled: they have left, so no absence needs recording"
 NOT_YOURSELF = "You cannot record your own absence"
 

@@ -55,7 +55,9 @@ class CaseloadController(Controller):
     async def absence(self, request: Request[Any, Any, Any], person_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         try:
-            if form.get("change") == "end":
+            if form.get("change") == "continue":
+                await caseload_actions.continue_waiting(database(request), request.user.actor, person_id)
+            elif form.get("change") == "end":
                 await caseload_actions.end_absence(database(request), request.user.actor, person_id)
             else:
                 await caseload_actions.record_absence(database(request), request.user.actor, person_id)
