@@ -111,6 +111,7 @@ async def _seed(path: Path) -> World:
                     conn, f"C-{number}", name, "2014-04-04", world.users["out"], world.teams["north"], family
                 )
         await _seed_group_rules(database, world)
+        await _seed_returned_while_absent(database, world)
         return world
     finally:
         await database.close()
@@ -184,6 +185,44 @@ async def _seed_account_rules_more(database: db.Database, world: World) -> None:
     assert view is not None
     lonemgr = await actor(database, world, "lonemgr")
     await actions.act(database, CHECKLISTS, lonemgr, handover_id, Action.SUBMIT, view.handover.version, "")
+
+
+async def _seed_returned_while_absent(database: db.Database, world: World) -> None:
+    """tests/browser/test_caseload_absence.py: Away Team's worker submits the handover of c21 and goes on long-term
+    absence; their manager then returns it, so it waits on someone who is away."""
+    from service import actions
+    from service.actions import caseload as caseload_actions
+    from service.core.workflow import Action
+    from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
+
+    async with database.transaction() as conn:
+        world.teams["away"] = await db.create_team(conn, "Away Team")
+        for username, name, role in (("awaymgr", "Awaymgr", "manager"), ("awayer", "Awayer", "worker")):
+            world.users[username] = await db.create_user(
+                conn, username, name, PASSWORD_HASH, is_auditor=False, is_admin=False
+            )
+            await db.add_membership(conn, world.users[username], world.teams["away"], role)
+        world.cases["c21"] = await db.create_case(
+            conn, "AW-21", "Arlo West", "2016-05-05", world.users["awayer"], world.teams["away"]
+        )
+    awayer = await actor(database, world, "awayer")
+    handover_id = await actions.start_handover(
+        database, awayer, CHECKLIST, case_id=world.cases["c21"], receiving_team_id=world.teams["cp"],
+        receiver_id=None, transfer_reason="Moving to the child protection team",
+    )  # fmt: skip
+    for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
+        await actions.save_section(database, CHECKLISTS, awayer, handover_id, section_id, answers, 0, finished=True)
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    await actions.act(database, CHECKLISTS, awayer, handover_id, Action.SUBMIT, view.handover.version, "")
+    awaymgr = await actor(database, world, "awaymgr")
+    await caseload_actions.record_absence(database, awaymgr, world.users["awayer"])
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    await actions.act(
+        database, CHECKLISTS, awaymgr, handover_id, Action.RETURN_TO_OUTGOING, view.handover.version,
+        "Say more about the school's concerns",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="package")
