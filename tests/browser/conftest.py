@@ -153,13 +153,28 @@ async def _seed_records_viewers(database: db.Database, world: World) -> None:
     )  # fmt: skip
 
 
+async def _written_handover(database: db.Database, world: World, author: str, case: str) -> int:
+    """A handover of this case to the cp team, every section finished by its author (not yet submitted)."""
+    from service import actions
+    from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
+
+    worker = await actor(database, world, author)
+    handover_id = await actions.start_handover(
+        database, worker, CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
+        receiver_id=None, transfer_reason="Moving to the child protection team",
+    )  # fmt: skip
+    for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
+        await actions.save_section(database, CHECKLISTS, worker, handover_id, section_id, answers, 0, finished=True)
+    return handover_id
+
+
 async def _seed_account_rules_more(database: db.Database, world: World) -> None:
     """tests/browser/test_account_rules_more.py: Lone Team, whose only manager continues a leaver's handover of c27
     on their behalf and submits it, so no manager may endorse it; and Quiet Team's only manager, with nothing
     waiting on the team. The child's name and reference share no text with the other cases' ("C-2", "Child 2")."""
     from service import actions
     from service.core.workflow import Action
-    from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
+    from tests.helpers import CHECKLISTS, actor
 
     async with database.transaction() as conn:
         for team in ("lone", "quiet"):
@@ -173,13 +188,7 @@ async def _seed_account_rules_more(database: db.Database, world: World) -> None:
         world.cases["c27"] = await db.create_case(
             conn, "AR-27", "Ash Rowe", "2016-05-05", world.users["loner"], world.teams["lone"]
         )
-    loner = await actor(database, world, "loner")
-    handover_id = await actions.start_handover(
-        database, loner, CHECKLIST, case_id=world.cases["c27"], receiving_team_id=world.teams["cp"],
-        receiver_id=None, transfer_reason="Moving to the child protection team",
-    )  # fmt: skip
-    for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
-        await actions.save_section(database, CHECKLISTS, loner, handover_id, section_id, answers, 0, finished=True)
+    handover_id = await _written_handover(database, world, "loner", "c27")
     await actions.disable_person(database, user_id=world.users["loner"], by=None)
     view = await actions.load(database.reader, CHECKLISTS, handover_id)
     assert view is not None
@@ -193,7 +202,7 @@ async def _seed_returned_while_absent(database: db.Database, world: World) -> No
     from service import actions
     from service.actions import caseload as caseload_actions
     from service.core.workflow import Action
-    from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
+    from tests.helpers import CHECKLISTS, actor
 
     async with database.transaction() as conn:
         world.teams["away"] = await db.create_team(conn, "Away Team")
@@ -206,12 +215,7 @@ async def _seed_returned_while_absent(database: db.Database, world: World) -> No
             conn, "AW-21", "Arlo West", "2016-05-05", world.users["awayer"], world.teams["away"]
         )
     awayer = await actor(database, world, "awayer")
-    handover_id = await actions.start_handover(
-        database, awayer, CHECKLIST, case_id=world.cases["c21"], receiving_team_id=world.teams["cp"],
-        receiver_id=None, transfer_reason="Moving to the child protection team",
-    )  # fmt: skip
-    for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
-        await actions.save_section(database, CHECKLISTS, awayer, handover_id, section_id, answers, 0, finished=True)
+    handover_id = await _written_handover(database, world, "awayer", "c21")
     view = await actions.load(database.reader, CHECKLISTS, handover_id)
     assert view is not None
     await actions.act(database, CHECKLISTS, awayer, handover_id, Action.SUBMIT, view.handover.version, "")
