@@ -170,8 +170,8 @@ async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Disabled {outcome.name} ({args.username!r}): signed out everywhere, API tokens stopped.")
     for child, manager in outcome.cases_moved:
         print(f"  {child}: {accounts.HELD_PENDING_TRANSFER.lower()} ({manager})")
-    for handover_id, manager in outcome.handovers_continued:
-        print(f"  handover {handover_id}: continued by {manager} on behalf of {outcome.name}")
+    for handover_id, manager, written_for in outcome.handovers_continued:
+        print(f"  handover {handover_id}: continued by {manager} on behalf of {written_for}")
     for handover_id in outcome.handovers_released:
         print(f"  handover {handover_id}: back with the receiving team, for another worker to take on")
     for post in outcome.posts_vacated:

@@ -237,7 +237,7 @@ async def test_the_disable_page_names_who_will_hold_each_case_and_continue_each_
     handover_id = await handover_in(site.db, site.world, "draft", "mia")
     page = await _disable_page(site, "out")
     assert "Mia Test (T-1), North Team: held by Both" in page
-    assert f"Handover {handover_id}, which Out started, will continue with Both acting on their behalf" in page
+    assert f"Handover {handover_id}, which Out is writing, will continue with Both acting on behalf of Out" in page
 
 
 async def test_the_disable_page_says_which_posts_will_become_vacant(site: Site) -> None:

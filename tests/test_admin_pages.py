@@ -157,7 +157,7 @@ async def test_disabling_a_leaver_moves_their_cases_and_ends_their_session_and_t
     assert "Check before you disable this account" in check and "Mia Test (T-1)" in check
     done = await admin.post(f"/admin/people/{user_id}/disable")
     assert done.status_code == 200 and "Account disabled" in done.text
-    assert "Mia Test: held by Both" in done.text and "continues with Both acting on Out" in done.text
+    assert "Mia Test: held by Both" in done.text and "continues with Both acting on behalf of Out" in done.text
     # the leaver's open session and token stop on their next request
     after = await leaver.get("/")
     assert (after.status_code, after.headers["location"]) == (303, "/sign-in?ended=disabled")

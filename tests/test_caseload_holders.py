@@ -118,7 +118,7 @@ async def test_disabling_an_interim_holder_never_makes_the_receiver_the_author(
     outcome = await actions.disable_person(database, user_id=world.users["both"], by=world.users["adm"])
     # Smgr comes first by name, but is to receive it: Smgr2 continues it, still on the leaver's behalf
     assert await _author(database, handover_id) == world.users["smgr2"]
-    assert outcome.handovers_continued == [(handover_id, "Smgr2")]
+    assert outcome.handovers_continued == [(handover_id, "Smgr2", "Lee Leaver")]  # written for the leaver, not Both
     handover = await db.handover_by_id(database.reader, handover_id)
     assert handover is not None and handover.on_behalf_of_name == "Lee Leaver"
     view = await actions.load(database.reader, CHECKLISTS, handover_id)

@@ -38,7 +38,9 @@ class Disabled(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     cases_moved: list[tuple[str, str]]  # (child's name, the manager who now holds the case)
-    handovers_continued: list[tuple[int, str]]  # (handover id, the manager who continues it on the leaver's behalf)
+    # (handover id, the manager who continues it, whom it is written for: the leaver, or the person the leaver was
+    # already continuing it for)
+    handovers_continued: list[tuple[int, str, str]]
     handovers_released: list[int]  # handovers the leaver was to receive, now addressed to the receiving team
     posts_vacated: list[str] = []  # "service manager of <service>", "head of service"
 
@@ -244,16 +246,16 @@ async def _continuing_manager(conn: db.Conn, leaver: db.User, handover: Any) -> 
 
 async def _continue_handovers(
     conn: db.Conn, leaver: db.User, by: int | None, os_user: str | None
-) -> list[tuple[int, str]]:
+) -> list[tuple[int, str, str]]:
     """Each open handover the leaver wrote continues with `_continuing_manager`, on the leaver's behalf (or on behalf
     of whoever it was already continued for). `Invalid` keyed disable, naming the child, when no manager can."""
     continued = []
     for handover in await caseload_store.authored_open_handovers(conn, leaver.id):
         manager_id, manager = await _continuing_manager(conn, leaver, handover)
         await db.continue_on_behalf(conn, handover.id, manager_id, leaver.id)
-        details = {"on_behalf_of": leaver.username, "author_user_id": manager_id}
+        details = {"on_behalf_of": handover.on_behalf_username or leaver.username, "author_user_id": manager_id}
         await _audit(conn, by, os_user, "continue_on_behalf", "handover", handover.id, details)
-        continued.append((handover.id, manager))
+        continued.append((handover.id, manager, handover.written_for(leaver.name)))
     return continued
 
 
@@ -310,7 +312,7 @@ class DisableCheck(msgspec.Struct, frozen=True, kw_only=True):
 
     blockers: list[str]  # why disabling would be refused (empty: it may go ahead)
     cases_moved: list[tuple[str, str, str, str]]  # (child's name, case reference, team, the manager who would hold it)
-    handovers_continued: list[tuple[int, str]]  # (handover id, the manager who would continue it on their behalf)
+    handovers_continued: list[tuple[int, str, str]]  # (handover id, the manager who would continue it, for whom)
     handovers_released: list[int]  # handovers they were to receive, which would go back to the receiving team
     teams_left_without_manager: list[str]  # teams they alone manage, left with no manager once they go
     posts_vacated: list[str]  # "service manager of <service>", "head of service"
@@ -348,7 +350,7 @@ async def disable_check(conn: db.Conn, *, user_id: int, by: int | None) -> Disab
     for authored in await caseload_store.authored_open_handovers(conn, user_id):
         holder = await refused(_continuing_manager(conn, leaver, authored))
         if holder is not None:
-            continued.append((authored.id, holder[1]))
+            continued.append((authored.id, holder[1], authored.written_for(leaver.name)))
     released = [h.id for h in await db.open_handovers_of(conn, user_id) if h.author_id != user_id]
     posts = [label for _, label in await _posts_held(conn, leaver)]
     return DisableCheck(

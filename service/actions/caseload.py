@@ -152,23 +152,28 @@ async def record_absence(database: db.Database, actor: Actor, person_id: int) ->
     return continued
 
 
-async def _passing_to(conn: db.Conn, actor: Actor, person_id: int) -> list[int]:
+async def _passing(conn: db.Conn, actor: Actor, person_id: int) -> list[store.AuthoredHandover]:
     """The absent person's handovers in the manager's teams that are theirs to write and would pass to this manager
     (`core.caseload.passes_on_absence`)."""
     return [
-        handover.id
+        handover
         for handover in await store.authored_open_handovers(conn, person_id)
         if handover.sending_team_id in actor.manager_teams and rules.passes_on_absence(handover.sides, actor.user_id)
     ]
 
 
+async def _passing_to(conn: db.Conn, actor: Actor, person_id: int) -> list[int]:
+    return [handover.id for handover in await _passing(conn, actor, person_id)]
+
+
 async def _continue_for_absent(conn: db.Conn, actor: Actor, person: store.CaseloadPerson) -> list[int]:
-    continued = await _passing_to(conn, actor, person.id)
-    for handover_id in continued:
-        await db.continue_on_behalf(conn, handover_id, actor.user_id, person.id)
-        details = {"on_behalf_name": person.name, "author_user_id": actor.user_id, "absent": True}
-        await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover_id, details)
-    return continued
+    continued = await _passing(conn, actor, person.id)
+    for handover in continued:
+        await db.continue_on_behalf(conn, handover.id, actor.user_id, person.id)
+        # written for whoever it already was (a leaver's handover the absent person was continuing), else for them
+        details = {"on_behalf_name": handover.written_for(person.name), "author_user_id": actor.user_id, "absent": True}
+        await db.append_audit(conn, actor.user_id, "continue_on_behalf", "handover", handover.id, details)
+    return [handover.id for handover in continued]
 
 
 async def continue_waiting(database: db.Database, actor: Actor, person_id: int) -> list[int]:

@@ -34,6 +34,7 @@ from service.core.workflow import (
     Actor,
     Facts,
     State,
+    absent_refusals,
     apply,
     eligible,
     facts_for,
@@ -100,6 +101,7 @@ def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
         is_auditor=user.is_auditor,
         is_admin=user.is_admin,
         is_service=user.is_service,
+        absent=user.absent,
     )
 
 
@@ -229,17 +231,24 @@ async def start_handover(
     the report. Ignored for a child outside a sibling group.
 
     `caseload_of`: a team manager starts it from that person's caseload (`actions.caseload`): the person writes it,
-    or, when they are unavailable, the manager writes it on their behalf (`core.caseload.author_for`)."""
+    or, when they are unavailable, the manager writes it on their behalf (`core.caseload.author_for`). A manager who
+    holds a leaver's case pending transfer writes it on the leaver's behalf by the same rule, whether they start it
+    from the caseload, their own start page or the API. `Refused` while the person's own absence is recorded."""
+    refused = absent_refusals(actor)
+    if refused:
+        raise Refused(refused)
     async with database.transaction() as conn:
         case = await db.case_by_id(conn, case_id)
-        author_id, on_behalf_of, worker = actor.user_id, None, None
+        author_id, on_behalf_of, worker, held = actor.user_id, None, None, False
+        if caseload_of is None and case is not None and case.allocated_worker_id == actor.user_id:
+            caseload_of = await caseload_store.held_for(conn, case.id)  # a leaver's case this manager holds
+            held = caseload_of is not None
         if caseload_of is not None and case is not None:
-            if not await caseload_store.on_caseload(conn, case.id, caseload_of, sorted(actor.manager_teams)):
+            teams = sorted(actor.manager_teams)
+            if not held and not await caseload_store.on_caseload(conn, case.id, caseload_of, teams):
                 raise NotFound(f"case {case_id}")
             worker = await db.user_by_id(conn, caseload_of)
-            away = worker is None or caseload.unavailable(
-                disabled=worker.disabled, absent=await caseload_store.absence(conn, caseload_of) is not None
-            )
+            away = worker is None or caseload.unavailable(disabled=worker.disabled, absent=worker.absent)
             author_id, on_behalf_of = caseload.author_for(actor.user_id, caseload_of, worker_unavailable=away)
         elif case is None or case.allocated_worker_id != actor.user_id:
             raise NotFound(f"case {case_id}")
@@ -294,7 +303,9 @@ async def start_group_handover(
     Each child of the group is in `included` (a handover is started for them, all with the same author, teams,
     receiver, reason and checklist) or left out with the reason why in `left_out` (by case id). `Invalid` keyed
     receiving_team, receiver, transfer_reason, children (no child included, or one who cannot be) or
-    reason-<case id>."""
+    reason-<case id>. `Refused` while the person's own absence is recorded."""
+    if absent_refusals(actor):
+        raise Refused(absent_refusals(actor))
     async with database.transaction() as conn:
         case = await db.case_by_id(conn, case_id)
         if case is None or case.allocated_worker_id != actor.user_id:

@@ -93,6 +93,19 @@ RETURN_AS_ENDORSER_REFUSAL = (
 )
 RETURN_AS_RECEIVER_REFUSAL = "You are named as the receiving worker; another manager of the sending team must return it"
 
+# While a worker's long-term absence is recorded, a team manager writes their handovers on their behalf: the worker
+# keeps sight of what they could read, and changes nothing until the manager records that the absence has ended.
+ABSENT_REFUSAL = (
+    "Your long-term absence is recorded, so you can read handovers but not start or change them: your team "
+    "manager acts on your behalf until your absence ends"
+)
+
+
+def absent_refusals(actor: Actor) -> list[str]:
+    """Why this person may not start or change any handover now: their long-term absence is recorded."""
+    return [ABSENT_REFUSAL] if actor.absent else []
+
+
 NEEDS_REASON = frozenset({Action.RETURN_TO_OUTGOING, Action.RETURN_TO_RECEIVER, Action.CANCEL})
 
 # The workflow's actions as the pages' buttons and the API's addresses name them.
@@ -117,6 +130,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     is_auditor: bool = False
     is_admin: bool = False
     is_service: bool = False  # a case management system's account (API token), not a person
+    absent: bool = False  # a manager has recorded their long-term absence (`absent_refusals`)
 
 
 class Facts(msgspec.Struct, frozen=True, kw_only=True):
@@ -370,7 +384,7 @@ def person_refusals(action: Action, facts: Facts, actor: Actor) -> list[str]:
     the separation of duties only): for saying who else can, and whether an administrator must name someone."""
     if actor.is_service:
         return [SERVICE_ACCOUNT_REFUSAL]
-    return _who_may(action, facts, actor)
+    return absent_refusals(actor) or _who_may(action, facts, actor)
 
 
 def eligible(action: Action, facts: Facts, candidates: list[Actor]) -> list[Actor]:
@@ -417,7 +431,7 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
         return _wrong_state(action, facts)
     if actor.is_service:
         return [SERVICE_ACCOUNT_REFUSAL]
-    reasons = _who_may(action, facts, actor)
+    reasons = absent_refusals(actor) or _who_may(action, facts, actor)
     if reasons:
         return reasons
     if action in NEEDS_REASON and not reason.strip():

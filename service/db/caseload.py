@@ -139,6 +139,17 @@ async def on_caseload(conn: Conn, case_id: int, person_id: int, team_ids: Sequen
     return bool(rows)
 
 
+async def held_for(conn: Conn, case_id: int) -> int | None:
+    """The leaver whose case this is, while a team manager holds it pending transfer since they left; else None."""
+    row = await _one(
+        conn,
+        "SELECT held_from_id FROM cases WHERE id = ? AND held_from_id IS NOT NULL AND interim_holder_id IS NOT NULL"
+        " AND interim_holder_id = allocated_worker_id",
+        (case_id,),
+    )
+    return None if row is None else int(row["held_from_id"])
+
+
 async def latest_transfer(conn: Conn, person_id: int) -> CaseloadTransfer | None:
     row = await _one(
         conn,
@@ -202,6 +213,13 @@ class AuthoredHandover(msgspec.Struct, frozen=True, kw_only=True):
     acknowledged_by: int | None
     named_endorser: int | None
     named_approver: int | None
+    on_behalf_of: int | None  # whom it is already written for (a leaver whose handover a manager continued), if anyone
+    on_behalf_name: str | None
+    on_behalf_username: str | None
+
+    def written_for(self, author_name: str) -> str:
+        """Whom the handover is really written for: the person it already continues on behalf of, or its author."""
+        return self.on_behalf_name or author_name
 
     @property
     def sides(self) -> Sides:
@@ -221,8 +239,10 @@ async def authored_open_handovers(conn: Conn, person_id: int) -> list[AuthoredHa
         " (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')"
         "  AS named_endorser,"
         " (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')"
-        "  AS named_approver"
+        "  AS named_approver,"
+        " h.on_behalf_of, ob.name AS on_behalf_name, ob.username AS on_behalf_username"
         " FROM handovers h JOIN cases c ON c.id = h.case_id JOIN teams t ON t.id = h.sending_team_id"
+        " LEFT JOIN users ob ON ob.id = h.on_behalf_of"
         " WHERE h.author_id = :person AND h.state NOT IN ('closed', 'cancelled') ORDER BY h.id",
         {"person": person_id},
     )

@@ -53,13 +53,18 @@ async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> b
     return bool(cursor.rowcount)
 
 
+# Whether a manager has recorded the person's long-term absence (`actions.caseload.record_absence`), read with the
+# person: every request's actor carries it, so the state machine refuses their writes while it lasts.
+_ABSENT = "EXISTS (SELECT 1 FROM absences a WHERE a.user_id = u.id) AS absent"
+
+
 async def user_by_username(conn: Conn, username: str) -> User | None:
-    row = await _one(conn, "SELECT * FROM users WHERE username = ?", (username,))
+    row = await _one(conn, f"SELECT u.*, {_ABSENT} FROM users u WHERE u.username = ?", (username,))
     return record(row, User) if row else None
 
 
 async def user_by_id(conn: Conn, user_id: int) -> User | None:
-    row = await _one(conn, "SELECT * FROM users WHERE id = ?", (user_id,))
+    row = await _one(conn, f"SELECT u.*, {_ABSENT} FROM users u WHERE u.id = ?", (user_id,))
     return record(row, User) if row else None
 
 
@@ -77,7 +82,8 @@ async def user_and_memberships(conn: Conn, user_id: int) -> tuple[User, list[Mem
     """A person and their teams in one query (every request asks: who is this, are they still allowed in)."""
     rows = await _rows(
         conn,
-        "SELECT u.*, m.team_id AS membership_team_id, t.name AS membership_team_name, m.role AS membership_role"
+        f"SELECT u.*, {_ABSENT}, m.team_id AS membership_team_id, t.name AS membership_team_name,"
+        " m.role AS membership_role"
         " FROM users u LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN teams t ON t.id = m.team_id"
         " WHERE u.id = ? ORDER BY t.name",
         (user_id,),

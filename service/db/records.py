@@ -25,6 +25,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     disabled: bool
     is_service: bool = False
     sessions_from_ms: int = 0  # sessions begun before this time (milliseconds since the epoch) no longer count
+    absent: bool = False  # a manager has recorded their long-term absence: they may read, not write
 
 
 class Team(msgspec.Struct, frozen=True):

@@ -158,7 +158,7 @@ async def test_a_handover_the_leaver_started_continues_with_the_manager_acting_f
 ) -> None:
     handover_id = await handover_in(database, world, "draft", "mia")
     outcome = await actions.disable_person(database, user_id=world.users["out"], by=None)
-    assert outcome.handovers_continued == [(handover_id, "Both")]
+    assert outcome.handovers_continued == [(handover_id, "Both", outcome.name)]
     row = await _one(database.reader, "SELECT author_id, on_behalf_of FROM handovers WHERE id = ?", (handover_id,))
     assert row is not None and (row[0], row[1]) == (world.users["both"], world.users["out"])
     handover = await db.handover_by_id(database.reader, handover_id)
