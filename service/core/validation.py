@@ -122,14 +122,17 @@ def confirmation_errors(
     key = f"readback-{section.id}"
     if not understood:
         errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
-    if len(readback) > READBACK_MAX:
+    too_short = (
+        f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
+    )
+    if is_blank(readback):  # nothing written, whatever invisible characters were sent (`text.is_blank`)
+        errors[key] = too_short
+    elif len(readback) > READBACK_MAX:
         errors[key] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
     elif has_hidden_characters(readback):
         errors[key] = f"Your summary {HIDDEN_CHARACTER_MESSAGE}"
     elif len(readback.strip()) < minimum:
-        errors[key] = (
-            f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
-        )
+        errors[key] = too_short
     elif len(words(readback)) < MIN_WORDS:
         errors[key] = too_few_words_message(section.title)
     else:
