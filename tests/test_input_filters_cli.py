@@ -280,6 +280,10 @@ async def test_export_of_a_group_not_on_record_exits_non_zero_and_says_why(
 async def test_correct_case_names_the_administrator_and_the_operating_system_account(
     env: Site, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    for blank in ("\u200b", "\u2060\u200b", "\u3000"):  # a blank name given on the command line is refused too
+        with pytest.raises(SystemExit) as refused:
+            await anyio.to_thread.run_sync(cli.main, ["correct-case", "T-3", "--name", blank, "--by", "adm"])
+        assert "child_name: Enter the child's name" in str(refused.value.code)
     command = ["correct-case", "T-3", "--name", "Zoe Others"]
     with pytest.raises(SystemExit) as refused:
         await anyio.to_thread.run_sync(cli.main, [*command, "--by", "out"])
