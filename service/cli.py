@@ -19,6 +19,7 @@ from service.checklist import ChecklistError, latest, load_all
 from service.core import accounts, case_records, validation
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
+from service.core.workflow import Actor
 from service.settings import Settings, SettingsError, settings_from_env
 
 
@@ -61,6 +62,13 @@ async def _operator(database: db.Database, command: str, args: argparse.Namespac
         return await actions.operator_id(database, args.by)
     except Invalid as exc:
         _refused(command, exc)
+
+
+async def _operator_actor(database: db.Database, command: str, args: argparse.Namespace) -> Actor | None:
+    """The administrator named with --by, as the state machine sees them (None: not named)."""
+    operator = await _operator(database, command, args)
+    found = None if operator is None else await db.user_and_memberships(database.reader, operator)
+    return None if found is None else actions.actor_for(*found)
 
 
 def _roles(args: argparse.Namespace) -> actions.TeamRoles:
@@ -182,6 +190,7 @@ async def _disable_user(settings: Settings, args: argparse.Namespace) -> int:
 async def _correct_case(settings: Settings, args: argparse.Namespace) -> int:
     """Correct a child's case record, found by its reference: what is not given stays as it is."""
     async with db.Database.for_settings(settings).opened() as database:
+        by = await _operator(database, "correct-case", args)
         case = await db.case_by_reference_key(database.reader, validation.reference_key(args.case))
         if case is None:
             _refused("correct-case", Invalid({"case": case_records.NO_SUCH_CASE}))
@@ -200,7 +209,9 @@ async def _correct_case(settings: Settings, args: argparse.Namespace) -> int:
             version=case.version,
         )
         try:
-            corrected = await actions.correct_case(database, case_id=case.id, correction=correction, by=None)
+            corrected = await actions.correct_case(
+                database, case_id=case.id, correction=correction, by=by, os_user=_os_user()
+            )
         except Invalid as exc:
             _refused("correct-case", exc)
     group = corrected.sibling_group or "no sibling group"
@@ -265,6 +276,14 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         for name, message in exc.errors.items():
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
         return 2
+    group_id = report_filter.sibling_group_id
+    if group_id is not None:  # as the page and the API answer 404: a group not on record is a mistake, not a report
+        async with db.Database.for_settings(settings).opened() as database:
+            known = await db.sibling_group_exists(database.reader, group_id)
+        if not known:
+            message = f"{validation.NO_SUCH_SIBLING_GROUP}; nothing was exported"
+            print(f"handover export: --group: {message}", file=sys.stderr)
+            return 2
     checklists = load_all(settings.checklists_dir)
     try:  # the file is opened first: an export that cannot be written is not recorded as one
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
@@ -366,9 +385,10 @@ async def _token_create(settings: Settings, args: argparse.Namespace) -> int:
 async def _name_manager(settings: Settings, args: argparse.Namespace) -> int:
     """Name another manager for a step of a handover (the separation of duties left nobody in the team), audited."""
     async with db.Database.for_settings(settings).opened() as database:
+        by = await _operator_actor(database, "name-manager", args)
         try:
             name = await actions.name_step_manager(
-                database, args.handover_id, step=args.step, manager=args.manager, by=None
+                database, args.handover_id, step=args.step, manager=args.manager, by=by, os_user=_os_user()
             )
         except Invalid as exc:
             _refused("name-manager", exc)
@@ -494,8 +514,8 @@ def parser() -> argparse.ArgumentParser:
     add_team.add_argument("team", type=_text_argument)
     head = service_commands.add_parser("head", help="set the head of service, who oversees every service")
     head.add_argument("username", type=_text_argument)
-    # who makes each change to people and services: an administrator named here, and always the operating-system
-    # account running the command, both in the audit trail
+    # who makes each change to people and services (and below, to case records and named managers): an administrator
+    # named here, and always the operating-system account running the command, both in the audit trail
     for account_command in (user, person, roles, reset, leaver, create_service, service_manager, add_team, head):
         account_command.add_argument(
             "--by", type=_text_argument, metavar="USERNAME", help="the administrator making this change"
@@ -537,6 +557,10 @@ def parser() -> argparse.ArgumentParser:
     naming.add_argument("handover_id", type=_id_argument)
     naming.add_argument("--step", choices=["endorse", "approve"], required=True)
     naming.add_argument("--manager", type=_text_argument, required=True, help="the manager's username")
+    for record_command in (correct, naming):  # the same --by as the account commands above
+        record_command.add_argument(
+            "--by", type=_text_argument, metavar="USERNAME", help="the administrator making this change"
+        )
     importer = commands.add_parser("import", help="import data")
     import_commands = importer.add_subparsers(dest="import_command", required=True)
     cases = import_commands.add_parser("cases", help="import cases from a CSV file (all rows or none)")

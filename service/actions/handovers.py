@@ -918,7 +918,7 @@ async def decide_disagreement(
 
 
 async def name_step_manager(
-    database: db.Database, handover_id: int, *, step: str, manager: str, by: Actor | None
+    database: db.Database, handover_id: int, *, step: str, manager: str, by: Actor | None, os_user: str | None = None
 ) -> str:
     """An administrator names another manager for one manager step ("endorse" or "approve") of an open handover,
     where the separation of duties leaves nobody in the team who may take it; returns the manager's name. `by` is
@@ -961,6 +961,7 @@ async def name_step_manager(
             raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
         await db.name_manager(conn, handover_id, step, person.id, by.user_id if by else None)
         details = {"step": step, "manager": person.username, "by": "an administrator" if by else "the command line"}
+        details |= {"os_user": os_user} if os_user else {}  # the operating-system account that ran the command
         await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", handover_id, details)
         return person.name
 

@@ -32,12 +32,34 @@ def _changes(case: db.Case, correction: Correction, born: str) -> dict[str, dict
     return {key: {"old": old[key], "new": new[key]} for key in new if new[key] != old[key]}
 
 
+async def _group_handover_refusal(conn: db.Conn, case: db.Case, group: int | None) -> str | None:
+    """Why the child cannot move into the new sibling group or out of the old one now: either group has a handover
+    that is not finished (None: nothing stops the move)."""
+    moves = [(case.sibling_group_id, False), (group, True)] if group != case.sibling_group_id else []
+    for group_id, joining in moves:
+        if group_id is not None and await db.open_group_handover(conn, group_id) is not None:
+            named = await db.sibling_group(conn, group_id)
+            name = named[1] if named else "the sibling group"
+            return case_records.group_handover_open(case.child_name, name, joining=joining)
+    return None
+
+
 async def correct_case(
-    database: db.Database, *, case_id: int, correction: Correction, by: int | None, boxes: bool = False
+    database: db.Database,
+    *,
+    case_id: int,
+    correction: Correction,
+    by: int | None,
+    boxes: bool = False,
+    os_user: str | None = None,
 ) -> db.Case:
     """Correct the case record, unless it changed since the correction was begun (`correction.version`); returns the
     record as corrected. Nothing is written when anything is wrong. `boxes`: the date of birth came from a form's
-    three boxes (`case_records.correction_errors`)."""
+    three boxes (`case_records.correction_errors`). `os_user`: the operating-system account, when the command line
+    makes the correction (named in the audit entry beside the administrator `by`).
+
+    A child cannot join or leave a sibling group while the group has a handover that is not finished: they would be
+    part of it, or left out of it, with no reason recorded."""
     errors = case_records.correction_errors(correction, boxes=boxes)
     async with database.transaction() as conn:
         case = await db.case_by_id(conn, case_id)
@@ -52,6 +74,8 @@ async def correct_case(
             errors["sibling_group"] = validation.NO_SUCH_SIBLING_GROUP
         elif group != case.sibling_group_id and case.open_handover_id is not None:
             errors["sibling_group"] = case_records.GROUP_WHILE_OPEN
+        elif refusal := await _group_handover_refusal(conn, case, group):
+            errors["sibling_group"] = refusal
         if case.version != correction.version:
             errors = {"record": case_records.STALE_CORRECTION}
         if errors:
@@ -67,7 +91,8 @@ async def correct_case(
         )  # fmt: skip
         if not written:  # changed between the read above and this write: not in one transaction, but said the same
             raise Invalid({"record": case_records.STALE_CORRECTION})
-        await db.append_audit(conn, by, "correct_case", "case", case_id, {"changes": changes})
+        details: dict[str, Any] = {"changes": changes} | ({"os_user": os_user} if os_user else {})
+        await db.append_audit(conn, by, "correct_case", "case", case_id, details)
         corrected = await db.case_by_id(conn, case_id)
     assert corrected is not None
     return corrected

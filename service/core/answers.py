@@ -16,7 +16,13 @@ from service.core.dates import boxes_in_error, date_problem
 from service.core.dates import date_parts as date_parts  # re-exported: the form and the pages read dates here too
 from service.core.dates import join_date as join_date
 from service.core.dates import parse_date as parse_date
-from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
+from service.core.text import (
+    HIDDEN_CHARACTER_MESSAGE,
+    NOT_ONE_LINE_MESSAGE,
+    breaks_one_line,
+    has_hidden_characters,
+    is_blank,
+)
 
 Value = str | list[str]
 Row = dict[str, Value]
@@ -119,8 +125,8 @@ class Problem(msgspec.Struct, frozen=True):
 
 def _filled(value: Value) -> bool:
     if isinstance(value, list):
-        return any(item.strip() for item in value)
-    return bool(value.strip())
+        return any(not is_blank(item) for item in value)
+    return not is_blank(value)
 
 
 def lower_first(text: str) -> str:

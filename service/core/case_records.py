@@ -28,6 +28,18 @@ GROUP_WHILE_OPEN = (
     "This child is in a handover that is not finished: change their sibling group once the handover is approved or "
     "cancelled"
 )
+
+
+def group_handover_open(child_name: str, group_name: str, *, joining: bool) -> str:
+    """Why a child cannot join or leave a sibling group now: the group's handover is not finished, and a child who
+    joined or left it part way would be in it, or out of it, with no reason recorded."""
+    change = f"{child_name} cannot join {group_name}" if joining else f"{child_name} cannot leave {group_name}"
+    return (
+        f"{change} while the group's handover is not finished: change the sibling group once that handover is "
+        "approved or cancelled"
+    )
+
+
 CASES_SHOWN_MAX = 50  # a search for a case to correct that finds more asks for a closer search
 
 

@@ -126,6 +126,9 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
     raise Invalid(errors)
 
 
+REPEATED_FILTERS = "Give each filter once"  # the API's answer when a filter is repeated; each filter's own is below
+
+
 def repeated_filter_errors(names: Iterable[str]) -> dict[str, str]:
     """For a query string's names in order, the filters given more than once (a page sends each once; which of
     two values was meant cannot be known), keyed by name."""

@@ -14,6 +14,7 @@ U+2060, soft hyphen U+00AD, and the byte-order mark U+FEFF left by a spreadsheet
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -33,6 +34,24 @@ NOT_ONE_LINE_MESSAGE = "must be on one line, without tabs or invisible character
 def breaks_one_line(text: str) -> bool:
     """Whether `text`, which should be one line, holds a line break, a tab or an invisible character."""
     return _NOT_ON_ONE_LINE.search(text) is not None
+
+
+# What a person cannot see: spaces of every width and line breaks (Zs, Zl, Zp), control and format characters (Cc,
+# Cf: the zero-width space, word joiner, byte-order mark, bidirectional marks), combining marks with nothing to combine
+# with (Mn, Me: variation selectors, the combining grapheme joiner), surrogates and unassigned code points (Cs, Cn),
+# and the few letters and symbols Unicode draws as nothing (the Hangul fillers, the blank Braille pattern).
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Cn", "Mn", "Me"})
+_DRAWN_AS_NOTHING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing a reader could see: empty, or made only of spaces, line breaks and invisible
+    characters (see `_BLANK_CATEGORIES`). The one rule for a required text, wherever it is typed or sent: "\u200b",
+    a no-break space or a word joiner is no more a reason than an empty box is."""
+    return all(
+        character.isspace() or character in _DRAWN_AS_NOTHING or unicodedata.category(character) in _BLANK_CATEGORIES
+        for character in text
+    )
 
 
 # Words that begin with a vowel letter but a consonant sound ("a user", "a one-off"), and with a consonant letter but

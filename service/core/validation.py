@@ -24,7 +24,13 @@ from service.core.readback import (
     too_few_words_message,
     words,
 )
-from service.core.text import HIDDEN_CHARACTER_MESSAGE, NOT_ONE_LINE_MESSAGE, breaks_one_line, has_hidden_characters
+from service.core.text import (
+    HIDDEN_CHARACTER_MESSAGE,
+    NOT_ONE_LINE_MESSAGE,
+    breaks_one_line,
+    has_hidden_characters,
+    is_blank,
+)
 
 # Free text on the workflow's forms.
 TRANSFER_REASON_MAX = 1000
@@ -55,9 +61,10 @@ def text_errors(key: str, value: str, *, missing: str, limit: int, what: str, on
 
     `what` starts the length message, for example "The reason" gives "The reason must be 2,000 characters or fewer".
     `one_line`: a name, a reference or a label, refused with a line break, a tab or an invisible character in it
-    (`text.breaks_one_line`).
+    (`text.breaks_one_line`). A value that shows nothing (`text.is_blank`: spaces, zero-width and other invisible
+    characters) is missing.
     """
-    if not value.strip():
+    if is_blank(value):
         return {key: missing}
     if len(value) > limit:
         return {key: f"{what} must be {limit:,} characters or fewer"}
@@ -81,7 +88,7 @@ def transfer_reason_errors(reason: str) -> dict[str, str]:
 def workflow_reason_errors(reason: str, *, required: bool, cancelling: bool = False) -> dict[str, str]:
     """The reason given when a handover is returned with a query or cancelled (required), or with another action
     (optional, but never longer than the same limit)."""
-    if not required and not reason.strip():
+    if not required and is_blank(reason):
         return {}
     missing = (
         "Enter the reason for cancelling the handover"
@@ -99,7 +106,7 @@ def reply_errors(reply: str, *, answering: bool) -> dict[str, str]:
     returned with a query, and the reply is required; otherwise (a first submission, or any other action) there is
     no query to answer, and a reply is refused rather than kept where nobody would read it."""
     if not answering:
-        return {"reply": NOTHING_TO_REPLY_TO} if reply.strip() else {}
+        return {} if is_blank(reply) else {"reply": NOTHING_TO_REPLY_TO}
     return text_errors("reply", reply, missing="Enter your reply to the query", limit=REPLY_MAX, what="Your reply")
 
 
@@ -115,14 +122,17 @@ def confirmation_errors(
     key = f"readback-{section.id}"
     if not understood:
         errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
-    if len(readback) > READBACK_MAX:
+    too_short = (
+        f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
+    )
+    if is_blank(readback):  # nothing written, whatever invisible characters were sent (`text.is_blank`)
+        errors[key] = too_short
+    elif len(readback) > READBACK_MAX:
         errors[key] = f"Your summary must be {READBACK_MAX:,} characters or fewer"
     elif has_hidden_characters(readback):
         errors[key] = f"Your summary {HIDDEN_CHARACTER_MESSAGE}"
     elif len(readback.strip()) < minimum:
-        errors[key] = (
-            f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
-        )
+        errors[key] = too_short
     elif len(words(readback)) < MIN_WORDS:
         errors[key] = too_few_words_message(section.title)
     else:

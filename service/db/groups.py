@@ -138,3 +138,15 @@ async def apart_from_siblings(conn: Conn, handover_id: int) -> list[Exclusion]:
 async def sibling_group_exists(conn: Conn, sibling_group_id: int) -> bool:
     """Whether the sibling group is on record (a report filtered by a group not on record finds nothing: 404)."""
     return await _one(conn, "SELECT 1 FROM sibling_groups WHERE id = ?", (sibling_group_id,)) is not None
+
+
+async def open_group_handover(conn: Conn, sibling_group_id: int) -> int | None:
+    """The sibling group's handover that is not finished (a child's handover in it neither approved nor cancelled),
+    or None."""
+    row = await _one(
+        conn,
+        "SELECT g.id FROM group_handovers g JOIN handovers h ON h.group_handover_id = g.id"
+        " WHERE g.sibling_group_id = ? AND h.state NOT IN ('closed', 'cancelled') ORDER BY g.id LIMIT 1",
+        (sibling_group_id,),
+    )
+    return None if row is None else int(row[0])

@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request, Router, get, post, put
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
@@ -32,7 +32,14 @@ from service.core.clock import today
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
-from service.core.report import BlockerKind, ReportFilter, ReportRow, parse_report_filter
+from service.core.report import (
+    REPEATED_FILTERS,
+    BlockerKind,
+    ReportFilter,
+    ReportRow,
+    parse_report_filter,
+    repeated_filter_errors,
+)
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES, blockers
 from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
@@ -119,6 +126,39 @@ OnBehalfOf = Annotated[
 ]
 
 
+class ChildLeftOut(msgspec.Struct, kw_only=True):
+    """A child of the sibling group who is not part of this handover, and the reason given for that."""
+
+    case_id: int
+    child_name: str
+    case_reference: str
+    reason: str
+
+
+class GroupOut(msgspec.Struct, kw_only=True):
+    """The sibling group's handover this child's handover is one of: every child's handover in it moves through the
+    workflow together (`handover_ids`, this one included), and `left_out` are the children of the group not in it."""
+
+    id: int
+    sibling_group_id: int
+    sibling_group: str
+    handover_ids: list[int]
+    left_out: list[ChildLeftOut]
+
+
+GroupField = Annotated[
+    GroupOut | None,
+    msgspec.Meta(description="The sibling group's handover this is one child's handover in; null for any other"),
+]
+ApartField = Annotated[
+    list[ChildLeftOut],
+    msgspec.Meta(
+        description="For a child of a sibling group handed over on their own: each sibling staying behind, with the "
+        "reason the siblings are not moving together; empty for any other handover"
+    ),
+]
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -145,6 +185,31 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     on_behalf_of: str | None = None
     held_pending_transfer: HeldPending = False
     completed_on_behalf_of: OnBehalfOf = None
+    sibling_group: Annotated[str | None, msgspec.Meta(description="The child's sibling group on record")] = None
+    group: GroupField = None
+    apart_from_siblings: ApartField = []
+
+
+def _left_out(children: list[db.Exclusion]) -> list[ChildLeftOut]:
+    return [
+        ChildLeftOut(case_id=c.case_id, child_name=c.child_name, case_reference=c.reference, reason=c.reason)
+        for c in children
+    ]
+
+
+async def _group_out(conn: db.Conn, handover: db.Handover) -> GroupOut | None:
+    """The group handover this child's handover is one of, with its children left out (None outside one)."""
+    group_id = handover.group_handover_id
+    group = None if group_id is None else await db.group_handover_by_id(conn, group_id)
+    if group is None:
+        return None
+    return GroupOut(
+        id=group.id,
+        sibling_group_id=group.sibling_group_id,
+        sibling_group=group.sibling_group,
+        handover_ids=[member.handover_id for member in await db.group_members(conn, group.id)],
+        left_out=_left_out(await db.group_exclusions(conn, group.id)),
+    )
 
 
 class HandoverList(msgspec.Struct, kw_only=True):
@@ -283,7 +348,13 @@ async def report_filter_from_query(
     sort: SortQuery = None,
     group: GroupQuery = None,
 ) -> ReportFilter:
-    """The report's filters from the query string, for every route that takes them (a dependency)."""
+    """The report's filters from the query string, for every route that takes them (a dependency). A filter given
+    more than once is refused (400, each by name), as the auditors' page refuses it: which value was meant cannot be
+    known, and taking the last would answer a question that was not asked."""
+    repeated = repeated_filter_errors(name for name, _ in request.query_params.multi_items())
+    if repeated:
+        extra = [{"key": name, "message": message} for name, message in repeated.items()]
+        raise HTTPException(status_code=400, detail=REPEATED_FILTERS, extra=extra)
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
     report_filter = parse_report_filter(query | {"sort": sort, "group": group})
     group_id = report_filter.sibling_group_id
@@ -313,7 +384,9 @@ async def list_handovers(
 
 @get("/handovers/{handover_id:int}", responses=_errors(*COMMON))
 async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[int]) -> HandoverOut:
-    """One handover with its answers, checklist version, state, confirmations, what blocks it, and its timeline."""
+    """One handover with its answers, checklist version, state, confirmations, what blocks it, and its timeline; for
+    a child of a sibling group, the group's handover it is one of and the children left out of it with why, or, for
+    a child handed over alone, the siblings staying behind with why they are not moving together."""
     view = await _visible(request, handover_id)
     await audit_view(request, handover_id, "api")
     h = view.handover
@@ -346,6 +419,8 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         timeline=[EventOut(seq=e.seq, at=e.at, actor=e.actor, action=e.action) for e in timeline],
         on_behalf_of=on_behalf_words(h.on_behalf_of_name) if h.on_behalf_of_name else None,
         held_pending_transfer=bool(h.held_pending_transfer), completed_on_behalf_of=h.on_behalf_of_name,
+        sibling_group=h.sibling_group, group=await _group_out(database(request).reader, h),
+        apart_from_siblings=_left_out(await db.apart_from_siblings(database(request).reader, h.id)),
     )  # fmt: skip
 
 
