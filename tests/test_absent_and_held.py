@@ -243,3 +243,27 @@ async def test_disabling_an_interim_author_says_the_handover_is_still_written_fo
         (handover_id,),
     )
     assert [json.loads(row["details"])["on_behalf_of"] for row in rows] == ["leaver"]  # the username of the leaver
+
+
+async def test_a_held_leavers_sibling_group_is_handed_over_on_their_behalf(database: db.Database, world: Any) -> None:
+    leaver, _ = await add_leaver(database, world, children=0)
+    async with database.transaction() as conn:
+        family = await db.create_sibling_group(conn, "Leaver family")
+        cases = [
+            await db.create_case(
+                conn, f"LF-{n}", f"Leaver Sibling {n}", "2015-05-05", leaver, world.teams["north"], family
+            )
+            for n in (1, 2)
+        ]
+    await actions.disable_person(database, user_id=leaver, by=world.users["adm"])
+    holder_id = (await db.case_by_id(database.reader, cases[0])).allocated_worker_id  # type: ignore[union-attr]
+    holder_name = next(name for name, user_id in world.users.items() if user_id == holder_id)
+    holder = await actor(database, world, holder_name)
+    group_id = await actions.start_group_handover(
+        database, holder, CHECKLIST, case_id=cases[0], included=cases, left_out={},
+        receiving_team_id=world.teams["cp"], receiver_id=None, transfer_reason="The allocated worker has left",
+    )  # fmt: skip
+    rows = await database.reader.execute_fetchall(
+        "SELECT author_id, on_behalf_of FROM handovers WHERE group_handover_id = ?", (group_id,)
+    )
+    assert [tuple(row) for row in rows] == [(holder_id, leaver), (holder_id, leaver)]

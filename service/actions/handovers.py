@@ -301,7 +301,9 @@ async def start_group_handover(
 ) -> int:
     """Start one handover for the sibling group of a case allocated to this person; returns the group handover's id.
     Each child of the group is in `included` (a handover is started for them, all with the same author, teams,
-    receiver, reason and checklist) or left out with the reason why in `left_out` (by case id). `Invalid` keyed
+    receiver, reason and checklist) or left out with the reason why in `left_out` (by case id). A child this manager
+    holds pending transfer since their worker left is written on the leaver's behalf, as in `start_handover`.
+    `Invalid` keyed
     receiving_team, receiver, transfer_reason, children (no child included, or one who cannot be) or
     reason-<case id>. `Refused` while the person's own absence is recorded."""
     if absent_refusals(actor):
@@ -356,6 +358,12 @@ async def start_group_handover(
             handover_ids.append(handover_id)
             details = {"case_id": child_id, "checklist": f"{checklist.id} v{checklist.version}",
                        "to_team": receiving_team_id, "group": group_id}  # fmt: skip
+            # a leaver's child this manager holds pending transfer: written on the leaver's behalf, as for one child
+            leaver_id = await caseload_store.held_for(conn, child_id)
+            if leaver_id is not None:
+                await caseload_store.set_on_behalf(conn, handover_id, leaver_id)
+                leaver = await db.user_by_id(conn, leaver_id)
+                details |= {"caseload_of": leaver_id, "on_behalf_name": leaver.name if leaver else ""}
             await db.append_audit(conn, actor.user_id, "start", "handover", handover_id, details)
         for child_id, *_ in children:
             if child_id not in set(included):
