@@ -944,15 +944,18 @@ async def name_step_manager(
         handover = await db.handover_by_id(conn, handover_id)
         if handover is None or State(handover.state) not in OPEN_STATES:
             raise NotFound(f"handover {handover_id}")
-        if handover.state != waiting_in:
+        # a sibling group's children move together, so whoever is named for one child's step is named for them all
+        handovers = await _group_handovers(conn, handover)
+        if any(member.state != waiting_in for member in handovers):
             raise Invalid({"step": f"The handover is not waiting for a manager to {step} it"})
         team_id = handover.sending_team_id if step == "endorse" else handover.receiving_team_id
-        managers = [Actor(user_id=user_id, manager_teams=frozenset({team_id}))
-                    for user_id, _ in await db.team_managers(conn, team_id)]  # fmt: skip
-        able = eligible(action, parties_and_state(handover), managers)
+        team_managers = await db.team_managers(conn, team_id)
+        managers = [Actor(user_id=user_id, manager_teams=frozenset({team_id})) for user_id, _ in team_managers]
+        able = {manager.user_id for manager in managers}
+        for member in handovers:
+            able &= {manager.user_id for manager in eligible(action, parties_and_state(member), managers)}
         if able:
-            names = {user_id: name for user_id, name in await db.team_managers(conn, team_id)}
-            who = ", ".join(names[a.user_id] for a in able)
+            who = ", ".join(name for user_id, name in team_managers if user_id in able)
             raise Invalid({"step": f"A manager of the team can {step} it already: {who}"})
         person = await db.user_by_username(conn, manager.strip())
         found = await db.user_and_memberships(conn, person.id) if person else None
@@ -961,17 +964,35 @@ async def name_step_manager(
         candidate = actor_for(*found)
         if not candidate.manager_teams:
             raise Invalid({"manager": f"{person.name} does not manage a team"})
-        facts = parties_and_state(handover)
         field = "named_endorser" if step == "endorse" else "named_approver"
-        named = msgspec.structs.replace(facts, **{field: person.id})
-        reasons = named_manager_refusals(action, named, candidate)
-        if reasons:
-            raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
-        await db.name_manager(conn, handover_id, step, person.id, by.user_id if by else None)
-        details = {"step": step, "manager": person.username, "by": "an administrator" if by else "the command line"}
-        details |= {"os_user": os_user} if os_user else {}  # the operating-system account that ran the command
-        await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", handover_id, details)
+        for member in handovers:
+            named = msgspec.structs.replace(parties_and_state(member), **{field: person.id})
+            reasons = named_manager_refusals(action, named, candidate)
+            if reasons:
+                raise Invalid({"manager": f"{person.name} cannot {step} this handover: {reasons[0]}"})
+        details: dict[str, Any] = {
+            "step": step, "manager": person.username, "by": "an administrator" if by else "the command line"
+        }  # fmt: skip
+        if handover.group_handover_id is not None:
+            details["for_the_group"] = True
+        if os_user:
+            details["os_user"] = os_user  # the operating-system account that ran the command
+        for member in handovers:
+            await db.name_manager(conn, member.id, step, person.id, by.user_id if by else None)
+            await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", member.id, details)
         return person.name
+
+
+async def _group_handovers(conn: db.Conn, handover: db.Handover) -> list[db.Handover]:
+    """The handover and, for a child of a sibling group's handover, every other child's handover in the group."""
+    if handover.group_handover_id is None:
+        return [handover]
+    found = []
+    for member in await db.group_members(conn, handover.group_handover_id):
+        other = handover if member.handover_id == handover.id else await db.handover_by_id(conn, member.handover_id)
+        if other is not None:
+            found.append(other)
+    return found
 
 
 class StepHelp(msgspec.Struct, frozen=True, kw_only=True):

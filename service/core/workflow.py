@@ -318,8 +318,86 @@ def may_view(facts: Facts, actor: Actor) -> bool:
     return reached_receiver and (is_receiver(facts, actor) or is_receiving_manager(facts, actor))
 
 
+class Side(StrEnum):
+    """The two sides of a handover: the team that hands the child over, and the team that takes them on."""
+
+    SENDING = "sending"
+    RECEIVING = "receiving"
+
+
+# Which side takes each step of the workflow; returning it to the outgoing worker is the step of the side it waits on
+# (`RETURNERS`). Recording and deciding a professional disagreement belong to neither side: anyone involved records
+# one and a manager of either team decides it. Every action is here, so a step added later must be given its side.
+STEP_SIDES: dict[Action, Side | dict[State, Side] | None] = {
+    Action.EDIT: Side.SENDING,
+    Action.SUBMIT: Side.SENDING,
+    Action.ENDORSE: Side.SENDING,
+    Action.CANCEL: Side.SENDING,
+    Action.RETURN_TO_OUTGOING: {
+        State.SUBMITTED: Side.SENDING,
+        State.ENDORSED: Side.RECEIVING,
+        State.ACKNOWLEDGED: Side.RECEIVING,
+    },
+    Action.CONFIRM: Side.RECEIVING,
+    Action.ACKNOWLEDGE: Side.RECEIVING,
+    Action.APPROVE: Side.RECEIVING,
+    Action.RETURN_TO_RECEIVER: Side.RECEIVING,
+    Action.RAISE_DISAGREEMENT: None,
+    Action.RESOLVE_DISAGREEMENT: None,
+}
+
+
+def side_of(action: Action, facts: Facts) -> Side | None:
+    """The side of the handover that takes this step now (None: neither side's, or not a step at this stage)."""
+    side = STEP_SIDES[action]
+    return side.get(facts.state) if isinstance(side, dict) else side
+
+
+def sides_taken(facts: Facts, actor: Actor) -> dict[Side, str]:
+    """The sides of this handover this person already stands on, each with the first part of their handover they
+    hold there, in words said to them."""
+    held = {
+        Side.SENDING: [
+            (facts.author_id, "You wrote this handover"),
+            (facts.on_behalf_of, "This handover is written for you"),
+            (facts.endorsed_by, "You endorsed this handover for the sending team"),
+        ],
+        Side.RECEIVING: [
+            (facts.receiver_id, "You are named as the receiving worker"),
+            (facts.acknowledged_by, "You acknowledged this handover for the receiving team"),
+        ],
+    }
+    taken = {}
+    for side, parts in held.items():
+        said = next((words for user_id, words in parts if user_id is not None and user_id == actor.user_id), None)
+        if said is not None:
+            taken[side] = said
+    return taken
+
+
+def other_side_refusal(part: str, side: Side) -> str:
+    """Why someone who stands on one side of a handover may not take a step of the other `side`."""
+    return f"{part}, so you cannot also act for the {side.value} side of it"
+
+
+def _other_side(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Nobody acts on both sides of one handover: a step of one side is refused to anyone who stands on the other."""
+    side = side_of(action, facts)
+    if side is None:
+        return []
+    other = Side.RECEIVING if side == Side.SENDING else Side.SENDING
+    part = sides_taken(facts, actor).get(other)
+    return [] if part is None else [other_side_refusal(part, side)]
+
+
 def _who_may(action: Action, facts: Facts, actor: Actor) -> list[str]:
-    """Refusals about the person, separate from the state and the contents."""
+    """Refusals about the person, separate from the state and the contents: their role, the separation of duties,
+    and then whether they stand on the other side of the handover from the step."""
+    return _role_refusals(action, facts, actor) or _other_side(action, facts, actor)
+
+
+def _role_refusals(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Whether this person holds the role that takes the step, and the separation of duties within it."""
     if action in (Action.EDIT, Action.SUBMIT):
         return [] if is_owner(facts, actor) else ["Only the outgoing worker who started the handover can do this"]
     if action == Action.CANCEL:

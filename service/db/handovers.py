@@ -170,6 +170,11 @@ def _marks(ids: Sequence[int]) -> str:
     return ",".join("?" * len(ids))
 
 
+# Not on the sending side of the handover (not its author, its endorser, nor the worker it is written for): as the
+# inbox lists them, only those the worker may take on (`workflow.sides_taken`).
+_NOT_SENDING = "author_id <> ? AND endorsed_by IS NOT ? AND on_behalf_of IS NOT ?"
+
+
 def waiting_counts_query(
     user_id: int, worker_team_ids: Sequence[int], manager_team_ids: Sequence[int]
 ) -> tuple[str, list[Any]]:
@@ -182,11 +187,12 @@ def waiting_counts_query(
     params: list[Any] = [user_id, user_id]
     if worker_team_ids:
         columns.append(
-            _count("receiver_id = ? AND state = 'endorsed'") + " + "
-            + _count(f"receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({_marks(worker_team_ids)})")
+            _count(f"receiver_id = ? AND state = 'endorsed' AND {_NOT_SENDING}") + " + "
+            + _count(f"receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({_marks(worker_team_ids)})"
+                     f" AND {_NOT_SENDING}")
             + " AS to_acknowledge"
         )  # fmt: skip
-        params += [user_id, *worker_team_ids]
+        params += [user_id, *[user_id] * 3, *worker_team_ids, *[user_id] * 3]
     if manager_team_ids:
         columns.append(
             _count(f"state = 'submitted' AND sending_team_id IN ({_marks(manager_team_ids)})") + " AS to_endorse"
@@ -229,15 +235,17 @@ _WAITING_SELECT = (
 
 def inbox_query(user_id: int, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
     """Endorsed handovers named to this worker, or addressed to one of their teams with no worker named: two
-    searches by index (a single OR was planned as a read of every endorsed handover)."""
+    searches by index (a single OR was planned as a read of every endorsed handover). Left out are those the worker
+    stands on the sending side of (wrote, endorsed, or has written for them), which they may not take on
+    (`workflow.sides_taken`): a manager who endorsed a handover to a team they also work in is not offered it."""
     marks = ",".join("?" * len(team_ids)) or "NULL"
     sql = (
         _WAITING_SELECT + " WHERE h.id IN ("
         "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'endorsed' UNION ALL "
         f"SELECT id FROM handovers WHERE receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({marks})"
-        ") ORDER BY h.state_since"
+        ") AND h.author_id <> ? AND h.endorsed_by IS NOT ? AND h.on_behalf_of IS NOT ? ORDER BY h.state_since"
     )
-    return sql, [user_id, *team_ids]
+    return sql, [user_id, *team_ids, user_id, user_id, user_id]
 
 
 async def handovers_waiting_for_receiver(conn: Conn, user_id: int, team_ids: Sequence[int]) -> list[Waiting]:

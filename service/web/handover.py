@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from service import actions, db
 from service.checklist import Checklist, Option
 from service.core import disagreements as disagreement_rules
+from service.core import groups as group_rules
 from service.core.answers import join_date
 from service.core.clock import date_in_england, today
 from service.core.errors import Invalid, Refused
@@ -263,7 +264,12 @@ class HandoverController(Controller):
         reader = database(request).reader
         actor = request.user.actor
         facts = handover_view.facts
-        allowed = {name: not refusals(action, facts, actor, "-") for name, action in WORKFLOW_BUTTONS.items()}
+        # a sibling group's children move together: a step's button is there only when it can be taken for them all
+        members = await actions.group_of(reader, checklists(request), handover_view)
+        named = [(member.handover.child_name, member.facts) for member in members]
+        allowed = {
+            name: not group_rules.group_refusals(action, named, actor, "-") for name, action in WORKFLOW_BUTTONS.items()
+        }
         allowed["review"] = not refusals(Action.CONFIRM, facts, actor)
         allowed["raise_disagreement"] = not refusals(Action.RAISE_DISAGREEMENT, facts, actor)
         allowed["decide_disagreement"] = not refusals(Action.RESOLVE_DISAGREEMENT, facts, actor)
