@@ -381,11 +381,14 @@ COMMANDS = {
     "service manager": ["service", "manager", "Existing service", "rmgr"],
     "service add-team": ["service", "add-team", "Existing service", "North Team"],
     "service head": ["service", "head", "rmgr"],
+    "correct-case": ["correct-case", "T-3", "--name", "Zoe Corrected"],
 }
+# commands that take --by whose audit is proven where their setup lives (a handover waiting on a step nobody may take)
+PROVEN_ELSEWHERE = {"name-manager": "tests/test_input_filters_cli.py"}
 
 
 def test_every_account_command_takes_by() -> None:
-    assert sorted(account_commands()) == sorted(COMMANDS)
+    assert sorted(account_commands()) == sorted([*COMMANDS, *PROVEN_ELSEWHERE])
 
 
 def operating_system_user() -> str:
