@@ -155,6 +155,10 @@ async def test_an_absent_worker_may_read_but_not_start_save_or_act_and_writes_ag
     # reading is unchanged
     assert (await out.get(f"/handovers/{submitted}/view")).status_code == 200
     assert (await _api(site, token, "GET", f"/handovers/{submitted}", None)).status_code == 200
+    # the start pages say so before a form is filled in
+    for address in (f"/cases/{world.cases['c3']}/handover", f"/cases/{world.cases['mia']}/handover/group"):
+        shown = await out.get(address)
+        assert shown.status_code == 409 and ABSENT_REFUSAL in shown.text and "transfer_reason" not in shown.text
     # starting, by page (one child, or the sibling group) and by API, is refused with the reason
     started = await out.post(f"/cases/{world.cases['c3']}/handover", {"receiving_team": str(cp), **FORM})
     assert started.status_code == 409 and ABSENT_REFUSAL in started.text

@@ -17,7 +17,7 @@ from service.core import groups as group_rules
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
-from service.core.workflow import Action, State, blockers, refusals
+from service.core.workflow import Action, State, absent_refusals, blockers, refusals
 from service.web import drafts, forms, start_form
 from service.web.context import (
     PageRequest,
@@ -346,6 +346,9 @@ class OutgoingController(Controller):
         case = await db.case_by_id(database(request).reader, case_id)
         if case is None or case.allocated_worker_id != request.user.id:
             raise NotFound(f"case {case_id}")
+        absent = absent_refusals(request.user.actor)
+        if absent:  # said before a form is filled in, not only when it is sent
+            raise Refused(absent)
         return case
 
     async def _start_page(
