@@ -16,7 +16,7 @@ from typing import NoReturn
 from service import actions, db
 from service.actions import maintenance
 from service.checklist import ChecklistError, latest, load_all
-from service.core import accounts, case_records, validation
+from service.core import accounts, case_records, report, validation
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
 from service.core.workflow import Actor
@@ -454,6 +454,24 @@ def _id_argument(text: str) -> int:
     return number
 
 
+class _Once(argparse.Action):
+    """A report filter given at most once, as on the page and in the API: which of two values was meant cannot be
+    known, so a second one is refused (exit 2) rather than the last silently taken."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        given: set[str] = namespace.__dict__.setdefault("_filters_given", set())
+        if self.dest in given:
+            parser.error(f"{option_string}: {report.FILTER_ONCE}")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="handover", description="Structured case-transfer handovers.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -523,13 +541,17 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    export.add_argument("--team", help="team id")
-    export.add_argument("--side", choices=["either", "sending", "receiving"], help="the team's side of the transfer")
-    export.add_argument("--state", help="draft, submitted, endorsed, returned or acknowledged")
-    export.add_argument("--blocker", help="missing_sections, returned_with_query, awaiting_endorsement, ...")
-    export.add_argument("--min-days", help="open for at least this many working days")
-    export.add_argument("--sort", choices=["oldest", "newest", "last_activity", "state"])
-    export.add_argument("--group", help="a sibling group's id: only the children in it")
+    export.add_argument("--team", action=_Once, help="team id")
+    export.add_argument(
+        "--side", action=_Once, choices=["either", "sending", "receiving"], help="the team's side of the transfer"
+    )
+    export.add_argument("--state", action=_Once, help="draft, submitted, endorsed, returned or acknowledged")
+    export.add_argument(
+        "--blocker", action=_Once, help="missing_sections, returned_with_query, awaiting_endorsement, ..."
+    )
+    export.add_argument("--min-days", action=_Once, help="open for at least this many working days")
+    export.add_argument("--sort", action=_Once, choices=["oldest", "newest", "last_activity", "state"])
+    export.add_argument("--group", action=_Once, help="a sibling group's id: only the children in it")
     export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
     backup.add_argument("file", type=_file_argument)

@@ -341,3 +341,28 @@ async def test_a_child_cannot_join_or_leave_a_group_while_its_handover_is_open(
             await conn.execute("UPDATE handovers SET state = 'cancelled' WHERE id = ?", (handover_id,))
     assert await anyio.to_thread.run_sync(cli.main, joining) == 0
     assert await anyio.to_thread.run_sync(cli.main, ["correct-case", "D-9", "--no-sibling-group"]) == 0
+
+
+def _export_filter_options() -> dict[str, str]:
+    """Each filter option of `handover export` (read from the parser, so a filter added later is covered) with a
+    value it accepts."""
+    export = cli.parser()._subparsers._group_actions[0].choices["export"]  # type: ignore[union-attr]
+    options = {}
+    for action in export._actions:
+        if isinstance(action, cli._Once):
+            options[action.option_strings[-1]] = str(action.choices[0]) if action.choices else "1"
+    return options
+
+
+def test_every_export_filter_given_twice_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    from service.core.report import FILTER_ONCE
+
+    options = _export_filter_options()
+    assert {"--team", "--state", "--group", "--side", "--sort", "--blocker", "--min-days"} <= set(options)
+    for option, value in options.items():
+        with pytest.raises(SystemExit) as refused:
+            cli.parser().parse_args(["export", "--incomplete", option, value, option, value])
+        assert refused.value.code == 2
+        assert f"{option}: {FILTER_ONCE}" in capsys.readouterr().err
+        once = cli.parser().parse_args(["export", "--incomplete", option, value])
+        assert getattr(once, option.removeprefix("--").replace("-", "_")) == value

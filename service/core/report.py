@@ -126,6 +126,7 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
     raise Invalid(errors)
 
 
+FILTER_ONCE = "Choose this filter once"  # by each filter given twice, on the page and on the command line
 REPEATED_FILTERS = "Give each filter once"  # the API's answer when a filter is repeated; each filter's own is below
 
 
@@ -133,7 +134,7 @@ def repeated_filter_errors(names: Iterable[str]) -> dict[str, str]:
     """For a query string's names in order, the filters given more than once (a page sends each once; which of
     two values was meant cannot be known), keyed by name."""
     counted = Counter(name for name in names if name in FILTER_NAMES)
-    return {name: "Choose this filter once" for name, count in counted.items() if count > 1}
+    return {name: FILTER_ONCE for name, count in counted.items() if count > 1}
 
 
 class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
