@@ -305,7 +305,10 @@ async def test_a_handover_returned_to_an_absent_worker_is_listed_and_continued_b
         site.db, CHECKLISTS, smgr, submitted, Action.RETURN_TO_OUTGOING, view.handover.version, "Say more about school"
     )
     page = (await manager.get(f"/caseloads/{out}")).text
-    assert "1 handover was returned to" in page and "Continue it on their behalf" in page
+    assert (
+        "1 handover still to be written (a draft, or one returned) waits on" in page
+        and "Continue it on their behalf" in page
+    )
     assert (await manager.post(f"/caseloads/{out}/absence", {"change": "continue"})).status_code == 303
     assert await _author(site.db, submitted) == site.world.users["smgr"]
     page = (await manager.get(f"/caseloads/{out}")).text
@@ -323,3 +326,25 @@ async def test_continuing_an_absent_workers_handovers_needs_a_recorded_absence(
     with pytest.raises(Invalid) as refused:
         await caseload_actions.continue_waiting(database, smgr, world.users["out"])
     assert refused.value.errors == {"absence": rules.NOT_ABSENT}
+
+
+async def test_a_draft_the_recording_manager_receives_stays_and_they_are_told_who_continues_it(site: Site) -> None:
+    async with site.db.transaction() as conn:
+        await db.add_membership(conn, site.world.users["smgr"], site.world.teams["cp"], "worker")
+    out = await actor(site.db, site.world, "out")
+    draft = await actions.start_handover(
+        site.db, out, CHECKLIST, case_id=site.world.cases["c3"], receiving_team_id=site.world.teams["cp"],
+        receiver_id=site.world.users["smgr"], transfer_reason="Step-up",
+    )  # fmt: skip
+    out_id = site.world.users["out"]
+    manager = await site.as_user("smgr")
+    assert (await manager.post(f"/caseloads/{out_id}/absence", {"change": "record"})).status_code == 303
+    assert await _author(site.db, draft) == out_id  # Smgr is to receive it, so it is not theirs to write
+    page = (await manager.get(f"/caseloads/{out_id}")).text
+    assert "1 handover still to be written stays with Out, because you already have a part in it" in page
+    assert "Continue it on their behalf" not in page
+    other = await site.as_user("smgr2")
+    page = (await other.get(f"/caseloads/{out_id}")).text
+    assert "Continue it on their behalf" in page and "stays with Out" not in page
+    assert (await other.post(f"/caseloads/{out_id}/absence", {"change": "continue"})).status_code == 303
+    assert await _author(site.db, draft) == site.world.users["smgr2"]

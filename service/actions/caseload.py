@@ -39,7 +39,8 @@ class Caseload(msgspec.Struct, frozen=True, kw_only=True):
     transfer: store.CaseloadTransfer | None  # the latest caseload transfer, under way or finished
     children: list[ChildOnCaseload]
     counts: rules.Counts
-    waiting_on_absent: list[int]  # handovers returned to the absent person, which this manager may continue
+    waiting_on_absent: list[int]  # the absent person's handovers still to be written, which this manager may continue
+    staying_with_absent: list[int]  # those this manager may not continue (they have a part in them)
 
     @property
     def unavailable(self) -> bool:
@@ -82,6 +83,7 @@ async def caseload(conn: db.Conn, actor: Actor, person_id: int) -> Caseload:
         person=person,
         absence=absence,
         waiting_on_absent=[] if absence is None else await _passing_to(conn, actor, person_id),
+        staying_with_absent=[] if absence is None else await _staying_with(conn, actor, person_id),
         transfer=transfer,
         children=children,
         counts=rules.counted([child.where for child in children]),
@@ -164,6 +166,18 @@ async def _passing(conn: db.Conn, actor: Actor, person_id: int) -> list[store.Au
 
 async def _passing_to(conn: db.Conn, actor: Actor, person_id: int) -> list[int]:
     return [handover.id for handover in await _passing(conn, actor, person_id)]
+
+
+async def _staying_with(conn: db.Conn, actor: Actor, person_id: int) -> list[int]:
+    """The absent person's handovers in the manager's teams still theirs to write that this manager may not continue,
+    being on another side of them: another manager of the team continues them from the caseload page."""
+    return [
+        handover.id
+        for handover in await store.authored_open_handovers(conn, person_id)
+        if handover.sending_team_id in actor.manager_teams
+        and handover.sides.state in rules.WITH_AUTHOR
+        and not rules.passes_on_absence(handover.sides, actor.user_id)
+    ]
 
 
 async def _continue_for_absent(conn: db.Conn, actor: Actor, person: store.CaseloadPerson) -> list[int]:

@@ -22,7 +22,7 @@ def test_a_handover_returned_while_the_worker_is_away_is_continued_by_the_manage
     manager = person("awaymgr", javascript=False)
     manager.goto(f"/caseloads/{away}")
     expect(manager.heading("Awayer’s caseload")).to_be_visible()
-    expect(manager.page.get_by_text("1 handover was returned to Awayer while they are absent")).to_be_visible()
+    expect(manager.page.get_by_text("waits on Awayer while they are absent")).to_be_visible()
     manager.press("Continue it on their behalf")
     expect(manager.heading("Awayer’s caseload")).to_be_visible()
     expect(manager.page.get_by_role("button", name="Continue it on their behalf")).to_have_count(0)
