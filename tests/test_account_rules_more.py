@@ -316,3 +316,28 @@ async def test_only_administrators_see_the_people_page_and_its_list(site: Site) 
     for username in ("out", "smgr", "rmgr", "aud"):
         response = await (await site.as_user(username)).get("/admin/people")
         assert response.status_code in (403, 404), username
+
+
+async def test_the_disable_page_names_each_handover_disabling_would_leave_with_no_manager_for_its_step(
+    site: Site,
+) -> None:
+    """Smgr is North Team's only manager but Rec, who is also to receive Mia's handover: once Smgr goes, nobody
+    may endorse it. The page says so before the administrator confirms, without changing anything."""
+    await only_manager_of_north(site)
+    async with site.db.transaction() as conn:
+        await db.add_membership(conn, site.world.users["rec"], site.world.teams["north"], "manager")
+    handover_id = await handover_in(site.db, site.world, "submitted", "mia")
+    seq = (await db.last_audit_entry(site.db.reader))[0]
+    page = await _disable_page(site, "smgr")
+    message = rules.no_manager_for_step(handover_id, "Mia Test", "North Team", "endorse", None)
+    assert "Handovers that will wait for you to name a manager" in page and message in page
+    assert rules.name_manager_command(handover_id, "endorse") in page
+    looked = {stored.entry.action for stored in await db.audit_entries(site.db.reader, after_seq=seq)}
+    assert "disable_user" not in looked and looked <= {"sign_in"}, looked  # looking changes nothing
+    assert not (await user(site, "smgr")).disabled
+    # and it is so: once disabled, the handover waits on the administrator
+    admin = await site.as_user("adm")
+    assert (await admin.post(f"/admin/people/{site.world.users['smgr']}/disable")).status_code == 200
+    assert message in html.unescape((await admin.get("/admin/people")).text)
+    # a person whose leaving strands nothing gets no such heading
+    assert "Handovers that will wait for you" not in await _disable_page(site, "out2")

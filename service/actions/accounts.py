@@ -270,36 +270,41 @@ async def disable_person(
     another manager is in post. `Invalid` keyed disable; `NotFound`.
     """
     async with database.transaction() as conn:
-        leaver = await _person(conn, user_id)
-        if leaver.disabled:
-            raise Invalid({"disable": accounts.ALREADY_DISABLED})
-        if by == user_id:
-            raise Invalid({"disable": accounts.NOT_YOURSELF})
-        for membership in await db.memberships(conn, user_id):
-            if membership.role == "manager":
-                await _keep_a_manager(conn, leaver, membership.team_id, membership.team_name, "disable")
-        moved = []
-        for case in await db.held_cases(conn, user_id):
-            manager_id, manager = await _interim_holder(conn, case.team_id, leaver)
-            await caseload_store.hold_pending_transfer(conn, case.id, manager_id)
-            details = {"from": leaver.username, "to_user_id": manager_id, "held_pending_transfer": True}
-            await _audit(conn, by, os_user, "hold_pending_transfer", "case", case.id, details)
-            moved.append((case.child_name, manager))
-        continued = await _continue_handovers(conn, leaver, by, os_user)
-        released = []
-        for handover in await db.open_handovers_of(conn, user_id):
-            if handover.author_id != user_id:
-                await db.release_receiver(conn, handover.id, handover.state)
-                details = {"receiver_left": leaver.username, "state_was": handover.state}
-                await _audit(conn, by, os_user, "release_receiver", "handover", handover.id, details)
-                released.append(handover.id)
-        for handover_id, step in await db.unname_manager(conn, user_id):
-            details = {"step": step, "manager_left": leaver.username}
-            await _audit(conn, by, os_user, "unname_manager", "handover", handover_id, details)
-        vacated = await _vacate_posts(conn, leaver, by, os_user)
-        await db.disable_user(conn, user_id)
-        details = {"username": leaver.username, "cases_moved": len(moved), "handovers_continued": len(continued)}
-        await _audit(conn, by, os_user, "disable_user", "user", user_id, details)
+        return await _disable(conn, user_id, by, os_user)
+
+
+async def _disable(conn: db.Conn, user_id: int, by: int | None, os_user: str | None) -> Disabled:
+    """`disable_person`'s steps, inside the caller's transaction."""
+    leaver = await _person(conn, user_id)
+    if leaver.disabled:
+        raise Invalid({"disable": accounts.ALREADY_DISABLED})
+    if by == user_id:
+        raise Invalid({"disable": accounts.NOT_YOURSELF})
+    for membership in await db.memberships(conn, user_id):
+        if membership.role == "manager":
+            await _keep_a_manager(conn, leaver, membership.team_id, membership.team_name, "disable")
+    moved = []
+    for case in await db.held_cases(conn, user_id):
+        manager_id, manager = await _interim_holder(conn, case.team_id, leaver)
+        await caseload_store.hold_pending_transfer(conn, case.id, manager_id)
+        details = {"from": leaver.username, "to_user_id": manager_id, "held_pending_transfer": True}
+        await _audit(conn, by, os_user, "hold_pending_transfer", "case", case.id, details)
+        moved.append((case.child_name, manager))
+    continued = await _continue_handovers(conn, leaver, by, os_user)
+    released = []
+    for handover in await db.open_handovers_of(conn, user_id):
+        if handover.author_id != user_id:
+            await db.release_receiver(conn, handover.id, handover.state)
+            details = {"receiver_left": leaver.username, "state_was": handover.state}
+            await _audit(conn, by, os_user, "release_receiver", "handover", handover.id, details)
+            released.append(handover.id)
+    for handover_id, step in await db.unname_manager(conn, user_id):
+        details = {"step": step, "manager_left": leaver.username}
+        await _audit(conn, by, os_user, "unname_manager", "handover", handover_id, details)
+    vacated = await _vacate_posts(conn, leaver, by, os_user)
+    await db.disable_user(conn, user_id)
+    details = {"username": leaver.username, "cases_moved": len(moved), "handovers_continued": len(continued)}
+    await _audit(conn, by, os_user, "disable_user", "user", user_id, details)
     return Disabled(
         name=leaver.name, cases_moved=moved, handovers_continued=continued, handovers_released=released,
         posts_vacated=vacated,
@@ -357,6 +362,30 @@ async def disable_check(conn: db.Conn, *, user_id: int, by: int | None) -> Disab
         blockers=blockers, cases_moved=moved, handovers_continued=continued, handovers_released=released,
         teams_left_without_manager=alone, posts_vacated=posts,
     )  # fmt: skip
+
+
+class _DryRun(Exception):
+    """Ends a transaction that only looks at what a change would do: everything in it is rolled back."""
+
+
+async def steps_left_by_disabling(database: db.Database, *, user_id: int, by: int | None) -> list[StepWithoutManager]:
+    """The handovers that disabling this person would leave waiting for a manager step no manager may take (each then
+    needs an administrator to name a manager), worked out by taking `disable_person`'s own steps in a transaction
+    that is rolled back. Empty when disabling would be refused (the page says why). `NotFound` for no such person."""
+    found: list[StepWithoutManager] = []
+    try:
+        async with database.transaction() as conn:
+            before = {(step.handover_id, step.step) for step in await steps_without_manager(conn)}
+            try:
+                await _disable(conn, user_id, by, None)
+            except Invalid:
+                raise _DryRun from None
+            after = await steps_without_manager(conn)
+            found = [step for step in after if (step.handover_id, step.step) not in before]
+            raise _DryRun
+    except _DryRun:
+        pass
+    return found
 
 
 class StepWithoutManager(msgspec.Struct, frozen=True, kw_only=True):
@@ -534,6 +563,7 @@ __all__ = [
     "set_head_of_service",
     "set_service_manager",
     "set_team_service",
+    "steps_left_by_disabling",
     "steps_without_manager",
     "vacant_posts",
 ]

@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
-from service.actions.accounts import disable_check, steps_without_manager
+from service.actions.accounts import disable_check, steps_left_by_disabling, steps_without_manager
 from service.core import accounts, identity
 from service.core.errors import Invalid, NotFound
 from service.web.context import back_to, database, page
@@ -187,10 +187,11 @@ class AdminController(Controller):
     ) -> Template:
         # what disabling would do and what stops it, asked of the same rules the action keeps, before any POST
         check = await disable_check(database(request).reader, user_id=person.id, by=request.user.id)
+        stranded = await steps_left_by_disabling(database(request), user_id=person.id, by=request.user.id)
         return page(
             request, "admin/disable.html", person=person, errors=errors, status_code=status_code, check=check,
             sole_manager=[accounts.sole_manager_message(person.name, t) for t in check.teams_left_without_manager],
-            posts=[accounts.post_vacated_message(post) for post in check.posts_vacated],
+            posts=[accounts.post_vacated_message(post) for post in check.posts_vacated], stranded=stranded,
         )  # fmt: skip
 
     @get("/teams", name="admin_teams")
