@@ -112,6 +112,7 @@ async def _seed(path: Path) -> World:
                 )
         await _seed_group_rules(database, world)
         await _seed_returned_while_absent(database, world)
+        await _seed_stranding_manager(database, world)
         return world
     finally:
         await database.close()
@@ -153,15 +154,18 @@ async def _seed_records_viewers(database: db.Database, world: World) -> None:
     )  # fmt: skip
 
 
-async def _written_handover(database: db.Database, world: World, author: str, case: str) -> int:
-    """A handover of this case to the cp team, every section finished by its author (not yet submitted)."""
+async def _written_handover(
+    database: db.Database, world: World, author: str, case: str, receiver: str | None = None, team: str = "cp"
+) -> int:
+    """A handover of this case to this team (and this receiver, if named), every section finished by its author
+    (not yet submitted)."""
     from service import actions
     from tests.helpers import CASE_M_LIKE, CHECKLIST, CHECKLISTS, actor, complete, on_record
 
     worker = await actor(database, world, author)
     handover_id = await actions.start_handover(
-        database, worker, CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
-        receiver_id=None, transfer_reason="Moving to the child protection team",
+        database, worker, CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams[team],
+        receiver_id=world.users[receiver] if receiver else None, transfer_reason="Moving to the child protection team",
     )  # fmt: skip
     for section_id, answers in (await on_record(database, handover_id, complete(**CASE_M_LIKE))).items():
         await actions.save_section(database, CHECKLISTS, worker, handover_id, section_id, answers, 0, finished=True)
@@ -227,6 +231,33 @@ async def _seed_returned_while_absent(database: db.Database, world: World) -> No
         database, CHECKLISTS, awaymgr, handover_id, Action.RETURN_TO_OUTGOING, view.handover.version,
         "Say more about the school's concerns",
     )  # fmt: skip
+
+
+async def _seed_stranding_manager(database: db.Database, world: World) -> None:
+    """tests/browser/test_account_rules_more.py: Pair Team's two managers, one of whom is also to receive (in Pair
+    Receiving Team) its worker's submitted handover of c28, so disabling the other would leave nobody to endorse it."""
+    from service import actions
+    from service.core.workflow import Action
+    from tests.helpers import CHECKLISTS, actor
+
+    async with database.transaction() as conn:
+        world.teams["pair"] = await db.create_team(conn, "Pair Team")
+        world.teams["pairin"] = await db.create_team(conn, "Pair Receiving Team")
+        for username, team, role in (("pairmgr", "pair", "manager"), ("pairrec", "pair", "manager"),
+                                     ("pairrec", "pairin", "worker"), ("pairer", "pair", "worker")):  # fmt: skip
+            if username not in world.users:
+                world.users[username] = await db.create_user(
+                    conn, username, username.title(), PASSWORD_HASH, is_auditor=False, is_admin=False
+                )
+            await db.add_membership(conn, world.users[username], world.teams[team], role)
+        world.cases["c28"] = await db.create_case(
+            conn, "PT-28", "Pip Tern", "2016-05-05", world.users["pairer"], world.teams["pair"]
+        )
+    handover_id = await _written_handover(database, world, "pairer", "c28", receiver="pairrec", team="pairin")
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    pairer = await actor(database, world, "pairer")
+    await actions.act(database, CHECKLISTS, pairer, handover_id, Action.SUBMIT, view.handover.version, "")
 
 
 @pytest.fixture(scope="package")

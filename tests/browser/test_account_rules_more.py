@@ -27,6 +27,13 @@ def test_the_administrator_is_warned_before_it_is_too_late(
     users = server.world.users
     admin = person("adm", javascript=javascript)
 
+    # Disabling Pair Team's other manager would leave its handover with nobody who may endorse it: said beforehand
+    admin.goto(f"/admin/people/{users['pairmgr']}/disable")
+    stranded = admin.page.locator("#stranded")
+    expect(admin.heading("Handovers that will wait for you to name a manager", level=2)).to_be_visible()
+    expect(stranded).to_contain_text("for Pip Tern")
+    expect(stranded.locator("code")).to_contain_text("--step endorse")
+
     # Waiting for you: the on-behalf handover nobody may endorse, linked to what to do about it
     admin.goto("/admin/people")
     waiting = admin.page.get_by_role("list").filter(has_text="has no manager who can endorse it in Lone Team")
