@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from service.time_limits import TimeLimits, TimeLimitsError, load_latest
+
 FieldType = Literal["text", "textarea", "date", "radios", "checkboxes"]
 # What a field restates from the child's case record; the answer must agree with the record (see core.answers).
 CaseRecordItem = Literal["child_name", "date_of_birth", "reference", "siblings"]
@@ -53,7 +55,8 @@ class Option(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     label: str
     hint: str = ""
     # On the escalation stage of a professional disagreement only: how long a disagreement may stay at this stage,
-    # in working days, before it shows as overdue (the safeguarding partnership's escalation policy).
+    # in working days, before it shows as overdue. Filled by `load_all` from the time-limits file, which holds every
+    # limit; a checklist file that sets it is refused.
     working_days: int | None = None
 
 
@@ -118,7 +121,7 @@ class Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
 class DisagreementRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     """Where the checklist records professional disagreements, and which field of each row says what: each row
     becomes a tracked disagreement when the handover is submitted, and the `stage` field's options, in order, are the
-    escalation ladder, each with its time limit in working days (`Option.working_days`)."""
+    escalation ladder, each with its time limit in working days from the time-limits file (`Option.working_days`)."""
 
     section: str
     group: str
@@ -176,6 +179,8 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     # say what was taken on.
     readback_min_characters: int = 20
     currency: list[CurrencyRule] = []  # how up to date records must be: judged at submission and at approval
+    # Every wait's time limit, from the time-limits file (`load_all` sets it; a checklist file may not)
+    time_limits: TimeLimits | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -251,6 +256,8 @@ def load_file(path: Path) -> Checklist:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ChecklistError(f"{path.name}: cannot be read: {exc}") from exc
+    if "time_limits" in raw:
+        raise ChecklistError(f"{path.name}: time_limits: time limits live in checklists/time-limits/, not here")
     try:
         checklist = msgspec.convert(raw, Checklist)
     except msgspec.ValidationError as exc:
@@ -262,7 +269,9 @@ def load_file(path: Path) -> Checklist:
 
 
 def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
-    """Every definition in the folder, keyed by (id, version); all versions are kept for older handovers."""
+    """Every definition in the folder, keyed by (id, version); all versions are kept for older handovers. Each carries
+    the newest time limits (`service.time_limits`, from the folder's `time-limits/`), its escalation stages' limits
+    filled in from them: `ChecklistError` when a stage of any version has no limit there, naming both files."""
     checklists: dict[tuple[str, int], Checklist] = {}
     for path in sorted(directory.glob("*.toml")):
         checklist = load_file(path)
@@ -271,7 +280,43 @@ def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
         checklists[checklist.key] = checklist
     if not checklists:
         raise ChecklistError(f"{directory}: no checklist definitions (*.toml) found")
-    return checklists
+    try:
+        limits_file, limits = load_latest(directory)
+    except TimeLimitsError as exc:
+        raise ChecklistError(str(exc)) from exc
+    return {key: with_time_limits(checklist, limits, limits_file.name) for key, checklist in checklists.items()}
+
+
+def with_time_limits(checklist: Checklist, limits: TimeLimits, limits_file: str = "time limits") -> Checklist:
+    """The checklist carrying `limits`, each escalation stage's limit filled in from `limits.escalation`;
+    `ChecklistError` naming the checklist's section and field when a stage has none."""
+    stage = checklist.disagreement_field("stage")
+    if stage is None:
+        return msgspec.structs.replace(checklist, time_limits=limits)
+    missing = [option.value for option in stage.options if limits.stage_limit(option.value) is None]
+    if missing:
+        rows = checklist.disagreements
+        assert rows is not None, "a checklist with a stage field has disagreement rows"
+        raise ChecklistError(
+            f"{limits_file}: [escalation]: no limit for stage {missing[0]!r}, which {checklist.id} version "
+            f"{checklist.version} offers (section {rows.section!r}, field {rows.stage!r})"
+        )
+    timed = msgspec.structs.replace(
+        stage, options=[msgspec.structs.replace(o, working_days=limits.stage_limit(o.value)) for o in stage.options]
+    )
+
+    def timed_field(field: Field) -> Field:
+        return timed if field is stage else field
+
+    sections = [
+        msgspec.structs.replace(
+            section,
+            fields=[timed_field(f) for f in section.fields],
+            groups=[msgspec.structs.replace(g, fields=[timed_field(f) for f in g.fields]) for g in section.groups],
+        )
+        for section in checklist.sections
+    ]
+    return msgspec.structs.replace(checklist, sections=sections, time_limits=limits)
 
 
 def latest(checklists: dict[tuple[str, int], Checklist], checklist_id: str) -> Checklist:
@@ -322,10 +367,10 @@ def check_definition(checklist: Checklist) -> list[str]:
             (f, f"group {g.id!r}: ") for g in section.groups for f in g.fields
         ]:
             timed = [o.value for o in field.options if o.working_days is not None]
-            if timed and field is not stage:
+            if timed:
                 problems.append(
-                    f"section {section.id!r}: {where}field {field.id!r}: option {timed[0]!r}: only the escalation "
-                    "stage of [disagreements] takes working_days"
+                    f"section {section.id!r}: {where}field {field.id!r}: option {timed[0]!r}: working_days: "
+                    "time limits live in checklists/time-limits/, not in a checklist"
                 )
     return problems
 
@@ -352,9 +397,6 @@ def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> li
             problems.append(f"{where}: group {rows.group!r}: {name} field {getattr(rows, name)!r} is not in that group")
         elif field.type not in types:
             problems.append(f"{where}: field {field.id!r}: {name} must be a {' or '.join(types)} field")
-    for option in checklist.escalation_ladder:
-        if option.working_days is None or option.working_days < 1:
-            problems.append(f"{where}: field {rows.stage!r}: option {option.value!r}: working_days must be 1 or more")
     return problems
 
 

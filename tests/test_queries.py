@@ -153,6 +153,16 @@ UNDO_LATER_MIGRATIONS = [
     "DROP TABLE group_exclusions",
     "DROP TABLE group_handovers",
     "DROP TABLE sibling_apart_reasons",  # a sibling handed over alone
+    # notifications, the outbox, digests and urgent transfers
+    "DROP INDEX notifications_by_user",
+    "DROP INDEX notifications_unread",
+    "DROP TABLE notifications",
+    "DROP INDEX outbox_to_send",
+    "DROP TABLE outbox",
+    "ALTER TABLE users DROP COLUMN email_digest",
+    "ALTER TABLE handovers DROP COLUMN urgent_at",
+    "ALTER TABLE handovers DROP COLUMN urgent_by",
+    "ALTER TABLE handovers DROP COLUMN urgent_reason",
 ]
 
 

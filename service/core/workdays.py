@@ -55,3 +55,18 @@ def _count_working_days(start: date, end: date) -> int:
 
 # lists show the same few hundred handovers' ages on every view (the wrapper keeps the docstring above)
 working_days_between = lru_cache(maxsize=8192)(_count_working_days)
+
+
+def _count_forward(start: date, days: int) -> date:
+    """The working day `days` working days after `start` (its own date when `days` is 0 and it is a working day)."""
+    day = start
+    counted = 0
+    while counted < days or not is_working_day(day):
+        day = date.fromordinal(day.toordinal() + 1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+# every list works out the due dates of the same few hundred waits (the wrapper keeps the docstring above)
+add_working_days = lru_cache(maxsize=8192)(_count_forward)

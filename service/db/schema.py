@@ -312,4 +312,44 @@ MIGRATIONS: list[str] = [
         reason TEXT NOT NULL
     );
     """,
+    # 19: nothing waits in silence. A person's notifications (the in-service list, with when each was read); the
+    # outbox of e-mails, written in the transaction of the change that causes them and delivered by the sender, its
+    # Message-ID fixed when queued so that a resend after a crash is the same message; who takes a daily digest
+    # instead of one e-mail per event; and an urgent transfer the head of service authorised before sign-off
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        user_id INTEGER REFERENCES users(id),
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_to_send ON outbox(next_attempt_at) WHERE sent_at IS NULL;
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        handover_id INTEGER REFERENCES handovers(id),
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        read_at TEXT,
+        -- a reminder's once-only key (kind, handover, wait and due date, person): running reminders twice adds nothing
+        once_key TEXT UNIQUE,
+        -- the e-mail that told the person (NULL: not yet e-mailed, or waiting for their daily digest)
+        outbox_id INTEGER REFERENCES outbox(id)
+    );
+    CREATE INDEX notifications_by_user ON notifications(user_id, id);
+    CREATE INDEX notifications_unread ON notifications(user_id) WHERE read_at IS NULL;
+    ALTER TABLE users ADD COLUMN email_digest INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE handovers ADD COLUMN urgent_at TEXT;
+    ALTER TABLE handovers ADD COLUMN urgent_by INTEGER REFERENCES users(id);
+    ALTER TABLE handovers ADD COLUMN urgent_reason TEXT;
+    """,
 ]
