@@ -361,7 +361,6 @@ def check_definition(checklist: Checklist) -> list[str]:
     for rule in checklist.currency:
         problems.extend(_check_currency_rule(checklist, rule))
     _check_unique([rule.key for rule in checklist.currency], "currency rule", problems)
-    stage = checklist.disagreement_field("stage")
     for section in checklist.sections:
         for field, where in [(f, "") for f in section.fields] + [
             (f, f"group {g.id!r}: ") for g in section.groups for f in g.fields
