@@ -47,6 +47,7 @@ from service.web import (
     context,
     handover,
     layout,
+    notifications,
     operations,
     outgoing,
     search,
@@ -177,6 +178,7 @@ def template_environment(settings: Settings) -> Environment:
         on_behalf=lambda name: caseload.capitalize_first(caseload.on_behalf_words(name)),
         markers=case_records.markers,
         may_see_viewers=case_records.may_see_viewers,
+        unread_notifications=notifications.unread_notifications,
     )
     return env
 
@@ -269,6 +271,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseloadController,
             CaseRecordsController,
             ViewersController,
+            notifications.NotificationsController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
@@ -277,7 +280,7 @@ def create_app(settings: Settings) -> Litestar:
                 include_in_schema=False,
             ),
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, notifications.reminders_lifespan],
         on_app_init=[auth.on_app_init],
         stores={"sessions": sessions},
         csrf_config=CSRFConfig(

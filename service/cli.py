@@ -327,6 +327,23 @@ async def _checkpoint(settings: Settings) -> int:
     return 0
 
 
+async def _remind(settings: Settings) -> int:
+    """`handover remind --now`: the reminders and daily summaries the service works out every hour, for operators
+    who run them from cron instead; running it twice writes nothing twice."""
+    from datetime import UTC, datetime
+
+    from service.actions import notifications
+    from service.core.clock import today
+
+    notifications.use_base_url(notifications.base_url_of(settings))
+    async with db.Database.for_settings(settings).opened() as database:
+        written = await notifications.remind(database, load_all(settings.checklists_dir), today())
+        summaries = await notifications.send_digests(database, datetime.now(UTC))
+    summaries_words = f"{summaries} daily summar{'ies' if summaries != 1 else 'y'}"
+    print(f"{written} reminder{'s'[: written != 1]} written, {summaries_words} queued")
+    return 0
+
+
 async def _backup(settings: Settings, target: Path) -> int:
     async with db.Database.for_settings(settings).opened() as database:
         problem = await maintenance.back_up(database, target)
@@ -591,6 +608,8 @@ def parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the hash chain against the signed checkpoints")
     audit_commands.add_parser("checkpoint", help="sign and record where the audit chain ends now")
+    remind = commands.add_parser("remind", help="write the reminders due now (the service does this every hour)")
+    remind.add_argument("--now", action="store_true", required=True, help="work out and write them now")
     return top
 
 
@@ -648,6 +667,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_audit_verify(settings))
     elif args.command == "audit" and args.audit_command == "checkpoint":
         return asyncio.run(_checkpoint(settings))
+    elif args.command == "remind":
+        return asyncio.run(_remind(settings))
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from service import db
+from service.actions import notifications
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
 from service.core import caseload, currency, validation
@@ -618,6 +619,7 @@ async def act(
         if answering:
             details["reply"] = reply.strip()
         await db.append_audit(conn, actor.user_id, action.value, "handover", handover_id, details)
+        await notifications.notify_step(conn, actor, handover_id, action)
         return new_state
 
 
@@ -690,6 +692,7 @@ async def _act_on_group(
         if answering:
             details["reply"] = reply.strip()
         await db.append_audit(conn, actor.user_id, action.value, "handover", member.handover.id, details)
+        await notifications.notify_step(conn, actor, member.handover.id, action)  # each child's handover: its own link
     return next(new_state for member, new_state, _, _ in planned if member is view)
 
 
@@ -838,6 +841,7 @@ async def raise_disagreement(
         await db.append_audit(
             conn, actor.user_id, "raise_disagreement", "handover", handover_id, {"disagreement": disagreement_id}
         )
+        await notifications.notify_disagreement(conn, actor, handover_id, escalated=False)
         return disagreement_id
 
 
@@ -923,6 +927,8 @@ async def decide_disagreement(
             handover_id,
             {"disagreement": disagreement_id, "stage": stage if decision == "escalated" else current.stage},
         )
+        if decision == "escalated":
+            await notifications.notify_disagreement(conn, actor, handover_id, escalated=True)
 
 
 async def name_step_manager(
@@ -980,6 +986,7 @@ async def name_step_manager(
         for member in handovers:
             await db.name_manager(conn, member.id, step, person.id, by.user_id if by else None)
             await db.append_audit(conn, by.user_id if by else None, "name_manager", "handover", member.id, details)
+            await notifications.notify_named(conn, by, member.id, step, person.id)
         return person.name
 
 
