@@ -261,9 +261,9 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
 @pytest.mark.parametrize(
     ("username", "home", "menu"),
     [
-        ("out", "/", ["/", "/inbox", "/search"]),
-        ("both", "/queue", ["/queue", "/caseloads", "/search"]),
-        ("aud", "/audit/incomplete", ["/audit/incomplete", "/search"]),
+        ("out", "/", ["/", "/inbox", "/search", "/notifications"]),
+        ("both", "/queue", ["/queue", "/caseloads", "/search", "/notifications"]),
+        ("aud", "/audit/incomplete", ["/audit/incomplete", "/search", "/notifications"]),
     ],
 )
 async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(

@@ -35,6 +35,7 @@ log = logging.getLogger("handover")
 
 Checklists = dict[tuple[str, int], Checklist]
 REMIND_EVERY_SECONDS = 3600  # reminders are idempotent, so hourly costs nothing twice; digests go once a day
+FIRST_RUN_SECONDS = 300  # after a restart, the first run waits until start-up's own work is done
 PER_PAGE = 25
 
 
@@ -223,9 +224,13 @@ async def send_digests(database: db.Database, now: datetime) -> int:
     return sent
 
 
-async def keep_reminding(database: db.Database, checklists: Checklists, every: float = REMIND_EVERY_SECONDS) -> None:
-    """The service's own reminder run: reminders and the daily summaries now, then every `every` seconds, until
-    cancelled. A failed run (the disk full, the file locked by another process) is logged and tried again."""
+async def keep_reminding(
+    database: db.Database, checklists: Checklists, every: float = REMIND_EVERY_SECONDS, first: float = FIRST_RUN_SECONDS
+) -> None:
+    """The service's own reminder run: reminders and the daily summaries `first` seconds after start-up (the
+    service's start is not held up by them), then every `every` seconds, until cancelled. A failed run (the disk
+    full, the file locked by another process) is logged and tried again at the next."""
+    await asyncio.sleep(first)
     while True:
         try:
             await remind(database, checklists, today())
