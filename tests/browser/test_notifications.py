@@ -56,7 +56,9 @@ def test_a_manager_reads_their_notifications_and_chooses_a_daily_summary(
     expect(manager.page.get_by_role("link", name=re.compile(r"^Notifications \(\d+ unread\)$"))).to_be_visible()
     expect(manager.page.get_by_text("Unread", exact=True).first).to_be_visible()
 
-    manager.press(MESSAGES[1], scope=manager.page.get_by_role("table"))
+    newest = manager.page.get_by_role("table").get_by_role("row").nth(1)  # after the header row: newest first
+    expect(newest).to_contain_text("Unread")
+    manager.press(MESSAGES[1], scope=newest)
     expect(manager.page).to_have_url(re.compile(r"/handovers/\d+/view$"))
 
     manager.goto("/notifications")
