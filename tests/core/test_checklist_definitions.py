@@ -296,13 +296,13 @@ def test_a_definition_at_each_limit_is_accepted(tmp_path: Path, changes: list[tu
          "section 'sum': field 'note': when refers to unknown field 'visit'"),
         # Time limits on options
         ([('{ value = "cp", label = "CP" }', '{ value = "cp", label = "CP", working_days = 3 }')],
-         "section 'sum': field 'status': option 'cp': working_days: time limits live in checklists/time-limits/, not in a checklist"),
+         f"section 'sum': field 'status': option 'cp': {MOVED}"),
         ([('{ value = "school", label = "School" }', '{ value = "school", label = "School", working_days = 3 }'),
           ('{ value = "health", label = "Health" }', '{ value = "health", label = "Health", working_days = 3 }')],
-         "section 'sum': field 'needs': option 'health': working_days: time limits live in checklists/time-limits/, not in a checklist"),
+         f"section 'sum': field 'needs': option 'health': {MOVED}"),
         ([('type = "textarea"\nlabel = "What"', 'type = "radios"\nlabel = "What"\n'
            'options = [{ value = "a", label = "A" }, { value = "b", label = "B", working_days = 0 }]')],
-         "section 'risks': group 'risks': field 'what': option 'b': working_days: time limits live in checklists/time-limits/, not in a checklist"),
+         f"section 'risks': group 'risks': field 'what': option 'b': {MOVED}"),
     ],
 )  # fmt: skip
 def test_a_bad_definition_is_refused_with_its_sentence(
@@ -314,15 +314,13 @@ def test_a_bad_definition_is_refused_with_its_sentence(
 # Where disagreements are recorded ------------------------------------------------------------------------------------
 
 WHERE = "disagreements: section 'dis'"
-# A time limit in a checklist is refused wherever it is: every limit lives in the time-limits file.
-MOVED = "working_days: time limits live in checklists/time-limits/, not in a checklist"
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ([('section = "dis"', 'section = "nowhere"')],
-         f"disagreements: section 'nowhere' is not in the checklist"),
+         "disagreements: section 'nowhere' is not in the checklist"),
         ([('group = "rows"', 'group = "risks"')], f"{WHERE}: group 'risks' is not in that section"),
         ([('about = "about"', 'about = "topic"')], f"{WHERE}: group 'rows': about field 'topic' is not in that group"),
         ([('with_whom = "with_whom"', 'with_whom = "who"'), ('next_step = "next_step"', 'next_step = "then"')],
