@@ -136,6 +136,8 @@ RECORDS = 'id = "rec"\ntitle = "Records"\n'
 RISK_GROUP = 'row_label = "Risk"\n'
 NOTE = 'id = "note"\ntype = "text"\nlabel = "Note"\n'
 STATUS = 'id = "status"\ntype = "radios"\nlabel = "Status"\n'
+# A time limit in a checklist is refused wherever it is: every limit lives in the time-limits file.
+MOVED = "working_days: time limits live in checklists/time-limits/, not in a checklist"
 STAGE_OPTIONS = '    { value = "informal", label = "Informal" },\n    { value = "manager", label = "Manager" },\n'
 VISIT_RULE = 'when = { section = "sum", field = "status", any_of = ["cp"] }\n'
 END = 'id = "since"\ntype = "date"\nlabel = "Since"\n'
