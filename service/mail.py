@@ -169,7 +169,9 @@ class Sender:
     @staticmethod
     def _hand_over(connection: smtplib.SMTP, message: bytes) -> None:
         try:
-            connection.data(message)
+            code, answer = connection.data(message)
+            if code != 250:  # smtplib raises for a refused DATA command, and returns the answer to the message
+                raise smtplib.SMTPDataError(code, answer)
         except smtplib.SMTPDataError as exc:  # an answer, so a known refusal; anything else leaves it in doubt
             connection.rset()
             raise HandOverRefused(_describe(exc)) from exc
