@@ -286,7 +286,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         smtp_tls=_smtp_tls(env, smtp_host, production),
         smtp_username=smtp_username,
         smtp_password=smtp_password,
-        smtp_timeout_seconds=_number(env, "HANDOVER_SMTP_TIMEOUT_SECONDS", "30", 1),
+        smtp_timeout_seconds=_number(env, "HANDOVER_SMTP_TIMEOUT_SECONDS", "30", 0.1),
         mail_from=_mail_from(env, smtp_host),
         base_url=_base_url(env, smtp_host, production),
     )

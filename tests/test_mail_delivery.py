@@ -5,6 +5,7 @@ the mail server refuse what they cannot use."""
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from service.core import outbox as rules
 from service.db import outbox as store
 from service.mail import Sender, lease_for
 from service.settings import Settings, SettingsError, settings_from_env
-from tests.conftest import seed
+from tests.conftest import Site, seed
 from tests.helpers import settings_for_tests
 from tests.smtp_server import Mailbox, free_port, smtp_server
 
@@ -240,7 +241,7 @@ def bad_mail_settings() -> list[tuple[str, dict[str, str], str]]:
         ("a password over two lines", BASE | MAIL | {"HANDOVER_SMTP_USERNAME": "m", "HANDOVER_SMTP_PASSWORD": "a\nb"},
          "HANDOVER_SMTP_PASSWORD")
     )  # fmt: skip
-    for value in ("0", "0.5", "-3", "soon", "nan"):
+    for value in ("0", "0.05", "-3", "soon", "nan", "inf"):
         cases.append((f"timeout {value!r}", BASE | MAIL | {"HANDOVER_SMTP_TIMEOUT_SECONDS": value},
                       "HANDOVER_SMTP_TIMEOUT_SECONDS"))  # fmt: skip
     cases.append(
@@ -293,3 +294,51 @@ def test_mail_settings_that_can_be_used_are_read(tmp_path: Path) -> None:
     here = {"HANDOVER_SMTP_HOST": "127.0.0.1", "HANDOVER_SMTP_TLS": "none", "HANDOVER_BASE_URL": "https://h.example"}
     local = settings_from_env(PRODUCTION | MAIL | here | {"HANDOVER_DATA_DIR": str(tmp_path)})
     assert local.smtp_tls == "none", "no TLS is allowed to a mail server on this machine"
+
+
+# ---------------------------------------------------------------- the operator's outbox page
+
+
+@pytest.mark.parametrize("username", ["out", "smgr", "rmgr", "rec", "aud"])
+async def test_only_an_administrator_reads_the_outbox(site: Site, username: str) -> None:
+    await queue(site.db)
+    response = await (await site.as_user(username)).get("/admin/outbox")
+    assert response.status_code == 403 and "smgr@riverford.example" not in response.text
+
+
+async def test_signed_out_the_outbox_asks_for_sign_in(site: Site) -> None:
+    response = await (await site.as_user(None)).get("/admin/outbox")
+    assert (response.status_code, response.headers["location"]) == (303, "/sign-in")
+
+
+async def test_the_administrator_reads_each_email_and_its_state(site: Site) -> None:
+    _waiting, failing, held, sent = await queue(site.db, 4)
+    async with site.db.transaction() as conn:
+        await store.mark_failed(conn, failing, next_attempt_at="2030-01-01T09:00:00+00:00", error="451 4.3.0 Busy")
+        await conn.execute("UPDATE outbox SET in_doubt = 2 WHERE id = ?", (held,))
+        await store.mark_sent(conn, sent, db.now())
+    admin = await site.as_user("adm")
+    assert '<a class="govuk-service-navigation__link" href="/admin/outbox"' in (await admin.get("/admin/people")).text
+    text = html.unescape((await admin.get("/admin/outbox")).text)
+    assert rules.NOT_CONFIGURED in text, "the demo says why nothing is sent"
+    rows = text[text.index("<tbody") :].split('<tr class="govuk-table__row">')[1:]
+    assert ["(3)" in rows[0], "(2)" in rows[1], "(1)" in rows[2], "(0)" in rows[3]] == [True] * 4, "newest first"
+    assert ">Sent<" in rows[0] and ">Held<" in rows[1] and rules.HELD in rows[1]
+    assert ">Retrying<" in rows[2] and "Tried 1 time; the last answer was: 451 4.3.0 Busy" in rows[2]
+    assert ">Waiting<" in rows[3] and "smgr@riverford.example" in rows[3]
+    assert '<summary class="govuk-details__summary">' in rows[3] and "A handover waits for your endorsement." in rows[3]
+    assert "Next try" not in text, "no next try is promised when nothing is sent"
+
+
+async def test_the_outbox_is_read_a_page_at_a_time(site: Site) -> None:
+    await queue(site.db, 30)
+    admin = await site.as_user("adm")
+    first = (await admin.get("/admin/outbox")).text
+    assert first.count("A handover waits for you (") == 25 and "E-mails 1 to 25 of 30" in first
+    assert 'href="/admin/outbox?page=2" rel="next"' in first and "(29)" in first and "(4)" not in first
+    for asked in ("2", "99", "x"):
+        second = (await admin.get(f"/admin/outbox?page={asked}")).text
+        expected = 5 if asked != "x" else 25
+        assert second.count("A handover waits for you (") == expected, asked
+    last = (await admin.get("/admin/outbox?page=2")).text
+    assert "E-mails 26 to 30 of 30" in last and 'rel="prev"' in last and "(0)" in last
