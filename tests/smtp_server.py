@@ -3,11 +3,12 @@ to refuse: the sender is tested against what it talks to, never against a mock o
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import default
@@ -30,6 +31,8 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.refuse_data: str | None = None
         self.refuse_rcpt: str | None = None
+        self.delay = 0.0  # seconds taken over each message, as a real server takes some
+        self.on_message: Callable[[EmailMessage], None] | None = None  # called once the message is kept
         self.lock = threading.Lock()
         self.taken = threading.Condition(self.lock)
 
@@ -42,10 +45,14 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_data:
             return self.refuse_data
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=default)
         with self.taken:
             self.messages.append(message)  # type: ignore[arg-type]
             self.taken.notify_all()
+        if self.on_message is not None:
+            self.on_message(message)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
     def message_ids(self) -> Counter[str]:
