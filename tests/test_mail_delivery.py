@@ -180,7 +180,7 @@ async def test_the_service_delivers_what_is_queued_while_it_runs(
     async with AsyncTestClient(app=app):
         await seed(app.state.db)
         await queue(app.state.db, 3)
-        for _ in range(100):
+        for _ in range(200):  # the sender looks every 2 seconds
             if len(mailbox.messages) == 3:
                 break
             await asyncio.sleep(0.05)
@@ -342,3 +342,42 @@ async def test_the_outbox_is_read_a_page_at_a_time(site: Site) -> None:
         assert second.count("A handover waits for you (") == expected, asked
     last = (await admin.get("/admin/outbox?page=2")).text
     assert "E-mails 26 to 30 of 30" in last and 'rel="prev"' in last and "(0)" in last
+
+
+async def test_the_administrator_sends_a_held_email_once_more_and_it_is_held_again_if_in_doubt_again(
+    tmp_path: Path, site: Site, mail_server: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = mail_server
+    held, sent = await queue(site.db, 2)
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE outbox SET in_doubt = 2 WHERE id = ?", (held,))
+        await store.mark_sent(conn, sent, db.now())
+    admin = await site.as_user("adm")
+    response = await admin.post("/admin/outbox", {"email_id": str(held)})
+    assert (response.status_code, response.headers["location"]) == (303, "/admin/outbox?done=again")
+    assert rules.SENT_AGAIN in (await admin.get(response.headers["location"])).text
+    released = await row(site.db, held)
+    assert released.in_doubt == rules.IN_DOUBT_LIMIT - 1 and released.next_attempt_at <= db.now()
+    entries = [e.entry for e in await db.audit_entries(site.db.reader)]
+    assert (entries[-1].action, entries[-1].actor_id, entries[-1].object_id) == (
+        "send_email_again",
+        site.world.users["adm"],
+        held,
+    )
+    assert await Sender(site.db, smtp_settings(tmp_path, port)).deliver_due() == 1
+    assert mailbox.message_ids() == {released.message_id: 1} and (await row(site.db, held)).sent_at
+
+
+async def test_only_a_held_email_can_be_sent_once_more(site: Site) -> None:
+    waiting, sent = await queue(site.db, 2)
+    async with site.db.transaction() as conn:
+        await store.mark_sent(conn, sent, db.now())
+    admin = await site.as_user("adm")
+    for email_id in (waiting, sent):
+        response = await admin.post("/admin/outbox", {"email_id": str(email_id)})
+        assert response.status_code == 400 and f'href="#email-{email_id}"' in response.text
+        assert html.escape(rules.NOT_HELD, quote=False) in response.text
+        assert (await row(site.db, email_id)).in_doubt == 0
+    for nobody in ("999999", "x", ""):
+        assert (await admin.post("/admin/outbox", {"email_id": nobody})).status_code == 404
+    assert all(e.entry.action != "send_email_again" for e in await db.audit_entries(site.db.reader))

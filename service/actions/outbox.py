@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from service import db
 from service.core import outbox as rules
+from service.core.errors import Invalid, NotFound
 from service.db import outbox as store
 
 
@@ -60,3 +61,14 @@ async def record_failed_try(
             error=rules.short_error(error),
             refused_after_hand_over=refused_after_hand_over,
         )
+
+
+async def send_again(database: db.Database, email_id: int, *, by: int) -> None:
+    """An administrator, having asked the person, lets a held e-mail (see `service.core.outbox.HELD`) be sent once
+    more. Raises NotFound for no such e-mail, Invalid (keyed `email-<id>`) when it is not held."""
+    async with database.transaction() as conn:
+        if await store.email_by_id(conn, email_id) is None:
+            raise NotFound(f"e-mail {email_id}")
+        if not await store.release_held(conn, email_id, db.now()):
+            raise Invalid({f"email-{email_id}": rules.NOT_HELD})
+        await db.append_audit(conn, by, "send_email_again", "email", email_id)

@@ -21,8 +21,11 @@ NOT_CONFIGURED = (
 IN_DOUBT = "The service stopped while the mail server was taking this e-mail: it may have been delivered."
 HELD = (
     "Not sent again: the service stopped twice while the mail server was taking this e-mail, and it may have "
-    "been delivered twice. Ask the person whether it arrived."
+    "been delivered twice. Ask the person whether it arrived; if it did not, send it once more."
 )
+MAYBE_TWICE = "It may have arrived twice: the service stopped once while the mail server was taking it."
+SENT_AGAIN = "The e-mail will be sent once more"
+NOT_HELD = "This e-mail is no longer held: it has been sent, or will be tried again without you"
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -44,6 +47,12 @@ def short_error(text: str) -> str:
     """The mail server's answer or the connection's error, on one line and at most `ERROR_MAX` characters."""
     line = " ".join(text.split())
     return line if len(line) <= ERROR_MAX else line[: ERROR_MAX - 1] + "…"
+
+
+def after_release() -> int:
+    """The `in_doubt` count an administrator's "send it once more" leaves: one more hand-over in doubt holds it
+    again, so each decision of theirs sends it at most once more."""
+    return IN_DOUBT_LIMIT - 1
 
 
 def state(*, sent_at: str | None, attempts: int, in_doubt: int) -> tuple[str, str]:

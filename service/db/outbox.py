@@ -11,7 +11,7 @@ import uuid
 
 import msgspec
 
-from service.core.outbox import IN_DOUBT_LIMIT
+from service.core.outbox import IN_DOUBT_LIMIT, after_release
 from service.db.engine import Conn, _insert, _one, _rows
 from service.db.records import record
 
@@ -108,6 +108,20 @@ async def mark_failed(
         " in_doubt = MAX(in_doubt - ?, 0) WHERE id = ? AND sent_at IS NULL",
         (next_attempt_at, error, 1 if refused_after_hand_over else 0, email_id),
     )
+
+
+async def release_held(conn: Conn, email_id: int, now: str) -> bool:
+    """Let a held e-mail be sent once more, due at `now`; False when it is not held (sent, or not yet held)."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET in_doubt = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL AND in_doubt >= ?",
+        (after_release(), now, email_id, IN_DOUBT_LIMIT),
+    )
+    return cursor.rowcount == 1
+
+
+async def email_by_id(conn: Conn, email_id: int) -> OutboxEmail | None:
+    row = await _one(conn, "SELECT * FROM outbox WHERE id = ?", (email_id,))
+    return record(row, OutboxEmail) if row else None
 
 
 async def email_due_at(conn: Conn, now: str) -> bool:

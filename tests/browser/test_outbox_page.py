@@ -1,5 +1,6 @@
 """An administrator reads the outbox in the browser, with JavaScript and without it: from the admin navigation to
-the table of e-mails, one e-mail's text opened, and the next page. Every page state reached is scanned by axe."""
+the table of e-mails, one e-mail's text opened, a held e-mail sent once more, and the next page. Every page state
+reached is scanned by axe."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ async def _queue(server: Server) -> None:
         await store.mark_sent(conn, ids[-3], db.now())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def outbox(server: Server) -> Server:
+    """E-mails of this test's own, the newest in the outbox: a page and a bit of them."""
     with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's sync API may be running an event loop here
         pool.submit(asyncio.run, _queue(server)).result()
     return server
@@ -60,6 +62,11 @@ def test_an_administrator_reads_the_outbox(outbox: Server, person: Callable[...,
     admin.page.get_by_text(f"Outbox e-mail {EMAILS - 1}", exact=True).click()
     expect(body).to_be_visible()
     admin.check("Outbox, one e-mail open")
+
+    held = rows.nth(2)
+    admin.press("Send it once more to outbox25@example.gov.uk", scope=held)
+    expect(admin.flash()).to_contain_text("The e-mail will be sent once more")
+    expect(admin.page.get_by_role("row").nth(2)).to_contain_text("Retrying")
 
     admin.follow("Next page")
     expect(admin.page.get_by_text("Outbox e-mail 0", exact=True)).to_be_visible()
