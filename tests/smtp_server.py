@@ -66,10 +66,11 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+def smtp_server(**options: Any) -> Iterator[tuple[Mailbox, int]]:
+    """The server on a free loopback port; `options` go to aiosmtpd's SMTP (authentication, for example)."""
     mailbox = Mailbox()
     port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield mailbox, port

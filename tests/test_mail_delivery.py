@@ -9,8 +9,11 @@ import html
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given
 from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
@@ -137,6 +140,40 @@ async def test_a_refused_recipient_and_an_unreachable_server_are_failed_tries_no
     second_wait = datetime.fromisoformat(unreachable.next_attempt_at) - datetime.now(UTC)
     assert timedelta(seconds=100) < second_wait <= timedelta(seconds=121), "the second wait is twice the first"
     assert mailbox.messages == []
+
+
+async def test_starttls_is_never_given_up_for_a_plain_connection(
+    tmp_path: Path, database: db.Database, mail_server: tuple[Mailbox, int]
+) -> None:
+    """This server offers no STARTTLS: with the default setting the e-mail is not sent in clear text, but kept."""
+    mailbox, port = mail_server
+    [email_id] = await queue(database)
+    settings = msgspec.structs.replace(smtp_settings(tmp_path, port), smtp_tls="starttls")
+    assert await Sender(database, settings).deliver_due() == 0
+    kept = await row(database, email_id)
+    assert mailbox.messages == [] and kept.attempts == 1 and "STARTTLS" in (kept.last_error or "")
+
+
+def passwords(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    right = isinstance(auth_data, LoginPassword) and auth_data.password == b"right password"
+    return AuthResult(success=right, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+@pytest.mark.parametrize(("password", "delivered"), [("right password", 1), ("wrong password", 0)])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")  # loopback, in this test
+async def test_the_sender_signs_in_to_a_server_that_asks(
+    tmp_path: Path, database: db.Database, password: str, delivered: int
+) -> None:
+    options = {"auth_required": True, "auth_require_tls": False, "authenticator": passwords}
+    with smtp_server(**options) as (mailbox, port):
+        [email_id] = await queue(database)
+        settings = msgspec.structs.replace(
+            smtp_settings(tmp_path, port), smtp_username="mailer", smtp_password=password
+        )
+        assert await Sender(database, settings).deliver_due() == delivered
+        assert len(mailbox.messages) == delivered
+    if not delivered:
+        assert "535" in ((await row(database, email_id)).last_error or ""), "the server's refusal is kept"
 
 
 async def test_an_email_in_doubt_once_is_sent_again_and_twice_is_held(
