@@ -381,7 +381,7 @@ async def test_the_outbox_is_read_a_page_at_a_time(site: Site) -> None:
     assert "E-mails 26 to 30 of 30" in last and 'rel="prev"' in last and "(0)" in last
 
 
-async def test_the_administrator_sends_a_held_email_once_more_and_it_is_held_again_if_in_doubt_again(
+async def test_the_administrator_sends_a_held_email_once_more_and_no_more(
     tmp_path: Path, site: Site, mail_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = mail_server
@@ -395,6 +395,7 @@ async def test_the_administrator_sends_a_held_email_once_more_and_it_is_held_aga
     assert rules.SENT_AGAIN in (await admin.get(response.headers["location"])).text
     released = await row(site.db, held)
     assert released.in_doubt == rules.IN_DOUBT_LIMIT - 1 and released.next_attempt_at <= db.now()
+    assert not rules.may_send(released.in_doubt + 1), "interrupted once more, it is held again"
     entries = [e.entry for e in await db.audit_entries(site.db.reader)]
     assert (entries[-1].action, entries[-1].actor_id, entries[-1].object_id) == (
         "send_email_again",
