@@ -35,7 +35,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from service import checklist as checklist_module
-from service import db, logs
+from service import db, logs, mail
 from service.audit_trail import write_checkpoint
 from service.core import answers, case_records, caseload, dates, validation
 from service.core.timing import duration_words
@@ -222,7 +222,8 @@ def create_app(settings: Settings) -> Litestar:
         gc.freeze()
         checkpoints = asyncio.create_task(checkpoint_now_and_then())
         try:
-            yield
+            async with mail.delivering(database, settings):  # the outbox's sender, when a mail server is set
+                yield
         finally:
             checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
