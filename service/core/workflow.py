@@ -740,7 +740,7 @@ def urgent_receiver_problem(facts: Facts, candidate: Actor | None, *, head_of_se
     if candidate.user_id == facts.endorsed_by:
         return f"Select another worker: {name} endorsed this handover for the sending team"
     if candidate.absent:
-        return f"Select another worker: {name}'s long-term absence is recorded"
+        return f"Select another worker: {name}’s long-term absence is recorded"
     if facts.state == State.ACKNOWLEDGED and candidate.user_id != facts.receiver_id:
         who = facts.receiver_name or "the receiving worker"
         return f"Select {who}: they acknowledged the handover, having confirmed every critical item"
