@@ -234,7 +234,9 @@ async def test_the_author_completes_and_submits_and_the_receiver_closes_it_witho
     handover_id = await handover_in(site.db, site.world, "draft", "c1", complete_it=False)
     await authorise(await site.as_user("omgr"), handover_id, site.world.users["rec2"])
     case_id = (await case_of(site, handover_id)).id
-    moved_at = await allocated_since(site, case_id)
+    moved_at = "2026-01-05T09:00:00+00:00"  # a time no later step could write by chance
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET allocated_since = ? WHERE id = ?", (moved_at, case_id))
     out = await site.as_user("out")
     await fill_all(out, handover_id)
     assert (await submit(out, handover_id)).status_code == 303
