@@ -258,6 +258,18 @@ async def test_the_author_completes_and_submits_and_the_receiver_closes_it_witho
     assert approvals == []  # no manager's approval was asked for
 
 
+async def test_the_receiving_side_reads_an_urgent_draft_at_once(site: Site) -> None:
+    await make_head(site)
+    handover_id = await handover_in(site.db, site.world, "draft", "c1", complete_it=False)
+    page = f"/handovers/{handover_id}/view"
+    for who in ("rec2", "rmgr"):  # not before: a draft has not reached the receiving side
+        assert (await (await site.as_user(who)).get(page)).status_code == 404, who
+    await authorise(await site.as_user("omgr"), handover_id, site.world.users["rec2"])
+    for who in ("rec2", "rmgr"):  # the case is theirs now, so is what has been written of it so far
+        assert (await (await site.as_user(who)).get(page)).status_code == 200, who
+    assert (await (await site.as_user("other")).get(page)).status_code == 404
+
+
 async def test_an_urgent_transfer_cannot_be_cancelled_once_the_case_has_moved(site: Site) -> None:
     await make_head(site)
     handover_id = await handover_in(site.db, site.world, "draft", "c1")

@@ -314,7 +314,8 @@ WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
 
 
 def may_view(facts: Facts, actor: Actor) -> bool:
-    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them. The
+    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them, or once
+    an urgent transfer has moved the case to them (and the head of service who authorised it follows it). The
     worker a manager writes it for keeps sight of it: it is their child's handover, though they no longer write it."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
         return True
@@ -322,7 +323,8 @@ def may_view(facts: Facts, actor: Actor) -> bool:
         return True
     if facts.urgent_by is not None and facts.urgent_by == actor.user_id:
         return True  # the head of service who moved the case before sign-off follows it to completion
-    reached_receiver = facts.state in WITH_RECEIVER
+    # an urgent transfer has moved the case already: its receiving side reads the handover from then on
+    reached_receiver = facts.state in WITH_RECEIVER or facts.urgent_by is not None
     if facts.state == State.RETURNED and facts.receiver_id is not None:
         reached_receiver = True
     return reached_receiver and (is_receiver(facts, actor) or is_receiving_manager(facts, actor))
