@@ -665,7 +665,8 @@ URGENT_OPEN_DISAGREEMENT_REFUSAL = (
     "A professional disagreement is still open: a team manager must resolve it, with its outcome, before the urgent "
     "transfer can be completed (escalating it does not resolve it)"
 )
-# The manager steps an urgent transfer never waits for (its states never reach them: these say why, should they).
+# The steps an urgent transfer no longer takes, and why: it cannot be cancelled once the case has moved, and it never
+# waits for a manager's endorsement or approval (its states never reach those steps: these say why, should they).
 URGENT_REFUSALS: dict[Action, str] = {
     Action.CANCEL: URGENT_CANCEL_REFUSAL,
     Action.ENDORSE: "This is an urgent transfer: the head of service's authorisation stands in for endorsement",
