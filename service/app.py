@@ -61,6 +61,7 @@ from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
+from service.web.urgent import UrgentController
 
 UNAUTHENTICATED = [
     "^/sign-in$",
@@ -116,6 +117,7 @@ EVENT_WORDS = {
     "continue_on_behalf": "took the handover on as its author",
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
+    "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
 }
 
 
@@ -270,6 +272,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseloadController,
             CaseRecordsController,
             ViewersController,
+            UrgentController,
             create_static_files_router(
                 path="/static",
                 directories=[settings.static_dir],
