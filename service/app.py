@@ -35,7 +35,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from service import checklist as checklist_module
-from service import db, logs
+from service import db, logs, mail
 from service.audit_trail import write_checkpoint
 from service.core import answers, case_records, caseload, dates, validation
 from service.core.timing import duration_words
@@ -62,6 +62,7 @@ from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
+from service.web.urgent import UrgentController
 
 UNAUTHENTICATED = [
     "^/sign-in$",
@@ -117,6 +118,7 @@ EVENT_WORDS = {
     "continue_on_behalf": "took the handover on as its author",
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
+    "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
 }
 
 
@@ -224,7 +226,8 @@ def create_app(settings: Settings) -> Litestar:
         gc.freeze()
         checkpoints = asyncio.create_task(checkpoint_now_and_then())
         try:
-            yield
+            async with mail.delivering(database, settings):  # the outbox's sender, when a mail server is set
+                yield
         finally:
             checkpoints.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -271,6 +274,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseloadController,
             CaseRecordsController,
             ViewersController,
+            UrgentController,
             notifications.NotificationsController,
             create_static_files_router(
                 path="/static",

@@ -335,7 +335,7 @@ async def _remind(settings: Settings) -> int:
     from service.actions import notifications
     from service.core.clock import today
 
-    notifications.use_base_url(notifications.base_url_of(settings))
+    notifications.use_settings(settings)
     async with db.Database.for_settings(settings).opened() as database:
         written = await notifications.remind(database, load_all(settings.checklists_dir), today())
         summaries = await notifications.send_digests(database, datetime.now(UTC))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -9,11 +10,13 @@ import secrets
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Mode = Literal["demo", "production"]
+SmtpTls = Literal["starttls", "tls", "none"]
 DEMO_COUNCIL = "Example Borough Council"
 DEMO_CONTACT = "handover-support@example.gov.uk"
 DEMO_DPO = "dpo@example.gov.uk"
@@ -50,6 +53,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     contact_email: str = DEMO_CONTACT  # where people report a problem or ask about the service
     dpo_email: str = DEMO_DPO  # the council's data protection officer
     statement_date: date = STATEMENT_DATE  # when the accessibility statement was prepared (after the last test)
+    # E-mail (service/mail.py). No host: nothing is sent, and e-mails wait in the outbox on the operator's page
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: SmtpTls = "starttls"  # starttls: upgrade a plain connection; tls: TLS from the start (port 465)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 30.0  # the longest one e-mail's conversation with the mail server may take
+    mail_from: str = ""  # the From address; required when a host is set
+    base_url: str = ""  # where the service is reached, for the links in e-mails; empty: http://127.0.0.1:<port>
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def link_base(self) -> str:
+        """The start of every link in an e-mail, without a trailing slash."""
+        return self.base_url or f"http://127.0.0.1:{self.port}"
 
     @property
     def checkpoint_file(self) -> Path:
@@ -82,6 +103,13 @@ def _number(env: dict[str, str], name: str, default: str, minimum: float) -> flo
     if number < minimum:
         raise SettingsError(f"{name} must be at least {minimum:g}, not {value!r}")
     return number
+
+
+def _port(env: dict[str, str], name: str, default: str) -> int:
+    value = env.get(name, default).strip()
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 1 <= int(value) <= 65535:
+        raise SettingsError(f"{name} must be a port number from 1 to 65535, not {value!r}")
+    return int(value)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -121,6 +149,86 @@ def _council(env: dict[str, str], name: str, demo_default: str, production: bool
     return value
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _smtp_host(env: dict[str, str]) -> str:
+    value = env.get("HANDOVER_SMTP_HOST", "").strip()
+    if len(value) > 253 or not all(c.isascii() and (c.isalnum() or c in ".-:[]_") for c in value):
+        raise SettingsError(f"HANDOVER_SMTP_HOST must be a host name or address, not {value!r}")
+    return value
+
+
+def _smtp_tls(env: dict[str, str], host: str, production: bool) -> SmtpTls:
+    value = env.get("HANDOVER_SMTP_TLS", "starttls").strip().lower()
+    if value not in ("starttls", "tls", "none"):
+        raise SettingsError(f"HANDOVER_SMTP_TLS must be 'starttls', 'tls' or 'none', not {value!r}")
+    # an e-mail carries a link to the service and, with credentials, the password: in clear text only to this machine
+    if value == "none" and production and host and not _is_loopback(host):
+        raise SettingsError(
+            f"HANDOVER_SMTP_TLS may be 'none' in production only for a mail server on this machine, not {host!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def _smtp_credentials(env: dict[str, str]) -> tuple[str, str]:
+    username = env.get("HANDOVER_SMTP_USERNAME", "")
+    password = env.get("HANDOVER_SMTP_PASSWORD", "")
+    if bool(username) != bool(password):
+        raise SettingsError("HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD must be set together, or neither")
+    if not (username + password).isprintable() or len(username) > 254 or len(password) > 1000:
+        raise SettingsError("HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD must be one line of printable text")
+    return username, password
+
+
+def _mail_from(env: dict[str, str], host: str) -> str:
+    if not env.get("HANDOVER_MAIL_FROM", "").strip():
+        if host:
+            raise SettingsError(
+                "HANDOVER_MAIL_FROM must be set when HANDOVER_SMTP_HOST is: the address e-mails come from"
+            )
+        return ""
+    return _email(env, "HANDOVER_MAIL_FROM", "")
+
+
+def _base_url(env: dict[str, str], host: str, production: bool) -> str:
+    value = env.get("HANDOVER_BASE_URL", "").strip()
+    if not value:
+        if production and host:
+            # the default points at this machine, which nobody reading the e-mail can reach
+            raise SettingsError(
+                "HANDOVER_BASE_URL must be set in production when e-mails are sent: the service's address"
+            )
+        return ""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        parts = urlsplit("")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or not value.isascii()
+        or not value.isprintable()
+        or " " in value
+    ):
+        raise SettingsError(
+            f"HANDOVER_BASE_URL must be an address such as https://handover.example.gov.uk, not {value!r}"
+        )
+    if production and parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise SettingsError(f"HANDOVER_BASE_URL must start with https:// in production, not {value!r}")
+    return value.rstrip("/")
+
+
 def _kept_secret(data_dir: Path) -> str:
     """In demo mode a secret is generated once and kept, so sessions and CSRF tokens survive restarts."""
     path = data_dir / "secret.key"
@@ -151,6 +259,8 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     council_name = _council(env, "HANDOVER_COUNCIL_NAME", DEMO_COUNCIL, production)
     contact_email = _council(env, "HANDOVER_CONTACT_EMAIL", DEMO_CONTACT, production)
     dpo_email = _council(env, "HANDOVER_DPO_EMAIL", DEMO_DPO, production)
+    smtp_host = _smtp_host(env)
+    smtp_username, smtp_password = _smtp_credentials(env)
     return Settings(
         mode=mode,  # type: ignore[arg-type]
         data_dir=data_dir,
@@ -171,4 +281,12 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         contact_email=_email(env, "HANDOVER_CONTACT_EMAIL", contact_email),
         dpo_email=_email(env, "HANDOVER_DPO_EMAIL", dpo_email),
         statement_date=_date(env, "HANDOVER_STATEMENT_DATE", STATEMENT_DATE.isoformat()),
+        smtp_host=smtp_host,
+        smtp_port=_port(env, "HANDOVER_SMTP_PORT", "587"),
+        smtp_tls=_smtp_tls(env, smtp_host, production),
+        smtp_username=smtp_username,
+        smtp_password=smtp_password,
+        smtp_timeout_seconds=_number(env, "HANDOVER_SMTP_TIMEOUT_SECONDS", "30", 0.1),
+        mail_from=_mail_from(env, smtp_host),
+        base_url=_base_url(env, smtp_host, production),
     )

@@ -80,6 +80,15 @@ def load_file(path: Path) -> TimeLimits:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise TimeLimitsError(f"{path.name}: cannot be read: {exc}") from exc
+    stages = raw.get("escalation")
+    if isinstance(stages, dict):
+        # msgspec names a table's key only as "[...]": name the stage here
+        for stage, days in stages.items():
+            if type(days) is not int:
+                kind = {str: "str", float: "float", bool: "bool", list: "array", dict: "object"}.get(
+                    type(days), "value"
+                )
+                raise TimeLimitsError(f"{path.name}: [escalation]: field {stage!r}: Expected `int`, got `{kind}`")
     try:
         limits = msgspec.convert(raw, TimeLimits)
     except msgspec.ValidationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,13 @@ async def confirm_all(person: Any, handover_id: int, readback: str = "I take on 
 
 
 def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    """A checklists folder holding one definition, beside a copy of the shipped time limits."""
     folder = tmp_path / "checklists"
     folder.mkdir(exist_ok=True)
     (folder / name).write_text(text, encoding="utf-8")
+    limits = folder / "time-limits"
+    if not limits.exists():
+        shutil.copytree(PROJECT_ROOT / "checklists" / "time-limits", limits)
     return folder
 
 

@@ -171,10 +171,10 @@ async def test_a_manager_cannot_escalate_with_a_stage_off_the_ladder(site: Site)
         ('next_step_by = "next_step_by"', 'next_step_by = "when"', "next_step_by field 'when' is not in that group"),
         ('stage = "stage"', 'stage = "about"', "field 'about': stage must be a radios field"),
         ('group = "disagreements"', 'group = "risks"', "group 'risks' is not in that section"),
-        ("label = \"Escalated to managers\", working_days = 5", "label = \"Escalated to managers\"",
-         "option 'manager': working_days must be 1 or more"),
+        ('label = "Escalated to managers" }', 'label = "Escalated to managers", working_days = 5 }',
+         "option 'manager': working_days: time limits live in checklists/time-limits/, not in a checklist"),
         ('{ value = "high", label = "High" }', '{ value = "high", label = "High", working_days = 3 }',
-         "field 'rating': option 'high': only the escalation stage"),
+         "field 'rating': option 'high': working_days: time limits live in checklists/time-limits/"),
     ],
 )  # fmt: skip
 def test_a_bad_disagreement_definition_stops_start_up_naming_where(

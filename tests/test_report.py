@@ -310,12 +310,12 @@ async def test_the_report_page_filters_sorts_and_paginates(site: Site) -> None:
 
 def test_the_reports_sql_is_told_each_checklists_sections_and_each_stages_overdue_cut_off() -> None:
     """On Tuesday 28 May 2024 a disagreement is overdue at a 5-day stage if it reached it on Sunday 19 May or
-    before (6 working days, the spring bank holiday not counted), at the 10-day stage on 12 May or before, and at the
-    20-day stage on 25 April or before."""
+    before (6 working days, the spring bank holiday not counted), and at the 14-day stage (the last) on 6 May, the
+    early May bank holiday, or before (15 working days)."""
     terms = reporting.report_terms(CHECKLISTS, REPORT_DAY)
     assert terms.section_counts == {("case-transfer", 1): 11, ("case-transfer", 2): 11, ("case-transfer", 3): 11}
-    cut_offs = {"informal": "2024-05-19", "manager": "2024-05-19", "head_of_service": "2024-05-12",
-                "safeguarding_partnership": "2024-04-25"}  # fmt: skip
+    cut_offs = {"informal": "2024-05-19", "manager": "2024-05-19", "head_of_service": "2024-05-19",
+                "safeguarding_partnership": "2024-05-06"}  # fmt: skip
     assert terms.overdue_before == {
         ("case-transfer", version, stage): cut_off for version in (1, 2, 3) for stage, cut_off in cut_offs.items()
     }

@@ -7,6 +7,7 @@ its audit entry. Pages, the API and the command line only parse input, call one 
 - `people`: people and memberships, service accounts' API tokens, signing in and out, API requests;
 - `drafts`: forms kept when a session had ended, saved once their author signs in again;
 - `exports`: every export of the incomplete-handovers report;
+- `urgent`: the head of service's urgent transfer, which moves a case before its handover is complete;
 - `demo`: the demo data, made through the steps above.
 
 Bookkeeping that is not such a record (session files, sign-in throttle counters inside a sign-in, audit
@@ -71,6 +72,7 @@ from service.actions.people import (
     sign_out,
 )
 from service.actions.records import correct_case
+from service.actions.urgent import authorise_urgent_transfer
 
 __all__ = [
     "Checklists",
@@ -83,6 +85,7 @@ __all__ = [
     "act",
     "actor_for",
     "add_person",
+    "authorise_urgent_transfer",
     "change_roles",
     "checklist_for",
     "confirm_item",

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from service import db
-from service.actions.accounts import disable_person
+from service.actions.accounts import disable_person, set_head_of_service
 from service.actions.cases import NewCase, create_case_in, create_sibling_group_in
 from service.actions.handovers import (
     Checklists,
@@ -264,6 +264,8 @@ async def load(database: db.Database, checklists: Checklists, checklist: Checkli
             case_ids.append(await create_case_in(conn, None, case, "demo"))
     await _demo_handovers(database, checklists, checklist, case_ids, users, team_ids)
     await _demo_leaver(database, password_hash, users, team_ids["Assessment Team"])
+    # the head of service, who alone may authorise an urgent transfer, on none of the demo handovers' sides
+    await set_head_of_service(database, username="rowan", by=None)
     return True
 
 

@@ -42,6 +42,7 @@ from service.core.workflow import (
     may_view,
     named_manager_refusals,
     person_refusals,
+    sign_offs_stood_in_for,
 )
 from service.db import caseload as caseload_store
 
@@ -730,6 +731,9 @@ def _changes_for(action: Action, view: HandoverView, actor: Actor, new_state: St
         changes |= {"acknowledged_by": None, "acknowledged_at": None}
         if view.handover.state == State.ENDORSED and view.handover.receiver_id is None:
             changes["receiver_id"] = actor.user_id  # resubmission goes back to the same receiver
+    if view.handover.urgent_by is not None:  # an urgent transfer: the head of service's authorisation stands in
+        for step in sign_offs_stood_in_for(State(view.handover.state), new_state):
+            changes |= {f"{step}_by": view.handover.urgent_by, f"{step}_at": stamp}
     return changes
 
 

@@ -29,6 +29,7 @@ from service.core.deadlines import due
 from service.core.errors import Invalid, NotFound, Refused
 from service.core.workflow import Action, Actor, State, facts_for
 from service.db import notifications as store
+from service.db import outbox as outbox_store
 from service.settings import Settings
 
 log = logging.getLogger("handover")
@@ -40,21 +41,16 @@ PER_PAGE = 25
 
 
 class Links:
-    """Where the links in e-mails point: the service's address as people reach it, set once at start-up
-    (`use_base_url`) from the settings."""
+    """Where the links in e-mails point (the service's address as people reach it) and the sender's address (which
+    gives each Message-ID its domain), set once at start-up from the settings (`use_settings`)."""
 
     base_url = "http://127.0.0.1:8000"
+    sender = ""
 
 
-def base_url_of(settings: Settings) -> str:
-    """The service's address for links in e-mails: the configured base URL where there is one, else its own host
-    and port."""
-    configured = getattr(settings, "base_url", "")
-    return str(configured) if configured else f"http://{settings.host}:{settings.port}"
-
-
-def use_base_url(base_url: str) -> None:
-    Links.base_url = base_url.rstrip("/")
+def use_settings(settings: Settings) -> None:
+    Links.base_url = settings.link_base.rstrip("/")
+    Links.sender = settings.mail_from
 
 
 def _actor(contact: store.Contact) -> Actor:
@@ -104,9 +100,9 @@ async def _tell(
         written += 1
         if person.email and not person.digest:
             email = told.email
-            outbox_id = await store.queue_email(
+            outbox_id = await outbox_store.queue_email(
                 conn, user_id=user_id, recipient=person.email, subject=email.subject, body_text=email.body_text,
-                body_html=email.body_html, now=stamp,
+                body_html=email.body_html, now=stamp, sender=Links.sender,
             )  # fmt: skip
             await store.link_email(conn, [notification_id], outbox_id)
     return written
@@ -167,7 +163,7 @@ async def remind(database: db.Database, checklists: Checklists, on: date) -> int
             limits = checklists[(handover.checklist_id, handover.checklist_version)].time_limits
             if limits is None:
                 continue
-            urgent_at = getattr(handover, "urgent_at", None)  # an urgent transfer runs on its own short clock
+            urgent_at = handover.urgent_at  # an urgent transfer runs on its own short clock
             wait = due(
                 handover.state, date_in_england(handover.state_since), date_in_england(handover.started_at), limits,
                 on, urgent_since=date_in_england(urgent_at) if urgent_at else None,
@@ -213,9 +209,9 @@ async def send_digests(database: db.Database, now: datetime) -> int:
                 for item in items
             ]
             email = rules.digest_email(lines)
-            outbox_id = await store.queue_email(
+            outbox_id = await outbox_store.queue_email(
                 conn, user_id=user_id, recipient=items[0].recipient, subject=email.subject, body_text=email.body_text,
-                body_html=email.body_html, now=stamp,
+                body_html=email.body_html, now=stamp, sender=Links.sender,
             )  # fmt: skip
             await store.link_email(conn, [item.id for item in items], outbox_id)
             sent += 1

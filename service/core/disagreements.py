@@ -6,7 +6,8 @@ way it stays open, whatever stage it is escalated to, until a team manager resol
 open the transfer cannot be approved (`workflow`). Escalation follows the safeguarding partnership's escalation
 policy (Working Together to Safeguard Children 2023, chapter 2: "resolving professional disagreements"): the
 checklist's stage options, in order, are the ladder, and each stage's time limit, in working days, comes from the
-checklist (`Option.working_days`). A disagreement longer at its stage than the limit is overdue.
+time-limits file with every other limit (`service.time_limits`, filled into `Option.working_days` when the checklists
+load). A disagreement longer at its stage than the limit is overdue.
 
 Pure: no web, no SQL. Dates are dates in England.
 """

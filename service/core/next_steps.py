@@ -15,6 +15,7 @@ from service.core.workflow import (
     Actor,
     Facts,
     State,
+    urgent_next_steps,
     what_is_missing,
 )
 
@@ -68,6 +69,8 @@ def what_happens_next(
     approving); empty when it waits for no manager step, or when no manager may take it (`team_has_managers` False
     when that team has no manager at all). `after` is the step just taken, where what comes next depends on it.
     """
+    if facts.urgent_by is not None:  # the case has moved already: what is left is completing the handover
+        return urgent_next_steps(facts)
     receiver = facts.receiver_name or f"a worker of {facts.receiving_team_name}"
     if facts.state == State.SUBMITTED:
         return [

@@ -3,7 +3,9 @@
 `refusals()` answers "may this person do this to this handover now, and if not, why not?" as a list of sentences,
 so the pages, the command line and the tests all ask one question and show one answer. Until a handover is closed
 (approved by the receiving team's manager) the case stays with the outgoing worker: nothing here moves a case
-except `APPROVE`.
+except `APPROVE`, and the one deliberate exception, an urgent transfer the head of service authorises when a child
+cannot wait for the full handover (`urgent_refusals`): the case moves to the named receiving worker at once, and the
+authorisation stands in for endorsement and approval while the handover is completed after the transfer.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Protocol
 
 import msgspec
 
+from service.core import validation
 from service.core.clock import date_in_england
-from service.core.errors import Refused
+from service.core.errors import Invalid, Refused
 from service.core.workdays import working_days_between
 
 
@@ -151,6 +154,9 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
     overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
     stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
+    # the head of service who authorised an urgent transfer of this handover (None: an ordinary one); the case has
+    # already moved to the receiving worker, and the authorisation stands in for endorsement and approval
+    urgent_by: int | None = None
     submission_problems: int = 0  # how many things stop submission (see answers.submission_problems)
     unconfirmed_items: tuple[str, ...] = ()  # titles of critical items the receiver has not yet confirmed
     unconfirmed_ids: tuple[str, ...] = ()  # the same items' section ids, in the same order (titles may repeat)
@@ -225,6 +231,8 @@ def facts_for(
         named_endorser=getattr(handover, "named_endorser", None),
         named_approver=getattr(handover, "named_approver", None),
         on_behalf_of=getattr(handover, "on_behalf_of", None),
+        # a list's row without the column is an ordinary handover to the rules (it is only read for words there)
+        urgent_by=getattr(handover, "urgent_by", None),
         open_disagreements=handover.open_disagreements,
         overdue_disagreements=overdue_disagreements,
         stale_records=stale_records,
@@ -306,13 +314,17 @@ WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
 
 
 def may_view(facts: Facts, actor: Actor) -> bool:
-    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them. The
+    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them, or once
+    an urgent transfer has moved the case to them (and the head of service who authorised it follows it). The
     worker a manager writes it for keeps sight of it: it is their child's handover, though they no longer write it."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
         return True
     if facts.on_behalf_of is not None and facts.on_behalf_of == actor.user_id:
         return True
-    reached_receiver = facts.state in WITH_RECEIVER
+    if facts.urgent_by is not None and facts.urgent_by == actor.user_id:
+        return True  # the head of service who moved the case before sign-off follows it to completion
+    # an urgent transfer has moved the case already: its receiving side reads the handover from then on
+    reached_receiver = facts.state in WITH_RECEIVER or facts.urgent_by is not None
     if facts.state == State.RETURNED and facts.receiver_id is not None:
         reached_receiver = True
     return reached_receiver and (is_receiver(facts, actor) or is_receiving_manager(facts, actor))
@@ -495,8 +507,11 @@ def what_is_missing(action: Action, facts: Facts) -> list[str]:
     if action == Action.SUBMIT and facts.submission_problems:
         count = facts.submission_problems
         return [f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"]
-    if action == Action.ACKNOWLEDGE and facts.unconfirmed_items:
-        return [confirm_item_refusal(title) for title in facts.unconfirmed_items]
+    if action == Action.ACKNOWLEDGE:
+        missing = [confirm_item_refusal(title) for title in facts.unconfirmed_items]
+        if facts.urgent_by is not None and facts.open_disagreements:
+            missing.append(URGENT_OPEN_DISAGREEMENT_REFUSAL)  # acknowledging an urgent transfer closes it
+        return missing
     if action == Action.APPROVE and facts.open_disagreements:
         return [OPEN_DISAGREEMENT_REFUSAL]
     return []
@@ -512,6 +527,8 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
     reasons = absent_refusals(actor) or _who_may(action, facts, actor)
     if reasons:
         return reasons
+    if facts.urgent_by is not None and action in URGENT_REFUSALS:
+        return [URGENT_REFUSALS[action]]
     if action in NEEDS_REASON and not reason.strip():
         return ["Enter a reason"]
     return what_is_missing(action, facts)
@@ -548,6 +565,8 @@ def blockers(facts: Facts) -> list[str]:
     """What stands between this handover and closure, in words an auditor or manager can act on."""
     since = waited(facts)
     found: list[str] = []
+    if facts.urgent_by is not None and facts.state in OPEN_STATES:
+        found.append(urgent_blocker(facts))
     if facts.state == State.DRAFT:
         if facts.incomplete_sections:
             found.append("Sections not complete: " + ", ".join(facts.incomplete_sections))
@@ -578,6 +597,8 @@ def within_one_team(facts: Facts) -> bool:
 
 def next_state(action: Action, facts: Facts) -> State:
     _, target = TRANSITIONS[action]
+    if facts.urgent_by is not None and action in URGENT_TARGETS:
+        return URGENT_TARGETS[action]  # the head of service's authorisation stands in for the manager's step
     if action == Action.SUBMIT and within_one_team(facts):
         return State.ENDORSED  # straight to the receiving worker: the team's manager approves at the end
     return facts.state if target is None else target
@@ -618,3 +639,192 @@ def named_manager_refusals(action: Action, facts: Facts, candidate: Actor) -> li
         if facts.named_endorser == candidate.user_id:
             return [NAMED_FOR_OTHER_STEP]
     return []
+
+
+# ---------------------------------------------------------------- urgent transfers
+#
+# When a child cannot wait for the full handover, the head of service may authorise an urgent transfer: the one
+# deliberate exception to "the child keeps their current worker until the transfer closes". A receiving worker is
+# named and the case moves to them at once, with the reason recorded. The authorisation stands in for the sending
+# manager's endorsement and the receiving manager's approval, so the people are still separate: the author, the head
+# of service, and the receiver (who is neither). The handover stays open: the author completes every missing
+# section and submits it, which takes it straight to the receiving worker (endorsed, by the head of service); the
+# receiver confirms every critical item in their own words and acknowledges it, which closes it (approved, by the
+# head of service), once every professional disagreement is resolved. It cannot be cancelled: the case has moved.
+
+# How an urgent transfer that is not yet complete is listed everywhere (its page's tag, the first of its blockers).
+URGENT_LABEL = "Urgent, completing after transfer"
+
+URGENT_ONLY_HEAD_OF_SERVICE = "Only the head of service can authorise an urgent transfer"
+URGENT_ALREADY = "An urgent transfer of this handover has already been authorised"
+URGENT_CANCEL_REFUSAL = (
+    "The case has already moved to the receiving worker under an urgent transfer, so the handover cannot be "
+    "cancelled: it must be completed"
+)
+URGENT_OPEN_DISAGREEMENT_REFUSAL = (
+    "A professional disagreement is still open: a team manager must resolve it, with its outcome, before the urgent "
+    "transfer can be completed (escalating it does not resolve it)"
+)
+# The steps an urgent transfer no longer takes, and why: it cannot be cancelled once the case has moved, and it never
+# waits for a manager's endorsement or approval (its states never reach those steps: these say why, should they).
+URGENT_REFUSALS: dict[Action, str] = {
+    Action.CANCEL: URGENT_CANCEL_REFUSAL,
+    Action.ENDORSE: "This is an urgent transfer: the head of service's authorisation stands in for endorsement",
+    Action.APPROVE: (
+        "This is an urgent transfer: the head of service's authorisation stands in for approval, and it is complete "
+        "when the receiving worker acknowledges it"
+    ),
+    Action.RETURN_TO_RECEIVER: (
+        "This is an urgent transfer: it is complete when the receiving worker acknowledges it, with no manager's "
+        "approval to return it from"
+    ),
+}
+# Where an urgent transfer's steps lead: submitting goes straight to the receiving worker, acknowledging closes it.
+URGENT_TARGETS: dict[Action, State] = {Action.SUBMIT: State.ENDORSED, Action.ACKNOWLEDGE: State.CLOSED}
+# Where authorising leads from each open state: a submitted handover no longer waits for endorsement, and an
+# acknowledged one no longer waits for approval; in the others the author or the receiver still has work to do.
+AUTHORISED_STATES: dict[State, State] = {State.SUBMITTED: State.ENDORSED, State.ACKNOWLEDGED: State.CLOSED}
+
+URGENT_REASON_FIELD = "reason"
+URGENT_RECEIVER_FIELD = "receiver"
+URGENT_REASON_LABEL = "Why can the child not wait for the full handover?"
+URGENT_REASON_MISSING = "Enter why the child cannot wait for the full handover"
+URGENT_RECEIVER_MISSING = "Select the worker the case moves to"
+
+
+def urgent_blocker(facts: Facts) -> str:
+    """The first thing said of an urgent transfer not yet complete, wherever it is listed."""
+    receiver = facts.receiver_name or "the receiving worker"
+    return f"{URGENT_LABEL}: the case has already moved to {receiver}"
+
+
+def urgent_refusals(facts: Facts, actor: Actor, *, head_of_service: int | None) -> list[str]:
+    """Why this person may not authorise an urgent transfer of this handover now ([]: they may).
+
+    `head_of_service` is the user id of the person recorded as head of service now (None: the post is vacant). Only
+    they may, while not absent, on an open handover not already urgent, and never when they already stand on either
+    side of it (`sides_taken`: they wrote it, it is written for them, they endorsed it, are its receiving worker or
+    acknowledged it). An acknowledged handover closes on authorisation, so what stops approval stops it too."""
+    if facts.state not in OPEN_STATES:
+        return [f"This cannot be done now: the handover is {STATE_LABELS[facts.state].lower()}"]
+    if facts.urgent_by is not None:
+        return [URGENT_ALREADY]
+    if actor.is_service:
+        return [SERVICE_ACCOUNT_REFUSAL]
+    if head_of_service is None or head_of_service != actor.user_id:
+        return [URGENT_ONLY_HEAD_OF_SERVICE]
+    absent = absent_refusals(actor)
+    if absent:
+        return absent
+    taken = sides_taken(facts, actor)
+    if taken:
+        part = next(iter(taken.values()))
+        return [f"{part}, so you cannot also authorise an urgent transfer of it"]
+    if facts.state == State.ACKNOWLEDGED:
+        return what_is_missing(Action.APPROVE, facts)
+    return []
+
+
+def urgent_receiver_problem(facts: Facts, candidate: Actor | None, *, head_of_service: int | None) -> str | None:
+    """Why this person may not be named as the receiving worker of an urgent transfer (None: they may).
+
+    `candidate` is None for nobody who may hold a case (no such enabled person). The receiver must be a worker of
+    the receiving team, not a service account, not absent, not the head of service who authorises it, and on neither
+    the sending side (the author, the worker it is written for, its endorser); an acknowledged handover's receiver
+    has confirmed every critical item, so it is them."""
+    team = facts.receiving_team_name
+    if candidate is None or candidate.is_service or facts.receiving_team_id not in candidate.worker_teams:
+        return f"Select a worker in {team}"
+    name = candidate.name or "This worker"
+    if candidate.user_id == head_of_service:
+        return "Select another worker: you authorise the transfer, so you cannot also take the case on"
+    if candidate.user_id in (facts.author_id, facts.on_behalf_of):
+        return f"Select another worker: {name} is on the sending side of this handover, which is written for them"
+    if candidate.user_id == facts.endorsed_by:
+        return f"Select another worker: {name} endorsed this handover for the sending team"
+    if candidate.absent:
+        return f"Select another worker: {name}’s long-term absence is recorded"
+    if facts.state == State.ACKNOWLEDGED and candidate.user_id != facts.receiver_id:
+        who = facts.receiver_name or "the receiving worker"
+        return f"Select {who}: they acknowledged the handover, having confirmed every critical item"
+    return None
+
+
+def urgent_errors(
+    facts: Facts, receiver_id: int | None, candidate: Actor | None, reason: str, *, head_of_service: int | None
+) -> dict[str, str]:
+    """The urgent transfer's form, checked: messages keyed `receiver` and `reason` ({}: it may go ahead).
+    `receiver_id` is who was chosen (None: nobody), `candidate` that person as the rules see them (None when they
+    are no enabled person). The reason is free text of at most `validation.WORKFLOW_REASON_MAX` characters."""
+    errors = validation.text_errors(
+        URGENT_REASON_FIELD, reason, missing=URGENT_REASON_MISSING, limit=validation.WORKFLOW_REASON_MAX,
+        what="The reason",
+    )  # fmt: skip
+    if receiver_id is None:
+        errors[URGENT_RECEIVER_FIELD] = URGENT_RECEIVER_MISSING
+    else:
+        problem = urgent_receiver_problem(facts, candidate, head_of_service=head_of_service)
+        if problem is not None:
+            errors[URGENT_RECEIVER_FIELD] = problem
+    return errors
+
+
+def urgent_receivers(facts: Facts, candidates: list[Actor], *, head_of_service: int | None) -> list[Actor]:
+    """Those of `candidates` who may be named as the receiving worker of an urgent transfer of this handover."""
+    return [c for c in candidates if urgent_receiver_problem(facts, c, head_of_service=head_of_service) is None]
+
+
+def authorise_urgent(
+    facts: Facts,
+    actor: Actor,
+    receiver: Actor | None,
+    reason: str,
+    *,
+    receiver_id: int | None,
+    head_of_service: int | None,
+) -> State:
+    """The state the handover is in once the urgent transfer is authorised (`AUTHORISED_STATES`); `Refused` with
+    `urgent_refusals`, or `Invalid` with `urgent_errors`, otherwise."""
+    refused = urgent_refusals(facts, actor, head_of_service=head_of_service)
+    if refused:
+        raise Refused(refused)
+    errors = urgent_errors(facts, receiver_id, receiver, reason, head_of_service=head_of_service)
+    if errors:
+        raise Invalid(errors)
+    return AUTHORISED_STATES.get(facts.state, facts.state)
+
+
+def sign_offs_stood_in_for(before: State, after: State) -> tuple[str, ...]:
+    """The sign-offs ("endorsed", "approved") an urgent transfer's authorisation gives when its handover moves from
+    `before` to `after`: the endorsement when it reaches the receiving worker with no sending manager's, the
+    approval when it closes. The caller records the head of service who authorised it as having given them."""
+    given: list[str] = []
+    if after in (State.ENDORSED, State.CLOSED) and before in (State.DRAFT, State.RETURNED, State.SUBMITTED):
+        given.append("endorsed")
+    if after == State.CLOSED:
+        given.append("approved")
+    return tuple(given)
+
+
+def urgent_next_steps(facts: Facts) -> list[str]:
+    """What happens next to an urgent transfer, as sentences: who still has work to do before it is complete (said
+    on the confirmation after authorising it, and after each later step)."""
+    receiver = facts.receiver_name or "the receiving worker"
+    allocated = f"The case is now allocated to {receiver} in {facts.receiving_team_name}."
+    if facts.state not in OPEN_STATES:
+        return [allocated, "Nobody needs to do anything more with this handover."]
+    listed = f"Until the handover is complete it is listed as ‘{URGENT_LABEL}’."
+    if facts.state in (State.DRAFT, State.RETURNED, State.SUBMITTED):
+        return [
+            allocated,
+            f"{facts.author_name} must still complete every missing section and submit the handover. It then goes "
+            f"straight to {receiver}: the head of service's authorisation stands in for the sending manager's "
+            "endorsement.",
+            listed,
+        ]
+    return [
+        allocated,
+        f"{receiver} must still confirm each critical item in their own words and acknowledge the handover. That "
+        "completes it: the head of service's authorisation stands in for the receiving manager's approval.",
+        listed,
+    ]

@@ -278,6 +278,7 @@ async def update_handover(conn: Conn, handover_id: int, expected_version: int, *
     allowed = {
         "state", "receiver_id", "submitted_at", "endorsed_by", "endorsed_at", "acknowledged_by", "acknowledged_at",
         "approved_by", "approved_at", "returned_reason", "returned_by", "returned_at", "state_since", "record_flags",
+        "urgent_at", "urgent_by", "urgent_reason",
     }  # fmt: skip
     unknown = set(changes) - allowed
     if unknown:

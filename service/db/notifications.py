@@ -1,6 +1,6 @@
-"""Notifications and the e-mails that carry them: each person's list (with when each was read), the outbox rows
-queued for the sender, and who is to be told about a handover (its people, with their e-mail addresses, whether they
-take a daily summary, and whether their absence is recorded).
+"""Notifications: each person's list (with when each was read), the e-mail that told them of each (`outbox_id`,
+the row `db.outbox.queue_email` queued), and who is to be told about a handover (its people, with their e-mail
+addresses, whether they take a daily summary, and whether their absence is recorded).
 
 Times are stored as UTC ISO text to the second (`engine.now`). Only enabled people, never service accounts, are
 returned as people to tell.
@@ -9,16 +9,13 @@ returned as people to tell.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Sequence
 
 import msgspec
 
-from service.db.engine import Conn, LoopConnection, _insert, _one, _rows
+from service.db.engine import Conn, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_SELECT
 from service.db.records import Handover, record
-
-MESSAGE_ID_DOMAIN = "handover.invalid"  # a domain that is never anyone's (RFC 2606), so the id is never mistaken
 
 
 class Contact(msgspec.Struct, frozen=True, kw_only=True):
@@ -114,20 +111,6 @@ async def open_handovers(conn: Conn) -> list[Handover]:
     """Every handover that waits on someone (neither closed nor cancelled), oldest first."""
     rows = await _rows(conn, _HANDOVER_SELECT + " WHERE h.state NOT IN ('closed', 'cancelled') ORDER BY h.id")
     return [record(r, Handover) for r in rows]
-
-
-async def queue_email(
-    conn: Conn, *, user_id: int | None, recipient: str, subject: str, body_text: str, body_html: str, now: str
-) -> int:
-    """One e-mail for the sender to deliver, its Message-ID fixed now (so a resend after a crash is the same
-    message); returns its outbox id. It is due at once."""
-    message_id = f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>"
-    return await _insert(
-        conn,
-        "INSERT INTO outbox (message_id, user_id, recipient, subject, body_text, body_html, created_at,"
-        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (message_id, user_id, recipient, subject, body_text, body_html, now, now),
-    )
 
 
 async def add_notification(

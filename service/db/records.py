@@ -102,6 +102,11 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     record_corrected_at: str | None = None  # when the child's case record was last corrected
     group_handover_id: int | None = None  # one child's handover within a sibling group's (db.groups)
     on_behalf_of: int | None = None  # the worker's id (`on_behalf_of_name`): they keep sight of it (workflow.may_view)
+    # an urgent transfer the head of service authorised before sign-off (workflow.urgent_refusals): when (UTC, ISO
+    # 8601), who, and why; all None for an ordinary handover
+    urgent_at: str | None = None
+    urgent_by: int | None = None
+    urgent_reason: str | None = None
 
 
 class Waiting(msgspec.Struct, frozen=True):

@@ -352,4 +352,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE handovers ADD COLUMN urgent_by INTEGER REFERENCES users(id);
     ALTER TABLE handovers ADD COLUMN urgent_reason TEXT;
     """,
+    # 20: an e-mail handed to the mail server whose answer the service never learned (it stopped first) may have
+    # been delivered; counting such hand-overs lets the sender send it once more after a crash, and never a third time
+    """
+    ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

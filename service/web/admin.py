@@ -14,14 +14,20 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.actions import outbox as outbox_actions
 from service.actions.accounts import disable_check, steps_left_by_disabling, steps_without_manager
 from service.core import accounts, identity
+from service.core import outbox as mail_rules
 from service.core.errors import Invalid, NotFound
-from service.web.context import back_to, database, page
+from service.core.numbers import whole_number
+from service.core.pages import Page, page_number
+from service.db import outbox as outbox_store
+from service.web.context import back_to, database, page, settings
 from service.web.guards import admins_only
 
 PEOPLE = "/admin/people"
 HINTS = {"username": identity.USERNAME_HINT, "password": identity.PASSWORD_HINT}
+OUTBOX_PER_PAGE = 25
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -192,6 +198,39 @@ class AdminController(Controller):
             request, "admin/disable.html", person=person, errors=errors, status_code=status_code, check=check,
             sole_manager=[accounts.sole_manager_message(person.name, t) for t in check.teams_left_without_manager],
             posts=[accounts.post_vacated_message(post) for post in check.posts_vacated], stranded=stranded,
+        )  # fmt: skip
+
+    @get("/outbox", name="admin_outbox")
+    async def outbox(self, request: Request[Any, Any, Any]) -> Template:
+        """The newest e-mails first, each with its state; their text can be read (e-mails carry no child's details)."""
+        return await self._outbox_page(request, {})
+
+    @post("/outbox")
+    async def send_again(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """Send a held e-mail once more (the form's `email_id`)."""
+        email_id = whole_number(_text(await request.form(), "email_id"))
+        if email_id is None:
+            raise NotFound("e-mail")
+        try:
+            await outbox_actions.send_again(database(request), email_id, by=request.user.id)
+        except Invalid as exc:
+            return await self._outbox_page(request, exc.errors, status_code=400)
+        return back_to("/admin/outbox?done=again")
+
+    async def _outbox_page(
+        self, request: Request[Any, Any, Any], errors: dict[str, str], status_code: int = 200
+    ) -> Template:
+        reader = database(request).reader
+        total = await outbox_store.outbox_count(reader)
+        number = min(page_number(request.query_params.get("page")), Page(1, OUTBOX_PER_PAGE, total).count)
+        shown = Page(number, OUTBOX_PER_PAGE, total)
+        emails = await outbox_store.outbox_page(reader, offset=shown.offset, limit=OUTBOX_PER_PAGE)
+        states = [mail_rules.state(sent_at=e.sent_at, attempts=e.attempts, in_doubt=e.in_doubt) for e in emails]
+        flash = mail_rules.SENT_AGAIN if request.query_params.get("done") == "again" and not errors else ""
+        return page(
+            request, "admin/outbox.html", emails=list(zip(emails, states, strict=True)), page_number=number,
+            pages=shown.count, total=total, first=shown.first, sending=settings(request).smtp_configured,
+            messages=mail_rules, errors=errors, flash=flash, status_code=status_code,
         )  # fmt: skip
 
     @get("/teams", name="admin_teams")

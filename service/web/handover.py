@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
+from service.actions.urgent import urgent_panel
 from service.checklist import Checklist, Option
 from service.core import disagreements as disagreement_rules
 from service.core import groups as group_rules
@@ -27,6 +28,7 @@ from service.core.workdays import working_days_between
 from service.core.workflow import (
     ACTION_NAMES,
     MANAGER_STEPS,
+    URGENT_LABEL,
     WITH_RECEIVER,
     Action,
     Actor,
@@ -293,6 +295,8 @@ class HandoverController(Controller):
             values=values,
             back=_back_link(handover_view, actor),
             left_out=await actions.group_left_out(reader, handover_view.handover),
+            urgent=await urgent_panel(reader, checklists(request), actor, handover_view),
+            urgent_label=URGENT_LABEL,
         )
 
     @get("/handovers/{handover_id:int}/done/{button:str}", name="step_done")

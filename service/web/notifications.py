@@ -34,7 +34,7 @@ HOME = "/notifications"
 @asynccontextmanager
 async def reminders_lifespan(app: Litestar) -> AsyncIterator[None]:
     """While the service runs: reminders and daily summaries every hour (`actions.keep_reminding`)."""
-    actions.use_base_url(actions.base_url_of(app.state.settings))
+    actions.use_settings(app.state.settings)
     task = asyncio.create_task(actions.keep_reminding(app.state.db, app.state.checklists))
     try:
         yield

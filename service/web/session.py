@@ -71,6 +71,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
                 ("/admin/people", "People"),
                 ("/admin/teams", "Teams and services"),
                 ("/admin/cases", "Case records"),
+                ("/admin/outbox", "Outbox"),
             ]
         return items
 

@@ -112,8 +112,8 @@ id = "stage"
 type = "radios"
 label = "Stage"
 options = [
-    { value = "informal", label = "Informal", working_days = 5 },
-    { value = "manager", label = "Manager", working_days = 1 },
+    { value = "informal", label = "Informal" },
+    { value = "manager", label = "Manager" },
 ]
 [[sections.groups.fields]]
 id = "next_step"
@@ -136,10 +136,9 @@ RECORDS = 'id = "rec"\ntitle = "Records"\n'
 RISK_GROUP = 'row_label = "Risk"\n'
 NOTE = 'id = "note"\ntype = "text"\nlabel = "Note"\n'
 STATUS = 'id = "status"\ntype = "radios"\nlabel = "Status"\n'
-STAGE_OPTIONS = (
-    '    { value = "informal", label = "Informal", working_days = 5 },\n'
-    '    { value = "manager", label = "Manager", working_days = 1 },\n'
-)
+# A time limit in a checklist is refused wherever it is: every limit lives in the time-limits file.
+MOVED = "working_days: time limits live in checklists/time-limits/, not in a checklist"
+STAGE_OPTIONS = '    { value = "informal", label = "Informal" },\n    { value = "manager", label = "Manager" },\n'
 VISIT_RULE = 'when = { section = "sum", field = "status", any_of = ["cp"] }\n'
 END = 'id = "since"\ntype = "date"\nlabel = "Since"\n'
 RISK_RULE = 'section = "risks"\ngroup = "risks"\nfield = "review"\nnot_past = true\n'
@@ -299,15 +298,13 @@ def test_a_definition_at_each_limit_is_accepted(tmp_path: Path, changes: list[tu
          "section 'sum': field 'note': when refers to unknown field 'visit'"),
         # Time limits on options
         ([('{ value = "cp", label = "CP" }', '{ value = "cp", label = "CP", working_days = 3 }')],
-         "section 'sum': field 'status': option 'cp': only the escalation stage of [disagreements] takes working_days"),
+         f"section 'sum': field 'status': option 'cp': {MOVED}"),
         ([('{ value = "school", label = "School" }', '{ value = "school", label = "School", working_days = 3 }'),
           ('{ value = "health", label = "Health" }', '{ value = "health", label = "Health", working_days = 3 }')],
-         "section 'sum': field 'needs': option 'health': only the escalation stage of [disagreements] takes "
-         "working_days"),
+         f"section 'sum': field 'needs': option 'health': {MOVED}"),
         ([('type = "textarea"\nlabel = "What"', 'type = "radios"\nlabel = "What"\n'
            'options = [{ value = "a", label = "A" }, { value = "b", label = "B", working_days = 0 }]')],
-         "section 'risks': group 'risks': field 'what': option 'b': only the escalation stage of [disagreements] "
-         "takes working_days"),
+         f"section 'risks': group 'risks': field 'what': option 'b': {MOVED}"),
     ],
 )  # fmt: skip
 def test_a_bad_definition_is_refused_with_its_sentence(
@@ -319,19 +316,14 @@ def test_a_bad_definition_is_refused_with_its_sentence(
 # Where disagreements are recorded ------------------------------------------------------------------------------------
 
 WHERE = "disagreements: section 'dis'"
-# Without a stage field the stage's time limits are refused too.
-UNTIMED = (
-    "section 'dis': group 'rows': field 'stage': option 'informal': only the escalation stage of [disagreements] "
-    "takes working_days"
-)
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ([('section = "dis"', 'section = "nowhere"')],
-         f"disagreements: section 'nowhere' is not in the checklist; {UNTIMED}"),
-        ([('group = "rows"', 'group = "risks"')], f"{WHERE}: group 'risks' is not in that section; {UNTIMED}"),
+         "disagreements: section 'nowhere' is not in the checklist"),
+        ([('group = "rows"', 'group = "risks"')], f"{WHERE}: group 'risks' is not in that section"),
         ([('about = "about"', 'about = "topic"')], f"{WHERE}: group 'rows': about field 'topic' is not in that group"),
         ([('with_whom = "with_whom"', 'with_whom = "who"'), ('next_step = "next_step"', 'next_step = "then"')],
          f"{WHERE}: group 'rows': with_whom field 'who' is not in that group; "
@@ -339,7 +331,7 @@ UNTIMED = (
         ([('about = "about"', 'about = ""'), ('with_whom = "with_whom"', 'with_whom = "who"')],
          f"{WHERE}: group 'rows': about field '' is not in that group; "
          f"{WHERE}: group 'rows': with_whom field 'who' is not in that group"),
-        ([('stage = "stage"', 'stage = ""')], f"{WHERE}: group 'rows': stage field '' is not in that group; {UNTIMED}"),
+        ([('stage = "stage"', 'stage = ""')], f"{WHERE}: group 'rows': stage field '' is not in that group"),
         ([('next_step_by = "next_step_by"\n', 'next_step_by = "next_step_by"\nstage_since = "when"\n')],
          f"{WHERE}: group 'rows': stage_since field 'when' is not in that group"),
         ([('id = "about"\ntype = "textarea"', 'id = "about"\ntype = "date"')],
@@ -354,12 +346,10 @@ UNTIMED = (
          f"{WHERE}: field 'next_step_by': next_step_by must be a date field"),
         ([('next_step_by = "next_step_by"\n', 'next_step_by = "next_step_by"\nstage_since = "about"\n')],
          f"{WHERE}: field 'about': stage_since must be a date field"),
-        ([(STAGE_OPTIONS, STAGE_OPTIONS.replace(", working_days = 1", ""))],
-         f"{WHERE}: field 'stage': option 'manager': working_days must be 1 or more"),
-        ([(STAGE_OPTIONS, STAGE_OPTIONS.replace("working_days = 5", "working_days = 0").replace(
-            "working_days = 1", "working_days = -1"))],
-         f"{WHERE}: field 'stage': option 'informal': working_days must be 1 or more; "
-         f"{WHERE}: field 'stage': option 'manager': working_days must be 1 or more"),
+        ([(STAGE_OPTIONS, STAGE_OPTIONS.replace('label = "Manager"', 'label = "Manager", working_days = 5'))],
+         f"section 'dis': group 'rows': field 'stage': option 'manager': {MOVED}"),
+        ([(STAGE_OPTIONS, STAGE_OPTIONS.replace('label = "Informal"', 'label = "Informal", working_days = 0'))],
+         f"section 'dis': group 'rows': field 'stage': option 'informal': {MOVED}"),
     ],
 )  # fmt: skip
 def test_disagreement_rows_that_do_not_fit_are_refused(
@@ -473,10 +463,10 @@ def test_a_section_without_fields_or_groups_is_refused(tmp_path: Path) -> None:
          "section 'risks': group 'risks': field 'what': Invalid enum value 'colour' (in 'type')"),
         ([('id = "what"\ntype = "textarea"\nlabel = "What"', 'id = "what"\ntype = "textarea"\nlable = "What"')],
          "section 'risks': group 'risks': field 'what': Object contains unknown field `lable`"),
-        ([('label = "Manager", working_days = 1', 'label = "Manager", working_days = "1"')],
+        ([('label = "Manager" }', 'label = "Manager", working_days = "1" }')],
          "section 'dis': group 'rows': field 'stage': option 'manager': Expected `int | null`, got `str` "
          "(in 'working_days')"),
-        ([('label = "Manager", working_days = 1', "working_days = 1")],
+        ([('value = "manager", label = "Manager"', 'value = "manager"')],
          "section 'dis': group 'rows': field 'stage': option 'manager': Object missing required field `label`"),
         ([('unit = "working_days"', 'unit = "weeks"')], "currency '0': Invalid enum value 'weeks' (in 'unit')"),
         ([(NOTE, NOTE + 'when = { field = "status", any_of = [1] }\n')],
@@ -544,7 +534,63 @@ def test_a_folder_without_definitions_is_refused(tmp_path: Path) -> None:
     assert str(raised.value) == f"{tmp_path}: no checklist definitions (*.toml) found"
 
 
+TIME_LIMITS = """
+version = 1
+[waits]
+endorsement = 5
+acknowledgement = 10
+approval = 10
+reply = 5
+transfer = 28
+urgent_completion = 2
+[escalation]
+informal = 3
+manager = 1
+"""
+
+
+def with_time_limits(folder: Path, text: str = TIME_LIMITS) -> Path:
+    """The folder with a time-limits file beside its checklists, as the shipped folder has."""
+    (folder / "time-limits").mkdir(exist_ok=True)
+    (folder / "time-limits" / "time-limits-v1.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_each_stages_limit_comes_from_the_time_limits_file(tmp_path: Path) -> None:
+    (with_time_limits(tmp_path) / "a.toml").write_text(BASE, encoding="utf-8")
+    loaded = load_all(tmp_path)[("t", 1)]
+    assert [(option.value, option.working_days) for option in loaded.escalation_ladder] == [
+        ("informal", 3),
+        ("manager", 1),
+    ]
+    assert loaded.time_limits is not None and loaded.time_limits.waits.transfer == 28
+
+
+def test_a_stage_without_a_limit_stops_start_up_naming_both_files(tmp_path: Path) -> None:
+    (with_time_limits(tmp_path, TIME_LIMITS.replace("manager = 1\n", "")) / "a.toml").write_text(BASE, encoding="utf-8")
+    with pytest.raises(ChecklistError) as raised:
+        load_all(tmp_path)
+    assert str(raised.value) == (
+        "time-limits-v1.toml: [escalation]: no limit for stage 'manager', which t version 1 offers "
+        "(section 'dis', field 'stage')"
+    )
+
+
+def test_a_folder_without_time_limits_stops_start_up(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(BASE, encoding="utf-8")
+    with pytest.raises(ChecklistError) as raised:
+        load_all(tmp_path)
+    assert str(raised.value) == f"{tmp_path / 'time-limits'}: no time limits (*.toml) found"
+
+
+def test_a_checklist_cannot_carry_time_limits_of_its_own(tmp_path: Path) -> None:
+    assert refusal(tmp_path, (TOP, TOP + "[time_limits]\nversion = 1\n")) == (
+        "bad.toml: time_limits: time limits live in checklists/time-limits/, not here"
+    )
+
+
 def test_the_same_version_in_two_files_is_refused_naming_the_second(tmp_path: Path) -> None:
+    with_time_limits(tmp_path)
     (tmp_path / "a.toml").write_text(BASE, encoding="utf-8")
     (tmp_path / "b.toml").write_text(BASE, encoding="utf-8")
     with pytest.raises(ChecklistError) as raised:
@@ -553,6 +599,7 @@ def test_the_same_version_in_two_files_is_refused_naming_the_second(tmp_path: Pa
 
 
 def test_every_version_in_the_folder_is_loaded_by_id_and_version(tmp_path: Path) -> None:
+    with_time_limits(tmp_path)
     (tmp_path / "a.toml").write_text(BASE, encoding="utf-8")
     (tmp_path / "b.toml").write_text(BASE.replace("version = 1", "version = 3"), encoding="utf-8")
     (tmp_path / "c.toml").write_text(BASE.replace('id = "t"\n', 'id = "u"\n', 1), encoding="utf-8")
@@ -592,6 +639,6 @@ def test_the_shipped_checklists_load(tmp_path: Path) -> None:
     assert [(option.value, option.working_days) for option in second.escalation_ladder] == [
         ("informal", 5),
         ("manager", 5),
-        ("head_of_service", 10),
-        ("safeguarding_partnership", 20),
+        ("head_of_service", 5),
+        ("safeguarding_partnership", 14),
     ]

@@ -8,10 +8,16 @@ import tomllib
 import msgspec
 import pytest
 
-from service.checklist import Checklist, ChecklistError, Condition, CurrencyRule, latest
+from service.checklist import Checklist, ChecklistError, Condition, CurrencyRule, latest, with_time_limits
+from service.time_limits import TimeLimits, Waits
 from tests.core.test_checklist_definitions import BASE
 
-CHECKLIST = msgspec.convert(tomllib.loads(BASE), Checklist)
+LIMITS = TimeLimits(
+    version=1,
+    waits=Waits(endorsement=5, acknowledgement=10, approval=10, reply=5, transfer=28, urgent_completion=2),
+    escalation={"informal": 5, "manager": 1},
+)
+CHECKLIST = with_time_limits(msgspec.convert(tomllib.loads(BASE), Checklist), LIMITS)
 
 
 def test_a_condition_holds_for_an_answer_it_names() -> None:
