@@ -345,3 +345,35 @@ async def test_only_managers_choose_the_daily_summary(site: Any, name: str, allo
         assert 'value="digest" checked' in (await person.get("/notifications/settings")).text
         blank = await person.post("/notifications/settings", {})
         assert blank.status_code == 400 and rules.CHOOSE_DELIVERY in blank.text
+
+
+async def test_an_overdue_reminder_goes_to_the_teams_service_manager_before_the_head_of_service(
+    database: db.Database, world: World
+) -> None:
+    await db_set_head_of_service(database, world.users["omgr"])
+    async with database.transaction() as conn:
+        service_id = await db.create_service(conn, "North services", world.users["rmgr2"])
+        await db.set_team_service(conn, world.teams["north"], service_id)
+    handover_id = await handover_in(database, world, "submitted", "c1")
+    handover = await db.handover_by_id(database.reader, handover_id)
+    assert handover is not None
+    before = await last_id(database, "notifications")
+    await notifications.remind(database, CHECKLISTS, first_day(handover, "overdue"))
+    told = {user_id for user_id, kind, _ in await told_since(database, before) if kind == "overdue"}
+    assert world.users["rmgr2"] in told
+    assert world.users["omgr"] not in told
+
+
+async def test_the_link_in_an_email_is_the_configured_address(
+    database: db.Database, world: World, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import settings_for_tests
+
+    for name in ("base_url", "sender"):  # put back whatever the process had once this test is over
+        monkeypatch.setattr(notifications.Links, name, getattr(notifications.Links, name))
+    notifications.use_settings(settings_for_tests(tmp_path, base_url="https://handover.council.example.gov.uk/"))
+    await give_everyone_an_email(database, world)
+    handover_id = await handover_in(database, world, "submitted", "c1")
+    (body,) = {r[0] for r in await rows(database, "SELECT body_text FROM outbox WHERE subject = ?",
+                                        (rules.sentence_for(rules.Event.SUBMITTED, child=None),))}  # fmt: skip
+    assert f"https://handover.council.example.gov.uk/handovers/{handover_id}/view" in body
