@@ -102,6 +102,7 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     record_corrected_at: str | None = None  # when the child's case record was last corrected
     group_handover_id: int | None = None  # one child's handover within a sibling group's (db.groups)
     on_behalf_of: int | None = None  # the worker's id (`on_behalf_of_name`): they keep sight of it (workflow.may_view)
+    urgent_at: str | None = None  # when the head of service authorised an urgent transfer (UTC), if they did
 
 
 class Waiting(msgspec.Struct, frozen=True):
@@ -124,6 +125,8 @@ class Waiting(msgspec.Struct, frozen=True):
     receiving_team_id: int
     held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
     on_behalf_of_name: str | None = None
+    started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
+    urgent_at: str | None = None
 
 
 class Received(msgspec.Struct, frozen=True):
@@ -149,6 +152,8 @@ class Received(msgspec.Struct, frozen=True):
     last_activity_at: str
     held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
     on_behalf_of_name: str | None = None
+    started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
+    urgent_at: str | None = None
 
 
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):
