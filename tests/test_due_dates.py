@@ -82,6 +82,7 @@ PLACES = [
         address=lambda site, h: f"/caseloads/{site.world.users['out']}",
     ),
     Place(name="the auditors' report", who="aud", state="endorsed", address=lambda site, h: "/audit/incomplete"),
+    Place(name="the search results", who="rmgr", state="acknowledged", address=lambda site, h: "/search?q=Child+1"),
     Place(
         name="the report's CSV", who="aud", state="draft", address=lambda site, h: "/audit/incomplete/csv", kind="csv"
     ),
