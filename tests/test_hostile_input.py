@@ -489,7 +489,7 @@ class PageInput(msgspec.Struct, frozen=True):
         return f"page {self.method} {path} {self.where}:{self.name}"
 
 
-FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group"]
+FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group", "overdue"]
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The form and query parameters of each page route, by (method, path). Path parameters are read from the route
 # itself. A route missing here fails the suite: add what it reads, so that it is walked too.
