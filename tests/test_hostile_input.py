@@ -547,6 +547,13 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("form", name)
         for name in ("decision", "outcome", "stage", "stage_date-day", "stage_date-month", "stage_date-year")
     ],
+    ("GET", "/handovers/{handover_id:int}/urgent"): [],
+    ("POST", "/handovers/{handover_id:int}/urgent"): [
+        ("form", "handover_version"),
+        ("form", "receiver"),
+        ("form", "reason"),
+    ],
+    ("GET", "/handovers/{handover_id:int}/urgent/done"): [],
     ("GET", "/handovers/{handover_id:int}/review"): [],
     ("GET", "/handovers/{handover_id:int}/view"): [],
     ("GET", "/handovers/{handover_id:int}/done/{button:str}"): [],
@@ -555,6 +562,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/schema"): [],
     ("GET", "/schema/openapi.json"): [],
     ("GET", "/schema/{path:str}"): [],
+    ("GET", "/admin/outbox"): [("query", "page"), ("query", "done")],
+    ("POST", "/admin/outbox"): [("form", "email_id")],
     ("GET", "/admin/people"): [],
     ("GET", "/admin/people/new"): [],
     ("POST", "/admin/people/new"): [
