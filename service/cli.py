@@ -269,7 +269,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from service.core.report import parse_report_filter
 
     query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
-             "min_days": args.min_days, "sort": args.sort, "group": args.group}  # fmt: skip
+             "min_days": args.min_days, "sort": args.sort, "group": args.group, "overdue": args.overdue}  # fmt: skip
     try:
         report_filter = parse_report_filter(query)
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
@@ -486,7 +486,7 @@ class _Once(argparse.Action):
         if self.dest in given:
             parser.error(f"{option_string}: {report.FILTER_ONCE}")
         given.add(self.dest)
-        setattr(namespace, self.dest, values)
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)  # a flag (--overdue) stores its const
 
 
 def parser() -> argparse.ArgumentParser:
@@ -567,7 +567,10 @@ def parser() -> argparse.ArgumentParser:
         "--blocker", action=_Once, help="missing_sections, returned_with_query, awaiting_endorsement, ..."
     )
     export.add_argument("--min-days", action=_Once, help="open for at least this many working days")
-    export.add_argument("--sort", action=_Once, choices=["oldest", "newest", "last_activity", "state"])
+    export.add_argument("--sort", action=_Once, choices=["oldest", "newest", "last_activity", "state", "most_overdue"])
+    export.add_argument(
+        "--overdue", action=_Once, nargs=0, const="yes", help="only handovers past their due date (working days)"
+    )
     export.add_argument("--group", action=_Once, help="a sibling group's id: only the children in it")
     export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")

@@ -13,6 +13,7 @@ import msgspec
 from service import db
 from service.actions import Checklists
 from service.core import disagreements as disagreement_rules
+from service.core.due_dates import limits_checklist, overdue_cutoffs
 from service.core.pages import Page
 from service.core.report import (
     CSV_COLUMNS,
@@ -33,10 +34,13 @@ def reader_for(database: db.Database, report_filter: ReportFilter, page: int, pe
     """Where to read a page of the report. The first pages in order of start, filtered by state or age at most, are
     read in index order and step through at most QUICK_ROWS rows: those run on the event loop like any page's
     queries. The rest run on the scanner's thread, where they do not hold up everyone else's requests: a blocker
-    filter is worked out for every open handover, the other sorts and a team filter sort or walk every open
+    or overdue filter is worked out for every open handover, the other sorts and a team filter sort or walk every open
     handover, and a deep page steps through every row before it."""
     in_index_order = (
-        report_filter.sort in ("oldest", "newest") and report_filter.team_id is None and report_filter.blocker is None
+        report_filter.sort in ("oldest", "newest")
+        and report_filter.team_id is None
+        and report_filter.blocker is None
+        and not report_filter.overdue
     )
     if in_index_order and page * per_page <= QUICK_ROWS:
         return database.reader
@@ -45,6 +49,7 @@ def reader_for(database: db.Database, report_filter: ReportFilter, page: int, pe
 
 def report_terms(checklists: Checklists, today: date) -> ReportTerms:
     """What the report's SQL needs to know from the checklists on `today` (a date in England)."""
+    timed = limits_checklist(checklists.values())
     return ReportTerms(
         section_counts={key: len(checklist.sections) for key, checklist in checklists.items()},
         overdue_before={
@@ -52,6 +57,9 @@ def report_terms(checklists: Checklists, today: date) -> ReportTerms:
             for key, checklist in checklists.items()
             for stage, cutoff in disagreement_rules.overdue_before(checklist, today).items()
         },
+        overdue_since=overdue_cutoffs(timed, today),
+        due_checklist=timed,
+        today=today,
     )
 
 

@@ -489,7 +489,7 @@ class PageInput(msgspec.Struct, frozen=True):
         return f"page {self.method} {path} {self.where}:{self.name}"
 
 
-FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group"]
+FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group", "overdue"]
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The form and query parameters of each page route, by (method, path). Path parameters are read from the route
 # itself. A route missing here fails the suite: add what it reads, so that it is walked too.
@@ -547,6 +547,13 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
         ("form", name)
         for name in ("decision", "outcome", "stage", "stage_date-day", "stage_date-month", "stage_date-year")
     ],
+    ("GET", "/handovers/{handover_id:int}/urgent"): [],
+    ("POST", "/handovers/{handover_id:int}/urgent"): [
+        ("form", "handover_version"),
+        ("form", "receiver"),
+        ("form", "reason"),
+    ],
+    ("GET", "/handovers/{handover_id:int}/urgent/done"): [],
     ("GET", "/handovers/{handover_id:int}/review"): [],
     ("GET", "/handovers/{handover_id:int}/view"): [],
     ("GET", "/handovers/{handover_id:int}/done/{button:str}"): [],
@@ -555,6 +562,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/schema"): [],
     ("GET", "/schema/openapi.json"): [],
     ("GET", "/schema/{path:str}"): [],
+    ("GET", "/admin/outbox"): [("query", "page"), ("query", "done")],
+    ("POST", "/admin/outbox"): [("form", "email_id")],
     ("GET", "/admin/people"): [],
     ("GET", "/admin/people/new"): [],
     ("POST", "/admin/people/new"): [

@@ -343,14 +343,17 @@ async def test_a_child_cannot_join_or_leave_a_group_while_its_handover_is_open(
     assert await anyio.to_thread.run_sync(cli.main, ["correct-case", "D-9", "--no-sibling-group"]) == 0
 
 
-def _export_filter_options() -> dict[str, str]:
-    """Each filter option of `handover export` (read from the parser, so a filter added later is covered) with a
-    value it accepts."""
+def _export_filter_options() -> dict[str, tuple[list[str], str]]:
+    """Each filter option of `handover export` (read from the parser, so a filter added later is covered) with the
+    words after it that it accepts (none for a flag) and the value it stores."""
     export = cli.parser()._subparsers._group_actions[0].choices["export"]  # type: ignore[union-attr]
     options = {}
     for action in export._actions:
-        if isinstance(action, cli._Once):
-            options[action.option_strings[-1]] = str(action.choices[0]) if action.choices else "1"
+        if isinstance(action, cli._Once) and action.nargs == 0:
+            options[action.option_strings[-1]] = ([], str(action.const))
+        elif isinstance(action, cli._Once):
+            value = str(action.choices[0]) if action.choices else "1"
+            options[action.option_strings[-1]] = ([value], value)
     return options
 
 
@@ -358,11 +361,11 @@ def test_every_export_filter_given_twice_is_refused_by_name(capsys: pytest.Captu
     from service.core.report import FILTER_ONCE
 
     options = _export_filter_options()
-    assert {"--team", "--state", "--group", "--side", "--sort", "--blocker", "--min-days"} <= set(options)
-    for option, value in options.items():
+    assert {"--team", "--state", "--group", "--side", "--sort", "--blocker", "--min-days", "--overdue"} <= set(options)
+    for option, (words, value) in options.items():
         with pytest.raises(SystemExit) as refused:
-            cli.parser().parse_args(["export", "--incomplete", option, value, option, value])
+            cli.parser().parse_args(["export", "--incomplete", option, *words, option, *words])
         assert refused.value.code == 2
         assert f"{option}: {FILTER_ONCE}" in capsys.readouterr().err
-        once = cli.parser().parse_args(["export", "--incomplete", option, value])
+        once = cli.parser().parse_args(["export", "--incomplete", option, *words])
         assert getattr(once, option.removeprefix("--").replace("-", "_")) == value

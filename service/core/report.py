@@ -20,6 +20,16 @@ from service.core.caseload import on_behalf_words
 from service.core.clock import date_in_england
 from service.core.currency import stored_flags
 from service.core.disagreements import overdue
+from service.core.due_dates import (
+    DUE_FOR_HEADING,
+    DUE_HEADING,
+    MOST_OVERDUE,
+    OVERDUE_BY_HEADING,
+    OVERDUE_FILTER,
+    due_on_stored,
+    wait_label,
+    words,
+)
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
 from service.core.workdays import is_working_day, working_days_between
@@ -50,16 +60,23 @@ SORTS: dict[str, str] = {
     "newest": "Newest first",
     "last_activity": "Least recent activity first",
     "state": "State",
+    "most_overdue": MOST_OVERDUE,
 }
+OVERDUE_CHOICES: dict[str, str] = {"yes": OVERDUE_FILTER}  # the report's `overdue` filter: "yes", or left out
 
 
 class ReportTerms(msgspec.Struct, frozen=True, kw_only=True):
     """What the report's SQL needs to know from the checklists: how many sections each version has, and for each
     (checklist id, version, escalation stage) the latest date (ISO) at which a disagreement that reached the stage
-    is overdue today (`disagreements.overdue_before`)."""
+    is overdue today (`disagreements.overdue_before`); for each wait, the stored time (UTC) before which a wait that
+    began is overdue today (`due_dates.overdue_cutoffs`); and the checklist whose time limits give the due dates (the
+    newest limits apply to every handover), for the sort by due date."""
 
     section_counts: dict[tuple[str, int], int]
     overdue_before: dict[tuple[str, int, str], str]
+    overdue_since: dict[str, str] = {}
+    due_checklist: Checklist | None = None
+    today: date | None = None  # the report's day, in England
 
 
 MIN_WORKING_DAYS_MAX = 10_000  # about forty years: a longer minimum age is a typing mistake
@@ -73,8 +90,9 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     state: Literal["draft", "submitted", "endorsed", "returned", "acknowledged"] | None = None
     blocker: BlockerKind | None = None
     min_working_days: int = msgspec.field(default=0)
-    sort: Literal["oldest", "newest", "last_activity", "state"] = "oldest"
+    sort: Literal["oldest", "newest", "last_activity", "state", "most_overdue"] = "oldest"
     sibling_group_id: int | None = None  # only the children of this sibling group
+    overdue: bool = False  # only handovers past their due date (`deadlines.due`)
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
@@ -83,7 +101,8 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 # The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
 FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "blocker": "blocker",
-                "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id"}  # fmt: skip
+                "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id",
+                "overdue": "overdue"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
     "side": "Select the team's side of the transfer from the list",
@@ -91,6 +110,7 @@ _FILTER_MESSAGES = {
     "blocker": "Select what the handover waits on from the list",
     "sort": "Select an order from the list",
     "group": "Select a sibling group from the list",
+    "overdue": f"Select ‘{OVERDUE_FILTER}’ or leave the filter out",
     "min_days": (
         f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
     ),
@@ -116,6 +136,11 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
                 errors[name] = _FILTER_MESSAGES[name]
                 continue
             value = number
+        if name == "overdue":
+            if value not in ("yes", True):
+                errors[name] = _FILTER_MESSAGES[name]
+                continue
+            value = True
         raw[field] = value
     if not errors:
         try:
@@ -168,6 +193,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     left_out_of_group: str = ""  # the children of the group left out of its handover, with why, split by char(30)
     held_pending_transfer: bool = False  # the case is held by its team's manager after its worker left
     on_behalf_of_name: str | None = None  # the worker the team manager continues the handover for
+    urgent_at: str | None = None  # when the head of service authorised an urgent transfer (UTC), if they did
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +220,23 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
         str, msgspec.Meta(description="The worker who left, on whose behalf the team manager completes the handover")
     ] = ""
     left_out_of_group: list[str] = []  # "name (reference): why", for a child's handover within a group's
+    due_on: Annotated[
+        str, msgspec.Meta(description="When the handover's current wait is due: an ISO date in England")
+    ] = ""
+    due_wait: Annotated[
+        str,
+        msgspec.Meta(
+            description="Which time limit set the due date: endorsement, acknowledgement, approval, reply, transfer "
+            "(the whole transfer's) or urgent_completion"
+        ),
+    ] = ""
+    overdue_by_working_days: Annotated[
+        int, msgspec.Meta(description="Working days past the due date; 0 when it is not overdue")
+    ] = 0
+
+    def due_words(self) -> str:
+        """The due date as every list says it ("Due 4 December 2026", "Overdue by 3 working days (due ...)")."""
+        return words(date.fromisoformat(self.due_on), self.overdue_by_working_days) if self.due_on else ""
 
 
 def working_days_back(today: date, days: int) -> date:
@@ -227,6 +270,7 @@ def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts
 
 def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> ReportRow:
     facts = _facts(record, checklist, today)
+    due = due_on_stored(checklist, record.state, record.state_since, record.started_at, record.urgent_at, today)
     return ReportRow(
         handover_id=record.id,
         child_reference=record.case_reference,
@@ -246,6 +290,9 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         held_pending_transfer=record.held_pending_transfer,
         completed_on_behalf_of=record.on_behalf_of_name or "",
         left_out_of_group=[text for text in record.left_out_of_group.split("\x1e") if text],
+        due_on=due.due_on.isoformat() if due else "",
+        due_wait=due.wait if due else "",
+        overdue_by_working_days=due.overdue_by if due else 0,
     )
 
 
@@ -278,6 +325,9 @@ CSV_COLUMNS = [
     ("submitted", "Submitted"),
     ("working_days_open", "Working days open"),
     ("waits_on", "Waits on"),
+    ("due_on", DUE_HEADING),
+    ("due_wait", DUE_FOR_HEADING),
+    ("overdue_by_working_days", OVERDUE_BY_HEADING),
     ("blockers", "Blockers"),
     ("last_activity", "Last activity"),
     ("held_pending_transfer", HELD_PENDING_TRANSFER),
@@ -289,5 +339,6 @@ CSV_COLUMNS = [
 def csv_cells(row: ReportRow) -> list[str]:
     values = msgspec.structs.asdict(row)
     values["held_pending_transfer"] = "Yes" if row.held_pending_transfer else "No"
+    values["due_wait"] = wait_label(row.due_wait)
     lists = ("blockers", "left_out_of_group")
     return [safe_cell("; ".join(values[key]) if key in lists else values[key]) for key, _ in CSV_COLUMNS]

@@ -41,6 +41,10 @@ class CaseloadChild(msgspec.Struct, frozen=True, kw_only=True):
     handover_id: int | None  # the open handover of the case, if any
     handover_state: str | None
     handover_author: str | None
+    # what the open handover's due date is worked out from (core.due_dates): stored times, UTC
+    handover_state_since: str | None = None
+    handover_started_at: str | None = None
+    handover_urgent_at: str | None = None
 
 
 class CaseloadTransfer(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,7 +121,9 @@ async def caseload(conn: Conn, person_id: int, team_ids: Sequence[int], transfer
         f" {_ON_CASELOAD} AS on_caseload,"
         " (c.held_from_id = :person AND c.interim_holder_id IS NOT NULL"
         "  AND c.interim_holder_id = c.allocated_worker_id) AS held_pending_transfer,"
-        " h.id AS handover_id, h.state AS handover_state, a.name AS handover_author"
+        " h.id AS handover_id, h.state AS handover_state, a.name AS handover_author,"
+        " h.state_since AS handover_state_since, h.started_at AS handover_started_at,"
+        " h.urgent_at AS handover_urgent_at"
         " FROM cases c JOIN teams t ON t.id = c.allocated_team_id JOIN users u ON u.id = c.allocated_worker_id"
         " LEFT JOIN handovers h ON h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled')"
         " LEFT JOIN users a ON a.id = h.author_id"

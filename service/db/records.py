@@ -129,6 +129,8 @@ class Waiting(msgspec.Struct, frozen=True):
     receiving_team_id: int
     held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
     on_behalf_of_name: str | None = None
+    started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
+    urgent_at: str | None = None
 
 
 class Received(msgspec.Struct, frozen=True):
@@ -154,6 +156,8 @@ class Received(msgspec.Struct, frozen=True):
     last_activity_at: str
     held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
     on_behalf_of_name: str | None = None
+    started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
+    urgent_at: str | None = None
 
 
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):

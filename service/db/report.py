@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
+from functools import partial
 from typing import Any
 
+import aiosqlite
+
+from service.checklist import Checklist
+from service.core.deadlines import WAIT_OF_STATE
+from service.core.due_dates import due_on_stored
 from service.core.pages import Page
 from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
-from service.db.engine import Conn, Database, _one, _rows
+from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS
 from service.db.records import record
 
@@ -19,7 +26,7 @@ _INCOMPLETE_SELECT = (
            h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
            h.receiver_id, r.name AS receiver, h.receiving_team_id, rt.name AS receiving_team,
            h.started_at, h.submitted_at, h.state_since, h.last_activity_at, h.endorsed_by, h.acknowledged_by,
-           h.record_flags,
+           h.record_flags, h.urgent_at,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d
@@ -56,7 +63,46 @@ _ORDER_SQL = {
     "newest": "h.started_at DESC, h.id DESC",
     "last_activity": "h.last_activity_at, h.id",
     "state": "h.state, h.started_at, h.id",
+    # the due date, earliest first, is how overdue, most first (see _due_on_function)
+    "most_overdue": "handover_due_on(h.state, h.state_since, h.started_at, h.urgent_at), h.id",
 }
+
+
+def _due_on(
+    checklist: Checklist, today: date, state: str, state_since: str, started_at: str, urgent_at: str | None
+) -> str | None:
+    """The handover's due date (ISO, in England) for the report's sort: `deadlines.due`, the one rule, itself."""
+    found = due_on_stored(checklist, state, state_since, started_at, urgent_at, today)
+    return found.due_on.isoformat() if found else None
+
+
+async def _due_on_function(conn: Conn, terms: ReportTerms) -> None:
+    """Give the connection `handover_due_on(state, state_since, started_at, urgent_at)` for the sort by due date: the
+    rule counts working days across bank holidays and dates in England, which SQL cannot, and the sort must run in
+    SQL for the report's pages. Only the page being read is built in Python; the function is called once a row."""
+    if terms.due_checklist is None or terms.today is None:
+        raise ValueError("the report's terms carry no time limits or day to sort by")
+    function = partial(_due_on, terms.due_checklist, terms.today)
+    if isinstance(conn, LoopConnection):
+        conn.raw.create_function("handover_due_on", 4, function, deterministic=True)
+    else:
+        await conn.create_function("handover_due_on", 4, function, deterministic=True)
+
+
+def _overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
+    """Overdue on the report's day: the whole transfer's wait, an urgent transfer's, or its step's wait began before
+    that wait's cut-off (`due_dates.overdue_cutoffs`); the earliest due date applies, so any one overdue is enough."""
+    cutoffs = terms.overdue_since
+    steps = [(state.value, cutoffs[wait]) for state, wait in WAIT_OF_STATE.items()]
+    sql = (
+        "(h.started_at < ? OR (h.urgent_at IS NOT NULL AND h.urgent_at < ?)"
+        + "".join(" OR (h.state = ? AND h.state_since < ?)" for _ in steps)
+        + ")"
+    )
+    params: list[Any] = [cutoffs["transfer"], cutoffs["urgent_completion"]]
+    for state, cutoff in steps:
+        params.extend([state, cutoff])
+    return sql, params
 
 
 def _incomplete_where(
@@ -98,6 +144,10 @@ def _incomplete_where(
             params.extend([f"{checklist_id}:{version}:{stage}", cutoff])
     elif report_filter.blocker is not None:
         clauses.append(_BLOCKER_SQL[report_filter.blocker])
+    if report_filter.overdue:
+        overdue_clause, overdue_params = _overdue_sql(terms)
+        clauses.append(overdue_clause)
+        params.extend(overdue_params)
     if started_before is not None:
         clauses.append("h.started_at < ?")
         params.append(started_before)
@@ -140,6 +190,8 @@ async def incomplete_page(
     page: Page,
 ) -> list[IncompleteRecord]:
     sql, params = incomplete_query(report_filter, started_before, terms)
+    if report_filter.sort == "most_overdue":
+        await _due_on_function(conn, terms)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, page.size, page.offset])
     return [record(row, IncompleteRecord) for row in rows]
 
@@ -153,7 +205,17 @@ async def stream_incomplete(
 ) -> AsyncIterator[IncompleteRecord]:
     """Every matching row, a batch at a time, on a connection of its own so a long export holds up nobody."""
     sql, params = incomplete_query(report_filter, started_before, terms)
-    async with database.read_only() as conn, conn.execute(sql, params) as cursor:
+    async with database.read_only() as conn:
+        if report_filter.sort == "most_overdue":
+            await _due_on_function(conn, terms)
+        async for found in _batches(conn, sql, params, batch):
+            yield found
+
+
+async def _batches(
+    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int
+) -> AsyncIterator[IncompleteRecord]:
+    async with conn.execute(sql, params) as cursor:
         while rows := await cursor.fetchmany(batch):
             for row in rows:
                 yield record(row, IncompleteRecord)

@@ -29,6 +29,7 @@ from service.core import disagreements as disagreement_rules
 from service.core.answers import SectionAnswers
 from service.core.caseload import on_behalf_words
 from service.core.clock import today
+from service.core.due_dates import due_of
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
@@ -160,6 +161,20 @@ ApartField = Annotated[
 ]
 
 
+DueOn = Annotated[
+    str | None,
+    msgspec.Meta(description="When the handover's current wait is due: an ISO date in England; null once closed"),
+]
+DueWait = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="Which time limit set the due date: endorsement, acknowledgement, approval, reply, transfer (the "
+        "whole transfer's) or urgent_completion; null once closed"
+    ),
+]
+OverdueBy = Annotated[int, msgspec.Meta(description="Working days past the due date; 0 when it is not overdue")]
+
+
 class HandoverOut(msgspec.Struct, kw_only=True):
     id: int
     case_id: int
@@ -189,6 +204,9 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     sibling_group: Annotated[str | None, msgspec.Meta(description="The child's sibling group on record")] = None
     group: GroupField = None
     apart_from_siblings: ApartField = []
+    due_on: DueOn = None
+    due_wait: DueWait = None
+    overdue_by_working_days: OverdueBy = 0
 
 
 def _left_out(children: list[db.Exclusion]) -> list[ChildLeftOut]:
@@ -335,7 +353,11 @@ SideQuery = Annotated[str | None, QueryParameter(description="either, sending or
 StateQuery = Annotated[str | None, QueryParameter(name="state", description=", ".join(OPEN_STATE_NAMES))]
 BlockerQuery = Annotated[str | None, QueryParameter(description=", ".join(get_args(BlockerKind)))]
 MinDaysQuery = Annotated[str | None, QueryParameter(description="open for at least this many working days")]
-SortQuery = Annotated[str | None, QueryParameter(description="oldest, newest, last_activity or state")]
+SortQuery = Annotated[
+    str | None,
+    QueryParameter(description="oldest, newest, last_activity, state or most_overdue (the earliest due first)"),
+]
+OverdueQuery = Annotated[str | None, QueryParameter(description="yes: only handovers past their due date")]
 GroupQuery = Annotated[str | None, QueryParameter(description="a sibling group's id: only the children in it")]
 
 
@@ -348,6 +370,7 @@ async def report_filter_from_query(
     min_days: MinDaysQuery = None,
     sort: SortQuery = None,
     group: GroupQuery = None,
+    overdue: OverdueQuery = None,
 ) -> ReportFilter:
     """The report's filters from the query string, for every route that takes them (a dependency). A filter given
     more than once is refused (400, each by name), as the auditors' page refuses it: which value was meant cannot be
@@ -357,7 +380,7 @@ async def report_filter_from_query(
         extra = [{"key": name, "message": message} for name, message in repeated.items()]
         raise HTTPException(status_code=400, detail=REPEATED_FILTERS, extra=extra)
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
-    report_filter = parse_report_filter(query | {"sort": sort, "group": group})
+    report_filter = parse_report_filter(query | {"sort": sort, "group": group, "overdue": overdue})
     group_id = report_filter.sibling_group_id
     if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
         raise NotFound(f"sibling group {group_id}")  # a group not on record: 404, not an empty report
@@ -394,6 +417,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
     timeline = await db.timeline(database(request).reader, handover_id)
     queries = await db.queries_of(database(request).reader, handover_id)
     disagreements = await db.disagreements_of(database(request).reader, handover_id)
+    due = due_of(h, view.checklist, today())
     overdue = {
         d.id: found.sentence()
         for d in disagreements
@@ -422,6 +446,8 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         held_pending_transfer=bool(h.held_pending_transfer), completed_on_behalf_of=h.on_behalf_of_name,
         sibling_group=h.sibling_group, group=await _group_out(database(request).reader, h),
         apart_from_siblings=_left_out(await db.apart_from_siblings(database(request).reader, h.id)),
+        due_on=due.due_on.isoformat() if due else None, due_wait=due.wait if due else None,
+        overdue_by_working_days=due.overdue_by if due else 0,
     )  # fmt: skip
 
 

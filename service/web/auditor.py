@@ -17,6 +17,7 @@ from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
     FILTER_NAMES,
+    OVERDUE_CHOICES,
     SORTS,
     ReportFilter,
     parse_report_filter,
@@ -81,6 +82,7 @@ class AuditorController(Controller):
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },
             blockers=BLOCKER_LABELS,
+            overdue_choices=OVERDUE_CHOICES,
             sorts=SORTS,
         )
 

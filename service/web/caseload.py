@@ -16,11 +16,29 @@ from litestar.response import Redirect, Template
 from service import db
 from service.actions import caseload as caseload_actions
 from service.core import caseload as rules
+from service.core.clock import today
+from service.core.deadlines import Due
+from service.core.due_dates import due_on_stored, limits_checklist
 from service.core.errors import Invalid, NotFound
 from service.db.caseload import CaseloadChild
 from service.web import start_form
-from service.web.context import back_to, current_checklist, database, page
+from service.web.context import back_to, checklists, current_checklist, database, page
 from service.web.guards import managers_only
+
+
+def _dues(request: Request[Any, Any, Any], loaded: caseload_actions.Caseload) -> dict[int, Due | None]:
+    """Each open handover's due date on the caseload, by handover id."""
+    timed, on = limits_checklist(checklists(request).values()), today()
+    return {
+        c.handover_id: due_on_stored(
+            timed, c.handover_state, c.handover_state_since, c.handover_started_at, c.handover_urgent_at, on
+        )
+        for c in (entry.child for entry in loaded.children)
+        if c.handover_id is not None
+        and c.handover_state is not None
+        and c.handover_state_since is not None
+        and c.handover_started_at is not None
+    }
 
 
 def _address(person_id: int) -> str:
@@ -121,6 +139,7 @@ class CaseloadController(Controller):
             caseload=loaded,
             labels=rules.WHERE_LABELS,
             errors=errors,
+            dues=_dues(request, loaded),
         )
 
     async def _start_page(

@@ -21,6 +21,7 @@ from service.core import disagreements as disagreement_rules
 from service.core import groups as group_rules
 from service.core.answers import join_date
 from service.core.clock import date_in_england, today
+from service.core.due_dates import dues
 from service.core.errors import Invalid, Refused
 from service.core.next_steps import PANEL_TITLES, explains_absence, latest_step_is, what_happens_next
 from service.core.pages import Page, page_number
@@ -417,7 +418,8 @@ class HandoverController(Controller):
         handovers = await db.handovers_waiting_for_receiver(
             database(request).reader, actor.user_id, sorted(actor.worker_teams)
         )
-        return page(request, "receiving/inbox.html", rows=_ages(handovers))
+        due_dates = dues(handovers, checklists(request).values(), today())
+        return page(request, "receiving/inbox.html", rows=_ages(handovers), dues=due_dates)
 
     # ------------------------------------------------------------ team managers
 
@@ -426,12 +428,14 @@ class HandoverController(Controller):
         teams = sorted(request.user.actor.manager_teams)
         numbers = {key: page_number(request.query_params.get(f"{key}_page")) for key in QUEUE_LISTS}
         lists, totals = {}, {}
+        listed: list[db.Waiting] = []
         for key, (state, team_column) in QUEUE_LISTS.items():
             asked = Page(numbers[key], QUEUE_PAGE, 0)
             handovers, total = await db.handovers_for_managers(
                 database(request).reader, state, team_column, teams, asked.size, asked.offset
             )
             shown = Page(asked.number, QUEUE_PAGE, total)
+            listed += handovers
             totals[key] = total
             lists[key] = {
                 "id": f"to-{key}", "rows": _queue_rows(handovers, request.user.actor), "total": total,
@@ -443,12 +447,11 @@ class HandoverController(Controller):
             }  # fmt: skip
         # what waits for this manager is what the two lists hold, counted already
         waiting = db.WaitingCounts(to_endorse=totals["endorse"], to_approve=totals["approve"])
-        named = _queue_rows(
-            await db.named_for(database(request).reader, request.user.id), request.user.actor, named=True
-        )
+        named_for = await db.named_for(database(request).reader, request.user.id)
+        named = _queue_rows(named_for, request.user.actor, named=True)
         return page(
             request, "managers/queue.html", waiting=waiting, to_endorse=lists["endorse"], to_approve=lists["approve"],
-            named=named,
+            named=named, dues=dues([*listed, *named_for], checklists(request).values(), today()),
         )  # fmt: skip
 
     # ------------------------------------------------------------ professional disagreements

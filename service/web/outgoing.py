@@ -16,6 +16,7 @@ from service.core import currency, validation
 from service.core import groups as group_rules
 from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
+from service.core.due_dates import dues
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, State, absent_refusals, blockers, refusals
 from service.web import drafts, forms, start_form
@@ -155,13 +156,16 @@ class OutgoingController(Controller):
             if user.actor.is_admin:
                 return Redirect("/admin/people", status_code=303)
         reader = database(request).reader
+        handovers = await db.handovers_by_author(reader, user.id)
+        received = await actions.received_by(reader, user.actor)
         return page(
             request,
             "outgoing/dashboard.html",
             waiting=await actions.waiting_for(reader, user.actor),
             cases=await db.cases_allocated_to(reader, user.id),
-            handovers=await db.handovers_by_author(reader, user.id),
-            received=await actions.received_by(reader, user.actor),
+            handovers=handovers,
+            received=received,
+            dues=dues([*handovers, *received], checklists(request).values(), today()),
         )
 
     @get("/cases/{case_id:int}/handover", name="start_handover")
@@ -271,6 +275,7 @@ class OutgoingController(Controller):
             group=group,
             editable=editable,
             waits=blockers(group.first.facts),
+            dues=dues([member.handover for member in group.members], checklists(request).values(), today()),
             **group_progress(group, editable=editable),
         )
 

@@ -9,10 +9,12 @@ from litestar import Request, get
 from litestar.response import Template
 
 from service.actions.search import find_handovers
+from service.core.clock import today
+from service.core.due_dates import dues
 from service.core.errors import Invalid
 from service.core.pages import Page, page_number
 from service.core.search import SEARCH_MAX
-from service.web.context import database, page
+from service.web.context import checklists, database, page
 
 PER_PAGE = 25
 
@@ -42,6 +44,7 @@ async def search(request: Request[Any, Any, Any]) -> Template:
         text=shown,
         errors={},
         results=found[start : start + PER_PAGE],
+        dues=dues(found[start : start + PER_PAGE], checklists(request).values(), today()),
         total=len(found),
         page_number=number,
         pages=count,

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.anyio
 FILTER = ReportFilter(team_id=2, team_side="sending", state="submitted", blocker="awaiting_endorsement",
                       min_working_days=3, sort="newest")  # fmt: skip
 FILTER_AS_RECORDED = {"team_id": 2, "team_side": "sending", "state": "submitted", "blocker": "awaiting_endorsement",
-                      "min_working_days": 3, "sort": "newest", "sibling_group_id": None}  # fmt: skip
+                      "min_working_days": 3, "sort": "newest", "sibling_group_id": None,
+                      "overdue": False}  # fmt: skip
 
 
 async def entries(database: db.Database, after: int = 0) -> list[tuple[Any, ...]]:
@@ -64,7 +65,7 @@ async def test_an_export_from_the_command_line_names_no_person(
     before = await last_seq(database)
     seq = await actions.record_export(database, settings, None, ReportFilter(), "json", "command line")
     default_filter = {"team_id": None, "team_side": "either", "state": None, "blocker": None, "min_working_days": 0,
-                      "sort": "oldest", "sibling_group_id": None}  # fmt: skip
+                      "sort": "oldest", "sibling_group_id": None, "overdue": False}  # fmt: skip
     assert await entries(database, before) == [
         (seq, "export", None, "report", None, {"format": "json", "via": "command line", "filter": default_filter})
     ]

@@ -128,7 +128,7 @@ async def test_a_received_row_names_its_parties_and_counts_disagreements_not_yet
             sending_team_id=world.teams["north"], sending_team="North Team", receiving_team_id=world.teams["cp"],
             receiving_team="Cp Team", receiver_id=world.users["rec"], receiver="Rec",
             endorsed_by=world.users["smgr"], acknowledged_by=world.users["rec"], open_disagreements=2,
-            state_since=at(21), last_activity_at=at(22),
+            state_since=at(21), last_activity_at=at(22), started_at=at(21),
         )
     ]  # fmt: skip
 
@@ -161,7 +161,7 @@ async def test_an_inbox_row_says_who_sent_what_to_whom_since_when(database, worl
     assert await db.handovers_waiting_for_receiver(database.reader, world.users["rec"], [world.teams["cp"]]) == [
         db.Waiting(
             h, "Mia Test", "Out", "North Team", world.users["rec"], "Rec", "Cp Team", at(21, 15), world.users["out"],
-            world.users["smgr"], None, "endorsed", world.teams["north"], world.teams["cp"],
+            world.users["smgr"], None, "endorsed", world.teams["north"], world.teams["cp"], started_at=at(21, 15),
         )
     ]  # fmt: skip
 
@@ -218,6 +218,7 @@ async def test_a_queue_row_says_who_sent_it_and_who_acknowledged_it(database, wo
         db.Waiting(
             h, "Child 2", "Out", "North Team", world.users["rec"], "Rec", "Cp Team", at(21, 11), world.users["out"],
             world.users["smgr"], world.users["rec"], "acknowledged", world.teams["north"], world.teams["cp"],
+            started_at=at(21, 11),
         )
     ]  # fmt: skip
 
