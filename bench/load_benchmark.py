@@ -870,6 +870,10 @@ def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections:
             "x",
         )
         found[-1]["in_requests_per_second"] = ratio(with_them["rps"], without_them["rps"])
+        found[-1]["in_server_cpu_per_step"] = ratio(
+            server_cpu_per_step(phases, without_notifications(action), action),
+            server_cpu_per_step(phases, action, action),
+        )
         if unsound := action_doubts(phases, action):
             found[-1]["met"] = False
             found[-1]["doubts"] = unsound
@@ -880,6 +884,15 @@ def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections:
     )
     target("requests that failed or got a wrong answer", failed, "<=", 0)
     return found
+
+
+def server_cpu_per_step(phases: list[dict[str, Any]], key: str, name: str) -> float:
+    """The server's CPU seconds in a phase's measured window over the steps answered in it: a step's cost that other
+    work on the machine taking CPU between phases leaves alone, unlike its rate."""
+    phase = next((phase for phase in phases if phase["key"] == key), None)
+    if phase is None or not phase["endpoints"].get(name, {}).get("ok"):
+        return math.nan
+    return float(phase["server_cpu_percent"]) / 100 * float(phase["seconds"]) / int(phase["endpoints"][name]["ok"])
 
 
 def action_doubts(phases: list[dict[str, Any]], action: str) -> list[str]:
@@ -1121,6 +1134,11 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
             print(f"           (each over the GET /ping next to it: {normalised}x)")
         if "in_requests_per_second" in item:
             print(f"           (in requests a second: {number(item['in_requests_per_second'], 2)}x)")
+        if "in_server_cpu_per_step" in item:
+            print(
+                "           (in the server's CPU time per step, without / with: "
+                f"{number(item['in_server_cpu_per_step'], 2)}x)"
+            )
         for doubt in item.get("doubts", []):
             print(f"           (not judged: {doubt})")
     return found
