@@ -249,6 +249,24 @@ def section_forms() -> dict[str, dict[str, Any]]:
     return forms
 
 
+def summary_form(path: Path, handover_id: int) -> dict[str, Any]:
+    """The case summary's form for one draft: the child's name, date of birth and reference as on its case record
+    (a save is refused otherwise)."""
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    section = checklist.section(seed.CASE_SUMMARY)
+    assert section is not None
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        name, born, reference = conn.execute(
+            "SELECT c.child_name, c.date_of_birth, c.reference FROM handovers h JOIN cases c ON c.id = h.case_id"
+            " WHERE h.id = ?",
+            (handover_id,),
+        ).fetchone()
+    answers = complete_answers(checklist, date.today())[seed.CASE_SUMMARY]
+    form = form_for(section, seed.as_recorded(answers, name, born, reference))
+    del form["version"]
+    return form
+
+
 def section_version(path: Path, handover_id: int, section_id: str) -> int:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         row = conn.execute(
@@ -567,8 +585,8 @@ def run_phase(
 
     def back_up_again_and_again() -> None:
         time.sleep(max(0.0, start_at - time.perf_counter()))
-        target = server.folder / "backup.db"
         while time.perf_counter() < stop:
+            target = server.folder / "backup.db"  # removed after each: `handover backup` overwrites no earlier one
             began = time.perf_counter()
             done = subprocess.run([HANDOVER, "backup", str(target)], env=server.env, capture_output=True, check=False)
             backups.append(
@@ -578,6 +596,7 @@ def run_phase(
                     "output": done.stdout.decode(errors="replace")[-300:] if done.returncode else "",
                 }
             )
+            target.unlink(missing_ok=True)
 
     helpers = [threading.Thread(target=watch)]
     if phase.backups:
@@ -654,7 +673,9 @@ def main_phases(
             worker.cookies,
             handover_id=worker.draft_id,
             section_id=worker.section_id,
-            form=forms[worker.section_id],
+            form=summary_form(database, worker.draft_id)
+            if worker.section_id == seed.CASE_SUMMARY
+            else forms[worker.section_id],
             version=section_version(database, worker.draft_id, worker.section_id),
         )
 

@@ -17,6 +17,7 @@ import msgspec
 from service import db
 from service.actions.demo import complete_answers
 from service.checklist import load_all
+from service.core.answers import SectionAnswers
 from service.core.audit import GENESIS, Entry, entry_hash
 from service.core.clock import today
 from service.passwords import hash_password
@@ -142,6 +143,13 @@ ACTION_STATES = {"submit": "draft", "endorse": "submitted", "acknowledge": "endo
 CASE_SUMMARY = "case-summary"  # the section whose child's name, date of birth and reference must match the case
 
 
+def as_recorded(summary: SectionAnswers, child_name: str, date_of_birth: str, reference: str) -> SectionAnswers:
+    """The case summary's answers naming the child as their case record does (`date_of_birth` YYYY-MM-DD): a save or
+    a submission is refused otherwise."""
+    values = {"child_name": child_name, "date_of_birth": date_of_birth, "local_reference": reference}
+    return msgspec.structs.replace(summary, values={**summary.values, **values})
+
+
 @dataclass
 class ActionPeople:
     """Who takes the actions on one connection's handovers: the outgoing worker who submits them, a manager of their
@@ -233,10 +241,7 @@ def add_action_sets(path: Path, connections: int, per_connection: dict[str, int]
                         ids["endorse"] if state == "endorsed" else None, submitted if state == "endorsed" else None,
                         stamp, stamp,
                     ))  # fmt: skip
-                    summary = answers[CASE_SUMMARY]
-                    as_recorded = {"child_name": f"Child {case_id}", "date_of_birth": "2015-01-01",
-                                   "local_reference": f"BM-{case_id:07d}"}  # fmt: skip
-                    recorded = msgspec.structs.replace(summary, values={**summary.values, **as_recorded})
+                    recorded = as_recorded(answers[CASE_SUMMARY], f"Child {case_id}", "2015-01-01", f"BM-{case_id:07d}")
                     texts = {**encoded, CASE_SUMMARY: msgspec.json.encode(recorded).decode()}
                     for section_id, text in texts.items():
                         section_rows.append((handover_id, section_id, text, "completed", 1, started, ids["send"],
