@@ -100,8 +100,9 @@ MAIN, READS_UNAUDITED, NOTIFICATIONS_OFF = "main", "reads unaudited", "notificat
 SERVERS = {MAIN: (True, True), READS_UNAUDITED: (False, True), NOTIFICATIONS_OFF: (True, False)}
 # the steps that now write notifications, each timed with them and without; the state each moves a handover to
 ACTIONS = {"submit": "submitted", "endorse": "endorsed", "acknowledge": "acknowledged"}
-# Steps a second on this machine (2 cores, --connections 20 and 50, notifications on): the action sets are sized from
-# these, with room to spare, so that no connection runs out within --seconds; one that does is said to.
+# Steps a second on this 2-core machine, notifications on (before they were written; other work loading it): submit
+# 250, endorse 190-215, acknowledge 70-77 at --connections 20; 135-155, 105-180, 40-45 at 50. The sets are sized from
+# these, twice over, so that no connection runs out within --seconds on a quieter machine; one that does says so.
 ACTIONS_PER_SECOND = {"submit": 250.0, "endorse": 220.0, "acknowledge": 75.0}
 ACTION_SETS_SPARE = 2.0
 MEMORY_KEYS = {MAIN: "reads_audited", READS_UNAUDITED: "reads_unaudited", NOTIFICATIONS_OFF: "notifications_off"}
