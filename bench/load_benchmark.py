@@ -8,9 +8,11 @@ A script run by hand, not a timed test. It
 1. measures the write ceiling: single-row SQLite inserts, one commit each, in WAL with synchronous=FULL;
 2. seeds a database (bench/seed.py: cases, handovers in every state with their sections and confirmations, and a
    hash-chained audit log) and prints the EXPLAIN QUERY PLAN of the incomplete-handovers report's queries;
-3. starts `handover serve` (production settings, one worker, JSON logs to a file) and signs people in, then a
-   second server on the same data with HANDOVER_AUDIT_READS=false, which sits idle but for one phase, and a third
-   with HANDOVER_NOTIFICATIONS=false (its steps write no notifications and no e-mails), idle but for three;
+3. starts `handover serve` (production settings, one worker, JSON logs to a file, its sender delivering e-mails to a
+   mail server on loopback that only counts them: `MailServer`) and signs people in, then a second server on the same
+   data with HANDOVER_AUDIT_READS=false, which sits idle but for one phase, and a third with
+   HANDOVER_NOTIFICATIONS=false (its steps write no notifications and no e-mails), idle but for three (neither has a
+   mail server: they would deliver the main server's e-mails);
 4. runs each endpoint in a phase of its own (`--connections` keep-alive connections for `--warmup` + `--seconds`):
    task list (an audited read), the same task list on the second server (reads unaudited), inbox, manager queue,
    section saves (each connection saving its own draft: validation and an audit entry), section saves while
@@ -21,7 +23,8 @@ A script run by hand, not a timed test. It
    team per connection) and acknowledge (the receiving worker's review page, then the acknowledgement), one-shot:
    each handover is taken once, from sets added just before these phases (`ActionHandovers`), and the store is
    checked after each (one handover moved on per 303 to the step's confirmation page, and the notifications
-   written about them). GET /ping (an empty plain-text answer through every middleware with a signed-in user's
+   written about them); after each on the main server, the benchmark waits for its sender to deliver every e-mail
+   before going on. GET /ping (an empty plain-text answer through every middleware with a signed-in user's
    cookies: the framework's ceiling) runs first and right before and after each of the first seven and of the
    six steps, which targets compare with it: each is compared with the mean of the two pings next to it, so that
    the speed of this machine drifting during the run does not count as the endpoint's;
@@ -29,6 +32,7 @@ A script run by hand, not a timed test. It
    requests by kind, the server's peak and final memory, and the targets below; writes the same figures to
    bench/results/load-<timestamp>.json.
 
+`--no-mail-server` leaves the main server without a mail server: e-mails stay in the outbox, as in the demo.
 `--only save queue` runs just those phases (and the pings around them; `--only submit endorse acknowledge` runs
 those steps on both the main server and the one without notifications); `--profile` samples the server with py-spy
 (`.venv/bin/pip install py-spy`; it is not a dependency) during each phase and prints the functions that held the
@@ -75,6 +79,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiosmtpd.controller import Controller
 
 from bench import profile, seed
 from bench.load_client import ClientPool, Plan
@@ -105,6 +110,7 @@ ACTIONS = {"submit": "submitted", "endorse": "endorsed", "acknowledge": "acknowl
 # these, twice over, so that no connection runs out within --seconds on a quieter machine; one that does says so.
 ACTIONS_PER_SECOND = {"submit": 250.0, "endorse": 220.0, "acknowledge": 75.0}
 ACTION_SETS_SPARE = 2.0
+DELIVERY_WAIT_SECONDS = 300.0  # after a step's phase on the main server, for its sender to empty the outbox
 MEMORY_KEYS = {MAIN: "reads_audited", READS_UNAUDITED: "reads_unaudited", NOTIFICATIONS_OFF: "notifications_off"}
 ACTION_TITLES = {
     "submit": "POST submit, a complete draft each (its outgoing worker)",
@@ -394,11 +400,58 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class MailServer:
+    """A mail server on loopback (aiosmtpd, in a thread of this process) that takes every e-mail and keeps only a
+    count: the main server's sender delivers to it, so that notifications cost what they would with a council's mail
+    server (three short write transactions an e-mail, and the SMTP conversation on a worker thread)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.taken = 0
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.taken += 1
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def unsent_emails(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
+
+
+def wait_for_delivery(database: Path, mail: MailServer, limit: float) -> dict[str, Any]:
+    """After a step's phase on the main server: wait (at most `limit` seconds) until its sender has delivered every
+    e-mail in the outbox, so that it is not still at work, taking CPU and the write lock, while the same step runs
+    on the server without notifications."""
+    unsent = unsent_emails(database)
+    taken = mail.taken
+    began = time.perf_counter()
+    while unsent and time.perf_counter() - began < limit:
+        time.sleep(0.2)
+        unsent = unsent_emails(database)
+    return {
+        "unsent_at_the_end": unsent,
+        "delivered_after_the_phase": mail.taken - taken,
+        "seconds": time.perf_counter() - began,
+        "delivered_in_the_run": mail.taken,
+    }
+
+
 class Server:
     """`handover serve` in production mode, one worker, its logs in a file. `notifications=False` starts it with
-    HANDOVER_NOTIFICATIONS=false: its steps write no notifications and no e-mails."""
+    HANDOVER_NOTIFICATIONS=false: its steps write no notifications and no e-mails. With `mail_port` its sender
+    delivers the outbox's e-mails to a mail server on that loopback port; without, they stay in the outbox."""
 
-    def __init__(self, folder: Path, audit_reads: bool, label: str, notifications: bool = True) -> None:
+    def __init__(
+        self, folder: Path, audit_reads: bool, label: str, notifications: bool = True, mail_port: int | None = None
+    ) -> None:
         self.folder = folder
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -420,6 +473,16 @@ class Server:
                 "HANDOVER_STATEMENT_DATE": "2026-11-20",
             }
         )
+        if mail_port is not None:
+            self.env.update(
+                {
+                    "HANDOVER_SMTP_HOST": "127.0.0.1",
+                    "HANDOVER_SMTP_PORT": str(mail_port),
+                    "HANDOVER_SMTP_TLS": "none",  # allowed in production for a mail server on this machine only
+                    "HANDOVER_MAIL_FROM": "handover@benchmark.example",
+                    "HANDOVER_BASE_URL": self.base_url,
+                }
+            )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -935,6 +998,8 @@ def action_doubts(phases: list[dict[str, Any]], action: str) -> list[str]:
             doubts.append(f"{key}: no notifications written with HANDOVER_NOTIFICATIONS on")
         if not notifications and check["notifications"]:
             doubts.append(f"{key}: {check['notifications']} notifications written with HANDOVER_NOTIFICATIONS=false")
+        if phase.get("delivery", {}).get("unsent_at_the_end"):
+            doubts.append(f"{key}: its e-mails were still being delivered when the phase without them began")
     return doubts
 
 
@@ -991,6 +1056,11 @@ def print_table(phases: list[dict[str, Any]]) -> None:
                 f"({check['answered_303']} 303s to the confirmation page), {check['still_waiting']} still "
                 f"{seed.ACTION_STATES[phase['action']]}; {check['notifications']} notifications about them, "
                 f"{check['emailed']} e-mailed"
+            )
+        if delivery := phase.get("delivery"):
+            notes.append(
+                f"its sender delivered {delivery['delivered_after_the_phase']} more e-mails in the "
+                f"{delivery['seconds']:.1f} s after it; {delivery['unsent_at_the_end']} still in the outbox"
             )
         if phase["client_crashes"] or phase["connections_cancelled"]:
             notes.append(f"client crashes {phase['client_crashes']}, cancelled {phase['connections_cancelled']}")
@@ -1055,9 +1125,12 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
     only = set(args.only or [])
     chosen_keys = only | ({UNAUDITED_TASK_LIST} if "unaudited" in only else set())
     chosen_keys |= {without_notifications(action) for action in ACTIONS if action in only}
-    servers = {MAIN: Server(folder, audit_reads=True, label="audited")}
+    mail = None if args.no_mail_server else MailServer()
+    servers = {MAIN: Server(folder, audit_reads=True, label="audited", mail_port=mail.port if mail else None)}
     pool = ClientPool(args.client_processes)
     try:
+        if mail is not None:
+            mail.start()
         servers[MAIN].start()
         signing_in = time.perf_counter()
         jars = asyncio.run(sign_in_all(servers[MAIN].base_url, [worker.username for worker in workers]))
@@ -1096,6 +1169,8 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
             if phase.action:
                 answered = result["succeeded"].get(phase.action, 0)
                 result["database_check"] = action_handovers.check(phase.action, phase.server, answered)
+                if mail is not None and phase.server == MAIN:
+                    result["delivery"] = wait_for_delivery(database, mail, DELIVERY_WAIT_SECONDS)
             results.append(result)
             print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
         for name, server in servers.items():
@@ -1105,7 +1180,14 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
         pool.close()
         for server in servers.values():
             server.stop()
-    return {"phases": results, "server_memory_mb": memory, "server_log_errors": logged_errors}
+        if mail is not None:
+            mail.stop()
+    return {
+        "phases": results,
+        "server_memory_mb": memory,
+        "server_log_errors": logged_errors,
+        "emails_delivered": mail.taken if mail is not None else None,
+    }
 
 
 def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -1139,6 +1221,8 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
     if "notifications_off" in memory:
         print(f"server memory, notifications off: resident after the run {memory['notifications_off']['VmRSS']:.0f} MB")
     print(f"errors in the servers' logs: {measured['server_log_errors']}")
+    if measured["emails_delivered"] is not None:
+        print(f"e-mails the main server delivered to the mail server on loopback: {measured['emails_delivered']}")
     if not all(phase["peak_reset"] for phase in results):
         print("(the peak could not be reset between phases here: each phase's peak is the peak so far)")
     print_profiles(results)
@@ -1181,6 +1265,11 @@ def main() -> None:
         nargs="+",
         metavar="PHASE",
         help="run only these phases (e.g. save queue; 'unaudited' for the task list unaudited); GET /ping always runs",
+    )
+    parser.add_argument(
+        "--no-mail-server",
+        action="store_true",
+        help="keep the main server's e-mails in its outbox (as with no mail server set) instead of delivering them",
     )
     parser.add_argument(
         "--profile",
