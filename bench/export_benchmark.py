@@ -23,8 +23,8 @@ from pathlib import Path
 from bench.seed import build
 from service import db
 from service.checklist import load_all
-from service.core.report import ReportFilter
 from service.core.clock import today
+from service.core.report import ReportFilter
 from service.reporting import report_terms
 from service.settings import PROJECT_ROOT
 

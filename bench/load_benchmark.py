@@ -8,22 +8,33 @@ A script run by hand, not a timed test. It
 1. measures the write ceiling: single-row SQLite inserts, one commit each, in WAL with synchronous=FULL;
 2. seeds a database (bench/seed.py: cases, handovers in every state with their sections and confirmations, and a
    hash-chained audit log) and prints the EXPLAIN QUERY PLAN of the incomplete-handovers report's queries;
-3. starts `handover serve` (production settings, one worker, JSON logs to a file) and signs people in, then a
-   second server on the same data with HANDOVER_AUDIT_READS=false, which sits idle but for one phase;
+3. starts `handover serve` (production settings, one worker, JSON logs to a file, its sender delivering e-mails to a
+   mail server on loopback that only counts them: `MailServer`) and signs people in, then a second server on the same
+   data with HANDOVER_AUDIT_READS=false, which sits idle but for one phase, and a third with
+   HANDOVER_NOTIFICATIONS=false (its steps write no notifications and no e-mails), idle but for three (neither has a
+   mail server: they would deliver the main server's e-mails);
 4. runs each endpoint in a phase of its own (`--connections` keep-alive connections for `--warmup` + `--seconds`):
    task list (an audited read), the same task list on the second server (reads unaudited), inbox, manager queue,
    section saves (each connection saving its own draft: validation and an audit entry), section saves while
    `handover backup` runs again and again, GET /ping while 10 sign-ins run at once, dashboard, the auditor's report,
-   acknowledgements (review, confirm the critical items, acknowledge), and a mix of all of them. GET /ping (an
-   empty plain-text answer through every middleware with a signed-in user's cookies: the framework's ceiling) runs
-   first and right before and after each of the first seven, which targets compare with it: each is compared with
-   the mean of the two pings next to it, so that the speed of this machine drifting during the run does not count
-   as the endpoint's;
+   and a mix of all of them (outgoing workers, receivers reviewing, confirming and acknowledging, managers,
+   auditors); then the steps that write notifications, each once on the main server and straight after on the
+   third: submit (each connection's outgoing worker submitting complete drafts), endorse (a manager of the sending
+   team per connection) and acknowledge (the receiving worker's review page, then the acknowledgement), one-shot:
+   each handover is taken once, from sets added just before these phases (`ActionHandovers`), and the store is
+   checked after each (one handover moved on per 303 to the step's confirmation page, and the notifications
+   written about them); after each on the main server, the benchmark waits for its sender to deliver every e-mail
+   before going on. GET /ping (an empty plain-text answer through every middleware with a signed-in user's
+   cookies: the framework's ceiling) runs first and right before and after each of the first seven and of the
+   six steps, which targets compare with it: each is compared with the mean of the two pings next to it, so that
+   the speed of this machine drifting during the run does not count as the endpoint's;
 5. prints requests per second and p50/p95/p99 latency of every endpoint, each as a ratio to its ceiling, failed
    requests by kind, the server's peak and final memory, and the targets below; writes the same figures to
    bench/results/load-<timestamp>.json.
 
-`--only save queue` runs just those phases (and the pings around them); `--profile` samples the server with py-spy
+`--no-mail-server` leaves the main server without a mail server: e-mails stay in the outbox, as in the demo.
+`--only save queue` runs just those phases (and the pings around them; `--only submit endorse acknowledge` runs
+those steps on both the main server and the one without notifications); `--profile` samples the server with py-spy
 (`.venv/bin/pip install py-spy`; it is not a dependency) during each phase and prints the functions that held the
 GIL longest, by self and inclusive share; the raw stacks stay in the working folder with `--keep`. Profiling takes
 CPU from the same two cores, so its figures are for finding where time goes, not for the targets.
@@ -35,7 +46,10 @@ connection on the report is printed, not judged: closed-loop, its latency is the
 resident memory
 < 150 MB after the run; an audited GET >= 0.7 of the same GET unaudited; p99/p50 <= 4 for every endpoint; GET /ping's
 p99 while 10 sign-ins run at most twice its p99 without them; section saves during backups >= 0.7 of their rate
-without them.
+without them; submit, endorse and acknowledge, which write notifications in their transaction, each keep >= 0.9 of
+their rate without notifications (each rate over the GET /ping next to it: (with / ping) / (without / ping)), not
+judged if a connection ran out of handovers, the store does not show what the 303s say, or the main server wrote no
+notifications or the third some.
 
 Only responses a browser would get on the happy path count (200 for pages; 303 to the right place for forms):
 latencies and rates are of those. Every other response is counted by status, and every failed request by exception.
@@ -65,15 +79,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiosmtpd.controller import Controller
 
-from bench import profile
+from bench import profile, seed
 from bench.load_client import ClientPool, Plan
 from bench.seed import PASSWORD, build
 from service import db
 from service.actions.demo import complete_answers
 from service.checklist import load_all
-from service.core.report import ReportFilter
 from service.core.clock import today
+from service.core.report import ReportFilter
 from service.reporting import report_terms
 from service.settings import PROJECT_ROOT
 from tests.helpers import form_for
@@ -82,9 +97,26 @@ HANDOVER = str(Path(sys.executable).with_name("handover"))
 SECRET = "load-benchmark-secret-" + "k" * 32
 SIGN_INS_AT_ONCE = 10
 MIX = {"outgoing": 0.6, "receiving": 0.2, "manager": 0.12}  # the auditors take the rest
-WRITES = {"section save", "confirm", "acknowledge", "sign-in"}  # commit on every request
+WRITES = {"section save", "confirm", "submit", "endorse", "acknowledge", "sign-in"}  # commit on every request
 AUDITED_READS = {"task list", "review"}  # commit an audit entry when reads are audited
 UNAUDITED_TASK_LIST = "task list (reads unaudited)"
+MAIN, READS_UNAUDITED, NOTIFICATIONS_OFF = "main", "reads unaudited", "notifications off"
+# each server: whether it audits reads, and whether its steps write notifications; all three share the data folder
+SERVERS = {MAIN: (True, True), READS_UNAUDITED: (False, True), NOTIFICATIONS_OFF: (True, False)}
+# the steps that now write notifications, each timed with them and without; the state each moves a handover to
+ACTIONS = {"submit": "submitted", "endorse": "endorsed", "acknowledge": "acknowledged"}
+# Steps a second on this 2-core machine, notifications on (before they were written; other work loading it): submit
+# 250, endorse 190-215, acknowledge 70-77 at --connections 20; 135-155, 105-180, 40-45 at 50. The sets are sized from
+# these, twice over, so that no connection runs out within --seconds on a quieter machine; one that does says so.
+ACTIONS_PER_SECOND = {"submit": 250.0, "endorse": 220.0, "acknowledge": 75.0}
+ACTION_SETS_SPARE = 2.0
+DELIVERY_WAIT_SECONDS = 300.0  # after a step's phase on the main server, for its sender to empty the outbox
+MEMORY_KEYS = {MAIN: "reads_audited", READS_UNAUDITED: "reads_unaudited", NOTIFICATIONS_OFF: "notifications_off"}
+ACTION_TITLES = {
+    "submit": "POST submit, a complete draft each (its outgoing worker)",
+    "endorse": "POST endorse, a submitted handover each (a manager of its sending team)",
+    "acknowledge": "review and acknowledge, an endorsed handover each (its receiving worker)",
+}
 
 
 # ---------------------------------------------------------------- the ceilings and the data
@@ -224,12 +256,139 @@ def section_forms() -> dict[str, dict[str, Any]]:
     return forms
 
 
+def summary_form(path: Path, handover_id: int) -> dict[str, Any]:
+    """The case summary's form for one draft: the child's name, date of birth and reference as on its case record
+    (a save is refused otherwise)."""
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    section = checklist.section(seed.CASE_SUMMARY)
+    assert section is not None
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        name, born, reference = conn.execute(
+            "SELECT c.child_name, c.date_of_birth, c.reference FROM handovers h JOIN cases c ON c.id = h.case_id"
+            " WHERE h.id = ?",
+            (handover_id,),
+        ).fetchone()
+    answers = complete_answers(checklist, date.today())[seed.CASE_SUMMARY]
+    form = form_for(section, seed.as_recorded(answers, name, born, reference))
+    del form["version"]
+    return form
+
+
 def section_version(path: Path, handover_id: int, section_id: str) -> int:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         row = conn.execute(
             "SELECT version FROM sections WHERE handover_id = ? AND section_id = ?", (handover_id, section_id)
         ).fetchone()
     return int(row[0]) if row else 0
+
+
+def without_notifications(action: str) -> str:
+    """The key of an action's phase on the server started with HANDOVER_NOTIFICATIONS=false."""
+    return f"{action} ({NOTIFICATIONS_OFF})"
+
+
+class ActionHandovers:
+    """The handovers the submit, endorse and acknowledge phases take, and the people who take them.
+
+    They are added (`seed.add_action_sets`) and their people signed in just before the first of those phases, the
+    last of the run, so that every other phase meets the same data as before: their teams, cases and open
+    handovers would otherwise lengthen the auditors' report and every list of teams. Each phase takes a set of its
+    own (the main server one, the server without notifications another), each connection its own handovers, so
+    that nothing is taken twice; sized from `ACTIONS_PER_SECOND` for the warm-up and `--seconds`.
+    """
+
+    def __init__(self, database: Path, base_url: str, actions: set[str], connections: int, seconds: float) -> None:
+        self.database = database
+        self.base_url = base_url
+        self.actions = actions
+        self.connections = connections
+        self.seconds = seconds  # warm-up, measured seconds and the client's start
+        self.sets: seed.ActionSets | None = None
+        self.cookies: dict[str, dict[str, str]] = {}
+
+    def per_connection(self) -> dict[str, int]:
+        return {
+            action: math.ceil(ACTIONS_PER_SECOND[action] * self.seconds * ACTION_SETS_SPARE / self.connections) + 1
+            if action in self.actions
+            else 0
+            for action in ACTIONS
+        }
+
+    def prepare(self) -> None:
+        """Seed the sets and sign their people in (once)."""
+        if self.sets is not None:
+            return
+        began = time.perf_counter()
+        per_connection = self.per_connection()
+        self.sets = seed.add_action_sets(self.database, self.connections, per_connection, [MAIN, NOTIFICATIONS_OFF])
+        takes = {"submit": "author", "endorse": "manager", "acknowledge": "receiver"}
+        usernames = [getattr(people, takes[a]) for a in ACTIONS if a in self.actions for people in self.sets.people]
+        jars = asyncio.run(sign_in_all(self.base_url, usernames))
+        self.cookies = dict(zip(usernames, jars, strict=True))
+        print(
+            "  added for the steps, per connection and server: "
+            + ", ".join(f"{count} to {action}" for action, count in per_connection.items() if count)
+            + f"; signed in {len(usernames)} people ({time.perf_counter() - began:.1f} s)",
+            flush=True,
+        )
+
+    def taken(self, action: str, server: str) -> list[list[int]]:
+        assert self.sets is not None
+        return self.sets.handovers[server][action]
+
+    def plans(self, action: str, server: str) -> Callable[[], list[Plan]]:
+        def plans() -> list[Plan]:
+            self.prepare()
+            assert self.sets is not None
+            versions = self.versions(action, server)
+            built = []
+            for people, handovers in zip(self.sets.people, self.taken(action, server), strict=True):
+                if action == "submit":
+                    to_submit = [(h, versions[h]) for h in handovers]
+                    built.append(Plan("submit", self.cookies[people.author], to_submit=to_submit))
+                elif action == "endorse":
+                    to_endorse = [(h, versions[h]) for h in handovers]
+                    built.append(Plan("endorse", self.cookies[people.manager], to_endorse=to_endorse))
+                else:
+                    built.append(Plan("acknowledge", self.cookies[people.receiver], to_acknowledge=list(handovers)))
+            return built
+
+        return plans
+
+    def versions(self, action: str, server: str) -> dict[int, int]:
+        """Each handover of the set with its version now, as the page holding the step's button would show it."""
+        ids = json.dumps([h for handovers in self.taken(action, server) for h in handovers])
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
+            found = conn.execute(
+                "SELECT id, version FROM handovers WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+            ).fetchall()
+        return {int(h): int(version) for h, version in found}
+
+    def check(self, action: str, server: str, succeeded: int) -> dict[str, Any]:
+        """What the store shows of a phase's set after it: how many handovers moved on (each a 303 to the step's
+        confirmation page: `succeeded`), how many are still waiting, and the notifications written about them (and
+        of those, the ones e-mailed)."""
+        ids = json.dumps([h for handovers in self.taken(action, server) for h in handovers])
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as conn:
+            states = dict(
+                conn.execute(
+                    "SELECT state, COUNT(*) FROM handovers WHERE id IN (SELECT value FROM json_each(?)) GROUP BY state",
+                    (ids,),
+                ).fetchall()
+            )
+            notifications, emailed = conn.execute(
+                "SELECT COUNT(*), COUNT(outbox_id) FROM notifications WHERE handover_id IN"
+                " (SELECT value FROM json_each(?))",
+                (ids,),
+            ).fetchone()
+        return {
+            "moved_on": states.get(ACTIONS[action], 0),
+            "still_waiting": states.get(seed.ACTION_STATES[action], 0),
+            "states": states,
+            "answered_303": succeeded,
+            "notifications": notifications,
+            "emailed": emailed,
+        }
 
 
 # ---------------------------------------------------------------- the server
@@ -241,10 +400,58 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Server:
-    """`handover serve` in production mode, one worker, its logs in a file."""
+class MailServer:
+    """A mail server on loopback (aiosmtpd, in a thread of this process) that takes every e-mail and keeps only a
+    count: the main server's sender delivers to it, so that notifications cost what they would with a council's mail
+    server (three short write transactions an e-mail, and the SMTP conversation on a worker thread)."""
 
-    def __init__(self, folder: Path, audit_reads: bool, label: str) -> None:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.taken = 0
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.taken += 1
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def unsent_emails(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
+
+
+def wait_for_delivery(database: Path, mail: MailServer, limit: float) -> dict[str, Any]:
+    """After a step's phase on the main server: wait (at most `limit` seconds) until its sender has delivered every
+    e-mail in the outbox, so that it is not still at work, taking CPU and the write lock, while the same step runs
+    on the server without notifications."""
+    unsent = unsent_emails(database)
+    taken = mail.taken
+    began = time.perf_counter()
+    while unsent and time.perf_counter() - began < limit:
+        time.sleep(0.2)
+        unsent = unsent_emails(database)
+    return {
+        "unsent_at_the_end": unsent,
+        "delivered_after_the_phase": mail.taken - taken,
+        "seconds": time.perf_counter() - began,
+        "delivered_in_the_run": mail.taken,
+    }
+
+
+class Server:
+    """`handover serve` in production mode, one worker, its logs in a file. `notifications=False` starts it with
+    HANDOVER_NOTIFICATIONS=false: its steps write no notifications and no e-mails. With `mail_port` its sender
+    delivers the outbox's e-mails to a mail server on that loopback port; without, they stay in the outbox."""
+
+    def __init__(
+        self, folder: Path, audit_reads: bool, label: str, notifications: bool = True, mail_port: int | None = None
+    ) -> None:
         self.folder = folder
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -258,8 +465,24 @@ class Server:
                 "HANDOVER_HOST": "127.0.0.1",
                 "HANDOVER_PORT": str(self.port),
                 "HANDOVER_AUDIT_READS": "true" if audit_reads else "false",
+                "HANDOVER_NOTIFICATIONS": "true" if notifications else "false",
+                # production refuses to start without the council's own details for the legal pages
+                "HANDOVER_COUNCIL_NAME": "Benchmark Borough Council",
+                "HANDOVER_CONTACT_EMAIL": "help@benchmark.example",
+                "HANDOVER_DPO_EMAIL": "dpo@benchmark.example",
+                "HANDOVER_STATEMENT_DATE": "2026-11-20",
             }
         )
+        if mail_port is not None:
+            self.env.update(
+                {
+                    "HANDOVER_SMTP_HOST": "127.0.0.1",
+                    "HANDOVER_SMTP_PORT": str(mail_port),
+                    "HANDOVER_SMTP_TLS": "none",  # allowed in production for a mail server on this machine only
+                    "HANDOVER_MAIL_FROM": "handover@benchmark.example",
+                    "HANDOVER_BASE_URL": self.base_url,
+                }
+            )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -348,6 +571,15 @@ class Phase:
     judged: bool = False  # a target compares it with GET /ping (or, over it, with another phase): see `schedule`
     ceiling: bool = False  # a GET /ping phase
     audit_reads: bool = True  # False: run against the second server, started with HANDOVER_AUDIT_READS=false
+    notifications: bool = True  # False: run against the third server, started with HANDOVER_NOTIFICATIONS=false
+    action: str = ""  # a step that moves handovers on ("submit", "endorse", "acknowledge"): they are checked after
+
+    @property
+    def server(self) -> str:
+        """Which of the servers it runs against (`SERVERS`)."""
+        if not self.notifications:
+            return NOTIFICATIONS_OFF
+        return MAIN if self.audit_reads else READS_UNAUDITED
 
 
 def latency_figures(latencies: list[float]) -> dict[str, float]:
@@ -417,8 +649,8 @@ def run_phase(
 
     def back_up_again_and_again() -> None:
         time.sleep(max(0.0, start_at - time.perf_counter()))
-        target = server.folder / "backup.db"
         while time.perf_counter() < stop:
+            target = server.folder / "backup.db"  # removed after each: `handover backup` overwrites no earlier one
             began = time.perf_counter()
             done = subprocess.run([HANDOVER, "backup", str(target)], env=server.env, capture_output=True, check=False)
             backups.append(
@@ -428,6 +660,7 @@ def run_phase(
                     "output": done.stdout.decode(errors="replace")[-300:] if done.returncode else "",
                 }
             )
+            target.unlink(missing_ok=True)
 
     helpers = [threading.Thread(target=watch)]
     if phase.backups:
@@ -450,6 +683,8 @@ def run_phase(
         "connections": len(plans),
         "seconds": seconds,
         "audit_reads": audit_reads,
+        "server": phase.server,
+        "action": phase.action,
         "ceiling": phase.ceiling,
         "server_cpu_percent": (cpu["to"] - cpu["from"]) / seconds * 100,
         "client_cpu_percent": merged["cpu_seconds"] / (stop - start_at) * 100,
@@ -458,6 +693,7 @@ def run_phase(
         "ran_out_after_seconds": sorted(merged["ran_out"]),
         "client_crashes": dict(merged["crashed"]),
         "connections_cancelled": merged["cancelled"],
+        "succeeded": dict(merged["succeeded"]),  # correct answers, the warm-up's too
         "endpoints": endpoints,
     }
     if profile_to is not None and profile_to.exists():
@@ -474,7 +710,11 @@ def run_phase(
 
 
 def main_phases(
-    workers: list[Worker], managers: list[dict[str, str]], auditors: list[dict[str, str]], database: Path
+    workers: list[Worker],
+    managers: list[dict[str, str]],
+    auditors: list[dict[str, str]],
+    database: Path,
+    action_handovers: ActionHandovers,
 ) -> list[Phase]:
     forms = section_forms()
     n = len(workers)
@@ -497,17 +737,14 @@ def main_phases(
             worker.cookies,
             handover_id=worker.draft_id,
             section_id=worker.section_id,
-            form=forms[worker.section_id],
+            form=summary_form(database, worker.draft_id)
+            if worker.section_id == seed.CASE_SUMMARY
+            else forms[worker.section_id],
             version=section_version(database, worker.draft_id, worker.section_id),
         )
 
-    split = {id(w): round(len(w.received) * 0.8) for w in workers}  # 80% for the acknowledgement phase, 20% mixed
-
     def saves(count: int = n) -> Callable[[], list[Plan]]:
         return lambda: [save_plan(w) for w in workers[:count]]
-
-    def acknowledgements() -> list[Plan]:
-        return [Plan("acknowledge", w.cookies, to_acknowledge=w.received[: split[id(w)]]) for w in workers]
 
     def pings_and_sign_ins() -> list[Plan]:
         pings = gets("ping", "/ping")()
@@ -522,9 +759,7 @@ def main_phases(
         manager = max(1, round(n * MIX["manager"])) if n > 2 else 0
         auditor = max(0, n - outgoing - receiving - manager)
         plans = [save_plan(w, "outgoing") for w in workers[:outgoing]]
-        plans += [
-            Plan("receiving", w.cookies, to_acknowledge=w.received[split[id(w)] :]) for w in workers[n - receiving :]
-        ]
+        plans += [Plan("receiving", w.cookies, to_acknowledge=list(w.received)) for w in workers[n - receiving :]]
         plans += [Plan("get", managers[i % len(managers)], steps=[("queue", "/queue")]) for i in range(manager)]
         plans += [
             Plan("get", auditors[i % len(auditors)], steps=[("report", "/audit/incomplete")]) for i in range(auditor)
@@ -569,8 +804,21 @@ def main_phases(
         Phase("report", "GET /audit/incomplete (auditors)", gets("report", "/audit/incomplete", auditors)),
         Phase("report x1", "GET /audit/incomplete, one connection", gets("report", "/audit/incomplete", auditors, 1)),
         Phase("save x1", "POST a section, one connection", saves(1)),
-        Phase("acknowledge", "review, confirm critical items, acknowledge", acknowledgements),
         Phase("mixed", "workers, receivers, managers and auditors together", mixed),
+        # last, so that the handovers they take (added just before them) are in no other phase's lists; each with
+        # notifications and straight after it without, each between pings
+        *(
+            Phase(
+                key,
+                title + ("" if notifications else ", HANDOVER_NOTIFICATIONS=false"),
+                action_handovers.plans(action, MAIN if notifications else NOTIFICATIONS_OFF),
+                judged=True,
+                notifications=notifications,
+                action=action,
+            )
+            for action, title in ACTION_TITLES.items()
+            for notifications, key in ((True, action), (False, without_notifications(action)))
+        ),
     ]
 
 
@@ -696,6 +944,24 @@ def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections:
         "x",
     )
     found[-1]["in_requests_per_second"] = ratio(endpoint(phases, "save+backup", "section save")["rps"], save["rps"])
+    for action in ACTIONS:
+        with_them = endpoint(phases, action, action)
+        without_them = endpoint(phases, without_notifications(action), action)
+        target(
+            f"{action} throughput with notifications / without (each over GET /ping next to it)",
+            ratio(with_them.get("rps_over_ping", math.nan), without_them.get("rps_over_ping", math.nan)),
+            ">=",
+            0.9,
+            "x",
+        )
+        found[-1]["in_requests_per_second"] = ratio(with_them["rps"], without_them["rps"])
+        found[-1]["in_server_cpu_per_step"] = ratio(
+            server_cpu_per_step(phases, without_notifications(action), action),
+            server_cpu_per_step(phases, action, action),
+        )
+        if unsound := action_doubts(phases, action):
+            found[-1]["met"] = False
+            found[-1]["doubts"] = unsound
     failed = sum(
         s["status_4xx"] + s["status_5xx"] + s["wrong_answer"] + s["errors"]
         for phase in phases
@@ -703,6 +969,38 @@ def targets(phases: list[dict[str, Any]], memory: dict[str, float], connections:
     )
     target("requests that failed or got a wrong answer", failed, "<=", 0)
     return found
+
+
+def server_cpu_per_step(phases: list[dict[str, Any]], key: str, name: str) -> float:
+    """The server's CPU seconds in a phase's measured window over the steps answered in it: a step's cost that other
+    work on the machine taking CPU between phases leaves alone, unlike its rate."""
+    phase = next((phase for phase in phases if phase["key"] == key), None)
+    if phase is None or not phase["endpoints"].get(name, {}).get("ok"):
+        return math.nan
+    return float(phase["server_cpu_percent"]) / 100 * float(phase["seconds"]) / int(phase["endpoints"][name]["ok"])
+
+
+def action_doubts(phases: list[dict[str, Any]], action: str) -> list[str]:
+    """Why a step's two phases would not show what notifications cost it: a connection ran out of handovers (its
+    rate is a floor), the store does not show one handover moved on for each 303 to the step's confirmation page,
+    or the server with notifications wrote none about its handovers, or the one without them wrote some."""
+    doubts = []
+    for key, notifications in ((action, True), (without_notifications(action), False)):
+        phase = next((phase for phase in phases if phase["key"] == key), None)
+        if phase is None:
+            continue  # left out with --only: the ratio is nan, and so not met
+        check = phase["database_check"]
+        if phase["ran_out_after_seconds"]:
+            doubts.append(f"{key}: {len(phase['ran_out_after_seconds'])} connections ran out of handovers")
+        if check["moved_on"] != check["answered_303"]:
+            doubts.append(f"{key}: {check['moved_on']} handovers {ACTIONS[action]}, {check['answered_303']} 303s")
+        if notifications and not check["notifications"]:
+            doubts.append(f"{key}: no notifications written with HANDOVER_NOTIFICATIONS on")
+        if not notifications and check["notifications"]:
+            doubts.append(f"{key}: {check['notifications']} notifications written with HANDOVER_NOTIFICATIONS=false")
+        if phase.get("delivery", {}).get("unsent_at_the_end"):
+            doubts.append(f"{key}: its e-mails were still being delivered when the phase without them began")
+    return doubts
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -749,8 +1047,20 @@ def print_table(phases: list[dict[str, Any]]) -> None:
                 notes.append(f"{name}: unexpected {s['unexpected']} errors {s['error_types']}")
         if ran_out := phase["ran_out_after_seconds"]:
             notes.append(
-                f"{len(ran_out)} of {phase['connections']} connections ran out of handovers to acknowledge, after "
+                f"{len(ran_out)} of {phase['connections']} connections ran out of handovers to act on, after "
                 f"{max(0.0, ran_out[0]):.1f} to {max(0.0, ran_out[-1]):.1f} s of the window: its req/s are a floor"
+            )
+        if check := phase.get("database_check"):
+            notes.append(
+                f"in the database after it: {check['moved_on']} of its handovers {ACTIONS[phase['action']]} "
+                f"({check['answered_303']} 303s to the confirmation page), {check['still_waiting']} still "
+                f"{seed.ACTION_STATES[phase['action']]}; {check['notifications']} notifications about them, "
+                f"{check['emailed']} e-mailed"
+            )
+        if delivery := phase.get("delivery"):
+            notes.append(
+                f"its sender delivered {delivery['delivered_after_the_phase']} more e-mails in the "
+                f"{delivery['seconds']:.1f} s after it; {delivery['unsent_at_the_end']} still in the outbox"
             )
         if phase["client_crashes"] or phase["connections_cancelled"]:
             notes.append(f"client crashes {phase['client_crashes']}, cancelled {phase['connections_cancelled']}")
@@ -802,49 +1112,82 @@ def prepare(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str, Any]:
     """Every phase, and the servers' memory.
 
-    Two servers share the data folder (and so the sessions on disk): one auditing every read, and one with reads
-    unaudited that only the unaudited task list phase drives, straight after the audited one, so that the two are
-    compared at the same speed of machine. The second sits idle otherwise, and changes nothing in the database: it
-    serves only reads that nobody audits.
+    Up to three servers share the data folder (and so the sessions on disk): the main one, auditing every read and
+    writing notifications; one with reads unaudited that only the unaudited task list phase drives, straight after
+    the audited one, so that the two are compared at the same speed of machine; and one with notifications off
+    (HANDOVER_NOTIFICATIONS=false) that only the submit, endorse and acknowledge phases without notifications drive,
+    each straight after the same phase on the main server. The others sit idle otherwise; the second changes
+    nothing in the database (it serves only reads that nobody audits), and the third moves on only its own set of
+    handovers (`ActionHandovers`).
     """
     database = folder / "handover.db"
     workers, manager_names, auditor_name = choose_people(database, args.connections)
-    chosen_keys = set(args.only or []) | ({UNAUDITED_TASK_LIST} if "unaudited" in (args.only or []) else set())
-    servers = {True: Server(folder, audit_reads=True, label="audited")}
+    only = set(args.only or [])
+    chosen_keys = only | ({UNAUDITED_TASK_LIST} if "unaudited" in only else set())
+    chosen_keys |= {without_notifications(action) for action in ACTIONS if action in only}
+    mail = None if args.no_mail_server else MailServer()
+    servers = {MAIN: Server(folder, audit_reads=True, label="audited", mail_port=mail.port if mail else None)}
     pool = ClientPool(args.client_processes)
     try:
-        servers[True].start()
+        if mail is not None:
+            mail.start()
+        servers[MAIN].start()
         signing_in = time.perf_counter()
-        jars = asyncio.run(sign_in_all(servers[True].base_url, [worker.username for worker in workers]))
+        jars = asyncio.run(sign_in_all(servers[MAIN].base_url, [worker.username for worker in workers]))
         for worker, jar in zip(workers, jars, strict=True):
             worker.cookies = jar
-        managers = asyncio.run(sign_in_all(servers[True].base_url, manager_names[: args.connections]))
-        auditors = asyncio.run(sign_in_all(servers[True].base_url, [auditor_name] * min(args.connections, 4)))
+        managers = asyncio.run(sign_in_all(servers[MAIN].base_url, manager_names[: args.connections]))
+        auditors = asyncio.run(sign_in_all(servers[MAIN].base_url, [auditor_name] * min(args.connections, 4)))
         print(
             f"signed in {len(workers)} workers, {len(managers)} managers and {len(auditors)} auditor sessions in "
             f"{time.perf_counter() - signing_in:.1f} s; {sum(len(w.received) for w in workers):,} endorsed "
             f"handovers to acknowledge; {args.client_processes} client processes",
             flush=True,
         )
-        memory = {"after_setup_sign_ins": servers[True].memory_mb()}
-        phases = main_phases(workers, managers, auditors, database)
+        memory = {"after_setup_sign_ins": servers[MAIN].memory_mb()}
+        action_handovers = ActionHandovers(
+            database,
+            servers[MAIN].base_url,
+            {action for action in ACTIONS if not args.only or action in only},
+            args.connections,
+            args.warmup + args.seconds + 1.0,  # and the second the client processes are given to start
+        )
+        phases = main_phases(workers, managers, auditors, database, action_handovers)
         chosen = [p for p in phases if not args.only or p.key in chosen_keys]
-        if any(not phase.audit_reads for phase in chosen):
-            servers[False] = Server(folder, audit_reads=False, label="unaudited")
-            servers[False].start()  # after the sign-ins, whose sessions it reads from disk on first use
+        for name, (audit_reads, notifications) in SERVERS.items():
+            if name not in servers and any(phase.server == name for phase in chosen):
+                label = name.replace(" ", "-")
+                servers[name] = Server(folder, audit_reads=audit_reads, label=label, notifications=notifications)
+                servers[name].start()  # after the sign-ins, whose sessions it reads from disk on first use
+        order = schedule(chosen, ping_phase(workers))  # GET /ping always runs: every ratio is to it
         results = []
-        for phase in schedule(chosen, ping_phase(workers)):  # GET /ping always runs: every ratio is to it
+        for index, phase in enumerate(order):
+            if any(coming.action for coming in order[index : index + 2]):
+                action_handovers.prepare()  # before the ping next to the first of them, not between the two
             profile_to = folder / f"profile-{phase.key.replace(' ', '-')}.txt" if args.profile else None
-            results.append(run_phase(pool, servers[phase.audit_reads], phase, args.seconds, args.warmup, profile_to))
+            result = run_phase(pool, servers[phase.server], phase, args.seconds, args.warmup, profile_to)
+            if phase.action:
+                answered = result["succeeded"].get(phase.action, 0)
+                result["database_check"] = action_handovers.check(phase.action, phase.server, answered)
+                if mail is not None and phase.server == MAIN:
+                    result["delivery"] = wait_for_delivery(database, mail, DELIVERY_WAIT_SECONDS)
+            results.append(result)
             print(f"  done: {phase.key} ({time.perf_counter() - started:.0f} s)", flush=True)
-        for audit_reads, server in servers.items():
-            memory["reads_audited" if audit_reads else "reads_unaudited"] = server.memory_mb()
+        for name, server in servers.items():
+            memory[MEMORY_KEYS[name]] = server.memory_mb()
         logged_errors = sum(server.errors_logged() for server in servers.values())
     finally:
         pool.close()
         for server in servers.values():
             server.stop()
-    return {"phases": results, "server_memory_mb": memory, "server_log_errors": logged_errors}
+        if mail is not None:
+            mail.stop()
+    return {
+        "phases": results,
+        "server_memory_mb": memory,
+        "server_log_errors": logged_errors,
+        "emails_delivered": mail.taken if mail is not None else None,
+    }
 
 
 def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -864,7 +1207,7 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
     print_table(results)
     print()
     memory = measured["server_memory_mb"]
-    peaks = {phase["key"]: phase["server_memory_mb"]["VmHWM"] for phase in results if phase["audit_reads"]}
+    peaks = {phase["key"]: phase["server_memory_mb"]["VmHWM"] for phase in results if phase["server"] == MAIN}
     highest = max(peaks, key=lambda key: peaks[key])
     without_sign_ins = max(mb for key, mb in peaks.items() if key != "ping+sign-ins")
     print(
@@ -875,7 +1218,11 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
     )
     if "reads_unaudited" in memory:
         print(f"server memory, reads unaudited: resident after the run {memory['reads_unaudited']['VmRSS']:.0f} MB")
+    if "notifications_off" in memory:
+        print(f"server memory, notifications off: resident after the run {memory['notifications_off']['VmRSS']:.0f} MB")
     print(f"errors in the servers' logs: {measured['server_log_errors']}")
+    if measured["emails_delivered"] is not None:
+        print(f"e-mails the main server delivered to the mail server on loopback: {measured['emails_delivered']}")
     if not all(phase["peak_reset"] for phase in results):
         print("(the peak could not be reset between phases here: each phase's peak is the peak so far)")
     print_profiles(results)
@@ -893,6 +1240,13 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
             print(f"           (each over the GET /ping next to it: {normalised}x)")
         if "in_requests_per_second" in item:
             print(f"           (in requests a second: {number(item['in_requests_per_second'], 2)}x)")
+        if "in_server_cpu_per_step" in item:
+            print(
+                "           (in the server's CPU time per step, without / with: "
+                f"{number(item['in_server_cpu_per_step'], 2)}x)"
+            )
+        for doubt in item.get("doubts", []):
+            print(f"           (not judged: {doubt})")
     return found
 
 
@@ -911,6 +1265,11 @@ def main() -> None:
         nargs="+",
         metavar="PHASE",
         help="run only these phases (e.g. save queue; 'unaudited' for the task list unaudited); GET /ping always runs",
+    )
+    parser.add_argument(
+        "--no-mail-server",
+        action="store_true",
+        help="keep the main server's e-mails in its outbox (as with no mail server set) instead of delivering them",
     )
     parser.add_argument(
         "--profile",

@@ -37,9 +37,11 @@ class Plan:
     """What one connection does for the length of a phase.
 
     persona: "get" (cycle through `steps`), "save" (save one section again and again), "acknowledge" (review,
-    confirm the critical items of and acknowledge each handover in `to_acknowledge`), "sign_in" (sign in again and
-    again as `username`), "outgoing" (dashboard, task list, save, task list, save, task list) or "receiving"
-    (inbox, then one acknowledgement while there are any left).
+    confirm the critical items of and acknowledge each handover in `to_acknowledge`), "submit" and "endorse" (post
+    the step's form for each handover in `to_submit` or `to_endorse`: its id and version, as the page holding the
+    button would have it), "sign_in" (sign in again and again as `username`), "outgoing" (dashboard, task list,
+    save, task list, save, task list) or "receiving" (inbox, then one acknowledgement while there are any left).
+    A connection whose list runs out stops, and says when (`Recorder.ran_out`).
     """
 
     persona: str
@@ -50,6 +52,8 @@ class Plan:
     form: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     to_acknowledge: list[int] = field(default_factory=list)
+    to_submit: list[tuple[int, int]] = field(default_factory=list)
+    to_endorse: list[tuple[int, int]] = field(default_factory=list)
     username: str = ""
     password: str = ""
     offset: int = 0  # where in its round a mixed-phase connection starts, so connections are not in step
@@ -66,7 +70,8 @@ class Recorder:
         self.statuses: dict[str, Counter[str]] = {}
         self.unexpected: dict[str, Counter[str]] = {}
         self.errors: dict[str, Counter[str]] = {}
-        self.ran_out: list[float] = []  # when connections had nothing left to acknowledge, from `measure_from`
+        self.ran_out: list[float] = []  # when connections had nothing left to act on, from `measure_from`
+        self.succeeded: Counter[str] = Counter()  # every correct answer, in the warm-up too: what the store must show
         self.crashed: Counter[str] = Counter()
 
     def counts(self, started: float, ended: float) -> bool:
@@ -76,6 +81,8 @@ class Recorder:
     def response(self, endpoint: str, started: float, ended: float, status: int, ok: bool, why: str = "") -> None:
         if not ok:
             self.unexpected.setdefault(endpoint, Counter())[why or str(status)] += 1
+        else:
+            self.succeeded[endpoint] += 1
         if self.counts(started, ended):
             self.statuses.setdefault(endpoint, Counter())[str(status)] += 1
             if ok:
@@ -98,6 +105,7 @@ class Recorder:
             },
             "ran_out": self.ran_out,
             "crashed": dict(self.crashed),
+            "succeeded": dict(self.succeeded),
         }
 
 
@@ -266,14 +274,33 @@ class Connection:
             )
             if confirmed is None:
                 return True
+        await self.step("acknowledge", handover_id, int(version.group(1)))
+        return True
+
+    async def step(self, button: str, handover_id: int, version: int) -> None:
+        """Press a step's button (its form: the handover's version): a 303 to that step's confirmation page."""
         await self.timed(
-            "acknowledge",
+            button,
             "POST",
-            f"/handovers/{handover_id}/acknowledge",
+            f"/handovers/{handover_id}/{button}",
             303,
-            location="/inbox",
-            data={"handover_version": version.group(1)},
+            location=f"/handovers/{handover_id}/done/{button}",
+            data={"handover_version": str(version)},
         )
+
+    async def submit_next(self) -> bool:
+        """Submit the next complete draft (nothing to say about stale records: its answers are current); False when
+        none are left."""
+        if not self.plan.to_submit:
+            return False
+        await self.step("submit", *self.plan.to_submit.pop(0))
+        return True
+
+    async def endorse_next(self) -> bool:
+        """Endorse the next submitted handover, as a manager of its sending team; False when none are left."""
+        if not self.plan.to_endorse:
+            return False
+        await self.step("endorse", *self.plan.to_endorse.pop(0))
         return True
 
     async def sign_in(self) -> None:
@@ -307,10 +334,12 @@ class Connection:
             "outgoing": self.outgoing,
             "receiving": self.receiving,
             "acknowledge": self.acknowledge_next,
+            "submit": self.submit_next,
+            "endorse": self.endorse_next,
         }[self.plan.persona]
         try:
             while time.perf_counter() < self.recorder.stop:
-                if await step() is False:  # nothing left to acknowledge: this connection has finished
+                if await step() is False:  # nothing left to act on: this connection has finished
                     self.recorder.ran_out.append(time.perf_counter() - self.recorder.measure_from)
                     break
         except Exception as exc:  # a bug in the client, not a slow server: counted, and this connection stops
@@ -406,11 +435,19 @@ class ClientPool:
 
 
 def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
-    merged: dict[str, Any] = {"endpoints": {}, "ran_out": [], "cpu_seconds": 0.0, "cancelled": 0, "crashed": Counter()}
+    merged: dict[str, Any] = {
+        "endpoints": {},
+        "ran_out": [],
+        "cpu_seconds": 0.0,
+        "cancelled": 0,
+        "crashed": Counter(),
+        "succeeded": Counter(),
+    }
     for result in results:
         for key in ("ran_out", "cpu_seconds", "cancelled"):
             merged[key] += result[key]
         merged["crashed"].update(result["crashed"])
+        merged["succeeded"].update(result["succeeded"])
         for name, figures in result["endpoints"].items():
             into = merged["endpoints"].setdefault(
                 name, {"latencies": [], "statuses": Counter(), "unexpected": Counter(), "errors": Counter()}

@@ -7,15 +7,19 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from service import db
 from service.actions.demo import complete_answers
 from service.checklist import load_all
+from service.core.answers import SectionAnswers
 from service.core.audit import GENESIS, Entry, entry_hash
+from service.core.clock import today
 from service.passwords import hash_password
 from service.settings import PROJECT_ROOT
 
@@ -50,14 +54,14 @@ def build(path: Path, handovers: int, cases: int | None = None, audit_per_handov
     now = datetime.now(UTC)
     stamp = now.isoformat(timespec="seconds")
     conn.executemany("INSERT INTO teams (id, name) VALUES (?, ?)", [(t, f"Team {t}") for t in range(1, TEAMS + 1)])
-    users = []
+    users: list[tuple[int, str, str, int, str]] = []
     for team in range(1, TEAMS + 1):
         for n in range(WORKERS_PER_TEAM):
             users.append((len(users) + 1, f"w{team}_{n}", f"Worker {team}-{n}", team, "worker"))
         users.append((len(users) + 1, f"m{team}", f"Manager {team}", team, "manager"))
     conn.executemany(
-        "INSERT INTO users (id, username, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-        [(u[0], u[1], u[2], password_hash, stamp) for u in users],
+        "INSERT INTO users (id, username, name, password_hash, created_at, email) VALUES (?, ?, ?, ?, ?, ?)",
+        [(u[0], u[1], u[2], password_hash, stamp, f"{u[1]}@benchmark.example") for u in users],
     )
     conn.execute(
         "INSERT INTO users (id, username, name, password_hash, is_auditor, created_at) VALUES (?, 'auditor', "
@@ -132,3 +136,140 @@ def _audit(conn: sqlite3.Connection, count: int, handovers: int, stamp: str) -> 
                      prev, digest))  # fmt: skip
         prev = digest
     conn.executemany("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# The handovers each action phase of the load benchmark takes, one by one, and what each is in when seeded.
+ACTION_STATES = {"submit": "draft", "endorse": "submitted", "acknowledge": "endorsed"}
+CASE_SUMMARY = "case-summary"  # the section whose child's name, date of birth and reference must match the case
+
+
+def as_recorded(summary: SectionAnswers, child_name: str, date_of_birth: str, reference: str) -> SectionAnswers:
+    """The case summary's answers naming the child as their case record does (`date_of_birth` YYYY-MM-DD): a save or
+    a submission is refused otherwise."""
+    values = {"child_name": child_name, "date_of_birth": date_of_birth, "local_reference": reference}
+    return msgspec.structs.replace(summary, values={**summary.values, **values})
+
+
+@dataclass
+class ActionPeople:
+    """Who takes the actions on one connection's handovers: the outgoing worker who submits them, a manager of their
+    team who endorses them, and the named receiving worker who acknowledges them. Each connection has its own two
+    teams (sending and receiving, each with one manager, the size of team a notification goes to), so that no two
+    connections take the same handover and no notification goes to a crowd a council would not have."""
+
+    author: str
+    manager: str
+    receiver: str
+
+
+@dataclass
+class ActionSets:
+    """The people of each connection, and for each set (one per server) and action, each connection's handovers."""
+
+    people: list[ActionPeople]
+    handovers: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
+
+
+def add_action_sets(path: Path, connections: int, per_connection: dict[str, int], sets: list[str]) -> ActionSets:
+    """Add, to a database a server may be running on (in one write transaction, waiting for its lock), the
+    handovers the submit, endorse and acknowledge phases take: for each of `sets` (disjoint, one per server) and
+    each connection, `per_connection[action]` handovers in the state the action moves on from (`ACTION_STATES`).
+
+    Every section is complete with answers current on today's date in England, so that a submission needs no
+    reasons for stale records; submitted and endorsed handovers are as their own steps would have left them, and
+    every critical item of an endorsed one is already confirmed by its receiver, so that an acknowledgement is the
+    review page and the acknowledgement itself. The case summary names the child as the case record does (a
+    submission is refused otherwise), and each case has one open handover (the schema's rule). Their people
+    have work e-mail addresses, as a council's would, so that a notification can be e-mailed. No audit entries are
+    written: a running server continues the hash chain from the last entry it finds."""
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    answers = complete_answers(checklist, today())
+    encoded = {sid: msgspec.json.encode(a).decode() for sid, a in answers.items()}
+    critical = {s.id for s in checklist.sections if s.critical or s.critical_when}
+    conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+    conn.execute("BEGIN IMMEDIATE")
+    next_id = {
+        table: conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0] + 1
+        for table in ("teams", "users", "cases", "handovers")
+    }
+    password_hash = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    stamp = now.isoformat(timespec="seconds")
+    submitted = (now - timedelta(days=1)).isoformat(timespec="seconds")
+    started = (now - timedelta(days=3)).isoformat(timespec="seconds")
+    found = ActionSets(people=[])
+    user_rows, team_rows, membership_rows, people_ids = [], [], [], []
+    for c in range(connections):
+        sending, receiving = next_id["teams"] + 2 * c, next_id["teams"] + 2 * c + 1
+        team_rows += [(sending, f"Benchmark sending team {c + 1}"), (receiving, f"Benchmark receiving team {c + 1}")]
+        ids = {}
+        for offset, (role_name, team, role) in enumerate(
+            [("send", sending, "worker"), ("endorse", sending, "manager"), ("receive", receiving, "worker"),
+             ("approve", receiving, "manager")]
+        ):  # fmt: skip
+            user_id = next_id["users"] + 4 * c + offset
+            username = f"{role_name}{c + 1}"
+            user_rows.append((user_id, username, f"{role_name.title()} {c + 1}", password_hash, stamp,
+                              f"{username}@benchmark.example"))  # fmt: skip
+            membership_rows.append((user_id, team, role))
+            ids[role_name] = user_id
+        people_ids.append((ids, sending, receiving))
+        found.people.append(ActionPeople(author=f"send{c + 1}", manager=f"endorse{c + 1}", receiver=f"receive{c + 1}"))
+    conn.executemany("INSERT INTO teams (id, name) VALUES (?, ?)", team_rows)
+    conn.executemany(
+        "INSERT INTO users (id, username, name, password_hash, created_at, email) VALUES (?, ?, ?, ?, ?, ?)", user_rows
+    )
+    conn.executemany("INSERT INTO memberships VALUES (?, ?, ?)", membership_rows)
+    case_rows: list[tuple[Any, ...]] = []
+    handover_rows: list[tuple[Any, ...]] = []
+    section_rows: list[tuple[Any, ...]] = []
+    confirmation_rows: list[tuple[Any, ...]] = []
+    handover_id = next_id["handovers"]
+    for set_name in sets:
+        found.handovers[set_name] = {}
+        for action, state in ACTION_STATES.items():
+            found.handovers[set_name][action] = []
+            for ids, sending, receiving in people_ids:
+                taken = []
+                for _ in range(per_connection[action]):
+                    case_id = next_id["cases"] + len(case_rows)
+                    case_rows.append((case_id, f"BM-{case_id:07d}", f"Child {case_id}", "2015-01-01", ids["send"],
+                                      sending, stamp))  # fmt: skip
+                    handover_rows.append((
+                        handover_id, case_id, "case-transfer", 1, state, ids["send"], sending, receiving,
+                        ids["receive"], "Step-up", started, None if state == "draft" else submitted,
+                        ids["endorse"] if state == "endorsed" else None, submitted if state == "endorsed" else None,
+                        stamp, stamp,
+                    ))  # fmt: skip
+                    recorded = as_recorded(answers[CASE_SUMMARY], f"Child {case_id}", "2015-01-01", f"BM-{case_id:07d}")
+                    texts = {**encoded, CASE_SUMMARY: msgspec.json.encode(recorded).decode()}
+                    for section_id, text in texts.items():
+                        section_rows.append((handover_id, section_id, text, "completed", 1, started, ids["send"],
+                                             section_id in critical))  # fmt: skip
+                        if state == "endorsed" and section_id in critical:
+                            confirmation_rows.append(
+                                (handover_id, section_id, ids["receive"], "Taken on as described.", stamp)
+                            )
+                    taken.append(handover_id)
+                    handover_id += 1
+                found.handovers[set_name][action].append(taken)
+    conn.executemany(
+        "INSERT INTO cases (id, reference, child_name, date_of_birth, allocated_worker_id, allocated_team_id,"
+        " allocated_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        case_rows,
+    )
+    conn.executemany(
+        "INSERT INTO handovers (id, case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
+        " receiving_team_id, receiver_id, transfer_reason, started_at, submitted_at, endorsed_by, endorsed_at,"
+        " state_since, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        handover_rows,
+    )
+    conn.executemany(
+        "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by, critical)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        section_rows,
+    )
+    conn.executemany("INSERT INTO confirmations VALUES (?, ?, ?, ?, ?)", confirmation_rows)
+    conn.execute("COMMIT")
+    conn.close()
+    return found
