@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_absolute_hours: int = 12
     synchronous: Literal["FULL", "NORMAL"] = "FULL"  # FULL: an acknowledged save survives power loss
     audit_reads: bool = True
+    # false: workflow steps tell nobody (for measuring what notifications cost; a council leaves this on)
+    notifications: bool = True
     metrics_token: str = ""  # a scraper sends it as a bearer token; without one /metrics is not served
     trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-* headers are believed
     log_json: bool = False  # JSON lines (production) or readable lines (demo)
@@ -272,6 +274,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         secure_cookies=_flag(env, "HANDOVER_SECURE_COOKIES", "false"),
         session_idle_minutes=_number(env, "HANDOVER_SESSION_IDLE_MINUTES", "30", 0.25),
         audit_reads=_flag(env, "HANDOVER_AUDIT_READS", "true"),
+        notifications=_flag(env, "HANDOVER_NOTIFICATIONS", "true"),
         checkpoint_minutes=_number(env, "HANDOVER_CHECKPOINT_MINUTES", "5", 0.1),
         busy_timeout_ms=int(_number(env, "HANDOVER_BUSY_TIMEOUT_MS", "5000", 0)),
         metrics_token=env.get("HANDOVER_METRICS_TOKEN", ""),

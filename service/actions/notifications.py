@@ -46,11 +46,15 @@ class Links:
 
     base_url = "http://127.0.0.1:8000"
     sender = ""
+    # HANDOVER_NOTIFICATIONS=false: steps tell nobody (the load benchmark's server that measures the steps without
+    # notifications); reminders and digests still run over what there is
+    enabled = True
 
 
 def use_settings(settings: Settings) -> None:
     Links.base_url = settings.link_base.rstrip("/")
     Links.sender = settings.mail_from
+    Links.enabled = settings.notifications
 
 
 def _actor(contact: store.Contact) -> Actor:
@@ -83,6 +87,8 @@ async def _tell(
 ) -> int:
     """A notification for each of `user_ids` and, for those who take one e-mail for each, its e-mail; returns how
     many were written (a reminder already written, by its once-only key, is not written again)."""
+    if not Links.enabled:
+        return 0
     by_id = {person.user_id: person for person in people}
     stamp = db.now()
     written = 0
@@ -119,6 +125,20 @@ async def notify_step(conn: db.Conn, actor: Actor, handover_id: int, action: Act
     facts = facts_for(handover, today())
     up = await store.one_step_up(conn, rules.waiting_team(facts))
     people = await _people(conn, handover, [up])
+    told_ids = rules.recipients(event, facts, [_actor(p) for p in people], actor_id=actor.user_id, one_step_up=up)
+    told = rules.told(event, child=handover.child_name, handover_id=handover.id, base_url=Links.base_url)
+    return await _tell(conn, people, told_ids, event, handover, told)
+
+
+async def notify_urgent(conn: db.Conn, actor: Actor, handover_id: int) -> int:
+    """Inside the transaction in which the head of service authorises an urgent transfer: tell the receiving worker,
+    who holds the case now, and whoever the handover waits on to be completed."""
+    handover = await db.handover_by_id(conn, handover_id)
+    assert handover is not None, "called after authorising the transfer"
+    facts = facts_for(handover, today())
+    up = await store.one_step_up(conn, rules.waiting_team(facts))
+    people = await _people(conn, handover, [up])
+    event = rules.Event.URGENT_AUTHORISED
     told_ids = rules.recipients(event, facts, [_actor(p) for p in people], actor_id=actor.user_id, one_step_up=up)
     told = rules.told(event, child=handover.child_name, handover_id=handover.id, base_url=Links.base_url)
     return await _tell(conn, people, told_ids, event, handover, told)

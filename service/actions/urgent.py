@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from service import db
+from service.actions import notifications
 from service.actions.handovers import Checklists, HandoverView, actor_for, group_of, load
 from service.core import deadlines
 from service.core import groups as group_rules
@@ -185,6 +186,7 @@ async def authorise_urgent_transfer(
         assert receiver_id is not None and candidate is not None, "urgent_errors asks for an eligible receiver"
         for member in members:
             await _authorise(conn, actor, member, candidate, reason.strip(), in_group=len(members) > 1)
+            await notifications.notify_urgent(conn, actor, member.handover.id)
         return AUTHORISED_STATES.get(view.facts.state, view.facts.state)
 
 

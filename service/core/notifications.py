@@ -41,6 +41,9 @@ class Event(StrEnum):
     DISAGREEMENT_RAISED = "disagreement_raised"
     DISAGREEMENT_ESCALATED = "disagreement_escalated"
     MANAGER_NAMED = "manager_named"  # an administrator named this manager for a step
+    # the head of service moved the case before sign-off: the receiving worker now holds it, and whoever the handover
+    # waits on must complete it (`workflow.urgent_refusals`)
+    URGENT_AUTHORISED = "urgent_authorised"
     DUE_TOMORROW = "due_tomorrow"
     OVERDUE = "overdue"
 
@@ -94,6 +97,11 @@ SENTENCES: dict[Event, tuple[str, str]] = {
     Event.MANAGER_NAMED: (
         "An administrator named you to {step} the handover for {child}",
         "An administrator named you to {step} a case transfer handover",
+    ),
+    Event.URGENT_AUTHORISED: (
+        "The head of service moved {child}'s case at once: the handover must now be completed after the transfer",
+        "The head of service authorised an urgent transfer: a case transfer handover must now be completed after "
+        "the transfer",
     ),
     Event.DUE_TOMORROW: (
         "The handover for {child} is due tomorrow ({wait})",
@@ -212,6 +220,8 @@ def recipients(
         raise ValueError("a named manager is told by name, not by role")
     else:
         found = waiting_on(facts, people, one_step_up=one_step_up)
+    if event == Event.URGENT_AUTHORISED and facts.receiver_id is not None:
+        found = [facts.receiver_id, *found]  # the case is theirs now, whoever the handover waits on
     if event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED) and one_step_up is not None:
         found = [*found, one_step_up]
     return [user_id for user_id in dict.fromkeys(found) if user_id != actor_id]
