@@ -562,6 +562,11 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/schema"): [],
     ("GET", "/schema/openapi.json"): [],
     ("GET", "/schema/{path:str}"): [],
+    ("GET", "/notifications"): [("query", "page"), ("query", "done")],
+    ("POST", "/notifications/{notification_id:int}/open"): [],
+    ("POST", "/notifications/read-all"): [],
+    ("GET", "/notifications/settings"): [],
+    ("POST", "/notifications/settings"): [("form", "delivery")],
     ("GET", "/admin/outbox"): [("query", "page"), ("query", "done")],
     ("POST", "/admin/outbox"): [("form", "email_id")],
     ("GET", "/admin/people"): [],
@@ -758,7 +763,7 @@ async def test_every_other_page_form_query_and_path(
                     user = "aud"
                 elif path.startswith("/admin"):
                     user = "adm"
-                elif path == "/queue" or path.startswith("/caseloads"):
+                elif path == "/queue" or path.startswith(("/caseloads", "/notifications/settings")):
                     user = "smgr"
                 elif path == "/inbox":
                     user = "rec"
@@ -1261,7 +1266,7 @@ CLI_BASE: dict[str, list[str]] = {
     "service head": ["service", "head", "omgr"],
     "correct-case": ["correct-case", "T-3", "--name", "Zoe Corrected"],
 }
-CLI_NO_ARGUMENTS = {"serve", "init-db", "demo", "audit verify", "audit checkpoint"}
+CLI_NO_ARGUMENTS = {"serve", "init-db", "demo", "audit verify", "audit checkpoint", "remind"}
 
 
 def cli_arguments() -> list[tuple[str, str]]:

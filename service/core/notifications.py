@@ -220,8 +220,9 @@ def recipients(
         raise ValueError("a named manager is told by name, not by role")
     else:
         found = waiting_on(facts, people, one_step_up=one_step_up)
-    if event == Event.URGENT_AUTHORISED and facts.receiver_id is not None:
-        found = [facts.receiver_id, *found]  # the case is theirs now, whoever the handover waits on
+    holder = next((p for p in people if p.user_id == facts.receiver_id and not p.absent), None)
+    if event == Event.URGENT_AUTHORISED and holder is not None:
+        found = [holder.user_id, *found]  # the case is theirs now, whoever the handover waits on
     if event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED) and one_step_up is not None:
         found = [*found, one_step_up]
     return [user_id for user_id in dict.fromkeys(found) if user_id != actor_id]
