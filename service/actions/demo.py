@@ -35,6 +35,7 @@ DEMO_PASSWORD = "handover-demo-2026"
 TEAMS = ["Assessment Team", "Child Protection Team", "Children in Care Team", "Family Support Team"]
 
 # username, name, {team: role}, auditor, admin
+DEMO_EMAIL_DOMAIN = "@example.gov.uk"  # reserved for examples: nothing sent there reaches anyone
 PEOPLE: list[tuple[str, str, dict[str, str], bool, bool]] = [
     ("alex", "Alex Morgan", {"Assessment Team": "worker"}, False, False),
     ("priya", "Priya Shah", {"Assessment Team": "worker"}, False, False),
@@ -238,6 +239,8 @@ async def load(database: db.Database, checklists: Checklists, checklist: Checkli
                 admin=admin,
             )
             users[username] = await create_person_in(conn, username, name, password_hash, team_roles, None)
+            # a work address each, so that the demo's steps queue e-mails (shown on the outbox page without SMTP)
+            await db.set_email(conn, users[username], f"{username}{DEMO_EMAIL_DOMAIN}")
         for team in TEAMS:  # a team nobody belongs to yet
             if await db.team_by_name(conn, team) is None:
                 team_id = await db.create_team(conn, team)
