@@ -377,3 +377,35 @@ async def test_the_link_in_an_email_is_the_configured_address(
     (body,) = {r[0] for r in await rows(database, "SELECT body_text FROM outbox WHERE subject = ?",
                                         (rules.sentence_for(rules.Event.SUBMITTED, child=None),))}  # fmt: skip
     assert f"https://handover.council.example.gov.uk/handovers/{handover_id}/view" in body
+
+
+async def test_a_disagreement_overdue_at_its_stage_is_chased_once_to_its_deciders_and_one_step_up(
+    database: db.Database, world: World
+) -> None:
+    from service.actions.demo import CASE_M_DISAGREEMENT
+    from service.core.disagreements import overdue
+
+    await give_everyone_an_email(database, world)
+    await db_set_head_of_service(database, world.users["omgr"])
+    handover_id = await handover_in(database, world, "acknowledged", "mia", answers=CASE_M_DISAGREEMENT)
+    handover = await db.handover_by_id(database.reader, handover_id)
+    assert handover is not None and handover.open_disagreements == 1
+    checklist = CHECKLISTS[(handover.checklist_id, handover.checklist_version)]
+    day = today()
+    while not overdue(checklist, handover.open_disagreement_stages, day):
+        day += timedelta(days=1)
+    deciders = {world.users[name] for name in ("smgr", "smgr2", "rmgr", "rmgr2", "both")}
+
+    before = await last_id(database, "notifications")
+    await notifications.remind(database, CHECKLISTS, day - timedelta(days=1))
+    assert not [t for t in await told_since(database, before) if t[1] == "disagreement_overdue"], "not yet overdue"
+    await notifications.remind(database, CHECKLISTS, day)
+    told = [t for t in await told_since(database, before) if t[1] == "disagreement_overdue"]
+    assert {user_id for user_id, _, _ in told} == deciders | {world.users["omgr"]}
+    assert len(told) == len(deciders) + 1, "each once"
+    again = await last_id(database, "notifications")
+    await notifications.remind(database, CHECKLISTS, day + timedelta(days=3))
+    assert not [t for t in await told_since(database, again) if t[1] == "disagreement_overdue"], "once per stage"
+    subjects = await rows(database, "SELECT subject FROM outbox WHERE id IN (SELECT outbox_id FROM notifications "
+                          "WHERE kind = 'disagreement_overdue')")  # fmt: skip
+    assert subjects and all("Mia" not in s[0] and "overdue at its stage" in s[0] for s in subjects)

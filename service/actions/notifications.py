@@ -23,6 +23,7 @@ from itertools import groupby
 
 from service import db
 from service.checklist import Checklist
+from service.core import disagreements as disagreement_rules
 from service.core import notifications as rules
 from service.core.clock import date_in_england, today
 from service.core.deadlines import due
@@ -174,12 +175,14 @@ async def notify_named(conn: db.Conn, by: Actor | None, handover_id: int, step: 
 
 async def remind(database: db.Database, checklists: Checklists, on: date) -> int:
     """Reminders for every wait due tomorrow or overdue on `on` (a date in England): to whoever the handover waits
-    on and, when overdue, to the manager one step up. Each is written once, by its once-only key
-    (`core.notifications.reminder_key`): running this twice writes nothing the second time. Returns how many were
-    written; a run that wrote any has an audit entry."""
+    on and, when overdue, to the manager one step up; and for every professional disagreement overdue at its
+    escalation stage, to the managers who may resolve it and the manager one step up. Each is written once, by its
+    once-only key (`core.notifications.reminder_key`): running this twice writes nothing the second time. Returns
+    how many were written; a run that wrote any has an audit entry."""
     written = 0
     async with database.transaction() as conn:
         for handover in await store.open_handovers(conn):
+            written += await _remind_disagreements(conn, checklists, handover, on)
             limits = checklists[(handover.checklist_id, handover.checklist_version)].time_limits
             if limits is None:
                 continue
@@ -205,6 +208,30 @@ async def remind(database: db.Database, checklists: Checklists, on: date) -> int
             await db.append_audit(
                 conn, None, "remind", "notifications", None, {"on": on.isoformat(), "written": written}
             )
+    return written
+
+
+async def _remind_disagreements(conn: db.Conn, checklists: Checklists, handover: db.Handover, on: date) -> int:
+    """A reminder for each open professional disagreement past its escalation stage's time limit on `on`: to every
+    manager who may resolve or escalate it and to the manager one step up from the sending team, once per stage
+    and date it reached it."""
+    late = disagreement_rules.overdue(
+        checklists[(handover.checklist_id, handover.checklist_version)], handover.open_disagreement_stages, on
+    )
+    if not late:
+        return 0
+    event = rules.Event.DISAGREEMENT_OVERDUE
+    facts = facts_for(handover, on)
+    up = await store.one_step_up(conn, handover.sending_team_id)
+    people = await _people(conn, handover, [up])
+    told_ids = rules.recipients(event, facts, [_actor(p) for p in people], actor_id=None, one_step_up=up)
+    written = 0
+    for item in late:
+        told = rules.told(
+            event, child=handover.child_name, handover_id=handover.id, base_url=Links.base_url, wait=item.stage
+        )
+        key = rules.reminder_key(event, handover.id, item.stage, item.since)
+        written += await _tell(conn, people, told_ids, event, handover, told, once_key=key)
     return written
 
 

@@ -46,6 +46,8 @@ class Event(StrEnum):
     URGENT_AUTHORISED = "urgent_authorised"
     DUE_TOMORROW = "due_tomorrow"
     OVERDUE = "overdue"
+    # a professional disagreement longer at its escalation stage than the time limits allow (core.disagreements)
+    DISAGREEMENT_OVERDUE = "disagreement_overdue"
 
 
 # The step each waiting state waits for: whoever may take it is who the handover waits on.
@@ -110,6 +112,12 @@ SENTENCES: dict[Event, tuple[str, str]] = {
     Event.OVERDUE: (
         "The handover for {child} is overdue by {days} ({wait})",
         "A case transfer handover is overdue by {days} ({wait})",
+    ),
+    Event.DISAGREEMENT_OVERDUE: (
+        "A professional disagreement about the handover for {child} is overdue at its stage ({wait}) and needs "
+        "resolving or escalating",
+        "A professional disagreement about a case transfer handover is overdue at its stage ({wait}) and needs "
+        "resolving or escalating",
     ),
 }
 
@@ -214,7 +222,7 @@ def recipients(
 
     Step events and due-tomorrow reminders go to whoever the handover waits on (`waiting_on`); a disagreement to its
     deciders; an overdue reminder and an escalation to the manager one step up as well."""
-    if event in (Event.DISAGREEMENT_RAISED, Event.DISAGREEMENT_ESCALATED):
+    if event in (Event.DISAGREEMENT_RAISED, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE):
         found = deciders(facts, people)
     elif event == Event.MANAGER_NAMED:
         raise ValueError("a named manager is told by name, not by role")
@@ -223,7 +231,7 @@ def recipients(
     holder = next((p for p in people if p.user_id == facts.receiver_id and not p.absent), None)
     if event == Event.URGENT_AUTHORISED and holder is not None:
         found = [holder.user_id, *found]  # the case is theirs now, whoever the handover waits on
-    if event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED) and one_step_up is not None:
+    if event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE) and one_step_up is not None:
         found = [*found, one_step_up]
     return [user_id for user_id in dict.fromkeys(found) if user_id != actor_id]
 
