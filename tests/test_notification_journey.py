@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service import actions, db
 from service.app import create_app
 from service.core.workflow import Action
-from tests.conftest import seed
+from service.settings import Settings
+from tests.conftest import World, seed
 from tests.helpers import CHECKLISTS, actor, handover_in, settings_for_tests
 from tests.smtp_server import Mailbox, smtp_server
 from tests.test_notifications import give_everyone_an_email, take
@@ -28,6 +30,20 @@ CHILDREN = ("Mia Test", "T-1", "Liam Test", "T-2")
 def mail_server() -> Iterator[tuple[Mailbox, int]]:
     with smtp_server() as server:
         yield server
+
+
+def mailing_settings(tmp_path: Path, port: int) -> Settings:
+    """The service sending through the test's SMTP server, in clear text on loopback."""
+    return settings_for_tests(
+        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", mail_from=SENDER, smtp_timeout_seconds=2
+    )
+
+
+async def everyone_with_an_email(app: Litestar) -> tuple[db.Database, World]:
+    database: db.Database = app.state.db
+    world = await seed(database)
+    await give_everyone_an_email(database, world)
+    return database, world
 
 
 async def delivered(mailbox: Mailbox, count: int) -> list[tuple[str, str]]:
@@ -45,14 +61,9 @@ async def test_from_submission_to_closure_each_person_is_emailed_as_the_handover
     tmp_path: Path, mail_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = mail_server
-    settings = settings_for_tests(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", mail_from=SENDER, smtp_timeout_seconds=2
-    )
-    app = create_app(settings)
+    app = create_app(mailing_settings(tmp_path, port))
     async with AsyncTestClient(app=app):
-        database: db.Database = app.state.db
-        world = await seed(database)
-        await give_everyone_an_email(database, world)
+        database, world = await everyone_with_an_email(app)
         handover_id = await handover_in(database, world, "draft", "mia")
         steps = [
             (Action.SUBMIT, {"smgr", "smgr2", "both"}, "A case transfer handover is waiting for your endorsement"),
@@ -84,14 +95,9 @@ async def test_an_urgent_transfer_tells_the_worker_who_now_holds_the_case(
     tmp_path: Path, mail_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = mail_server
-    settings = settings_for_tests(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", mail_from=SENDER, smtp_timeout_seconds=2
-    )
-    app = create_app(settings)
+    app = create_app(mailing_settings(tmp_path, port))
     async with AsyncTestClient(app=app):
-        database: db.Database = app.state.db
-        world = await seed(database)
-        await give_everyone_an_email(database, world)
+        database, world = await everyone_with_an_email(app)
         async with database.transaction() as conn:
             await db.set_head_of_service(conn, world.users["omgr"])
         handover_id = await handover_in(database, world, "submitted", "mia")
@@ -110,9 +116,7 @@ async def test_an_urgent_transfer_tells_the_worker_who_now_holds_the_case(
 async def test_with_notifications_switched_off_a_step_tells_nobody(tmp_path: Path) -> None:
     app = create_app(settings_for_tests(tmp_path, notifications=False))
     async with AsyncTestClient(app=app):
-        database: db.Database = app.state.db
-        world = await seed(database)
-        await give_everyone_an_email(database, world)
+        database, world = await everyone_with_an_email(app)
         await handover_in(database, world, "closed", "mia")
         counts = await database.reader.execute_fetchall(
             "SELECT (SELECT COUNT(*) FROM notifications), (SELECT COUNT(*) FROM outbox)"
