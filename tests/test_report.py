@@ -364,14 +364,14 @@ async def test_the_json_lines_export_gives_every_column_written_out(
             "started": "2024-05-17T12:00:00+00:00", "submitted": "", "working_days_open": 6, "waits_on": "Out",
             "blockers": ["Not yet submitted by Out (since 17 May 2024, 6 working days)"],
             "last_activity": "2024-05-24T16:45:00+00:00",
-            "due_on": "2024-06-27", "due_wait": "transfer", "overdue_by_working_days": 0,
+            "due_on": "2024-06-27", "due_wait": "transfer", "overdue_by_working_days": 0, "urgent": False,
         },
         {
             "handover_id": ids["endorsed"], "child_reference": "C-2", **common,
             "state": "Waiting for receiving worker", "started": "2024-05-20T08:30:00+00:00",
             "submitted": "2024-05-21T10:00:00+00:00", "working_days_open": 5, "waits_on": "Rec",
             "blockers": ENDORSED_BLOCKERS, "last_activity": "2024-05-24T16:45:00+00:00",
-            "due_on": "2024-06-06", "due_wait": "acknowledgement", "overdue_by_working_days": 0,
+            "due_on": "2024-06-06", "due_wait": "acknowledgement", "overdue_by_working_days": 0, "urgent": False,
         },
         {
             "handover_id": ids["returned"], "child_reference": "C-3", **common,
@@ -379,7 +379,7 @@ async def test_the_json_lines_export_gives_every_column_written_out(
             "submitted": "2024-05-22T10:00:00+00:00", "working_days_open": 4, "waits_on": "Out",
             "blockers": ["Returned with a query to Out since 28 May 2024, less than a working day"],
             "last_activity": "2024-05-28T09:00:00+00:00",
-            "due_on": "2024-06-04", "due_wait": "reply", "overdue_by_working_days": 0,
+            "due_on": "2024-06-04", "due_wait": "reply", "overdue_by_working_days": 0, "urgent": False,
         },
     ]  # fmt: skip
 

@@ -154,12 +154,17 @@ async def test_a_finished_handover_cannot_be_made_urgent(site: Site, state: str)
     await make_head(site)
     handover_id = await handover_in(site.db, site.world, state, "c1")
     head = await site.as_user("omgr")
-    assert (await urgent_page(head, handover_id)).status_code == 404  # not open: nothing for the head to see
+    shown = await urgent_page(head, handover_id)  # the head of service oversees every team, so reads it
+    assert shown.status_code == 200 and 'name="reason"' not in shown.text, "but is offered no form"
+    before = await db.handover_by_id(site.db.reader, handover_id)
+    assert before is not None
     posted = await head.post(
         f"/handovers/{handover_id}/urgent",
-        {"handover_version": "9", "receiver": str(site.world.users["rec2"]), "reason": REASON},
+        {"handover_version": str(before.version), "receiver": str(site.world.users["rec2"]), "reason": REASON},
     )
-    assert posted.status_code == 404
+    assert posted.status_code == 409
+    after = await db.handover_by_id(site.db.reader, handover_id)
+    assert after is not None and after.urgent_at is None and after.version == before.version
 
 
 # ---------------------------------------------------------------- the case moves at once

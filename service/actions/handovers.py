@@ -104,6 +104,7 @@ def actor_for(user: db.User, memberships: list[db.Membership]) -> Actor:
         is_admin=user.is_admin,
         is_service=user.is_service,
         absent=user.absent,
+        overseen_teams=frozenset(int(team) for team in user.overseen_teams.split(",") if team),
     )
 
 

@@ -105,7 +105,8 @@ async def _tell(
         if notification_id is None:
             continue
         written += 1
-        if person.email and not person.digest:
+        # the daily summary is a manager's choice: someone who no longer manages a team gets each e-mail again
+        if person.email and not (person.digest and person.manager_teams):
             email = told.email
             outbox_id = await outbox_store.queue_email(
                 conn, user_id=user_id, recipient=person.email, subject=email.subject, body_text=email.body_text,

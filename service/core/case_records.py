@@ -13,7 +13,7 @@ from service.core.accounts import HELD_PENDING_TRANSFER
 from service.core.caseload import capitalize_first, on_behalf_words
 from service.core.clock import ENGLAND, today
 from service.core.dates import date_problem
-from service.core.workflow import Actor, Facts, is_receiving_manager, is_sending_manager, may_view
+from service.core.workflow import URGENT_LABEL, Actor, Facts, is_receiving_manager, is_sending_manager, may_view
 
 # ---------------------------------------------------------------- correcting a case record
 
@@ -164,10 +164,13 @@ def on_behalf_of_text(name: str) -> str:
     return capitalize_first(on_behalf_words(name))
 
 
-def markers(held_pending_transfer: bool, on_behalf_of: str | None) -> list[str]:
+def markers(held_pending_transfer: bool, on_behalf_of: str | None, urgent: object = None) -> list[str]:
     """What a list, an export or the API says about a case its worker left: held by the team manager pending
-    transfer, and a handover the manager completes on behalf of the worker who started it."""
-    found = [HELD_PENDING_TRANSFER] if held_pending_transfer else []
+    transfer, and a handover the manager completes on behalf of the worker who started it; and, first, an urgent
+    transfer not yet complete (`urgent`: anything set, such as when it was authorised), as every list names it."""
+    found = [URGENT_LABEL] if urgent else []
+    if held_pending_transfer:
+        found.append(HELD_PENDING_TRANSFER)
     if on_behalf_of:
         found.append(on_behalf_of_text(on_behalf_of))
     return found

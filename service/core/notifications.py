@@ -137,6 +137,7 @@ DIGEST_INTRO = "These case transfer handovers need you. Each link opens one in H
 # The person's choice on the settings page, as its radios name it.
 DELIVERY_CHOICES: dict[str, str] = {"each": "One email for each notification", "digest": "A daily summary email"}
 CHOOSE_DELIVERY = "Select how you want to get emails about notifications"
+DELIVERY_QUESTION = "How do you want to get emails about notifications?"
 DIGEST_FOR_MANAGERS = "Only team managers can choose a daily summary email"
 # What the list says after a change, by the `done` its address carries.
 DONE: dict[str, str] = {
@@ -221,17 +222,23 @@ def recipients(
     """Everyone told of `event` on this handover, each once, in order, never the person who caused it (`actor_id`).
 
     Step events and due-tomorrow reminders go to whoever the handover waits on (`waiting_on`); a disagreement to its
-    deciders; an overdue reminder and an escalation to the manager one step up as well."""
+    deciders; an urgent transfer to the receiving and the outgoing worker as well (the case moved between them); an
+    overdue reminder and an escalation to the manager one step up as well: for a worker's wait, their own team's
+    managers; for a manager's, `one_step_up` (the team's service manager, else the head of service)."""
     if event in (Event.DISAGREEMENT_RAISED, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE):
         found = deciders(facts, people)
     elif event == Event.MANAGER_NAMED:
         raise ValueError("a named manager is told by name, not by role")
     else:
         found = waiting_on(facts, people, one_step_up=one_step_up)
-    holder = next((p for p in people if p.user_id == facts.receiver_id and not p.absent), None)
-    if event == Event.URGENT_AUTHORISED and holder is not None:
-        found = [holder.user_id, *found]  # the case is theirs now, whoever the handover waits on
-    if event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE) and one_step_up is not None:
+    if event == Event.URGENT_AUTHORISED:
+        # the case is the receiver's now and no longer the outgoing worker's, whoever the handover waits on
+        moved = {facts.receiver_id, facts.author_id}
+        found = [*(p.user_id for p in people if p.user_id in moved and not p.absent), *found]
+    if event == Event.OVERDUE and WAITING_STEP.get(facts.state) in (Action.SUBMIT, Action.ACKNOWLEDGE):
+        # a worker's wait: one step up from them is their own team's managers
+        found = [*found, *_team_managers(waiting_team(facts), people)]
+    elif event in (Event.OVERDUE, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE) and one_step_up is not None:
         found = [*found, one_step_up]
     return [user_id for user_id in dict.fromkeys(found) if user_id != actor_id]
 

@@ -194,6 +194,7 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     held_pending_transfer: bool = False  # the case is held by its team's manager after its worker left
     on_behalf_of_name: str | None = None  # the worker the team manager continues the handover for
     urgent_at: str | None = None  # when the head of service authorised an urgent transfer (UTC), if they did
+    urgent_by: int | None = None  # who did (workflow.Facts: the state machine's rules for an urgent transfer)
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,6 +234,12 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     overdue_by_working_days: Annotated[
         int, msgspec.Meta(description="Working days past the due date; 0 when it is not overdue")
     ] = 0
+    urgent: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Urgent, completing after transfer: the head of service moved the case before sign-off"
+        ),
+    ] = False
 
     def due_words(self) -> str:
         """The due date as every list says it ("Due 4 December 2026", "Overdue by 3 working days (due ...)")."""
@@ -293,6 +300,7 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         due_on=due.due_on.isoformat() if due else "",
         due_wait=due.wait if due else "",
         overdue_by_working_days=due.overdue_by if due else 0,
+        urgent=record.urgent_by is not None,
     )
 
 

@@ -285,3 +285,9 @@ def sibling_group_exists(group_id: int) -> str:
 def group_name_key(name: str) -> str:
     """Sibling group names in one file that differ only in case or spacing name the same group."""
     return " ".join(name.split()).lower()
+
+
+def several_answers(label: str) -> str:
+    """A question that takes one answer was sent more than once (no page sends that): which was meant cannot be
+    known, so nothing is saved."""
+    return f"{label}: send one answer, not several"

@@ -134,6 +134,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     is_admin: bool = False
     is_service: bool = False  # a case management system's account (API token), not a person
     absent: bool = False  # a manager has recorded their long-term absence (`absent_refusals`)
+    # teams they oversee one step up from the team managers (a service's manager, the head of service): they are
+    # told when a wait there is overdue or a disagreement escalated, so they may read those handovers (not act)
+    overseen_teams: frozenset[int] = frozenset()
 
 
 class Facts(msgspec.Struct, frozen=True, kw_only=True):
@@ -314,13 +317,16 @@ WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
 
 
 def may_view(facts: Facts, actor: Actor) -> bool:
-    """Parties to a handover and auditors may read it; a receiver sees it only once it is endorsed to them, or once
+    """Parties to a handover, auditors, and the managers one step up from either team (its service's manager, the
+    head of service) may read it; a receiver sees it only once it is endorsed to them, or once
     an urgent transfer has moved the case to them (and the head of service who authorised it follows it). The
     worker a manager writes it for keeps sight of it: it is their child's handover, though they no longer write it."""
     if actor.is_auditor or is_owner(facts, actor) or is_sending_manager(facts, actor):
         return True
     if facts.on_behalf_of is not None and facts.on_behalf_of == actor.user_id:
         return True
+    if {facts.sending_team_id, facts.receiving_team_id} & actor.overseen_teams:
+        return True  # one step up: told when it is overdue or escalated, so they read what they are chased about
     if facts.urgent_by is not None and facts.urgent_by == actor.user_id:
         return True  # the head of service who moved the case before sign-off follows it to completion
     # an urgent transfer has moved the case already: its receiving side reads the handover from then on
@@ -688,6 +694,7 @@ AUTHORISED_STATES: dict[State, State] = {State.SUBMITTED: State.ENDORSED, State.
 URGENT_REASON_FIELD = "reason"
 URGENT_RECEIVER_FIELD = "receiver"
 URGENT_REASON_LABEL = "Why can the child not wait for the full handover?"
+URGENT_RECEIVER_LABEL = "Who will the case move to?"
 URGENT_REASON_MISSING = "Enter why the child cannot wait for the full handover"
 URGENT_RECEIVER_MISSING = "Select the worker the case moves to"
 

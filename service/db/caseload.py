@@ -45,6 +45,7 @@ class CaseloadChild(msgspec.Struct, frozen=True, kw_only=True):
     handover_state_since: str | None = None
     handover_started_at: str | None = None
     handover_urgent_at: str | None = None
+    handover_urgent_by: int | None = None  # the head of service who authorised it urgently
 
 
 class CaseloadTransfer(msgspec.Struct, frozen=True, kw_only=True):
@@ -123,7 +124,7 @@ async def caseload(conn: Conn, person_id: int, team_ids: Sequence[int], transfer
         "  AND c.interim_holder_id = c.allocated_worker_id) AS held_pending_transfer,"
         " h.id AS handover_id, h.state AS handover_state, a.name AS handover_author,"
         " h.state_since AS handover_state_since, h.started_at AS handover_started_at,"
-        " h.urgent_at AS handover_urgent_at"
+        " h.urgent_at AS handover_urgent_at, h.urgent_by AS handover_urgent_by"
         " FROM cases c JOIN teams t ON t.id = c.allocated_team_id JOIN users u ON u.id = c.allocated_worker_id"
         " LEFT JOIN handovers h ON h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled')"
         " LEFT JOIN users a ON a.id = h.author_id"

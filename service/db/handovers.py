@@ -133,7 +133,7 @@ _RECEIVED_SELECT = (
            h.acknowledged_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
-           h.state_since, h.last_activity_at, h.started_at, h.urgent_at,
+           h.state_since, h.last_activity_at, h.started_at, h.urgent_at, h.urgent_by,
 """
     + MARKER_COLUMNS
     + _HANDOVER_FROM
@@ -220,7 +220,7 @@ _WAITING_SELECT = (
     """
     SELECT h.id, c.child_name, a.name AS author, st.name AS sending_team, h.receiver_id, r.name AS receiver,
            rt.name AS receiving_team, h.state_since, h.author_id, h.endorsed_by, h.acknowledged_by, h.state,
-           h.sending_team_id, h.receiving_team_id, h.started_at, h.urgent_at, """
+           h.sending_team_id, h.receiving_team_id, h.started_at, h.urgent_at, h.urgent_by, """
     + MARKER_COLUMNS
     + """
     FROM handovers h

@@ -212,6 +212,7 @@ async def pending_digests(conn: Conn, before: str) -> list[Pending]:
         "SELECT n.id, n.user_id, n.handover_id, n.kind, u.email AS recipient FROM notifications n"
         " JOIN users u ON u.id = n.user_id"
         " WHERE n.outbox_id IS NULL AND n.created_at < ? AND u.email_digest = 1 AND u.email != ''"
+        "   AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.role = 'manager')"
         "   AND u.disabled = 0 AND u.is_service = 0"
         " ORDER BY n.user_id, n.id",
         (before,),

@@ -56,6 +56,13 @@ async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> b
 # Whether a manager has recorded the person's long-term absence (`actions.caseload.record_absence`), read with the
 # person: every request's actor carries it, so the state machine refuses their writes while it lasts.
 _ABSENT = "EXISTS (SELECT 1 FROM absences a WHERE a.user_id = u.id) AS absent"
+# The teams a person oversees from one step up: every team for the head of service, the teams of each service they
+# manage otherwise (comma-separated ids; '' for none). They are told when a wait there is overdue, so they may read it.
+_OVERSEES = (
+    "COALESCE((SELECT group_concat(o.id) FROM teams o"
+    " WHERE EXISTS (SELECT 1 FROM head_of_service hs WHERE hs.user_id = u.id)"
+    " OR o.service_id IN (SELECT s.id FROM services s WHERE s.service_manager_id = u.id)), '') AS overseen_teams"
+)
 
 
 async def user_by_username(conn: Conn, username: str) -> User | None:
@@ -82,7 +89,7 @@ async def user_and_memberships(conn: Conn, user_id: int) -> tuple[User, list[Mem
     """A person and their teams in one query (every request asks: who is this, are they still allowed in)."""
     rows = await _rows(
         conn,
-        f"SELECT u.*, {_ABSENT}, m.team_id AS membership_team_id, t.name AS membership_team_name,"
+        f"SELECT u.*, {_ABSENT}, {_OVERSEES}, m.team_id AS membership_team_id, t.name AS membership_team_name,"
         " m.role AS membership_role"
         " FROM users u LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN teams t ON t.id = m.team_id"
         " WHERE u.id = ? ORDER BY t.name",

@@ -26,6 +26,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     is_service: bool = False
     sessions_from_ms: int = 0  # sessions begun before this time (milliseconds since the epoch) no longer count
     absent: bool = False  # a manager has recorded their long-term absence: they may read, not write
+    overseen_teams: str = ""  # comma-separated ids of the teams they oversee one step up (db.people._OVERSEES)
 
 
 class Team(msgspec.Struct, frozen=True):
@@ -131,6 +132,7 @@ class Waiting(msgspec.Struct, frozen=True):
     on_behalf_of_name: str | None = None
     started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
     urgent_at: str | None = None
+    urgent_by: int | None = None  # the head of service who authorised an urgent transfer (workflow.Facts)
 
 
 class Received(msgspec.Struct, frozen=True):
@@ -158,6 +160,7 @@ class Received(msgspec.Struct, frozen=True):
     on_behalf_of_name: str | None = None
     started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
     urgent_at: str | None = None
+    urgent_by: int | None = None  # the head of service who authorised an urgent transfer (workflow.Facts)
 
 
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):

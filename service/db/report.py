@@ -26,7 +26,7 @@ _INCOMPLETE_SELECT = (
            h.state, h.author_id, a.name AS author, h.sending_team_id, st.name AS sending_team,
            h.receiver_id, r.name AS receiver, h.receiving_team_id, rt.name AS receiving_team,
            h.started_at, h.submitted_at, h.state_since, h.last_activity_at, h.endorsed_by, h.acknowledged_by,
-           h.record_flags, h.urgent_at,
+           h.record_flags, h.urgent_at, h.urgent_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d

@@ -39,6 +39,7 @@ class Found(msgspec.Struct, frozen=True):
     on_behalf_of: int | None = None  # the worker a manager writes it for, who may read it (workflow.may_view)
     started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
     urgent_at: str | None = None
+    urgent_by: int | None = None  # the head of service who authorised an urgent transfer (workflow.Facts)
 
 
 _FOUND_SELECT = (
@@ -48,7 +49,7 @@ _FOUND_SELECT = (
            h.receiver_id, r.name AS receiver, h.endorsed_by, h.acknowledged_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
-           h.state_since, h.last_activity_at, h.on_behalf_of, h.started_at, h.urgent_at,
+           h.state_since, h.last_activity_at, h.on_behalf_of, h.started_at, h.urgent_at, h.urgent_by,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'endorse')
                AS named_endorser,
            (SELECT n.user_id FROM named_managers n WHERE n.handover_id = h.id AND n.step = 'approve')

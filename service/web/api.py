@@ -207,6 +207,11 @@ class HandoverOut(msgspec.Struct, kw_only=True):
     due_on: DueOn = None
     due_wait: DueWait = None
     overdue_by_working_days: OverdueBy = 0
+    urgent_at: Annotated[
+        str | None,
+        msgspec.Meta(description="When the head of service authorised an urgent transfer (UTC), moving the case"),
+    ] = None
+    urgent_reason: Annotated[str | None, msgspec.Meta(description="Why the transfer was urgent")] = None
 
 
 def _left_out(children: list[db.Exclusion]) -> list[ChildLeftOut]:
@@ -447,7 +452,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         sibling_group=h.sibling_group, group=await _group_out(database(request).reader, h),
         apart_from_siblings=_left_out(await db.apart_from_siblings(database(request).reader, h.id)),
         due_on=due.due_on.isoformat() if due else None, due_wait=due.wait if due else None,
-        overdue_by_working_days=due.overdue_by if due else 0,
+        overdue_by_working_days=due.overdue_by if due else 0, urgent_at=h.urgent_at, urgent_reason=h.urgent_reason,
     )  # fmt: skip
 
 

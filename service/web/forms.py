@@ -9,6 +9,7 @@ from __future__ import annotations
 from litestar.datastructures import FormMultiDict
 
 from service.checklist import Field, Group, Section
+from service.core import validation
 from service.core.answers import (
     ROWS_PER_GROUP_MAX,
     ChildRecord,
@@ -93,7 +94,7 @@ def repeated_answers(section: Section, form: FormMultiDict) -> dict[str, str]:
         else:
             names = [name]
         if any(len(form.getall(each, [])) > 1 for each in names):
-            messages[input_id(field, name[: -len(field.id)])] = f"{field.label}: send one answer, not several"
+            messages[input_id(field, name[: -len(field.id)])] = validation.several_answers(field.label)
 
     for field in section.fields:
         check(field, field.id)
@@ -102,6 +103,12 @@ def repeated_answers(section: Section, form: FormMultiDict) -> dict[str, str]:
             for field in group.fields:
                 check(field, row_prefix(group, index) + field.id)
     return messages
+
+
+def sent_more_than_once(form: FormMultiDict, labels: dict[str, str]) -> dict[str, str]:
+    """The fields among `labels` (name: the label a person reads) that were sent more than once, each with its
+    message: a form's single answers, as `repeated_answers` checks a checklist section's."""
+    return {name: validation.several_answers(label) for name, label in labels.items() if len(form.getall(name, [])) > 1}
 
 
 def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:

@@ -26,6 +26,7 @@ from service.core.errors import Invalid
 from service.core.pages import Page, page_number
 from service.db import notifications as store
 from service.web.context import back_to, database, page
+from service.web.forms import sent_more_than_once
 from service.web.guards import managers_only
 
 HOME = "/notifications"
@@ -94,6 +95,9 @@ class NotificationsController(Controller):
     async def choose(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         form = await request.form()
         choice = str(form.get("delivery", ""))
+        repeated = sent_more_than_once(form, {"delivery": rules.DELIVERY_QUESTION})
+        if repeated:
+            return self._settings(request, "", repeated, status_code=400)
         try:
             await actions.choose_delivery(database(request), request.user.actor, choice)
         except Invalid as exc:
@@ -106,7 +110,7 @@ class NotificationsController(Controller):
     ) -> Template:
         return page(
             request, "notifications/settings.html", status_code=status_code, choice=choice, errors=errors,
-            choices=rules.DELIVERY_CHOICES,
+            choices=rules.DELIVERY_CHOICES, delivery_question=rules.DELIVERY_QUESTION,
         )  # fmt: skip
 
 

@@ -24,12 +24,13 @@ from service.core.workflow import (
     URGENT_REASON_FIELD,
     URGENT_REASON_LABEL,
     URGENT_RECEIVER_FIELD,
+    URGENT_RECEIVER_LABEL,
     State,
     urgent_next_steps,
 )
 from service.web.api_errors import ErrorBody
 from service.web.context import audit_view, back_to, checklists, database, page
-from service.web.forms import form_number
+from service.web.forms import form_number, sent_more_than_once
 from service.web.guards import writers_only
 
 
@@ -53,6 +54,7 @@ async def _form_page(
         reason_field=URGENT_REASON_FIELD,
         receiver_field=URGENT_RECEIVER_FIELD,
         reason_label=URGENT_REASON_LABEL,
+        receiver_label=URGENT_RECEIVER_LABEL,
         urgent_label=URGENT_LABEL,
     )
 
@@ -72,6 +74,10 @@ class UrgentController(Controller):
     async def authorise(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in (URGENT_RECEIVER_FIELD, URGENT_REASON_FIELD)}
+        labels = {URGENT_RECEIVER_FIELD: URGENT_RECEIVER_LABEL, URGENT_REASON_FIELD: URGENT_REASON_LABEL}
+        repeated = sent_more_than_once(form, labels)
+        if repeated:
+            return await _form_page(request, handover_id, errors=repeated, values=values, status_code=400)
         try:
             await actions.authorise_urgent_transfer(
                 database(request), checklists(request), request.user.actor, handover_id,
