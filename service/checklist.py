@@ -284,6 +284,13 @@ def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
         limits_file, limits = load_latest(directory)
     except TimeLimitsError as exc:
         raise ChecklistError(str(exc)) from exc
+    offered = {option.value for checklist in checklists.values() for option in checklist.escalation_ladder}
+    unknown = sorted(set(limits.escalation) - offered)
+    if unknown:  # a misspelt stage would leave the real one without its limit, or limit nothing
+        raise ChecklistError(
+            f"{limits_file.name}: [escalation]: field {unknown[0]!r}: no checklist offers this stage "
+            f"(the stages offered: {', '.join(sorted(offered))})"
+        )
     return {key: with_time_limits(checklist, limits, limits_file.name) for key, checklist in checklists.items()}
 
 

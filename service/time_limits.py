@@ -70,7 +70,8 @@ def _located(raw: dict[str, Any], message: str) -> str:
     if not parts:
         return text
     if len(parts) == 1:
-        return f"field {parts[0]!r}: {text}"
+        # a table's own problem (a wait missing from [waits], one it does not know) is named by the table
+        return f"[{parts[0]}]: {text}" if isinstance(raw.get(parts[0]), dict) else f"field {parts[0]!r}: {text}"
     return f"[{parts[0]}]: field {parts[1]!r}: {text}"
 
 

@@ -65,13 +65,13 @@ def test_a_limit_that_is_not_a_whole_number_is_refused_naming_file_table_and_fie
 @pytest.mark.parametrize("field", WAITS)
 def test_a_missing_wait_is_refused_naming_it(tmp_path: Path, field: str) -> None:
     assert refusal(tmp_path, text_with("waits", field, None)) == (
-        f"time-limits-v9.toml: field 'waits': Object missing required field `{field}`"
+        f"time-limits-v9.toml: [waits]: Object missing required field `{field}`"
     )
 
 
 def test_an_unknown_wait_is_refused(tmp_path: Path) -> None:
     text = text_with("waits", "reply", "5\nallocation = 3")
-    assert refusal(tmp_path, text) == "time-limits-v9.toml: field 'waits': Object contains unknown field `allocation`"
+    assert refusal(tmp_path, text) == "time-limits-v9.toml: [waits]: Object contains unknown field `allocation`"
 
 
 def test_a_file_that_is_not_toml_cannot_be_read(tmp_path: Path) -> None:
@@ -124,3 +124,15 @@ def test_two_files_of_one_version_are_refused(tmp_path: Path) -> None:
     shutil.copy(SHIPPED, folder / "time-limits" / "time-limits-copy.toml")
     with pytest.raises(ChecklistError, match=r"version 1 is defined twice"):
         load_all(folder)
+
+
+def test_a_stage_no_checklist_offers_is_refused_naming_it(tmp_path: Path) -> None:
+    folder = a_copy_of_the_checklists(tmp_path)
+    limits = folder / "time-limits" / "time-limits-v1.toml"
+    limits.write_text(limits.read_text(encoding="utf-8").replace("informal = 5", "informal = 5\ninfromal = 5"))
+    with pytest.raises(ChecklistError) as raised:
+        load_all(folder)
+    assert str(raised.value) == (
+        "time-limits-v1.toml: [escalation]: field 'infromal': no checklist offers this stage (the stages offered: "
+        "head_of_service, informal, manager, safeguarding_partnership)"
+    )
