@@ -27,7 +27,8 @@ pytestmark = pytest.mark.anyio
 
 ON_BEHALF = case_records.on_behalf_of_text("Out")
 # The pages no list of cases or handovers is on, or that are not pages (the API and the schema are read below).
-NOT_LISTS = ("/api", "/schema", "/metrics", "/healthz", "/readyz", "/ping", "/sign-in", "/static")
+# not lists of cases or handovers: a person's notifications are sentences about events, each opening its handover
+NOT_LISTS = ("/api", "/schema", "/metrics", "/healthz", "/readyz", "/ping", "/sign-in", "/static", "/notifications")
 PEOPLE = ("both", "smgr", "smgr2", "rec", "rmgr", "aud", "adm")
 
 
