@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby
 
@@ -52,10 +52,18 @@ class Links:
     enabled = True
 
 
-def use_settings(settings: Settings) -> None:
+def use_settings(settings: Settings) -> Callable[[], None]:
+    """Take the links, the sender and the switch from `settings`; returns what puts back the ones before (a process
+    that runs one service after another, as the tests do, must not carry one's settings into the next)."""
+    before = (Links.base_url, Links.sender, Links.enabled)
     Links.base_url = settings.link_base.rstrip("/")
     Links.sender = settings.mail_from
     Links.enabled = settings.notifications
+
+    def restore() -> None:
+        Links.base_url, Links.sender, Links.enabled = before
+
+    return restore
 
 
 def _actor(contact: store.Contact) -> Actor:

@@ -35,7 +35,7 @@ HOME = "/notifications"
 @asynccontextmanager
 async def reminders_lifespan(app: Litestar) -> AsyncIterator[None]:
     """While the service runs: reminders and daily summaries every hour (`actions.keep_reminding`)."""
-    actions.use_settings(app.state.settings)
+    restore = actions.use_settings(app.state.settings)
     task = asyncio.create_task(actions.keep_reminding(app.state.db, app.state.checklists))
     try:
         yield
@@ -43,6 +43,7 @@ async def reminders_lifespan(app: Litestar) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        restore()
 
 
 def unread_notifications(request: Request[Any, Any, Any] | None) -> int:

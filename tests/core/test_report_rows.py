@@ -19,6 +19,7 @@ from service.core.report import (
     safe_cell,
     working_days_back,
 )
+from service.time_limits import TimeLimits, Waits
 
 # Tuesday 28 May 2024, the day after the spring bank holiday (Monday 27 May)
 TODAY = date(2024, 5, 28)
@@ -61,6 +62,11 @@ CHECKLIST = Checklist(
             ],
         ),
     ],
+    time_limits=TimeLimits(
+        version=1,
+        waits=Waits(endorsement=5, acknowledgement=10, approval=10, reply=5, transfer=28, urgent_completion=2),
+        escalation={"informal": 5, "manager": 5},
+    ),
     disagreements=DisagreementRows(
         section="disagreements",
         group="rows",
@@ -108,6 +114,11 @@ def record(**changes: object) -> IncompleteRecord:
     return IncompleteRecord(**(fields | changes))  # type: ignore[arg-type]
 
 
+def undated(built: ReportRow) -> ReportRow:
+    """The row without its due date, which `tests/test_due_dates.py` and `tests/core/test_deadlines.py` check."""
+    return msgspec.structs.replace(built, due_on="", due_wait="", overdue_by_working_days=0)
+
+
 def row(**changes: object) -> ReportRow:
     """The row a submitted `record()` gives, with the columns named changed."""
     fields: dict[str, object] = {
@@ -133,12 +144,12 @@ def row(**changes: object) -> ReportRow:
 
 
 def test_a_submitted_handover_waits_on_the_sending_teams_manager() -> None:
-    assert report_row(record(), CHECKLIST, TODAY) == row()
+    assert undated(report_row(record(), CHECKLIST, TODAY)) == row()
 
 
 def test_a_draft_with_sections_to_do_lists_them_in_the_checklists_order() -> None:
     draft = record(state="draft", submitted_at=None, completed_sections="views,,summary,", state_since="2024-05-28")
-    assert report_row(draft, CHECKLIST, TODAY) == row(
+    assert undated(report_row(draft, CHECKLIST, TODAY)) == row(
         state="Draft",
         submitted="",
         waits_on="Olu Out",
@@ -158,7 +169,7 @@ def test_a_draft_with_every_section_done_waits_only_on_its_submission() -> None:
 
 def test_a_returned_handover_waits_on_the_outgoing_worker() -> None:
     returned = record(state="returned", state_since="2024-05-21T12:00:00+00:00")
-    assert report_row(returned, CHECKLIST, TODAY) == row(
+    assert undated(report_row(returned, CHECKLIST, TODAY)) == row(
         state="Returned to outgoing worker",
         waits_on="Olu Out",
         blockers=["Returned with a query to Olu Out since 21 May 2024, 4 working days"],
@@ -167,7 +178,7 @@ def test_a_returned_handover_waits_on_the_outgoing_worker() -> None:
 
 def test_an_endorsed_handover_lists_the_critical_items_not_yet_confirmed_in_the_checklists_order() -> None:
     endorsed = record(state="endorsed", endorsed_by=9, unconfirmed_critical="plan,risks")
-    assert report_row(endorsed, CHECKLIST, TODAY) == row(
+    assert undated(report_row(endorsed, CHECKLIST, TODAY)) == row(
         state="Waiting for receiving worker",
         waits_on="Rec Sharma",
         blockers=[
@@ -180,7 +191,7 @@ def test_an_endorsed_handover_lists_the_critical_items_not_yet_confirmed_in_the_
 
 def test_a_handover_addressed_to_a_team_waits_on_any_worker_in_it_and_names_no_receiving_worker() -> None:
     endorsed = record(state="endorsed", receiver_id=None, receiver=None)
-    assert report_row(endorsed, CHECKLIST, TODAY) == row(
+    assert undated(report_row(endorsed, CHECKLIST, TODAY)) == row(
         state="Waiting for receiving worker",
         receiving_worker="",
         waits_on="a worker in CP Team",
@@ -190,7 +201,7 @@ def test_a_handover_addressed_to_a_team_waits_on_any_worker_in_it_and_names_no_r
 
 def test_an_acknowledged_handover_waits_on_the_receiving_teams_manager() -> None:
     acknowledged = record(state="acknowledged", endorsed_by=9, acknowledged_by=5, state_since="2024-05-28T07:00:00Z")
-    assert report_row(acknowledged, CHECKLIST, TODAY) == row(
+    assert undated(report_row(acknowledged, CHECKLIST, TODAY)) == row(
         state="Waiting for receiving manager",
         waits_on="the manager of CP Team",
         blockers=["Awaiting approval by the manager of CP Team since 28 May 2024, less than a working day"],
@@ -241,7 +252,7 @@ def test_stale_records_are_listed_after_what_the_handover_waits_on_with_any_reas
 
 
 def test_stale_records_kept_as_text_that_is_not_a_list_of_flags_add_nothing() -> None:
-    assert report_row(record(record_flags="not json"), CHECKLIST, TODAY) == row()
+    assert undated(report_row(record(record_flags="not json"), CHECKLIST, TODAY)) == row()
 
 
 def test_open_disagreements_are_counted_and_each_overdue_one_is_worded() -> None:
@@ -389,6 +400,9 @@ def test_a_csv_line_has_every_column_in_order_and_the_blockers_joined_by_semicol
         "2024-05-24T09:00:00+00:00",
         "1",
         "Rec Sharma",
+        "2024-06-10",
+        "Acknowledgement by the receiving worker",
+        "0",
         "Awaiting acknowledgement by Rec Sharma since 24 May 2024, 1 working day; Not yet confirmed: Open risks; "
         "Not yet confirmed: Child protection plan",
         "2024-05-24T09:05:00+00:00",
@@ -412,6 +426,9 @@ def test_the_csv_header_names_each_column() -> None:
         "Submitted",
         "Working days open",
         "Waits on",
+        "Due",
+        "Due for",
+        "Working days overdue",
         "Blockers",
         "Last activity",
         "Held by the team manager pending transfer",
@@ -422,8 +439,8 @@ def test_the_csv_header_names_each_column() -> None:
 
 def test_a_blocker_starting_with_a_formula_sign_is_neutralised_in_the_joined_cell() -> None:
     cells = csv_cells(msgspec.structs.replace(row(), blockers=["=HYPERLINK(1)", "ok"], waits_on="@x"))
-    assert cells[11:13] == ["'@x", "'=HYPERLINK(1); ok"]
+    assert [cells[11], cells[15]] == ["'@x", "'=HYPERLINK(1); ok"]
 
 
 def test_a_row_with_no_blockers_has_an_empty_blockers_cell() -> None:
-    assert csv_cells(msgspec.structs.replace(row(), blockers=[]))[12] == ""
+    assert csv_cells(msgspec.structs.replace(row(), blockers=[]))[15] == ""
