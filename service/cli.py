@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from service import actions, db
-from service.actions import maintenance
+from service.actions import maintenance, notifications
 from service.checklist import ChecklistError, latest, load_all
 from service.core import accounts, case_records, report, validation
 from service.core.errors import Invalid, NotFound
@@ -332,10 +332,8 @@ async def _remind(settings: Settings) -> int:
     who run them from cron instead; running it twice writes nothing twice."""
     from datetime import UTC, datetime
 
-    from service.actions import notifications
     from service.core.clock import today
 
-    notifications.use_settings(settings)
     async with db.Database.for_settings(settings).opened() as database:
         written = await notifications.remind(database, load_all(settings.checklists_dir), today())
         summaries = await notifications.send_digests(database, datetime.now(UTC))
@@ -624,11 +622,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ChecklistError) as exc:
         print(f"handover: {exc}", file=sys.stderr)
         return 2
+    # every command that takes a step writes its e-mails with the service's own links, sender and switch
+    restore = notifications.use_settings(settings)
     try:
         return _run(settings, args)
     except (OSError, sqlite3.Error) as exc:  # a file or the database the system could not use: said, not traced
         print(f"handover {args.command}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
+    finally:
+        restore()
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:

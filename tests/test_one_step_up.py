@@ -109,3 +109,67 @@ async def test_an_overdue_reply_goes_to_the_outgoing_workers_own_managers(site: 
     told = {user_id for user_id, kind, _ in await told_since(site.db, before) if kind == rules.Event.OVERDUE.value}
     expected = {site.world.users[name] for name in ("out", "smgr", "smgr2", "both")}
     assert told == expected
+
+
+@pytest.mark.parametrize(
+    ("person", "state", "path", "field", "value"),
+    [
+        ("smgr", "submitted", "/handovers/{id}/return", "reason", "Please add the school's view"),
+        ("smgr", "submitted", "/handovers/{id}/endorse", "handover_version", "{version}"),
+        ("smgr", "submitted", "/handovers/{id}/disagreements", "about", "Whether the risk has reduced"),
+        ("out", "returned", "/handovers/{id}/submit", "reply", "The school's view is added"),
+        ("out", "returned", "/handovers/{id}/submit", "handover_version", "{version}"),
+        ("omgr", "submitted", "/handovers/{id}/urgent", "handover_version", "{version}"),
+    ],
+)
+async def test_a_workflow_form_with_an_answer_sent_twice_changes_nothing(
+    site: Site, person: str, state: str, path: str, field: str, value: str
+) -> None:
+    handover_id = await handover_in(site.db, site.world, state, "c1")
+    await make_head(site, "omgr")
+    before = await db.handover_by_id(site.db.reader, handover_id)
+    assert before is not None
+    filled = value.format(version=before.version)
+    form = {
+        "handover_version": str(before.version), "reason": REASON, "reply": "Answered", "about": "Risk",
+        "with_whom": "The school", "view": "It has not reduced", "receiver": str(site.world.users["rec2"]),
+    } | {field: [filled, filled + "9"]}  # fmt: skip
+    answered = await (await site.as_user(person)).post(path.format(id=handover_id), form)
+    assert answered.status_code == 400, answered.text[:300]
+    assert "send one answer, not several" in answered.text
+    after = await db.handover_by_id(site.db.reader, handover_id)
+    assert after is not None and (after.state, after.version) == (before.state, before.version)
+    assert after.open_disagreements == before.open_disagreements
+
+
+async def test_a_receiver_who_leaves_hands_the_wait_to_their_teams_managers(site: Site) -> None:
+    await give_everyone_an_email(site.db, site.world)
+    handover_id = await handover_in(site.db, site.world, "endorsed", "c1")
+    before = await last_id(site.db, "notifications")
+    await actions.disable_person(site.db, user_id=site.world.users["rec"], by=site.world.users["adm"])
+    told = await told_since(site.db, before)
+    assert {(user_id, kind) for user_id, kind, _ in told} == {
+        (site.world.users[name], rules.Event.SENT_TO_TEAM.value) for name in ("rmgr", "rmgr2", "both")
+    }
+    handover = await db.handover_by_id(site.db.reader, handover_id)
+    assert handover is not None and handover.receiver_id is None
+
+
+async def test_an_urgent_transfer_that_closes_the_handover_says_so_to_the_workers_and_the_receiving_team(
+    site: Site,
+) -> None:
+    await give_everyone_an_email(site.db, site.world)
+    handover_id = await handover_in(site.db, site.world, "acknowledged", "c1")
+    await make_head(site, "omgr")
+    view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    before = await last_id(site.db, "notifications")
+    await actions.authorise_urgent_transfer(
+        site.db, CHECKLISTS, await actor(site.db, site.world, "omgr"), handover_id, view.handover.version,
+        site.world.users["rec"], REASON,
+    )  # fmt: skip
+    told = await told_since(site.db, before)
+    assert {kind for _, kind, _ in told} == {rules.Event.URGENT_CLOSED.value}
+    assert {user_id for user_id, _, _ in told} == {
+        site.world.users[name] for name in ("rec", "out", "rmgr", "rmgr2", "both")
+    }

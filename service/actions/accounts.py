@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from service import db
+from service.actions import notifications
 from service.actions.handovers import parties_and_state
 from service.actions.people import TeamRoles
 from service.core import accounts, identity
@@ -297,6 +298,7 @@ async def _disable(conn: db.Conn, user_id: int, by: int | None, os_user: str | N
             await db.release_receiver(conn, handover.id, handover.state)
             details = {"receiver_left": leaver.username, "state_was": handover.state}
             await _audit(conn, by, os_user, "release_receiver", "handover", handover.id, details)
+            await notifications.notify_released(conn, by, handover.id)
             released.append(handover.id)
     for handover_id, step in await db.unname_manager(conn, user_id):
         details = {"step": step, "manager_left": leaver.username}

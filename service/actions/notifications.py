@@ -148,8 +148,23 @@ async def notify_urgent(conn: db.Conn, actor: Actor, handover_id: int) -> int:
     facts = facts_for(handover, today())
     up = await store.one_step_up(conn, rules.waiting_team(facts))
     people = await _people(conn, handover, [up])
-    event = rules.Event.URGENT_AUTHORISED
+    event = rules.Event.URGENT_CLOSED if handover.state == State.CLOSED else rules.Event.URGENT_AUTHORISED
     told_ids = rules.recipients(event, facts, [_actor(p) for p in people], actor_id=actor.user_id, one_step_up=up)
+    told = rules.told(event, child=handover.child_name, handover_id=handover.id, base_url=Links.base_url)
+    return await _tell(conn, people, told_ids, event, handover, told)
+
+
+async def notify_released(conn: db.Conn, by: int | None, handover_id: int) -> int:
+    """Inside the transaction that disables the worker named to receive this handover (`accounts.disable_person`):
+    once it is back with the receiving team for another worker to take on, tell that team's managers."""
+    handover = await db.handover_by_id(conn, handover_id)
+    assert handover is not None, "called after releasing the receiver"
+    if handover.state != State.ENDORSED or handover.receiver_id is not None:
+        return 0  # still waiting on whoever it waited on before
+    event = rules.Event.SENT_TO_TEAM
+    facts = facts_for(handover, today())
+    people = await _people(conn, handover)
+    told_ids = rules.recipients(event, facts, [_actor(p) for p in people], actor_id=by)
     told = rules.told(event, child=handover.child_name, handover_id=handover.id, base_url=Links.base_url)
     return await _tell(conn, people, told_ids, event, handover, told)
 

@@ -44,6 +44,7 @@ class Event(StrEnum):
     # the head of service moved the case before sign-off: the receiving worker now holds it, and whoever the handover
     # waits on must complete it (`workflow.urgent_refusals`)
     URGENT_AUTHORISED = "urgent_authorised"
+    URGENT_CLOSED = "urgent_closed"  # the same, for a handover already acknowledged: authorising it closed it
     DUE_TOMORROW = "due_tomorrow"
     OVERDUE = "overdue"
     # a professional disagreement longer at its escalation stage than the time limits allow (core.disagreements)
@@ -104,6 +105,10 @@ SENTENCES: dict[Event, tuple[str, str]] = {
         "The head of service moved {child}'s case at once: the handover must now be completed after the transfer",
         "The head of service authorised an urgent transfer: a case transfer handover must now be completed after "
         "the transfer",
+    ),
+    Event.URGENT_CLOSED: (
+        "The head of service moved {child}'s case at once, and its handover is now complete",
+        "The head of service authorised an urgent transfer: a case has moved, and its handover is now complete",
     ),
     Event.DUE_TOMORROW: (
         "The handover for {child} is due tomorrow ({wait})",
@@ -222,7 +227,8 @@ def recipients(
     """Everyone told of `event` on this handover, each once, in order, never the person who caused it (`actor_id`).
 
     Step events and due-tomorrow reminders go to whoever the handover waits on (`waiting_on`); a disagreement to its
-    deciders; an urgent transfer to the receiving and the outgoing worker as well (the case moved between them); an
+    deciders; an urgent transfer to the receiving and the outgoing worker and the receiving team's managers as well
+    (the case moved between them, into that team); an
     overdue reminder and an escalation to the manager one step up as well: for a worker's wait, their own team's
     managers; for a manager's, `one_step_up` (the team's service manager, else the head of service)."""
     if event in (Event.DISAGREEMENT_RAISED, Event.DISAGREEMENT_ESCALATED, Event.DISAGREEMENT_OVERDUE):
@@ -231,10 +237,12 @@ def recipients(
         raise ValueError("a named manager is told by name, not by role")
     else:
         found = waiting_on(facts, people, one_step_up=one_step_up)
-    if event == Event.URGENT_AUTHORISED:
-        # the case is the receiver's now and no longer the outgoing worker's, whoever the handover waits on
+    if event in (Event.URGENT_AUTHORISED, Event.URGENT_CLOSED):
+        # the case is the receiver's now and no longer the outgoing worker's, and it has arrived in the receiving
+        # team, whoever the handover waits on
         moved = {facts.receiver_id, facts.author_id}
-        found = [*(p.user_id for p in people if p.user_id in moved and not p.absent), *found]
+        arrived = _team_managers(facts.receiving_team_id, people)
+        found = [*(p.user_id for p in people if p.user_id in moved and not p.absent), *arrived, *found]
     if event == Event.OVERDUE and WAITING_STEP.get(facts.state) in (Action.SUBMIT, Action.ACKNOWLEDGE):
         # a worker's wait: one step up from them is their own team's managers
         found = [*found, *_team_managers(waiting_team(facts), people)]

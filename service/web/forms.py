@@ -21,6 +21,7 @@ from service.core.answers import (
     join_date,
     row_prefix,
 )
+from service.core.errors import Invalid
 from service.core.numbers import whole_number
 from service.web.layout import revealed_copy_name, revealed_under_several
 
@@ -109,6 +110,31 @@ def sent_more_than_once(form: FormMultiDict, labels: dict[str, str]) -> dict[str
     """The fields among `labels` (name: the label a person reads) that were sent more than once, each with its
     message: a form's single answers, as `repeated_answers` checks a checklist section's."""
     return {name: validation.several_answers(label) for name, label in labels.items() if len(form.getall(name, [])) > 1}
+
+
+# The single answers of the workflow's own forms, as a message names each (`refuse_repeats`)
+SINGLE_ANSWERS = {
+    "handover_version": "The version of the page",
+    "reason": "The reason",
+    "reply": "Your reply",
+    "about": "What the disagreement is about",
+    "with_whom": "Who the disagreement is with",
+    "view": "Your view",
+    "decision": "The decision",
+    "outcome": "The outcome",
+    "stage": "The stage",
+    "stage_date-day": "The day",
+    "stage_date-month": "The month",
+    "stage_date-year": "The year",
+}
+
+
+def refuse_repeats(form: FormMultiDict, names: tuple[str, ...]) -> None:
+    """`Invalid`, keyed by each name, when one of these single answers was sent more than once (no page sends that;
+    which was meant cannot be known, so nothing is taken)."""
+    repeated = sent_more_than_once(form, {name: SINGLE_ANSWERS[name] for name in names})
+    if repeated:
+        raise Invalid(repeated)
 
 
 def rows_not_kept(section: Section, form: FormMultiDict) -> dict[str, str]:

@@ -46,8 +46,10 @@ from service.core.workflow import (
 )
 from service.db.steps import latest_step
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
-from service.web.forms import form_number
+from service.web.forms import form_number, refuse_repeats
 from service.web.guards import managers_only, workers_only
+
+DATE_PARTS = ("day", "month", "year")
 
 # The buttons on the handover's page (submitting is the outgoing worker's, from their check-answers page).
 WORKFLOW_BUTTONS = {name: action for name, action in ACTION_NAMES.items() if action != Action.SUBMIT}
@@ -338,6 +340,7 @@ class HandoverController(Controller):
         form = await request.form()
         reason = str(form.get("reason", ""))
         try:
+            refuse_repeats(form, ("handover_version", "reason"))
             await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, action,
                 form_number(form.get("handover_version", "")) or 0, reason,
@@ -464,6 +467,7 @@ class HandoverController(Controller):
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in ("about", "with_whom", "view")}
         try:
+            refuse_repeats(form, ("about", "with_whom", "view"))
             await actions.raise_disagreement(
                 database(request), checklists(request), request.user.actor, handover_id,
                 about=values["about"], with_whom=values["with_whom"], view_text=values["view"],
@@ -480,9 +484,10 @@ class HandoverController(Controller):
         handover_view = await viewable(request, handover_id)
         form = await request.form()
         values: dict[str, Any] = {key: str(form.get(key, "")) for key in ("decision", "outcome", "stage")}
-        stage_date = join_date(*(str(form.get(f"stage_date-{part}", "")) for part in ("day", "month", "year")))
+        stage_date = join_date(*(str(form.get(f"stage_date-{part}", "")) for part in DATE_PARTS))
         values |= {"stage_date": stage_date, "decision_for": disagreement_id}
         try:
+            refuse_repeats(form, ("decision", "outcome", "stage", *(f"stage_date-{part}" for part in DATE_PARTS)))
             await actions.decide_disagreement(
                 database(request), checklists(request), request.user.actor, handover_id, disagreement_id,
                 decision=values["decision"], outcome=values["outcome"], stage=values["stage"], stage_date=stage_date,

@@ -337,6 +337,7 @@ class OutgoingController(Controller):
             for item in currency.stale_items(m.checklist, m.all_answers(), on)
         }
         try:
+            forms.refuse_repeats(form, ("handover_version", "reply"))
             await actions.act(
                 database(request), checklists(request), request.user.actor, group.first.handover.id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
@@ -612,6 +613,7 @@ class OutgoingController(Controller):
             errors = validation.reply_errors(reply, answering=answering)
             return await self._check_page(request, view, problems, 409, reply=reply, errors=errors, reasons=reasons)
         try:
+            forms.refuse_repeats(form, ("handover_version", "reply"))
             await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,

@@ -30,7 +30,7 @@ from service.core.workflow import (
 )
 from service.web.api_errors import ErrorBody
 from service.web.context import audit_view, back_to, checklists, database, page
-from service.web.forms import form_number, sent_more_than_once
+from service.web.forms import SINGLE_ANSWERS, form_number, sent_more_than_once
 from service.web.guards import writers_only
 
 
@@ -75,7 +75,7 @@ class UrgentController(Controller):
         form = await request.form()
         values = {key: str(form.get(key, "")) for key in (URGENT_RECEIVER_FIELD, URGENT_REASON_FIELD)}
         labels = {URGENT_RECEIVER_FIELD: URGENT_RECEIVER_LABEL, URGENT_REASON_FIELD: URGENT_REASON_LABEL}
-        repeated = sent_more_than_once(form, labels)
+        repeated = sent_more_than_once(form, labels | {"handover_version": SINGLE_ANSWERS["handover_version"]})
         if repeated:
             return await _form_page(request, handover_id, errors=repeated, values=values, status_code=400)
         try:
