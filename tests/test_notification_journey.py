@@ -5,7 +5,6 @@ now holds the case. With HANDOVER_NOTIFICATIONS=false the steps tell nobody."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,16 @@ from litestar.testing import AsyncTestClient
 from service import actions, db
 from service.app import create_app
 from service.core.workflow import Action
-from service.settings import Settings
 from tests.conftest import World, seed
 from tests.helpers import CHECKLISTS, actor, handover_in, settings_for_tests
-from tests.smtp_server import Mailbox, smtp_server
+from tests.smtp_server import Mailbox
+from tests.test_mail_delivery import SENDER, mail_server, smtp_settings
 from tests.test_notifications import give_everyone_an_email, take
 
+__all__ = ["mail_server"]  # the fixture, shared with the mail delivery tests
+
 pytestmark = pytest.mark.anyio
-SENDER = "handover@example.gov.uk"
 CHILDREN = ("Mia Test", "T-1", "Liam Test", "T-2")
-
-
-@pytest.fixture
-def mail_server() -> Iterator[tuple[Mailbox, int]]:
-    with smtp_server() as server:
-        yield server
-
-
-def mailing_settings(tmp_path: Path, port: int) -> Settings:
-    """The service sending through the test's SMTP server, in clear text on loopback."""
-    return settings_for_tests(
-        tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none", mail_from=SENDER, smtp_timeout_seconds=2
-    )
 
 
 async def everyone_with_an_email(app: Litestar) -> tuple[db.Database, World]:
@@ -61,7 +48,7 @@ async def test_from_submission_to_closure_each_person_is_emailed_as_the_handover
     tmp_path: Path, mail_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = mail_server
-    app = create_app(mailing_settings(tmp_path, port))
+    app = create_app(smtp_settings(tmp_path, port))
     async with AsyncTestClient(app=app):
         database, world = await everyone_with_an_email(app)
         handover_id = await handover_in(database, world, "draft", "mia")
@@ -86,7 +73,7 @@ async def test_from_submission_to_closure_each_person_is_emailed_as_the_handover
     for message in mailbox.messages:
         text = message.as_string()
         assert not any(child in text for child in CHILDREN), "no e-mail names a child or a case reference"
-        assert message["From"] == SENDER and str(message["Message-ID"]).endswith("@example.gov.uk>")
+        assert message["From"] == SENDER and str(message["Message-ID"]).endswith("@" + SENDER.split("@")[1] + ">")
         parts = {part.get_content_type() for part in message.walk()}
         assert {"text/plain", "text/html"} <= parts
 
@@ -95,7 +82,7 @@ async def test_an_urgent_transfer_tells_the_worker_who_now_holds_the_case(
     tmp_path: Path, mail_server: tuple[Mailbox, int]
 ) -> None:
     mailbox, port = mail_server
-    app = create_app(mailing_settings(tmp_path, port))
+    app = create_app(smtp_settings(tmp_path, port))
     async with AsyncTestClient(app=app):
         database, world = await everyone_with_an_email(app)
         async with database.transaction() as conn:
