@@ -16,7 +16,7 @@ import msgspec
 
 from service.time_limits import TimeLimits, TimeLimitsError, load_latest
 
-FieldType = Literal["text", "textarea", "date", "radios", "checkboxes"]
+FieldType = Literal["text", "textarea", "date", "radios", "checkboxes", "email"]  # email: one work address
 # What a field restates from the child's case record; the answer must agree with the record (see core.answers).
 CaseRecordItem = Literal["child_name", "date_of_birth", "reference", "siblings"]
 _RECORD_ITEM_TYPES: dict[str, tuple[str, ...]] = {
@@ -133,6 +133,31 @@ class DisagreementRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     stage_since: str = ""  # a date field: when it reached its stage (else its time counts from the submission)
 
 
+class AgencyRows(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Where the checklist lists the professionals on the child's plan, and which field of each row says what: each
+    row becomes an agency contact when the handover is submitted, who must be told of the change of worker (by the
+    service's e-mail, or another way the worker records) or have the reason why not recorded before it closes."""
+
+    section: str
+    group: str
+    agency: str  # a radios field: which agency
+    name: str  # a text field: the professional's name
+    role: str  # a text field: their role
+    email: str  # an email field: where the service tells them (may be optional: then they are told another way)
+
+
+class Telling(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Who must be told of the change of worker before the transfer closes (Bexley, Guernsey and Rochdale
+    procedures: the child and family are told in advance, with a letter naming the new worker; every professional on
+    the plan is told). `family`: someone in the family (or the child) has been told, or the reason why not is
+    recorded; `agencies`: every professional the checklist lists. `acknowledgement_link_days`: how long, in calendar
+    days, the link in an agency's e-mail lets them acknowledge it."""
+
+    family: bool = True
+    agencies: AgencyRows | None = None
+    acknowledgement_link_days: int = 28
+
+
 class AnswerCondition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Holds when a choice answered in another section is (or includes) one of `any_of`: for example, the child's
     legal status in the case summary."""
@@ -175,6 +200,8 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     title: str
     sections: list[Section]
     disagreements: DisagreementRows | None = None
+    # Who must be told before the transfer closes; None (versions 1 to 3): the checklist's own answers say it
+    telling: Telling | None = None
     # The receiving worker confirms every critical section in their own words: a read-back shorter than this cannot
     # say what was taken on.
     readback_min_characters: int = 20
@@ -204,6 +231,15 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     def disagreement_field(self, name: str) -> Field | None:
         """The field of a disagreement row that says `name` (about, with_whom, stage, next_step, next_step_by)."""
         rows = self.disagreements
+        section = self.section(rows.section) if rows else None
+        group = section.group(rows.group) if rows and section else None
+        if rows is None or group is None:
+            return None
+        return next((f for f in group.fields if f.id == getattr(rows, name)), None)
+
+    def agency_field(self, name: str) -> Field | None:
+        """The field of an agency contact row that says `name` (agency, name, role, email)."""
+        rows = self.telling.agencies if self.telling else None
         section = self.section(rows.section) if rows else None
         group = section.group(rows.group) if rows and section else None
         if rows is None or group is None:
@@ -365,6 +401,8 @@ def check_definition(checklist: Checklist) -> list[str]:
         problems.extend(f"section {section.id!r}: {p}" for p in _check_section(section))
     if checklist.disagreements is not None:
         problems.extend(_check_disagreement_rows(checklist, checklist.disagreements))
+    if checklist.telling is not None:
+        problems.extend(_check_telling(checklist, checklist.telling))
     for rule in checklist.currency:
         problems.extend(_check_currency_rule(checklist, rule))
     _check_unique([rule.key for rule in checklist.currency], "currency rule", problems)
@@ -399,6 +437,31 @@ def _check_disagreement_rows(checklist: Checklist, rows: DisagreementRows) -> li
         if name == "stage_since" and not rows.stage_since:
             continue  # only stage_since may be left out
         field = checklist.disagreement_field(name)
+        if field is None:
+            problems.append(f"{where}: group {rows.group!r}: {name} field {getattr(rows, name)!r} is not in that group")
+        elif field.type not in types:
+            problems.append(f"{where}: field {field.id!r}: {name} must be a {' or '.join(types)} field")
+    return problems
+
+
+_AGENCY_TYPES = {"agency": ("radios",), "name": ("text",), "role": ("text",), "email": ("email",)}
+
+
+def _check_telling(checklist: Checklist, telling: Telling) -> list[str]:
+    problems: list[str] = []
+    if not 1 <= telling.acknowledgement_link_days <= 90:
+        problems.append("telling: acknowledgement_link_days must be from 1 to 90")
+    rows = telling.agencies
+    if rows is None:
+        return problems
+    section = checklist.section(rows.section)
+    where = f"telling: agencies: section {rows.section!r}"
+    if section is None:
+        return [*problems, f"{where} is not in the checklist"]
+    if section.group(rows.group) is None:
+        return [*problems, f"{where}: group {rows.group!r} is not in that section"]
+    for name, types in _AGENCY_TYPES.items():
+        field = checklist.agency_field(name)
         if field is None:
             problems.append(f"{where}: group {rows.group!r}: {name} field {getattr(rows, name)!r} is not in that group")
         elif field.type not in types:

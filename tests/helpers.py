@@ -51,11 +51,13 @@ def on_record_of(case: str) -> dict[str, str]:
             "siblings": ""}  # fmt: skip
 
 
-def complete(*, on: date | None = None, **overrides: dict[str, Any]) -> dict[str, SectionAnswers]:
-    """Complete, valid answers for every section as of `on` (default: today in England); the case summary restates
-    Mia's case record (see `on_record` for another child)."""
+def complete(
+    *, on: date | None = None, checklist: Checklist | None = None, **overrides: dict[str, Any]
+) -> dict[str, SectionAnswers]:
+    """Complete, valid answers for every section of `checklist` (default: `CHECKLIST`) as of `on` (default: today in
+    England); the case summary restates Mia's case record (see `on_record` for another child)."""
     overrides = {**overrides, "case-summary": {**MIA_ON_RECORD, **overrides.get("case-summary", {})}}
-    return complete_answers(CHECKLIST, on or today(), **overrides)
+    return complete_answers(checklist or CHECKLIST, on or today(), **overrides)
 
 
 def form_for(section: Section, answers: SectionAnswers, button: str = "continue", version: int = 0) -> dict[str, Any]:
@@ -125,11 +127,12 @@ async def fill_all(person: Any, handover_id: int, answers: dict[str, SectionAnsw
     """Fill in every section through the form: `answers`, or complete ones restating the case record."""
     from service import actions
 
-    if answers is None:
-        answers = await on_record(person.client.app.state.db, handover_id, complete(**CASE_M_LIKE))
     # the handover's own checklist: a version whose rows choose the children of the group takes them by reference
     view = await actions.load(person.client.app.state.db.reader, CHECKLISTS, handover_id)
     assert view is not None
+    if answers is None:
+        given = complete(checklist=view.checklist, **CASE_M_LIKE)
+        answers = await on_record(person.client.app.state.db, handover_id, given)
     answers = naming_children(view.checklist, answers)
     for section_id, section_answers in answers.items():
         url = f"/handovers/{handover_id}/sections/{section_id}"
@@ -230,6 +233,8 @@ async def handover_in(
         who, action = moves[step]
         view = await actions.load(database.reader, CHECKLISTS, handover_id)
         assert view is not None
+        if action == Action.APPROVE:
+            await tell_everyone(database, people["out"], handover_id)
         if action == Action.ACKNOWLEDGE:
             for item in view.critical_sections():
                 await actions.confirm_item(
@@ -238,6 +243,30 @@ async def handover_in(
                 )  # fmt: skip
         await actions.act(database, CHECKLISTS, people[who], handover_id, action, view.handover.version, "Because")
     return handover_id
+
+
+async def tell_everyone(database: Any, person: Any, handover_id: int) -> None:
+    """Record, through the real actions, that the family and every professional on the plan were told (by phone),
+    as a handover of a checklist version with `[telling]` needs before it closes; nothing for an earlier version."""
+    from service import actions
+    from service.core.clock import today as england_today
+    from service.db import telling as telling_store
+
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    if view.checklist.telling is None:
+        return
+    if not view.handover.family_told:
+        await actions.record_family_told(
+            database, CHECKLISTS, person, handover_id, told="Ms Test (mother)", method="visit",
+            told_on=england_today().isoformat(),
+        )  # fmt: skip
+    for contact in await telling_store.agency_contacts_of(database.reader, handover_id):
+        if not contact.settled:
+            await actions.record_agency_told(
+                database, CHECKLISTS, person, handover_id, contact.id, method="phone",
+                told_on=england_today().isoformat(),
+            )  # fmt: skip
 
 
 def settings_for_tests(data_dir: Path, **overrides: object) -> Settings:

@@ -153,6 +153,10 @@ UNDO_LATER_MIGRATIONS = [
     "DROP TABLE group_exclusions",
     "DROP TABLE group_handovers",
     "DROP TABLE sibling_apart_reasons",  # a sibling handed over alone
+    # the family and the agencies told
+    "DROP INDEX family_notices_by_handover",
+    "DROP TABLE family_notices",
+    "DROP TABLE agency_contacts",
     # notifications, the outbox, digests and urgent transfers
     "DROP INDEX notifications_by_user",
     "DROP INDEX notifications_unread",

@@ -72,6 +72,15 @@ from service.actions.people import (
     sign_out,
 )
 from service.actions.records import correct_case
+from service.actions.telling import (
+    acknowledge_by_link,
+    contact_for_link,
+    email_agency,
+    record_agency_not_told,
+    record_agency_told,
+    record_family_not_told,
+    record_family_told,
+)
 from service.actions.urgent import authorise_urgent_transfer
 
 __all__ = [
@@ -82,6 +91,7 @@ __all__ = [
     "NewCase",
     "SignedIn",
     "TeamRoles",
+    "acknowledge_by_link",
     "act",
     "actor_for",
     "add_person",
@@ -89,6 +99,7 @@ __all__ = [
     "change_roles",
     "checklist_for",
     "confirm_item",
+    "contact_for_link",
     "correct_case",
     "create_case",
     "create_person",
@@ -97,6 +108,7 @@ __all__ = [
     "decide_disagreement",
     "delivering",
     "disable_person",
+    "email_agency",
     "export_outcome",
     "group_left_out",
     "group_of",
@@ -110,8 +122,12 @@ __all__ = [
     "parties_and_state",
     "raise_disagreement",
     "received_by",
+    "record_agency_not_told",
+    "record_agency_told",
     "record_api_request",
     "record_export",
+    "record_family_not_told",
+    "record_family_told",
     "record_view",
     "reset_password",
     "resume_pending_draft",

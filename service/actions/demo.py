@@ -86,6 +86,8 @@ def example_value(field: Field, today: date) -> Value:
         return (today - timedelta(days=3) if field.not_in_future else today + timedelta(days=14)).isoformat()
     if field.type == "textarea":
         return f"{field.label}: recorded in full for the receiving worker."[: field.max_length]
+    if field.type == "email":
+        return "professional@example.org"
     return "Recorded"[: field.max_length]
 
 

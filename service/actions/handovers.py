@@ -20,7 +20,7 @@ from service import db
 from service.actions import notifications
 from service.checklist import Checklist, Section
 from service.core import answers as answer_rules
-from service.core import caseload, currency, validation
+from service.core import caseload, currency, telling, validation
 from service.core import disagreements as disagreement_rules
 from service.core import groups as group_rules
 from service.core.answers import ChildRecord, SectionAnswers
@@ -45,6 +45,7 @@ from service.core.workflow import (
     sign_offs_stood_in_for,
 )
 from service.db import caseload as caseload_store
+from service.db import telling as telling_store
 
 Checklists = dict[tuple[str, int], Checklist]  # every loaded checklist by (id, version)
 
@@ -138,6 +139,7 @@ def build_facts(
         today(),
         overdue_disagreements=tuple(item.sentence() for item in overdue),
         stale_records=tuple(flag.sentence() for flag in currency.stored_flags(handover.record_flags)),
+        telling_missing=telling.missing(checklist, bool(handover.family_told), handover.agencies_waiting),
         submission_problems=len(problems),
         unconfirmed_items=tuple(s.title for s in unconfirmed_sections),
         unconfirmed_ids=tuple(s.id for s in unconfirmed_sections),
@@ -745,6 +747,7 @@ async def _side_effects(
         for disagreement_id in await _track_checklist_disagreements(conn, view):
             details = {"disagreement": disagreement_id, "from_checklist": True}
             await db.append_audit(conn, actor.user_id, "raise_disagreement", "handover", view.handover.id, details)
+        await track_agency_contacts(conn, view, actor)  # each professional on the plan is to be told (core.telling)
     if action == Action.RETURN_TO_OUTGOING:
         await db.clear_confirmations(conn, view.handover.id)
         await db.add_query(conn, view.handover.id, actor.user_id, reason)
@@ -848,6 +851,23 @@ async def raise_disagreement(
         )
         await notifications.notify_disagreement(conn, actor, handover_id, escalated=False)
         return disagreement_id
+
+
+async def track_agency_contacts(conn: db.Conn, view: HandoverView, actor: Actor) -> list[int]:
+    """On submission, inside its transaction: each professional the multi-agency network lists becomes an agency
+    contact, once (`core.telling.Contact.key`); one already tracked keeps what was recorded of them. Returns the new
+    contacts' ids, each audited."""
+    added: list[int] = []
+    for contact in telling.contacts_from_answers(view.checklist, view.all_answers()):
+        contact_id = await telling_store.track_agency_contact(
+            conn, view.handover.id, key=contact.key, agency=contact.agency, name=contact.name, role=contact.role,
+            email=contact.email,
+        )  # fmt: skip
+        if contact_id is not None:
+            added.append(contact_id)
+            details = {"contact": contact_id, "agency": contact.agency, "name": contact.name}
+            await db.append_audit(conn, actor.user_id, "track_agency_contact", "handover", view.handover.id, details)
+    return added
 
 
 async def _track_checklist_disagreements(conn: db.Conn, view: HandoverView) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -50,18 +51,22 @@ class Links:
     # HANDOVER_NOTIFICATIONS=false: steps tell nobody (the load benchmark's server that measures the steps without
     # notifications); reminders and digests still run over what there is
     enabled = True
+    # signs the links in e-mails that work without an account (an agency's acknowledgement): the settings' secret;
+    # until it is set, a secret of this process's own, so that no link is ever signed with a known key
+    secret = secrets.token_hex(32)
 
 
 def use_settings(settings: Settings) -> Callable[[], None]:
     """Take the links, the sender and the switch from `settings`; returns what puts back the ones before (a process
     that runs one service after another, as the tests do, must not carry one's settings into the next)."""
-    before = (Links.base_url, Links.sender, Links.enabled)
+    before = (Links.base_url, Links.sender, Links.enabled, Links.secret)
     Links.base_url = settings.link_base.rstrip("/")
     Links.sender = settings.mail_from
     Links.enabled = settings.notifications
+    Links.secret = settings.secret_key
 
     def restore() -> None:
-        Links.base_url, Links.sender, Links.enabled = before
+        Links.base_url, Links.sender, Links.enabled, Links.secret = before
 
     return restore
 

@@ -3,16 +3,12 @@ person meets doing so. Pure: nothing here reads the store or knows the web."""
 
 from __future__ import annotations
 
-import re
-
 from service.core import identity, validation
+from service.core.text import EMAIL_FORMAT_MESSAGE, is_email_address
 
 EMAIL_MAX = 254  # the longest address SMTP carries (RFC 5321's path limit, less its angle brackets)
 SERVICE_NAME_MAX = 200
 
-# One @, something before it, and a domain with a dot after it, without spaces: the check GOV.UK Notify makes before
-# it sends, which is all a form can usefully know (whether the address reaches its owner is another question).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 # What the pages and the command line say about a case its worker left, and about a handover continued for them.
 HELD_PENDING_TRANSFER = "Held by the team manager pending transfer"
@@ -27,8 +23,8 @@ def email_errors(email: str, *, key: str = "email") -> dict[str, str]:
     )  # fmt: skip
     if errors:
         return errors
-    if not _EMAIL.fullmatch(email.strip()):
-        return {key: "Enter an email address in the correct format, like name@example.gov.uk"}
+    if not is_email_address(email):
+        return {key: EMAIL_FORMAT_MESSAGE}
     return {}
 
 

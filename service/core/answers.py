@@ -17,11 +17,13 @@ from service.core.dates import date_parts as date_parts  # re-exported: the form
 from service.core.dates import join_date as join_date
 from service.core.dates import parse_date as parse_date
 from service.core.text import (
+    EMAIL_FORMAT_MESSAGE,
     HIDDEN_CHARACTER_MESSAGE,
     NOT_ONE_LINE_MESSAGE,
     breaks_one_line,
     has_hidden_characters,
     is_blank,
+    is_email_address,
 )
 
 Value = str | list[str]
@@ -182,8 +184,10 @@ def validate_field(field: Field, value: Value, today: date, child: ChildRecord |
         return _date_message(field, value if isinstance(value, str) else "", today, child)
     if len(value) > field.max_length:
         return f"{field.label} must be {field.max_length:,} characters or fewer"
-    if field.type == "text" and isinstance(value, str) and breaks_one_line(value.strip()):  # only a client sends more
-        return f"{field.label} {NOT_ONE_LINE_MESSAGE}"
+    if field.type in ("text", "email") and isinstance(value, str) and breaks_one_line(value.strip()):
+        return f"{field.label} {NOT_ONE_LINE_MESSAGE}"  # only a client sends more than one line
+    if field.type == "email" and isinstance(value, str) and not is_email_address(value):
+        return f"{field.label}: {lower_first(EMAIL_FORMAT_MESSAGE)}"
     return record_message(field, value, child)
 
 

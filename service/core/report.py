@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from service.checklist import Checklist
+from service.core import telling
 from service.core.accounts import HELD_PENDING_TRANSFER
 from service.core.case_records import ON_BEHALF_OF
 from service.core.caseload import on_behalf_words
@@ -44,6 +45,7 @@ BlockerKind = Literal[
     "stale_record",
     "open_disagreement",
     "overdue_disagreement",
+    "agency_not_told",
 ]
 BLOCKER_LABELS: dict[str, str] = {
     "missing_sections": "Missing sections",
@@ -54,6 +56,7 @@ BLOCKER_LABELS: dict[str, str] = {
     "stale_record": "Records not up to date",
     "open_disagreement": "Open professional disagreement",
     "overdue_disagreement": "Professional disagreement overdue at its stage",
+    "agency_not_told": "Waiting on agencies to be told",
 }
 SORTS: dict[str, str] = {
     "oldest": "Oldest first",
@@ -195,6 +198,8 @@ class IncompleteRecord(msgspec.Struct, frozen=True, kw_only=True):
     on_behalf_of_name: str | None = None  # the worker the team manager continues the handover for
     urgent_at: str | None = None  # when the head of service authorised an urgent transfer (UTC), if they did
     urgent_by: int | None = None  # who did (workflow.Facts: the state machine's rules for an urgent transfer)
+    family_told: bool = False  # any family notice recorded (core.telling.status_of)
+    agencies_waiting: str = ""  # each professional neither told nor with a reason (core.telling.status_of)
 
 
 class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -272,6 +277,7 @@ def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts
             item.sentence() for item in overdue(checklist, record.open_disagreement_stages, today)
         ),
         stale_records=tuple(flag.sentence() for flag in stored_flags(record.record_flags)),
+        telling_missing=telling.missing(checklist, record.family_told, record.agencies_waiting),
     )
 
 

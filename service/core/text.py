@@ -86,3 +86,14 @@ def _is_said_as_a_word(initialism: str) -> bool:
 def with_indefinite_article(noun: str) -> str:
     """`noun` after its article: "an incident", "a risk"."""
     return f"{indefinite_article(noun)} {noun}"
+
+
+# One @, something before it, and a domain with a dot after it, without spaces: the check GOV.UK Notify makes before
+# it sends, which is all a form can usefully know (whether the address reaches its owner is another question).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+EMAIL_FORMAT_MESSAGE = "Enter an email address in the correct format, like name@example.gov.uk"
+
+
+def is_email_address(text: str) -> bool:
+    """Whether `text` (trimmed) is shaped like an e-mail address."""
+    return _EMAIL.fullmatch(text.strip()) is not None

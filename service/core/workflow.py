@@ -157,6 +157,9 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
     open_disagreements: int = 0  # not yet resolved, at whatever stage of escalation
     overdue_disagreements: tuple[str, ...] = ()  # a sentence for each open one past its stage's time limit
     stale_records: tuple[str, ...] = ()  # a sentence for each record found not up to date (core.currency.Flag)
+    # what stops closure until the family and every agency on the plan are told, or why not is recorded
+    # (core.telling.closure_refusals); always empty for a checklist version without `[telling]`
+    telling_missing: tuple[str, ...] = ()
     # the head of service who authorised an urgent transfer of this handover (None: an ordinary one); the case has
     # already moved to the receiving worker, and the authorisation stands in for endorsement and approval
     urgent_by: int | None = None
@@ -215,6 +218,7 @@ def facts_for(
     incomplete_sections: tuple[str, ...] = (),
     overdue_disagreements: tuple[str, ...] = (),
     stale_records: tuple[str, ...] = (),
+    telling_missing: tuple[str, ...] = (),
 ) -> Facts:
     """The state machine's facts about one handover: the one place they are built.
 
@@ -239,6 +243,7 @@ def facts_for(
         open_disagreements=handover.open_disagreements,
         overdue_disagreements=overdue_disagreements,
         stale_records=stale_records,
+        telling_missing=telling_missing,
         submission_problems=submission_problems,
         unconfirmed_items=unconfirmed_items,
         unconfirmed_ids=unconfirmed_ids,
@@ -517,9 +522,11 @@ def what_is_missing(action: Action, facts: Facts) -> list[str]:
         missing = [confirm_item_refusal(title) for title in facts.unconfirmed_items]
         if facts.urgent_by is not None and facts.open_disagreements:
             missing.append(URGENT_OPEN_DISAGREEMENT_REFUSAL)  # acknowledging an urgent transfer closes it
+        if facts.urgent_by is not None:
+            missing.extend(facts.telling_missing)
         return missing
-    if action == Action.APPROVE and facts.open_disagreements:
-        return [OPEN_DISAGREEMENT_REFUSAL]
+    if action == Action.APPROVE:
+        return ([OPEN_DISAGREEMENT_REFUSAL] if facts.open_disagreements else []) + list(facts.telling_missing)
     return []
 
 
@@ -588,6 +595,7 @@ def blockers(facts: Facts) -> list[str]:
         found.append(f"Awaiting approval by {waits_on(facts)} {since}")
     if facts.state in OPEN_STATES - {State.DRAFT}:
         found.extend(facts.stale_records)
+        found.extend(facts.telling_missing)
     if facts.open_disagreements and facts.state in OPEN_STATES:
         count = facts.open_disagreements
         found.append(f"{count} open professional disagreement{'s'[: count != 1]}, not yet resolved")

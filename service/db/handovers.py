@@ -47,6 +47,15 @@ MARKER_COLUMNS = (
     " (SELECT ob.name FROM users ob WHERE ob.id = h.on_behalf_of) AS on_behalf_of_name"
 )
 
+# Who has been told (core.telling.status_of): any family notice recorded, and each professional on the plan neither
+# told nor with a reason why not
+TELLING_COLUMNS = """
+           EXISTS (SELECT 1 FROM family_notices fn WHERE fn.handover_id = h.id) AS family_told,
+           COALESCE((SELECT group_concat(ac.name || char(31) || ac.agency, char(30)) FROM agency_contacts ac
+                     WHERE ac.handover_id = h.id AND ac.told_method IS NULL AND ac.not_told_reason IS NULL), '')
+               AS agencies_waiting,
+"""
+
 _HANDOVER_SELECT = (
     """
     SELECT h.*, c.reference AS case_reference, c.child_name, c.date_of_birth, g.name AS sibling_group,
@@ -63,6 +72,7 @@ _HANDOVER_SELECT = (
                AS named_approver,
            c.corrected_at AS record_corrected_at,
 """
+    + TELLING_COLUMNS
     + MARKER_COLUMNS
     + _HANDOVER_FROM
 )

@@ -108,6 +108,10 @@ class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes l
     urgent_at: str | None = None
     urgent_by: int | None = None
     urgent_reason: str | None = None
+    # who has been told (core.telling.Status): any family notice recorded (0/1), and each agency contact neither told
+    # nor with a reason, as "name<US>agency" joined by <RS>
+    family_told: int = 0
+    agencies_waiting: str = ""
 
 
 class Waiting(msgspec.Struct, frozen=True):

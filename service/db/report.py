@@ -15,7 +15,7 @@ from service.core.due_dates import due_on_stored
 from service.core.pages import Page
 from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
 from service.db.engine import Conn, Database, LoopConnection, _one, _rows
-from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS
+from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
 from service.db.records import record
 
 # ---------------------------------------------------------------- the auditors' report
@@ -46,6 +46,7 @@ _INCOMPLETE_SELECT = (
                      JOIN cases sc ON sc.sibling_group_id = oc.sibling_group_id AND sc.id <> oc.id
                      WHERE ar.handover_id = h.id), '') AS left_out_of_group,
 """
+    + TELLING_COLUMNS
     + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
@@ -57,6 +58,8 @@ _BLOCKER_SQL = {
     "awaiting_approval": "h.state = 'acknowledged'",
     "stale_record": "h.record_flags <> '[]'",
     "open_disagreement": "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')",
+    "agency_not_told": "EXISTS (SELECT 1 FROM agency_contacts ac WHERE ac.handover_id = h.id"
+    " AND ac.told_method IS NULL AND ac.not_told_reason IS NULL)",
 }
 _ORDER_SQL = {
     "oldest": "h.started_at, h.id",

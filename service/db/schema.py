@@ -357,4 +357,41 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE outbox ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;
     """,
+    # 21: the child, the family and the other agencies are told. Who in the family was told of the new worker, when
+    # and how, or why not; each professional on the child's plan, from the checklist's multi-agency network, with how
+    # they were told (the service's e-mail, with a signed single-use link to acknowledge it, or another way), or why
+    # not, and when they acknowledged
+    """
+    CREATE TABLE family_notices (
+        id INTEGER PRIMARY KEY,
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        told TEXT NOT NULL,           -- who was told ('' for a reason not told)
+        method TEXT NOT NULL,         -- core.telling.FAMILY_METHODS, or 'not_told'
+        told_on TEXT,                 -- date in England (ISO); NULL for a reason not told
+        note TEXT NOT NULL DEFAULT '',-- the reason not told, or what was said
+        recorded_by INTEGER NOT NULL REFERENCES users(id),
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX family_notices_by_handover ON family_notices(handover_id);
+    CREATE TABLE agency_contacts (
+        id INTEGER PRIMARY KEY,
+        handover_id INTEGER NOT NULL REFERENCES handovers(id),
+        checklist_key TEXT NOT NULL,  -- the row it came from (agency, name), so a resubmission tracks it once
+        agency TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        email TEXT NOT NULL DEFAULT '',
+        told_method TEXT,             -- core.telling.AGENCY_METHODS ('email': by the service); NULL: not yet told
+        told_on TEXT,
+        told_by INTEGER REFERENCES users(id),
+        note TEXT NOT NULL DEFAULT '',
+        not_told_reason TEXT,         -- why they are not told (NULL: none recorded)
+        outbox_id INTEGER REFERENCES outbox(id),
+        link_nonce TEXT UNIQUE,       -- the acknowledgement link's single-use secret, signed in the link
+        link_expires_at TEXT,         -- UTC
+        acknowledged_at TEXT,         -- UTC, through the link or recorded by a worker
+        acknowledged_how TEXT,
+        UNIQUE (handover_id, checklist_key)
+    );
+    """,
 ]

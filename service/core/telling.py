@@ -1,0 +1,271 @@
+"""The child, the family and the other agencies are told of the new worker: the rules, and every message a person
+meets about it.
+
+Councils' transfer procedures ask that the child and family are told in advance, in a way the child understands, with a
+letter naming the new worker (Bexley, Guernsey, Rochdale), and that every professional on the plan is told (Guernsey,
+Rochdale and Teeswide list each agency). A checklist version with a `[telling]` table (`checklist.Telling`) makes both
+records of the handover, not answers in it: someone in the family was told (when and how), or the reason why not is
+recorded; and each professional its multi-agency network lists becomes an agency contact when the handover is
+submitted (`contacts_from_answers`), told by the service's e-mail or another way, or with the reason why not. The
+transfer cannot close until both hold (`closure_refusals`, read by `workflow.what_is_missing`). Earlier versions keep
+their own answers about telling, and these rules do not apply to them.
+
+Pure: no web, no SQL. Dates are dates in England.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+import msgspec
+
+from service.checklist import Checklist
+from service.core import validation
+from service.core.answers import SectionAnswers
+from service.core.dates import date_problem
+from service.core.text import EMAIL_FORMAT_MESSAGE, is_email_address
+from service.core.workflow import (
+    OPEN_STATES,
+    SERVICE_ACCOUNT_REFUSAL,
+    Actor,
+    Facts,
+    absent_refusals,
+    is_party,
+    may_view,
+)
+
+# How the family was told: the ways the procedures name.
+FAMILY_METHODS: dict[str, str] = {"letter": "Letter", "visit": "Visit", "phone": "Phone call"}
+NOT_TOLD = "not_told"  # a family notice that records why they are not (yet) told, in place of a method
+
+# How a professional was told another way than the service's own e-mail ("email").
+AGENCY_METHODS: dict[str, str] = {
+    "phone": "Phone call",
+    "meeting": "At a meeting",
+    "letter": "Letter",
+    "own_email": "Their own secure e-mail",
+}
+BY_THE_SERVICE = "email"  # told by the service's e-mail, with a link to acknowledge it
+AGENCY_METHOD_LABELS: dict[str, str] = {BY_THE_SERVICE: "E-mail from this service", **AGENCY_METHODS}
+
+TOLD_MAX = 200  # who in the family was told: a name and relationship, one line
+NOTE_MAX = 2000  # a reason not told, or what was said
+
+# What stops the transfer closing: the messages the state machine, the pages, the API and the report all use.
+FAMILY_NOT_TOLD = "Record that the child and family have been told of their new worker, or why not"
+
+
+def agency_not_told(name: str, agency: str) -> str:
+    """What stops closure for one professional on the plan, named with their agency."""
+    return f"Record that {name} ({agency}) has been told of the new worker, or why not"
+
+
+# What a person meets on the pages and the API when they may not record telling.
+NOT_A_PARTY = "Only the workers and team managers on this handover can record who has been told"
+NOT_OPEN = "This handover is closed or cancelled: who was told can no longer be changed"
+NO_TELLING = "This handover's checklist version records who was told in its own answers"
+CONTACT_NOT_FOUND = "There is no such professional on this handover"
+ALREADY_SETTLED = "This professional's telling is already recorded"
+NO_EMAIL_ADDRESS = "This professional has no e-mail address on the handover: record how they were told instead"
+NOT_SUBMITTED = "The professionals are taken from the multi-agency network when the handover is submitted"
+
+# The acknowledgement link in an agency's e-mail, as its page says when it cannot be used.
+LINK_NOT_VALID = "This link is not valid. Check you copied the whole link from the e-mail."
+LINK_USED = "This link has already been used: the change of worker is already acknowledged."
+LINK_EXPIRED = "This link has expired. Contact the social worker named in the e-mail to confirm you were told."
+LINK_CLOSED = "This handover is no longer open, so there is nothing to acknowledge."
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    """A professional on the child's plan as a row of the multi-agency network states them. `key` tells the same
+    row apart on a later submission (agency and name, in any case and spacing)."""
+
+    agency: str  # the agency's label (or, for "Other", the agency the worker named)
+    name: str
+    role: str
+    email: str  # "" when they have none: they are told another way
+    key: str
+
+
+def contact_key(agency: str, name: str) -> str:
+    return " ".join(agency.split()).casefold() + "\x1f" + " ".join(name.split()).casefold()
+
+
+def contacts_from_answers(checklist: Checklist, answers: dict[str, SectionAnswers]) -> list[Contact]:
+    """Each professional the checklist's multi-agency network lists, in order; [] where the checklist has no
+    `[telling.agencies]` or the answers list none."""
+    rows_at = checklist.telling.agencies if checklist.telling else None
+    agency_field = checklist.agency_field("agency")
+    if rows_at is None or agency_field is None or rows_at.section not in answers:
+        return []
+    found: list[Contact] = []
+    seen: set[str] = set()
+    for row in answers[rows_at.section].groups.get(rows_at.group, []):
+
+        def text(field_id: str, row: dict[str, str | list[str]] = row) -> str:
+            value = row.get(field_id, "")
+            return " ".join(value.split()) if isinstance(value, str) else ""
+
+        name = text(rows_at.name)
+        if not name:
+            continue
+        chosen = text(rows_at.agency)
+        agency = agency_field.option_label(chosen)
+        other = text("agency_name")
+        if chosen == "other" and other:
+            agency = other
+        key = contact_key(agency, name)
+        if key in seen:
+            continue
+        seen.add(key)
+        email = text(rows_at.email)
+        found.append(
+            Contact(
+                agency=agency,
+                name=name,
+                role=text(rows_at.role),
+                email=email if is_email_address(email) else "",
+                key=key,
+            )
+        )
+    return found
+
+
+class Status(msgspec.Struct, frozen=True, kw_only=True):
+    """Who has been told, as far as closure is concerned. `required`: the checklist version has `[telling]`;
+    `family_done`: someone in the family was told, or the reason why not is recorded; `agencies_waiting`: each
+    professional neither told nor with a reason, as "name (agency)" in the order they were listed."""
+
+    required: bool = False
+    family_done: bool = True
+    agencies_waiting: tuple[tuple[str, str], ...] = ()  # (name, agency)
+
+
+def closure_refusals(status: Status) -> list[str]:
+    """What stops the transfer closing until the family and every agency are told (or why not is recorded)."""
+    if not status.required:
+        return []
+    found = [] if status.family_done else [FAMILY_NOT_TOLD]
+    return found + [agency_not_told(name, agency) for name, agency in status.agencies_waiting]
+
+
+def status_of(checklist: Checklist, family_told: bool, agencies_waiting: str) -> Status:
+    """The status from what the store keeps: whether any family notice is recorded, and each agency contact
+    neither told nor with a reason as "name<US>agency" joined by <RS> (`db.Handover.agencies_waiting`)."""
+    if checklist.telling is None:
+        return Status()
+    waiting = tuple(
+        (name, agency)
+        for name, _, agency in (item.partition("\x1f") for item in agencies_waiting.split("\x1e") if item)
+    )
+    return Status(required=True, family_done=family_told or not checklist.telling.family, agencies_waiting=waiting)
+
+
+def missing(checklist: Checklist, family_told: bool, agencies_waiting: str) -> tuple[str, ...]:
+    """`closure_refusals` from what the store keeps (`status_of`): the state machine's `Facts.telling_missing`."""
+    return tuple(closure_refusals(status_of(checklist, family_told, agencies_waiting)))
+
+
+def family_told_errors(told: str, method: str, told_on: str, today: date) -> dict[str, str]:
+    """A record that someone in the family was told: who (one line, at most `TOLD_MAX`), how (`FAMILY_METHODS`) and
+    when (a real date, today or earlier, in England). Messages keyed by field: told, method, told_on."""
+    errors = validation.text_errors(
+        "told", told, missing="Enter who was told, for example ‘Ms Ashford (mother)’ or ‘Jamie (the child)’",
+        limit=TOLD_MAX, what="Who was told", one_line=True,
+    )  # fmt: skip
+    if method not in FAMILY_METHODS:
+        errors["method"] = "Select how they were told"
+    errors |= _told_on_errors(told_on, today)
+    return errors
+
+
+def family_not_told_errors(reason: str) -> dict[str, str]:
+    """A reason the family is not told (for example, telling them would put the child at risk): given, at most
+    `NOTE_MAX` characters. Keyed "reason"."""
+    return validation.text_errors(
+        "reason", reason, missing="Enter why the child and family have not been told", limit=NOTE_MAX,
+        what="The reason",
+    )  # fmt: skip
+
+
+def agency_told_errors(method: str, told_on: str, note: str, today: date) -> dict[str, str]:
+    """A record that a professional was told another way: how (`AGENCY_METHODS`), when (today or earlier, in
+    England), and an optional note (at most `NOTE_MAX`). Keyed method, told_on, note."""
+    errors: dict[str, str] = {}
+    if method not in AGENCY_METHODS:
+        errors["method"] = "Select how they were told"
+    errors |= _told_on_errors(told_on, today)
+    if note.strip():
+        errors |= validation.text_errors("note", note, missing="", limit=NOTE_MAX, what="The note")
+    return errors
+
+
+def agency_not_told_errors(reason: str) -> dict[str, str]:
+    """A reason a professional is not told (for example, they are no longer involved). Keyed "reason"."""
+    return validation.text_errors(
+        "reason", reason, missing="Enter why this professional has not been told", limit=NOTE_MAX, what="The reason"
+    )
+
+
+def email_errors(email: str) -> dict[str, str]:
+    """An address to tell a professional at: shaped like an e-mail address. Keyed "email"."""
+    if not email.strip():
+        return {"email": NO_EMAIL_ADDRESS}
+    return {} if is_email_address(email) else {"email": EMAIL_FORMAT_MESSAGE}
+
+
+def _told_on_errors(told_on: str, today: date) -> dict[str, str]:
+    if not told_on.strip() or told_on.replace("/", "").strip() == "":
+        return {"told_on": "Enter the date they were told"}
+    problem = date_problem("The date they were told", told_on, today, not_in_future=True)
+    return {"told_on": problem[0]} if problem else {}
+
+
+class AgencyEmail(msgspec.Struct, frozen=True, kw_only=True):
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def agency_email(
+    *, reference: str, new_worker: str, new_team: str, new_worker_email: str, outgoing_worker: str, link: str,
+    expires_on: date,
+) -> AgencyEmail:  # fmt: skip
+    """The e-mail that tells a professional of the change of worker. It names no child: the agency knows the child by
+    the council's reference they already hold, and an e-mail may be read by anyone it reaches."""
+    lines = [
+        "Children's social care is changing the social worker for a child you work with.",
+        "",
+        f"The child's reference: {reference}",
+        f"New social worker: {new_worker}, {new_team}" + (f" ({new_worker_email})" if new_worker_email else ""),
+        f"Until the transfer is completed, {outgoing_worker} remains the allocated worker.",
+        "",
+        "Please confirm you have received this by opening the link below and pressing the button on that page:",
+        link,
+        f"The link works once, until {expires_on.day} {expires_on:%B %Y}.",
+    ]
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines[:7] if line)
+    html += f'<p><a href="{escape(link, quote=True)}">Confirm you have been told</a></p><p>{escape(lines[-1])}</p>'
+    return AgencyEmail(
+        subject=f"Change of social worker for the child with reference {reference}",
+        body_text="\n".join(lines) + "\n",
+        body_html=html,
+    )
+
+
+def recording_refusals(facts: Facts, actor: Actor, *, required: bool) -> list[str]:
+    """Why this person may not record who was told on this handover now: only its workers and team managers, who
+    may read it, while it is open, for a checklist version that asks (`required`); never a service account."""
+    if not required:
+        return [NO_TELLING]
+    if actor.is_service:
+        return [SERVICE_ACCOUNT_REFUSAL]
+    absent = absent_refusals(actor)
+    if absent:
+        return absent
+    if not (is_party(facts, actor) and may_view(facts, actor)):
+        return [NOT_A_PARTY]
+    if facts.state not in OPEN_STATES:
+        return [NOT_OPEN]
+    return []
