@@ -111,6 +111,8 @@ async def test_a_reader_downloads_the_whole_handover_with_its_audit_entry_on_eve
 
     page = await receiver.get(f"/handovers/{handover_id}/view")
     assert "Rec: produced a PDF copy for the case record" in page.text, "the handover's history shows the copy"
+    viewers = await (await site.as_user("smgr")).get(f"/handovers/{handover_id}/viewers")
+    assert "Produced a PDF copy for the case record" in viewers.text, "who has viewed it lists the copy"
 
 
 async def test_disagreements_and_queries_are_in_the_copy(site: Site) -> None:
@@ -225,3 +227,19 @@ async def test_the_handover_page_links_to_its_pdf_and_its_printable_version(site
     assert READBACK in printable.text
     assert "govuk-grid-column-full" in printable.text
     assert await copies_recorded(site, handover_id) == [], "a printable page is a view, not a copy"
+
+
+async def test_an_urgent_transfer_and_the_siblings_left_behind_are_in_the_copy(site: Site) -> None:
+    from tests.test_urgent_transfer import REASON, authorise, make_head
+
+    await make_head(site)
+    handover_id = await handover_in(site.db, site.world, "draft", "mia", complete_it=False)
+    await authorise(await site.as_user("omgr"), handover_id, site.world.users["rec2"])
+    response = await (await site.as_user("out")).get(f"/handovers/{handover_id}/document.pdf")
+    assert response.status_code == 200
+    whole = squeezed("\n".join(pdf_text(response.content)[1]))
+    assert squeezed("Urgent transfer authorised by Omgr") in whole
+    assert squeezed(REASON) in whole
+    assert squeezed("Mia Test is handed over without the other children of the Test family sibling group") in whole
+    assert squeezed("Liam Test (T-2)") in whole, "the sibling staying behind, with why"
+    assert squeezed("Not started.") in whole, "a section never saved says so"

@@ -20,7 +20,9 @@ from litestar.response import Template
 
 from service import actions, db, documents
 from service.actions.documents import produce_document
+from service.actions.urgent import urgent_panel
 from service.core.audit import StoredEntry
+from service.core.workflow import URGENT_LABEL
 from service.web.api_errors import ErrorBody, json_error
 from service.web.context import audit_view, checklists, database, log, page, viewable
 
@@ -67,6 +69,9 @@ async def _document(
         "disagreements": _shown(view.checklist, await db.disagreements_of(reader, handover_id)),
         "timeline": _titled(view.checklist, await db.timeline(reader, handover_id)),
         "confirmed_by": await _confirmers(reader, view),
+        "urgent": await urgent_panel(reader, checklists(request), request.user.actor, view),
+        "urgent_label": URGENT_LABEL,
+        "left_out": await actions.group_left_out(reader, view.handover),
         "copy": copy,
         "copy_by": request.user.actor.name,
     }
