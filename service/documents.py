@@ -13,6 +13,7 @@ This module imports only the standard library at its top: the worker imports it 
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import threading
 from collections.abc import Sequence
@@ -120,9 +121,21 @@ def _static_file(name: str) -> Path:
 def _convert(html: str, title: str, language: str, stylesheets: tuple[str, ...]) -> bytes:
     import weasyprint  # here only: the worker's import, never the service's
 
-    class StaticOnly(weasyprint.URLFetcher):  # type: ignore[misc]
-        """Reads `data:` addresses and files under service/static; refuses every other address (no network)."""
+    document = weasyprint.HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=_fetcher()).render(
+        stylesheets=[_stylesheet(sheet) for sheet in stylesheets], pdf_variant="pdf/ua-1"
+    )
+    document.metadata.title = title
+    document.metadata.lang = language
+    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
+    return pdf
 
+
+@functools.lru_cache(maxsize=1)
+def _fetcher() -> Any:
+    """Reads `data:` addresses and files under service/static; refuses every other address (no network)."""
+    import weasyprint
+
+    class StaticOnly(weasyprint.URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
             parts = urlsplit(url)
             if parts.scheme == "data":
@@ -131,12 +144,12 @@ def _convert(html: str, title: str, language: str, stylesheets: tuple[str, ...])
                 return super().fetch(url, headers)
             raise ValueError(f"not read: {url[:80]}")
 
-    fetcher = StaticOnly()
-    document = weasyprint.HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher).render(
-        stylesheets=[weasyprint.CSS(filename=sheet, url_fetcher=fetcher) for sheet in stylesheets],
-        pdf_variant="pdf/ua-1",
-    )
-    document.metadata.title = title
-    document.metadata.lang = language
-    pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1")
-    return pdf
+    return StaticOnly()
+
+
+@functools.lru_cache(maxsize=16)
+def _stylesheet(path: str) -> Any:
+    """A stylesheet parsed once per worker (the GOV.UK one takes about 0.2 s to parse; a worker makes many copies)."""
+    import weasyprint
+
+    return weasyprint.CSS(filename=path, url_fetcher=_fetcher())
