@@ -8,6 +8,12 @@ conversions so that whatever the library keeps between documents is given back, 
 (`shutdown`, from the app's lifespan).
 
 This module imports only the standard library at its top: the worker imports it too, by name, to find `_convert`.
+A spawned worker also re-imports the program's main module, so every entry point starts the service only under
+`if __name__ == "__main__":` (the `handover` command and `python -m service.cli` do).
+
+One worker makes one document at a time; others wait their turn, within the same time limit. A worker ended because
+its conversion took too long takes the conversions waiting on it down with it: those answer 503 too, and the next
+request starts a new worker.
 """
 
 from __future__ import annotations
