@@ -121,6 +121,7 @@ EVENT_WORDS = {
     "disagreement_escalated": "escalated a professional disagreement",
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
     "produce_document": "produced a PDF copy for the case record",
+    "produce_document_failed": "was not given the PDF copy: it could not be made",
 }
 
 

@@ -188,6 +188,16 @@ async def test_a_conversion_that_takes_too_long_answers_503_and_no_part_of_a_pdf
     )
     assert api.status_code == 503
     assert api.json() == {"code": "unavailable", "message": documents.UNAVAILABLE, "details": []}
+    copies = await copies_recorded(site, handover_id)
+    failures = [
+        stored.entry
+        for stored in await db.audit_entries(site.db.reader)
+        if stored.entry.action == "produce_document_failed" and stored.entry.object_id == handover_id
+    ]
+    assert [failure.details["copy"] for failure in failures] == [copy.entry.seq for copy in copies]
+    assert all("longer than" in str(failure.details["reason"]) for failure in failures)
+    history = (await person.get(f"/handovers/{handover_id}/view")).text
+    assert "Rec: was not given the PDF copy: it could not be made" in history
 
     monkeypatch.setattr(documents, "RENDER_SECONDS", 60.0)
     again = await person.get(f"/handovers/{handover_id}/document.pdf")

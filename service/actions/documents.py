@@ -28,8 +28,8 @@ async def produce_document(
 ) -> ProducedDocument:
     """Record that this person is taking a copy of the whole handover out of the service (`produce_document`, object
     the handover, with the format and the checklist id and version the handover was written on), in a transaction
-    of its own, before the copy is made: a copy that could not be made is still a recorded attempt, and a copy
-    that exists always has its entry.
+    of its own, before the copy is made, so that a copy that exists always has its entry; one that could not be
+    made is then marked so by `document_not_made`.
 
     Raises `NotFound` when the person may not read the handover (the same rule as its page, `visible`), so that
     nobody learns that a handover they may not see exists; nothing is recorded then."""
@@ -39,3 +39,13 @@ async def produce_document(
     async with database.transaction() as conn:
         entry = await append_audit_stored(conn, actor.user_id, "produce_document", "handover", handover_id, details)
     return ProducedDocument(view=view, entry=entry)
+
+
+async def document_not_made(database: db.Database, actor: Actor, handover_id: int, copy_seq: int, reason: str) -> None:
+    """Record that the copy recorded as audit entry `copy_seq` was never given to the person (`produce_document_failed`,
+    with the reason, cut to 200 characters), so the trail does not show a copy on file that does not exist."""
+    async with database.transaction() as conn:
+        await db.append_audit(
+            conn, actor.user_id, "produce_document_failed", "handover", handover_id,
+            {"copy": copy_seq, "reason": reason[:200]},
+        )  # fmt: skip

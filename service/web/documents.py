@@ -19,7 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from service import actions, db, documents
-from service.actions.documents import produce_document
+from service.actions.documents import document_not_made, produce_document
 from service.actions.urgent import urgent_panel
 from service.core.audit import StoredEntry
 from service.core.workflow import URGENT_LABEL
@@ -88,9 +88,13 @@ async def _pdf_of(request: Request[Any, Any, Any], handover_id: int) -> bytes:
     html = engine.get_template("handover/document.html").render(**context)
     handover = produced.view.handover
     title = f"Handover for {handover.child_name} ({handover.case_reference})"
-    return await documents.render_pdf(
-        html, title=title, language="en-GB", stylesheets=("govuk/govuk-frontend-6.6.0.min.css", "app.css")
-    )
+    try:
+        return await documents.render_pdf(
+            html, title=title, language="en-GB", stylesheets=("govuk/govuk-frontend-6.6.0.min.css", "app.css")
+        )
+    except documents.DocumentUnavailable as exc:
+        await document_not_made(database(request), request.user.actor, handover_id, produced.entry.entry.seq, str(exc))
+        raise
 
 
 def _attachment(pdf: bytes, handover_id: int) -> Response[bytes]:
