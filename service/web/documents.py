@@ -34,7 +34,8 @@ PDF = "application/pdf"
 
 async def _people(reader: db.Conn, handover: db.Handover) -> list[tuple[str, str, str | None]]:
     """Who took part, each with their part and when they took it (an ISO time in UTC, or None): the outgoing worker
-    and their team, the receiving team and worker, and whoever endorsed, acknowledged and approved the handover."""
+    and their team (with when they started it), the receiving team and worker, and whoever endorsed, acknowledged and
+    approved the handover. Who submitted it, and each other step, is in its history."""
 
     async def name(user_id: int | None) -> str:
         user = await db.user_by_id(reader, user_id) if user_id is not None else None
@@ -45,8 +46,6 @@ async def _people(reader: db.Conn, handover: db.Handover) -> list[tuple[str, str
         ("Receiving team", handover.receiving_team, None),
         ("Receiving worker", handover.receiver or "Not yet chosen", None),
     ]
-    if handover.submitted_at:
-        people.append(("Submitted by", handover.author, handover.submitted_at))
     steps = [("Endorsed by", handover.endorsed_by, handover.endorsed_at),
              ("Acknowledged by", handover.acknowledged_by, handover.acknowledged_at),
              ("Approved by", handover.approved_by, handover.approved_at)]  # fmt: skip
