@@ -86,7 +86,7 @@ async def test_a_reader_downloads_the_whole_handover_with_its_audit_entry_on_eve
     assert squeezed(READBACK) in whole
     assert squeezed(f"({view.handover.checklist_id}), version {view.handover.checklist_version}") in whole
     for who in (
-        "Outgoing workerOut, North Team",
+        "Started by (outgoing worker)Out, North Team",
         "Endorsed bySmgr",
         "Acknowledged byRec",
         "Approved byRmgr",

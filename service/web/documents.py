@@ -42,7 +42,7 @@ async def _people(reader: db.Conn, handover: db.Handover) -> list[tuple[str, str
         return user.name if user else "Not known"
 
     people: list[tuple[str, str, str | None]] = [
-        ("Outgoing worker", f"{handover.author}, {handover.sending_team}", handover.started_at),
+        ("Started by (outgoing worker)", f"{handover.author}, {handover.sending_team}", handover.started_at),
         ("Receiving team", handover.receiving_team, None),
         ("Receiving worker", handover.receiver or "Not yet chosen", None),
     ]
