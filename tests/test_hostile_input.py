@@ -603,6 +603,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ]
     + [("form", f"date_of_birth-{box}") for box in ("day", "month", "year")],
     ("GET", "/handovers/{handover_id:int}/viewers"): [("query", "page")],
+    ("GET", "/handovers/{handover_id:int}/document.pdf"): [],
+    ("GET", "/handovers/{handover_id:int}/print"): [],
 }
 WORKFLOW_ROUTE = "/handovers/{handover_id:int}/{button:str}"
 # Who uses each workflow button, and on a handover in which state.
