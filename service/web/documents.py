@@ -21,8 +21,10 @@ from litestar.response import Template
 from service import actions, db, documents
 from service.actions.documents import document_not_made, produce_document
 from service.actions.urgent import urgent_panel
+from service.core import telling as telling_rules
 from service.core.audit import StoredEntry
 from service.core.workflow import URGENT_LABEL
+from service.db import telling as telling_store
 from service.web.api_errors import ErrorBody, json_error
 from service.web.context import audit_view, checklists, database, log, page, viewable
 
@@ -73,6 +75,11 @@ async def _document(
         "left_out": await actions.group_left_out(reader, view.handover),
         "copy": copy,
         "copy_by": request.user.actor.name,
+        # who was told of the new worker (a checklist version with [telling]): the family's notices and each agency
+        "family_notices": await telling_store.family_notices_of(reader, handover_id),
+        "agency_contacts": await telling_store.agency_contacts_of(reader, handover_id),
+        "family_methods": telling_rules.FAMILY_METHODS,
+        "agency_methods": telling_rules.AGENCY_METHOD_LABELS,
     }
 
 
