@@ -296,7 +296,7 @@ class Person:
             self.add_row(f"Add {article} {row_name}", f"{group.row_label} {have + 1}")
 
     def _answer(self, f: Field, value: Any, name: str, nth: int = 0) -> None:
-        if f.type in ("text", "textarea"):
+        if f.type in ("text", "textarea", "email"):
             self.type_in(f.label, value, nth)
         elif f.type == "date":
             self.type_date(f.label, value, nth)

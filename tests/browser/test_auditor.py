@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
-from tests.helpers import complete, on_record_of
+from tests.helpers import LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,9 @@ def test_auditor_filters_the_report_and_downloads_csv(person: Callable[..., Pers
     client = Client(server.url, "out")
     client.start(world.cases["c2"], world.teams["cp"], world.users["rec"])  # a draft
     submitted = client.start(world.cases["c3"], world.teams["cp"])  # submitted, no receiver named
-    for section_id, answers in complete(**CASE_M_LIKE, **{"case-summary": on_record_of("c3")}).items():
+    for section_id, answers in complete(
+        checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of("c3")}
+    ).items():
         client.save(submitted, section_id, answers)
     client.submit(submitted)
     client.close()

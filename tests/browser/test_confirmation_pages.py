@@ -15,7 +15,7 @@ from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
 from tests.browser.test_journeys import confirm_every_critical_item
-from tests.helpers import complete, on_record_of
+from tests.helpers import LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,9 @@ def test_each_step_lands_on_its_confirmation_page(
     child = on_record_of(case)["child_name"]
     client = Client(server.url, "out")
     handover_id = client.start(world.cases[case], world.teams["cp"], world.users["rec"])
-    for section_id, answers in complete(**CASE_M_LIKE, **{"case-summary": on_record_of(case)}).items():
+    for section_id, answers in complete(
+        checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of(case)}
+    ).items():
         client.save(handover_id, section_id, answers)
     client.close()
 

@@ -16,7 +16,7 @@ from service import db
 from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
-from tests.helpers import complete
+from tests.helpers import LATEST, complete
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_the_outgoing_worker_prints_the_handover_and_downloads_its_pdf(
     handover_id = client.start(case_id, server.world.teams["cp"], server.world.users["rec"])
     on_record = {"child_name": f"Paper {reference}", "date_of_birth": "2016-05-05", "local_reference": reference,
                  "siblings": ""}  # fmt: skip
-    for section_id, answers in complete(**CASE_M_LIKE, **{"case-summary": on_record}).items():
+    for section_id, answers in complete(checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record}).items():
         client.save(handover_id, section_id, answers)
     client.close()
 

@@ -16,7 +16,7 @@ from service import db
 from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
-from tests.helpers import complete, on_record_of
+from tests.helpers import LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,9 @@ def overdue_handover(server: Server) -> Iterator[int]:
     assert case_id is not None
     client = Client(server.url, "out")
     handover_id = client.start(case_id, world.teams["cp"], world.users["rec"])
-    for section_id, answers in complete(**CASE_M_LIKE, **{"case-summary": on_record_of("c40")}).items():
+    for section_id, answers in complete(
+        checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of("c40")}
+    ).items():
         client.save(handover_id, section_id, answers)
     client.submit(handover_id)
     client.close()

@@ -18,7 +18,7 @@ from service.actions.demo import CASE_M_DISAGREEMENT, CASE_M_LIKE, naming_childr
 from service.checklist import latest
 from tests.browser.conftest import Server
 from tests.browser.support import Person
-from tests.helpers import CHECKLIST, CHECKLISTS, complete, on_record_of, section
+from tests.helpers import CHECKLIST, CHECKLISTS, LATEST, complete, on_record_of, section
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,10 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
     if shots:
         out.screenshot("section-with-errors")
     answers = complete(
-        **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **{"case-summary": on_record_of("mia" if javascript else "liam")}
+        checklist=LATEST,
+        **CASE_M_LIKE,
+        **CASE_M_DISAGREEMENT,
+        **{"case-summary": on_record_of("mia" if javascript else "liam")},
     )
     out.fill_section(section("case-summary"), answers["case-summary"])
     out.press("Save and continue")

@@ -14,7 +14,7 @@ from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
 from tests.conftest import PASSWORD
-from tests.helpers import CHECKLIST, complete, on_record_of
+from tests.helpers import CHECKLIST, LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +69,9 @@ def test_keyboard_only_section_and_submit(person: Callable[..., Person], server:
     world = server.world
     client = Client(server.url, "out")
     handover_id = client.start(world.cases["c1"], world.teams["cp"], world.users["rec"])
-    for section_id, answers in complete(**CASE_M_LIKE, **{"case-summary": on_record_of("c1")}).items():
+    for section_id, answers in complete(
+        checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of("c1")}
+    ).items():
         if section_id != "arrangements":
             client.save(handover_id, section_id, answers)
     client.close()

@@ -14,7 +14,7 @@ from service.actions.demo import CASE_M_LIKE
 from service.core.answers import SectionAnswers
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
-from tests.helpers import complete, on_record_of
+from tests.helpers import LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_a_change_from_check_answers_comes_back_to_it_and_questions_are_revealed
     case = "c9" if javascript else "c10"
     client = Client(server.url, "out")
     handover_id = client.start(world.cases[case], world.teams["cp"], world.users["rec"])
-    answers = complete(**CASE_M_LIKE, **{"case-summary": on_record_of(case)})
+    answers = complete(checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of(case)})
     answers["arrangements"] = SectionAnswers(
         values={**answers["arrangements"].values, "transfer_meeting": "joint_visit", "meeting_on": ""}
     )

@@ -14,7 +14,7 @@ from service.actions.demo import CASE_M_LIKE
 from service.core.clock import today
 from tests.browser.conftest import Server
 from tests.browser.support import Client, Person
-from tests.helpers import complete, on_record_of
+from tests.helpers import LATEST, complete, on_record_of
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def test_stale_records_are_explained_at_submission_and_flagged_to_the_receiver(
     case = "c7" if javascript else "c8"
     client = Client(server.url, "out")
     handover_id = client.start(world.cases[case], world.teams["cp"], world.users["rec"])
-    answers = complete(**CASE_M_LIKE, **{"case-summary": on_record_of(case)})
+    answers = complete(checklist=LATEST, **CASE_M_LIKE, **{"case-summary": on_record_of(case)})
     answers["record-currency"].values["chronology_updated"] = (today() - timedelta(days=30)).isoformat()
     answers["record-currency"].values["assessment_date"] = (today() - timedelta(days=400)).isoformat()
     for section_id, section_answers in answers.items():
