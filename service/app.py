@@ -60,6 +60,7 @@ from service.web import (
 from service.web.admin import AdminController
 from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
+from service.web.letters import LettersController
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
 from service.web.urgent import UrgentController
@@ -275,6 +276,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseRecordsController,
             ViewersController,
             UrgentController,
+            LettersController,
             notifications.NotificationsController,
             create_static_files_router(
                 path="/static",
