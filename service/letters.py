@@ -105,7 +105,7 @@ def placeholders_in(text: str) -> tuple[list[str], str | None]:
         if name:
             used.append(name)
         elif match.group("invalid") is not None:
-            at = match.start("invalid")
+            at = match.start()  # the "$" itself (the "invalid" group is the empty text after it)
             return used, (
                 f"the '$' at character {at + 1} starts no placeholder: write a placeholder such as $new_worker, "
                 "or $$ for a dollar sign"
@@ -176,19 +176,22 @@ def _problems(letters: Letters) -> list[str]:
     return problems
 
 
-def _located(message: str) -> str:
-    """msgspec's "... - at `$.letters.family.title`" as "[letters.family]: field 'title': ..."."""
+def _located(raw: dict[str, Any], message: str) -> str:
+    """msgspec's "... - at `$.letters.family.title`" as "[letters.family]: field 'title': ...", a table's own problem
+    (a letter missing from [letters]) as "[letters]: ...", and a paragraph's as "field 'paragraphs' (paragraphs 2)"."""
     text, _, where = message.partition(" - at `$")
-    parts = [part for part in where.rstrip("`").replace("[", ".[").split(".") if part]
-    if not parts:
+    path = where.rstrip("`").replace("[", ".[").split(".")
+    names = [part for part in path if part and not part.startswith("[")]
+    index = next((int(part[1:-1]) for part in path if part.startswith("[")), None)
+    if not names:
         return text
-    tables = [part for part in parts if not part.startswith("[")]
-    index = next((part for part in parts if part.startswith("[")), "")
-    if len(tables) == 1:
-        return f"field {tables[0]!r}: {text}"
-    table, field = ".".join(tables[:-1]), tables[-1]
-    number = f" ({field} {int(index[1:-1]) + 1})" if index else ""
-    return f"[{table}]: field {field!r}{number}: {text}"
+    target: Any = raw
+    for name in names:
+        target = target.get(name) if isinstance(target, dict) else None
+    if isinstance(target, dict):
+        return f"[{'.'.join(names)}]: {text}"
+    field = f"field {names[-1]!r}" + (f" ({names[-1]} {index + 1})" if index is not None else "")
+    return f"[{'.'.join(names[:-1])}]: {field}: {text}" if len(names) > 1 else f"{field}: {text}"
 
 
 def load_file(path: Path) -> Letters:
@@ -200,7 +203,7 @@ def load_file(path: Path) -> Letters:
     try:
         letters = msgspec.convert(raw, Letters)
     except msgspec.ValidationError as exc:
-        raise LettersError(f"{path.name}: {_located(str(exc))}") from exc
+        raise LettersError(f"{path.name}: {_located(raw, str(exc))}") from exc
     problems = _problems(letters)
     if problems:
         raise LettersError(f"{path.name}: " + "; ".join(problems))
