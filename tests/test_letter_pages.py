@@ -17,6 +17,7 @@ from service.core import letters as rules
 from service.core import telling
 from service.core.clock import today
 from service.core.errors import Refused
+from service.core.validation import several_answers
 from service.core.workflow import SERVICE_ACCOUNT_REFUSAL, Action
 from tests.conftest import Browser, Site, World
 from tests.helpers import APART, CHECKLISTS, actor, complete, on_record
@@ -207,6 +208,7 @@ async def test_a_field_sent_twice_is_refused(site: Site) -> None:
     person = await site.as_user("out")
     response = await person.post(f"/handovers/{handover_id}/letters", valid_form() | {"contact": ["a", "b"]})
     assert response.status_code == 400
+    assert several_answers(rules.SINGLE_ANSWERS[rules.CONTACT_FIELD]) in text_of(response)
     assert await letter_entries(site, handover_id) == []
 
 

@@ -40,6 +40,14 @@ FIELD_LABELS: dict[str, str] = {
     CONTACT_FIELD: "How can they contact the new worker?",
 }
 
+# Each single answer of the form, as the message about one sent twice names it (`validation.several_answers`)
+SINGLE_ANSWERS: dict[str, str] = {
+    LETTER_FIELD: "Who the letter is to",
+    ADDRESSEE_FIELD: "Who the letter is addressed to",
+    **{f"{RESPONSIBLE_FROM_FIELD}-{box}": f"The {box}" for box in ("day", "month", "year")},
+    CONTACT_FIELD: "How to contact the new worker",
+}
+
 ADDRESSEE_MAX = 200  # a name, one line
 CONTACT_MAX = 300  # a phone number, an e-mail address and a team, one line
 

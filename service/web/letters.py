@@ -24,13 +24,6 @@ from service.web.context import audit_view, checklists, database, page, settings
 from service.web.forms import sent_more_than_once
 
 DATE_BOXES = ("day", "month", "year")
-# Each single answer of the form, as a message names one sent twice
-SINGLE_ANSWERS = {
-    rules.LETTER_FIELD: "Who the letter is to",
-    rules.ADDRESSEE_FIELD: "Who the letter is addressed to",
-    **{f"{rules.RESPONSIBLE_FROM_FIELD}-{box}": f"The {box}" for box in DATE_BOXES},
-    rules.CONTACT_FIELD: "How to contact the new worker",
-}
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -95,7 +88,7 @@ class LettersController(Controller):
         (and what was typed kept) otherwise."""
         posted = await request.form()
         form = letter_form(posted)
-        repeated = sent_more_than_once(posted, SINGLE_ANSWERS)
+        repeated = sent_more_than_once(posted, rules.SINGLE_ANSWERS)
         if repeated:
             return await _form_page(request, handover_id, form=form, errors=repeated, status_code=400)
         try:
