@@ -35,7 +35,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from service import checklist as checklist_module
-from service import db, logs, mail
+from service import db, documents, logs, mail
 from service.audit_trail import write_checkpoint
 from service.core import answers, case_records, caseload, dates, validation
 from service.core.timing import duration_words
@@ -59,6 +59,7 @@ from service.web import (
 )
 from service.web.admin import AdminController
 from service.web.caseload import CaseloadController
+from service.web.documents import DocumentController
 from service.web.errors import PAGE_ERRORS
 from service.web.letters import LettersController
 from service.web.records import CaseRecordsController, ViewersController
@@ -120,6 +121,8 @@ EVENT_WORDS = {
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
+    "produce_document": "produced a PDF copy for the case record",
+    "produce_document_failed": "was not given the PDF copy: it could not be made",
 }
 
 
@@ -235,6 +238,7 @@ def create_app(settings: Settings) -> Litestar:
                 await checkpoints
             await write_checkpoint(database, settings)
             await database.close()
+            documents.shutdown()  # the document worker, if a copy was made, ends with the service
             gc.unfreeze()  # a process that starts another app (the tests do) can free this one
 
     session_config = session.RotatingSessionConfig(
@@ -270,6 +274,7 @@ def create_app(settings: Settings) -> Litestar:
             api.api_router,
             outgoing.OutgoingController,
             handover.HandoverController,
+            DocumentController,
             auditor.AuditorController,
             AdminController,
             CaseloadController,

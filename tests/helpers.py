@@ -207,19 +207,24 @@ STEPS_TO = {
 
 
 async def handover_in(
-    database: Any, world: Any, state: str, case: str, *, complete_it: bool = True, answers: Any = None
-) -> int:
-    """A handover brought to `state` through the real actions (out -> smgr -> rec -> rmgr); `answers` overrides
-    sections of the Case M-like answers, as `complete` takes them."""
+    database: Any, world: Any, state: str, case: str, *, complete_it: bool = True, answers: Any = None,
+    version: int = 1,
+) -> int:  # fmt: skip
+    """A handover of checklist `version` brought to `state` through the real actions (out -> smgr -> rec -> rmgr);
+    `answers` overrides sections of the Case M-like answers, as `complete` takes them."""
     from service import actions
     from service.core.workflow import Action
 
     people = {name: await actor(database, world, name) for name in ("out", "smgr", "rec", "rmgr")}
+    checklist = CHECKLISTS[("case-transfer", version)]
     handover_id = await actions.start_handover(
-        database, people["out"], CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
+        database, people["out"], checklist, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
         receiver_id=world.users["rec"], transfer_reason="Step-up", apart_reason=APART,
     )  # fmt: skip
-    given = await on_record(database, handover_id, complete(**{**CASE_M_LIKE, **(answers or {})}))
+    given = await on_record(database, handover_id, complete(checklist=checklist, **{**CASE_M_LIKE, **(answers or {})}))
+    started = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert started is not None
+    given = naming_children(started.checklist, given)  # a version whose rows choose the group's children by reference
     if not complete_it:
         del given["arrangements"]
     for section_id, section_answers in given.items():

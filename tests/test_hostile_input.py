@@ -610,6 +610,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ]
     + [("form", f"date_of_birth-{box}") for box in ("day", "month", "year")],
     ("GET", "/handovers/{handover_id:int}/viewers"): [("query", "page")],
+    ("GET", "/handovers/{handover_id:int}/document.pdf"): [],
+    ("GET", "/handovers/{handover_id:int}/print"): [],
     # the letter to the family or the child
     ("GET", "/handovers/{handover_id:int}/letters"): [],
     ("POST", "/handovers/{handover_id:int}/letters"): [

@@ -65,6 +65,10 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     # who has viewed a handover: both teams' managers (once they may see it) and auditors; never workers
     ("GET", "/handovers/{id}/viewers", "draft", {"sending_manager", "auditor"}),
     ("GET", "/handovers/{id}/viewers", "endorsed", {"sending_manager", "receiving_manager", "auditor"}),
+    # the whole handover as a PDF for the case record, and its printable page: whoever may read the handover
+    ("GET", "/handovers/{id}/document.pdf", "draft", {"owner", "sending_manager", "auditor"}),
+    ("GET", "/handovers/{id}/document.pdf", "endorsed", READERS),
+    ("GET", "/handovers/{id}/print", "endorsed", READERS),
     # correcting a case record (the POST's rows are in tests/test_case_record_correction.py)
     ("GET", "/admin/cases", "none", {"admin"}),
     ("GET", "/admin/cases/{case}", "none", {"admin"}),
