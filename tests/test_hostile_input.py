@@ -498,6 +498,11 @@ class PageInput(msgspec.Struct, frozen=True):
 
 FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group", "overdue"]
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
+# The letter's form, posted for the printable letter and for its PDF
+LETTER_FORM = [
+    ("form", name)
+    for name in ("letter", "addressee", "responsible_from-day", "responsible_from-month", "responsible_from-year")
+] + [("form", "contact")]
 # The form and query parameters of each page route, by (method, path). Path parameters are read from the route
 # itself. A route missing here fails the suite: add what it reads, so that it is walked too.
 PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
@@ -614,10 +619,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/handovers/{handover_id:int}/print"): [],
     # the letter to the family or the child
     ("GET", "/handovers/{handover_id:int}/letters"): [],
-    ("POST", "/handovers/{handover_id:int}/letters"): [
-        ("form", name) for name in ("letter", "addressee", "responsible_from-day", "responsible_from-month")
-    ]
-    + [("form", name) for name in ("responsible_from-year", "contact")],
+    ("POST", "/handovers/{handover_id:int}/letters"): LETTER_FORM,
+    ("POST", "/handovers/{handover_id:int}/letters/pdf"): LETTER_FORM,
 }
 # A handover on the newest checklist version, its new worker named: one a letter can be written for.
 LETTER_READY = "draft@v4"
@@ -780,7 +783,7 @@ async def test_every_other_page_form_query_and_path(
                     user, state = "rec", "endorsed"
                 elif "/disagreements" in path:
                     user, state = "smgr", "submitted"
-                elif path.endswith("/letters"):
+                elif path.endswith(("/letters", "/letters/pdf")):
                     user, state = "smgr", LETTER_READY  # a party the walk never records absent
                 elif path.startswith("/audit"):
                     user = "aud"

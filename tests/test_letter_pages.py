@@ -4,13 +4,15 @@ printable letter, and its audit entry."""
 from __future__ import annotations
 
 import html
+import io
 import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
-from service import actions, db
+from service import actions, db, documents
 from service.actions import letters as letter_actions
 from service.checklist import Checklist
 from service.core import letters as rules
@@ -19,6 +21,7 @@ from service.core.clock import today
 from service.core.errors import Refused
 from service.core.validation import several_answers
 from service.core.workflow import SERVICE_ACCOUNT_REFUSAL, Action
+from service.web.letters import _file_safe
 from tests.conftest import Browser, Site, World
 from tests.helpers import APART, CHECKLISTS, actor, complete, on_record
 
@@ -297,3 +300,89 @@ async def test_viewing_the_form_is_audited_as_a_view(site: Site) -> None:
         "SELECT details FROM audit_log WHERE action = 'view' AND object_id = ?", (handover_id,)
     )
     assert any(json.loads(row["details"]).get("page") == "letters" for row in rows)
+
+
+# ---------------------------------------------------------------- the letter as a PDF
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+async def test_the_letter_downloads_as_a_pdf_with_real_text(site: Site) -> None:
+    visit = in_days(10)
+    handover_id = await letter_handover(
+        site.db, site.world, arrangements={"transfer_meeting": "joint_visit", "meeting_on": visit.isoformat()}
+    )
+    person = await site.as_user("out")
+    page = await person.post(f"/handovers/{handover_id}/letters", valid_form())
+    assert f'action="/handovers/{handover_id}/letters/pdf"' in page.text
+    response = await person.post(f"/handovers/{handover_id}/letters/pdf", valid_form())
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"] == 'attachment; filename="letter-C-1.pdf"'
+    text = " ".join(pdf_text(response.content).split())
+    for expected in ("Your new social worker", "Dear Ms Ashford,", "Rec", "Cp Team", words(in_days(7)),
+                     words(visit), "01632 960 001", "Example Borough Council"):  # fmt: skip
+        assert expected in text, (expected, text)
+    assert "$" not in text
+    assert PdfReader(io.BytesIO(response.content)).metadata.title == "Your new social worker"
+    assert [entry["format"] for entry in await letter_entries(site, handover_id)] == ["page", "pdf"]
+
+
+async def test_the_pdf_form_is_checked_again(site: Site) -> None:
+    handover_id = await letter_handover(site.db, site.world)
+    person = await site.as_user("out")
+    response = await person.post(f"/handovers/{handover_id}/letters/pdf", valid_form(contact=""))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Enter how the family can contact the new worker" in text_of(response)
+    assert await letter_entries(site, handover_id) == []
+
+
+@pytest.mark.parametrize(("username", "status"), [("aud", 409), ("other", 404)])
+async def test_the_pdf_is_refused_as_the_page_is(site: Site, username: str, status: int) -> None:
+    handover_id = await letter_handover(site.db, site.world, "endorsed")
+    person = await site.as_user(username)
+    response = await person.post(f"/handovers/{handover_id}/letters/pdf", valid_form())
+    assert response.status_code == status
+    assert not response.content.startswith(b"%PDF")
+    assert await letter_entries(site, handover_id) == []
+
+
+async def test_a_pdf_that_cannot_be_made_is_said_and_marked_not_given(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> bytes:
+        raise documents.DocumentUnavailable("the conversion took longer than 60 seconds")
+
+    monkeypatch.setattr(documents, "render_pdf", broken)
+    handover_id = await letter_handover(site.db, site.world)
+    person = await site.as_user("out")
+    response = await person.post(f"/handovers/{handover_id}/letters/pdf", valid_form())
+    assert response.status_code == 503
+    assert documents.UNAVAILABLE in text_of(response)
+    rows = await site.db.reader.execute_fetchall(
+        "SELECT seq, action, details FROM audit_log WHERE action IN ('produce_letter', 'produce_document_failed') "
+        "AND object_id = ? ORDER BY seq",
+        (handover_id,),
+    )
+    made, failed = list(rows)
+    assert (made["action"], failed["action"]) == ("produce_letter", "produce_document_failed")
+    assert json.loads(failed["details"]) == {
+        "copy": made["seq"],
+        "reason": "the conversion took longer than 60 seconds",
+    }
+
+
+@pytest.mark.parametrize(
+    ("reference", "name"),
+    [
+        ("C-1", "letter-C-1.pdf"),
+        ('AB/12 "x"', "letter-AB-12-x.pdf"),
+        ("Ré-7", "letter-R-7.pdf"),
+        ("***", "letter-child.pdf"),
+    ],
+)
+def test_the_pdfs_file_name_holds_only_safe_characters(reference: str, name: str) -> None:
+    assert f"letter-{_file_safe(reference)}.pdf" == name

@@ -124,6 +124,7 @@ LETTER_MATRIX: list[tuple[str, str, str, set[str]]] = [
     ("POST", "/handovers/{id}/letters", "endorsed", {"owner", "receiver", "sending_manager", "receiving_manager"}),
     ("GET", "/handovers/{id}/letters", "draft", {"owner", "sending_manager"}),
     ("POST", "/handovers/{id}/letters", "draft", {"owner", "sending_manager"}),
+    ("POST", "/handovers/{id}/letters/pdf", "endorsed", {"owner", "receiver", "sending_manager", "receiving_manager"}),
 ]
 
 

@@ -10,11 +10,13 @@ import msgspec
 from service import db
 from service.actions.handovers import Checklists, HandoverView, visible
 from service.core import letters as rules
+from service.core.audit import StoredEntry
 from service.core.clock import today
 from service.core.dates import parse_date
 from service.core.errors import Invalid, Refused
 from service.core.workflow import Actor
 from service.db import telling as telling_store
+from service.db.audit import append_audit_stored
 from service.letters import Letters
 
 
@@ -57,13 +59,23 @@ async def letter_page(
     )
 
 
+class ProducedLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """A letter written: the form's page it was written from, the letter, and the audit entry recording it (a PDF
+    that could not then be made is marked so against this entry, `actions.documents.document_not_made`)."""
+
+    page: LetterPage
+    letter: rules.Letter
+    entry: StoredEntry
+
+
 async def produce_letter(
     database: db.Database, checklists: Checklists, actor: Actor, handover_id: int, form: rules.LetterForm, *,
     output: str, council: str,
-) -> tuple[LetterPage, rules.Letter]:  # fmt: skip
+) -> ProducedLetter:  # fmt: skip
     """Write the letter the form asks for, dated today in England, as a printable page or a PDF (`output`, one of
-    `core.letters.FORMATS`), and record it in the audit trail: which letter, to whom, the date the new worker is
-    responsible from, and the format. Returns the form's page and the letter. `Invalid` keyed by the form's fields
+    `core.letters.FORMATS`), and record it in the audit trail (`produce_letter`): which letter and letters version,
+    to whom, the date the new worker is responsible from, and the format; a PDF is recorded before it is made, as
+    every copy taken out of the service is (`actions.documents`). `Invalid` keyed by the form's fields
     (`core.letters.form_errors`); `Refused` and `NotFound` as `letter_page`."""
     assert output in rules.FORMATS, output
     async with database.transaction() as conn:
@@ -80,5 +92,5 @@ async def produce_letter(
             "responsible_from": letter.responsible_from.isoformat(),
             "format": output,
         }
-        await db.append_audit(conn, actor.user_id, "produce_letter", "handover", handover_id, details)
-        return page, letter
+        entry = await append_audit_stored(conn, actor.user_id, "produce_letter", "handover", handover_id, details)
+        return ProducedLetter(page=page, letter=letter, entry=entry)

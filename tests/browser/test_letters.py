@@ -1,15 +1,19 @@
 """The outgoing worker writes a letter to the family in a real browser, with and without JavaScript: the form, the form
-sent back with its errors, and the printable letter, each scanned by axe; printed, only the letter shows."""
+sent back with its errors, and the printable letter, each scanned by axe; printed, only the letter shows; downloaded,
+it is a PDF of the same letter."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from service import db
 from service.core import letters as rules
@@ -90,6 +94,15 @@ def test_the_outgoing_worker_writes_and_prints_a_letter_to_the_family(
     expect(out.page.get_by_role("link", name="record it on who has been told")).to_have_attribute(
         "href", f"/handovers/{handover_id}/telling"
     )
+
+    # the same letter as a PDF, its words real text
+    with out.page.expect_download() as download_info:
+        out.page.get_by_role("button", name="Download as PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == f"letter-LT-{int(javascript)}.pdf"
+    pages = PdfReader(io.BytesIO(Path(download.path()).read_bytes())).pages
+    text = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert "Dear Ms Ashford," in text and responsible in text and f"{visit.day} {visit:%B %Y}" in text
 
     # printed, the letter is all there is on the paper
     out.page.emulate_media(media="print")
