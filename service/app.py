@@ -123,6 +123,7 @@ EVENT_WORDS = {
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
     "produce_document": "produced a PDF copy for the case record",
     "produce_document_failed": "was not given the PDF copy: it could not be made",
+    "produce_letter": "wrote a letter about the new social worker",
 }
 
 

@@ -124,6 +124,8 @@ async def test_the_outgoing_worker_writes_the_family_a_letter_naming_the_new_wor
         {"letter": "family", "letters_version": 1, "addressee": "Ms Ashford",
          "responsible_from": in_days(7).isoformat(), "format": "page", "by": site.world.users["out"]},
     ]  # fmt: skip
+    history = text_of(await person.get(f"/handovers/{handover_id}/view"))
+    assert "wrote a letter about the new social worker" in history, "the handover's history shows it"
 
 
 async def test_the_childs_letter_is_addressed_to_them_by_first_name_in_words_for_their_age(site: Site) -> None:
