@@ -376,10 +376,10 @@ def _letters_for(directory: Path, checklists: dict[tuple[str, int], Checklist]) 
         named = f"{checklist.id} version {checklist.version}"
         if section is None:
             problem = f"field 'section': {named} has no section {where.section!r}"
-        elif choice is None or where.value not in {option.value for option in choice.options}:
-            problem = (
-                f"field 'value': {named} has no field {where.field!r} offering {where.value!r} in {where.section!r}"
-            )
+        elif choice is None:
+            problem = f"field 'field': {named} has no field {where.field!r} in {where.section!r}"
+        elif where.value not in {option.value for option in choice.options}:
+            problem = f"field 'value': in {named}, {where.section!r} field {where.field!r} offers no {where.value!r}"
         elif day is None or day.type != "date":
             problem = f"field 'date': {named} has no date field {where.date!r} in {where.section!r}"
         else:

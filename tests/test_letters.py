@@ -284,9 +284,9 @@ def test_a_version_that_tells_the_family_needs_letters(tmp_path: Path) -> None:
     ("field", "bad", "message"),
     [
         ("section", "handover", "field 'section': case-transfer version 4 has no section 'handover'"),
-        ("value", "home_visit", "field 'value': case-transfer version 4 has no field 'transfer_meeting' offering "
-                                "'home_visit' in 'arrangements'"),
-        ("field", "meeting", "field 'value': case-transfer version 4 has no field 'meeting'"),
+        ("value", "home_visit", "field 'value': in case-transfer version 4, 'arrangements' field 'transfer_meeting' "
+                                "offers no 'home_visit'"),
+        ("field", "meeting", "field 'field': case-transfer version 4 has no field 'meeting' in 'arrangements'"),
         ("date", "no_meeting_reason", "field 'date': case-transfer version 4 has no date field 'no_meeting_reason'"),
     ],
 )  # fmt: skip
