@@ -324,11 +324,11 @@ async def test_the_letter_downloads_as_a_pdf_with_real_text(site: Site) -> None:
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == 'attachment; filename="letter-C-1.pdf"'
     text = " ".join(pdf_text(response.content).split())
-    for expected in ("Your new social worker", "Dear Ms Ashford,", "Rec", "Cp Team", words(in_days(7)),
+    for expected in ("A new social worker for Child", "Dear Ms Ashford,", "Rec", "Cp Team", words(in_days(7)),
                      words(visit), "01632 960 001", "Example Borough Council"):  # fmt: skip
         assert expected in text, (expected, text)
     assert "$" not in text
-    assert PdfReader(io.BytesIO(response.content)).metadata.title == "Your new social worker"
+    assert PdfReader(io.BytesIO(response.content)).metadata.title == "A new social worker for Child"
     assert [entry["format"] for entry in await letter_entries(site, handover_id)] == ["page", "pdf"]
 
 

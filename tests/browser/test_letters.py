@@ -79,7 +79,7 @@ def test_the_outgoing_worker_writes_and_prints_a_letter_to_the_family(
     out.press("Write the letter")
 
     letter = out.page.locator("article.app-letter")
-    expect(out.heading("Your new social worker")).to_be_visible()
+    expect(out.heading("A new social worker for Letter")).to_be_visible()
     expect(letter).to_contain_text("Dear Ms Ashford,")
     responsible = f"From {start.day} {start:%B %Y}, Letter's social worker will be Rec, in the Cp Team"
     expect(letter).to_contain_text(responsible)
