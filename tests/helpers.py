@@ -11,20 +11,24 @@ from typing import Any
 import msgspec
 
 from service.actions.demo import CASE_M_LIKE, complete_answers, naming_children
-from service.checklist import Checklist, Section, load_all
+from service.checklist import Checklist, Section, latest, load_all
 from service.core.answers import SectionAnswers, date_parts, row_prefix
 from service.core.clock import today
 from service.settings import PROJECT_ROOT, Settings
 
 CHECKLISTS = load_all(PROJECT_ROOT / "checklists")
+# Version 1: what most tests write, through the actions; the pages start the newest (`LATEST`), for which
+# `complete(checklist=...)` writes answers
 CHECKLIST: Checklist = CHECKLISTS[("case-transfer", 1)]
+LATEST: Checklist = latest(CHECKLISTS, "case-transfer")
 
 # Why a child of the test family is handed over without their sibling (asked of every such start).
 APART = "Liam is settled in a placement and stays with his worker"
 
 
-def section(section_id: str) -> Section:
-    found = CHECKLIST.section(section_id)
+def section(section_id: str, checklist: Checklist | None = None) -> Section:
+    """A section of `checklist` (default: `CHECKLIST`)."""
+    found = (checklist or CHECKLIST).section(section_id)
     assert found is not None
     return found
 

@@ -24,6 +24,7 @@ from tests.helpers import (
     section,
     start,
     submit,
+    tell_everyone,
     version_in,
 )
 
@@ -75,6 +76,7 @@ async def test_twenty_identical_approvals_make_one_transition_and_one_audit_entr
     await confirm_all(rec, handover_id)
     page = await rec.get(f"/handovers/{handover_id}/review")
     await rec.post(f"/handovers/{handover_id}/acknowledge", {"handover_version": version_in(page.text)})
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     page = await rmgr.get(f"/handovers/{handover_id}/view")
     version = version_in(page.text)
     responses = await asyncio.gather(
