@@ -171,6 +171,11 @@ async def confirm_all(person: Any, handover_id: int, readback: str = "I take on 
         assert response.status_code == 303, response.text
 
 
+def latest_form(section_id: str, button: str = "continue", version: int = 0) -> dict[str, Any]:
+    """The form a browser posts for complete answers to a section of the newest checklist, which the pages start."""
+    return form_for(section(section_id, LATEST), complete(checklist=LATEST)[section_id], button=button, version=version)
+
+
 def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
     """A checklists folder holding one definition, beside a copy of the shipped time limits."""
     folder = tmp_path / "checklists"

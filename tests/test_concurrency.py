@@ -15,6 +15,7 @@ from service.core.errors import Refused
 from tests.conftest import Site
 from tests.helpers import (
     CHECKLISTS,
+    LATEST,
     actor,
     complete,
     confirm_all,
@@ -51,7 +52,7 @@ async def test_fifty_concurrent_form_posts_all_succeed(site: Site) -> None:
     extra = [
         out.post(
             f"/handovers/{handover_ids[0]}/sections/childs-views",
-            form_for(section("childs-views"), answers["childs-views"], button="draft", version=0),
+            form_for(section("childs-views", LATEST), answers["childs-views"], button="draft", version=0),
         )
         for _ in range(50 - len(posts))
     ]

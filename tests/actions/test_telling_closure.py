@@ -200,3 +200,30 @@ async def test_an_earlier_version_closes_on_its_own_answers(database: db.Databas
     await approve(database, world, handover_id)
     handover = await db.handover_by_id(database.reader, handover_id)
     assert handover is not None and handover.state == "closed"
+
+
+async def test_the_report_shows_who_a_handover_waits_to_tell(database: db.Database, world: World) -> None:
+    from service import reporting
+    from service.core.report import ReportFilter
+
+    handover_id = await acknowledged(database, world, network(GP, SCHOOL))
+    waiting, _ = await reporting.page_of_rows(
+        database, CHECKLISTS, ReportFilter(blocker="agency_not_told"), 1, 50, today()
+    )
+    assert [row.handover_id for row in waiting] == [handover_id]
+    assert telling.FAMILY_NOT_TOLD in waiting[0].blockers
+    assert telling.agency_not_told("Ms R. Dale", "School or nursery") in waiting[0].blockers
+
+    out = await actor(database, world, "out")
+    for contact in await telling_store.agency_contacts_of(database.reader, handover_id):
+        await actions.record_agency_told(
+            database, CHECKLISTS, out, handover_id, contact.id, method="letter", told_on=today().isoformat()
+        )
+    none_left, _ = await reporting.page_of_rows(
+        database, CHECKLISTS, ReportFilter(blocker="agency_not_told"), 1, 50, today()
+    )
+    assert none_left == []
+    everything, _ = await reporting.page_of_rows(database, CHECKLISTS, ReportFilter(), 1, 50, today())
+    [row] = [row for row in everything if row.handover_id == handover_id]
+    assert telling.FAMILY_NOT_TOLD in row.blockers
+    assert not any("Ms R. Dale" in blocker for blocker in row.blockers)
