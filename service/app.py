@@ -61,6 +61,7 @@ from service.web.admin import AdminController
 from service.web.caseload import CaseloadController
 from service.web.documents import DocumentController
 from service.web.errors import PAGE_ERRORS
+from service.web.letters import LettersController
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
 from service.web.urgent import UrgentController
@@ -122,6 +123,7 @@ EVENT_WORDS = {
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
     "produce_document": "produced a PDF copy for the case record",
     "produce_document_failed": "was not given the PDF copy: it could not be made",
+    "produce_letter": "wrote a letter about the new social worker",
 }
 
 
@@ -280,6 +282,7 @@ def create_app(settings: Settings) -> Litestar:
             CaseRecordsController,
             ViewersController,
             UrgentController,
+            LettersController,
             notifications.NotificationsController,
             create_static_files_router(
                 path="/static",

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from service.letters import Letters, LettersError
+from service.letters import load_latest as load_letters
 from service.time_limits import TimeLimits, TimeLimitsError, load_latest
 
 FieldType = Literal["text", "textarea", "date", "radios", "checkboxes", "email"]  # email: one work address
@@ -208,6 +210,9 @@ class Checklist(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     currency: list[CurrencyRule] = []  # how up to date records must be: judged at submission and at approval
     # Every wait's time limit, from the time-limits file (`load_all` sets it; a checklist file may not)
     time_limits: TimeLimits | None = None
+    # The newest letters to the child and family (`service.letters`, from the folder's `letters/`): `load_all` sets it
+    # for a version that records they were told (`telling.family`); a checklist file may not
+    letters: Letters | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -294,6 +299,8 @@ def load_file(path: Path) -> Checklist:
         raise ChecklistError(f"{path.name}: cannot be read: {exc}") from exc
     if "time_limits" in raw:
         raise ChecklistError(f"{path.name}: time_limits: time limits live in checklists/time-limits/, not here")
+    if "letters" in raw:
+        raise ChecklistError(f"{path.name}: letters: the letters' texts live in checklists/letters/, not here")
     try:
         checklist = msgspec.convert(raw, Checklist)
     except msgspec.ValidationError as exc:
@@ -307,7 +314,9 @@ def load_file(path: Path) -> Checklist:
 def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
     """Every definition in the folder, keyed by (id, version); all versions are kept for older handovers. Each carries
     the newest time limits (`service.time_limits`, from the folder's `time-limits/`), its escalation stages' limits
-    filled in from them: `ChecklistError` when a stage of any version has no limit there, naming both files."""
+    filled in from them: `ChecklistError` when a stage of any version has no limit there, naming both files. A version
+    that records the child and family were told also carries the newest letters to them (`_letters_for`, from the
+    folder's `letters/`); a bad letters file, or none for such a version, is a `ChecklistError` too."""
     checklists: dict[tuple[str, int], Checklist] = {}
     for path in sorted(directory.glob("*.toml")):
         checklist = load_file(path)
@@ -327,7 +336,56 @@ def load_all(directory: Path) -> dict[tuple[str, int], Checklist]:
             f"{limits_file.name}: [escalation]: field {unknown[0]!r}: no checklist offers this stage "
             f"(the stages offered: {', '.join(sorted(offered))})"
         )
-    return {key: with_time_limits(checklist, limits, limits_file.name) for key, checklist in checklists.items()}
+    letters = _letters_for(directory, checklists)
+    return {
+        key: msgspec.structs.replace(
+            with_time_limits(checklist, limits, limits_file.name), letters=letters if _tells_family(checklist) else None
+        )
+        for key, checklist in checklists.items()
+    }
+
+
+def _tells_family(checklist: Checklist) -> bool:
+    """Whether this version records that the child and family were told (`[telling]`), the versions with letters."""
+    return checklist.telling is not None and checklist.telling.family
+
+
+def _letters_for(directory: Path, checklists: dict[tuple[str, int], Checklist]) -> Letters | None:
+    """The newest letters (`service.letters`), checked against every checklist version that has the family told
+    (`[telling]`): such a version needs letters, and the letters' `[joint_visit]` must name a choice and a date it
+    asks. `ChecklistError` naming the letters file otherwise; None when no version tells the family and there are
+    none."""
+    try:
+        found = load_letters(directory)
+    except LettersError as exc:
+        raise ChecklistError(str(exc)) from exc
+    telling = [c for c in checklists.values() if _tells_family(c)]
+    if found is None:
+        if telling:
+            raise ChecklistError(
+                f"{directory / 'letters'}: no letters (*.toml) found: {telling[0].id} version {telling[0].version} "
+                "has the child and family told, with a letter"
+            )
+        return None
+    path, letters = found
+    where = letters.joint_visit
+    for checklist in telling:
+        section = checklist.section(where.section)
+        choice = section.field(where.field) if section else None
+        day = section.field(where.date) if section else None
+        named = f"{checklist.id} version {checklist.version}"
+        if section is None:
+            problem = f"field 'section': {named} has no section {where.section!r}"
+        elif choice is None:
+            problem = f"field 'field': {named} has no field {where.field!r} in {where.section!r}"
+        elif where.value not in {option.value for option in choice.options}:
+            problem = f"field 'value': in {named}, {where.section!r} field {where.field!r} offers no {where.value!r}"
+        elif day is None or day.type != "date":
+            problem = f"field 'date': {named} has no date field {where.date!r} in {where.section!r}"
+        else:
+            continue
+        raise ChecklistError(f"{path.name}: [joint_visit]: {problem}")
+    return letters
 
 
 def with_time_limits(checklist: Checklist, limits: TimeLimits, limits_file: str = "time limits") -> Checklist:

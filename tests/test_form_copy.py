@@ -82,6 +82,7 @@ async def versioned(request: Any, tmp_path: Path) -> AsyncIterator[tuple[Site, C
         if int(re.sub(r"\D", "", path.stem.rsplit("-v", 1)[1])) <= version:
             shutil.copy(path, folder / path.name)
     shutil.copytree(PROJECT_ROOT / "checklists" / "time-limits", folder / "time-limits")
+    shutil.copytree(PROJECT_ROOT / "checklists" / "letters", folder / "letters")
     app = create_app(settings_for_tests(tmp_path, checklists_dir=folder))
     async with AsyncTestClient(app=app) as client:
         world = await seed(app.state.db)

@@ -135,12 +135,13 @@ def calls_to(tree: ast.AST, names: set[str]) -> list[tuple[str, int]]:
 
 
 def core_violations(path: Path, tree: ast.AST) -> list[str]:
-    """The core imports from the service only the core and the definitions read from data files: the checklists and
-    the time limits."""
+    """The core imports from the service only the core and the definitions read from data files: the checklists, the
+    time limits and the letters."""
     return [
         f"{relative(path)}:{line} imports {name}"
         for name, line in imports(tree, package=package_of(path))
-        if within(name, ("service",)) and not within(name, ("service.core", "service.checklist", "service.time_limits"))
+        if within(name, ("service",))
+        and not within(name, ("service.core", "service.checklist", "service.time_limits", "service.letters"))
     ]
 
 

@@ -16,6 +16,8 @@ from service import db
 from service.passwords import _dummy, needs_rehash, verify_password
 from tests.conftest import PASSWORD, Browser, Site
 from tests.helpers import LATEST, complete, fill_all, handover_in, latest_form, section, start, version_in
+from tests.test_letter_pages import letter_handover
+from tests.test_letter_pages import valid_form as letter_form
 
 pytestmark = pytest.mark.anyio
 
@@ -113,6 +115,39 @@ async def test_access_matrix(site: Site, method: str, route: str, state: str, al
                     "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ? WHERE id = ?",
                     (site.world.users["out"], site.world.teams["north"], site.world.cases["c1"]),
                 )
+
+
+# The letter to the family or the child, on a handover whose checklist version records who was told: those who may
+# record who was told write one; an auditor reads the handover but is refused; nobody else learns it exists.
+LETTER_MATRIX: list[tuple[str, str, str, set[str]]] = [
+    ("GET", "/handovers/{id}/letters", "endorsed", {"owner", "receiver", "sending_manager", "receiving_manager"}),
+    ("POST", "/handovers/{id}/letters", "endorsed", {"owner", "receiver", "sending_manager", "receiving_manager"}),
+    ("GET", "/handovers/{id}/letters", "draft", {"owner", "sending_manager"}),
+    ("POST", "/handovers/{id}/letters", "draft", {"owner", "sending_manager"}),
+    ("POST", "/handovers/{id}/letters/pdf", "endorsed", {"owner", "receiver", "sending_manager", "receiving_manager"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "state", "allowed"), LETTER_MATRIX, ids=[f"{m} {r} ({s})" for m, r, s, _ in LETTER_MATRIX]
+)
+async def test_access_matrix_for_letters(site: Site, method: str, route: str, state: str, allowed: set[str]) -> None:
+    for role in ROLES:
+        handover_id = await letter_handover(site.db, site.world, state, "c1")
+        person = await site.as_user(USERNAMES.get(role))
+        url = route.format(id=handover_id)
+        response = await (person.get(url) if method == "GET" else person.post(url, letter_form()))
+        status = response.status_code
+        if role == "anonymous":
+            assert status == 303, (role, url)
+        elif role in allowed:
+            assert status == 200, (role, method, url, status)
+        else:
+            assert status in {404, 409}, (role, method, url, status)
+            if role not in READERS:
+                assert status == 404, (role, url, "refusals across teams must not reveal the handover exists")
+        async with site.db.transaction() as conn:
+            await conn.execute("UPDATE handovers SET state = 'cancelled' WHERE id = ?", (handover_id,))
 
 
 async def test_the_session_id_changes_at_sign_in_and_a_planted_id_is_dead(site: Site) -> None:
