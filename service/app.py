@@ -62,12 +62,14 @@ from service.web.caseload import CaseloadController
 from service.web.errors import PAGE_ERRORS
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
+from service.web.telling import AgencyLinkController, TellingController
 from service.web.urgent import UrgentController
 
 UNAUTHENTICATED = [
     "^/sign-in$",
     "^/accessibility$",
     "^/privacy$",
+    "^/agency-acknowledgements/",  # a professional's signed link from the service's e-mail: the signature is its proof
     "^/static/",
     "^/healthz$",
     "^/readyz$",
@@ -275,6 +277,8 @@ def create_app(settings: Settings) -> Litestar:
             CaseRecordsController,
             ViewersController,
             UrgentController,
+            TellingController,
+            AgencyLinkController,
             notifications.NotificationsController,
             create_static_files_router(
                 path="/static",

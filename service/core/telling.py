@@ -269,3 +269,84 @@ def recording_refusals(facts: Facts, actor: Actor, *, required: bool) -> list[st
     if facts.state not in OPEN_STATES:
         return [NOT_OPEN]
     return []
+
+
+# ---------------------------------------------------------------- what the pages and the API say of each record
+
+# How a professional was told another way, as a sentence goes on: "Told by phone on 3 March 2026".
+AGENCY_TOLD_WORDS: dict[str, str] = {
+    "phone": "by phone",
+    "meeting": "at a meeting",
+    "letter": "by letter",
+    "own_email": "by their own secure e-mail",
+}
+FAMILY_TOLD_WORDS: dict[str, str] = {"letter": "by letter", "visit": "on a visit", "phone": "by phone"}
+
+# A professional's status, as the API names it (`contact_status`).
+CONTACT_STATUSES = ("not_yet_told", "email_queued", "emailed", "told", "acknowledged", "not_told")
+
+
+def _on(day: date | None) -> str:
+    return f" on {day.day} {day:%B %Y}" if day else ""
+
+
+def contact_status(
+    *, told_method: str | None, told_on: date | None, email_sent_on: date | None, acknowledged_on: date | None,
+    not_told_reason: str | None,
+) -> tuple[str, str]:  # fmt: skip
+    """A professional's status as (the API's name from `CONTACT_STATUSES`, the words a page shows). Dates are dates
+    in England: `told_on` as recorded, `email_sent_on` the day the outbox delivered the service's e-mail (None while
+    it waits to be sent), `acknowledged_on` the day they pressed the button in their e-mail's link."""
+    if not_told_reason is not None:
+        return "not_told", f"Not told: {not_told_reason}"
+    if told_method is None:
+        return "not_yet_told", "Not yet told"
+    if acknowledged_on is not None:
+        return "acknowledged", "Acknowledged" + _on(acknowledged_on)
+    if told_method == BY_THE_SERVICE:
+        if email_sent_on is None:
+            return "email_queued", "E-mail waiting to be sent" + (f" (queued{_on(told_on)})" if told_on else "")
+        return "emailed", "E-mailed" + _on(email_sent_on)
+    return "told", "Told " + AGENCY_TOLD_WORDS.get(told_method, told_method) + _on(told_on)
+
+
+def family_notice_words(*, told: str, method: str, told_on: date | None, note: str) -> str:
+    """One family notice as a page shows it: who was told, how and when; or the reason they were not told."""
+    if method == NOT_TOLD:
+        return f"Not told: {note}"
+    return f"{told}, told {FAMILY_TOLD_WORDS.get(method, method)}" + _on(told_on)
+
+
+def telling_summary(status: Status, contacts: int) -> str:
+    """One line for the handover's page: where telling the family and the professionals stands."""
+    family = (
+        "The child and family: told, or why not recorded"
+        if status.family_done
+        else "The child and family: not yet told"
+    )
+    waiting = len(status.agencies_waiting)
+    if contacts == 0:
+        agencies = "no professionals tracked yet"
+    elif waiting == 0:
+        agencies = (
+            f"all {contacts} professionals told, or why not recorded"
+            if contacts > 1
+            else "the professional told, or why not recorded"
+        )
+    else:
+        agencies = f"{waiting} of {contacts} professionals still to tell"
+    return f"{family}; {agencies}."
+
+
+# After a record is made, the banner on the "Who has been told" page (`?done=`, post/redirect/get).
+RECORDED: dict[str, str] = {
+    "family-told": "Recorded: the child and family have been told",
+    "family-not-told": "Recorded: why the child and family have not been told",
+    "emailed": "Recorded: the e-mail to the professional is on its way, with a link to confirm they have been told",
+    "agency-told": "Recorded: how the professional was told",
+    "agency-not-told": "Recorded: why the professional has not been told",
+}
+
+# The signed link's own page (no account: the person holds the link).
+LINK_HEADING = "Confirm you have been told of the new social worker"
+LINK_THANKS = "Thank you: you have confirmed you were told of the new social worker"
