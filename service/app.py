@@ -37,7 +37,7 @@ from markupsafe import Markup
 from service import checklist as checklist_module
 from service import db, logs, mail
 from service.audit_trail import write_checkpoint
-from service.core import answers, case_records, caseload, dates, validation
+from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
@@ -183,6 +183,7 @@ def template_environment(settings: Settings) -> Environment:
         markers=case_records.markers,
         may_see_viewers=case_records.may_see_viewers,
         unread_notifications=notifications.unread_notifications,
+        telling_line=telling.telling_line,
     )
     return env
 

@@ -317,25 +317,17 @@ def family_notice_words(*, told: str, method: str, told_on: date | None, note: s
     return f"{told}, told {FAMILY_TOLD_WORDS.get(method, method)}" + _on(told_on)
 
 
-def telling_summary(status: Status, contacts: int) -> str:
-    """One line for the handover's page: where telling the family and the professionals stands."""
-    family = (
-        "The child and family: told, or why not recorded"
-        if status.family_done
-        else "The child and family: not yet told"
+def telling_line(missing: tuple[str, ...]) -> str:
+    """One line for the handover's page from what still stops closure (`Facts.telling_missing`): who is still to
+    be told, or that nobody is."""
+    family = FAMILY_NOT_TOLD in missing
+    agencies = len(missing) - family
+    if not missing:
+        return "everyone has been told, or why not is recorded"
+    still = (["the child and family"] if family else []) + (
+        [f"{agencies} professional{'s'[: agencies != 1]} on the plan"] if agencies else []
     )
-    waiting = len(status.agencies_waiting)
-    if contacts == 0:
-        agencies = "no professionals tracked yet"
-    elif waiting == 0:
-        agencies = (
-            f"all {contacts} professionals told, or why not recorded"
-            if contacts > 1
-            else "the professional told, or why not recorded"
-        )
-    else:
-        agencies = f"{waiting} of {contacts} professionals still to tell"
-    return f"{family}; {agencies}."
+    return "still to tell (or record why not): " + " and ".join(still)
 
 
 # After a record is made, the banner on the "Who has been told" page (`?done=`, post/redirect/get).
