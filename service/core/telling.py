@@ -24,7 +24,7 @@ from service.checklist import Checklist
 from service.core import validation
 from service.core.answers import SectionAnswers
 from service.core.dates import date_problem
-from service.core.text import EMAIL_FORMAT_MESSAGE, is_email_address
+from service.core.text import EMAIL_FORMAT_MESSAGE, is_blank, is_email_address
 from service.core.workflow import (
     OPEN_STATES,
     SERVICE_ACCOUNT_REFUSAL,
@@ -196,7 +196,7 @@ def agency_told_errors(method: str, told_on: str, note: str, today: date) -> dic
     if method not in AGENCY_METHODS:
         errors["method"] = "Select how they were told"
     errors |= _told_on_errors(told_on, today)
-    if note.strip():
+    if not is_blank(note):  # optional: a note of nothing but invisible characters is no note
         errors |= validation.text_errors("note", note, missing="", limit=NOTE_MAX, what="The note")
     return errors
 
@@ -208,15 +208,20 @@ def agency_not_told_errors(reason: str) -> dict[str, str]:
     )
 
 
+def optional_note(note: str) -> str:
+    """An optional note as kept: trimmed, and empty when it shows nothing (`text.is_blank`)."""
+    return "" if is_blank(note) else note.strip()
+
+
 def email_errors(email: str) -> dict[str, str]:
     """An address to tell a professional at: shaped like an e-mail address. Keyed "email"."""
-    if not email.strip():
+    if is_blank(email):
         return {"email": NO_EMAIL_ADDRESS}
     return {} if is_email_address(email) else {"email": EMAIL_FORMAT_MESSAGE}
 
 
 def _told_on_errors(told_on: str, today: date) -> dict[str, str]:
-    if not told_on.strip() or told_on.replace("/", "").strip() == "":
+    if is_blank(told_on.replace("/", "")):
         return {"told_on": "Enter the date they were told"}
     problem = date_problem("The date they were told", told_on, today, not_in_future=True)
     return {"told_on": problem[0]} if problem else {}
