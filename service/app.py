@@ -121,6 +121,12 @@ EVENT_WORDS = {
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
+    "record_family_told": "recorded who in the family was told of the new worker",
+    "record_family_not_told": "recorded why the child and family have not been told of the new worker",
+    "email_agency": "e-mailed a professional on the plan about the new worker",
+    "record_agency_told": "recorded how a professional on the plan was told of the new worker",
+    "record_agency_not_told": "recorded why a professional on the plan has not been told of the new worker",
+    "agency_acknowledged": "a professional confirmed, through the link in their e-mail, that they were told",
 }
 
 
@@ -131,6 +137,10 @@ def event_text(event: db.TimelineEvent) -> str:
         words += f" ({details['section']})"
     if "step" in details and "manager" in details:
         words += f" ({details['step']}: {details['manager']})"
+    if "told" in details:
+        words += f" ({details['told']})"
+    if "agency" in details and "name" in details:
+        words += f" ({details['name']}, {details['agency']})"
     if "reason" in details:
         words += f": “{details['reason']}”"
     if "reply" in details:

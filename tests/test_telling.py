@@ -167,6 +167,9 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     assert (stored["Tom Reed"].told_method, stored["Tom Reed"].note) == ("meeting", note)
     view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
     assert view is not None and view.facts.telling_missing == (rules.FAMILY_NOT_TOLD,)
+    history = unescape((await out.get(f"/handovers/{handover_id}/view")).text).split('id="history"')[1]
+    assert "e-mailed a professional on the plan about the new worker (Dr Asha Khan, GP)" in history
+    assert "recorded why a professional on the plan has not been told of the new worker (PC Jo Bell, Police)" in history
     # a professional settled already is refused, by the page and its form
     again = await out.post(f"/handovers/{handover_id}/telling/agencies/{tom}/not-told", {"reason": "Twice"})
     assert again.status_code == 409 and rules.ALREADY_SETTLED in unescape(again.text)
