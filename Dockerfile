@@ -13,6 +13,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HANDOVER_PORT=8000 \
     TZ=Europe/London
 
+# What the handover's PDF copy needs from the system (WeasyPrint: Pango, HarfBuzz's subsetter, fonts), the same list
+# as scripts/pdf_setup.sh; installed when the image is built, never downloaded when a document is made. Not pinned to
+# versions: the base image's Debian release fixes them, and a pin would refuse that release's security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
+
 # The service runs as this unprivileged user; only /data is writable by it.
 RUN test -f /usr/share/zoneinfo/Europe/London \
     && groupadd --system --gid 10001 handover \

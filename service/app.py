@@ -35,7 +35,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from service import checklist as checklist_module
-from service import db, logs, mail
+from service import db, documents, logs, mail
 from service.audit_trail import write_checkpoint
 from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
@@ -59,6 +59,7 @@ from service.web import (
 )
 from service.web.admin import AdminController
 from service.web.caseload import CaseloadController
+from service.web.documents import DocumentController
 from service.web.errors import PAGE_ERRORS
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
@@ -127,6 +128,8 @@ EVENT_WORDS = {
     "record_agency_told": "recorded how a professional on the plan was told of the new worker",
     "record_agency_not_told": "recorded why a professional on the plan has not been told of the new worker",
     "agency_acknowledged": "a professional confirmed, through the link in their e-mail, that they were told",
+    "produce_document": "produced a PDF copy for the case record",
+    "produce_document_failed": "was not given the PDF copy: it could not be made",
 }
 
 
@@ -247,6 +250,7 @@ def create_app(settings: Settings) -> Litestar:
                 await checkpoints
             await write_checkpoint(database, settings)
             await database.close()
+            documents.shutdown()  # the document worker, if a copy was made, ends with the service
             gc.unfreeze()  # a process that starts another app (the tests do) can free this one
 
     session_config = session.RotatingSessionConfig(
@@ -282,6 +286,7 @@ def create_app(settings: Settings) -> Litestar:
             api.api_router,
             outgoing.OutgoingController,
             handover.HandoverController,
+            DocumentController,
             auditor.AuditorController,
             AdminController,
             CaseloadController,

@@ -11,20 +11,24 @@ from typing import Any
 import msgspec
 
 from service.actions.demo import CASE_M_LIKE, complete_answers, naming_children
-from service.checklist import Checklist, Section, load_all
+from service.checklist import Checklist, Section, latest, load_all
 from service.core.answers import SectionAnswers, date_parts, row_prefix
 from service.core.clock import today
 from service.settings import PROJECT_ROOT, Settings
 
 CHECKLISTS = load_all(PROJECT_ROOT / "checklists")
+# Version 1: what most tests write, through the actions; the pages start the newest (`LATEST`), for which
+# `complete(checklist=...)` writes answers
 CHECKLIST: Checklist = CHECKLISTS[("case-transfer", 1)]
+LATEST: Checklist = latest(CHECKLISTS, "case-transfer")
 
 # Why a child of the test family is handed over without their sibling (asked of every such start).
 APART = "Liam is settled in a placement and stays with his worker"
 
 
-def section(section_id: str) -> Section:
-    found = CHECKLIST.section(section_id)
+def section(section_id: str, checklist: Checklist | None = None) -> Section:
+    """A section of `checklist` (default: `CHECKLIST`)."""
+    found = (checklist or CHECKLIST).section(section_id)
     assert found is not None
     return found
 
@@ -167,6 +171,11 @@ async def confirm_all(person: Any, handover_id: int, readback: str = "I take on 
         assert response.status_code == 303, response.text
 
 
+def latest_form(section_id: str, button: str = "continue", version: int = 0) -> dict[str, Any]:
+    """The form a browser posts for complete answers to a section of the newest checklist, which the pages start."""
+    return form_for(section(section_id, LATEST), complete(checklist=LATEST)[section_id], button=button, version=version)
+
+
 def checklist_dir_with(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
     """A checklists folder holding one definition, beside a copy of the shipped time limits."""
     folder = tmp_path / "checklists"
@@ -207,19 +216,24 @@ STEPS_TO = {
 
 
 async def handover_in(
-    database: Any, world: Any, state: str, case: str, *, complete_it: bool = True, answers: Any = None
-) -> int:
-    """A handover brought to `state` through the real actions (out -> smgr -> rec -> rmgr); `answers` overrides
-    sections of the Case M-like answers, as `complete` takes them."""
+    database: Any, world: Any, state: str, case: str, *, complete_it: bool = True, answers: Any = None,
+    version: int = 1,
+) -> int:  # fmt: skip
+    """A handover of checklist `version` brought to `state` through the real actions (out -> smgr -> rec -> rmgr);
+    `answers` overrides sections of the Case M-like answers, as `complete` takes them."""
     from service import actions
     from service.core.workflow import Action
 
     people = {name: await actor(database, world, name) for name in ("out", "smgr", "rec", "rmgr")}
+    checklist = CHECKLISTS[("case-transfer", version)]
     handover_id = await actions.start_handover(
-        database, people["out"], CHECKLIST, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
+        database, people["out"], checklist, case_id=world.cases[case], receiving_team_id=world.teams["cp"],
         receiver_id=world.users["rec"], transfer_reason="Step-up", apart_reason=APART,
     )  # fmt: skip
-    given = await on_record(database, handover_id, complete(**{**CASE_M_LIKE, **(answers or {})}))
+    given = await on_record(database, handover_id, complete(checklist=checklist, **{**CASE_M_LIKE, **(answers or {})}))
+    started = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert started is not None
+    given = naming_children(started.checklist, given)  # a version whose rows choose the group's children by reference
     if not complete_it:
         del given["arrangements"]
     for section_id, section_answers in given.items():

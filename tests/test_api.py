@@ -9,9 +9,10 @@ import pytest
 
 from service import actions, db
 from service.actions.demo import CASE_M_LIKE, naming_children
+from service.core import telling
 from service.core.tokens import token_hash
 from tests.conftest import Site
-from tests.helpers import CHECKLISTS, complete, on_record, start
+from tests.helpers import CHECKLISTS, complete, on_record, start, tell_everyone
 
 pytestmark = pytest.mark.anyio
 
@@ -102,9 +103,9 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     )
     assert created.status_code == 201
     handover_id = created.json()["id"]
-    given = await on_record(site.db, handover_id, complete(**CASE_M_LIKE))
     started = await actions.load(site.db.reader, CHECKLISTS, handover_id)
     assert started is not None  # a case in no sibling group: the harm rows name someone outside the group
+    given = await on_record(site.db, handover_id, complete(checklist=started.checklist, **CASE_M_LIKE))
     for section_id, answers in naming_children(started.checklist, given).items():
         saved = await call(
             site,
@@ -142,7 +143,7 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
     unconfirmed = error_shape(await act("api_rec", "acknowledge"), 409, "refused")
     assert any(d["message"] == "Confirm ‘Open risks’" for d in unconfirmed["details"])
     view = (await call(site, t["api_rec"], "GET", f"/handovers/{handover_id}")).json()
-    for section_id in ("open-risks", "sibling-harm", "parenting-capacity", "cp-category"):
+    for section_id in ("open-risks", "sibling-harm", "parenting-capacity", "cp-category", "childs-views"):
         confirmed = await call(
             site,
             t["api_rec"],
@@ -156,9 +157,14 @@ async def test_the_whole_transfer_through_the_api(site: Site) -> None:
         )
         assert confirmed.status_code == 200, confirmed.text
     assert (await act("api_rec", "acknowledge")).json() == {"state": "acknowledged"}
+    untold = error_shape(await act("api_rmgr", "approve"), 409, "refused")
+    assert untold["details"][0]["message"] == telling.FAMILY_NOT_TOLD
+    out = await db.user_by_username(site.db.reader, "api_out")
+    assert out is not None
+    await tell_everyone(site.db, actions.actor_for(out, await db.memberships(site.db.reader, out.id)), handover_id)
     assert (await act("api_rmgr", "approve")).json() == {"state": "closed"}
     final = (await call(site, t["api_rmgr"], "GET", f"/handovers/{handover_id}")).json()
-    assert final["state"] == "closed" and final["checklist_version"] == 3
+    assert final["state"] == "closed" and final["checklist_version"] == 4
     assert [e["action"] for e in final["timeline"]][-1] == "approve"
     case = await db.case_by_id(site.db.reader, case_id)
     assert case is not None and case.allocated_worker_id == rec_id
@@ -266,7 +272,7 @@ async def test_the_openapi_document_describes_every_api_route(site: Site) -> Non
     schema = (await site.client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
     assert all(path.startswith("/api/v1/") for path in paths), "the HTML pages are not part of the API"
-    assert len(paths) == 18  # the urgent transfer is the twelfth; who has been told, the other six
+    assert len(paths) == 19  # the urgent transfer is the twelfth, the PDF copy the thirteenth, then who was told
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert {"401", "404"} <= set(operation["responses"]), (method, path)

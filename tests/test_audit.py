@@ -14,7 +14,7 @@ from service import audit_trail, db
 from service.core.audit import GENESIS, Entry, entry_hash, sign_checkpoint
 from service.settings import Settings
 from tests.conftest import PASSWORD, Site, World, seed
-from tests.helpers import complete, form_for, handover_in, section, settings_for_tests, start
+from tests.helpers import handover_in, latest_form, settings_for_tests, start
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ async def test_every_change_and_every_view_of_a_handover_is_recorded(site: Site)
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
     await out.get(url)
-    await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+    await out.post(url, latest_form("childs-views"))
     await out.get(f"/handovers/{handover_id}/view")
     entries = [e.entry for e in await db.audit_entries(site.db.reader) if e.entry.object_type == "handover"]
     assert [(e.action, e.details.get("page") or e.details.get("section")) for e in entries] == [
@@ -82,7 +82,7 @@ async def test_a_change_and_its_audit_entry_are_one_transaction(site: Site) -> N
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     async with site.db.transaction() as conn:
         await conn.execute("CREATE TRIGGER no_more BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'full'); END")
-    form = form_for(section("childs-views"), complete()["childs-views"])
+    form = latest_form("childs-views")
     response = await out.post(f"/handovers/{handover_id}/sections/childs-views", form)  # fmt: skip
     assert response.status_code == 500
     assert await db.sections_of(site.db.reader, handover_id) == {}

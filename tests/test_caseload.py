@@ -19,7 +19,7 @@ from service.core.tokens import token_hash
 from service.core.workflow import Action, eligible, person_refusals
 from service.settings import Settings
 from tests.conftest import PASSWORD_HASH, Site, World, seed
-from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, on_record
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, on_record, tell_everyone
 from tests.test_queries import UNDO_LATER_MIGRATIONS
 
 pytestmark = pytest.mark.anyio
@@ -182,9 +182,9 @@ async def _through_to_closure(site: Site, handover_id: int) -> None:
     """Filled in and submitted by its author (the sending manager), endorsed by another manager of the team, and
     taken on and approved in cp."""
     people = {name: await actor(site.db, site.world, name) for name in (MANAGER, "smgr2", "rec", "rmgr")}
-    given = await on_record(site.db, handover_id, complete(**CASE_M_LIKE))
     view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
     assert view is not None
+    given = await on_record(site.db, handover_id, complete(checklist=view.checklist, **CASE_M_LIKE))
     given = naming_children(view.checklist, given)  # the newest checklist's sibling harm rows choose children
     given["case-summary"] = given["case-summary"].__class__(
         values={**given["case-summary"].values, "siblings": ""}, groups=given["case-summary"].groups
@@ -203,6 +203,10 @@ async def _through_to_closure(site: Site, handover_id: int) -> None:
                 await actions.confirm_item(site.db, CHECKLISTS, people["rec"], handover_id, item.id,
                                            view.handover.version, understood=True,
                                            readback="I take on these risks and the plan to manage them.")  # fmt: skip
+            view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
+            assert view is not None
+        if action == Action.APPROVE:
+            await tell_everyone(site.db, people[MANAGER], handover_id)
             view = await actions.load(site.db.reader, CHECKLISTS, handover_id)
             assert view is not None
         await actions.act(site.db, CHECKLISTS, people[who], handover_id, action, view.handover.version, "Because")

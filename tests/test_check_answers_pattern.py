@@ -14,7 +14,18 @@ from service.checklist import Checklist, Field
 from service.core.answers import SectionAnswers, input_id, row_prefix, shown_fields, shown_groups, submission_problems
 from service.core.clock import today
 from tests.conftest import Browser, Site
-from tests.helpers import MIA_ON_RECORD, complete, form_for, on_record, section, start, submit, version_in
+from tests.helpers import (
+    LATEST,
+    MIA_ON_RECORD,
+    complete,
+    form_for,
+    latest_form,
+    on_record,
+    section,
+    start,
+    submit,
+    version_in,
+)
 from tests.test_form_copy import Page, versioned, words
 
 pytestmark = pytest.mark.anyio
@@ -90,7 +101,7 @@ async def test_every_answer_of_every_version_has_its_own_change_link_to_its_ques
 async def test_the_problems_are_shown_under_each_section_on_first_load(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    answers = complete(**CASE_M_LIKE)
+    answers = complete(checklist=LATEST, **CASE_M_LIKE)
     answers["cp-category"].groups["changes"][0]["risk_outcome"] = ""
     answers["arrangements"] = SectionAnswers(values={"transfer_meeting": "meeting"})
     del answers["network"]
@@ -135,7 +146,7 @@ async def test_a_refused_submission_still_lists_everything_in_an_error_summary(s
 
 async def change_and_save(out: Browser, handover_id: int, return_value: str, button: str = "continue") -> str:
     url = f"/handovers/{handover_id}/sections/childs-views"
-    form = form_for(section("childs-views"), complete()["childs-views"], button=button)
+    form = latest_form("childs-views", button=button)
     form["version"] = version_in((await out.get(url)).text, "version")
     response = await out.post(url, {**form, "return": return_value})
     assert response.status_code == 303

@@ -15,6 +15,7 @@ from service.core.errors import Refused
 from tests.conftest import Site
 from tests.helpers import (
     CHECKLISTS,
+    LATEST,
     actor,
     complete,
     confirm_all,
@@ -24,6 +25,7 @@ from tests.helpers import (
     section,
     start,
     submit,
+    tell_everyone,
     version_in,
 )
 
@@ -50,7 +52,7 @@ async def test_fifty_concurrent_form_posts_all_succeed(site: Site) -> None:
     extra = [
         out.post(
             f"/handovers/{handover_ids[0]}/sections/childs-views",
-            form_for(section("childs-views"), answers["childs-views"], button="draft", version=0),
+            form_for(section("childs-views", LATEST), answers["childs-views"], button="draft", version=0),
         )
         for _ in range(50 - len(posts))
     ]
@@ -75,6 +77,7 @@ async def test_twenty_identical_approvals_make_one_transition_and_one_audit_entr
     await confirm_all(rec, handover_id)
     page = await rec.get(f"/handovers/{handover_id}/review")
     await rec.post(f"/handovers/{handover_id}/acknowledge", {"handover_version": version_in(page.text)})
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     page = await rmgr.get(f"/handovers/{handover_id}/view")
     version = version_in(page.text)
     responses = await asyncio.gather(

@@ -17,7 +17,7 @@ import pytest
 
 from service import audit_trail, db
 from tests.conftest import PASSWORD, seed
-from tests.helpers import complete, form_for, handover_in, section, settings_for_tests
+from tests.helpers import LATEST, complete, form_for, handover_in, section, settings_for_tests
 
 pytestmark = pytest.mark.anyio
 CLIENTS = 6
@@ -66,7 +66,9 @@ async def writer(
         while not stop.is_set():
             n += 1
             text = f"write {n} for handover {handover_id}"
-            form = form_for(section("childs-views"), complete()["childs-views"], version=version) | {"views": text}
+            form = form_for(
+                section("childs-views", LATEST), complete(checklist=LATEST)["childs-views"], version=version
+            ) | {"views": text}
             try:
                 response = await client.post(url, data={"_csrf_token": token, **form})
             except httpx.TransportError:

@@ -210,9 +210,12 @@ async def test_every_conditional_question_of_every_version_is_revealed_under_its
     for section in checklist.sections:
         url = f"/handovers/{handover_id}/sections/{section.id}"
         html = (await out.get(url)).text
+        drawn: dict[str, str] = {}  # each group's rows sent back with the next "add", as the browser's form would
         for group in section.groups:  # draw a row of every group, so its row questions are on the page
             if f'id="{group.id}-0"' not in html:
-                html = (await out.post(url, {"button": f"add:{group.id}", "version": version_in(html, "version")})).text
+                form = {"button": f"add:{group.id}", "version": version_in(html, "version"), **drawn}
+                html = (await out.post(url, form)).text
+            drawn[f"{group.id}-rows"] = "1"
         page = Page(html)
         for item, parent, group in conditionals(section):
             assert item.when is not None

@@ -12,7 +12,7 @@ import pytest
 from service import db
 from tests.conftest import Site
 from tests.group_support import confirm_everything, fill_group, member_ids, start_group, step
-from tests.helpers import act, version_in
+from tests.helpers import act, actor, tell_everyone, version_in
 from tests.test_security import READERS, ROLES, SUCCESS, USERNAMES
 
 pytestmark = pytest.mark.anyio
@@ -155,6 +155,11 @@ async def test_a_group_from_start_to_closure_through_the_pages(site: Site) -> No
     assert {m.state for m in await db.group_members(site.db.reader, group_id)} == {"endorsed"}
     await confirm_everything(site.db, site.world, group_id)
     assert (await act(people["rec"], mia_id, "acknowledge")).status_code == 303
+    # each child's family and professionals are told before the group closes: each child's handover is checked
+    untold = await act(people["rmgr"], liam_id, "approve")
+    assert untold.status_code == 409 and "have been told of their new worker" in untold.text
+    for member in (liam_id, mia_id):
+        await tell_everyone(site.db, await actor(site.db, site.world, "out"), member)
     assert (await act(people["rmgr"], liam_id, "approve")).status_code == 303
     for case in ("mia", "liam"):
         case_row = await db.case_by_id(site.db.reader, site.world.cases[case])

@@ -614,6 +614,8 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ]
     + [("form", f"date_of_birth-{box}") for box in ("day", "month", "year")],
     ("GET", "/handovers/{handover_id:int}/viewers"): [("query", "page")],
+    ("GET", "/handovers/{handover_id:int}/document.pdf"): [],
+    ("GET", "/handovers/{handover_id:int}/print"): [],
     # who has been told, and the agency's signed link
     ("GET", "/handovers/{handover_id:int}/telling"): [("query", "done")],
     ("POST", "/handovers/{handover_id:int}/telling/family"): [

@@ -10,7 +10,7 @@ import pytest
 from service import actions, db
 from service.actions.demo import CASE_M_LIKE, naming_children
 from tests.conftest import Site
-from tests.helpers import complete, fill_all, form_for, section, start, submit, version_in
+from tests.helpers import LATEST, complete, fill_all, form_for, latest_form, section, start, submit, version_in
 
 pytestmark = pytest.mark.anyio
 
@@ -101,7 +101,7 @@ async def test_task_list_shows_each_sections_status(site: Site) -> None:
     await out.post(
         f"/handovers/{handover_id}/sections/case-summary", form_for(section("case-summary"), answers["case-summary"])
     )
-    partial = form_for(section("childs-views"), answers["childs-views"], button="draft")
+    partial = form_for(section("childs-views", LATEST), answers["childs-views"], button="draft")
     partial["how_gathered"] = ""
     await out.post(f"/handovers/{handover_id}/sections/childs-views", partial)
     response = await out.get(f"/handovers/{handover_id}")
@@ -116,7 +116,7 @@ async def test_rows_can_be_added_and_removed_without_javascript_and_with_htmx(si
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/network"
-    form = form_for(section("network"), complete()["network"])
+    form = latest_form("network")
     form["contacts-0-name"] = "Dr Typed Before Adding"
     added = await out.post(url, form | {"button": "add:contacts"})
     assert added.status_code == 200 and "<html" in added.text
@@ -174,7 +174,7 @@ async def test_the_whole_outgoing_journey_ends_read_only(site: Site) -> None:
     assert (await out.get(f"/handovers/{handover_id}")).headers["location"].endswith("/view")
     save = await out.post(
         f"/handovers/{handover_id}/sections/childs-views",
-        form_for(section("childs-views"), complete()["childs-views"], version=1),
+        latest_form("childs-views", version=1),
     )
     assert save.status_code == 409
     case = await db.case_by_id(site.db.reader, site.world.cases["mia"])
@@ -195,7 +195,7 @@ async def test_another_worker_cannot_see_or_change_the_handover(site: Site) -> N
             assert (await intruder.get(url)).status_code == 404, (name, url)
         save = await intruder.post(
             f"/handovers/{handover_id}/sections/childs-views",
-            form_for(section("childs-views"), complete()["childs-views"]),
+            latest_form("childs-views"),
         )
         assert save.status_code == 404
         assert (await submit_blind(intruder, handover_id)).status_code == 404
@@ -211,7 +211,7 @@ async def test_a_stale_section_form_is_not_silently_overwritten(site: Site) -> N
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
-    first = form_for(section("childs-views"), complete()["childs-views"], version=0) | {"views": "First tab"}
+    first = latest_form("childs-views", version=0) | {"views": "First tab"}
     second = first | {"views": "Second tab, typed on an old page"}
     assert (await out.post(url, first)).status_code == 303
     conflict = await out.post(url, second)
@@ -249,7 +249,7 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
     site.db.reader.raw.set_trace_callback(statements.append)
     try:
         url = f"/handovers/{handover_id}/sections/childs-views"
-        response = await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+        response = await out.post(url, latest_form("childs-views"))
     finally:
         site.db.reader.raw.set_trace_callback(None)
     assert response.status_code == 303

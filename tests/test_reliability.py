@@ -15,7 +15,7 @@ from service import db
 from service.core.answers import validate_section
 from service.web import forms
 from tests.conftest import Browser, Site
-from tests.helpers import CHECKLIST, complete, form_for, handover_in, section, start, version_in
+from tests.helpers import CHECKLIST, LATEST, complete, form_for, handover_in, latest_form, section, start, version_in
 
 pytestmark = pytest.mark.anyio
 
@@ -24,9 +24,7 @@ async def test_what_was_typed_after_the_session_ended_is_saved_after_signing_in_
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
-    typed = form_for(section("childs-views"), complete()["childs-views"], button="continue") | {
-        "views": "Typed for an hour; the session ended meanwhile"
-    }
+    typed = latest_form("childs-views", button="continue") | {"views": "Typed for an hour; the session ended meanwhile"}
     session_id = out.jar.get("session")
     assert session_id
     await site.app.stores.get("sessions").delete(session_id)  # the idle timeout passes
@@ -66,7 +64,7 @@ async def test_a_kept_form_with_an_answer_too_long_saves_the_rest_and_says_so_an
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
-    typed = form_for(section("childs-views"), complete()["childs-views"]) | {"views": "x" * 100_001}
+    typed = latest_form("childs-views") | {"views": "x" * 100_001}
     await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
     assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
     signed_in = await out.sign_in("out")
@@ -84,7 +82,7 @@ async def test_a_kept_form_is_never_saved_for_someone_else(site: Site) -> None:
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
     url = f"/handovers/{handover_id}/sections/childs-views"
-    await out.post(url, form_for(section("childs-views"), complete()["childs-views"]))
+    await out.post(url, latest_form("childs-views"))
     signed_in = await out.sign_in("out2")  # a colleague signs in on the same browser
     assert signed_in.headers["location"] == "/"
     assert await db.sections_of(site.db.reader, handover_id) == {}
@@ -122,7 +120,7 @@ async def test_kept_forms_are_bounded_per_browser_and_say_so_when_not_kept(site:
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
     await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
-    typed = form_for(section("childs-views"), complete()["childs-views"])
+    typed = latest_form("childs-views")
     for _ in range(KEPT_PER_BROWSER):
         assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
     refused = await out.post(url, typed)
@@ -178,7 +176,7 @@ async def test_anonymous_pages_create_no_session(site: Site) -> None:
 async def save_childs_views(person: Browser, handover_id: int) -> int:
     url = f"/handovers/{handover_id}/sections/childs-views"
     version = version_in((await person.get(url)).text, "version")
-    form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+    form = latest_form("childs-views", version=int(version))
     return (await person.post(url, form)).status_code
 
 
@@ -197,7 +195,7 @@ async def test_storage_faults_give_a_plain_page_and_the_service_recovers(site: S
     url = f"/handovers/{handover_id}/sections/childs-views"
     version = version_in((await out.get(url)).text, "version")  # the page was open before the fault
     await writer.execute(fault)
-    form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+    form = latest_form("childs-views", version=int(version))
     response = await out.post(url, form)
     assert response.status_code == 503
     assert "Nothing was half-saved" in response.text and "Traceback" not in response.text
@@ -217,7 +215,9 @@ async def test_a_write_lock_held_by_another_process_gives_a_plain_page(site: Sit
     holder = sqlite3.connect(site.db.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        form = form_for(section("childs-views"), complete()["childs-views"], version=int(version))
+        form = form_for(
+            section("childs-views", LATEST), complete(checklist=LATEST)["childs-views"], version=int(version)
+        )
         assert (await out.post(url, form)).status_code == 503
     finally:
         holder.execute("ROLLBACK")
@@ -299,7 +299,7 @@ async def test_autosave_keeps_a_draft_and_says_when(site: Site) -> None:
     url = f"/handovers/{handover_id}/sections/childs-views"
     page = await out.get(url)
     assert f'hx-post="{url}/autosave"' in page.text and 'id="save-status"' in page.text
-    form = form_for(section("childs-views"), complete()["childs-views"], version=0) | {"views": "Half a sentence"}
+    form = latest_form("childs-views", version=0) | {"views": "Half a sentence"}
     saved = await out.post(f"{url}/autosave", form, headers={"HX-Request": "true"})
     assert saved.status_code == 200 and "Draft saved at" in saved.text
     assert 'id="section-version"' in saved.text and 'hx-swap-oob="true"' in saved.text and 'value="1"' in saved.text

@@ -15,7 +15,18 @@ from litestar.datastructures import Cookie
 from service import db
 from service.passwords import _dummy, needs_rehash, verify_password
 from tests.conftest import PASSWORD, Browser, Site
-from tests.helpers import CHECKLISTS, actor, complete, fill_all, form_for, handover_in, section, start, version_in
+from tests.helpers import (
+    CHECKLISTS,
+    LATEST,
+    actor,
+    complete,
+    fill_all,
+    handover_in,
+    latest_form,
+    section,
+    start,
+    version_in,
+)
 from tests.telling_support import v4_handover
 
 pytestmark = pytest.mark.anyio
@@ -65,6 +76,10 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     # who has viewed a handover: both teams' managers (once they may see it) and auditors; never workers
     ("GET", "/handovers/{id}/viewers", "draft", {"sending_manager", "auditor"}),
     ("GET", "/handovers/{id}/viewers", "endorsed", {"sending_manager", "receiving_manager", "auditor"}),
+    # the whole handover as a PDF for the case record, and its printable page: whoever may read the handover
+    ("GET", "/handovers/{id}/document.pdf", "draft", {"owner", "sending_manager", "auditor"}),
+    ("GET", "/handovers/{id}/document.pdf", "endorsed", READERS),
+    ("GET", "/handovers/{id}/print", "endorsed", READERS),
     # correcting a case record (the POST's rows are in tests/test_case_record_correction.py)
     ("GET", "/admin/cases", "none", {"admin"}),
     ("GET", "/admin/cases/{case}", "none", {"admin"}),
@@ -98,7 +113,7 @@ async def request_as(site: Site, role: str, method: str, url: str, handover_id: 
             "transfer_reason": "Step-up", "about": "Contact", "with_whom": "Out", "view": "Unsafe", "told": "Ms A",
             "method": "phone", "told_on-day": "1", "told_on-month": "3", "told_on-year": "2026"}  # fmt: skip
     if "/sections/" in url:
-        data |= form_for(section("childs-views"), complete()["childs-views"], version=1)
+        data |= latest_form("childs-views", version=1)
     return (await person.post(url, data)).status_code
 
 
@@ -261,7 +276,7 @@ async def test_forms_without_the_csrf_token_or_from_another_site_are_refused(sit
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
-    form = form_for(section("childs-views"), complete()["childs-views"])
+    form = latest_form("childs-views")
     no_token = await out.request("POST", url, data=form)
     assert no_token.status_code == 403
     cross = await out.post(url, form, headers={"Sec-Fetch-Site": "cross-site"})
@@ -298,9 +313,9 @@ HOSTILE_TEXT = '<script>alert("x")</script><img src=x onerror=alert(1)>{{7*7}}{%
 async def test_every_free_text_answer_comes_back_inert(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    answers = complete()
+    answers = complete(checklist=LATEST)
     for section_id, section_answers in answers.items():
-        definition = section(section_id)
+        definition = section(section_id, LATEST)
         for field in definition.fields:
             # the name and reference must be the case record's; every other text field, siblings too, takes it
             if field.type in ("text", "textarea") and field.from_case_record not in ("child_name", "reference"):
@@ -322,17 +337,17 @@ async def test_oversized_and_malformed_requests_get_a_clear_refusal_and_change_n
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
     url = f"/handovers/{handover_id}/sections/childs-views"
-    huge = form_for(section("childs-views"), complete()["childs-views"]) | {"views": "x" * 2_000_000}
+    huge = latest_form("childs-views") | {"views": "x" * 2_000_000}
     too_big = await out.post(url, huge)
     assert too_big.status_code == 413 and "too large" in too_big.text
     body = b"_csrf_token=" + out.csrf.encode() + b"&button=continue&version=0&views=\xff\xfe&how_gathered=ok"
     garbled = await out.request("POST", url, content=body,
                                 headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert garbled.status_code in (303, 400, 200), garbled.status_code
-    long_answer = form_for(section("childs-views"), complete()["childs-views"]) | {"views": "y" * 5000}
+    long_answer = latest_form("childs-views") | {"views": "y" * 5000}
     refused = await out.post(url, long_answer | {"version": version_in((await out.get(url)).text, "version")})
     assert refused.status_code == 200 and "must be 4,000 characters or fewer" in refused.text
-    rows = form_for(section("network"), complete()["network"]) | {"contacts-rows": "100000"}
+    rows = latest_form("network") | {"contacts-rows": "100000"}
     capped = await out.post(f"/handovers/{handover_id}/sections/network", rows)
     assert capped.status_code in (200, 303)
     saved = await db.sections_of(site.db.reader, handover_id)
@@ -366,7 +381,7 @@ async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stor
     for table in ("sections", "audit_log", "disagreements", "handovers", "queries", "pending_drafts"):
         for row in raw.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and "\ufffd" in v for v in row), (table, row)
-    genuine = form_for(section("childs-views"), complete()["childs-views"], button="draft") | {"views": "a \ufffd b"}
+    genuine = latest_form("childs-views", button="draft") | {"views": "a \ufffd b"}
     assert (await out.post(f"/handovers/{handover_id}/sections/childs-views", genuine)).status_code == 303
 
 

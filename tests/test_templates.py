@@ -15,7 +15,7 @@ from service import db
 from service.app import choice_items, create_app, template_environment
 from service.settings import PROJECT_ROOT
 from tests.conftest import Site, seed
-from tests.helpers import checklist_dir_with, complete, form_for, section, settings_for_tests, start
+from tests.helpers import LATEST, checklist_dir_with, complete, form_for, section, settings_for_tests, start
 
 
 def _markup(html: str) -> str:
@@ -179,7 +179,7 @@ async def test_the_written_out_task_list_and_its_back_link_match_the_govuk_macro
     url = f"/handovers/{handover_id}/sections/"
     answers = complete()
     await out.post(url + "case-summary", form_for(section("case-summary"), answers["case-summary"]))
-    partial = form_for(section("childs-views"), answers["childs-views"], button="draft")
+    partial = form_for(section("childs-views", LATEST), answers["childs-views"], button="draft")
     partial["how_gathered"] = ""
     await out.post(url + "childs-views", partial)
     wrong = form_for(section("cp-category"), answers["cp-category"])

@@ -16,7 +16,7 @@ from service.core.answers import SectionAnswers
 from service.core.errors import Invalid
 from service.core.text import HIDDEN_CHARACTER_MESSAGE
 from tests.conftest import Site
-from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, form_for, section, start
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, latest_form, section, start
 
 pytestmark = pytest.mark.anyio
 
@@ -90,7 +90,7 @@ async def test_a_draft_with_a_hidden_character_is_refused_and_nothing_is_stored(
 async def test_the_page_shows_the_message_by_the_field_and_keeps_what_was_typed(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    form = form_for(section("childs-views"), complete()["childs-views"], button="draft")
+    form = latest_form("childs-views", button="draft")
     form["views"] = "She said \u202eevil\u202c to me"
     response = await out.post(f"/handovers/{handover_id}/sections/childs-views", form)
     assert response.status_code == 200

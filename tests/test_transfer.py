@@ -11,7 +11,9 @@ from service.actions.demo import CASE_M_LIKE, naming_children
 from tests.conftest import Browser, Site
 from tests.helpers import (
     CHECKLISTS,
+    LATEST,
     act,
+    actor,
     complete,
     confirm_all,
     fill_all,
@@ -19,6 +21,7 @@ from tests.helpers import (
     section,
     start,
     submit,
+    tell_everyone,
     version_in,
 )
 
@@ -84,7 +87,9 @@ async def test_the_whole_journey_across_four_people(site: Site) -> None:
 
     url = f"/handovers/{handover_id}/sections/network"
     page = await out.get(url)
-    fixed = form_for(section("network"), complete()["network"], version=int(version_in(page.text, "version")))
+    fixed = form_for(
+        section("network", LATEST), complete(checklist=LATEST)["network"], version=int(version_in(page.text, "version"))
+    )
     assert (await out.post(url, fixed)).status_code == 303
     reply = "Added: the last core group was on 3 March."
     assert (await submit(out, handover_id, reply)).status_code == 303
@@ -99,6 +104,9 @@ async def test_the_whole_journey_across_four_people(site: Site) -> None:
     assert ack.status_code == 303 and await allocated_to(site, "mia") == out_id
 
     assert "waiting for your approval" in (await rmgr.get("/queue")).text
+    untold = await act(rmgr, handover_id, "approve")
+    assert untold.status_code == 409 and "have been told of their new worker" in untold.text
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     approved = await act(rmgr, handover_id, "approve")
     assert approved.status_code == 303 and await state_of(site, handover_id) == "closed"
     assert await allocated_to(site, "mia") == rec_id
@@ -175,6 +183,7 @@ async def test_one_manager_cannot_give_both_sign_offs(site: Site) -> None:
     version = version_in((await people["rmgr"].get(f"/handovers/{handover_id}/view")).text)
     refused = await both.post(f"/handovers/{handover_id}/approve", {"handover_version": version})
     assert refused.status_code == 409 and "another manager must approve it" in refused.text
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     assert (await act(people["rmgr"], handover_id, "approve")).status_code == 303
 
 
@@ -207,6 +216,7 @@ async def test_an_open_disagreement_blocks_approval_until_a_manager_resolves_it(
         {"decision": "resolved", "outcome": "PAMS commissioned; no contact until then"},
     )
     assert decided.status_code == 303
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     assert (await act(people["rmgr"], handover_id, "approve")).status_code == 303
     history = (await people["rmgr"].get(f"/handovers/{handover_id}/view")).text
     assert "recorded a professional disagreement" in history and "resolved a professional disagreement" in history
@@ -278,7 +288,7 @@ async def test_case_m_scenario_cannot_be_submitted_without_the_category_change_r
             )
     people = {name: await site.as_user(name) for name in ("out", "smgr", "rec", "rmgr")}
     handover_id = await start(people["out"], site.world.cases["mia"], site.world.teams["cp"], site.world.users["rec"])
-    answers = complete(**CASE_M_LIKE)
+    answers = complete(checklist=LATEST, **CASE_M_LIKE)
     change = answers["cp-category"].groups["changes"][0]
     assert change["previous_category"] == "sexual_abuse" and answers["cp-category"].values["categories"] == ["neglect"]
     answers["cp-category"].groups["changes"][0] = {**change, "risk_outcome": ""}
@@ -312,6 +322,7 @@ async def test_case_m_scenario_cannot_be_submitted_without_the_category_change_r
     assert "Child protection plan and category" in review.text and "Critical" in review.text
     await people["rec"].post(f"/handovers/{handover_id}/acknowledge", {"handover_version": version_in(review.text)})
     assert await allocated_to(site, "mia") == site.world.users["out"]
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     assert (await act(people["rmgr"], handover_id, "approve")).status_code == 303
     assert await allocated_to(site, "mia") == site.world.users["rec"]
 
@@ -338,6 +349,7 @@ async def test_a_transfer_within_one_team_has_one_manager_step(site: Site) -> No
         f"/handovers/{handover_id}/approve", {"handover_version": await current_version(site, handover_id)}
     )
     assert approving.status_code == 409, "the author never approves"
+    await tell_everyone(site.db, await actor(site.db, site.world, "out"), handover_id)
     assert (await act(smgr2, handover_id, "approve")).status_code == 303
     assert await state_of(site, handover_id) == "closed"
     assert await allocated_to(site, "mia") == site.world.users["out2"]

@@ -24,10 +24,12 @@ from service.actions.handovers import (
 )
 from service.actions.handovers import load as load_handover
 from service.actions.people import TeamRoles, create_person_in
+from service.actions.telling import email_agency, record_agency_told, record_family_told
 from service.checklist import Checklist, Field, Section
 from service.core.answers import SectionAnswers, Value, case_record_values, shown_fields, shown_groups
 from service.core.clock import today as today_in_england
 from service.core.workflow import Action
+from service.db import telling as telling_store
 from service.passwords import rehash
 
 DEMO_PASSWORD = "handover-demo-2026"
@@ -71,6 +73,23 @@ EXAMPLE_TEXT = {
     "name": "Dr A. Khan, Riverside Surgery",
     "what_agreed": "Mother will not allow unsupervised contact between the children.",
     "family_told_how": "Told in person at a joint visit with the new worker.",
+    "for_new_worker": "‘I don’t want to tell everything again. Please read what I told Alex about Liam.’",
+    "role": "Designated safeguarding lead",
+}
+
+# The professionals on the demo children's plan (a checklist version that tells them: `Checklist.telling`): a GP
+# whom the service e-mails, and a school whose safeguarding lead has no e-mail address here, told by phone.
+DEMO_NETWORK: dict[str, Any] = {
+    "gp_engaged": "yes",
+    "contacts_rows": [
+        {
+            "agency": "gp",
+            "name": "Dr A. Khan",
+            "role": "GP, Riverside Surgery",
+            "email": "a.khan@riverside.example.org",
+        },
+        {"agency": "school", "name": "Ms R. Dale", "role": "Designated safeguarding lead, Hill Primary", "email": ""},
+    ],
 }
 
 
@@ -346,7 +365,10 @@ async def _demo_handovers(
         started = await load_handover(database.reader, checklists, handover_id)
         assert started is not None
         summary = case_record_values(checklist.sections[0], started.child)
-        answers = complete_answers(checklist, today, **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **{"case-summary": summary})
+        network = {"network": DEMO_NETWORK} if checklist.telling else {}
+        answers = complete_answers(
+            checklist, today, **CASE_M_LIKE, **CASE_M_DISAGREEMENT, **network, **{"case-summary": summary}
+        )
         answers = naming_children(started.checklist, answers)
         sections = list(answers.items()) if steps else list(answers.items())[:4]
         for section_id, section_answers in sections:
@@ -358,12 +380,33 @@ async def _demo_handovers(
                 await _confirm_all(database, checklists, actors[who], handover_id)
             if action == Action.APPROVE:
                 await _resolve_disagreements(database, checklists, actors[who], handover_id)
+                await _tell_everyone(database, checklists, actors[author], handover_id)
             view = await load_handover(database.reader, checklists, handover_id)
             assert view is not None
             await act(
                 database, checklists, actors[who], handover_id, action, view.handover.version,
                 "Please add the date of the last core group." if action == Action.RETURN_TO_OUTGOING else "",
             )  # fmt: skip
+
+
+async def _tell_everyone(database: db.Database, checklists: Checklists, actor: Any, handover_id: int) -> None:
+    """The family told by letter, the GP by the service's e-mail and the school by phone, as the outgoing worker
+    records it before the transfer closes (a checklist version without `[telling]`: nothing to record)."""
+    view = await load_handover(database.reader, checklists, handover_id)
+    assert view is not None
+    if view.checklist.telling is None:
+        return
+    told_on = today_in_england().isoformat()
+    await record_family_told(
+        database, checklists, actor, handover_id, told="Ms Ashford (mother)", method="letter", told_on=told_on
+    )
+    for contact in await telling_store.agency_contacts_of(database.reader, handover_id):
+        if contact.email:
+            await email_agency(database, checklists, actor, handover_id, contact.id)
+        else:
+            await record_agency_told(
+                database, checklists, actor, handover_id, contact.id, method="phone", told_on=told_on
+            )
 
 
 async def _confirm_all(database: db.Database, checklists: Checklists, actor: Any, handover_id: int) -> None:

@@ -196,7 +196,7 @@ def agency_told_errors(method: str, told_on: str, note: str, today: date) -> dic
     if method not in AGENCY_METHODS:
         errors["method"] = "Select how they were told"
     errors |= _told_on_errors(told_on, today)
-    if not is_blank(note):  # optional: a note of nothing but invisible characters is no note
+    if not is_blank(note):  # optional: a note that shows nothing is no note
         errors |= validation.text_errors("note", note, missing="", limit=NOTE_MAX, what="The note")
     return errors
 

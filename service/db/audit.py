@@ -27,6 +27,20 @@ async def append_audit(
     details: dict[str, Any] | None = None,
 ) -> Entry:
     """Append one hash-chained entry; call inside the transaction that makes the change it records."""
+    stored = await append_audit_stored(conn, actor_id, action, object_type, object_id, details)
+    return stored.entry
+
+
+async def append_audit_stored(
+    conn: Conn,
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    details: dict[str, Any] | None = None,
+) -> StoredEntry:
+    """As `append_audit`, returning the entry as stored: with the previous entry's hash and its own (SHA-256, hex),
+    for a copy that names the entry it was made under (a document's footer)."""
     last = await _one(conn, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq, prev_hash = (int(last["seq"]) + 1, str(last["hash"])) if last else (1, GENESIS)
     entry = Entry(
@@ -38,6 +52,7 @@ async def append_audit(
         object_id=object_id,
         details=details or {},
     )
+    hash_ = entry_hash(prev_hash, entry)
     await conn.execute(
         "INSERT INTO audit_log (seq, at, actor_id, action, object_type, object_id, details, prev_hash, hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -50,10 +65,10 @@ async def append_audit(
             object_id,
             msgspec.json.encode(entry.details).decode(),
             prev_hash,
-            entry_hash(prev_hash, entry),
+            hash_,
         ),
     )
-    return entry
+    return StoredEntry(entry=entry, prev_hash=prev_hash, hash=hash_)
 
 
 async def audit_entries(conn: Conn, after_seq: int = 0, limit: int = 5000) -> list[StoredEntry]:

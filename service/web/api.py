@@ -46,6 +46,7 @@ from service.core.workflow import ACTION_NAMES, blockers
 from service.web import telling_api, urgent
 from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
 from service.web.context import audit_view, checklists, current_checklist, database, settings
+from service.web.documents import document_api
 from service.web.guards import admins_only, auditors_only, writers_only
 from service.web.session import CurrentUser
 
@@ -634,7 +635,7 @@ api_router = Router(
     route_handlers=[
         list_handovers, read_handover, create_handover, update_section, workflow_action, confirm,
         read_case, create_case, create_sibling_group, read_sibling_group, export_incomplete,
-        urgent.authorise_urgent_api, *telling_api.ROUTES,
+        urgent.authorise_urgent_api, document_api, *telling_api.ROUTES,
     ],
     middleware=[DefineMiddleware(ApiTokenAuth)],
     security=[{"apiToken": []}],

@@ -610,7 +610,7 @@ def test_every_version_in_the_folder_is_loaded_by_id_and_version(tmp_path: Path)
 
 def test_the_shipped_checklists_load(tmp_path: Path) -> None:
     loaded = load_all(PROJECT_ROOT / "checklists")
-    assert sorted(loaded) == [("case-transfer", 1), ("case-transfer", 2), ("case-transfer", 3)]
+    assert sorted(loaded) == [("case-transfer", 1), ("case-transfer", 2), ("case-transfer", 3), ("case-transfer", 4)]
     first, second = loaded[("case-transfer", 1)], loaded[("case-transfer", 2)]
     assert (first.readback_min_characters, second.readback_min_characters) == (20, 30)
     assert [section.id for section in second.sections] == [
