@@ -37,7 +37,7 @@ from markupsafe import Markup
 from service import checklist as checklist_module
 from service import db, documents, logs, mail
 from service.audit_trail import write_checkpoint
-from service.core import answers, case_records, caseload, dates, validation
+from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
@@ -64,12 +64,14 @@ from service.web.errors import PAGE_ERRORS
 from service.web.letters import LettersController
 from service.web.records import CaseRecordsController, ViewersController
 from service.web.session_store import SessionStore
+from service.web.telling import AgencyLinkController, TellingController
 from service.web.urgent import UrgentController
 
 UNAUTHENTICATED = [
     "^/sign-in$",
     "^/accessibility$",
     "^/privacy$",
+    "^/agency-acknowledgements/",  # a professional's signed link from the service's e-mail: the signature is its proof
     "^/static/",
     "^/healthz$",
     "^/readyz$",
@@ -121,6 +123,12 @@ EVENT_WORDS = {
     "disagreement_resolved": "resolved a professional disagreement",
     "disagreement_escalated": "escalated a professional disagreement",
     "authorise_urgent_transfer": "authorised an urgent transfer; the case was reallocated before sign-off",
+    "record_family_told": "recorded who in the family was told of the new worker",
+    "record_family_not_told": "recorded why the child and family have not been told of the new worker",
+    "email_agency": "e-mailed a professional on the plan about the new worker",
+    "record_agency_told": "recorded how a professional on the plan was told of the new worker",
+    "record_agency_not_told": "recorded why a professional on the plan has not been told of the new worker",
+    "agency_acknowledged": "a professional confirmed, through the link in their e-mail, that they were told",
     "produce_document": "produced a PDF copy for the case record",
     "produce_document_failed": "was not given the PDF copy: it could not be made",
     "produce_letter": "wrote a letter about the new social worker",
@@ -134,6 +142,10 @@ def event_text(event: db.TimelineEvent) -> str:
         words += f" ({details['section']})"
     if "step" in details and "manager" in details:
         words += f" ({details['step']}: {details['manager']})"
+    if "told" in details:
+        words += f" ({details['told']})"
+    if "agency" in details and "name" in details:
+        words += f" ({details['name']}, {details['agency']})"
     if "reason" in details:
         words += f": “{details['reason']}”"
     if "reply" in details:
@@ -186,6 +198,7 @@ def template_environment(settings: Settings) -> Environment:
         markers=case_records.markers,
         may_see_viewers=case_records.may_see_viewers,
         unread_notifications=notifications.unread_notifications,
+        telling_line=telling.telling_line,
     )
     return env
 
@@ -283,6 +296,8 @@ def create_app(settings: Settings) -> Litestar:
             ViewersController,
             UrgentController,
             LettersController,
+            TellingController,
+            AgencyLinkController,
             notifications.NotificationsController,
             create_static_files_router(
                 path="/static",

@@ -272,7 +272,7 @@ async def test_the_openapi_document_describes_every_api_route(site: Site) -> Non
     schema = (await site.client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
     assert all(path.startswith("/api/v1/") for path in paths), "the HTML pages are not part of the API"
-    assert len(paths) == 13  # the urgent transfer is the twelfth, the handover's PDF copy the thirteenth
+    assert len(paths) == 19  # the urgent transfer is the twelfth, the PDF copy the thirteenth, then who was told
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert {"401", "404"} <= set(operation["responses"]), (method, path)

@@ -43,6 +43,7 @@ from service.audit_trail import verify
 from service.checklist import Field, Section
 from service.core import accounts as account_rules
 from service.core import letters as letter_rules
+from service.core import telling as telling_rules
 from service.core import validation
 from service.core.answers import (
     ANSWER_STORED_MAX,
@@ -62,7 +63,8 @@ from service.core.workflow import ACTION_NAMES
 from service.settings import Settings
 from tests.conftest import Browser, Site, seed
 from tests.group_support import V3
-from tests.helpers import APART, CHECKLIST, CHECKLISTS, complete, form_for, handover_in, settings_for_tests
+from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, form_for, handover_in, settings_for_tests
+from tests.telling_support import v4_handover
 from tests.test_letter_pages import letter_handover
 
 pytestmark = pytest.mark.anyio
@@ -154,6 +156,10 @@ TEXT_LIMITS = {  # (table, column): the longest text the service may keep there
     ("disagreements", "stage"): max(len(stage.value) for stage in CHECKLIST.escalation_ladder),
     ("disagreements", "next_step"): CHECKLIST.disagreement_field("next_step").max_length,  # type: ignore[union-attr]
     ("disagreements", "outcome"): validation.DISAGREEMENT_OUTCOME_MAX,
+    ("family_notices", "told"): telling_rules.TOLD_MAX,
+    ("family_notices", "note"): telling_rules.NOTE_MAX,
+    ("agency_contacts", "note"): telling_rules.NOTE_MAX,
+    ("agency_contacts", "not_told_reason"): telling_rules.NOTE_MAX,
 }
 
 
@@ -261,7 +267,8 @@ class Store:
 
 # ------------------------------------------------------------------------------------------------ pages
 
-ALLOWED_PAGE_STATUS = {200, 303, 400, 404, 405, 409, 422}  # 405: an empty path segment names another route
+# 405: an empty path segment names another route; 410: an agency's signed link that has been used
+ALLOWED_PAGE_STATUS = {200, 303, 400, 404, 405, 409, 410, 422}
 PAGE_REFUSAL_SIGNS = (
     "govuk-error-summary",
     "govuk-error-message",
@@ -276,6 +283,7 @@ PAGE_REFUSAL_SIGNS = (
     "What you sent is too large",
     "Too many",
     "cannot be used in that way",
+    "This link cannot be used",
 )
 
 
@@ -621,9 +629,25 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/handovers/{handover_id:int}/letters"): [],
     ("POST", "/handovers/{handover_id:int}/letters"): LETTER_FORM,
     ("POST", "/handovers/{handover_id:int}/letters/pdf"): LETTER_FORM,
+    # who has been told, and the agency's signed link
+    ("GET", "/handovers/{handover_id:int}/telling"): [("query", "done")],
+    ("POST", "/handovers/{handover_id:int}/telling/family"): [
+        ("form", name) for name in ("told", "method", "told_on-day", "told_on-month", "told_on-year")
+    ],
+    ("POST", "/handovers/{handover_id:int}/telling/family-not-told"): [("form", "reason")],
+    ("POST", "/handovers/{handover_id:int}/telling/agencies/{contact_id:int}/email"): [],
+    ("GET", "/handovers/{handover_id:int}/telling/agencies/{contact_id:int}/told"): [],
+    ("POST", "/handovers/{handover_id:int}/telling/agencies/{contact_id:int}/told"): [
+        ("form", name) for name in ("method", "told_on-day", "told_on-month", "told_on-year", "note")
+    ],
+    ("GET", "/handovers/{handover_id:int}/telling/agencies/{contact_id:int}/not-told"): [],
+    ("POST", "/handovers/{handover_id:int}/telling/agencies/{contact_id:int}/not-told"): [("form", "reason")],
+    ("GET", "/agency-acknowledgements/{token:str}"): [],
+    ("POST", "/agency-acknowledgements/{token:str}"): [],
 }
 # A handover on the newest checklist version, its new worker named: one a letter can be written for.
 LETTER_READY = "draft@v4"
+TELLING_STATE = "endorsed v4"  # a handover on checklist version 4, whose professionals may be told
 WORKFLOW_ROUTE = "/handovers/{handover_id:int}/{button:str}"
 # Who uses each workflow button, and on a handover in which state.
 BUTTON_USERS = {
@@ -685,10 +709,50 @@ class Pool:
             case = await self.case()
             self.site.world.cases[f"pool{case}"] = case
             if state == LETTER_READY:
-                self.made[state] = await letter_handover(self.site.db, self.site.world, case=f"pool{case}")
+                made = await letter_handover(self.site.db, self.site.world, case=f"pool{case}")
+            elif state.endswith(" v4"):
+                await self.present("out")
+                made = await v4_handover(self.site.db, self.site.world, state.removesuffix(" v4"), f"pool{case}")
             else:
-                self.made[state] = await handover_in(self.site.db, self.site.world, state, f"pool{case}")
+                made = await handover_in(self.site.db, self.site.world, state, f"pool{case}")
+            self.made[state] = made
         return self.made[state]
+
+    async def present(self, username: str) -> None:
+        """End this person's recorded absence (the caseload's absence form records one, and an absent worker may
+        record nothing), so that what they write next meets the rules of the fields rather than the absence."""
+        async with self.site.db.transaction() as conn:
+            await conn.execute("DELETE FROM absences WHERE user_id = ?", (self.site.world.users[username],))
+
+    async def contact(self, handover_id: int) -> int:
+        """A professional on this handover not yet told, with an e-mail address; 0 when none is left."""
+        rows = await self.site.db.reader.execute_fetchall(
+            "SELECT id FROM agency_contacts WHERE handover_id = ? AND email != '' AND told_method IS NULL"
+            " AND not_told_reason IS NULL ORDER BY id LIMIT 1",
+            (handover_id,),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    async def link(self, handover_id: int) -> str:
+        """The token of a signed link the service e-mailed to a professional on this handover (one not yet used)."""
+        contact = await self.contact(handover_id)
+        if contact:
+            out = await actor(self.site.db, self.site.world, "out")
+            await actions.email_agency(self.site.db, CHECKLISTS, out, handover_id, contact)
+        rows = await self.site.db.reader.execute_fetchall(
+            "SELECT o.body_text FROM agency_contacts ac JOIN outbox o ON o.id = ac.outbox_id"
+            " WHERE ac.handover_id = ? AND ac.acknowledged_at IS NULL ORDER BY ac.id DESC LIMIT 1",
+            (handover_id,),
+        )
+        return str(rows[0][0]).split("/agency-acknowledgements/")[1].split()[0] if rows else "spent"
+
+    async def settled(self, handover_id: int) -> bool:
+        """Whether every professional with an e-mail address on it is told or has a reason (its forms are then
+        refused), or it holds more family notices than its page should list."""
+        notices = await self.site.db.reader.execute_fetchall(
+            "SELECT count(*) FROM family_notices WHERE handover_id = ?", (handover_id,)
+        )
+        return not await self.contact(handover_id) or notices[0][0] > 10
 
     async def version(self, handover_id: int) -> int:
         found = await db.handover_by_id(self.site.db.reader, handover_id)
@@ -785,6 +849,10 @@ async def test_every_other_page_form_query_and_path(
                     user, state = "smgr", "submitted"
                 elif path.endswith(("/letters", "/letters/pdf")):
                     user, state = "smgr", LETTER_READY  # a party the walk never records absent
+                elif "/telling" in path:
+                    state = TELLING_STATE
+                elif path.startswith("/agency-acknowledgements/"):
+                    user, state = None, TELLING_STATE
                 elif path.startswith("/audit"):
                     user = "aud"
                 elif path.startswith("/admin"):
@@ -798,6 +866,8 @@ async def test_every_other_page_form_query_and_path(
                 elif path == "/sign-out":
                     user = "out2"
                 handover_id = await pool.handover(state)
+                if state == TELLING_STATE:
+                    await pool.present("out")
                 version = await pool.version(handover_id)
                 params: dict[str, Any] = {
                     "handover_id": handover_id,
@@ -816,6 +886,10 @@ async def test_every_other_page_form_query_and_path(
                 }
                 if "{disagreement_id" in path:
                     params["disagreement_id"] = await disagreement(handover_id)
+                if "{contact_id" in path:
+                    params["contact_id"] = await pool.contact(handover_id)
+                if "{token" in path:
+                    params["token"] = await pool.link(handover_id)
                 form: dict[str, Any] = {}
                 if method == "POST":
                     letter_day = today() + timedelta(days=7)
@@ -860,6 +934,12 @@ async def test_every_other_page_form_query_and_path(
                         "responsible_from-month": str(letter_day.month),
                         "responsible_from-year": str(letter_day.year),
                         "contact": "on 01632 960 001",
+                        "told": "Ms Pool (mother)",
+                        "method": "phone",
+                        "told_on-day": "1",
+                        "told_on-month": "3",
+                        "told_on-year": "2026",
+                        "note": "Told at the core group",
                     }
                     form = {k: v for k, v in form.items() if ("form", k) in PAGE_PARAMETERS[(method, path)]}
                 query: dict[str, Any] = {}
@@ -884,6 +964,10 @@ async def test_every_other_page_form_query_and_path(
                     "head_of_service": validation.USERNAME_MAX,
                     "addressee": letter_rules.ADDRESSEE_MAX,
                     "contact": letter_rules.CONTACT_MAX,
+                    "told": telling_rules.TOLD_MAX,
+                    "note": telling_rules.NOTE_MAX,
+                    # the reason of the telling forms is longer than a workflow step's
+                    **({"reason": telling_rules.NOTE_MAX} if "/telling/" in path else {}),
                 }.get(page_input.name)
                 if value is JUST_OVER:
                     numeric = page_input.name in ("page", "endorse_page", "approve_page", "min_days")
@@ -929,7 +1013,10 @@ async def test_every_other_page_form_query_and_path(
                 problems += store.new_problems()
                 if problems:
                     findings.fail(page_input.place, kind, f"{str(value)[:20]!r}: " + "; ".join(problems))
-                if method == "POST" and handover_id and await pool.state(handover_id) != state.split("@")[0]:
+                stored_state = state.split("@")[0].removesuffix(" v4")  # LETTER_READY and TELLING_STATE name a version
+                if method == "POST" and handover_id and await pool.state(handover_id) != stored_state:
+                    pool.spend(handover_id)
+                if state == TELLING_STATE and await pool.settled(handover_id):
                     pool.spend(handover_id)
                 if "/disagreements" in path and len(await db.disagreements_of(site.db.reader, handover_id)) > 3:
                     pool.spend(handover_id)  # its page lists every disagreement: keep it short
@@ -958,6 +1045,8 @@ API_LIMITS = {
     "page": PAGE_NUMBER_MAX,
     "per_page": 500,
     "min_days": MIN_WORKING_DAYS_MAX,
+    "told": telling_rules.TOLD_MAX,
+    "note": telling_rules.NOTE_MAX,
 }
 
 
@@ -1081,8 +1170,13 @@ async def test_every_api_operation_field_and_parameter(site: Site, settings: Set
                     user, state, params["section_id"] = "rec", "endorsed", "open-risks"
                 elif path.startswith("/api/v1/cases") or path.startswith("/api/v1/sibling-groups"):
                     user = "adm"
+                elif "/telling" in path or "/family-notices" in path or "/agency-contacts/" in path:
+                    user, state = "out", TELLING_STATE
                 handover_id = await pool.handover(state)
+                if state == TELLING_STATE:
+                    await pool.present("out")
                 params["handover_id"] = handover_id
+                params["contact_id"] = await pool.contact(handover_id)
                 params["case_id"] = await pool.case() if method == "POST" else site.world.cases["mia"]
                 version = await pool.version(handover_id)
                 if "/sections/" in path:
@@ -1112,6 +1206,12 @@ async def test_every_api_operation_field_and_parameter(site: Site, settings: Set
                     }
                 elif path == "/api/v1/sibling-groups":
                     base = {"name": "Hart family"}
+                elif path.endswith("/family-notices"):
+                    base = {"told": "Ms Pool (mother)", "method": "visit", "told_on": "2026-03-01"}
+                elif path.endswith("/told"):
+                    base = {"method": "phone", "told_on": "2026-03-01", "note": "At the core group"}
+                elif path.endswith("/not-told"):
+                    base = {"reason": "No longer involved"}
                 leaf = api_input.name.rsplit(".", 1)[-1]
                 limit = API_LIMITS.get(leaf)
                 raw = json_value(value, api_input.type, limit)
@@ -1157,7 +1257,9 @@ async def test_every_api_operation_field_and_parameter(site: Site, settings: Set
                 problems += store.new_problems()
                 if problems:
                     findings.fail(api_input.place, kind, f"{str(value)[:20]!r}: " + "; ".join(problems))
-                if await pool.state(handover_id) != state:
+                if await pool.state(handover_id) != state.removesuffix(" v4"):
+                    pool.spend(handover_id)
+                if state == TELLING_STATE and await pool.settled(handover_id):
                     pool.spend(handover_id)
     store.close()
     _, broken = await verify(settings)

@@ -15,7 +15,19 @@ from litestar.datastructures import Cookie
 from service import db
 from service.passwords import _dummy, needs_rehash, verify_password
 from tests.conftest import PASSWORD, Browser, Site
-from tests.helpers import LATEST, complete, fill_all, handover_in, latest_form, section, start, version_in
+from tests.helpers import (
+    CHECKLISTS,
+    LATEST,
+    actor,
+    complete,
+    fill_all,
+    handover_in,
+    latest_form,
+    section,
+    start,
+    version_in,
+)
+from tests.telling_support import v4_handover
 from tests.test_letter_pages import letter_handover
 from tests.test_letter_pages import valid_form as letter_form
 
@@ -28,6 +40,7 @@ USERNAMES = {"owner": "out", "same_team": "out2", "receiver": "rec", "other_rece
              "auditor": "aud", "admin": "adm"}  # fmt: skip
 EVERYONE = set(ROLES) - {"anonymous"}
 READERS = {"owner", "receiver", "sending_manager", "receiving_manager", "auditor"}
+PARTIES = READERS - {"auditor"}
 
 # (method, route, state the handover is in, roles that succeed); every other role is refused. Anonymous people are
 # always sent to sign in; refusals across teams are 404 so that nobody learns a handover exists.
@@ -72,6 +85,19 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     # correcting a case record (the POST's rows are in tests/test_case_record_correction.py)
     ("GET", "/admin/cases", "none", {"admin"}),
     ("GET", "/admin/cases/{case}", "none", {"admin"}),
+    # who has been told, on a handover of a checklist version that records it ("v4"): read by its readers, recorded by
+    # its parties; {contact} is the professional with an e-mail address
+    ("GET", "/handovers/{id}/telling", "endorsed v4", READERS),
+    ("POST", "/handovers/{id}/telling/family", "endorsed v4", PARTIES),
+    ("POST", "/handovers/{id}/telling/family-not-told", "endorsed v4", PARTIES),
+    ("POST", "/handovers/{id}/telling/agencies/{contact}/email", "endorsed v4", PARTIES),
+    ("GET", "/handovers/{id}/telling/agencies/{contact}/told", "endorsed v4", PARTIES),
+    ("POST", "/handovers/{id}/telling/agencies/{contact}/told", "endorsed v4", PARTIES),
+    ("GET", "/handovers/{id}/telling/agencies/{contact}/not-told", "endorsed v4", PARTIES),
+    ("POST", "/handovers/{id}/telling/agencies/{contact}/not-told", "endorsed v4", PARTIES),
+    # the professional's signed link from the service's e-mail: anyone who holds it, with no account
+    ("GET", "/agency-acknowledgements/{token}", "endorsed v4", {"anonymous", *EVERYONE}),
+    ("POST", "/agency-acknowledgements/{token}", "endorsed v4", {"anonymous", *EVERYONE}),
 ]
 SUCCESS = {200, 303}
 
@@ -86,7 +112,8 @@ async def request_as(site: Site, role: str, method: str, url: str, handover_id: 
         version = str(handover.version) if handover else "0"
     data = {"handover_version": version, "version": "0", "reason": "Because", "understood": "yes",
             "readback": "I take on the risk to the child as described.", "receiving_team": str(site.world.teams["cp"]),
-            "transfer_reason": "Step-up", "about": "Contact", "with_whom": "Out", "view": "Unsafe"}  # fmt: skip
+            "transfer_reason": "Step-up", "about": "Contact", "with_whom": "Out", "view": "Unsafe", "told": "Ms A",
+            "method": "phone", "told_on-day": "1", "told_on-month": "3", "told_on-year": "2026"}  # fmt: skip
     if "/sections/" in url:
         data |= latest_form("childs-views", version=1)
     return (await person.post(url, data)).status_code
@@ -97,10 +124,11 @@ async def request_as(site: Site, role: str, method: str, url: str, handover_id: 
 )
 async def test_access_matrix(site: Site, method: str, route: str, state: str, allowed: set[str]) -> None:
     for role in ROLES:
-        handover_id = None if state == "none" else await handover_in(site.db, site.world, state, "c1")
-        url = route.format(id=handover_id, case=site.world.cases["c2"])
+        handover_id = None if state == "none" else await made(site, state)
+        contact, token = await emailed(site, handover_id, "{token}" in route) if state.endswith(" v4") else (0, "")
+        url = route.format(id=handover_id, case=site.world.cases["c2"], contact=contact, token=token)
         status = await request_as(site, role, method, url, handover_id)
-        if role == "anonymous":
+        if role == "anonymous" and role not in allowed:
             assert status == 303, (role, url)
         elif role in allowed:
             assert status in SUCCESS, (role, method, url, status)
@@ -148,6 +176,28 @@ async def test_access_matrix_for_letters(site: Site, method: str, route: str, st
                 assert status == 404, (role, url, "refusals across teams must not reveal the handover exists")
         async with site.db.transaction() as conn:
             await conn.execute("UPDATE handovers SET state = 'cancelled' WHERE id = ?", (handover_id,))
+
+
+async def made(site: Site, state: str) -> int:
+    """A handover in `state` ("<state> v4": on checklist version 4, which records who has been told)."""
+    if state.endswith(" v4"):
+        return await v4_handover(site.db, site.world, state.removesuffix(" v4"), "c1")
+    return await handover_in(site.db, site.world, state, "c1")
+
+
+async def emailed(site: Site, handover_id: int | None, send: bool) -> tuple[int, str]:
+    """The professional with an e-mail address on this handover, and (`send`) the token of the link the service's
+    e-mail to them carries."""
+    from service import actions
+    from service.db import telling as telling_store
+
+    assert handover_id is not None
+    contact = next(c for c in await telling_store.agency_contacts_of(site.db.reader, handover_id) if c.email)
+    if not send:
+        return contact.id, ""
+    await actions.email_agency(site.db, CHECKLISTS, await actor(site.db, site.world, "out"), handover_id, contact.id)
+    rows = await site.db.reader.execute_fetchall("SELECT body_text FROM outbox ORDER BY id DESC LIMIT 1")
+    return contact.id, rows[0][0].split("/agency-acknowledgements/")[1].split()[0]
 
 
 async def test_the_session_id_changes_at_sign_in_and_a_planted_id_is_dead(site: Site) -> None:

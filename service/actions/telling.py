@@ -167,7 +167,7 @@ async def record_agency_told(
         await _for_recording(conn, checklists, actor, handover_id)
         contact = await _contact(conn, handover_id, contact_id)
         if not await store.mark_agency_told(
-            conn, contact_id, method=method, told_on=day, note=note.strip(), user_id=actor.user_id
+            conn, contact_id, method=method, told_on=day, note=rules.optional_note(note), user_id=actor.user_id
         ):
             raise Refused([rules.ALREADY_SETTLED])
         details = {"contact": contact_id, "agency": contact.agency, "name": contact.name, "method": method}

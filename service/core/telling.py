@@ -208,6 +208,11 @@ def agency_not_told_errors(reason: str) -> dict[str, str]:
     )
 
 
+def optional_note(note: str) -> str:
+    """An optional note as kept: trimmed, and empty when it shows nothing (`text.is_blank`)."""
+    return "" if is_blank(note) else note.strip()
+
+
 def email_errors(email: str) -> dict[str, str]:
     """An address to tell a professional at: shaped like an e-mail address. Keyed "email"."""
     if is_blank(email):
@@ -269,3 +274,76 @@ def recording_refusals(facts: Facts, actor: Actor, *, required: bool) -> list[st
     if facts.state not in OPEN_STATES:
         return [NOT_OPEN]
     return []
+
+
+# ---------------------------------------------------------------- what the pages and the API say of each record
+
+# How a professional was told another way, as a sentence goes on: "Told by phone on 3 March 2026".
+AGENCY_TOLD_WORDS: dict[str, str] = {
+    "phone": "by phone",
+    "meeting": "at a meeting",
+    "letter": "by letter",
+    "own_email": "by their own secure e-mail",
+}
+FAMILY_TOLD_WORDS: dict[str, str] = {"letter": "by letter", "visit": "on a visit", "phone": "by phone"}
+
+# A professional's status, as the API names it (`contact_status`).
+CONTACT_STATUSES = ("not_yet_told", "email_queued", "emailed", "told", "acknowledged", "not_told")
+
+
+def _on(day: date | None) -> str:
+    return f" on {day.day} {day:%B %Y}" if day else ""
+
+
+def contact_status(
+    *, told_method: str | None, told_on: date | None, email_sent_on: date | None, acknowledged_on: date | None,
+    not_told_reason: str | None,
+) -> tuple[str, str]:  # fmt: skip
+    """A professional's status as (the API's name from `CONTACT_STATUSES`, the words a page shows). Dates are dates
+    in England: `told_on` as recorded, `email_sent_on` the day the outbox delivered the service's e-mail (None while
+    it waits to be sent), `acknowledged_on` the day they pressed the button in their e-mail's link."""
+    if not_told_reason is not None:
+        return "not_told", f"Not told: {not_told_reason}"
+    if told_method is None:
+        return "not_yet_told", "Not yet told"
+    if acknowledged_on is not None:
+        return "acknowledged", "Acknowledged" + _on(acknowledged_on)
+    if told_method == BY_THE_SERVICE:
+        if email_sent_on is None:
+            return "email_queued", "E-mail waiting to be sent" + (f" (queued{_on(told_on)})" if told_on else "")
+        return "emailed", "E-mailed" + _on(email_sent_on)
+    return "told", "Told " + AGENCY_TOLD_WORDS.get(told_method, told_method) + _on(told_on)
+
+
+def family_notice_words(*, told: str, method: str, told_on: date | None, note: str) -> str:
+    """One family notice as a page shows it: who was told, how and when; or the reason they were not told."""
+    if method == NOT_TOLD:
+        return f"Not told: {note}"
+    return f"{told}, told {FAMILY_TOLD_WORDS.get(method, method)}" + _on(told_on)
+
+
+def telling_line(missing: tuple[str, ...]) -> str:
+    """One line for the handover's page from what still stops closure (`Facts.telling_missing`): who is still to
+    be told, or that nobody is."""
+    family = FAMILY_NOT_TOLD in missing
+    agencies = len(missing) - family
+    if not missing:
+        return "everyone has been told, or why not is recorded"
+    still = (["the child and family"] if family else []) + (
+        [f"{agencies} professional{'s'[: agencies != 1]} on the plan"] if agencies else []
+    )
+    return "still to tell (or record why not): " + " and ".join(still)
+
+
+# After a record is made, the banner on the "Who has been told" page (`?done=`, post/redirect/get).
+RECORDED: dict[str, str] = {
+    "family-told": "Recorded: the child and family have been told",
+    "family-not-told": "Recorded: why the child and family have not been told",
+    "emailed": "Recorded: the e-mail to the professional is on its way, with a link to confirm they have been told",
+    "agency-told": "Recorded: how the professional was told",
+    "agency-not-told": "Recorded: why the professional has not been told",
+}
+
+# The signed link's own page (no account: the person holds the link).
+LINK_HEADING = "Confirm you have been told of the new social worker"
+LINK_THANKS = "Thank you: you have confirmed you were told of the new social worker"

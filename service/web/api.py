@@ -43,7 +43,7 @@ from service.core.report import (
 )
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES, blockers
-from service.web import urgent
+from service.web import telling_api, urgent
 from service.web.api_errors import API_ERRORS, ErrorBody, ErrorDetail
 from service.web.context import audit_view, checklists, current_checklist, database, settings
 from service.web.documents import document_api
@@ -213,6 +213,10 @@ class HandoverOut(msgspec.Struct, kw_only=True):
         msgspec.Meta(description="When the head of service authorised an urgent transfer (UTC), moving the case"),
     ] = None
     urgent_reason: Annotated[str | None, msgspec.Meta(description="Why the transfer was urgent")] = None
+    telling_missing: Annotated[
+        list[str],
+        msgspec.Meta(description="Who is still to be told of the new worker (or why not recorded) before it closes"),
+    ] = []
 
 
 def _left_out(children: list[db.Exclusion]) -> list[ChildLeftOut]:
@@ -454,6 +458,7 @@ async def read_handover(request: Request[Any, Any, Any], handover_id: FromPath[i
         apart_from_siblings=_left_out(await db.apart_from_siblings(database(request).reader, h.id)),
         due_on=due.due_on.isoformat() if due else None, due_wait=due.wait if due else None,
         overdue_by_working_days=due.overdue_by if due else 0, urgent_at=h.urgent_at, urgent_reason=h.urgent_reason,
+        telling_missing=list(view.facts.telling_missing),
     )  # fmt: skip
 
 
@@ -630,7 +635,7 @@ api_router = Router(
     route_handlers=[
         list_handovers, read_handover, create_handover, update_section, workflow_action, confirm,
         read_case, create_case, create_sibling_group, read_sibling_group, export_incomplete,
-        urgent.authorise_urgent_api, document_api,
+        urgent.authorise_urgent_api, document_api, *telling_api.ROUTES,
     ],
     middleware=[DefineMiddleware(ApiTokenAuth)],
     security=[{"apiToken": []}],
