@@ -361,3 +361,20 @@ class Client:
 
 def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig")
+
+
+def tell_everyone(person: Person, handover_id: int, on: str) -> None:
+    """On the handover's "Who has been told" page, as a worker on it: record the family told on a visit on `on` (ISO
+    date), and each professional still to be told, told by phone that day, so that the transfer may close."""
+    person.goto(f"/handovers/{handover_id}/telling")
+    person.type_in("Who was told?", "Ms Browser (mother)")
+    person.choose("How were they told?", "Visit")
+    person.type_date("When were they told?", on)
+    person.press("Record who was told")
+    expect(person.page.get_by_text("Ms Browser (mother), told on a visit")).to_be_visible()
+    record = person.page.get_by_role("link", name=re.compile(r"^Record how they were told"))
+    while record.count():
+        person.follow(re.compile(r"^Record how they were told"), scope=record.first.locator(".."))
+        person.choose("How were they told of the new worker?", "Phone call")
+        person.type_date("When were they told?", on)
+        person.press("Record how they were told")

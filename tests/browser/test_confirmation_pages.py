@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from service.actions.demo import CASE_M_LIKE
 from tests.browser.conftest import Server
-from tests.browser.support import Client, Person
+from tests.browser.support import Client, Person, tell_everyone
 from tests.browser.test_journeys import confirm_every_critical_item
 from tests.helpers import LATEST, complete, on_record_of
 
@@ -91,6 +92,7 @@ def test_each_step_lands_on_its_confirmation_page(
            "It now waits for Both, Rmgr or Rmgr2 (managers of Cp Team) to approve the transfer.",
            "Go to your inbox")  # fmt: skip
 
+    tell_everyone(person("out", javascript=javascript), handover_id, date.today().isoformat())
     rmgr = person("rmgr", javascript=javascript)
     rmgr.goto(f"/handovers/{handover_id}/view")
     rmgr.press("Approve transfer")

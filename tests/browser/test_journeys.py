@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from service.actions.demo import CASE_M_DISAGREEMENT, CASE_M_LIKE, naming_children
 from service.checklist import latest
 from tests.browser.conftest import Server
-from tests.browser.support import Person
+from tests.browser.support import Person, tell_everyone
 from tests.helpers import CHECKLIST, CHECKLISTS, LATEST, complete, on_record_of, section
 
 pytestmark = pytest.mark.browser
@@ -222,6 +222,12 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
     rmgr.choose("Decision", "Resolved")
     rmgr.type_in("The resolution, or what the escalation asks", "CASP-R assessment of the mother agreed by both.")
     rmgr.press("Record decision")
+    # nor can it close before the family and each professional on the plan are told: the outgoing worker records it
+    expect(rmgr.page.get_by_role("button", name="Approve transfer")).to_have_count(0)
+    expect(rmgr.page.locator("#why-not-approve")).to_contain_text("have been told of their new worker")
+    handover_id = int(task_list.rstrip("/").rsplit("/", 1)[1])
+    tell_everyone(out, handover_id, TODAY.isoformat())
+    rmgr.goto(f"/handovers/{handover_id}/view")
     rmgr.press("Approve transfer")
     expect(rmgr.heading("Transfer approved")).to_be_visible()
     expect(rmgr.page.get_by_text("The case is now allocated to Rec in Cp Team.")).to_be_visible()

@@ -22,7 +22,7 @@ from service.checklist import latest
 from service.core.answers import ChildRecord, case_record_values
 from service.core.clock import today
 from tests.browser.conftest import BROWSER_FAMILY, Server
-from tests.browser.support import Client, Person
+from tests.browser.support import Client, Person, tell_everyone
 from tests.browser.test_journeys import confirm_every_critical_item
 from tests.helpers import CHECKLISTS, form_for, version_in
 
@@ -148,7 +148,10 @@ def test_a_sibling_group_of_four_from_start_to_closure(
     rec.press("Acknowledge handover")
     expect(rec.heading("Handover acknowledged")).to_be_visible()
 
-    # 4. The receiving manager approves: all four children move together.
+    # 4. Each child's family and professionals are told, then the receiving manager approves: all four children move
+    # together.
+    for handover_id in handover_ids:
+        tell_everyone(out, handover_id, today().isoformat())
     approver = person(receiving["manager"], javascript=javascript)
     approver.goto(f"/handovers/{handover_ids[0]}/view")
     approver.press("Approve transfer")
