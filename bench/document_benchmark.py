@@ -105,7 +105,7 @@ def sign_in(client: httpx.Client, username: str) -> None:
         "/sign-in", data={"username": username, "password": DEMO_PASSWORD}, headers={"x-csrftoken": token}
     )
     if response.status_code != 303:
-        raise SystemExit(f"could not sign in as {username}: {response.status_code} {response.text[:300]}")
+        raise SystemExit(f"could not sign in as {username}: the sign-in answered {response.status_code}, not 303")
 
 
 def readable_handovers(client: httpx.Client, database: Path) -> list[int]:
@@ -168,6 +168,12 @@ def letter_pdf(client: httpx.Client, handover_ids: list[int]) -> tuple[int, floa
     return None
 
 
+def span(numbers: list[int]) -> str:
+    """ "8" when every copy had 8 pages, "8-9" when they differed."""
+    low, high = min(numbers), max(numbers)
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def describe(label: str, figures: Process | None) -> str:
     if figures is None:
         return f"{label}: not running"
@@ -226,14 +232,14 @@ def run(server: Server, args: argparse.Namespace) -> None:
         peak_reset = server.reset_peak()
 
         seconds: list[float] = []
-        pages: dict[int, int] = {}
+        pages: dict[int, list[int]] = {}  # per handover: each copy's pages (each copy adds a line to its history)
         worker_peak: Process | None = None
         workers_seen: set[int] = set()
         for copy in range(args.copies):
             handover_id = handover_ids[copy % len(handover_ids)]
             took, body = download(client, "GET", f"/handovers/{handover_id}/document.pdf")
             seconds.append(took)
-            pages[handover_id] = pdf_pages(body, f"the copy of handover {handover_id}")
+            pages.setdefault(handover_id, []).append(pdf_pages(body, f"the copy of handover {handover_id}"))
             # the worker is replaced every 25 documents: read it after each, keeping the highest peak seen
             for worker in filter(is_document_worker, children(server.pid)):
                 workers_seen.add(worker.pid)
@@ -250,7 +256,7 @@ def run(server: Server, args: argparse.Namespace) -> None:
         f"time per PDF                 : median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s "
         f"(first {seconds[0]:.2f} s, the worker's start included), {sum(seconds):.1f} s in all"
     )
-    print("pages per PDF                : " + ", ".join(f"handover {h}: {n}" for h, n in sorted(pages.items())))
+    print("pages per PDF                : " + ", ".join(f"handover {h}: {span(n)}" for h, n in sorted(pages.items())))
     if letter is None:
         print(f"letter to the family as a PDF: {args.user} may write none")
     else:
