@@ -129,6 +129,8 @@ EVENT_WORDS = {
     "record_agency_told": "recorded how a professional on the plan was told of the new worker",
     "record_agency_not_told": "recorded why a professional on the plan has not been told of the new worker",
     "agency_acknowledged": "a professional confirmed, through the link in their e-mail, that they were told",
+    "track_agency_contact": "listed a professional on the plan, to be told of the new worker",
+    "untrack_agency_contact": "took a professional off the plan, before they were told",
     "produce_document": "produced a PDF copy for the case record",
     "produce_document_failed": "was not given the PDF copy: it could not be made",
     "produce_letter": "wrote a letter about the new social worker",
@@ -181,6 +183,7 @@ def template_environment(settings: Settings) -> Environment:
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_time
+    env.filters["signed_links_withheld"] = telling.signed_links_withheld
     env.globals.update(
         state_label=lambda state: STATE_LABELS.get(State(state), state),
         shown_fields=answers.shown_fields,

@@ -20,8 +20,8 @@ async def test_the_copy_of_a_closed_version_4_handover_says_who_was_told(site: S
     assert response.status_code == 200, response.text[:300]
     _, pages = pdf_text(response.content)
     whole = squeezed("\n".join(pages))
-    for text in ("Who was told", "Ms Test (mother)", "Visit", "Dr A. Khan", "GP, Riverside Surgery", "Ms R. Dale",
-                 "Phone call", "What does the child want their new worker to know?"):  # fmt: skip
+    for text in ("Who was told", "Ms Test (mother), told on a visit", "Dr A. Khan", "GP, Riverside Surgery",
+                 "Ms R. Dale", "Told by phone", "What does the child want their new worker to know?"):  # fmt: skip
         assert squeezed(text) in whole, text
 
 

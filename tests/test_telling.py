@@ -34,6 +34,17 @@ TODAY = today()
 YESTERDAY = TODAY - timedelta(days=1)
 
 
+async def delivered(site: Site, handover_id: int) -> None:
+    """The outbox's sender delivers every e-mail to this handover's professionals (as `service.mail` marks them)."""
+    from service.db import outbox as outbox_store
+    from service.db import telling as telling_store
+
+    for contact in await telling_store.agency_contacts_of(site.db.reader, handover_id):
+        if contact.outbox_id is not None and contact.email_sent_at is None:
+            async with site.db.transaction() as conn:
+                assert await outbox_store.mark_sent(conn, contact.outbox_id, db.now())
+
+
 def told_on(day: Any = YESTERDAY) -> dict[str, str]:
     return {"told_on-day": str(day.day), "told_on-month": str(day.month), "told_on-year": str(day.year)}
 
@@ -154,7 +165,8 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     page = (await out.get(response.headers["location"])).text
     assert banner(page) == [rules.RECORDED["agency-not-told"]]
     assert statuses(page) == {
-        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {TODAY.day} {TODAY:%B %Y})",
+        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {TODAY.day} {TODAY:%B %Y}): they count as told once it"
+        " is delivered",
         "Tom Reed": f"Told at a meeting on {YESTERDAY.day} {YESTERDAY:%B %Y}",
         "PC Jo Bell": "Not told: No longer involved since June.",
     }
@@ -171,7 +183,9 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     assert "e-mailed a professional on the plan about the new worker (Dr Asha Khan, GP)" in history
     assert "recorded why a professional on the plan has not been told of the new worker (PC Jo Bell, Police)" in history
     # a professional settled already is refused, by the page and its form
-    again = await out.post(f"/handovers/{handover_id}/telling/agencies/{tom}/not-told", {"reason": "Twice"})
+    again = await out.post(
+        f"/handovers/{handover_id}/telling/agencies/{tom}/not-told", {"reason": "Told twice by mistake"}
+    )
     assert again.status_code == 409 and rules.ALREADY_SETTLED in unescape(again.text)
     assert (await out.get(f"/handovers/{handover_id}/telling/agencies/{tom}/told")).status_code == 409
 
@@ -227,8 +241,8 @@ async def tell(site: Site, handover_id: int) -> None:
 
 # A valid value for each field the forms hold, and one the rules refuse (generated cases take the fields from the
 # rendered forms, so a field added to a form without a value here fails the test).
-VALID = {"told": "Ms Ashford (mother)", "method": None, "reason": "No longer involved.", "note": "Said by phone.",
-         **told_on()}  # fmt: skip
+VALID = {"told": "Ms Ashford (mother)", "method": None, "reason": "No longer involved since June.",
+         "note": "Said by phone.", **told_on()}  # fmt: skip
 REFUSED = {"told": "", "method": "carrier-pigeon", "reason": "", "note": "x" * (rules.NOTE_MAX + 1),
            "told_on-day": "", "told_on-month": "13", "told_on-year": "99"}  # fmt: skip
 
@@ -294,9 +308,9 @@ async def test_who_may_not_record_is_refused(site: Site) -> None:
     handover_id = await v4_handover(site.db, site.world, "endorsed")
     gp = (await contacts_of(site, handover_id))["Dr Asha Khan"].id
     family = {"told": "Ms A (mother)", "method": "visit", **told_on()}
-    posts = [("/telling/family", family), ("/telling/family-not-told", {"reason": "Because"}),
+    posts = [("/telling/family", family), ("/telling/family-not-told", {"reason": "Because the order has ended"}),
              (f"/telling/agencies/{gp}/email", {}), (f"/telling/agencies/{gp}/told", {"method": "phone", **told_on()}),
-             (f"/telling/agencies/{gp}/not-told", {"reason": "Because"})]  # fmt: skip
+             (f"/telling/agencies/{gp}/not-told", {"reason": "Because the order has ended"})]  # fmt: skip
     async with site.db.transaction() as conn:  # the outgoing worker is away: recorded absent by their manager
         await conn.execute(
             "INSERT INTO absences (user_id, recorded_by, recorded_at) VALUES (?, ?, ?)",
@@ -320,7 +334,9 @@ async def test_who_may_not_record_is_refused(site: Site) -> None:
 async def test_nothing_is_recorded_on_a_closed_handover(site: Site) -> None:
     handover_id = await v4_handover(site.db, site.world, "closed")
     out = await site.as_user("out")
-    response = await out.post(f"/handovers/{handover_id}/telling/family-not-told", {"reason": "Too late"})
+    response = await out.post(
+        f"/handovers/{handover_id}/telling/family-not-told", {"reason": "Too late to tell them now"}
+    )
     assert response.status_code == 409 and rules.NOT_OPEN in response.text
     page = (await out.get(f"/handovers/{handover_id}/telling")).text
     assert "/telling/family" not in page
@@ -352,9 +368,15 @@ async def test_approval_is_refused_with_each_missing_record_until_all_are_record
     )
     await out.post(f"/handovers/{handover_id}/telling/agencies/{contacts['Dr Asha Khan'].id}/email")
     response = await approve()
+    assert expected[1] in unescape(response.text), "an e-mail still in the outbox has told nobody"
+    await delivered(site, handover_id)
+    response = await approve()
     assert response.status_code == 409 and expected[0] not in unescape(response.text)
     assert expected[2] in unescape(response.text) and expected[1] not in unescape(response.text)
-    await out.post(f"/handovers/{handover_id}/telling/agencies/{contacts['Tom Reed'].id}/not-told", {"reason": "Left"})
+    await out.post(
+        f"/handovers/{handover_id}/telling/agencies/{contacts['Tom Reed'].id}/not-told",
+        {"reason": "Left the school in June"},
+    )
     response = await approve()
     assert response.status_code == 303
     handover = await db.handover_by_id(site.db.reader, handover_id)
@@ -421,33 +443,39 @@ async def test_the_api_reads_and_records_who_has_been_told(site: Site) -> None:
                           {"method": "", "told_on": ""})  # fmt: skip
     assert {d["field"] for d in error_shape(bad_told, 422)["details"]} == {"method", "told_on"}
     not_told = await call(site, token, "POST", f"/handovers/{handover_id}/agency-contacts/{ids['PC Jo Bell']}/not-told",
-                          {"reason": "Retired"})  # fmt: skip
+                          {"reason": "Retired from the practice"})  # fmt: skip
     assert not_told.status_code == 200
     final = not_told.json()["telling"]
     assert [c["status"] for c in final["agency_contacts"]] == ["email_queued", "told", "not_told"]
+    assert final["missing"] == [rules.agency_not_told("Dr Asha Khan", "GP")], "counted once delivered"
+    await delivered(site, handover_id)
+    final = (await call(site, token, "GET", f"/handovers/{handover_id}/telling")).json()
+    assert [c["status"] for c in final["agency_contacts"]] == ["emailed", "told", "not_told"]
     assert final["missing"] == []
     again = await call(site, token, "POST", f"/handovers/{handover_id}/agency-contacts/{ids['PC Jo Bell']}/not-told",
-                       {"reason": "Twice"})  # fmt: skip
+                       {"reason": "Told twice by mistake"})  # fmt: skip
     error_shape(again, 409)
     missing = await call(site, token, "POST", f"/handovers/{handover_id}/agency-contacts/999999/not-told",
-                         {"reason": "Nobody"})  # fmt: skip
+                         {"reason": "Nobody to tell at all"})  # fmt: skip
     error_shape(missing, 404)
 
 
 async def test_the_api_refuses_a_service_account_an_outsider_and_a_read_only_token(site: Site) -> None:
     handover_id = await v4_handover(site.db, site.world, "submitted")
     service = await token_for(site, "svc_cms", service=True)
-    refused = await call(site, service, "POST", f"/handovers/{handover_id}/family-notices/not-told", {"reason": "x"})
+    refused = await call(
+        site, service, "POST", f"/handovers/{handover_id}/family-notices/not-told", {"reason": "Not involved any more"}
+    )
     assert SERVICE_ACCOUNT_REFUSAL in str(error_shape(refused, 409))
     outsider = await token_for(site, "other")
     error_shape(await call(site, outsider, "GET", f"/handovers/{handover_id}/telling"), 404)
     error_shape(await call(site, outsider, "POST", f"/handovers/{handover_id}/family-notices/not-told",
-                           {"reason": "x"}), 404)  # fmt: skip
+                           {"reason": "Not involved any more"}), 404)  # fmt: skip
     async with site.db.transaction() as conn:
         read_only = "hov_" + secrets.token_urlsafe(16)
         await db.create_api_token(conn, site.world.users["out"], token_hash(read_only), "read")
     error_shape(await call(site, read_only, "POST", f"/handovers/{handover_id}/family-notices/not-told",
-                           {"reason": "x"}), 403)  # fmt: skip
+                           {"reason": "Not involved any more"}), 403)  # fmt: skip
     assert not await store.family_notices_of(site.db.reader, handover_id)
 
 
@@ -470,5 +498,5 @@ async def test_anonymous_people_are_sent_to_sign_in(site: Site) -> None:
     anonymous = Browser(site.client)
     assert (await anonymous.get(f"/handovers/{handover_id}/telling")).status_code == 303
     assert (
-        await anonymous.post(f"/handovers/{handover_id}/telling/family-not-told", {"reason": "x"})
+        await anonymous.post(f"/handovers/{handover_id}/telling/family-not-told", {"reason": "Not involved any more"})
     ).status_code == 303

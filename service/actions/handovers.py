@@ -855,10 +855,15 @@ async def raise_disagreement(
 
 async def track_agency_contacts(conn: db.Conn, view: HandoverView, actor: Actor) -> list[int]:
     """On submission, inside its transaction: each professional the multi-agency network lists becomes an agency
-    contact, once (`core.telling.Contact.key`); one already tracked keeps what was recorded of them. Returns the new
-    contacts' ids, each audited."""
+    contact, once (`core.telling.Contact.key`); one already tracked keeps what was recorded of them. One the network
+    no longer lists (taken out on a resubmission) and of whom nothing is recorded is no longer tracked: they are not on
+    the plan, so nobody waits to tell them. Returns the new contacts' ids; each change is audited."""
     added: list[int] = []
-    for contact in telling.contacts_from_answers(view.checklist, view.all_answers()):
+    listed = telling.contacts_from_answers(view.checklist, view.all_answers())
+    for gone in await telling_store.untrack_unlisted(conn, view.handover.id, [c.key for c in listed]):
+        details = {"contact": gone.id, "agency": gone.agency, "name": gone.name}
+        await db.append_audit(conn, actor.user_id, "untrack_agency_contact", "handover", view.handover.id, details)
+    for contact in listed:
         contact_id = await telling_store.track_agency_contact(
             conn, view.handover.id, key=contact.key, agency=contact.agency, name=contact.name, role=contact.role,
             email=contact.email,

@@ -13,7 +13,7 @@ expires.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -24,6 +24,8 @@ from service.core import telling as rules
 from service.core.clock import date_in_england, today
 from service.core.dates import parse_date
 from service.core.errors import Invalid, NotFound, Refused
+from service.core.report import working_days_back
+from service.core.tokens import token_hash
 from service.core.workflow import Actor
 from service.db import outbox as outbox_store
 from service.db import telling as store
@@ -42,22 +44,38 @@ def acknowledgement_link(nonce: str) -> str:
 
 def _nonce_of(token: str) -> str:
     """The nonce a link carries; `Refused` (`LINK_NOT_VALID`) when its signature does not hold (altered, truncated,
-    or signed with another key)."""
+    or signed with another key), or the link is not exactly as the service wrote it (base64 leaves spare bits and
+    padding that decoding ignores: only the service's own spelling of a link is that link)."""
     try:
         nonce = _signer().loads(token)
     except BadSignature:
         raise Refused([rules.LINK_NOT_VALID]) from None
-    if not isinstance(nonce, str):
+    if not isinstance(nonce, str) or _signer().dumps(nonce) != token:
         raise Refused([rules.LINK_NOT_VALID])
     return nonce
 
 
-async def _for_recording(conn: db.Conn, checklists: Checklists, actor: Actor, handover_id: int) -> HandoverView:
+async def _for_recording(
+    conn: db.Conn, checklists: Checklists, actor: Actor, handover_id: int, *, telling_someone: bool = True
+) -> HandoverView:
+    """The handover, if this person may record who was told on it now; `telling_someone`: recording that someone was
+    told of the new worker (not a reason not to tell them), which needs the handover to name one."""
     view = await visible(conn, checklists, actor, handover_id)
     reasons = rules.recording_refusals(view.facts, actor, required=view.checklist.telling is not None)
+    if not reasons and telling_someone:
+        reasons = rules.new_worker_refusals(view.facts)
     if reasons:
         raise Refused(reasons)
     return view
+
+
+def _earliest_told(view: HandoverView) -> date:
+    """The earliest day in England anyone may be recorded as told of the new worker: the whole transfer's time limit
+    (working days, `TimeLimits.waits.transfer`) before the handover was started. The family may hear of the new
+    worker at a meeting before the handover is written, but not at any earlier date than a transfer takes."""
+    started = date_in_england(view.handover.started_at)
+    limits = view.checklist.time_limits
+    return working_days_back(started, limits.waits.transfer) if limits else started
 
 
 async def _contact(conn: db.Conn, handover_id: int, contact_id: int) -> store.AgencyContact:
@@ -80,12 +98,15 @@ async def record_family_told(
     errors = rules.family_told_errors(told, method, told_on, today())
     if errors:
         raise Invalid(errors)
-    day = db_date(told_on)
     async with database.transaction() as conn:
-        await _for_recording(conn, checklists, actor, handover_id)
+        view = await _for_recording(conn, checklists, actor, handover_id)
+        errors = rules.family_told_errors(told, method, told_on, today(), earliest=_earliest_told(view))
+        if errors:
+            raise Invalid(errors)
+        day = db_date(told_on)
         notice_id = await store.add_family_notice(
             conn, handover_id, told=told.strip(), method=method, told_on=day, note="", user_id=actor.user_id,
-            now=db.now(),
+            now=db.now(), told_worker_id=view.handover.receiver_id,
         )  # fmt: skip
         details = {"notice": notice_id, "told": told.strip(), "method": method, "told_on": day}
         await db.append_audit(conn, actor.user_id, "record_family_told", "handover", handover_id, details)
@@ -101,10 +122,10 @@ async def record_family_not_told(
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
-        await _for_recording(conn, checklists, actor, handover_id)
+        await _for_recording(conn, checklists, actor, handover_id, telling_someone=False)
         notice_id = await store.add_family_notice(
             conn, handover_id, told="", method=rules.NOT_TOLD, told_on=None, note=reason.strip(),
-            user_id=actor.user_id, now=db.now(),
+            user_id=actor.user_id, now=db.now(), told_worker_id=None,
         )  # fmt: skip
         details = {"notice": notice_id, "reason": reason.strip()}
         await db.append_audit(conn, actor.user_id, "record_family_not_told", "handover", handover_id, details)
@@ -128,12 +149,14 @@ async def email_agency(
         nonce = secrets.token_urlsafe(32)
         expires = datetime.now(UTC) + timedelta(days=telling.acknowledgement_link_days)
         handover = view.handover
-        receiver = await db.user_by_id(conn, handover.receiver_id) if handover.receiver_id is not None else None
+        assert handover.receiver_id is not None, "_for_recording refuses a handover that names no new worker"
+        receiver = await db.user_by_id(conn, handover.receiver_id)
+        assert receiver is not None, "a named receiver is a person"
         email = rules.agency_email(
             reference=handover.case_reference,
-            new_worker=receiver.name if receiver else f"a social worker in {handover.receiving_team}",
+            new_worker=receiver.name,
             new_team=handover.receiving_team,
-            new_worker_email=await store.work_email(conn, receiver.id) if receiver else "",
+            new_worker_email=await store.work_email(conn, receiver.id),
             outgoing_worker=handover.author,
             link=acknowledgement_link(nonce),
             expires_on=date_in_england(expires.isoformat()),
@@ -144,8 +167,8 @@ async def email_agency(
             body_html=email.body_html, now=stamp, sender=Links.sender,
         )  # fmt: skip
         done = await store.mark_agency_emailed(
-            conn, contact_id, told_on=today().isoformat(), user_id=actor.user_id, outbox_id=outbox_id, nonce=nonce,
-            expires_at=expires.isoformat(timespec="seconds"),
+            conn, contact_id, told_on=today().isoformat(), user_id=actor.user_id, worker_id=receiver.id,
+            outbox_id=outbox_id, link_hash=token_hash(nonce), expires_at=expires.isoformat(timespec="seconds"),
         )  # fmt: skip
         if not done:
             raise Refused([rules.ALREADY_SETTLED])
@@ -162,13 +185,18 @@ async def record_agency_told(
     errors = rules.agency_told_errors(method, told_on, note, today())
     if errors:
         raise Invalid(errors)
-    day = db_date(told_on)
     async with database.transaction() as conn:
-        await _for_recording(conn, checklists, actor, handover_id)
+        view = await _for_recording(conn, checklists, actor, handover_id)
+        errors = rules.agency_told_errors(method, told_on, note, today(), earliest=_earliest_told(view))
+        if errors:
+            raise Invalid(errors)
+        day = db_date(told_on)
         contact = await _contact(conn, handover_id, contact_id)
+        assert view.handover.receiver_id is not None, "_for_recording refuses a handover that names no new worker"
         if not await store.mark_agency_told(
-            conn, contact_id, method=method, told_on=day, note=rules.optional_note(note), user_id=actor.user_id
-        ):
+            conn, contact_id, method=method, told_on=day, note=rules.optional_note(note), user_id=actor.user_id,
+            worker_id=view.handover.receiver_id,
+        ):  # fmt: skip
             raise Refused([rules.ALREADY_SETTLED])
         details = {"contact": contact_id, "agency": contact.agency, "name": contact.name, "method": method}
         await db.append_audit(conn, actor.user_id, "record_agency_told", "handover", handover_id, details | {"on": day})
@@ -183,7 +211,7 @@ async def record_agency_not_told(
     if errors:
         raise Invalid(errors)
     async with database.transaction() as conn:
-        await _for_recording(conn, checklists, actor, handover_id)
+        await _for_recording(conn, checklists, actor, handover_id, telling_someone=False)
         contact = await _contact(conn, handover_id, contact_id)
         if not await store.mark_agency_not_told(conn, contact_id, reason=reason.strip(), user_id=actor.user_id):
             raise Refused([rules.ALREADY_SETTLED])
@@ -196,7 +224,7 @@ async def contact_for_link(conn: db.Conn, token: str) -> store.AgencyContact:
     shows when the signature does not hold (`LINK_NOT_VALID`), it was used (`LINK_USED`), it has expired
     (`LINK_EXPIRED`), or the handover is no longer open (`LINK_CLOSED`). Reads only: opening the link stores nothing
     (mail scanners open links), pressing its button does (`acknowledge_by_link`)."""
-    contact = await store.agency_contact_by_nonce(conn, _nonce_of(token))
+    contact = await store.agency_contact_by_link(conn, token_hash(_nonce_of(token)))
     if contact is None:
         raise Refused([rules.LINK_NOT_VALID])
     if contact.acknowledged_at is not None:
@@ -214,8 +242,8 @@ async def acknowledge_by_link(database: db.Database, token: str) -> store.Agency
     once, before it expires (`contact_for_link`'s refusals), audited with no actor. Returns the contact as it was."""
     async with database.transaction() as conn:
         contact = await contact_for_link(conn, token)
-        assert contact.link_nonce is not None, "found by its nonce"
-        if not await store.use_acknowledgement_link(conn, contact.link_nonce, now=db.now()):
+        assert contact.link_hash is not None, "found by its link"
+        if not await store.use_acknowledgement_link(conn, contact.link_hash, now=db.now()):
             raise Refused([rules.LINK_USED])  # another click got there first, or it expired in between
         details = {"contact": contact.id, "agency": contact.agency, "name": contact.name, "through": "signed link"}
         await db.append_audit(conn, None, "agency_acknowledged", "handover", contact.handover_id, details)

@@ -15,6 +15,7 @@ Pure: no web, no SQL. Dates are dates in England.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -167,16 +168,19 @@ def missing(checklist: Checklist, family_told: bool, agencies_waiting: str) -> t
     return tuple(closure_refusals(status_of(checklist, family_told, agencies_waiting)))
 
 
-def family_told_errors(told: str, method: str, told_on: str, today: date) -> dict[str, str]:
+def family_told_errors(
+    told: str, method: str, told_on: str, today: date, *, earliest: date | None = None
+) -> dict[str, str]:
     """A record that someone in the family was told: who (one line, at most `TOLD_MAX`), how (`FAMILY_METHODS`) and
-    when (a real date, today or earlier, in England). Messages keyed by field: told, method, told_on."""
+    when (a real date, today or earlier, in England, and not before `earliest`: the whole transfer's time limit before
+    the handover was started). Messages keyed by field: told, method, told_on."""
     errors = validation.text_errors(
         "told", told, missing="Enter who was told, for example ‘Ms Ashford (mother)’ or ‘Jamie (the child)’",
         limit=TOLD_MAX, what="Who was told", one_line=True,
     )  # fmt: skip
     if method not in FAMILY_METHODS:
         errors["method"] = "Select how they were told"
-    errors |= _told_on_errors(told_on, today)
+    errors |= _told_on_errors(told_on, today, earliest)
     return errors
 
 
@@ -186,16 +190,19 @@ def family_not_told_errors(reason: str) -> dict[str, str]:
     return validation.text_errors(
         "reason", reason, missing="Enter why the child and family have not been told", limit=NOTE_MAX,
         what="The reason",
-    )  # fmt: skip
+    ) or _reason_says_why(reason)  # fmt: skip
 
 
-def agency_told_errors(method: str, told_on: str, note: str, today: date) -> dict[str, str]:
+def agency_told_errors(
+    method: str, told_on: str, note: str, today: date, *, earliest: date | None = None
+) -> dict[str, str]:
     """A record that a professional was told another way: how (`AGENCY_METHODS`), when (today or earlier, in
-    England), and an optional note (at most `NOTE_MAX`). Keyed method, told_on, note."""
+    England, not before `earliest` as `family_told_errors`), and an optional note (at most `NOTE_MAX`). Keyed method,
+    told_on, note."""
     errors: dict[str, str] = {}
     if method not in AGENCY_METHODS:
         errors["method"] = "Select how they were told"
-    errors |= _told_on_errors(told_on, today)
+    errors |= _told_on_errors(told_on, today, earliest)
     if not is_blank(note):  # optional: a note that shows nothing is no note
         errors |= validation.text_errors("note", note, missing="", limit=NOTE_MAX, what="The note")
     return errors
@@ -205,7 +212,17 @@ def agency_not_told_errors(reason: str) -> dict[str, str]:
     """A reason a professional is not told (for example, they are no longer involved). Keyed "reason"."""
     return validation.text_errors(
         "reason", reason, missing="Enter why this professional has not been told", limit=NOTE_MAX, what="The reason"
-    )
+    ) or _reason_says_why(reason)
+
+
+# A reason stands in for telling someone at closure, so it must say why: a mark or a word is not a reason.
+REASON_MIN_CHARACTERS = 10
+
+
+def _reason_says_why(reason: str) -> dict[str, str]:
+    if len("".join(reason.split())) < REASON_MIN_CHARACTERS:
+        return {"reason": f"The reason must say why, in at least {REASON_MIN_CHARACTERS} characters"}
+    return {}
 
 
 def optional_note(note: str) -> str:
@@ -220,11 +237,26 @@ def email_errors(email: str) -> dict[str, str]:
     return {} if is_email_address(email) else {"email": EMAIL_FORMAT_MESSAGE}
 
 
-def _told_on_errors(told_on: str, today: date) -> dict[str, str]:
+def _told_on_errors(told_on: str, today: date, earliest: date | None) -> dict[str, str]:
     if is_blank(told_on.replace("/", "")):
         return {"told_on": "Enter the date they were told"}
-    problem = date_problem("The date they were told", told_on, today, not_in_future=True)
+    not_before = (earliest, "a transfer's time limit before the handover was started") if earliest else None
+    problem = date_problem("The date they were told", told_on, today, not_in_future=True, not_before=not_before)
     return {"told_on": problem[0]} if problem else {}
+
+
+# Nobody is told of a new worker the handover does not yet name: the letter and the e-mail name them.
+NO_NEW_WORKER = (
+    "The new worker is not named yet: record who was told once the receiving team's manager names them, or the "
+    "receiving worker takes the handover on"
+)
+TOLD_OF_PREVIOUS_WORKER = "Told of a worker the handover no longer names: tell them of the new one"
+
+
+def new_worker_refusals(facts: Facts) -> list[str]:
+    """Why nobody can be recorded as told of the new worker yet: the handover names none (it is addressed to a team).
+    A reason not to tell someone needs no worker."""
+    return [NO_NEW_WORKER] if facts.receiver_id is None else []
 
 
 class AgencyEmail(msgspec.Struct, frozen=True, kw_only=True):
@@ -288,7 +320,15 @@ AGENCY_TOLD_WORDS: dict[str, str] = {
 FAMILY_TOLD_WORDS: dict[str, str] = {"letter": "by letter", "visit": "on a visit", "phone": "by phone"}
 
 # A professional's status, as the API names it (`contact_status`).
-CONTACT_STATUSES = ("not_yet_told", "email_queued", "emailed", "told", "acknowledged", "not_told")
+CONTACT_STATUSES = (
+    "not_yet_told",
+    "email_queued",
+    "emailed",
+    "told",
+    "acknowledged",
+    "not_told",
+    "told_of_previous_worker",
+)
 
 
 def _on(day: date | None) -> str:
@@ -297,7 +337,7 @@ def _on(day: date | None) -> str:
 
 def contact_status(
     *, told_method: str | None, told_on: date | None, email_sent_on: date | None, acknowledged_on: date | None,
-    not_told_reason: str | None,
+    not_told_reason: str | None, told_of_previous_worker: bool = False,
 ) -> tuple[str, str]:  # fmt: skip
     """A professional's status as (the API's name from `CONTACT_STATUSES`, the words a page shows). Dates are dates
     in England: `told_on` as recorded, `email_sent_on` the day the outbox delivered the service's e-mail (None while
@@ -306,20 +346,29 @@ def contact_status(
         return "not_told", f"Not told: {not_told_reason}"
     if told_method is None:
         return "not_yet_told", "Not yet told"
+    if told_of_previous_worker:
+        return "told_of_previous_worker", TOLD_OF_PREVIOUS_WORKER
     if acknowledged_on is not None:
         return "acknowledged", "Acknowledged" + _on(acknowledged_on)
     if told_method == BY_THE_SERVICE:
         if email_sent_on is None:
-            return "email_queued", "E-mail waiting to be sent" + (f" (queued{_on(told_on)})" if told_on else "")
+            queued = f" (queued{_on(told_on)})" if told_on else ""
+            return "email_queued", f"E-mail waiting to be sent{queued}: they count as told once it is delivered"
         return "emailed", "E-mailed" + _on(email_sent_on)
     return "told", "Told " + AGENCY_TOLD_WORDS.get(told_method, told_method) + _on(told_on)
 
 
-def family_notice_words(*, told: str, method: str, told_on: date | None, note: str) -> str:
-    """One family notice as a page shows it: who was told, how and when; or the reason they were not told."""
+def family_notice_words(
+    *, told: str, method: str, told_on: date | None, note: str, worker: str | None = None, current: bool = True
+) -> str:
+    """One family notice as a page shows it: who was told, how and when, and of which new worker (`worker`), saying
+    so when the handover names another worker now (`current` False); or the reason they were not told."""
     if method == NOT_TOLD:
         return f"Not told: {note}"
-    return f"{told}, told {FAMILY_TOLD_WORDS.get(method, method)}" + _on(told_on)
+    words = (
+        f"{told}, told {FAMILY_TOLD_WORDS.get(method, method)}" + _on(told_on) + (f", of {worker}" if worker else "")
+    )
+    return words if current else f"{words}. {TOLD_OF_PREVIOUS_WORKER}"
 
 
 def telling_line(missing: tuple[str, ...]) -> str:
@@ -347,3 +396,13 @@ RECORDED: dict[str, str] = {
 # The signed link's own page (no account: the person holds the link).
 LINK_HEADING = "Confirm you have been told of the new social worker"
 LINK_THANKS = "Thank you: you have confirmed you were told of the new social worker"
+
+
+_SIGNED_LINK = re.compile(r"(/agency-acknowledgements/)[A-Za-z0-9_.-]+")
+LINK_WITHHELD = "[the professional's own link, not shown]"
+
+
+def signed_links_withheld(text: str) -> str:
+    """An e-mail's text as the administrator's outbox shows it: each agency's acknowledgement link withheld, since
+    whoever holds the link can acknowledge in the professional's name (the outbox keeps it only to send it)."""
+    return _SIGNED_LINK.sub(lambda found: found.group(1) + LINK_WITHHELD, text)

@@ -88,9 +88,14 @@ def with_indefinite_article(noun: str) -> str:
     return f"{indefinite_article(noun)} {noun}"
 
 
-# One @, something before it, and a domain with a dot after it, without spaces: the check GOV.UK Notify makes before
-# it sends, which is all a form can usefully know (whether the address reaches its owner is another question).
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+# One address, and only one, in plain ASCII: a local part of the characters RFC 5322 allows unquoted ("dot-atom"),
+# one @, and a domain of letters, digits and hyphens with at least one dot. Anything else ("Name <a@b>", "a,b@c", a
+# quoted local part, look-alike letters) is refused: what the page shows must be exactly where the mail goes, and an
+# SMTP server would read such text as another address than the one shown.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 EMAIL_FORMAT_MESSAGE = "Enter an email address in the correct format, like name@example.gov.uk"
 
 

@@ -23,6 +23,7 @@ from service.db.records import (
     WaitingCounts,
     record,
 )
+from service.db.telling import FAMILY_CURRENT, SETTLED
 
 _answers_decoder = msgspec.json.Decoder(SectionAnswers)
 
@@ -49,12 +50,13 @@ MARKER_COLUMNS = (
 
 # Who has been told (core.telling.status_of): any family notice recorded, and each professional on the plan neither
 # told nor with a reason why not
-TELLING_COLUMNS = """
-           EXISTS (SELECT 1 FROM family_notices fn WHERE fn.handover_id = h.id) AS family_told,
-           COALESCE((SELECT group_concat(ac.name || char(31) || ac.agency, char(30)) FROM agency_contacts ac
-                     WHERE ac.handover_id = h.id AND ac.told_method IS NULL AND ac.not_told_reason IS NULL), '')
-               AS agencies_waiting,
-"""
+TELLING_COLUMNS = (
+    "EXISTS (SELECT 1 FROM family_notices fn WHERE fn.handover_id = h.id AND "
+    + FAMILY_CURRENT
+    + ") AS family_told, COALESCE((SELECT group_concat(ac.name || char(31) || ac.agency, char(30))"
+    " FROM agency_contacts ac WHERE ac.handover_id = h.id AND NOT " + SETTLED + "), '') AS agencies_waiting, "
+)
+
 
 _HANDOVER_SELECT = (
     """

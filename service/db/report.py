@@ -17,6 +17,7 @@ from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
 from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
 from service.db.records import record
+from service.db.telling import SETTLED
 
 # ---------------------------------------------------------------- the auditors' report
 
@@ -58,8 +59,7 @@ _BLOCKER_SQL = {
     "awaiting_approval": "h.state = 'acknowledged'",
     "stale_record": "h.record_flags <> '[]'",
     "open_disagreement": "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')",
-    "agency_not_told": "EXISTS (SELECT 1 FROM agency_contacts ac WHERE ac.handover_id = h.id"
-    " AND ac.told_method IS NULL AND ac.not_told_reason IS NULL)",
+    "agency_not_told": "EXISTS (SELECT 1 FROM agency_contacts ac WHERE ac.handover_id = h.id AND NOT " + SETTLED + ")",
 }
 _ORDER_SQL = {
     "oldest": "h.started_at, h.id",

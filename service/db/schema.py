@@ -369,6 +369,7 @@ MIGRATIONS: list[str] = [
         method TEXT NOT NULL,         -- core.telling.FAMILY_METHODS, or 'not_told'
         told_on TEXT,                 -- date in England (ISO); NULL for a reason not told
         note TEXT NOT NULL DEFAULT '',-- the reason not told, or what was said
+        told_worker_id INTEGER REFERENCES users(id), -- the new worker they were told of (NULL for a reason)
         recorded_by INTEGER NOT NULL REFERENCES users(id),
         recorded_at TEXT NOT NULL
     );
@@ -384,10 +385,13 @@ MIGRATIONS: list[str] = [
         told_method TEXT,             -- core.telling.AGENCY_METHODS ('email': by the service); NULL: not yet told
         told_on TEXT,
         told_by INTEGER REFERENCES users(id),
+        told_worker_id INTEGER REFERENCES users(id), -- the new worker they were told of
         note TEXT NOT NULL DEFAULT '',
         not_told_reason TEXT,         -- why they are not told (NULL: none recorded)
         outbox_id INTEGER REFERENCES outbox(id),
-        link_nonce TEXT UNIQUE,       -- the acknowledgement link's single-use secret, signed in the link
+        -- the SHA-256 of the acknowledgement link's single-use secret (signed in the link): a copy of the database
+        -- holds no working link
+        link_hash TEXT UNIQUE,
         link_expires_at TEXT,         -- UTC
         acknowledged_at TEXT,         -- UTC, through the link or recorded by a worker
         acknowledged_how TEXT,

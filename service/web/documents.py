@@ -21,7 +21,6 @@ from litestar.response import Template
 from service import actions, db, documents
 from service.actions.documents import document_not_made, produce_document
 from service.actions.urgent import urgent_panel
-from service.core import telling as telling_rules
 from service.core.audit import StoredEntry
 from service.core.workflow import URGENT_LABEL
 from service.db import telling as telling_store
@@ -30,6 +29,7 @@ from service.web.context import audit_view, checklists, database, log, page, vie
 
 # The same pieces the handover's page is made of, so that the page and the document cannot say different things.
 from service.web.handover import _confirmers, _shown, _titled
+from service.web.telling import notice_words, shown
 
 PDF = "application/pdf"
 
@@ -76,10 +76,11 @@ async def _document(
         "copy": copy,
         "copy_by": request.user.actor.name,
         # who was told of the new worker (a checklist version with [telling]): the family's notices and each agency
-        "family_notices": await telling_store.family_notices_of(reader, handover_id),
-        "agency_contacts": await telling_store.agency_contacts_of(reader, handover_id),
-        "family_methods": telling_rules.FAMILY_METHODS,
-        "agency_methods": telling_rules.AGENCY_METHOD_LABELS,
+        # as the "Who has been told" page words them
+        "family_notices": [
+            (notice, notice_words(notice)) for notice in await telling_store.family_notices_of(reader, handover_id)
+        ],
+        "agency_contacts": [shown(contact) for contact in await telling_store.agency_contacts_of(reader, handover_id)],
     }
 
 

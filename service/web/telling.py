@@ -67,14 +67,18 @@ def shown(contact: store.AgencyContact) -> ContactShown:
     status, words = rules.contact_status(
         told_method=contact.told_method, told_on=day_of(contact.told_on), email_sent_on=day_of(contact.email_sent_at),
         acknowledged_on=day_of(contact.acknowledged_at), not_told_reason=contact.not_told_reason,
+        told_of_previous_worker=contact.told_of_previous_worker,
     )  # fmt: skip
+    if contact.note and contact.told_method is not None:
+        words = f"{words}. Note: {contact.note}"
     return ContactShown(contact=contact, status=status, words=words)
 
 
 def notice_words(notice: store.FamilyNotice) -> str:
     return rules.family_notice_words(
-        told=notice.told, method=notice.method, told_on=day_of(notice.told_on), note=notice.note
-    )
+        told=notice.told, method=notice.method, told_on=day_of(notice.told_on), note=notice.note,
+        worker=notice.told_worker_name, current=notice.current,
+    )  # fmt: skip
 
 
 def date_errors(errors: dict[str, str], name: str, value: str) -> dict[str, str]:

@@ -103,6 +103,16 @@ async def test_approval_waits_for_the_family_and_every_agency_then_closes(databa
     )
     with pytest.raises(Refused) as refused:
         await approve(database, world, handover_id)
+    assert refused.value.reasons == [
+        telling.agency_not_told("Dr A. Khan", "GP"),  # an e-mail still in the outbox has told nobody
+        telling.agency_not_told("Sam Reid", "Youth offending service"),
+    ]
+    [emailed] = [c for c in await telling_store.agency_contacts_of(database.reader, handover_id) if c.id == gp.id]
+    assert emailed.outbox_id is not None and not emailed.settled
+    async with database.transaction() as conn:  # the sender delivers it
+        assert await outbox_store.mark_sent(conn, emailed.outbox_id, db.now())
+    with pytest.raises(Refused) as refused:
+        await approve(database, world, handover_id)
     assert refused.value.reasons == [telling.agency_not_told("Sam Reid", "Youth offending service")]
 
     await actions.record_agency_not_told(
@@ -149,7 +159,7 @@ async def test_a_professional_is_told_once(database: db.Database, world: World) 
     )
     for second in (
         actions.email_agency(database, CHECKLISTS, out, handover_id, gp.id),
-        actions.record_agency_not_told(database, CHECKLISTS, out, handover_id, gp.id, reason="Changed my mind"),
+        actions.record_agency_not_told(database, CHECKLISTS, out, handover_id, gp.id, reason="Changed my mind now"),
     ):
         with pytest.raises(Refused) as refused:
             await second

@@ -371,7 +371,7 @@ def tell_everyone(person: Person, handover_id: int, on: str) -> None:
     person.choose("How were they told?", "Visit")
     person.type_date("When were they told?", on)
     person.press("Record who was told")
-    expect(person.page.get_by_text("Ms Browser (mother), told on a visit")).to_be_visible()
+    expect(person.page.get_by_text(re.compile(r"^Ms Browser \(mother\), told on a visit"))).to_be_visible()
     record = person.page.get_by_role("link", name=re.compile(r"^Record how they were told"))
     while record.count():
         person.follow(re.compile(r"^Record how they were told"), scope=record.first.locator(".."))
