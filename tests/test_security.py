@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from litestar.datastructures import Cookie
 
 from service import db
+from service.core.clock import today as england_today
 from service.passwords import _dummy, needs_rehash, verify_password
 from tests.conftest import PASSWORD, Browser, Site
 from tests.helpers import (
@@ -110,10 +111,12 @@ async def request_as(site: Site, role: str, method: str, url: str, handover_id: 
     if handover_id:
         handover = await db.handover_by_id(site.db.reader, handover_id)
         version = str(handover.version) if handover else "0"
-    data = {"handover_version": version, "version": "0", "reason": "Because", "understood": "yes",
+    told_on = england_today()
+    data = {"handover_version": version, "version": "0", "reason": "Because it is needed", "understood": "yes",
             "readback": "I take on the risk to the child as described.", "receiving_team": str(site.world.teams["cp"]),
             "transfer_reason": "Step-up", "about": "Contact", "with_whom": "Out", "view": "Unsafe", "told": "Ms A",
-            "method": "phone", "told_on-day": "1", "told_on-month": "3", "told_on-year": "2026"}  # fmt: skip
+            "method": "phone", "told_on-day": str(told_on.day), "told_on-month": str(told_on.month),
+            "told_on-year": str(told_on.year)}  # fmt: skip
     if "/sections/" in url:
         data |= latest_form("childs-views", version=1)
     return (await person.post(url, data)).status_code

@@ -167,7 +167,7 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     assert statuses(page) == {
         "Dr Asha Khan": f"E-mail waiting to be sent (queued on {TODAY.day} {TODAY:%B %Y}): they count as told once it"
         " is delivered",
-        "Tom Reed": f"Told at a meeting on {YESTERDAY.day} {YESTERDAY:%B %Y}",
+        "Tom Reed": f"Told at a meeting on {YESTERDAY.day} {YESTERDAY:%B %Y}. Note: {note}",
         "PC Jo Bell": "Not told: No longer involved since June.",
     }
     async with site.db.transaction() as conn:
