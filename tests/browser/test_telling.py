@@ -41,6 +41,20 @@ def _in_database(server: Server, work: Callable[[db.Database], Any]) -> Any:
         return pool.submit(asyncio.run, run()).result()
 
 
+def _deliver(server: Server, handover_id: int) -> None:
+    """The outbox's e-mails to this handover's professionals delivered, as `service.mail` records a delivery."""
+    from service.db import outbox as outbox_store
+    from service.db import telling as telling_store
+
+    async def deliver(database: db.Database) -> None:
+        for contact in await telling_store.agency_contacts_of(database.reader, handover_id):
+            if contact.outbox_id is not None and contact.email_sent_at is None:
+                async with database.transaction() as conn:
+                    await outbox_store.mark_sent(conn, contact.outbox_id, db.now())
+
+    _in_database(server, deliver)
+
+
 def _written_v4_handover(server: Server, reference: str, child: str) -> int:
     """A case of out's of its own, and out's version 4 handover of it to rec, every section written, not submitted;
     its network lists a GP with an e-mail address and a school without one."""
@@ -140,7 +154,11 @@ def test_the_family_and_two_professionals_are_told_and_the_transfer_closes(
     expect(out.flash()).to_contain_text(rules.RECORDED["agency-told"])
     assert _status_of(out, "Tom Reed") == f"Told by phone on {on.day} {on:%B %Y}"
 
-    # 7. Now the receiving manager approves, and the handover is closed.
+    # 7. The service's e-mail to the GP is delivered (these tests run no mail server: the outbox is marked as the
+    # sender marks it), which is when it counts as telling them; now the receiving manager approves, and it closes.
+    _deliver(server, handover_id)
+    out.goto(f"/handovers/{handover_id}/telling")
+    assert _status_of(out, "Dr Asha Khan") == f"E-mailed on {on.day} {on:%B %Y}"
     rmgr.goto(f"/handovers/{handover_id}/view")
     expect(rmgr.page.locator("#telling")).to_contain_text(rules.telling_line(()))
     rmgr.press("Approve transfer")
