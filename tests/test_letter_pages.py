@@ -322,7 +322,7 @@ async def test_the_letter_downloads_as_a_pdf_with_real_text(site: Site) -> None:
     response = await person.post(f"/handovers/{handover_id}/letters/pdf", valid_form())
     assert response.status_code == 200, response.text[:500]
     assert response.headers["content-type"] == "application/pdf"
-    assert response.headers["content-disposition"] == 'attachment; filename="letter-C-1.pdf"'
+    assert response.headers["content-disposition"] == 'attachment; filename="letter-family-C-1.pdf"'
     text = " ".join(pdf_text(response.content).split())
     for expected in ("A new social worker for Child", "Dear Ms Ashford,", "Rec", "Cp Team", words(in_days(7)),
                      words(visit), "01632 960 001", "Example Borough Council"):  # fmt: skip

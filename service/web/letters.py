@@ -103,8 +103,8 @@ class LettersController(Controller):
 
     @post("/handovers/{handover_id:int}/letters/pdf")
     async def download(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Response[Any]:
-        """The letter as a PDF to download (`letter-<the child's reference>.pdf`), from the same form, checked
-        again; the form with its errors otherwise, and a 503 page when the document could not be made."""
+        """The letter as a PDF to download (`letter-<which letter>-<the child's reference>.pdf`), from the same form,
+        checked again; the form with its errors otherwise, and a 503 page when the document could not be made."""
         answer = await _produce(request, handover_id, "pdf")
         if isinstance(answer, Template):
             return answer
@@ -124,7 +124,8 @@ class LettersController(Controller):
                 request, "handover/document_unavailable.html", status_code=503, handover_id=handover_id,
                 message=documents.UNAVAILABLE,
             )  # fmt: skip
-        filename = f"letter-{_file_safe(view.handover.case_reference)}.pdf"
+        # the family's and the child's letters are two files: each named by which it is
+        filename = f"letter-{_file_safe(produced.letter.kind)}-{_file_safe(view.handover.case_reference)}.pdf"
         disposition = f'attachment; filename="{filename}"'
         return Response(pdf, status_code=200, media_type=PDF, headers={"Content-Disposition": disposition})
 

@@ -79,7 +79,8 @@ def test_the_outgoing_worker_writes_and_prints_a_letter_to_the_family(
     out.press("Write the letter")
 
     letter = out.page.locator("article.app-letter")
-    expect(out.heading("A new social worker for Letter")).to_be_visible()
+    expect(out.heading("Your letter to Ms Ashford")).to_be_visible()
+    expect(out.heading("A new social worker for Letter", level=2)).to_be_visible()
     expect(letter).to_contain_text("Dear Ms Ashford,")
     responsible = f"From {start.day} {start:%B %Y}, Letter's social worker will be Rec, in the Cp Team"
     expect(letter).to_contain_text(responsible)
@@ -99,7 +100,7 @@ def test_the_outgoing_worker_writes_and_prints_a_letter_to_the_family(
     with out.page.expect_download() as download_info:
         out.page.get_by_role("button", name="Download as PDF").click()
     download = download_info.value
-    assert download.suggested_filename == f"letter-LT-{int(javascript)}.pdf"
+    assert download.suggested_filename == f"letter-family-LT-{int(javascript)}.pdf"
     pages = PdfReader(io.BytesIO(Path(download.path()).read_bytes())).pages
     text = " ".join(" ".join(page.extract_text() for page in pages).split())
     assert "Dear Ms Ashford," in text and responsible in text and f"{visit.day} {visit:%B %Y}" in text
