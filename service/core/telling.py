@@ -177,7 +177,7 @@ def family_told_errors(
     errors = validation.text_errors(
         "told", told, missing="Enter who was told, for example ‘Ms Ashford (mother)’ or ‘Jamie (the child)’",
         limit=TOLD_MAX, what="Who was told", one_line=True,
-    )  # fmt: skip
+    ) or _names_someone(told)  # fmt: skip
     if method not in FAMILY_METHODS:
         errors["method"] = "Select how they were told"
     errors |= _told_on_errors(told_on, today, earliest)
@@ -215,13 +215,23 @@ def agency_not_told_errors(reason: str) -> dict[str, str]:
     ) or _reason_says_why(reason)
 
 
-# A reason stands in for telling someone at closure, so it must say why: a mark or a word is not a reason.
-REASON_MIN_CHARACTERS = 10
+# A reason stands in for telling someone at closure, so it must say why: marks, letters repeated or one word are not
+# a reason. It needs this many different words of two or more letters each.
+REASON_MIN_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _reason_says_why(reason: str) -> dict[str, str]:
-    if len("".join(reason.split())) < REASON_MIN_CHARACTERS:
-        return {"reason": f"The reason must say why, in at least {REASON_MIN_CHARACTERS} characters"}
+    words = {word.casefold() for word in _WORD.findall(reason) if len(set(word.casefold())) > 1}
+    if len(words) < REASON_MIN_WORDS:
+        return {"reason": f"The reason must say why, in at least {REASON_MIN_WORDS} different words"}
+    return {}
+
+
+def _names_someone(told: str) -> dict[str, str]:
+    """Who was told must name someone: letters, not only marks."""
+    if not _WORD.search(told):
+        return {"told": "Enter who was told, by name or by who they are, for example ‘Ms Ashford (mother)’"}
     return {}
 
 

@@ -363,7 +363,7 @@ MIGRATIONS: list[str] = [
     # not, and when they acknowledged
     """
     CREATE TABLE family_notices (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         handover_id INTEGER NOT NULL REFERENCES handovers(id),
         told TEXT NOT NULL,           -- who was told ('' for a reason not told)
         method TEXT NOT NULL,         -- core.telling.FAMILY_METHODS, or 'not_told'
@@ -375,7 +375,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX family_notices_by_handover ON family_notices(handover_id);
     CREATE TABLE agency_contacts (
-        id INTEGER PRIMARY KEY,
+        -- never reused: a form or an API client holding a removed professional's id must not reach another one
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         handover_id INTEGER NOT NULL REFERENCES handovers(id),
         checklist_key TEXT NOT NULL,  -- the row it came from (agency, name), so a resubmission tracks it once
         agency TEXT NOT NULL,

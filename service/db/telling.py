@@ -10,12 +10,13 @@ from service.db.engine import Conn, _insert, _one, _rows
 from service.db.records import record
 
 # Whether a professional (`ac`, on handover `h`) needs telling no more: a reason not told is recorded, or they were
-# told of the worker the handover names now, and, if by the service's e-mail, the outbox has delivered it (an e-mail
-# still queued, or failing, has told nobody). The one definition: what stops closure, the page and every write use it.
+# told of the worker the handover names now, and, if by the service's e-mail, the outbox has delivered it or they
+# acknowledged it through its link (an e-mail still queued, or failing, has told nobody). The one definition: what
+# stops closure, the page and every write use it.
 SETTLED = (
     "(ac.not_told_reason IS NOT NULL OR (ac.told_method IS NOT NULL AND ac.told_worker_id IS h.receiver_id"
-    " AND (ac.told_method <> 'email' OR EXISTS (SELECT 1 FROM outbox o WHERE o.id = ac.outbox_id"
-    " AND o.sent_at IS NOT NULL))))"
+    " AND (ac.told_method <> 'email' OR ac.acknowledged_at IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
+    " WHERE o.id = ac.outbox_id AND o.sent_at IS NOT NULL))))"
 )
 # Whether a family notice (`fn`) counts: a reason not told, or told of the worker the handover names now.
 FAMILY_CURRENT = f"(fn.method = '{NOT_TOLD}' OR fn.told_worker_id IS h.receiver_id)"
@@ -129,6 +130,13 @@ async def track_agency_contact(
             " AND not_told_reason IS NULL",
             (role, email, existing["id"]),
         )
+        # an e-mail went to an address since corrected: it may have reached nobody, so they are to be told again
+        await conn.execute(
+            "UPDATE agency_contacts SET email = ?, told_method = NULL, told_on = NULL, told_by = NULL,"
+            " told_worker_id = NULL, outbox_id = NULL, link_hash = NULL, link_expires_at = NULL,"
+            " acknowledged_at = NULL, acknowledged_how = NULL WHERE id = ? AND told_method = ? AND email <> ?",
+            (email, existing["id"], BY_THE_SERVICE, email),
+        )
         return None
     return await _insert(
         conn,
@@ -147,12 +155,13 @@ _TOLD_AGAIN = "acknowledged_at = NULL, acknowledged_how = NULL, not_told_reason 
 
 
 async def untrack_unlisted(conn: Conn, handover_id: int, listed_keys: list[str]) -> list[AgencyContact]:
-    """Stop tracking the professionals of this handover whose key is not in `listed_keys` and of whom nothing is
-    recorded (never told, no reason); returns them as they were."""
+    """Stop tracking the professionals of this handover whose key is not in `listed_keys` and who still need telling
+    (`SETTLED` does not hold: never told, told of an earlier worker, or an e-mail not delivered); returns them as they
+    were."""
     gone = [
         contact
         for contact in await agency_contacts_of(conn, handover_id)
-        if contact.checklist_key not in listed_keys and contact.told_method is None and contact.not_told_reason is None
+        if contact.checklist_key not in listed_keys and not contact.settled
     ]
     for contact in gone:
         await conn.execute("DELETE FROM agency_contacts WHERE id = ?", (contact.id,))

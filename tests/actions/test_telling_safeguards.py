@@ -12,7 +12,7 @@ from service import actions, db
 from service.core import telling
 from service.core.answers import validate_field
 from service.core.clock import today
-from service.core.errors import Invalid, Refused
+from service.core.errors import Invalid, NotFound, Refused
 from service.core.report import working_days_back
 from service.core.workflow import Action
 from service.db import outbox as outbox_store
@@ -118,7 +118,11 @@ async def test_a_delivered_email_settles_the_professional(database: db.Database,
     assert refused.value.reasons == [telling.ALREADY_SETTLED]
 
 
-@pytest.mark.parametrize("reason", [".", "-", "x", "no reason", "   n / a   "])
+@pytest.mark.parametrize(
+    "reason",
+    [".", "-", "x", "no reason", "   n / a   ", "..........", "x x x x x x x x x x", "----------", "aaaaaaaaaa",
+     ". . . . . . . . . .", "aa aa aa aa", "12345 67890 1234"],
+)  # fmt: skip
 async def test_a_reason_must_say_why(database: db.Database, world: World, reason: str) -> None:
     handover_id = await acknowledged(database, world, network(GP))
     out = await actor(database, world, "out")
@@ -209,3 +213,84 @@ async def test_a_signed_link_has_one_spelling(database: db.Database, world: Worl
         assert refused.value.reasons == [telling.LINK_NOT_VALID], spelling
     async with database.transaction() as conn:
         assert (await actions.contact_for_link(conn, token)).id == gp.id
+
+
+@pytest.mark.parametrize("told", [".", "x", "-", "123", "(m)"])
+async def test_who_was_told_names_someone(database: db.Database, world: World, told: str) -> None:
+    handover_id = await acknowledged(database, world, network(GP))
+    out = await actor(database, world, "out")
+    with pytest.raises(Invalid) as invalid:
+        await actions.record_family_told(
+            database, CHECKLISTS, out, handover_id, told=told, method="visit", told_on=today().isoformat()
+        )
+    assert set(invalid.value.errors) == {"told"}
+
+
+async def test_an_acknowledgement_through_the_link_counts_as_told(database: db.Database, world: World) -> None:
+    handover_id = await acknowledged(database, world, network(GP))
+    out = await actor(database, world, "out")
+    gp = (await contacts(database, handover_id))["Dr A. Khan"]
+    await actions.email_agency(database, CHECKLISTS, out, handover_id, gp.id)
+    queued = (await contacts(database, handover_id))["Dr A. Khan"]
+    assert queued.outbox_id is not None and not queued.settled
+    email = await outbox_store.email_by_id(database.reader, queued.outbox_id)
+    assert email is not None
+    await actions.acknowledge_by_link(database, email.body_text.split("/agency-acknowledgements/")[1].split()[0])
+    assert (await contacts(database, handover_id))["Dr A. Khan"].settled
+
+
+async def _resubmitted_with(database: db.Database, world: World, handover_id: int, *rows: dict[str, str]) -> None:
+    from service.actions.demo import complete_answers
+
+    rmgr, out = await actor(database, world, "rmgr"), await actor(database, world, "out")
+    await actions.act(database, CHECKLISTS, rmgr, handover_id, Action.RETURN_TO_OUTGOING,
+                      await version_of(database, handover_id), "The network has changed")  # fmt: skip
+    answers = complete_answers(CHECKLISTS[("case-transfer", 4)], today(), **network(*rows))["network"]
+    view = await actions.load(database.reader, CHECKLISTS, handover_id)
+    assert view is not None
+    _, errors = await actions.save_section(
+        database, CHECKLISTS, out, handover_id, "network", answers, view.sections["network"].version, finished=True
+    )
+    assert not errors, errors
+    await actions.act(database, CHECKLISTS, out, handover_id, Action.SUBMIT, await version_of(database, handover_id),
+                      reply="The network is up to date")  # fmt: skip
+
+
+async def test_a_removed_professional_is_never_reached_by_an_old_id(database: db.Database, world: World) -> None:
+    handover_id = await acknowledged(database, world, network(GP, SCHOOL))
+    school = (await contacts(database, handover_id))["Ms R. Dale"]
+    police = {"agency": "police", "name": "PC J. Reed", "role": "Officer", "email": ""}
+    await _resubmitted_with(database, world, handover_id, GP, police)
+    now = await contacts(database, handover_id)
+    assert set(now) == {"Dr A. Khan", "PC J. Reed"} and now["PC J. Reed"].id != school.id
+    out = await actor(database, world, "out")
+    with pytest.raises(NotFound):
+        await actions.record_agency_told(
+            database, CHECKLISTS, out, handover_id, school.id, method="phone", told_on=today().isoformat()
+        )
+    assert not (await contacts(database, handover_id))["PC J. Reed"].settled
+
+
+async def test_a_removed_professional_whose_email_never_left_is_not_waited_for(
+    database: db.Database, world: World
+) -> None:
+    handover_id = await acknowledged(database, world, network(GP, SCHOOL))
+    out = await actor(database, world, "out")
+    gp = (await contacts(database, handover_id))["Dr A. Khan"]
+    await actions.email_agency(database, CHECKLISTS, out, handover_id, gp.id)
+    await _resubmitted_with(database, world, handover_id, SCHOOL)
+    assert list(await contacts(database, handover_id)) == ["Ms R. Dale"]
+
+
+async def test_a_corrected_address_means_e_mailing_again(database: db.Database, world: World) -> None:
+    handover_id = await acknowledged(database, world, network(GP))
+    out = await actor(database, world, "out")
+    gp = (await contacts(database, handover_id))["Dr A. Khan"]
+    await actions.email_agency(database, CHECKLISTS, out, handover_id, gp.id)
+    emailed = (await contacts(database, handover_id))["Dr A. Khan"]
+    assert emailed.outbox_id is not None
+    async with database.transaction() as conn:
+        await outbox_store.mark_sent(conn, emailed.outbox_id, db.now())
+    await _resubmitted_with(database, world, handover_id, GP | {"email": "a.khan@riverside.example.org"})
+    corrected = (await contacts(database, handover_id))["Dr A. Khan"]
+    assert corrected.email == "a.khan@riverside.example.org" and corrected.told_method is None and not corrected.settled
