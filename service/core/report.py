@@ -7,7 +7,7 @@ and the state machine's own `blockers()` words what stands in the way, so the re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
@@ -31,10 +31,10 @@ from service.core.due_dates import (
     wait_label,
     words,
 )
-from service.core.errors import Invalid
+from service.core.errors import Invalid, Refused
 from service.core.numbers import whole_number
 from service.core.workdays import is_working_day, working_days_between
-from service.core.workflow import STATE_LABELS, Facts, blockers, facts_for, waits_on
+from service.core.workflow import STATE_LABELS, Actor, Facts, blockers, facts_for, waits_on
 
 BlockerKind = Literal[
     "missing_sections",
@@ -66,6 +66,48 @@ SORTS: dict[str, str] = {
     "most_overdue": MOST_OVERDUE,
 }
 OVERDUE_CHOICES: dict[str, str] = {"yes": OVERDUE_FILTER}  # the report's `overdue` filter: "yes", or left out
+URGENT_CHOICES: dict[str, str] = {"yes": "Urgent transfers still completing"}  # the `urgent` filter: "yes", or out
+
+# How long a handover has waited for the person it waits on now (working days since its state began: the draft's
+# start, the submission, the endorsement, the acknowledgement or the return), in the bands the oversight page counts
+# and the report filters by (`waited`). Each band: (fewest, most or None for no upper end), working days.
+WaitBand = Literal["under-5", "5-to-9", "10-to-19", "20-or-more"]
+WAIT_BANDS: dict[str, tuple[int, int | None]] = {
+    "under-5": (0, 4),
+    "5-to-9": (5, 9),
+    "10-to-19": (10, 19),
+    "20-or-more": (20, None),
+}
+WAIT_BAND_LABELS: dict[str, str] = {
+    "under-5": "Under 5 working days",
+    "5-to-9": "5 to 9 working days",
+    "10-to-19": "10 to 19 working days",
+    "20-or-more": "20 working days or more",
+}
+# Whom an open handover waits on, by role (`workflow.waits_on` names the person), and the states in which it does.
+WaitingFor = Literal["outgoing_worker", "sending_manager", "receiving_worker", "receiving_manager"]
+WAITING_FOR_LABELS: dict[str, str] = {
+    "outgoing_worker": "The outgoing worker",
+    "sending_manager": "The sending team's manager",
+    "receiving_worker": "The receiving worker",
+    "receiving_manager": "The receiving team's manager",
+}
+WAITING_FOR_STATES: dict[str, tuple[str, ...]] = {
+    "outgoing_worker": ("draft", "returned"),
+    "sending_manager": ("submitted",),
+    "receiving_worker": ("endorsed",),
+    "receiving_manager": ("acknowledged",),
+}
+# The two measures of time on the report, each explained once where the report is shown.
+WORKING_DAYS_OPEN = "Working days open"
+WORKING_DAYS_OPEN_MEANS = (
+    "Working days since the handover was started, counting weekdays that are not bank holidays in England."
+)
+WORKING_DAYS_WAITING = "Working days waiting"
+WORKING_DAYS_WAITING_MEANS = (
+    "Working days the handover has waited for the person it waits on now: since it was started (a draft), submitted,"
+    " endorsed, acknowledged or returned. The time given in its blockers is this wait."
+)
 
 
 class ReportTerms(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,6 +138,13 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     sort: Literal["oldest", "newest", "last_activity", "state", "most_overdue"] = "oldest"
     sibling_group_id: int | None = None  # only the children of this sibling group
     overdue: bool = False  # only handovers past their due date (`deadlines.due`)
+    waited: WaitBand | None = None  # only handovers waiting for their current person this long (`WAIT_BANDS`)
+    waiting_for: WaitingFor | None = None  # only handovers waiting on this role (`WAITING_FOR_STATES`)
+    urgent: bool = False  # only urgent transfers still completing (authorised by the head of service, not closed)
+    disagreement_stage: str | None = None  # only handovers with an open professional disagreement at this stage
+    # Who may see which handovers (`report_scope`): None for every team; otherwise only handovers sent from or to one
+    # of these teams. Set from the signed-in person, never from the query.
+    scope: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
@@ -105,7 +154,8 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 # The report's filters as the auditor's page, the API and the command line name them, and the field each sets.
 FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "blocker": "blocker",
                 "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id",
-                "overdue": "overdue"}  # fmt: skip
+                "overdue": "overdue", "waited": "waited", "waiting_for": "waiting_for", "urgent": "urgent",
+                "disagreement_stage": "disagreement_stage"}  # fmt: skip
 _FILTER_MESSAGES = {
     "team": "Select a team from the list",
     "side": "Select the team's side of the transfer from the list",
@@ -114,15 +164,22 @@ _FILTER_MESSAGES = {
     "sort": "Select an order from the list",
     "group": "Select a sibling group from the list",
     "overdue": f"Select ‘{OVERDUE_FILTER}’ or leave the filter out",
+    "waited": "Select how long the handover has waited from the list",
+    "waiting_for": "Select whom the handover waits on from the list",
+    "urgent": f"Select ‘{URGENT_CHOICES['yes']}’ or leave the filter out",
+    "disagreement_stage": "Select an escalation stage from the list",
     "min_days": (
         f"Enter the minimum age as a whole number of working days from 0 to {MIN_WORKING_DAYS_MAX}, for example 10"
     ),
 }
 
 
-def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
+def parse_report_filter(query: Mapping[str, object], stages: Collection[str] = ()) -> ReportFilter:
     """The filter asked for, from a mapping of the names in `FILTER_NAMES` to text (a query string, command-line
     options) or to values already typed (the API's). Empty and missing names take their defaults.
+
+    `stages` are the escalation stages a disagreement can be at (the values of every loaded checklist's ladder,
+    `escalation_stages`); a `disagreement_stage` not among them is refused.
 
     Raises `Invalid` keyed by the name that is wrong, with a message saying what to choose or enter. Numbers are
     ASCII digits only (`str.isdigit` would take superscripts, which `int()` then refuses).
@@ -139,11 +196,14 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
                 errors[name] = _FILTER_MESSAGES[name]
                 continue
             value = number
-        if name == "overdue":
+        if name in ("overdue", "urgent"):
             if value not in ("yes", True):
                 errors[name] = _FILTER_MESSAGES[name]
                 continue
             value = True
+        if name == "disagreement_stage" and value not in stages:
+            errors[name] = _FILTER_MESSAGES[name]
+            continue
         raw[field] = value
     if not errors:
         try:
@@ -152,6 +212,35 @@ def parse_report_filter(query: Mapping[str, object]) -> ReportFilter:
             name = next((n for n, field in FILTER_NAMES.items() if f"`$.{field}`" in str(exc)), "min_days")
             errors[name] = _FILTER_MESSAGES.get(name, "Select one of the options given")
     raise Invalid(errors)
+
+
+def escalation_stages(checklists: Iterable[Checklist]) -> dict[str, str]:
+    """Every escalation stage a disagreement can be at, value to label, over the checklists given (later versions'
+    labels win), in ladder order: the `disagreement_stage` filter's choices."""
+    stages: dict[str, str] = {}
+    for checklist in checklists:
+        for option in checklist.escalation_ladder:
+            stages[option.value] = option.label
+    return stages
+
+
+NOT_AN_OVERSEER = "Only team managers, service managers and auditors can see handovers across a team"
+
+
+def report_scope(actor: Actor) -> frozenset[int] | None:
+    """The teams whose handovers (sent from or to them) a person may see on the report, the oversight page and their
+    downloads: None for every team (an auditor); a team manager their teams; a service manager or the head of
+    service also the teams they oversee (`Actor.overseen_teams`), as they may read those handovers.
+
+    Raises `Refused` (`NOT_AN_OVERSEER`) for anyone else, a service account included."""
+    if actor.is_service:
+        raise Refused([NOT_AN_OVERSEER])
+    if actor.is_auditor:
+        return None
+    teams = actor.manager_teams | actor.overseen_teams
+    if not teams:
+        raise Refused([NOT_AN_OVERSEER])
+    return frozenset(teams)
 
 
 FILTER_ONCE = "Choose this filter once"  # by each filter given twice, on the page and on the command line
