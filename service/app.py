@@ -50,6 +50,7 @@ from service.web import (
     notifications,
     operations,
     outgoing,
+    oversight,
     search,
     security,
     session,
@@ -202,6 +203,7 @@ def template_environment(settings: Settings) -> Environment:
         may_see_viewers=case_records.may_see_viewers,
         unread_notifications=notifications.unread_notifications,
         telling_line=telling.telling_line,
+        may_oversee=oversight.may_oversee,  # the service navigation's "Oversight" item
     )
     return env
 
@@ -293,6 +295,7 @@ def create_app(settings: Settings) -> Litestar:
             handover.HandoverController,
             DocumentController,
             auditor.AuditorController,
+            oversight.OversightController,
             AdminController,
             CaseloadController,
             CaseRecordsController,
