@@ -329,6 +329,18 @@ class Chart(msgspec.Struct, frozen=True, kw_only=True):
     groups: list[tuple[str, list[Bar]]]
     top: int
     ticks: list[int]
+    label_lines: list[list[str]] = []  # each group's label as the axis writes it, wrapped to fit under its bars
+
+
+def wrapped(label: str, characters: int) -> list[str]:
+    """A label in lines of about `characters` (whole words; a longer word has a line of its own)."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= characters:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def scale_top(largest: int) -> int:
@@ -359,4 +371,6 @@ def chart(
         ],
         top=top,
         ticks=ticks,
+        # about 8 units of the 640-wide drawing to a character at its font size
+        label_lines=[wrapped(label, max(6, 80 // max(1, len(groups)))) for label, _ in groups],
     )
