@@ -51,6 +51,10 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/queue", "endorsed", {"sending_manager", "receiving_manager", "other_manager"}),
     ("GET", "/audit/incomplete", "endorsed", {"auditor"}),
     ("GET", "/audit/incomplete/csv", "endorsed", {"auditor"}),
+    # the oversight page and its lists: everyone `report_scope` allows, each seeing only their teams' handovers
+    ("GET", "/oversight", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/oversight/closed", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/oversight/returns", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
     ("GET", "/cases/{case}/handover", "none", {"owner"}),
     ("POST", "/cases/{case}/handover", "none", {"owner"}),
     # people who may read but not edit are sent on to the read-only view (303), which they may see
