@@ -239,13 +239,21 @@ def working_days_taken(started_at: str, closed_at: str) -> int:
     return working_days_between(england_date(started_at), england_date(closed_at))
 
 
+def _month_and_days(started_at: str, closed_at: str) -> tuple[str, int]:
+    closed_on = england_date(closed_at)
+    return f"{closed_on.year:04d}-{closed_on.month:02d}", working_days_between(england_date(started_at), closed_on)
+
+
 def closures(records: Iterable[ClosedRecord], months: Sequence[str]) -> list[Closure]:
     """Each month's closures among `records`, for every month in `months`."""
+    return _closures_of([_month_and_days(r.started_at, r.closed_at) for r in records], months)
+
+
+def _closures_of(closed: Iterable[tuple[str, int]], months: Sequence[str]) -> list[Closure]:
     days: dict[str, list[int]] = {month: [] for month in months}
-    for record in records:
-        month = month_of(record.closed_at)
+    for month, taken in closed:
         if month in days:
-            days[month].append(working_days_taken(record.started_at, record.closed_at))
+            days[month].append(taken)
     return [
         Closure(
             month=month,
@@ -273,19 +281,28 @@ def figures(
     grid = {state: {band: counts.by_state_band.get((state, band), 0) for band in bands} for state in open_states}
     months = months_shown(today)
     shown_teams = [team_id] if team_id is not None else [t for t in teams if scope is None or t in scope]
-    by_team: dict[int, list[ClosedRecord]] = {t: [] for t in shown_teams}
+    # each closure's month and working days worked out once (many share their hours), then shared out by team
+    worked: dict[tuple[str, str], tuple[str, int]] = {}
+    every: list[tuple[str, int]] = []
+    by_team: dict[int, list[tuple[str, int]]] = {t: [] for t in shown_teams}
     for record in counts.closed:
+        hours = (record.started_at[:13], record.closed_at[:13])
+        found = worked.get(hours)
+        if found is None:
+            found = worked[hours] = _month_and_days(record.started_at, record.closed_at)
+        every.append(found)
         for side in {record.sending_team_id, record.receiving_team_id}:
             if side in by_team:
-                by_team[side].append(record)
-    team_rows = [TeamClosures(team_id=None, team=ALL_TEAMS, months=closures(counts.closed, months))]
+                by_team[side].append(found)
+    team_rows = [TeamClosures(team_id=None, team=ALL_TEAMS, months=_closures_of(every, months))]
     team_rows += [
-        TeamClosures(team_id=t, team=teams[t], months=closures(by_team[t], months))
+        TeamClosures(team_id=t, team=teams[t], months=_closures_of(by_team[t], months))
         for t in sorted(shown_teams, key=lambda t: teams[t])
     ]
     returns = dict.fromkeys(months, 0)
     for hour, count in counts.returns_by_hour.items():
-        month = _date_of_hour(hour).strftime("%Y-%m")
+        day = _date_of_hour(hour)
+        month = f"{day.year:04d}-{day.month:02d}"
         if month in returns:
             returns[month] += count
     return Figures(
