@@ -388,6 +388,6 @@ def chart(
         ],
         top=top,
         ticks=ticks,
-        # about 8 units of the 640-wide drawing to a character at its font size
-        label_lines=[wrapped(label, max(6, 80 // max(1, len(groups)))) for label, _ in groups],
+        # the macro's plot is 584 units wide; a character of its labels takes about 9 (with room between groups)
+        label_lines=[wrapped(label, max(3, 584 // max(1, len(groups)) // 9)) for label, _ in groups],
     )
