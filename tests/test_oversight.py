@@ -402,3 +402,44 @@ async def test_the_navigation_offers_oversight_to_overseers_and_marks_it_current
 async def test_anonymous_requests_are_sent_to_sign_in(site: Site) -> None:
     anonymous: Any = await site.as_user(None)
     assert (await anonymous.get("/oversight")).status_code == 303
+
+
+async def test_the_lists_come_a_page_at_a_time(site: Site, on_the_day: date) -> None:
+    for day in range(51):  # 51 closed in March 2026, one a day from the 1st
+        moment = datetime(2026, 3, 1, 12, tzinfo=UTC) + timedelta(hours=day * 14)
+        handover_id = await add_handover(site, "closed", "north", "cp", _stamp(moment), closed=_stamp(moment))
+        await add_return(site, handover_id, _stamp(moment))
+    person = await site.as_user("rmgr")
+    for path, table_id in (("/oversight/closed", "table-closed"), ("/oversight/returns", "table-returned")):
+        first = await person.get(f"{path}?month=2026-03")
+        assert len(table(first.text, table_id)) == 51  # a heading row and 50
+        assert f'href="{path}?month=2026-03&amp;page=2"' in first.text
+        second = await person.get(f"{path}?month=2026-03&page=2")
+        assert len(table(second.text, table_id)) == 2 and "Page 2 of 2" in second.text
+
+
+async def test_the_demos_team_manager_and_auditor_see_the_demo_handovers(tmp_path: Any) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from service.actions import demo
+    from service.app import create_app
+    from tests.conftest import Browser
+    from tests.helpers import CHECKLISTS, LATEST, settings_for_tests
+
+    app = create_app(settings_for_tests(tmp_path))
+    async with AsyncTestClient(app=app) as client:
+        assert await demo.load(app.state.db, CHECKLISTS, LATEST)
+        for username in ("taylor", "ruth"):  # the README's hint: a manager of two teams, and an auditor
+            person = Browser(client)
+            response = await person.sign_in(username, "handover-demo-2026")
+            assert response.status_code == 303, response.text
+            page = await person.get("/oversight")
+            assert page.status_code == 200
+            total = table(page.text, "table-in-progress")[-1][-1]
+            assert int(total) > 0, username
+            closed_this_month = table(page.text, "table-closures")[-1][1]
+            assert int(closed_this_month) >= 1, username  # the demo's closed handover, approved today
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
