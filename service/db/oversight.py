@@ -50,17 +50,17 @@ async def oversight_counts(
     band_sql = "CASE" + "".join(" WHEN h.state_since < ? THEN ?" for _ in ordered) + " ELSE ? END"
     band_params: list[Any] = [value for band, cutoff in ordered for value in (cutoff, band)]
     first_band = next(iter(WAIT_BANDS))  # the shortest waits: begun after every cut-off
-    by_band = await _rows(
-        conn,
-        f"SELECT h.state, {band_sql} AS band, COUNT(*) FROM handovers h WHERE {_OPEN}{teams} GROUP BY 1, 2",
-        [*band_params, first_band, *team_params],
-    )
     overdue_sql, overdue_params = _overdue_sql(terms)
-    overdue = await _rows(
+    # one pass over the open handovers: by state and wait, how many, how many overdue, how many urgent
+    open_rows = await _rows(
         conn,
-        f"SELECT h.state, COUNT(*) FROM handovers h WHERE {_OPEN} AND {overdue_sql}{teams} GROUP BY h.state",
-        [*overdue_params, *team_params],
+        f"SELECT h.state, {band_sql} AS band, COUNT(*), SUM({overdue_sql}), SUM(h.urgent_by IS NOT NULL)"
+        f" FROM handovers h WHERE {_OPEN}{teams} GROUP BY 1, 2",
+        [*band_params, first_band, *overdue_params, *team_params],
     )
+    overdue: dict[str, int] = {}
+    for row in open_rows:
+        overdue[row[0]] = overdue.get(row[0], 0) + int(row[3])
     stages = await _rows(
         conn,
         "SELECT d.stage, COUNT(DISTINCT d.handover_id) FROM disagreements d JOIN handovers h ON h.id = d.handover_id"
@@ -73,9 +73,6 @@ async def oversight_counts(
         f" WHERE q.returned_at >= ?{teams} GROUP BY 1",
         [closed_since, *team_params],
     )
-    urgent = await _one(
-        conn, f"SELECT COUNT(*) FROM handovers h WHERE {_OPEN} AND h.urgent_by IS NOT NULL{teams}", team_params
-    )
     closed = await _rows(
         conn,
         "SELECT h.id, h.sending_team_id, h.receiving_team_id, h.started_at, h.approved_at FROM handovers h"
@@ -83,11 +80,11 @@ async def oversight_counts(
         [closed_since, *team_params],
     )
     return Counts(
-        by_state_band={(row[0], row[1]): int(row[2]) for row in by_band},
-        overdue_by_state={row[0]: int(row[1]) for row in overdue},
+        by_state_band={(row[0], row[1]): int(row[2]) for row in open_rows},
+        overdue_by_state=overdue,
         disagreements_by_stage={row[0]: int(row[1]) for row in stages},
         returns_by_hour={row[0]: int(row[1]) for row in returns},
-        urgent=int(urgent[0]) if urgent else 0,
+        urgent=sum(int(row[4]) for row in open_rows),
         closed=[
             ClosedRecord(
                 id=row[0], sending_team_id=row[1], receiving_team_id=row[2], started_at=row[3], closed_at=row[4]
