@@ -266,12 +266,15 @@ def _serve(settings: Settings) -> None:
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from service import reporting
     from service.core.clock import today
-    from service.core.report import parse_report_filter
+    from service.core.report import escalation_stages, parse_report_filter
 
     query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
-             "min_days": args.min_days, "sort": args.sort, "group": args.group, "overdue": args.overdue}  # fmt: skip
+             "min_days": args.min_days, "sort": args.sort, "group": args.group, "overdue": args.overdue,
+             "waited": args.waited, "waiting_for": args.waiting_for, "urgent": args.urgent,
+             "disagreement_stage": args.disagreement_stage}  # fmt: skip
+    checklists = load_all(settings.checklists_dir)
     try:
-        report_filter = parse_report_filter(query)
+        report_filter = parse_report_filter(query, escalation_stages(checklists.values()))
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
         for name, message in exc.errors.items():
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
@@ -284,7 +287,6 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
             message = f"{validation.NO_SUCH_SIBLING_GROUP}; nothing was exported"
             print(f"handover export: --group: {message}", file=sys.stderr)
             return 2
-    checklists = load_all(settings.checklists_dir)
     try:  # the file is opened first: an export that cannot be written is not recorded as one
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
     except OSError as exc:
@@ -570,6 +572,16 @@ def parser() -> argparse.ArgumentParser:
         "--overdue", action=_Once, nargs=0, const="yes", help="only handovers past their due date (working days)"
     )
     export.add_argument("--group", action=_Once, help="a sibling group's id: only the children in it")
+    export.add_argument(
+        "--waited",
+        action=_Once,
+        help="waited for the current person: " + ", ".join(report.WAIT_BANDS) + " working days",
+    )
+    export.add_argument("--waiting-for", action=_Once, help="whom it waits on: " + ", ".join(report.WAITING_FOR_STATES))
+    export.add_argument("--urgent", action=_Once, nargs=0, const="yes", help="only urgent transfers still completing")
+    export.add_argument(
+        "--disagreement-stage", action=_Once, help="an escalation stage: only handovers with an open disagreement at it"
+    )
     export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
     backup.add_argument("file", type=_file_argument)
