@@ -56,7 +56,7 @@ from service.core.answers import (
 from service.core.clock import today
 from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
-from service.core.report import MIN_WORKING_DAYS_MAX, safe_cell
+from service.core.report import FILTER_NAMES, MIN_WORKING_DAYS_MAX, safe_cell
 from service.core.text import has_hidden_characters
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES
@@ -504,7 +504,7 @@ class PageInput(msgspec.Struct, frozen=True):
         return f"page {self.method} {path} {self.where}:{self.name}"
 
 
-FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group", "overdue"]
+FILTERS = list(FILTER_NAMES)  # every filter of the report, as the core names them
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The letter's form, posted for the printable letter and for its PDF
 LETTER_FORM = [

@@ -299,7 +299,7 @@ async def test_the_report_page_filters_sorts_and_paginates(site: Site) -> None:
     ids = [await handover_in(site.db, site.world, "submitted", f"c{n}") for n in range(1, 4)]
     aud = await site.as_user("aud")
     page = await aud.get("/audit/incomplete?sort=newest")
-    assert page.status_code == 200 and "3 matches these filters" in page.text
+    assert page.status_code == 200 and "3 match these filters" in page.text
     positions = [page.text.index(f"#{i}<") for i in ids]
     assert positions == sorted(positions, reverse=True), "newest first"
     bad = await aud.get("/audit/incomplete?min_days=lots")
@@ -465,8 +465,13 @@ FORMULA_STARTS = [
         key
         for key, _ in CSV_COLUMNS
         if key
-        not in ("handover_id", "working_days_open", "working_days_waiting", "held_pending_transfer",
-                "overdue_by_working_days")
+        not in (
+            "handover_id",
+            "working_days_open",
+            "working_days_waiting",
+            "held_pending_transfer",
+            "overdue_by_working_days",
+        )
     ],
 )
 def test_no_cell_of_the_csv_can_run_as_a_formula(column: str, before: str, sign: str) -> None:

@@ -49,8 +49,15 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/", "endorsed", EVERYONE),
     ("GET", "/inbox", "endorsed", {"owner", "same_team", "receiver", "other_receiver", "other_team"}),
     ("GET", "/queue", "endorsed", {"sending_manager", "receiving_manager", "other_manager"}),
-    ("GET", "/audit/incomplete", "endorsed", {"auditor"}),
-    ("GET", "/audit/incomplete/csv", "endorsed", {"auditor"}),
+    # the report and its downloads: auditors, and managers for their own teams (tests/test_report_for_managers.py)
+    ("GET", "/audit/incomplete", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/audit/incomplete/csv", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    (
+        "GET",
+        "/audit/incomplete/jsonl",
+        "endorsed",
+        {"sending_manager", "receiving_manager", "other_manager", "auditor"},
+    ),
     ("GET", "/cases/{case}/handover", "none", {"owner"}),
     ("POST", "/cases/{case}/handover", "none", {"owner"}),
     # people who may read but not edit are sent on to the read-only view (303), which they may see
