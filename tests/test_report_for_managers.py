@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from service import cli, db, reporting
+from service import actions, cli, db, reporting
 from service.core.report import (
     FILTER_NAMES,
     WORKING_DAYS_OPEN,
@@ -67,6 +67,14 @@ async def test_a_manager_of_another_team_never_sees_a_handover_between_two_teams
     sending = await site.as_user("smgr")
     lines = (await sending.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
     assert [json.loads(line)["handover_id"] for line in lines] == [ids["north_to_cp"], ids["north_to_cp_again"]]
+
+
+async def test_the_head_of_service_sees_the_handovers_of_every_team_they_oversee(site: Site) -> None:
+    ids = await three_handovers(site)
+    await actions.set_head_of_service(site.db, username="omgr", by=None)
+    head = await site.as_user("omgr")
+    lines = (await head.get("/audit/incomplete/jsonl?sort=oldest")).text.splitlines()
+    assert [json.loads(line)["handover_id"] for line in lines] == list(ids.values())
 
 
 async def test_a_team_outside_a_managers_scope_is_not_on_their_list_and_is_refused_as_not_on_it(site: Site) -> None:
