@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ async def consistent(database: db.Database) -> None:
         current = [row for row in history if row.allocated_to is None]
         assert [(row.worker_id, row.team_id) for row in current] == [(worker_id, team_id)], case_id
         assert history[-1] is current[0]
-        for before, after in zip(history, history[1:], strict=False):
+        for before, after in itertools.pairwise(history):
             assert before.allocated_to == after.allocated_from, case_id
 
 
