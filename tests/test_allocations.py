@@ -3,6 +3,7 @@ command line and the overseers' download as CSV (Annex A's columns) or JSON (the
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
@@ -13,13 +14,17 @@ from typing import Any
 import anyio
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service import actions, cli, db
+from service.actions.cases import create_case_in
 from service.core import allocations as rules
 from service.core.allocations import AllocationFilter, AllocationRecord
 from service.core.clock import today
 from service.core.report import NOT_AN_OVERSEER
-from tests.conftest import PASSWORD_HASH, Site
+from service.db import caseload as caseload_store
+from tests.conftest import PASSWORD_HASH, Site, seed
 from tests.helpers import handover_in
 from tests.test_urgent_transfer import authorise, make_head
 
@@ -261,3 +266,109 @@ def test_every_csv_cell_is_formula_safe_and_the_columns_are_annex_as() -> None:
     assert cells[3] == "2026-07-01", "the date in England: 23:30 UTC is half past midnight in summer time"
     assert cells[6] == "Case imported"
     assert rules.csv_header()[:3] == ["Child Unique ID", "Allocated Team", "Allocated Worker"]
+
+
+# ---------------------------------------------------------------- the history of a database from before it was kept
+
+
+async def test_the_migration_rebuilds_the_history_a_database_already_holds(site: Site, settings: Any) -> None:
+    """A database at the migration before the allocations table: its history is rebuilt from the cases, the
+    handovers and the audit trail, to what the writes themselves record, except that a case added without an audit
+    entry (here, straight into the store) cannot say how it began."""
+    made = await make_history(site)
+    async with site.db.transaction() as conn:
+        north, out = site.world.teams["north"], site.world.users["out"]
+        for reference, via in (("A-1", "api"), ("I-1", "import of cases.csv")):
+            case = actions.NewCase(reference=reference, child_name="Ann Api", date_of_birth="2015-05-05",
+                                   worker_id=out, team_id=north)  # fmt: skip
+            await create_case_in(conn, None, case, via)
+    await consistent(site.db)
+
+    def kept(rows: list[AllocationRecord]) -> list[tuple[Any, ...]]:
+        return [(r.case_id, r.worker_id, r.team_id, r.handover_id, r.reason, r.allocated_from[:10],
+                 (r.allocated_to or "")[:10]) for r in rows]  # fmt: skip
+
+    written = kept(await db.allocations_of(site.db.reader, AllocationFilter()))
+    number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
+    async with site.db.transaction() as conn:
+        await conn.execute("DROP TABLE allocations")
+        await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
+    again = db.Database(settings.database)
+    await again.open()  # migrates
+    try:
+        rebuilt = kept(await db.allocations_of(again.reader, AllocationFilter()))
+    finally:
+        await again.close()
+    seeded = set(site.world.cases.values()) | {made.formula_case}
+    expected = [(*row[:4], "before_history" if row[0] in seeded and row[4] == "opened" else row[4], *row[5:])
+                for row in written]  # fmt: skip
+    assert rebuilt == expected
+    reasons = {row[4] for row in rebuilt}
+    assert {"opened", "imported", "handover", "urgent", "held_pending_transfer", "before_history"} <= reasons
+    await consistent(site.db)
+
+
+async def test_the_migration_ends_each_history_with_the_case_as_it_is(site: Site, settings: Any) -> None:
+    """A case moved by a write that left no trace (straight into the store) still ends with its allocation now."""
+    async with site.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ? WHERE id = ?",
+            (site.world.users["rec"], site.world.teams["cp"], site.world.cases["c5"]),
+        )
+        await conn.execute("DROP TABLE allocations")
+        number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
+        await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
+    again = db.Database(settings.database)
+    await again.open()
+    await again.close()
+    await consistent(site.db)
+    rows = await db.allocations_of(site.db.reader, AllocationFilter())
+    assert [(r.worker_id, r.reason) for r in rows if r.case_id == site.world.cases["c5"]] == [
+        (site.world.users["rec"], "before_history")
+    ]
+
+
+# ---------------------------------------------------------------- every write keeps one current allocation
+
+WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(["reallocate", "hold_caseload", "hold_people", "create"]),
+        st.integers(0, 2),  # which case
+        st.sampled_from(["out", "rec", "smgr", "rmgr"]),  # to whom
+        st.sampled_from(["north", "cp"]),  # in which team
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(writes=WRITES)
+def test_every_write_that_moves_a_case_leaves_exactly_one_current_allocation_equal_to_it(
+    tmp_path_factory: pytest.TempPathFactory, writes: list[tuple[str, int, str, str]]
+) -> None:
+    """Whatever order the store's allocation writes come in (a handover's or an urgent transfer's reallocation,
+    a hold pending transfer by either store function, a new case), each case has one current allocation and it is
+    the case's worker and team."""
+
+    async def run() -> None:
+        database = db.Database(tmp_path_factory.mktemp("writes") / "handover.db")
+        await database.open()
+        try:
+            world = await seed(database)
+            cases = [world.cases["mia"], world.cases["zoe"], world.cases["c1"]]
+            for kind, which, person, team in writes:
+                async with database.transaction() as conn:
+                    case_id, user, team_id = cases[which], world.users[person], world.teams[team]
+                    if kind == "reallocate":
+                        await db.reallocate_case(conn, case_id, user, team_id, why="handover")
+                    elif kind == "hold_caseload":
+                        await caseload_store.hold_pending_transfer(conn, case_id, user)
+                    elif kind == "hold_people":
+                        await db.hold_pending_transfer(conn, case_id, user)
+                    else:
+                        cases.append(await db.create_case(conn, f"N-{len(cases)}", "New", "2016-01-01", user, team_id))
+                await consistent(database)
+        finally:
+            await database.close()
+
+    asyncio.run(run())

@@ -530,6 +530,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
+    ("GET", "/audit/allocations/{fmt:str}"): [("query", "team"), ("query", "group")],
     ("GET", "/cases/{case_id:int}/handover"): [],
     ("POST", "/cases/{case_id:int}/handover"): [
         ("form", "receiving_team"),
