@@ -25,7 +25,7 @@ from service.core.clock import today
 from service.core.report import NOT_AN_OVERSEER
 from service.db import caseload as caseload_store
 from tests.conftest import PASSWORD_HASH, Site, seed
-from tests.helpers import handover_in
+from tests.helpers import CHECKLISTS, handover_in
 from tests.test_urgent_transfer import authorise, make_head
 
 pytestmark = pytest.mark.anyio
@@ -372,3 +372,17 @@ def test_every_write_that_moves_a_case_leaves_exactly_one_current_allocation_equ
             await database.close()
 
     asyncio.run(run())
+
+
+async def test_the_demo_shows_a_closed_handovers_move_and_a_leavers_cases_held(database: db.Database) -> None:
+    from service.actions import demo
+
+    checklist = CHECKLISTS[max(CHECKLISTS)]
+    assert await demo.load(database, CHECKLISTS, checklist)
+    await consistent(database)
+    rows = await db.allocations_of(database.reader, AllocationFilter())
+    closed = await database.reader.execute_fetchall("SELECT id, case_id FROM handovers WHERE state = 'closed'")
+    assert closed, "the demo closes a handover"
+    moved = {(r.case_id, r.handover_id) for r in rows if r.reason == "handover"}
+    assert {(int(h[1]), int(h[0])) for h in closed} <= moved
+    assert any(r.reason == "held_pending_transfer" for r in rows)
