@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import itertools
 import json
@@ -386,3 +387,12 @@ async def test_the_demo_shows_a_closed_handovers_move_and_a_leavers_cases_held(d
     moved = {(r.case_id, r.handover_id) for r in rows if r.reason == "handover"}
     assert {(int(h[1]), int(h[0])) for h in closed} <= moved
     assert any(r.reason == "held_pending_transfer" for r in rows)
+
+
+async def test_the_report_offers_the_history_by_its_own_team_and_group_with_what_applies(site: Site) -> None:
+    auditor = await site.as_user("aud")
+    team = site.world.teams["cp"]
+    page = html.unescape((await auditor.get(f"/audit/incomplete?team={team}&state=endorsed")).text)
+    assert f'href="/audit/allocations/csv?team={team}&group="' in page
+    assert f'href="/audit/allocations/json?team={team}&group="' in page
+    assert rules.FILTERS_HELP in page
