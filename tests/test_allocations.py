@@ -396,3 +396,37 @@ async def test_the_report_offers_the_history_by_its_own_team_and_group_with_what
     assert f'href="/audit/allocations/csv?team={team}&group="' in page
     assert f'href="/audit/allocations/json?team={team}&group="' in page
     assert rules.FILTERS_HELP in page
+
+
+async def test_the_streams_group_each_childs_allocations_across_chunks() -> None:
+    def allocation(case_id: int, worker_id: int, start: str, end: str | None) -> AllocationRecord:
+        return AllocationRecord(
+            case_id=case_id, child_reference=f"R-{case_id}", worker_id=worker_id, worker=f"W{worker_id}", team_id=1,
+            team="T", allocated_from=start, allocated_to=end, handover_id=None, reason="opened",
+        )  # fmt: skip
+
+    records = [
+        allocation(1, 1, "2026-01-05T10:00:00+00:00", "2026-02-02T10:00:00+00:00"),
+        allocation(1, 2, "2026-02-02T10:00:00+00:00", None),
+        allocation(2, 3, "2026-01-06T10:00:00+00:00", None),
+        allocation(3, 1, "2026-01-07T10:00:00+00:00", None),
+    ]
+
+    async def stream() -> Any:
+        for item in records:
+            yield item
+
+    chunks = [chunk async for chunk in rules.csv_chunks(stream(), batch=2)]
+    assert len(chunks) == 4, "the header, then a chunk each two rows, then the rest"
+    assert [row[0] for row in csv_rows(b"".join(chunks))[1:]] == ["R-1", "R-1", "R-2", "R-3"]
+    children = json.loads(b"".join([chunk async for chunk in rules.json_chunks(stream())]))
+    assert [(c["la_child_id"], [d["worker_id"] for d in c["social_worker_details"]]) for c in children] == [
+        ("R-1", ["1", "2"]), ("R-2", ["3"]), ("R-3", ["1"]),
+    ]  # fmt: skip
+    assert children[0]["social_worker_details"][0]["end_date"] == "2026-02-02"
+    assert json.loads(b"".join([chunk async for chunk in rules.json_chunks(_nothing())])) == []
+
+
+async def _nothing() -> Any:
+    for item in ():
+        yield item
