@@ -530,6 +530,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
+    ("GET", "/audit/allocations/{fmt:str}"): [("query", "team"), ("query", "group")],
     ("GET", "/cases/{case_id:int}/handover"): [],
     ("POST", "/cases/{case_id:int}/handover"): [
         ("form", "receiving_team"),
@@ -1376,6 +1377,7 @@ CLI_BASE: dict[str, list[str]] = {
         "North Team",
     ],
     "export": ["export", "--incomplete", "--format", "csv", "-o", "export.csv"],
+    "export allocations": ["export", "allocations", "--format", "csv", "-o", "allocations.csv"],
     "backup": ["backup", "backup.db"],
     "restore": ["restore", "no-such-backup.db"],
     "token create": ["token", "create", "--account", "svc_new", "--name", "CMS", "--scope", "read"],
@@ -1428,6 +1430,7 @@ def cli_arguments() -> list[tuple[str, str]]:
             found.append((command, argument.option_strings[-1] if argument.option_strings else argument.dest))
 
     walk(cli.parser(), [])
+    walk(cli.allocations_parser(), ["export", "allocations"])  # parsed on its own, before the main parser
     return found
 
 
