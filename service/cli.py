@@ -333,7 +333,7 @@ async def _export_allocations(settings: Settings, args: argparse.Namespace) -> i
             database, settings, None, allocation_filter, args.format, "command line"
         )
         records = db.stream_allocations(database, allocation_filter)
-        async with actions.export_outcome(database, None, export_id):
+        async with actions.export_outcome(database, None, export_id, "allocations"):
             try:
                 async for chunk in CHUNKS[args.format](records):
                     out.write(chunk)

@@ -196,7 +196,7 @@ async def test_each_download_is_recorded_with_its_filter_and_its_outcome(site: S
     assert export.details["format"] == "json" and export.details["via"] == "web"
     assert export.details["filter"]["team_id"] == team and export.details["filter"]["scope"] == [team]
     [delivered] = [e for e in entries if e.action == "export_delivered"]
-    assert delivered.details["export"] == export.seq
+    assert delivered.details["export"] == export.seq and delivered.object_type == "allocations"
 
 
 async def test_the_unknown_format_is_not_found(site: Site) -> None:

@@ -57,7 +57,7 @@ class AllocationsController(Controller):
         records = db.stream_allocations(database(request), allocation_filter)
         filename = f"allocations-{today().isoformat()}.{fmt}"
         return Stream(
-            actions.delivering(CHUNKS[fmt](records), database(request), person, export_id),
+            actions.delivering(CHUNKS[fmt](records), database(request), person, export_id, "allocations"),
             media_type=MEDIA_TYPES[fmt],
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
