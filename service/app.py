@@ -59,6 +59,7 @@ from service.web import (
     timeout,
 )
 from service.web.admin import AdminController
+from service.web.allocations import FILTERS_HELP, AllocationsController
 from service.web.caseload import CaseloadController
 from service.web.documents import DocumentController
 from service.web.errors import PAGE_ERRORS
@@ -203,6 +204,7 @@ def template_environment(settings: Settings) -> Environment:
         may_see_viewers=case_records.may_see_viewers,
         unread_notifications=notifications.unread_notifications,
         telling_line=telling.telling_line,
+        allocation_filters_help=FILTERS_HELP,  # under the report's downloads
         may_oversee=oversight.may_oversee,  # the service navigation's "Oversight" item
     )
     return env
@@ -295,6 +297,7 @@ def create_app(settings: Settings) -> Litestar:
             handover.HandoverController,
             DocumentController,
             auditor.AuditorController,
+            AllocationsController,
             oversight.OversightController,
             AdminController,
             CaseloadController,

@@ -266,12 +266,15 @@ def _serve(settings: Settings) -> None:
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
     from service import reporting
     from service.core.clock import today
-    from service.core.report import parse_report_filter
+    from service.core.report import escalation_stages, parse_report_filter
 
     query = {"team": args.team, "side": args.side, "state": args.state, "blocker": args.blocker,
-             "min_days": args.min_days, "sort": args.sort, "group": args.group, "overdue": args.overdue}  # fmt: skip
+             "min_days": args.min_days, "sort": args.sort, "group": args.group, "overdue": args.overdue,
+             "waited": args.waited, "waiting_for": args.waiting_for, "urgent": args.urgent,
+             "disagreement_stage": args.disagreement_stage}  # fmt: skip
+    checklists = load_all(settings.checklists_dir)
     try:
-        report_filter = parse_report_filter(query)
+        report_filter = parse_report_filter(query, escalation_stages(checklists.values()))
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
         for name, message in exc.errors.items():
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
@@ -284,7 +287,6 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
             message = f"{validation.NO_SUCH_SIBLING_GROUP}; nothing was exported"
             print(f"handover export: --group: {message}", file=sys.stderr)
             return 2
-    checklists = load_all(settings.checklists_dir)
     try:  # the file is opened first: an export that cannot be written is not recorded as one
         out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours to close)
     except OSError as exc:
@@ -297,6 +299,43 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         async with actions.export_outcome(database, None, export_id):
             try:
                 async for chunk in chunks(rows):
+                    out.write(chunk)
+            finally:
+                if args.output:
+                    out.close()
+    return 0
+
+
+async def _export_allocations(settings: Settings, args: argparse.Namespace) -> int:
+    from service.core.allocations import CHUNKS, AllocationFilter
+    from service.core.report import parse_report_filter
+
+    try:  # the report's own messages for its team and group filters
+        asked = parse_report_filter({"team": args.team, "group": args.group})
+    except Invalid as exc:  # like a bad option: said on standard error, exit status 2
+        for name, message in exc.errors.items():
+            print(f"handover export allocations: --{name}: {message}", file=sys.stderr)
+        return 2
+    allocation_filter = AllocationFilter(team_id=asked.team_id, sibling_group_id=asked.sibling_group_id)
+    async with db.Database.for_settings(settings).opened() as database:
+        group_id = allocation_filter.sibling_group_id
+        if group_id is not None and not await db.sibling_group_exists(database.reader, group_id):
+            message = f"{validation.NO_SUCH_SIBLING_GROUP}; nothing was exported"
+            print(f"handover export allocations: --group: {message}", file=sys.stderr)
+            return 2
+        try:  # the file is opened first: an export that cannot be written is not recorded as one
+            out = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115 (stdout is not ours)
+        except OSError as exc:
+            print(f"handover export allocations: cannot write that file: {exc.strerror}; nothing was exported",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        export_id = await actions.record_allocations_export(
+            database, settings, None, allocation_filter, args.format, "command line"
+        )
+        records = db.stream_allocations(database, allocation_filter)
+        async with actions.export_outcome(database, None, export_id, "allocations"):
+            try:
+                async for chunk in CHUNKS[args.format](records):
                     out.write(chunk)
             finally:
                 if args.output:
@@ -553,7 +592,11 @@ def parser() -> argparse.ArgumentParser:
         account_command.add_argument(
             "--by", type=_text_argument, metavar="USERNAME", help="the administrator making this change"
         )
-    export = commands.add_parser("export", help="export the incomplete-handovers report (CSV or JSON Lines)")
+    export = commands.add_parser(
+        "export",
+        help="export the incomplete-handovers report (CSV or JSON Lines), or each child's allocation history",
+        epilog="handover export allocations --help: each child's allocation history (CSV or JSON)",
+    )
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
     export.add_argument("--team", action=_Once, help="team id")
@@ -570,6 +613,16 @@ def parser() -> argparse.ArgumentParser:
         "--overdue", action=_Once, nargs=0, const="yes", help="only handovers past their due date (working days)"
     )
     export.add_argument("--group", action=_Once, help="a sibling group's id: only the children in it")
+    export.add_argument(
+        "--waited",
+        action=_Once,
+        help="waited for the current person: " + ", ".join(report.WAIT_BANDS) + " working days",
+    )
+    export.add_argument("--waiting-for", action=_Once, help="whom it waits on: " + ", ".join(report.WAITING_FOR_STATES))
+    export.add_argument("--urgent", action=_Once, nargs=0, const="yes", help="only urgent transfers still completing")
+    export.add_argument(
+        "--disagreement-stage", action=_Once, help="an escalation stage: only handovers with an open disagreement at it"
+    )
     export.add_argument("-o", "--output", type=_file_argument, help="write to this file instead of standard output")
     backup = commands.add_parser("backup", help="make a consistent copy of the database while it runs")
     backup.add_argument("file", type=_file_argument)
@@ -614,8 +667,33 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def allocations_parser() -> argparse.ArgumentParser:
+    """`handover export allocations`: parsed on its own, so that `handover export --incomplete` stays as it was."""
+    from service.core.allocations import FILTERS_HELP
+
+    export = argparse.ArgumentParser(
+        prog="handover export allocations",
+        description="Each child's allocation history (worker, team, from, to, the handover that moved it), as CSV in"
+        " Ofsted's Annex A column names or as JSON shaped like the DfE children's social care data feed's worker"
+        " details. Recorded in the audit trail.",
+        epilog=FILTERS_HELP,
+    )
+    export.add_argument("--format", action=_Once, choices=["csv", "json"], default="csv")
+    export.add_argument("--team", action=_Once, help="team id: only the allocations held in that team")
+    export.add_argument("--group", action=_Once, help="a sibling group's id: only the allocations of its children")
+    export.add_argument(
+        "-o", "--output", action=_Once, type=_file_argument, help="write to this file instead of standard output"
+    )
+    export.set_defaults(command="export", export_what="allocations")
+    return export
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["export", "allocations"]:
+        args = allocations_parser().parse_args(words[2:])
+    else:
+        args = parser().parse_args(words)
     try:
         settings = settings_from_env()
         load_all(settings.checklists_dir)  # a bad checklist definition stops every command, with its reason
@@ -666,6 +744,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_backup(settings, args.file))
     elif args.command == "restore":
         return _restore(settings, args.file)
+    elif args.command == "export" and getattr(args, "export_what", None) == "allocations":
+        return asyncio.run(_export_allocations(settings, args))
     elif args.command == "export":
         return asyncio.run(_export(settings, args))
     elif args.command == "audit" and args.audit_command == "verify":

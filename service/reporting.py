@@ -6,14 +6,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date
 
 import msgspec
 
 from service import db
 from service.actions import Checklists
 from service.core import disagreements as disagreement_rules
-from service.core.due_dates import limits_checklist, overdue_cutoffs
+from service.core.due_dates import first_moment_after, limits_checklist, overdue_cutoffs
 from service.core.pages import Page
 from service.core.report import (
     CSV_COLUMNS,
@@ -22,8 +22,9 @@ from service.core.report import (
     ReportRow,
     ReportTerms,
     csv_cells,
+    latest_start_for,
     report_row,
-    working_days_back,
+    wait_band_cutoffs,
 )
 
 BATCH = 500
@@ -34,13 +35,19 @@ def reader_for(database: db.Database, report_filter: ReportFilter, page: int, pe
     """Where to read a page of the report. The first pages in order of start, filtered by state or age at most, are
     read in index order and step through at most QUICK_ROWS rows: those run on the event loop like any page's
     queries. The rest run on the scanner's thread, where they do not hold up everyone else's requests: a blocker
-    or overdue filter is worked out for every open handover, the other sorts and a team filter sort or walk every open
-    handover, and a deep page steps through every row before it."""
+    or overdue filter is worked out for every open handover, the other sorts and a team filter (a manager's teams
+    too) sort or walk every open handover, the filters by wait, role, urgency or stage may keep few of the rows they
+    step through, and a deep page steps through every row before it."""
     in_index_order = (
         report_filter.sort in ("oldest", "newest")
         and report_filter.team_id is None
         and report_filter.blocker is None
         and not report_filter.overdue
+        and report_filter.waited is None
+        and report_filter.waiting_for is None
+        and not report_filter.urgent
+        and report_filter.disagreement_stage is None
+        and report_filter.scope is None
     )
     if in_index_order and page * per_page <= QUICK_ROWS:
         return database.reader
@@ -60,14 +67,17 @@ def report_terms(checklists: Checklists, today: date) -> ReportTerms:
         overdue_since=overdue_cutoffs(timed, today),
         due_checklist=timed,
         today=today,
+        waited_since=wait_band_cutoffs(today),
     )
 
 
 def started_before(report_filter: ReportFilter, today: date) -> str | None:
-    """Handovers open at least N working days started before the day after the N-th working day back."""
+    """The stored time (UTC) before which a handover open at least `min_working_days` working days on `today` (in
+    England) started: the first moment, in England, of the day after the latest start that has been open that long,
+    so the filter keeps exactly the rows whose "Working days open" is at least the minimum."""
     if report_filter.min_working_days <= 0:
         return None
-    return (working_days_back(today, report_filter.min_working_days) + timedelta(days=1)).isoformat()
+    return first_moment_after(latest_start_for(today, report_filter.min_working_days))
 
 
 def _row(record: IncompleteRecord, checklists: Checklists, today: date) -> ReportRow:

@@ -27,7 +27,7 @@ async def test_a_page_the_role_does_not_open_says_so_without_talking_of_forms(si
     assert response.status_code == 403
     page = words(response)
     assert "<title>You do not have access to this page" in page
-    assert "Only auditors can see handovers across teams." in page
+    assert "Only team managers, service managers and auditors can see handovers across a team." in page
     assert "ask your team manager or your service administrator" in page
     for wrong in ("reload", "submitted a form", "Go back"):
         assert wrong not in page, wrong

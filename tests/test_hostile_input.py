@@ -56,7 +56,7 @@ from service.core.answers import (
 from service.core.clock import today
 from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
-from service.core.report import MIN_WORKING_DAYS_MAX, safe_cell
+from service.core.report import FILTER_NAMES, MIN_WORKING_DAYS_MAX, safe_cell
 from service.core.text import has_hidden_characters
 from service.core.tokens import token_hash
 from service.core.workflow import ACTION_NAMES
@@ -504,7 +504,7 @@ class PageInput(msgspec.Struct, frozen=True):
         return f"page {self.method} {path} {self.where}:{self.name}"
 
 
-FILTERS = ["team", "side", "state", "blocker", "min_days", "sort", "group", "overdue"]
+FILTERS = list(FILTER_NAMES)  # every filter of the report, as the core names them
 SECTION_ROUTE = "/handovers/{handover_id:int}/sections/{section_id:str}"
 # The letter's form, posted for the printable letter and for its PDF
 LETTER_FORM = [
@@ -530,6 +530,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
+    ("GET", "/audit/allocations/{fmt:str}"): [("query", "team"), ("query", "group")],
     ("GET", "/oversight"): [("query", "team")],
     ("GET", "/oversight/closed"): [("query", "team"), ("query", "month"), ("query", "page")],
     ("GET", "/oversight/returns"): [("query", "team"), ("query", "month"), ("query", "page")],
@@ -1381,6 +1382,7 @@ CLI_BASE: dict[str, list[str]] = {
         "North Team",
     ],
     "export": ["export", "--incomplete", "--format", "csv", "-o", "export.csv"],
+    "export allocations": ["export", "allocations", "--format", "csv", "-o", "allocations.csv"],
     "backup": ["backup", "backup.db"],
     "restore": ["restore", "no-such-backup.db"],
     "token create": ["token", "create", "--account", "svc_new", "--name", "CMS", "--scope", "read"],
@@ -1433,6 +1435,7 @@ def cli_arguments() -> list[tuple[str, str]]:
             found.append((command, argument.option_strings[-1] if argument.option_strings else argument.dest))
 
     walk(cli.parser(), [])
+    walk(cli.allocations_parser(), ["export", "allocations"])  # parsed on its own, before the main parser
     return found
 
 

@@ -167,6 +167,7 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE handovers DROP COLUMN urgent_at",
     "ALTER TABLE handovers DROP COLUMN urgent_by",
     "ALTER TABLE handovers DROP COLUMN urgent_reason",
+    "DROP TABLE allocations",  # each child's allocation history
 ]
 
 

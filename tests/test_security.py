@@ -49,8 +49,18 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/", "endorsed", EVERYONE),
     ("GET", "/inbox", "endorsed", {"owner", "same_team", "receiver", "other_receiver", "other_team"}),
     ("GET", "/queue", "endorsed", {"sending_manager", "receiving_manager", "other_manager"}),
-    ("GET", "/audit/incomplete", "endorsed", {"auditor"}),
-    ("GET", "/audit/incomplete/csv", "endorsed", {"auditor"}),
+    # the report and its downloads: auditors, and managers for their own teams (tests/test_report_for_managers.py)
+    ("GET", "/audit/incomplete", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/audit/incomplete/csv", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    (
+        "GET",
+        "/audit/incomplete/jsonl",
+        "endorsed",
+        {"sending_manager", "receiving_manager", "other_manager", "auditor"},
+    ),
+    # each child's allocation history: whoever oversees teams (report_scope), each for their own teams
+    ("GET", "/audit/allocations/csv", "none", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/audit/allocations/json", "none", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
     # the oversight page and its lists: everyone `report_scope` allows, each seeing only their teams' handovers
     ("GET", "/oversight", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
     ("GET", "/oversight/closed", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),

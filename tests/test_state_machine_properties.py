@@ -28,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from service import actions, db
 from service.actions.demo import CASE_M_DISAGREEMENT, complete_answers
 from service.core import clock
+from service.core.allocations import AllocationFilter
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.workflow import Action, refusals
@@ -338,6 +339,22 @@ class Transfers(RuleBasedStateMachine):
             assert case.allocated_worker_id == self.world.users["out"]
             assert case.allocated_team_id == self.world.teams["north"]
         assert case.allocated_worker_id != self.world.users["svc"]
+
+    @invariant()
+    def the_childs_allocation_history_ends_with_the_case_as_it_is(self) -> None:
+        """One current allocation, the case's worker and team; a closed handover's move names the handover."""
+        case_id = self.world.cases[self.child]
+        history = self.run(db.allocations_of(self.database.reader, AllocationFilter()))
+        mine = [row for row in history if row.case_id == case_id]
+        case = self.run(db.case_by_id(self.database.reader, case_id))
+        assert case is not None
+        assert [(r.worker_id, r.team_id) for r in mine if r.allocated_to is None] == [
+            (case.allocated_worker_id, case.allocated_team_id)
+        ]
+        if self.run(self._view()).handover.state == "closed":
+            assert (mine[-1].reason, mine[-1].handover_id) == ("handover", self.handover_id)
+        else:
+            assert [r.reason for r in mine] == ["opened"]
 
     @invariant()
     def a_service_account_never_takes_a_step(self) -> None:

@@ -29,6 +29,7 @@ from service.actions.accounts import (
     set_team_service,
     vacant_posts,
 )
+from service.actions.allocations import record_allocations_export
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
 from service.actions.exports import delivering, export_outcome, record_export
@@ -124,6 +125,7 @@ __all__ = [
     "received_by",
     "record_agency_not_told",
     "record_agency_told",
+    "record_allocations_export",
     "record_api_request",
     "record_export",
     "record_family_not_told",

@@ -90,7 +90,7 @@ async def create_case_in(conn: db.Conn, by: int | None, case: NewCase, via: str)
     assert born is not None, "a checked case has a real date of birth"
     case_id = await db.create_case(
         conn, case.reference.strip(), case.child_name.strip(), born.isoformat(), case.worker_id, case.team_id,
-        case.sibling_group_id,
+        case.sibling_group_id, why="imported" if via.startswith("import") else "opened",
     )  # fmt: skip
     await db.append_audit(conn, by, "create_case", "case", case_id, {"via": via})
     return case_id

@@ -32,33 +32,40 @@ async def record_export(
 
 
 @asynccontextmanager
-async def export_outcome(database: db.Database, actor_id: int | None, export_seq: int) -> AsyncIterator[None]:
+async def export_outcome(
+    database: db.Database, actor_id: int | None, export_seq: int, exported: str = "report"
+) -> AsyncIterator[None]:
     """Around the sending of an export: records `export_delivered` when every byte was handed on, or `export_failed`
     (with the reason: the connection closed, the file could not be written) when it stopped part way; the error, if
-    any, goes on. The record is written even when the request is being cancelled (a browser that went away)."""
+    any, goes on. The record is written even when the request is being cancelled (a browser that went away).
+    `exported` is the object type the `export` entry named: "report" or "allocations"."""
     try:
         yield
     except BaseException as exc:
         reason = "the connection was closed" if isinstance(exc, (asyncio.CancelledError, GeneratorExit)) else str(exc)
-        await asyncio.shield(_record_outcome(database, actor_id, export_seq, "export_failed", reason[:200]))
+        await asyncio.shield(_record_outcome(database, actor_id, export_seq, "export_failed", reason[:200], exported))
         raise
-    await _record_outcome(database, actor_id, export_seq, "export_delivered", "")
+    await _record_outcome(database, actor_id, export_seq, "export_delivered", "", exported)
 
 
 async def _record_outcome(
-    database: db.Database, actor_id: int | None, export_seq: int, action: str, reason: str
+    database: db.Database, actor_id: int | None, export_seq: int, action: str, reason: str, exported: str
 ) -> None:
     details: dict[str, object] = {"export": export_seq}
     if reason:
         details["reason"] = reason
     async with database.transaction() as conn:
-        await db.append_audit(conn, actor_id, action, "report", None, details)
+        await db.append_audit(conn, actor_id, action, exported, None, details)
 
 
 async def delivering(
-    chunks: AsyncIterator[bytes], database: db.Database, actor_id: int | None, export_seq: int
+    chunks: AsyncIterator[bytes],
+    database: db.Database,
+    actor_id: int | None,
+    export_seq: int,
+    exported: str = "report",
 ) -> AsyncIterator[bytes]:
     """The export's chunks, passed on as they are sent, with its outcome recorded (`export_outcome`) at the end."""
-    async with export_outcome(database, actor_id, export_seq):
+    async with export_outcome(database, actor_id, export_seq, exported):
         async for chunk in chunks:
             yield chunk

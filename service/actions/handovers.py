@@ -757,7 +757,10 @@ async def _side_effects(
     elif action == Action.APPROVE:
         receiver_id = view.handover.receiver_id or view.handover.acknowledged_by
         assert receiver_id is not None, "an acknowledged handover has a receiver"
-        await db.reallocate_case(conn, view.handover.case_id, receiver_id, view.handover.receiving_team_id)
+        await db.reallocate_case(
+            conn, view.handover.case_id, receiver_id, view.handover.receiving_team_id,
+            why="handover", handover_id=view.handover.id,
+        )  # fmt: skip
 
 
 async def confirm_item(

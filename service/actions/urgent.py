@@ -209,7 +209,9 @@ async def _authorise(
         # another worker now takes the case on: the items confirmed by the one named before are theirs to confirm
         await db.clear_confirmations(conn, handover.id)
     await db.update_handover(conn, handover.id, handover.version, **changes)
-    await db.reallocate_case(conn, handover.case_id, receiver.user_id, handover.receiving_team_id)
+    await db.reallocate_case(
+        conn, handover.case_id, receiver.user_id, handover.receiving_team_id, why="urgent", handover_id=handover.id
+    )
     details: dict[str, Any] = {
         "from": before.value, "to": after.value, "reason": reason, "receiver_id": receiver.user_id,
         "receiver": receiver.name, "case_id": handover.case_id,

@@ -28,6 +28,7 @@ from service.core.due_dates import (
     OVERDUE_BY_HEADING,
     OVERDUE_FILTER,
     due_on_stored,
+    first_moment_after,
     wait_label,
     words,
 )
@@ -122,6 +123,9 @@ class ReportTerms(msgspec.Struct, frozen=True, kw_only=True):
     overdue_since: dict[str, str] = {}
     due_checklist: Checklist | None = None
     today: date | None = None  # the report's day, in England
+    # for each of `WAIT_BANDS`, the stored times (UTC) between which a handover's `state_since` falls when its wait
+    # is in the band today (`wait_band_cutoffs`): at or after the first (None: no lower end), before the second
+    waited_since: dict[str, tuple[str | None, str | None]] = {}
 
 
 MIN_WORKING_DAYS_MAX = 10_000  # about forty years: a longer minimum age is a typing mistake
@@ -174,12 +178,16 @@ _FILTER_MESSAGES = {
 }
 
 
-def parse_report_filter(query: Mapping[str, object], stages: Collection[str] = ()) -> ReportFilter:
+def parse_report_filter(
+    query: Mapping[str, object], stages: Collection[str] = (), scope: frozenset[int] | None = None
+) -> ReportFilter:
     """The filter asked for, from a mapping of the names in `FILTER_NAMES` to text (a query string, command-line
     options) or to values already typed (the API's). Empty and missing names take their defaults.
 
     `stages` are the escalation stages a disagreement can be at (the values of every loaded checklist's ladder,
-    `escalation_stages`); a `disagreement_stage` not among them is refused.
+    `escalation_stages`); a `disagreement_stage` not among them is refused. `scope` is whose handovers the person
+    asking may see (`report_scope`: None for every team); it is the filter's scope, and a `team` outside it is
+    refused as a team not on the list, since the list offers only the teams in scope.
 
     Raises `Invalid` keyed by the name that is wrong, with a message saying what to choose or enter. Numbers are
     ASCII digits only (`str.isdigit` would take superscripts, which `int()` then refuses).
@@ -204,10 +212,13 @@ def parse_report_filter(query: Mapping[str, object], stages: Collection[str] = (
         if name == "disagreement_stage" and value not in stages:
             errors[name] = _FILTER_MESSAGES[name]
             continue
+        if name == "team" and scope is not None and value not in scope:
+            errors[name] = _FILTER_MESSAGES[name]
+            continue
         raw[field] = value
     if not errors:
         try:
-            return msgspec.convert(raw, ReportFilter)
+            return msgspec.structs.replace(msgspec.convert(raw, ReportFilter), scope=scope)
         except (msgspec.ValidationError, ValueError) as exc:
             name = next((n for n, field in FILTER_NAMES.items() if f"`$.{field}`" in str(exc)), "min_days")
             errors[name] = _FILTER_MESSAGES.get(name, "Select one of the options given")
@@ -304,7 +315,17 @@ class ReportRow(msgspec.Struct, frozen=True, kw_only=True):
     state: str
     started: str
     submitted: str
-    working_days_open: int
+    working_days_open: Annotated[
+        int,
+        msgspec.Meta(description="Working days since the handover was started (bank holidays in England not counted)"),
+    ]
+    working_days_waiting: Annotated[
+        int,
+        msgspec.Meta(
+            description="Working days since the handover reached its state: how long it has waited for the person it "
+            "waits on now (the time given in its blockers)"
+        ),
+    ]
     waits_on: str
     blockers: list[str]
     last_activity: str
@@ -350,6 +371,45 @@ def working_days_back(today: date, days: int) -> date:
     return day
 
 
+def latest_start_for(today: date, days: int) -> date:
+    """The latest date (in England) on which something can have begun and have lasted at least `days` working days
+    (`days` >= 1) on `today`, as `working_days_between(start, today)` counts them (working days after the start, up
+    to and including today): the day before the `days`-th working day counted back from today, today included.
+
+    For example on Tuesday 28 May 2024 (after the spring bank holiday on Monday 27 May) one working day is reached
+    by a start on Monday 27 May or earlier, two by a start on Thursday 23 May or earlier."""
+    if days < 1:
+        raise ValueError("a wait of at least no working days has no latest start")
+    day = today
+    counted = 0
+    while True:
+        counted += is_working_day(day)
+        if counted == days:
+            return day - timedelta(days=1)
+        day -= timedelta(days=1)
+
+
+def wait_band(days: int) -> str:
+    """The band of `WAIT_BANDS` a wait of `days` working days falls in."""
+    return next(
+        band for band, (fewest, most) in WAIT_BANDS.items() if fewest <= days and (most is None or days <= most)
+    )
+
+
+def wait_band_cutoffs(today: date) -> dict[str, tuple[str | None, str | None]]:
+    """For each of `WAIT_BANDS`, the stored times (UTC, as `due_dates.first_moment_after` writes them) between which
+    a wait that began falls in the band on `today` (England): at or after the first (None: no lower end), before the
+    second (None: no upper end). A wait's length is `working_days_between(date_in_england(began), today)`, so a
+    band's bounds are the first moments of the days after `latest_start_for` its fewest and one more than its most
+    days, in England (midnight there is 23:00 UTC in summer)."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for band, (fewest, most) in WAIT_BANDS.items():
+        before = first_moment_after(latest_start_for(today, fewest)) if fewest > 0 else None
+        since = first_moment_after(latest_start_for(today, most + 1)) if most is not None else None
+        found[band] = (since, before)
+    return found
+
+
 def _ids(text: str) -> set[str]:
     return {part for part in text.split(",") if part}
 
@@ -386,6 +446,8 @@ def report_row(record: IncompleteRecord, checklist: Checklist, today: date) -> R
         started=record.started_at,
         submitted=record.submitted_at or "",
         working_days_open=working_days_between(date_in_england(record.started_at), today),
+        # the blockers' "since ..., N working days" counts the same days (`workflow.waited`)
+        working_days_waiting=working_days_between(facts.state_since, today),
         waits_on=waits_on(facts),
         blockers=blockers(facts),
         last_activity=record.last_activity_at,
@@ -426,7 +488,8 @@ CSV_COLUMNS = [
     ("state", "State"),
     ("started", "Started"),
     ("submitted", "Submitted"),
-    ("working_days_open", "Working days open"),
+    ("working_days_open", WORKING_DAYS_OPEN),
+    ("working_days_waiting", WORKING_DAYS_WAITING),
     ("waits_on", "Waits on"),
     ("due_on", DUE_HEADING),
     ("due_wait", DUE_FOR_HEADING),

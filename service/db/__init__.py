@@ -12,6 +12,7 @@ their audit entry. The names below are the store's public face, so callers write
 
 from __future__ import annotations
 
+from service.db.allocations import allocations_of, follow_allocation, stream_allocations
 from service.db.audit import append_audit, audit_entries, last_audit_entry, stream_audit, timeline
 from service.db.case_records import (
     Viewing,
@@ -216,6 +217,7 @@ __all__ = [
     "add_query",
     "administrators",
     "allocated_query",
+    "allocations_of",
     "answer_query",
     "apart_from_siblings",
     "api_token",
@@ -255,6 +257,7 @@ __all__ = [
     "enabled_team_managers",
     "end_sessions_before",
     "exclude_from_group",
+    "follow_allocation",
     "group_exclusions",
     "group_handover_by_id",
     "group_members",
@@ -324,6 +327,7 @@ __all__ = [
     "sibling_group_exists",
     "sibling_group_names",
     "siblings_of",
+    "stream_allocations",
     "stream_audit",
     "stream_incomplete",
     "take_on",

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from service.core.caseload import Sides
+from service.db.allocations import follow_allocation
 from service.db.engine import Conn, _insert, _one, now
 from service.db.records import record
 
@@ -261,10 +262,12 @@ async def hold_pending_transfer(conn: Conn, case_id: int, holder_id: int) -> Non
     caseload of the worker it was first held from: a case already held pending transfer (its holder is leaving in
     turn) keeps naming that worker, and any other case names the worker who holds it now (SQLite reads the old row
     on the right)."""
+    stamp = now()
     await conn.execute(
         "UPDATE cases SET held_from_id = CASE WHEN interim_holder_id IS NOT NULL"
         "  AND interim_holder_id = allocated_worker_id AND held_from_id IS NOT NULL"
         "  THEN held_from_id ELSE allocated_worker_id END,"
         " allocated_worker_id = ?, interim_holder_id = ?, allocated_since = ? WHERE id = ?",
-        (holder_id, holder_id, now(), case_id),
+        (holder_id, holder_id, stamp, case_id),
     )
+    await follow_allocation(conn, case_id, stamp, "held_pending_transfer")

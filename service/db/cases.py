@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.core.allocations import AllocationReason
+from service.db.allocations import follow_allocation
 from service.db.engine import Conn, _insert, _one, _rows, now
 from service.db.people import HELD_PENDING
 from service.db.records import Case, record
@@ -50,13 +52,19 @@ async def create_case(
     worker_id: int,
     team_id: int,
     sibling_group_id: int | None = None,
+    *,
+    why: AllocationReason = "opened",
 ) -> int:
-    return await _insert(
+    """Add a case allocated to `worker_id` in `team_id`, with its first allocation (`why`: opened or imported)."""
+    stamp = now()
+    case_id = await _insert(
         conn,
         "INSERT INTO cases (reference, child_name, date_of_birth, sibling_group_id, allocated_worker_id,"
         " allocated_team_id, allocated_since) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (reference, child_name, date_of_birth, sibling_group_id, worker_id, team_id, now()),
+        (reference, child_name, date_of_birth, sibling_group_id, worker_id, team_id, stamp),
     )
+    await follow_allocation(conn, case_id, stamp, why)
+    return case_id
 
 
 async def case_by_id(conn: Conn, case_id: int) -> Case | None:
@@ -74,12 +82,23 @@ async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
     return [record(r, Case) for r in await _rows(conn, sql, params)]
 
 
-async def reallocate_case(conn: Conn, case_id: int, worker_id: int, team_id: int) -> None:
-    """Move the allocation in one statement, so the case is never without exactly one allocated worker."""
+async def reallocate_case(
+    conn: Conn,
+    case_id: int,
+    worker_id: int,
+    team_id: int,
+    *,
+    why: AllocationReason = "reallocated",
+    handover_id: int | None = None,
+) -> None:
+    """Move the allocation in one statement, so the case is never without exactly one allocated worker, and its
+    history with it (`why`: a closed handover, an urgent transfer; `handover_id` the handover that moved it)."""
+    stamp = now()
     await conn.execute(
         "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ?, allocated_since = ? WHERE id = ?",
-        (worker_id, team_id, now(), case_id),
+        (worker_id, team_id, stamp, case_id),
     )
+    await follow_allocation(conn, case_id, stamp, why, handover_id)
 
 
 async def sibling_group(conn: Conn, group_id: int) -> tuple[int, str] | None:

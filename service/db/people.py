@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from service.db.allocations import follow_allocation
 from service.db.engine import Conn, _insert, _one, _rows, now
 from service.db.records import ApiToken, Membership, Team, User, record
 
@@ -333,11 +334,13 @@ async def is_held_pending_transfer(conn: Conn, case_id: int) -> bool:
 async def hold_pending_transfer(conn: Conn, case_id: int, manager_id: int) -> None:
     """Allocate the case to its team's manager as interim holder, in one statement (never without a holder),
     keeping who held it before (the leaver, whose caseload it stays on: SQLite reads the old row on the right)."""
+    stamp = now()
     await conn.execute(
         "UPDATE cases SET held_from_id = allocated_worker_id, allocated_worker_id = ?, interim_holder_id = ?,"
         " allocated_since = ? WHERE id = ?",
-        (manager_id, manager_id, now(), case_id),
+        (manager_id, manager_id, stamp, case_id),
     )
+    await follow_allocation(conn, case_id, stamp, "held_pending_transfer")
 
 
 async def open_handovers_of(conn: Conn, user_id: int) -> list[LeaversHandover]:

@@ -13,7 +13,8 @@ from service.checklist import Checklist
 from service.core.deadlines import WAIT_OF_STATE
 from service.core.due_dates import due_on_stored
 from service.core.pages import Page
-from service.core.report import IncompleteRecord, ReportFilter, ReportTerms
+from service.core.report import WAITING_FOR_STATES, IncompleteRecord, ReportFilter, ReportTerms
+from service.db.cases import sibling_group_names
 from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
 from service.db.records import record
@@ -151,6 +152,34 @@ def _incomplete_where(
         overdue_clause, overdue_params = _overdue_sql(terms)
         clauses.append(overdue_clause)
         params.extend(overdue_params)
+    if report_filter.waited is not None:
+        # the wait's band as stored times (core.report.wait_band_cutoffs): SQL cannot count working days in England
+        if report_filter.waited not in terms.waited_since:
+            raise ValueError("the report's terms carry no cut-offs for how long a handover has waited")
+        since, before = terms.waited_since[report_filter.waited]
+        if since is not None:
+            clauses.append("h.state_since >= ?")
+            params.append(since)
+        if before is not None:
+            clauses.append("h.state_since < ?")
+            params.append(before)
+    if report_filter.waiting_for is not None:
+        states = WAITING_FOR_STATES[report_filter.waiting_for]
+        clauses.append(f"h.state IN ({','.join('?' * len(states))})")
+        params.extend(states)
+    if report_filter.urgent:
+        clauses.append("h.urgent_by IS NOT NULL")  # still completing: the first clause leaves out closed ones
+    if report_filter.disagreement_stage is not None:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved'"
+            " AND d.stage = ?)"
+        )
+        params.append(report_filter.disagreement_stage)
+    if report_filter.scope is not None:
+        teams = sorted(report_filter.scope)
+        marks = ",".join("?" * len(teams))
+        clauses.append(f"(h.sending_team_id IN ({marks}) OR h.receiving_team_id IN ({marks}))")
+        params.extend([*teams, *teams])
     if started_before is not None:
         clauses.append("h.started_at < ?")
         params.append(started_before)
@@ -229,3 +258,21 @@ async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:
     rows = await _rows(conn, "SELECT state, COUNT(*) FROM handovers GROUP BY state")
     oldest = await _one(conn, "SELECT MIN(started_at) FROM handovers WHERE state NOT IN ('closed', 'cancelled')")
     return {r[0]: int(r[1]) for r in rows}, (oldest[0] if oldest else None)
+
+
+async def sibling_groups_in_scope(conn: Conn, scope: frozenset[int] | None) -> list[tuple[int, str]]:
+    """The sibling groups a person whose report is limited to `scope` (team ids; None for every team) may choose
+    from, as (id, name), oldest first: every group for everyone, otherwise the groups with a child whose handover was
+    sent from or to one of the teams (a group's name is its family's, not to be shown to other teams' managers)."""
+    if scope is None:
+        return await sibling_group_names(conn)
+    teams = sorted(scope)
+    marks = ",".join("?" * len(teams))
+    rows = await _rows(
+        conn,
+        "SELECT DISTINCT g.id, g.name FROM sibling_groups g JOIN cases c ON c.sibling_group_id = g.id"
+        " JOIN handovers h ON h.case_id = c.id"
+        f" WHERE h.sending_team_id IN ({marks}) OR h.receiving_team_id IN ({marks}) ORDER BY g.id",
+        [*teams, *teams],
+    )
+    return [(int(row[0]), str(row[1])) for row in rows]

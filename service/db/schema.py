@@ -399,4 +399,97 @@ MIGRATIONS: list[str] = [
         UNIQUE (handover_id, checklist_key)
     );
     """,
+    # 22: each child's allocation history (the data return of allocations: core.allocations): who held the case, in
+    # which team, from when (UTC) until when (NULL while it is the current one), the handover that moved it and why.
+    # A case has exactly one current allocation. Existing databases get what can be known: each case's opening (from
+    # its `create_case` audit entry), every urgent transfer and closed handover (from the handovers), every hold
+    # pending transfer after a leaver (from the audit trail), and at least its current allocation. A case's team
+    # changes only by a handover, so a hold keeps the team held before it, and a case's first team is its first
+    # handover's sending team; where nothing earlier is on record the first allocation is 'before_history'.
+    """
+    CREATE TABLE allocations (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        worker_id INTEGER NOT NULL REFERENCES users(id),
+        team_id INTEGER NOT NULL REFERENCES teams(id),
+        allocated_from TEXT NOT NULL,
+        allocated_to TEXT,
+        handover_id INTEGER REFERENCES handovers(id),
+        why TEXT NOT NULL CHECK (why IN ('opened', 'imported', 'handover', 'urgent', 'held_pending_transfer',
+                                         'reallocated', 'before_history'))
+    );
+    CREATE UNIQUE INDEX one_current_allocation_per_case ON allocations(case_id) WHERE allocated_to IS NULL;
+    CREATE INDEX allocations_by_case ON allocations(case_id, allocated_from, id);
+    CREATE INDEX allocations_by_team ON allocations(team_id, case_id);
+    CREATE TEMP TABLE allocation_events (
+        case_id INTEGER, at TEXT, worker_id INTEGER, team_id INTEGER, handover_id INTEGER, why TEXT, rank INTEGER
+    );
+    INSERT INTO allocation_events
+        SELECT h.case_id, h.urgent_at, h.receiver_id, h.receiving_team_id, h.id, 'urgent', 2
+        FROM handovers h WHERE h.urgent_at IS NOT NULL AND h.receiver_id IS NOT NULL;
+    INSERT INTO allocation_events
+        SELECT h.case_id, h.approved_at, COALESCE(h.receiver_id, h.acknowledged_by), h.receiving_team_id, h.id,
+               'handover', 3
+        FROM handovers h
+        WHERE h.state = 'closed' AND h.approved_at IS NOT NULL
+          AND COALESCE(h.receiver_id, h.acknowledged_by) IS NOT NULL;
+    INSERT INTO allocation_events
+        SELECT a.object_id, a.at, json_extract(a.details, '$.to_user_id'), NULL, NULL, 'held_pending_transfer', 2
+        FROM audit_log a JOIN cases c ON c.id = a.object_id
+        WHERE a.action = 'hold_pending_transfer' AND a.object_type = 'case'
+          AND json_extract(a.details, '$.to_user_id') IN (SELECT id FROM users);
+    -- each case's opening: when it was added (or its first move, or since it was allocated), to whom and in which team
+    INSERT INTO allocation_events
+        SELECT c.id,
+               COALESCE(created.at, (SELECT MIN(e.at) FROM allocation_events e WHERE e.case_id = c.id),
+                        c.allocated_since),
+               COALESCE(
+                   (SELECT CASE WHEN e.handover_id IS NOT NULL THEN COALESCE(h.on_behalf_of, h.author_id)
+                                ELSE (SELECT u.id FROM audit_log a JOIN users u
+                                        ON u.username = json_extract(a.details, '$.from')
+                                      WHERE a.action = 'hold_pending_transfer' AND a.object_type = 'case'
+                                        AND a.object_id = c.id AND a.at = e.at ORDER BY a.seq LIMIT 1) END
+                    FROM allocation_events e LEFT JOIN handovers h ON h.id = e.handover_id
+                    WHERE e.case_id = c.id ORDER BY e.at, e.rank LIMIT 1),
+                   c.allocated_worker_id),
+               COALESCE(
+                   (SELECT h.sending_team_id FROM allocation_events e JOIN handovers h ON h.id = e.handover_id
+                    WHERE e.case_id = c.id ORDER BY e.at, e.rank LIMIT 1),
+                   c.allocated_team_id),
+               NULL,
+               CASE WHEN created.at IS NULL THEN 'before_history'
+                    WHEN json_extract(created.details, '$.via') LIKE 'import%' THEN 'imported'
+                    ELSE 'opened' END,
+               1
+        FROM cases c
+        LEFT JOIN audit_log created ON created.seq = (
+            SELECT MIN(a.seq) FROM audit_log a
+            WHERE a.action = 'create_case' AND a.object_type = 'case' AND a.object_id = c.id);
+    -- a hold keeps the case's team: the team of the latest move before it
+    UPDATE allocation_events SET team_id = (
+        SELECT e.team_id FROM allocation_events e
+        WHERE e.case_id = allocation_events.case_id AND e.team_id IS NOT NULL
+          AND (e.at < allocation_events.at OR (e.at = allocation_events.at AND e.rank < allocation_events.rank))
+        ORDER BY e.at DESC, e.rank DESC LIMIT 1)
+    WHERE team_id IS NULL;
+    -- where the history does not end with the case as it is now, the case as it is now ends it
+    INSERT INTO allocation_events
+        SELECT c.id, MAX(c.allocated_since, (SELECT MAX(e.at) FROM allocation_events e WHERE e.case_id = c.id)),
+               c.allocated_worker_id, c.allocated_team_id, NULL, 'before_history', 4
+        FROM cases c
+        WHERE NOT EXISTS (
+            SELECT 1 FROM (SELECT e.worker_id, e.team_id FROM allocation_events e WHERE e.case_id = c.id
+                           ORDER BY e.at DESC, e.rank DESC, e.rowid DESC LIMIT 1) last
+            WHERE last.worker_id = c.allocated_worker_id AND last.team_id = c.allocated_team_id);
+    -- a move to whoever already held the case (an urgent transfer's approval) is no move
+    INSERT INTO allocations (case_id, worker_id, team_id, allocated_from, allocated_to, handover_id, why)
+        SELECT case_id, worker_id, team_id, at, LEAD(at) OVER moves, handover_id, why
+        FROM (SELECT e.rowid AS n, e.*,
+                     LAG(e.worker_id) OVER events AS worker_before, LAG(e.team_id) OVER events AS team_before
+              FROM allocation_events e
+              WINDOW events AS (PARTITION BY e.case_id ORDER BY e.at, e.rank, e.rowid))
+        WHERE worker_before IS NULL OR worker_before <> worker_id OR team_before <> team_id
+        WINDOW moves AS (PARTITION BY case_id ORDER BY at, rank, n);
+    DROP TABLE allocation_events;
+    """,
 ]

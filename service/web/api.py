@@ -35,9 +35,13 @@ from service.core.numbers import ID_MAX
 from service.core.pages import PAGE_NUMBER_MAX
 from service.core.report import (
     REPEATED_FILTERS,
+    WAIT_BAND_LABELS,
+    WAITING_FOR_LABELS,
+    WAITING_FOR_STATES,
     BlockerKind,
     ReportFilter,
     ReportRow,
+    escalation_stages,
     parse_report_filter,
     repeated_filter_errors,
 )
@@ -369,6 +373,30 @@ SortQuery = Annotated[
 ]
 OverdueQuery = Annotated[str | None, QueryParameter(description="yes: only handovers past their due date")]
 GroupQuery = Annotated[str | None, QueryParameter(description="a sibling group's id: only the children in it")]
+WaitedQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="how long it has waited for the person it waits on now, in working days since it reached its "
+        "state: " + ", ".join(f"{band} ({label.lower()})" for band, label in WAIT_BAND_LABELS.items())
+    ),
+]
+WaitingForQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="whom it waits on: "
+        + ", ".join(f"{role} ({', '.join(WAITING_FOR_STATES[role])})" for role in WAITING_FOR_LABELS)
+    ),
+]
+UrgentQuery = Annotated[
+    str | None, QueryParameter(description="yes: only urgent transfers still completing (moved before sign-off)")
+]
+DisagreementStageQuery = Annotated[
+    str | None,
+    QueryParameter(
+        description="an escalation stage's value in the checklists' ladder (for example informal or manager): only "
+        "handovers with an open professional disagreement at that stage"
+    ),
+]
 
 
 async def report_filter_from_query(
@@ -381,6 +409,10 @@ async def report_filter_from_query(
     sort: SortQuery = None,
     group: GroupQuery = None,
     overdue: OverdueQuery = None,
+    waited: WaitedQuery = None,
+    waiting_for: WaitingForQuery = None,
+    urgent: UrgentQuery = None,
+    disagreement_stage: DisagreementStageQuery = None,
 ) -> ReportFilter:
     """The report's filters from the query string, for every route that takes them (a dependency). A filter given
     more than once is refused (400, each by name), as the auditors' page refuses it: which value was meant cannot be
@@ -390,7 +422,9 @@ async def report_filter_from_query(
         extra = [{"key": name, "message": message} for name, message in repeated.items()]
         raise HTTPException(status_code=400, detail=REPEATED_FILTERS, extra=extra)
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
-    report_filter = parse_report_filter(query | {"sort": sort, "group": group, "overdue": overdue})
+    query |= {"sort": sort, "group": group, "overdue": overdue, "waited": waited, "waiting_for": waiting_for,
+              "urgent": urgent, "disagreement_stage": disagreement_stage}  # fmt: skip
+    report_filter = parse_report_filter(query, escalation_stages(checklists(request).values()))
     group_id = report_filter.sibling_group_id
     if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
         raise NotFound(f"sibling group {group_id}")  # a group not on record: 404, not an empty report

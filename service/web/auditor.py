@@ -1,4 +1,5 @@
-"""The auditor's report of incomplete handovers, and its downloads. Read-only, across all teams."""
+"""The report of incomplete handovers, and its downloads: read-only, for auditors across every team and for managers
+across the teams they manage or oversee (`core.report.report_scope`)."""
 
 from __future__ import annotations
 
@@ -6,51 +7,92 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
-from litestar.exceptions import NotFoundException
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from service import actions, db, reporting
 from service.core.clock import today
-from service.core.errors import Invalid, NotFound
+from service.core.errors import Invalid, NotFound, Refused
 from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
     FILTER_NAMES,
+    NOT_AN_OVERSEER,
     OVERDUE_CHOICES,
     SORTS,
+    URGENT_CHOICES,
+    WAIT_BAND_LABELS,
+    WAITING_FOR_LABELS,
+    WORKING_DAYS_OPEN,
+    WORKING_DAYS_OPEN_MEANS,
+    WORKING_DAYS_WAITING,
+    WORKING_DAYS_WAITING_MEANS,
     ReportFilter,
+    escalation_stages,
     parse_report_filter,
     repeated_filter_errors,
+    report_scope,
 )
 from service.core.workflow import STATE_LABELS, State
+from service.db.report import sibling_groups_in_scope
 from service.web.context import checklists, database, page, settings
-from service.web.guards import auditors_only
 
 PER_PAGE = 50
 
 
+async def overseers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The report is for people `report_scope` gives a scope: auditors, team managers, service managers and the head
+    of service; anyone else is refused (403). OPTIONS is the framework's own answer and shows nothing."""
+    if connection.scope.get("method") == "OPTIONS":
+        return
+    try:
+        report_scope(connection.user.actor)
+    except Refused:
+        raise PermissionDeniedException(NOT_AN_OVERSEER) from None
+
+
+def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
+    """Whose handovers the signed-in person may see (the guard has let only those with a scope through)."""
+    return report_scope(request.user.actor)
+
+
 def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, dict[str, str]]:
-    """The filter asked for, or the default one and the messages to show by the fields that were wrong."""
+    """The filter asked for, limited to the person's scope, or the scope's default filter and the messages to show by
+    the fields that were wrong."""
+    scope = _scope(request)
+    default = ReportFilter(scope=scope)
     repeated = repeated_filter_errors(name for name, _ in request.query_params.multi_items())
     try:
-        report_filter = parse_report_filter(dict(request.query_params))
+        report_filter = parse_report_filter(
+            dict(request.query_params), escalation_stages(checklists(request).values()), scope
+        )
     except Invalid as exc:
-        return ReportFilter(), exc.errors | repeated
-    return (ReportFilter(), repeated) if repeated else (report_filter, {})
+        return default, exc.errors | repeated
+    return (default, repeated) if repeated else (report_filter, {})
 
 
 async def _known_group(request: Request[Any, Any, Any], report_filter: ReportFilter) -> None:
-    """A report filtered by a sibling group not on record is not found (404), rather than an empty report."""
+    """A report filtered by a sibling group not on record, or not among those the person may choose, is not found
+    (404), rather than an empty report."""
     group_id = report_filter.sibling_group_id
-    if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
+    if group_id is None:
+        return
+    reader = database(request).reader
+    if report_filter.scope is None:
+        known = await db.sibling_group_exists(reader, group_id)
+    else:
+        known = group_id in dict(await sibling_groups_in_scope(reader, report_filter.scope))
+    if not known:
         raise NotFound(f"sibling group {group_id}")
 
 
 class AuditorController(Controller):
     include_in_schema = False
     path = "/audit"
-    guards = [auditors_only]  # noqa: RUF012 (Litestar's own attribute)
+    guards = [overseers_only]  # noqa: RUF012 (Litestar's own attribute)
 
     @get("/incomplete", name="incomplete_report")
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
@@ -61,9 +103,11 @@ class AuditorController(Controller):
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
         )
-        names = await db.child_names(database(request).reader, [row.handover_id for row in rows])
+        reader = database(request).reader
+        names = await db.child_names(reader, [row.handover_id for row in rows])
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
         pages = Page(number, PER_PAGE, total).count
+        scope = report_filter.scope
         return page(
             request,
             "audit/incomplete.html",
@@ -76,14 +120,23 @@ class AuditorController(Controller):
             query=query,
             errors=errors,
             kept=urlencode(chosen_filters),
-            teams=await db.teams(database(request).reader),
-            sibling_groups=await db.sibling_group_names(database(request).reader),
+            teams=[team for team in await db.teams(reader) if scope is None or team.id in scope],
+            sibling_groups=await sibling_groups_in_scope(reader, scope),
             states={
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },
             blockers=BLOCKER_LABELS,
             overdue_choices=OVERDUE_CHOICES,
+            wait_bands=WAIT_BAND_LABELS,
+            waiting_for=WAITING_FOR_LABELS,
+            urgent_choices=URGENT_CHOICES,
+            stages=escalation_stages(checklists(request).values()),
             sorts=SORTS,
+            scoped=scope is not None,
+            measures={
+                WORKING_DAYS_OPEN: WORKING_DAYS_OPEN_MEANS,
+                WORKING_DAYS_WAITING: WORKING_DAYS_WAITING_MEANS,
+            },
         )
 
     @get("/incomplete/{fmt:str}", name="incomplete_export")
@@ -94,15 +147,16 @@ class AuditorController(Controller):
         if errors:  # back to the report, which shows each wrong filter's message by the filter
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
         await _known_group(request, report_filter)
-        auditor_id = request.user.actor.user_id
+        person_id = request.user.actor.user_id
+        # the audit entry records the filter, and with it the scope: whose handovers this person took out
         export_id = await actions.record_export(
-            database(request), settings(request), auditor_id, report_filter, fmt, "web"
+            database(request), settings(request), person_id, report_filter, fmt, "web"
         )
         chunks, media_type = reporting.FORMATS[fmt]
         rows = reporting.all_rows(database(request), checklists(request), report_filter, today())
         filename = f"incomplete-handovers-{today().isoformat()}.{fmt}"
         return Stream(
-            actions.delivering(chunks(rows), database(request), auditor_id, export_id),
+            actions.delivering(chunks(rows), database(request), person_id, export_id),
             media_type=media_type,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

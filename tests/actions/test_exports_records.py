@@ -22,7 +22,8 @@ FILTER = ReportFilter(team_id=2, team_side="sending", state="submitted", blocker
                       min_working_days=3, sort="newest")  # fmt: skip
 FILTER_AS_RECORDED = {"team_id": 2, "team_side": "sending", "state": "submitted", "blocker": "awaiting_endorsement",
                       "min_working_days": 3, "sort": "newest", "sibling_group_id": None,
-                      "overdue": False}  # fmt: skip
+                      "overdue": False, "waited": None, "waiting_for": None, "urgent": False,
+                      "disagreement_stage": None, "scope": None}  # fmt: skip
 
 
 async def entries(database: db.Database, after: int = 0) -> list[tuple[Any, ...]]:
@@ -65,7 +66,9 @@ async def test_an_export_from_the_command_line_names_no_person(
     before = await last_seq(database)
     seq = await actions.record_export(database, settings, None, ReportFilter(), "json", "command line")
     default_filter = {"team_id": None, "team_side": "either", "state": None, "blocker": None, "min_working_days": 0,
-                      "sort": "oldest", "sibling_group_id": None, "overdue": False}  # fmt: skip
+                      "sort": "oldest", "sibling_group_id": None, "overdue": False,
+                      "waited": None, "waiting_for": None, "urgent": False, "disagreement_stage": None,
+                      "scope": None}  # fmt: skip
     assert await entries(database, before) == [
         (seq, "export", None, "report", None, {"format": "json", "via": "command line", "filter": default_filter})
     ]

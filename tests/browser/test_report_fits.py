@@ -1,5 +1,6 @@
-"""The auditor's report fits a 1280 pixel wide screen without sideways scrolling, lines up with the header, and names
-the child in its Child column."""
+"""The report of incomplete handovers takes the screen's width: it fits a 1280 pixel wide screen without sideways
+scrolling, is wider than GOV.UK's 960 pixels there with the blockers column wider, lines up with the header, and
+names the child in its Child column."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.browser.support import Client, Person
 pytestmark = pytest.mark.browser
 
 
-def test_the_report_fits_1280_pixels_and_lines_up_with_the_header(
+def test_the_report_fills_1280_pixels_and_lines_up_with_the_header(
     person: Callable[..., Person], server: Server
 ) -> None:
     world = server.world
@@ -44,4 +45,8 @@ def test_the_report_fits_1280_pixels_and_lines_up_with_the_header(
     assert header and body and heading and table
     assert body["x"] == header["x"] and body["width"] == header["width"], (header, body)
     assert heading["x"] == table["x"] == header["x"], (header, heading, table)
+    assert table["width"] > 1100, f"the report uses the screen's width, not 960px: {table['width']}px"
+    # the blockers get the room they need to read as a list (in GOV.UK's width they had 220 pixels)
+    blockers = report.get_by_role("columnheader", name="Blockers").bounding_box()
+    assert blockers and blockers["width"] >= 300, blockers
     aud.check("the report at 1280px")

@@ -133,6 +133,7 @@ def row(**changes: object) -> ReportRow:
         "started": "2024-05-23T23:30:00+00:00",
         "submitted": "2024-05-24T09:00:00+00:00",
         "working_days_open": 1,
+        "working_days_waiting": 1,
         "waits_on": "the manager of North Team",
         "blockers": ["Awaiting endorsement by the manager of North Team since 24 May 2024, 1 working day"],
         "last_activity": "2024-05-24T09:05:00+00:00",
@@ -153,6 +154,7 @@ def test_a_draft_with_sections_to_do_lists_them_in_the_checklists_order() -> Non
         state="Draft",
         submitted="",
         waits_on="Olu Out",
+        working_days_waiting=0,
         blockers=[
             "Sections not complete: Open risks, Child protection plan, Professional disagreements",
             "Not yet submitted by Olu Out (since 28 May 2024, less than a working day)",
@@ -172,6 +174,7 @@ def test_a_returned_handover_waits_on_the_outgoing_worker() -> None:
     assert undated(report_row(returned, CHECKLIST, TODAY)) == row(
         state="Returned to outgoing worker",
         waits_on="Olu Out",
+        working_days_waiting=4,
         blockers=["Returned with a query to Olu Out since 21 May 2024, 4 working days"],
     )
 
@@ -204,6 +207,7 @@ def test_an_acknowledged_handover_waits_on_the_receiving_teams_manager() -> None
     assert undated(report_row(acknowledged, CHECKLIST, TODAY)) == row(
         state="Waiting for receiving manager",
         waits_on="the manager of CP Team",
+        working_days_waiting=0,
         blockers=["Awaiting approval by the manager of CP Team since 28 May 2024, less than a working day"],
     )
 
@@ -399,6 +403,7 @@ def test_a_csv_line_has_every_column_in_order_and_the_blockers_joined_by_semicol
         "2024-05-23T23:30:00+00:00",
         "2024-05-24T09:00:00+00:00",
         "1",
+        "1",
         "Rec Sharma",
         "2024-06-10",
         "Acknowledgement by the receiving worker",
@@ -425,6 +430,7 @@ def test_the_csv_header_names_each_column() -> None:
         "Started",
         "Submitted",
         "Working days open",
+        "Working days waiting",
         "Waits on",
         "Due",
         "Due for",
@@ -439,8 +445,8 @@ def test_the_csv_header_names_each_column() -> None:
 
 def test_a_blocker_starting_with_a_formula_sign_is_neutralised_in_the_joined_cell() -> None:
     cells = csv_cells(msgspec.structs.replace(row(), blockers=["=HYPERLINK(1)", "ok"], waits_on="@x"))
-    assert [cells[11], cells[15]] == ["'@x", "'=HYPERLINK(1); ok"]
+    assert [cells[12], cells[16]] == ["'@x", "'=HYPERLINK(1); ok"]
 
 
 def test_a_row_with_no_blockers_has_an_empty_blockers_cell() -> None:
-    assert csv_cells(msgspec.structs.replace(row(), blockers=[]))[15] == ""
+    assert csv_cells(msgspec.structs.replace(row(), blockers=[]))[16] == ""
