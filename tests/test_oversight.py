@@ -16,7 +16,7 @@ from service import db
 from service.core import oversight
 from service.core.clock import date_in_england
 from service.core.due_dates import due_on_stored
-from service.core.report import WAIT_BANDS
+from service.core.report import WAIT_BANDS, wait_band
 from service.core.workdays import working_days_between
 from service.core.workflow import STATE_LABELS, State
 from tests.conftest import Site
@@ -71,8 +71,8 @@ def test_wait_bands_and_their_cut_offs_agree_with_the_pure_rule_at_the_bank_holi
     assert working_days_between(date(2026, 5, 18), TODAY) == 19
     assert working_days_between(date(2026, 5, 17), TODAY) == 20
     assert cutoffs["20-or-more"] == "2026-05-17T23:00:00"  # midnight of 18 May in England (BST) in UTC
-    assert oversight.wait_band(4) == "under-5" and oversight.wait_band(5) == "5-to-9"
-    assert oversight.wait_band(19) == "10-to-19" and oversight.wait_band(20) == "20-or-more"
+    assert wait_band(4) == "under-5" and wait_band(5) == "5-to-9"
+    assert wait_band(19) == "10-to-19" and wait_band(20) == "20-or-more"
 
 
 def _band_by_cutoffs(stamp: str, cutoffs: dict[str, str]) -> str:
@@ -93,7 +93,7 @@ def test_the_sql_cut_offs_put_every_wait_in_the_band_the_rule_gives(today: date,
     waited = working_days_between(date_in_england(stamp), today)
     if date_in_england(stamp) > today:
         return  # a wait cannot begin after the day it is counted on
-    assert _band_by_cutoffs(stamp, oversight.wait_cutoffs(today)) == oversight.wait_band(waited)
+    assert _band_by_cutoffs(stamp, oversight.wait_cutoffs(today)) == wait_band(waited)
 
 
 def test_months_shown_and_their_bounds_in_england() -> None:
@@ -443,3 +443,21 @@ async def test_the_demos_team_manager_and_auditor_see_the_demo_handovers(tmp_pat
 
 def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize("who", ["aud", "smgr"])
+async def test_every_figure_is_the_number_of_handovers_its_link_lists(
+    site: Site, on_the_day: date, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    monkeypatch.setattr("service.web.auditor.today", lambda: TODAY)  # the report on the same day as the page
+    await seeded(site)
+    person = await site.as_user(who)
+    for team in ("", f"?team={site.world.teams['north']}"):
+        html = (await person.get(f"/oversight{team}")).text
+        links = re.findall(r'<a class="govuk-link"[^>]* href="(/audit/incomplete[^"]*)">(\d+)', html)
+        assert len(links) > 25
+        for href, figure in links:
+            report = await person.get(unescape(href))
+            assert report.status_code == 200, href
+            listed = re.search(r"(\d+) match(es)? these filters", report.text)
+            assert listed and listed.group(1) == figure, (who, href, figure)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
 import msgspec
 
 from service.core.clock import ENGLAND, date_in_england
-from service.core.due_dates import first_moment_after
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
-from service.core.report import _FILTER_MESSAGES, WAIT_BANDS, WAITING_FOR_STATES
+from service.core.report import _FILTER_MESSAGES, WAIT_BANDS, WAITING_FOR_STATES, wait_band_cutoffs
 from service.core.workdays import working_days_between
 
 MONTHS_SHOWN = 12  # closure times and returns: this month in England and the eleven before it
@@ -64,30 +63,11 @@ def nearest_rank(values: Sequence[int], percent: int) -> int:
     return ordered[math.ceil(percent * len(ordered) / 100) - 1]
 
 
-def wait_band(working_days: int) -> str:
-    """The `report.WAIT_BANDS` band (its id) a wait of this many working days falls in."""
-    for band, (fewest, most) in WAIT_BANDS.items():
-        if working_days >= fewest and (most is None or working_days <= most):
-            return band
-    raise ValueError(f"no band for {working_days} working days")
-
-
 def wait_cutoffs(today: date) -> dict[str, str]:
-    """For each band but the first, the stored time (UTC) before which a wait began if it has lasted at least the
-    band's fewest working days on `today` (England): the SQL counts each state's handovers by band with these.
-
-    A wait of N or more working days began on the latest date D with `working_days_between(D, today)` >= N, or
-    earlier (the count only grows as D moves back); a stored time before `first_moment_after(D)` falls on D or
-    earlier in England."""
-    cutoffs: dict[str, str] = {}
-    for band, (fewest, _) in WAIT_BANDS.items():
-        if fewest == 0:
-            continue
-        day = today
-        while working_days_between(day, today) < fewest:
-            day -= timedelta(days=1)
-        cutoffs[band] = first_moment_after(day)
-    return cutoffs
+    """For each band of `report.WAIT_BANDS` but the first, the stored time (UTC) before which a wait began if it has
+    lasted at least the band's fewest working days on `today` (England): the report's own bounds
+    (`report.wait_band_cutoffs`), so the page's counts and the report's `waited` filter agree."""
+    return {band: before for band, (_, before) in wait_band_cutoffs(today).items() if before is not None}
 
 
 def months_shown(today: date) -> list[str]:
