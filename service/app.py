@@ -205,7 +205,6 @@ def template_environment(settings: Settings) -> Environment:
         unread_notifications=notifications.unread_notifications,
         telling_line=telling.telling_line,
         allocation_filters_help=FILTERS_HELP,  # under the report's downloads
-        may_oversee=oversight.may_oversee,  # the service navigation's "Oversight" item
     )
     return env
 

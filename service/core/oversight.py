@@ -18,12 +18,12 @@ import msgspec
 from service.core.clock import ENGLAND, date_in_england
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
-from service.core.report import _FILTER_MESSAGES, WAIT_BANDS, WAITING_FOR_STATES, wait_band_cutoffs
+from service.core.report import TEAM_FILTER_MESSAGE, WAIT_BANDS, WAITING_FOR_STATES, wait_band_cutoffs
 from service.core.workdays import working_days_between
 
 MONTHS_SHOWN = 12  # closure times and returns: this month in England and the eleven before it
 MONTH_MESSAGE = "Select a month from the last 12 months"
-TEAM_MESSAGE = _FILTER_MESSAGES["team"]  # the report's own words for its `team` filter: the two pages agree
+TEAM_MESSAGE = TEAM_FILTER_MESSAGE  # the report's own words for its `team` filter: the two pages agree
 
 # Headings, captions and the words around each figure
 TITLE = "Oversight"

@@ -14,7 +14,7 @@ from service.core.oversight import ClosedRecord, Counts
 from service.core.pages import Page
 from service.core.report import WAIT_BANDS, ReportTerms
 from service.db.engine import Conn, _one, _rows
-from service.db.report import _overdue_sql
+from service.db.report import overdue_sql
 
 _OPEN = "h.state NOT IN ('closed', 'cancelled')"
 
@@ -50,11 +50,11 @@ async def oversight_counts(
     band_sql = "CASE" + "".join(" WHEN h.state_since < ? THEN ?" for _ in ordered) + " ELSE ? END"
     band_params: list[Any] = [value for band, cutoff in ordered for value in (cutoff, band)]
     first_band = next(iter(WAIT_BANDS))  # the shortest waits: begun after every cut-off
-    overdue_sql, overdue_params = _overdue_sql(terms)
+    overdue_clause, overdue_params = overdue_sql(terms)
     # one pass over the open handovers: by state and wait, how many, how many overdue, how many urgent
     open_rows = await _rows(
         conn,
-        f"SELECT h.state, {band_sql} AS band, COUNT(*), SUM({overdue_sql}), SUM(h.urgent_by IS NOT NULL)"
+        f"SELECT h.state, {band_sql} AS band, COUNT(*), SUM({overdue_clause}), SUM(h.urgent_by IS NOT NULL)"
         f" FROM handovers h WHERE {_OPEN}{teams} GROUP BY 1, 2",
         [*band_params, first_band, *overdue_params, *team_params],
     )

@@ -93,7 +93,7 @@ async def _due_on_function(conn: Conn, terms: ReportTerms) -> None:
         await conn.create_function("handover_due_on", 4, function, deterministic=True)
 
 
-def _overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
+def overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
     """Overdue on the report's day: the whole transfer's wait, an urgent transfer's, or its step's wait began before
     that wait's cut-off (`due_dates.overdue_cutoffs`); the earliest due date applies, so any one overdue is enough."""
     cutoffs = terms.overdue_since
@@ -149,7 +149,7 @@ def _incomplete_where(
     elif report_filter.blocker is not None:
         clauses.append(_BLOCKER_SQL[report_filter.blocker])
     if report_filter.overdue:
-        overdue_clause, overdue_params = _overdue_sql(terms)
+        overdue_clause, overdue_params = overdue_sql(terms)
         clauses.append(overdue_clause)
         params.extend(overdue_params)
     if report_filter.waited is not None:

@@ -7,48 +7,27 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
-from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
 from litestar.response import Template
 
 from service import db, reporting
 from service.core import oversight
 from service.core.clock import today
-from service.core.errors import Invalid, Refused
+from service.core.errors import Invalid
 from service.core.pages import Page, page_number
 from service.core.report import (
-    NOT_AN_OVERSEER,
     WAIT_BAND_LABELS,
     WAITING_FOR_LABELS,
     escalation_stages,
     report_scope,
 )
-from service.core.workflow import OPEN_STATES, STATE_LABELS, Actor, State
+from service.core.workflow import OPEN_STATES, STATE_LABELS, State
 from service.db import oversight as oversight_db
 from service.web.context import checklists, database, page
+from service.web.guards import overseers_only
 
 PER_PAGE = 50
 # the open states in the order a handover passes through them (a return sends it back to its outgoing worker)
 OPEN_IN_ORDER = [s.value for s in State if s in OPEN_STATES]
-
-
-def may_oversee(actor: Actor | None) -> bool:
-    """Whether the service navigation offers this person the oversight page (`report_scope` allows them)."""
-    if actor is None:
-        return False
-    try:
-        report_scope(actor)
-    except Refused:
-        return False
-    return True
-
-
-async def overseers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if connection.scope.get("method") == "OPTIONS":  # the framework's own answer about methods shows nothing
-        return
-    if not may_oversee(connection.user.actor):
-        raise PermissionDeniedException(NOT_AN_OVERSEER)
 
 
 def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
