@@ -7,8 +7,6 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-import aiosqlite
-
 from service.checklist import Checklist
 from service.core.deadlines import WAIT_OF_STATE
 from service.core.due_dates import due_on_stored
@@ -17,7 +15,7 @@ from service.core.report import WAITING_FOR_STATES, IncompleteRecord, ReportFilt
 from service.db.cases import sibling_group_names
 from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
-from service.db.records import record
+from service.db.records import in_batches, record
 from service.db.telling import SETTLED
 
 # ---------------------------------------------------------------- the auditors' report
@@ -240,17 +238,8 @@ async def stream_incomplete(
     async with database.read_only() as conn:
         if report_filter.sort == "most_overdue":
             await _due_on_function(conn, terms)
-        async for found in _batches(conn, sql, params, batch):
+        async for found in in_batches(conn, sql, params, batch, IncompleteRecord):
             yield found
-
-
-async def _batches(
-    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int
-) -> AsyncIterator[IncompleteRecord]:
-    async with conn.execute(sql, params) as cursor:
-        while rows := await cursor.fetchmany(batch):
-            for row in rows:
-                yield record(row, IncompleteRecord)
 
 
 async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:
