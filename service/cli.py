@@ -9,9 +9,9 @@ import os
 import pwd
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, Any, NoReturn
 
 from service import actions, db
 from service.actions import maintenance, notifications
@@ -273,8 +273,10 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
              "waited": args.waited, "waiting_for": args.waiting_for, "urgent": args.urgent,
              "disagreement_stage": args.disagreement_stage}  # fmt: skip
     checklists = load_all(settings.checklists_dir)
+    async with db.Database.for_settings(settings).opened() as database:
+        teams = [team.id for team in await db.teams(database.reader)]
     try:
-        report_filter = parse_report_filter(query, escalation_stages(checklists.values()))
+        report_filter = parse_report_filter(query, escalation_stages(checklists.values()), teams=teams)
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
         for name, message in exc.errors.items():
             print(f"handover export: --{name.replace('_', '-')}: {message}", file=sys.stderr)
@@ -296,22 +298,51 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         export_id = await actions.record_export(database, settings, None, report_filter, args.format, "command line")
         chunks, _ = reporting.FORMATS[args.format]
         rows = reporting.all_rows(database, checklists, report_filter, today())
-        async with actions.export_outcome(database, None, export_id):
-            try:
-                async for chunk in chunks(rows):
-                    out.write(chunk)
-            finally:
-                if args.output:
-                    out.close()
+        try:
+            async with actions.export_outcome(database, None, export_id):
+                try:
+                    await _write_all(rows, chunks, out)
+                finally:
+                    if args.output:
+                        out.close()
+        except BrokenPipeError:
+            return _output_closed("handover export")
     return 0
+
+
+async def _write_all(
+    rows: AsyncIterator[Any], chunks: Callable[[AsyncIterator[Any]], AsyncIterator[bytes]], out: IO[bytes]
+) -> None:
+    """Write an export's chunks; the row stream and its read-only connection are closed here, before the database
+    is, also when the reader stops early."""
+    stream = chunks(rows)
+    try:
+        async for chunk in stream:
+            out.write(chunk)
+    finally:  # the chunks first, then the rows they read (async generators both)
+        for generator in (stream, rows):
+            close = getattr(generator, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def _output_closed(command: str) -> int:
+    """The reader of standard output stopped before the end (`| head`): the export is recorded as not delivered
+    (`export_outcome`), this says so once, and standard output goes to /dev/null so that the interpreter's last
+    flush does not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"{command}: the output was closed before the end; the export is recorded as not delivered", file=sys.stderr)
+    return 1
 
 
 async def _export_allocations(settings: Settings, args: argparse.Namespace) -> int:
     from service.core.allocations import CHUNKS, AllocationFilter
     from service.core.report import parse_report_filter
 
+    async with db.Database.for_settings(settings).opened() as database:
+        teams = [team.id for team in await db.teams(database.reader)]
     try:  # the report's own messages for its team and group filters
-        asked = parse_report_filter({"team": args.team, "group": args.group})
+        asked = parse_report_filter({"team": args.team, "group": args.group}, teams=teams)
     except Invalid as exc:  # like a bad option: said on standard error, exit status 2
         for name, message in exc.errors.items():
             print(f"handover export allocations: --{name}: {message}", file=sys.stderr)
@@ -333,13 +364,15 @@ async def _export_allocations(settings: Settings, args: argparse.Namespace) -> i
             database, settings, None, allocation_filter, args.format, "command line"
         )
         records = db.stream_allocations(database, allocation_filter)
-        async with actions.export_outcome(database, None, export_id, "allocations"):
-            try:
-                async for chunk in CHUNKS[args.format](records):
-                    out.write(chunk)
-            finally:
-                if args.output:
-                    out.close()
+        try:
+            async with actions.export_outcome(database, None, export_id, "allocations"):
+                try:
+                    await _write_all(records, CHUNKS[args.format], out)
+                finally:
+                    if args.output:
+                        out.close()
+        except BrokenPipeError:
+            return _output_closed("handover export allocations")
     return 0
 
 

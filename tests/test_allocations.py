@@ -9,6 +9,8 @@ import html
 import io
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +137,11 @@ async def test_the_json_is_the_feeds_child_records_with_their_worker_details(sit
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     children = json.loads(response.content)
     day = today().isoformat()
-    # a team filter keeps the allocations held in that team: only Mia's and Child 1's moves into CP
+    # a team filter keeps the children CP has held: Mia and Child 1, each with where they came from
     assert [child["la_child_id"] for child in children] == ["T-1", "C-1"]
     assert children[0]["social_worker_details"] == [
+        {"worker_id": str(site.world.users["out"]), "start_date": day, "end_date": day, "worker_name": "Out",
+         "team": "North Team", "handover_id": None, "reason": "opened"},
         {"worker_id": str(site.world.users["rec"]), "start_date": day, "end_date": None, "worker_name": "Rec",
          "team": "Cp Team", "handover_id": made.closed, "reason": "handover"},
     ]  # fmt: skip
@@ -158,14 +162,45 @@ async def test_the_sibling_group_filter_keeps_its_childrens_histories(site: Site
     assert twice.status_code == 303
 
 
-async def test_a_team_manager_sees_only_the_allocations_held_in_their_teams(site: Site) -> None:
+async def test_a_team_manager_gets_the_whole_history_of_the_children_their_teams_hold_or_are_receiving(
+    site: Site,
+) -> None:
     await make_history(site)
+    await handover_in(site.db, site.world, "endorsed", "c2")  # Child 2, in transfer from North to CP
     manager = await site.as_user("rmgr")  # manages CP only
     rows = csv_rows((await manager.get("/audit/allocations/csv")).content)[1:]
-    assert {row[1] for row in rows} == {"Cp Team"} and {row[0] for row in rows} == {"T-1", "C-1"}
-    # asking for another team's gives nothing of it
-    other = csv_rows((await manager.get(f"/audit/allocations/csv?team={site.world.teams['north']}")).content)
-    assert other[1:] == []
+    # Mia and Child 1 were moved into CP: where they came from is part of their history; Child 2 is on its way
+    assert sorted({row[0] for row in rows}) == ["C-1", "C-2", "T-1"]
+    assert [row[1:3] for row in rows if row[0] == "T-1"] == [["North Team", "Out"], ["Cp Team", "Rec"]]
+    assert [row[1:3] for row in rows if row[0] == "C-2"] == [["North Team", "Out"]]
+    # nothing of a child CP never held nor is receiving: Liam, Zoe, Fay
+    assert not {"T-2", "T-3", "F-1"} & {row[0] for row in rows}
+
+
+async def test_a_team_outside_the_persons_scope_or_not_on_record_is_refused_not_an_empty_return(site: Site) -> None:
+    await make_history(site)
+    manager = await site.as_user("rmgr")  # manages CP only
+    auditor = await site.as_user("aud")
+    for person, team in ((manager, site.world.teams["north"]), (auditor, 9999), (manager, 9999)):
+        for fmt in ("csv", "json"):
+            response = await person.get(f"/audit/allocations/{fmt}?team={team}")
+            assert response.status_code == 303, (team, fmt)
+            report = await person.get(response.headers["location"])
+            assert report.status_code == 400 and "Select a team from the list" in report.text
+    exports = await site.db.reader.execute_fetchall("SELECT COUNT(*) FROM audit_log WHERE action = 'export'")
+    assert exports[0][0] == 0, "a refused download is not recorded as an export"
+
+
+async def test_a_sibling_group_outside_the_persons_scope_is_not_found(site: Site) -> None:
+    await make_history(site)
+    async with site.db.transaction() as conn:  # a group of South's children only: nothing to do with CP
+        group = await db.create_sibling_group(conn, "Far Family")
+        await conn.execute("UPDATE cases SET sibling_group_id = ? WHERE id = ?", (group, site.world.cases["zoe"]))
+    manager = await site.as_user("rmgr")
+    auditor = await site.as_user("aud")
+    assert (await manager.get(f"/audit/allocations/csv?group={group}")).status_code == 404
+    assert (await manager.get(f"/audit/incomplete?group={group}")).status_code == 404
+    assert (await auditor.get(f"/audit/allocations/csv?group={group}")).status_code == 200
 
 
 @pytest.mark.parametrize("username", ["out", "rec", "adm"])
@@ -236,6 +271,8 @@ async def test_the_command_refuses_a_wrong_or_repeated_filter_and_records_nothin
             return int(exc.code or 0)
 
     assert await anyio.to_thread.run_sync(run, "--team", "north") == 2
+    assert "--team: Select a team from the list" in capsys.readouterr().err
+    assert await anyio.to_thread.run_sync(run, "--team", "9999") == 2  # not on record: not an empty return
     assert "--team: Select a team from the list" in capsys.readouterr().err
     assert await anyio.to_thread.run_sync(run, "--group", "99") == 2
     assert "nothing was exported" in capsys.readouterr().err
@@ -430,3 +467,25 @@ async def test_the_streams_group_each_childs_allocations_across_chunks() -> None
 async def _nothing() -> Any:
     for item in ():
         yield item
+
+
+@pytest.mark.parametrize("words", [["export", "allocations", "--format", "json"], ["export", "--incomplete"]])
+async def test_an_export_whose_reader_stops_early_is_recorded_as_not_delivered_without_a_traceback(
+    site: Site, env: Any, words: list[str]
+) -> None:
+    await make_history(site)
+    command = [sys.executable, "-c", "import sys; from service import cli; sys.exit(cli.main(sys.argv[1:]))", *words]
+
+    def run() -> tuple[int, str]:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdout is not None
+        process.stdout.close()  # the reader goes away before the first byte, as `| head -c 0` would
+        _, err = process.communicate(timeout=120)
+        return process.returncode, err.decode()
+
+    code, text = await anyio.to_thread.run_sync(run)
+    assert code == 1, text
+    assert "Traceback" not in text and "closed database" not in text, text
+    assert "the output was closed before the end" in text
+    entries = [e.entry for e in await db.audit_entries(site.db.reader, limit=100_000)]
+    assert [e.action for e in entries if e.action.startswith("export")] == ["export", "export_failed"]

@@ -219,3 +219,49 @@ def exit_status(args: list[str]) -> int | str | None:
         return cli.main(args)
     except SystemExit as exc:
         return exc.code
+
+
+async def listed(person: object, query: str) -> list[int]:
+    """The handover ids a person's JSON Lines download lists for `query`."""
+    response = await person.get(f"/audit/incomplete/jsonl?{query}")  # type: ignore[attr-defined]
+    assert response.status_code == 200, query
+    return sorted(json.loads(line)["handover_id"] for line in response.text.splitlines())
+
+
+async def test_a_side_without_a_team_is_that_side_for_every_team_the_manager_can_see(site: Site) -> None:
+    ids = await three_handovers(site)  # every one received by CP; two sent by North, one by South
+    north = await site.as_user("smgr")  # manages North
+    both = await site.as_user("both")  # manages North and CP
+    from_north = sorted([ids["north_to_cp"], ids["north_to_cp_again"]])
+    assert await listed(north, "side=receiving") == []  # North is receiving none of them
+    assert await listed(north, "side=sending") == from_north
+    assert await listed(north, "side=either") == from_north
+    assert await listed(both, "side=receiving") == sorted(ids.values())
+    assert await listed(both, "side=sending") == from_north
+    page = await north.get("/audit/incomplete?side=receiving")
+    assert "0 match these filters" in page.text
+
+
+async def test_a_team_not_on_record_is_refused_rather_than_an_empty_report(site: Site) -> None:
+    await three_handovers(site)
+    auditor = await site.as_user("aud")
+    page = await auditor.get("/audit/incomplete?team=9999")
+    assert page.status_code == 400 and TEAM_NOT_ON_THE_LIST in page.text
+    for fmt in ("csv", "jsonl"):
+        download = await auditor.get(f"/audit/incomplete/{fmt}?team=9999")
+        assert download.status_code == 303
+    token = (await tokens(site))["svc_aud"]
+    for path in ("/handovers", "/exports/incomplete"):
+        refused = await call(site, token, "GET", f"{path}?team=9999")
+        assert refused.status_code == 422 and "team" in refused.text
+    exports = await site.db.reader.execute_fetchall("SELECT COUNT(*) FROM audit_log WHERE action = 'export'")
+    assert exports[0][0] == 0
+
+
+def test_the_command_line_refuses_a_team_not_on_record(
+    env: Settings,  # noqa: F811 (the fixture imported above)
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    populate(env)
+    assert exit_status(["export", "--incomplete", "--team", "9999"]) == 2
+    assert f"--team: {TEAM_NOT_ON_THE_LIST}" in capsys.readouterr().err

@@ -14,7 +14,8 @@ Sources of the names:
   data-to-insight's `dfe-csc-api-data-flows`) gives each child, by `la_child_id`, a list `social_worker_details`
   of `{worker_id, start_date, end_date}` (dates as YYYY-MM-DD). Its published specification was not found to check
   against, so this follows the payloads that tooling builds; `worker_name`, `team`, `handover_id` and `reason` are
-  added keys of this service, and `start_date`/`end_date` are dates in England.
+  added keys of this service, and `start_date`/`end_date` are dates in England. In that tooling the list sits inside
+  each of the child's `social_care_episodes`; this service holds no episodes of care, so it is on the child's record.
 """
 
 from __future__ import annotations
@@ -70,16 +71,18 @@ MEDIA_TYPES: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 
 # What the filters mean for this return, said once for the page's help text and the command's.
 FILTERS_HELP = (
-    "The allocation history follows the report's team and sibling group filters: a team means the allocations held"
-    " in that team; a sibling group means the allocations of the children in it. The report's other filters are"
-    " about open handovers, not a child's history, so they do not apply."
+    "The allocation history follows the report's team and sibling group filters: a team means the whole history of"
+    " every child whose case that team has held or is transferring (sending or receiving); a sibling group means"
+    " the whole history of the children in it. The report's other filters are about open handovers, not a child's"
+    " history, so they do not apply."
 )
 
 
 class AllocationFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """Which allocations the return holds: all, or those held in one team, or those of one sibling group's children;
-    `scope` (set from the signed-in person by `report.report_scope`, never from the query) limits it to allocations
-    held in those teams, None for every team."""
+    """Which children's allocation histories the return holds (each child's whole history): all, or those of the
+    children whose case one team has held or is transferring, or those of one sibling group's children; `scope` (set
+    from the signed-in person by `report.report_scope`, never from the query) limits it to children whose case one of
+    those teams has held or is transferring, None for every team."""
 
     team_id: int | None = None
     sibling_group_id: int | None = None

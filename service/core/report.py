@@ -107,7 +107,8 @@ WORKING_DAYS_OPEN_MEANS = (
 WORKING_DAYS_WAITING = "Working days waiting"
 WORKING_DAYS_WAITING_MEANS = (
     "Working days the handover has waited for the person it waits on now: since it was started (a draft), submitted,"
-    " endorsed, acknowledged or returned. The time given in its blockers is this wait."
+    " endorsed, acknowledged or returned. The blocker that says whom it awaits gives this wait; the blocker of a"
+    " professional disagreement counts its own time, from the date it reached its escalation stage."
 )
 
 
@@ -180,7 +181,10 @@ _FILTER_MESSAGES = {
 
 
 def parse_report_filter(
-    query: Mapping[str, object], stages: Collection[str] = (), scope: frozenset[int] | None = None
+    query: Mapping[str, object],
+    stages: Collection[str] = (),
+    scope: frozenset[int] | None = None,
+    teams: Collection[int] | None = None,
 ) -> ReportFilter:
     """The filter asked for, from a mapping of the names in `FILTER_NAMES` to text (a query string, command-line
     options) or to values already typed (the API's). Empty and missing names take their defaults.
@@ -188,7 +192,9 @@ def parse_report_filter(
     `stages` are the escalation stages a disagreement can be at (the values of every loaded checklist's ladder,
     `escalation_stages`); a `disagreement_stage` not among them is refused. `scope` is whose handovers the person
     asking may see (`report_scope`: None for every team); it is the filter's scope, and a `team` outside it is
-    refused as a team not on the list, since the list offers only the teams in scope.
+    refused as a team not on the list, since the list offers only the teams in scope. `teams`, where given, are the
+    teams on record: a `team` not among them is refused the same way, rather than giving an empty report or an
+    empty data return that looks like a true one.
 
     Raises `Invalid` keyed by the name that is wrong, with a message saying what to choose or enter. Numbers are
     ASCII digits only (`str.isdigit` would take superscripts, which `int()` then refuses).
@@ -213,7 +219,9 @@ def parse_report_filter(
         if name == "disagreement_stage" and value not in stages:
             errors[name] = _FILTER_MESSAGES[name]
             continue
-        if name == "team" and scope is not None and value not in scope:
+        if name == "team" and (
+            (scope is not None and value not in scope) or (teams is not None and value not in teams)
+        ):
             errors[name] = _FILTER_MESSAGES[name]
             continue
         raw[field] = value

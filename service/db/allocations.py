@@ -4,6 +4,7 @@ data return (`core.allocations`)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from service.core.allocations import AllocationFilter, AllocationReason, AllocationRecord
@@ -47,16 +48,26 @@ def allocations_query(allocation_filter: AllocationFilter) -> tuple[str, list[An
     """The allocations the filter asks for, each case's together and oldest first (the JSON groups them by child)."""
     clauses: list[str] = []
     params: list[Any] = []
-    if allocation_filter.team_id is not None:
-        clauses.append("a.team_id = ?")
-        params.append(allocation_filter.team_id)
+    teams = (
+        [allocation_filter.team_id]
+        if allocation_filter.team_id is not None
+        else None
+        if allocation_filter.scope is None
+        else sorted(allocation_filter.scope)
+    )
+    if teams is not None:
+        # the children whose case those teams held, or is in transfer from or to one of them: each child's whole
+        # history, so that the return says where the child came from and where they went
+        marks = ",".join("?" * len(teams)) or "NULL"
+        clauses.append(
+            f"a.case_id IN (SELECT h.case_id FROM allocations h WHERE h.team_id IN ({marks})"
+            " UNION SELECT o.case_id FROM handovers o WHERE o.state NOT IN ('closed', 'cancelled')"
+            f" AND (o.sending_team_id IN ({marks}) OR o.receiving_team_id IN ({marks})))"
+        )
+        params.extend(teams * 3)
     if allocation_filter.sibling_group_id is not None:
         clauses.append("c.sibling_group_id = ?")
         params.append(allocation_filter.sibling_group_id)
-    if allocation_filter.scope is not None:
-        teams = sorted(allocation_filter.scope)
-        clauses.append(f"a.team_id IN ({','.join('?' * len(teams))})" if teams else "0")
-        params.extend(teams)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     return _ALLOCATION_SELECT + where + " ORDER BY a.case_id, a.allocated_from, a.id", params
 
@@ -73,6 +84,10 @@ async def stream_allocations(
     """Every matching allocation, a batch at a time, on a read-only connection of its own so that a long export holds
     up nobody."""
     sql, params = allocations_query(allocation_filter)
-    async with database.read_only() as conn:
-        async for found in in_batches(conn, sql, params, batch, AllocationRecord):
+    # the rows are closed here, before the connection is, also when the reader stops early
+    async with (
+        database.read_only() as conn,
+        aclosing(in_batches(conn, sql, params, batch, AllocationRecord)) as found_rows,
+    ):
+        async for found in found_rows:
             yield found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import operator
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -281,7 +281,7 @@ class ApiToken(msgspec.Struct, frozen=True, kw_only=True):
 
 async def in_batches(
     conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int, shape: type[T]
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Every row of `sql` as a `shape` record, fetched `batch` rows at a time, so that a long export holds only a
     batch in memory."""
     async with conn.execute(sql, params) as cursor:

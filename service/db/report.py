@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from datetime import date
 from functools import partial
 from typing import Any
@@ -113,12 +114,22 @@ def _incomplete_where(
     """The WHERE clause for a ReportFilter: every filter runs in SQL, so only one page is ever built in Python."""
     clauses = ["h.state NOT IN ('closed', 'cancelled')"]
     params: list[Any] = []
-    if report_filter.team_id is not None:
-        sides = {"sending": ["h.sending_team_id"], "receiving": ["h.receiving_team_id"]}.get(
-            report_filter.team_side, ["h.sending_team_id", "h.receiving_team_id"]
-        )
-        clauses.append("(" + " OR ".join(f"{side} = ?" for side in sides) + ")")
-        params.extend([report_filter.team_id] * len(sides))
+    sides = {"sending": ["h.sending_team_id"], "receiving": ["h.receiving_team_id"]}.get(
+        report_filter.team_side, ["h.sending_team_id", "h.receiving_team_id"]
+    )
+    # the side is the chosen team's, or else the side of any team in the person's scope: "receiving" for a manager of
+    # two teams is what is coming to either of them
+    sided = (
+        [report_filter.team_id]
+        if report_filter.team_id is not None
+        else sorted(report_filter.scope)
+        if report_filter.scope is not None and report_filter.team_side != "either"
+        else None
+    )
+    if sided is not None:
+        marks = ",".join("?" * len(sided)) or "NULL"
+        clauses.append("(" + " OR ".join(f"{side} IN ({marks})" for side in sides) + ")")
+        params.extend(sided * len(sides))
     if report_filter.state is not None:
         clauses.append("h.state = ?")
         params.append(report_filter.state)
@@ -238,8 +249,10 @@ async def stream_incomplete(
     async with database.read_only() as conn:
         if report_filter.sort == "most_overdue":
             await _due_on_function(conn, terms)
-        async for found in in_batches(conn, sql, params, batch, IncompleteRecord):
-            yield found
+        # closed here, before the connection is, also when the reader stops early
+        async with aclosing(in_batches(conn, sql, params, batch, IncompleteRecord)) as found_rows:
+            async for found in found_rows:
+                yield found
 
 
 async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:

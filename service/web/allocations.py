@@ -13,8 +13,9 @@ from litestar.response import Redirect, Stream
 from service import actions, db
 from service.core.allocations import CHUNKS, FILTERS_HELP, MEDIA_TYPES, AllocationFilter
 from service.core.clock import today
-from service.core.errors import Invalid, NotFound, Refused
+from service.core.errors import Invalid, Refused
 from service.core.report import parse_report_filter, repeated_filter_errors, report_scope
+from service.web.auditor import known_group
 from service.web.context import database, settings
 
 __all__ = ["FILTERS_HELP", "AllocationsController"]
@@ -43,13 +44,16 @@ class AllocationsController(Controller):
         try:
             if repeated_filter_errors(names):
                 raise Invalid(repeated_filter_errors(names))
-            asked = parse_report_filter({name: request.query_params.get(name) for name in APPLIES})
-        except Invalid:
+            teams = [team.id for team in await db.teams(database(request).reader)]
+            asked = parse_report_filter(
+                {name: request.query_params.get(name) for name in APPLIES}, scope=scope, teams=teams
+            )
+        except Invalid:  # a team outside the person's scope or not on record included: the report says which
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
-        group_id = asked.sibling_group_id
-        if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
-            raise NotFound(f"sibling group {group_id}")
-        allocation_filter = AllocationFilter(team_id=asked.team_id, sibling_group_id=group_id, scope=scope)
+        await known_group(request, asked)  # a group not on record, or not among those they may choose: 404
+        allocation_filter = AllocationFilter(
+            team_id=asked.team_id, sibling_group_id=asked.sibling_group_id, scope=scope
+        )
         person = request.user.actor.user_id
         export_id = await actions.record_allocations_export(
             database(request), settings(request), person, allocation_filter, fmt, "web"

@@ -424,7 +424,8 @@ async def report_filter_from_query(
     query = {"team": team, "side": side, "state": state_filter, "blocker": blocker, "min_days": min_days}
     query |= {"sort": sort, "group": group, "overdue": overdue, "waited": waited, "waiting_for": waiting_for,
               "urgent": urgent, "disagreement_stage": disagreement_stage}  # fmt: skip
-    report_filter = parse_report_filter(query, escalation_stages(checklists(request).values()))
+    teams = [team.id for team in await db.teams(database(request).reader)]
+    report_filter = parse_report_filter(query, escalation_stages(checklists(request).values()), teams=teams)
     group_id = report_filter.sibling_group_id
     if group_id is not None and not await db.sibling_group_exists(database(request).reader, group_id):
         raise NotFound(f"sibling group {group_id}")  # a group not on record: 404, not an empty report

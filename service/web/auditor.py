@@ -46,7 +46,7 @@ def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
     return report_scope(request.user.actor)
 
 
-def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, dict[str, str]]:
+async def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, dict[str, str]]:
     """The filter asked for, limited to the person's scope, or the scope's default filter and the messages to show by
     the fields that were wrong."""
     scope = _scope(request)
@@ -54,14 +54,17 @@ def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilter, di
     repeated = repeated_filter_errors(name for name, _ in request.query_params.multi_items())
     try:
         report_filter = parse_report_filter(
-            dict(request.query_params), escalation_stages(checklists(request).values()), scope
+            dict(request.query_params),
+            escalation_stages(checklists(request).values()),
+            scope,
+            [team.id for team in await db.teams(database(request).reader)],
         )
     except Invalid as exc:
         return default, exc.errors | repeated
     return (default, repeated) if repeated else (report_filter, {})
 
 
-async def _known_group(request: Request[Any, Any, Any], report_filter: ReportFilter) -> None:
+async def known_group(request: Request[Any, Any, Any], report_filter: ReportFilter) -> None:
     """A report filtered by a sibling group not on record, or not among those the person may choose, is not found
     (404), rather than an empty report."""
     group_id = report_filter.sibling_group_id
@@ -84,8 +87,8 @@ class AuditorController(Controller):
     @get("/incomplete", name="incomplete_report")
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
         query = dict(request.query_params)
-        report_filter, errors = _filter_or_errors(request)
-        await _known_group(request, report_filter)
+        report_filter, errors = await _filter_or_errors(request)
+        await known_group(request, report_filter)
         number = page_number(query.get("page"))
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
@@ -130,10 +133,10 @@ class AuditorController(Controller):
     async def export(self, request: Request[Any, Any, Any], fmt: FromPath[str]) -> Stream | Redirect:
         if fmt not in reporting.FORMATS:
             raise NotFoundException("Exports are CSV or JSON Lines")
-        report_filter, errors = _filter_or_errors(request)
+        report_filter, errors = await _filter_or_errors(request)
         if errors:  # back to the report, which shows each wrong filter's message by the filter
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
-        await _known_group(request, report_filter)
+        await known_group(request, report_filter)
         person_id = request.user.actor.user_id
         # the audit entry records the filter, and with it the scope: whose handovers this person took out
         export_id = await actions.record_export(
