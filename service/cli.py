@@ -295,7 +295,9 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int:
         print(f"handover export: cannot write that file: {exc.strerror}; nothing was exported", file=sys.stderr)
         return 1
     async with db.Database.for_settings(settings).opened() as database:
-        export_id = await actions.record_export(database, settings, None, report_filter, args.format, "command line")
+        export_id = await actions.record_export(
+            database, settings, None, report_filter, args.format, "command line", _os_user()
+        )
         chunks, _ = reporting.FORMATS[args.format]
         rows = reporting.all_rows(database, checklists, report_filter, today())
         try:
@@ -361,7 +363,7 @@ async def _export_allocations(settings: Settings, args: argparse.Namespace) -> i
                   file=sys.stderr)  # fmt: skip
             return 1
         export_id = await actions.record_allocations_export(
-            database, settings, None, allocation_filter, args.format, "command line"
+            database, settings, None, allocation_filter, args.format, "command line", _os_user()
         )
         records = db.stream_allocations(database, allocation_filter)
         try:

@@ -259,6 +259,8 @@ async def test_the_command_writes_the_same_return_as_the_download(site: Site, en
         assert out.read_bytes() == (await auditor.get(f"/audit/allocations/{fmt}")).content
     entries = [e.entry for e in await db.audit_entries(site.db.reader, limit=100_000)]
     assert [e.details["via"] for e in entries if e.action == "export"] == ["command line", "web"] * 2
+    # the command line has no signed-in person: the operating-system account that ran it is named instead
+    assert [bool(e.details.get("os_user")) for e in entries if e.action == "export"] == [True, False] * 2
 
 
 async def test_the_command_refuses_a_wrong_or_repeated_filter_and_records_nothing(
@@ -489,3 +491,5 @@ async def test_an_export_whose_reader_stops_early_is_recorded_as_not_delivered_w
     assert "the output was closed before the end" in text
     entries = [e.entry for e in await db.audit_entries(site.db.reader, limit=100_000)]
     assert [e.action for e in entries if e.action.startswith("export")] == ["export", "export_failed"]
+    [export] = [e for e in entries if e.action == "export"]
+    assert export.details["os_user"], "the operating-system account that ran the command is named"

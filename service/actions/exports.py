@@ -15,17 +15,26 @@ from service.settings import Settings
 
 
 async def record_export(
-    database: db.Database, settings: Settings, actor_id: int | None, report_filter: ReportFilter, fmt: str, channel: str
+    database: db.Database,
+    settings: Settings,
+    actor_id: int | None,
+    report_filter: ReportFilter,
+    fmt: str,
+    channel: str,
+    os_user: str | None = None,
 ) -> int:
     """Every export is itself in the audit trail (who took which data out, when, how and with which filter), and the
     chain's end is signed into the checkpoint file at once, so the record of an export cannot quietly be removed.
     This records the attempt, before any data leaves; `export_outcome` records whether it all arrived. Returns the
     entry's sequence number, which the outcome names.
 
-    `actor_id` is None for the command line, run by operations; `channel` is "web", "api" or "command line".
+    `actor_id` is None for the command line, run by operations, and `os_user` is then the operating-system account
+    that ran it (kept in the entry's details, as for the command line's other changes); `channel` is "web", "api" or
+    "command line".
     """
     async with database.transaction() as conn:
         details = {"format": fmt, "via": channel, "filter": msgspec.to_builtins(report_filter)}
+        details |= {"os_user": os_user} if os_user else {}
         entry = await db.append_audit(conn, actor_id, "export", "report", None, details)
     await write_checkpoint(database, settings)
     return entry.seq
