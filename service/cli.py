@@ -630,7 +630,9 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export",
         help="export the incomplete-handovers report (CSV or JSON Lines), or each child's allocation history",
-        epilog="handover export allocations --help: each child's allocation history (CSV or JSON)",
+        usage="handover export --incomplete [options]\n       handover export allocations --format csv|json [options]",
+        description="Two exports: the report of incomplete handovers (--incomplete, with the report's filters, below)"
+        " and each child's allocation history (`handover export allocations`, its own options: see its --help).",
     )
     export.add_argument("--incomplete", action="store_true", required=True, help="handovers not closed or cancelled")
     export.add_argument("--format", choices=["csv", "jsonl"], default="csv")
@@ -714,8 +716,10 @@ def allocations_parser() -> argparse.ArgumentParser:
         epilog=FILTERS_HELP,
     )
     export.add_argument("--format", action=_Once, choices=["csv", "json"], default="csv")
-    export.add_argument("--team", action=_Once, help="team id: only the allocations held in that team")
-    export.add_argument("--group", action=_Once, help="a sibling group's id: only the allocations of its children")
+    export.add_argument(
+        "--team", action=_Once, help="team id: the children that team has held or is transferring, whole histories"
+    )
+    export.add_argument("--group", action=_Once, help="a sibling group's id: only its children's histories")
     export.add_argument(
         "-o", "--output", action=_Once, type=_file_argument, help="write to this file instead of standard output"
     )
