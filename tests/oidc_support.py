@@ -167,10 +167,9 @@ def start_provider(folder: Path, redirect_bases: list[str]) -> OpenIdProvider:
     return OpenIdProvider(issuer=issuer, folder=folder, private_key_pem=pem, process=process)
 
 
-@pytest.fixture(scope="module")
-def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdProvider]:
-    """One provider process for a test module (each test sets the accounts it needs)."""
-    running = start_provider(tmp_path_factory.mktemp("oidc"), [TEST_BASE])
+def running_provider(folder: Path, redirect_bases: list[str]) -> Iterator[OpenIdProvider]:
+    """A provider for as long as the fixture that yields from this lives (one per test module)."""
+    running = start_provider(folder, redirect_bases)
     try:
         yield running
     finally:

@@ -5,7 +5,7 @@ roles from groups, leavers, RP-initiated logout, and passwords switched off."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +25,7 @@ from tests.oidc_support import (
     TEST_BASE,
     OpenIdProvider,
     log_in_at_provider,
-    provider,  # noqa: F401 (the module's provider fixture)
+    running_provider,
 )
 
 pytestmark = pytest.mark.anyio
@@ -34,12 +34,12 @@ ANN = {"name": "Ann Example", "email": "ann@example.gov.uk", "email_verified": T
 NOBODY = {"name": "Nat Nobody", "email": "nat@example.gov.uk", "email_verified": True, "groups": ["g-unmapped"]}
 
 
-def _env(provider: OpenIdProvider, tmp_path: Path, **overrides: str) -> dict[str, str]:
+def _env(council: OpenIdProvider, tmp_path: Path, **overrides: str) -> dict[str, str]:
     return {
         "HANDOVER_DATA_DIR": str(tmp_path),
         "HANDOVER_SECRET_KEY": "test-secret-" + "x" * 32,
         "HANDOVER_BASE_URL": TEST_BASE,
-        **provider.settings(),
+        **council.settings(),
         **overrides,
     }
 
@@ -51,10 +51,16 @@ async def _site(env: dict[str, str]) -> AsyncIterator[Site]:
         yield Site(app=app, client=client, world=world)
 
 
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdProvider]:
+    """The council's provider: one process for this module, each test setting the people it knows."""
+    yield from running_provider(tmp_path_factory.mktemp("oidc"), [TEST_BASE])
+
+
 @pytest.fixture
-async def site(provider: OpenIdProvider, tmp_path: Path) -> AsyncIterator[Site]:  # noqa: F811
-    provider.set_accounts({"ann": dict(ANN), "nat": dict(NOBODY)})
-    async for running in _site(_env(provider, tmp_path)):
+async def site(council: OpenIdProvider, tmp_path: Path) -> AsyncIterator[Site]:
+    council.set_accounts({"ann": dict(ANN), "nat": dict(NOBODY)})
+    async for running in _site(_env(council, tmp_path)):
         yield running
 
 
@@ -123,10 +129,10 @@ async def test_an_unknown_person_with_no_mapped_group_is_told_whom_to_ask_and_no
 
 async def test_teams_follow_the_groups_at_each_sign_in_with_the_change_audited(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
 ) -> None:
     await provider_sign_in(Browser(site.client), "ann")
-    provider.set_groups("ann", ["g-cp-workers", "g-auditors"])
+    council.set_groups("ann", ["g-cp-workers", "g-auditors"])
     response = await provider_sign_in(Browser(site.client), "ann")
     assert response.status_code == 303
     user, teams = await _user(site, "ann")
@@ -140,11 +146,11 @@ async def test_teams_follow_the_groups_at_each_sign_in_with_the_change_audited(
 
 async def test_a_person_removed_from_their_group_loses_access_at_the_next_sign_in(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
 ) -> None:
     ann = Browser(site.client)
     await provider_sign_in(ann, "ann")
-    provider.set_groups("ann", [])
+    council.set_groups("ann", [])
     response = await provider_sign_in(Browser(site.client), "ann")
     assert response.status_code == 403 and "not in any group that gives access" in response.text
     user, teams = await _user(site, "ann")
@@ -154,13 +160,13 @@ async def test_a_person_removed_from_their_group_loses_access_at_the_next_sign_i
 
 async def test_a_leaver_who_holds_cases_keeps_the_team_and_is_flagged_to_the_manager(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
 ) -> None:
     await provider_sign_in(Browser(site.client), "ann")
     user, _ = await _user(site, "ann")
     async with site.db.transaction() as conn:
         await db.create_case(conn, "A-1", "Alex Held", "2015-01-01", user.id, site.world.teams["north"])
-    provider.set_groups("ann", [])
+    council.set_groups("ann", [])
     response = await provider_sign_in(Browser(site.client), "ann")
     assert response.status_code == 403
     _, teams = await _user(site, "ann")
@@ -183,15 +189,14 @@ async def test_a_disabled_account_cannot_sign_in_with_the_provider(site: Site) -
 
 async def test_a_person_is_matched_by_e_mail_only_when_the_provider_verified_it(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
 ) -> None:
     async with site.db.transaction() as conn:
         await db.set_email(conn, site.world.users["out"], "out@example.gov.uk")
         await db.set_email(conn, site.world.users["rec"], "rec@example.gov.uk")
-    provider.set_accounts({
-        "out-sub": {"name": "Out", "email": "OUT@example.gov.uk", "email_verified": True, "groups": ["g-north-workers"]},
-        "rec-sub": {"name": "Rec", "email": "rec@example.gov.uk", "email_verified": False, "groups": ["g-cp-workers"]},
-    })  # fmt: skip
+    out = {"name": "Out", "email": "OUT@example.gov.uk", "email_verified": True, "groups": ["g-north-workers"]}
+    rec = {"name": "Rec", "email": "rec@example.gov.uk", "email_verified": False, "groups": ["g-cp-workers"]}
+    council.set_accounts({"out-sub": out, "rec-sub": rec})
     await provider_sign_in(Browser(site.client), "out-sub")
     await provider_sign_in(Browser(site.client), "rec-sub")
     out, _ = await _user(site, "out-sub")
@@ -242,7 +247,8 @@ async def test_a_replayed_code_is_refused(site: Site) -> None:
     [
         {"tamper": True},  # the payload changed, the signature not
         {"claims": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}},  # expired an hour ago
-        {"claims": {"aud": "another-service"}},  # signed by the provider, for someone else
+        # signed by the provider for another service (naming this one as the party it was issued to)
+        {"claims": {"aud": "another-service", "azp": "handover"}},
         {"claims": {"iss": "https://elsewhere.example"}},
         {"claims": {"nonce": "another-sign-in"}},
     ],
@@ -250,14 +256,14 @@ async def test_a_replayed_code_is_refused(site: Site) -> None:
 )
 async def test_an_id_token_that_does_not_check_out_is_refused(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
     change: dict[str, Any],
 ) -> None:
     before = await _stored(site)
     ann = Browser(site.client)
     started = await ann.get("/sign-in/oidc")
     back = await log_in_at_provider(started.headers["location"], "ann")
-    provider.next_id_token(change)
+    council.next_id_token(change)
     response = await ann.get(back.removeprefix(TEST_BASE))
     assert response.status_code == 400 and "did not complete" in response.text
     assert await _stored(site) == before and "session" not in ann.jar
@@ -265,12 +271,12 @@ async def test_an_id_token_that_does_not_check_out_is_refused(
 
 async def test_the_providers_new_key_is_followed_after_rotation(
     site: Site,
-    provider: OpenIdProvider,  # noqa: F811
+    council: OpenIdProvider,
 ) -> None:
     assert (await provider_sign_in(Browser(site.client), "ann")).status_code == 303  # the old key is now kept
-    provider.set_accounts(provider.accounts)
-    new_kid = provider.rotate_keys()
-    provider.set_accounts(provider.accounts)
+    council.set_accounts(council.accounts)
+    new_kid = council.rotate_keys()
+    council.set_accounts(council.accounts)
     ann = Browser(site.client)
     response = await provider_sign_in(ann, "ann")
     assert response.status_code == 303, response.text
@@ -293,8 +299,8 @@ async def test_signing_out_signs_out_at_the_provider_too(site: Site) -> None:
     assert at_provider.status_code == 200  # the provider's own "sign out?" page: the hint and address were accepted
 
 
-async def test_password_sign_in_can_be_switched_off(provider: OpenIdProvider, tmp_path: Path) -> None:  # noqa: F811
-    async for site in _site(_env(provider, tmp_path, HANDOVER_PASSWORDS="off")):
+async def test_password_sign_in_can_be_switched_off(council: OpenIdProvider, tmp_path: Path) -> None:
+    async for site in _site(_env(council, tmp_path, HANDOVER_PASSWORDS="off")):
         person = Browser(site.client)
         page = await person.get("/sign-in")
         assert "Sign in with Example Council" in page.text and 'name="password"' not in page.text
@@ -310,11 +316,11 @@ async def test_the_password_form_stays_beside_the_button_while_passwords_are_on(
     assert (await site.as_user("out")).jar.get("session")
 
 
-async def test_a_private_key_jwt_client_signs_in(provider: OpenIdProvider, tmp_path: Path) -> None:  # noqa: F811
+async def test_a_private_key_jwt_client_signs_in(council: OpenIdProvider, tmp_path: Path) -> None:
     key = tmp_path / "client-key.pem"
-    key.write_text(provider.private_key_pem, encoding="ascii")
-    provider.set_accounts({"ann": dict(ANN)})
-    env = _env(provider, tmp_path, HANDOVER_OIDC_CLIENT_ID=JWT_CLIENT_ID, HANDOVER_OIDC_PRIVATE_KEY=str(key),
+    key.write_text(council.private_key_pem, encoding="ascii")
+    council.set_accounts({"ann": dict(ANN)})
+    env = _env(council, tmp_path, HANDOVER_OIDC_CLIENT_ID=JWT_CLIENT_ID, HANDOVER_OIDC_PRIVATE_KEY=str(key),
                HANDOVER_OIDC_KEY_ID=KEY_ID)  # fmt: skip
     del env["HANDOVER_OIDC_CLIENT_SECRET"]
     async for site in _site(env):
