@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -27,6 +27,8 @@ from tests.oidc_support import (
     log_in_at_provider,
     running_provider,
 )
+from tests.test_hostile_input import BAD_UTF8, HOSTILE, JUST_OVER, page_verdict
+from tests.test_security import ROLES, USERNAMES
 
 pytestmark = pytest.mark.anyio
 
@@ -326,3 +328,37 @@ async def test_a_private_key_jwt_client_signs_in(council: OpenIdProvider, tmp_pa
     async for site in _site(env):
         response = await provider_sign_in(Browser(site.client), "ann")
         assert response.status_code == 303, response.text
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_role_may_start_a_provider_sign_in_and_a_callback_without_one_is_refused(
+    site: Site, council: OpenIdProvider, role: str
+) -> None:
+    person = await site.as_user(USERNAMES.get(role))
+    stranger = await site.as_user(USERNAMES.get(role))
+    before = await _stored(site)
+    started = await person.get("/sign-in/oidc")
+    assert started.status_code == 303 and started.headers["location"].startswith(f"{council.issuer}/auth?")
+    refused = await stranger.get("/sign-in/oidc/callback?code=a-code&state=a-state")
+    assert refused.status_code == 400, (role, refused.status_code)
+    assert await _stored(site) == before
+
+
+async def test_hostile_values_in_the_callback_are_refused_with_a_page_and_store_nothing(site: Site) -> None:
+    before = await _stored(site)
+    person = Browser(site.client)
+    started = await person.get("/sign-in/oidc")
+    state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
+    for kind, values in HOSTILE.items():
+        for value in values:
+            if value is BAD_UTF8 or value is JUST_OVER:
+                value = "%FF%FE" if value is BAD_UTF8 else "x" * 5000
+            value = value[:5000]  # an address has a length limit of its own, which the huge values pass
+            for name in ("code", "state", "error"):
+                query = {"code": "a-code", "state": state, name: value}
+                url = "/sign-in/oidc/callback?" + "&".join(
+                    f"{key}={raw if raw == '%FF%FE' else quote(raw)}" for key, raw in query.items()
+                )
+                response = await person.get(url)
+                assert page_verdict(response, {400, 403}) is None, (kind, name, value[:20], response.status_code)
+    assert await _stored(site) == before
