@@ -14,7 +14,7 @@ import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service import actions, db
+from service import actions, db, throttle
 from service.app import create_app
 from service.core import directory
 from service.settings import settings_from_env
@@ -189,6 +189,16 @@ async def test_a_disabled_account_cannot_sign_in_with_the_provider(site: Site) -
     assert directory.disabled_message(site.app.state.settings.contact_email) in response.text
 
 
+async def test_sign_in_with_the_provider_is_throttled_as_password_sign_in_is(site: Site) -> None:
+    async with site.db.transaction() as conn:  # twenty failed password sign-ins from this address just now
+        for attempt in range(throttle.ADDRESS_LIMIT):
+            await throttle.failed(conn, f"guess{attempt}", "testclient")
+    before = await _stored(site)
+    response = await provider_sign_in(Browser(site.client), "ann")
+    assert response.status_code == 429 and throttle.LOCKED_MESSAGE in response.text
+    assert await _stored(site) == before
+
+
 async def test_a_person_is_matched_by_e_mail_only_when_the_provider_verified_it(
     site: Site,
     council: OpenIdProvider,
@@ -291,6 +301,9 @@ async def test_signing_out_signs_out_at_the_provider_too(site: Site) -> None:
     await provider_sign_in(ann, "ann")
     response = await ann.post("/sign-out")
     assert response.status_code == 303
+    # a browser holds the sign-out form's redirect to `form-action`: the provider is the one other place allowed
+    issuer_origin = site.app.state.settings.oidc_issuer
+    assert f"form-action 'self' {issuer_origin};" in response.headers["content-security-policy"]
     going = urlsplit(response.headers["location"])
     issuer = site.app.state.settings.oidc_issuer
     assert f"{going.scheme}://{going.netloc}{going.path}" == f"{issuer}/session/end"
