@@ -123,7 +123,8 @@ class Provider:
         exchanged (with the PKCE verifier), and the ID token checked. `ProviderError` otherwise."""
         if query.get("error"):
             raise ProviderError(f"provider said {query.get('error')!r}", refused=True)
-        if pending is None or not hmac.compare_digest(query.get("state", ""), pending.state):
+        given = query.get("state", "").encode("utf-8", "surrogateescape")  # as bytes: any text may be sent
+        if pending is None or not hmac.compare_digest(given, pending.state.encode()):
             raise ProviderError("state does not match this browser's sign-in")
         if not query.get("code"):
             raise ProviderError("no code in the callback")

@@ -360,14 +360,15 @@ async def test_every_role_may_start_a_provider_sign_in_and_a_callback_without_on
 async def test_hostile_values_in_the_callback_are_refused_with_a_page_and_store_nothing(site: Site) -> None:
     before = await _stored(site)
     person = Browser(site.client)
-    started = await person.get("/sign-in/oidc")
-    state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
     for kind, values in HOSTILE.items():
         for value in values:
             if value is BAD_UTF8 or value is JUST_OVER:
                 value = "%FF%FE" if value is BAD_UTF8 else "x" * 5000
             value = value[:5000]  # an address has a length limit of its own, which the huge values pass
             for name in ("code", "state", "error"):
+                started = await person.get("/sign-in/oidc")  # each value meets a sign-in under way in this browser
+                assert person.jar.get("handover-oidc")
+                state = parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
                 query = {"code": "a-code", "state": state, name: value}
                 url = "/sign-in/oidc/callback?" + "&".join(
                     f"{key}={raw if raw == '%FF%FE' else quote(raw)}" for key, raw in query.items()
