@@ -24,7 +24,7 @@ from service.core.clock import date_in_england, today
 from service.core.due_dates import latest_overdue_start
 from service.core.report import ReportFilter
 from service.core.workdays import add_working_days, working_days_between
-from service.db.report import _overdue_sql
+from service.db.report import overdue_sql
 from service.settings import Settings
 from tests.conftest import Site
 from tests.group_support import start_group
@@ -411,7 +411,7 @@ def test_the_reports_overdue_filter_in_sql_agrees_with_the_rule(
     since, started = back(since_back), back(started_back)
     urgent = back(urgent_back) if urgent_back else None
     terms = reporting.report_terms(CHECKLISTS, today_)
-    where, params = _overdue_sql(terms)
+    where, params = overdue_sql(terms)
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE handovers (state TEXT, state_since TEXT, started_at TEXT, urgent_at TEXT)")
     conn.execute("INSERT INTO handovers VALUES (?, ?, ?, ?)", (state, since, started, urgent))

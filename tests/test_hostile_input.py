@@ -537,6 +537,9 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
     ("GET", "/audit/allocations/{fmt:str}"): [("query", "team"), ("query", "group")],
+    ("GET", "/oversight"): [("query", "team")],
+    ("GET", "/oversight/closed"): [("query", "team"), ("query", "month"), ("query", "page")],
+    ("GET", "/oversight/returns"): [("query", "team"), ("query", "month"), ("query", "page")],
     ("GET", "/cases/{case_id:int}/handover"): [],
     ("POST", "/cases/{case_id:int}/handover"): [
         ("form", "receiving_team"),
@@ -862,6 +865,8 @@ async def test_every_other_page_form_query_and_path(
                     user, state = None, TELLING_STATE
                 elif path.startswith("/audit"):
                     user = "aud"
+                elif path.startswith("/oversight"):
+                    user = "smgr"  # a team manager: the page keeps to their teams, so a team filter is checked too
                 elif path.startswith("/admin"):
                     user = "adm"
                 elif path == "/queue" or path.startswith(("/caseloads", "/notifications/settings")):

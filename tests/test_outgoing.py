@@ -262,8 +262,8 @@ async def test_a_section_save_reads_the_handover_once_before_writing(site: Site)
     ("username", "home", "menu"),
     [
         ("out", "/", ["/", "/inbox", "/search", "/notifications"]),
-        ("both", "/queue", ["/queue", "/caseloads", "/search", "/notifications"]),
-        ("aud", "/audit/incomplete", ["/audit/incomplete", "/search", "/notifications"]),
+        ("both", "/queue", ["/queue", "/caseloads", "/oversight", "/audit/incomplete", "/search", "/notifications"]),
+        ("aud", "/audit/incomplete", ["/oversight", "/audit/incomplete", "/search", "/notifications"]),
     ],
 )
 async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(

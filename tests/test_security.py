@@ -61,6 +61,10 @@ MATRIX: list[tuple[str, str, str, set[str]]] = [
     # each child's allocation history: whoever oversees teams (report_scope), each for their own teams
     ("GET", "/audit/allocations/csv", "none", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
     ("GET", "/audit/allocations/json", "none", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    # the oversight page and its lists: everyone `report_scope` allows, each seeing only their teams' handovers
+    ("GET", "/oversight", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/oversight/closed", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
+    ("GET", "/oversight/returns", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),
     ("GET", "/cases/{case}/handover", "none", {"owner"}),
     ("POST", "/cases/{case}/handover", "none", {"owner"}),
     # people who may read but not edit are sent on to the read-only view (303), which they may see

@@ -160,8 +160,9 @@ FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "block
                 "min_days": "min_working_days", "sort": "sort", "group": "sibling_group_id",
                 "overdue": "overdue", "waited": "waited", "waiting_for": "waiting_for", "urgent": "urgent",
                 "disagreement_stage": "disagreement_stage"}  # fmt: skip
+TEAM_FILTER_MESSAGE = "Select a team from the list"  # the report's and the oversight page's `team` filter
 _FILTER_MESSAGES = {
-    "team": "Select a team from the list",
+    "team": TEAM_FILTER_MESSAGE,
     "side": "Select the team's side of the transfer from the list",
     "state": "Select a state from the list",
     "blocker": "Select what the handover waits on from the list",
@@ -252,6 +253,18 @@ def report_scope(actor: Actor) -> frozenset[int] | None:
     if not teams:
         raise Refused([NOT_AN_OVERSEER])
     return frozenset(teams)
+
+
+def may_oversee(actor: Actor | None) -> bool:
+    """Whether `report_scope` gives this person a scope: the report, the oversight page and their downloads are
+    theirs to see, and the service navigation offers them."""
+    if actor is None:
+        return False
+    try:
+        report_scope(actor)
+    except Refused:
+        return False
+    return True
 
 
 FILTER_ONCE = "Choose this filter once"  # by each filter given twice, on the page and on the command line

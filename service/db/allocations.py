@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiosqlite
-
 from service.core.allocations import AllocationFilter, AllocationReason, AllocationRecord
 from service.db.engine import Conn, Database, _rows
-from service.db.records import record
+from service.db.records import in_batches, record
 
 
 async def follow_allocation(
@@ -76,14 +74,5 @@ async def stream_allocations(
     up nobody."""
     sql, params = allocations_query(allocation_filter)
     async with database.read_only() as conn:
-        async for found in _batches(conn, sql, params, batch):
+        async for found in in_batches(conn, sql, params, batch, AllocationRecord):
             yield found
-
-
-async def _batches(
-    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int
-) -> AsyncIterator[AllocationRecord]:
-    async with conn.execute(sql, params) as cursor:
-        while rows := await cursor.fetchmany(batch):
-            for row in rows:
-                yield record(row, AllocationRecord)

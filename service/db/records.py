@@ -5,9 +5,10 @@ from __future__ import annotations
 import inspect
 import operator
 import sqlite3
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+import aiosqlite
 import msgspec
 
 from service.core.answers import SectionAnswers
@@ -276,3 +277,14 @@ class ApiToken(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     user_id: int
     scope: str
+
+
+async def in_batches(
+    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int, shape: type[T]
+) -> AsyncIterator[T]:
+    """Every row of `sql` as a `shape` record, fetched `batch` rows at a time, so that a long export holds only a
+    batch in memory."""
+    async with conn.execute(sql, params) as cursor:
+        while rows := await cursor.fetchmany(batch):
+            for row in rows:
+                yield record(row, shape)

@@ -7,8 +7,6 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-import aiosqlite
-
 from service.checklist import Checklist
 from service.core.deadlines import WAIT_OF_STATE
 from service.core.due_dates import due_on_stored
@@ -17,7 +15,7 @@ from service.core.report import WAITING_FOR_STATES, IncompleteRecord, ReportFilt
 from service.db.cases import sibling_group_names
 from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
-from service.db.records import record
+from service.db.records import in_batches, record
 from service.db.telling import SETTLED
 
 # ---------------------------------------------------------------- the auditors' report
@@ -93,7 +91,7 @@ async def _due_on_function(conn: Conn, terms: ReportTerms) -> None:
         await conn.create_function("handover_due_on", 4, function, deterministic=True)
 
 
-def _overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
+def overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
     """Overdue on the report's day: the whole transfer's wait, an urgent transfer's, or its step's wait began before
     that wait's cut-off (`due_dates.overdue_cutoffs`); the earliest due date applies, so any one overdue is enough."""
     cutoffs = terms.overdue_since
@@ -149,7 +147,7 @@ def _incomplete_where(
     elif report_filter.blocker is not None:
         clauses.append(_BLOCKER_SQL[report_filter.blocker])
     if report_filter.overdue:
-        overdue_clause, overdue_params = _overdue_sql(terms)
+        overdue_clause, overdue_params = overdue_sql(terms)
         clauses.append(overdue_clause)
         params.extend(overdue_params)
     if report_filter.waited is not None:
@@ -240,17 +238,8 @@ async def stream_incomplete(
     async with database.read_only() as conn:
         if report_filter.sort == "most_overdue":
             await _due_on_function(conn, terms)
-        async for found in _batches(conn, sql, params, batch):
+        async for found in in_batches(conn, sql, params, batch, IncompleteRecord):
             yield found
-
-
-async def _batches(
-    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int
-) -> AsyncIterator[IncompleteRecord]:
-    async with conn.execute(sql, params) as cursor:
-        while rows := await cursor.fetchmany(batch):
-            for row in rows:
-                yield record(row, IncompleteRecord)
 
 
 async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:

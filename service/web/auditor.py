@@ -7,20 +7,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream, Template
 
 from service import actions, db, reporting
 from service.core.clock import today
-from service.core.errors import Invalid, NotFound, Refused
+from service.core.errors import Invalid, NotFound
 from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
     FILTER_NAMES,
-    NOT_AN_OVERSEER,
     OVERDUE_CHOICES,
     SORTS,
     URGENT_CHOICES,
@@ -39,19 +36,9 @@ from service.core.report import (
 from service.core.workflow import STATE_LABELS, State
 from service.db.report import sibling_groups_in_scope
 from service.web.context import checklists, database, page, settings
+from service.web.guards import overseers_only
 
 PER_PAGE = 50
-
-
-async def overseers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """The report is for people `report_scope` gives a scope: auditors, team managers, service managers and the head
-    of service; anyone else is refused (403). OPTIONS is the framework's own answer and shows nothing."""
-    if connection.scope.get("method") == "OPTIONS":
-        return
-    try:
-        report_scope(connection.user.actor)
-    except Refused:
-        raise PermissionDeniedException(NOT_AN_OVERSEER) from None
 
 
 def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:

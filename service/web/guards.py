@@ -9,6 +9,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from service.core.report import NOT_AN_OVERSEER, may_oversee
+
 
 def _preflight(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """An OPTIONS request: the framework answers it for every route (which methods it takes) before anyone is
@@ -35,6 +37,15 @@ async def auditors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
         return
     if not connection.user.actor.is_auditor:
         raise PermissionDeniedException("Only auditors can see handovers across teams")
+
+
+async def overseers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The report, the oversight page and their downloads are for people `report_scope` gives a scope: auditors,
+    team managers, service managers and the head of service; anyone else is refused (403)."""
+    if _preflight(connection):
+        return
+    if not may_oversee(connection.user.actor):
+        raise PermissionDeniedException(NOT_AN_OVERSEER)
 
 
 async def admins_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -19,6 +19,7 @@ from litestar.utils.dataclass import extract_dataclass_items
 from service import actions, db, throttle
 from service.actions.drafts import KEEP_SECONDS
 from service.core import directory, validation
+from service.core.report import may_oversee
 from service.core.workflow import Actor
 from service.web import drafts, timeout
 from service.web.context import State, database, page
@@ -64,7 +65,8 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
         if self.is_manager:
             items.append(("/queue", "Manager queue"))
             items.append(("/caseloads", "Caseloads"))
-        if self.is_auditor:
+        if may_oversee(self.actor):
+            items.append(("/oversight", "Oversight"))
             items.append(("/audit/incomplete", "Incomplete handovers"))
         if items:  # everyone who sees handovers can look one up by the child
             items.append(("/search", "Find a child"))
