@@ -4,6 +4,7 @@ roles from groups, leavers, RP-initiated logout, and passwords switched off."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -376,3 +377,18 @@ async def test_hostile_values_in_the_callback_are_refused_with_a_page_and_store_
                 response = await person.get(url)
                 assert page_verdict(response, {400, 403}) is None, (kind, name, value[:20], response.status_code)
     assert await _stored(site) == before
+
+
+async def test_a_provider_that_cannot_be_reached_or_is_not_the_issuer_gives_a_page_and_stores_nothing(
+    council: OpenIdProvider, tmp_path: Path
+) -> None:
+    elsewhere = council.issuer.replace("127.0.0.1", "localhost")  # its discovery document names 127.0.0.1
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    for issuer in (elsewhere, closed):
+        async for site in _site(_env(council, tmp_path / issuer.rsplit(":", 1)[1], HANDOVER_OIDC_ISSUER=issuer)):
+            before = await _stored(site)
+            response = await Browser(site.client).get("/sign-in/oidc")
+            assert response.status_code == 503 and "did not complete" in response.text, issuer
+            assert "handover-oidc" not in response.cookies and await _stored(site) == before
