@@ -29,6 +29,7 @@ from service.settings import PROJECT_ROOT
 
 PROVIDER_DIR = PROJECT_ROOT / "tests" / "oidc"
 NODE = shutil.which("node")
+NODE_AT_LEAST = 20  # oidc-provider 9 and jose 6 use WebCrypto as a global
 CLIENT_ID = "handover"
 CLIENT_SECRET = "test-client-secret-" + "s" * 24
 JWT_CLIENT_ID = "handover-private-key"
@@ -58,6 +59,9 @@ def provider_missing() -> str:
     """Why the provider cannot run here ("" when it can)."""
     if NODE is None:
         return "node is not installed (bash scripts/oidc_setup.sh installs it)"
+    version = subprocess.run([NODE, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if not re.fullmatch(r"v(\d+)\..*", version) or int(version[1:].split(".")[0]) < NODE_AT_LEAST:
+        return f"node {version} is too old for oidc-provider 9 ({NODE_AT_LEAST} or later is needed)"
     if not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
         return "oidc-provider is not installed (bash scripts/oidc_setup.sh installs it)"
     return ""
