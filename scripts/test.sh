@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -c '' 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 bash scripts/browser_setup.sh  # Debian's Chromium (if missing) and axe-core; never downloads a browser
+bash scripts/oidc_setup.sh  # Node and the test OpenID provider (oidc-provider, pinned), if missing
 bash scripts/pdf_setup.sh  # Pango and fonts for the handover's PDF copy (if missing)
 
 .venv/bin/ruff check service tests

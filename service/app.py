@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import (
     ChoiceLoader,
@@ -35,7 +36,7 @@ from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
 from service import checklist as checklist_module
-from service import db, documents, logs, mail
+from service import db, documents, logs, mail, oidc
 from service.audit_trail import write_checkpoint
 from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
@@ -58,6 +59,7 @@ from service.web import (
     statements,
     timeout,
 )
+from service.web import oidc as oidc_pages
 from service.web.admin import AdminController
 from service.web.allocations import FILTERS_HELP, AllocationsController
 from service.web.caseload import CaseloadController
@@ -71,6 +73,7 @@ from service.web.urgent import UrgentController
 
 UNAUTHENTICATED = [
     "^/sign-in$",
+    "^/sign-in/oidc(/callback)?$",  # signing in with the council's provider: the person is not known until its end
     "^/accessibility$",
     "^/privacy$",
     "^/agency-acknowledgements/",  # a professional's signed link from the service's e-mail: the signature is its proof
@@ -209,11 +212,21 @@ def template_environment(settings: Settings) -> Environment:
     return env
 
 
+def _provider_origin(settings: Settings) -> str:
+    """The council's provider, where signing out continues (RP-initiated logout): browsers hold a form's redirect
+    to `form-action` too, so the sign-out form may go on there and nowhere else."""
+    if not settings.oidc_configured:
+        return ""
+    parts = urlsplit(settings.oidc_issuer)
+    return f" {parts.scheme}://{parts.netloc}"
+
+
 def _security_headers(settings: Settings) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+            f"connect-src 'self'; form-action 'self'{_provider_origin(settings)}; frame-ancestors 'none'; "
+            "base-uri 'none'; object-src 'none'"
         ),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -283,6 +296,8 @@ def create_app(settings: Settings) -> Litestar:
             session.sign_in_page,
             session.sign_in,
             session.sign_out,
+            oidc_pages.start,
+            oidc_pages.callback,
             timeout.keep_alive,
             search.search,
             statements.accessibility,
@@ -344,6 +359,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "absolute_timeout": settings.session_absolute_hours * 3600,
                 "session_cookie": session_config.key,
+                "oidc": oidc.Provider(settings) if settings.oidc_configured else None,
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from service.core.directory import GroupMap, GroupMapError, parse_group_map
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 Mode = Literal["demo", "production"]
 SmtpTls = Literal["starttls", "tls", "none"]
@@ -64,6 +66,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_timeout_seconds: float = 30.0  # the longest one e-mail's conversation with the mail server may take
     mail_from: str = ""  # the From address; required when a host is set
     base_url: str = ""  # where the service is reached, for the links in e-mails; empty: http://127.0.0.1:<port>
+    # Signing in with the council's OpenID Connect provider (service/oidc.py). No issuer: passwords only
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""  # client_secret_basic; or a private key for private_key_jwt, never both
+    oidc_private_key: str = ""  # the PEM text of the key read from HANDOVER_OIDC_PRIVATE_KEY (a file)
+    oidc_key_id: str = ""  # the `kid` of that key as registered with the provider, if it asks for one
+    oidc_scopes: str = "openid profile email"
+    oidc_name: str = ""  # the button says "Sign in with <this>"; empty: the council's name
+    oidc_groups_claim: str = "groups"  # Entra ID: "groups" (security groups' object ids) or "roles" (app roles)
+    oidc_group_map: GroupMap = GroupMap()
+    passwords: bool = True  # false: the service's own passwords are refused, the council's provider is the one way in
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """Where the provider sends the browser back: registered with the provider as the redirect URI."""
+        return f"{self.link_base}/sign-in/oidc/callback"
+
+    @property
+    def oidc_provider_name(self) -> str:
+        return self.oidc_name or self.council_name
 
     @property
     def smtp_configured(self) -> bool:
@@ -231,6 +257,86 @@ def _base_url(env: dict[str, str], host: str, production: bool) -> str:
     return value.rstrip("/")
 
 
+class _Oidc(msgspec.Struct, frozen=True, kw_only=True):
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    private_key: str = ""
+    key_id: str = ""
+    scopes: str = "openid profile email"
+    name: str = ""
+    groups_claim: str = "groups"
+    group_map: GroupMap = GroupMap()
+
+
+_OIDC_NAMES = (
+    "HANDOVER_OIDC_CLIENT_ID", "HANDOVER_OIDC_CLIENT_SECRET", "HANDOVER_OIDC_PRIVATE_KEY", "HANDOVER_OIDC_KEY_ID",
+    "HANDOVER_OIDC_GROUP_MAP", "HANDOVER_OIDC_NAME", "HANDOVER_OIDC_SCOPES", "HANDOVER_OIDC_GROUPS_CLAIM",
+)  # fmt: skip
+
+
+def _oidc(env: dict[str, str], production: bool, council_name: str) -> _Oidc:
+    """The council's OpenID Connect provider, all checked at start-up: a half-configured sign-in fails here, with
+    the setting named, not at a person's first sign-in."""
+    issuer = env.get("HANDOVER_OIDC_ISSUER", "").strip()
+    if not issuer:
+        given = [name for name in _OIDC_NAMES if env.get(name, "").strip()]
+        if given:
+            raise SettingsError(f"{given[0]} is set but HANDOVER_OIDC_ISSUER is not: set the provider's issuer too")
+        return _Oidc()
+    try:
+        parts = urlsplit(issuer)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or " " in issuer:
+        raise SettingsError(
+            f"HANDOVER_OIDC_ISSUER must be the provider's issuer, such as "
+            f"https://login.microsoftonline.com/<tenant id>/v2.0, not {issuer!r}"
+        )
+    if production and parts.scheme != "https":
+        raise SettingsError(f"HANDOVER_OIDC_ISSUER must start with https:// in production, not {issuer!r}")
+    client_id = env.get("HANDOVER_OIDC_CLIENT_ID", "").strip()
+    if not client_id or not client_id.isprintable():
+        raise SettingsError("HANDOVER_OIDC_CLIENT_ID must be set: the service's client (application) id")
+    secret = env.get("HANDOVER_OIDC_CLIENT_SECRET", "")
+    key_file = env.get("HANDOVER_OIDC_PRIVATE_KEY", "").strip()
+    if bool(secret) == bool(key_file):
+        raise SettingsError(
+            "Set one of HANDOVER_OIDC_CLIENT_SECRET (a client secret) or HANDOVER_OIDC_PRIVATE_KEY (a PEM file, for "
+            "private_key_jwt), not both or neither"
+        )
+    private_key = ""
+    if key_file:
+        try:
+            private_key = Path(key_file).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"HANDOVER_OIDC_PRIVATE_KEY: cannot read {key_file}: {exc}") from exc
+        if "PRIVATE KEY-----" not in private_key:
+            raise SettingsError(f"HANDOVER_OIDC_PRIVATE_KEY: {key_file} holds no PEM private key")
+    scopes = env.get("HANDOVER_OIDC_SCOPES", "openid profile email").split()
+    if "openid" not in scopes:
+        raise SettingsError("HANDOVER_OIDC_SCOPES must include openid")
+    claim = env.get("HANDOVER_OIDC_GROUPS_CLAIM", "groups").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_:./-]{1,100}", claim):
+        raise SettingsError(f"HANDOVER_OIDC_GROUPS_CLAIM must be a claim's name such as groups or roles, not {claim!r}")
+    map_file = env.get("HANDOVER_OIDC_GROUP_MAP", "").strip()
+    if not map_file:
+        raise SettingsError("HANDOVER_OIDC_GROUP_MAP must be set: the TOML file mapping groups to teams and roles")
+    try:
+        group_map = parse_group_map(Path(map_file).read_text(encoding="utf-8"), f"HANDOVER_OIDC_GROUP_MAP {map_file}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"HANDOVER_OIDC_GROUP_MAP: cannot read {map_file}: {exc}") from exc
+    except GroupMapError as exc:
+        raise SettingsError(str(exc)) from exc
+    name = _one_line(env, "HANDOVER_OIDC_NAME", council_name) if env.get("HANDOVER_OIDC_NAME", "").strip() else ""
+    return _Oidc(
+        issuer=issuer.rstrip("/"), client_id=client_id, client_secret=secret, private_key=private_key,
+        key_id=env.get("HANDOVER_OIDC_KEY_ID", "").strip(), scopes=" ".join(scopes), name=name, groups_claim=claim,
+        group_map=group_map,
+    )  # fmt: skip
+
+
 def _kept_secret(data_dir: Path) -> str:
     """In demo mode a secret is generated once and kept, so sessions and CSRF tokens survive restarts."""
     path = data_dir / "secret.key"
@@ -263,6 +369,14 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     dpo_email = _council(env, "HANDOVER_DPO_EMAIL", DEMO_DPO, production)
     smtp_host = _smtp_host(env)
     smtp_username, smtp_password = _smtp_credentials(env)
+    oidc = _oidc(env, production, council_name)
+    passwords = _flag(env, "HANDOVER_PASSWORDS", "on")
+    if not passwords and not oidc.issuer:
+        raise SettingsError("HANDOVER_PASSWORDS may be off only when HANDOVER_OIDC_ISSUER is set: nobody could sign in")
+    if production and oidc.issuer and not env.get("HANDOVER_BASE_URL", "").strip():
+        raise SettingsError(
+            "HANDOVER_BASE_URL must be set in production when HANDOVER_OIDC_ISSUER is: the redirect URI is made from it"
+        )
     return Settings(
         mode=mode,  # type: ignore[arg-type]
         data_dir=data_dir,
@@ -292,4 +406,14 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         smtp_timeout_seconds=_number(env, "HANDOVER_SMTP_TIMEOUT_SECONDS", "30", 0.1),
         mail_from=_mail_from(env, smtp_host),
         base_url=_base_url(env, smtp_host, production),
+        oidc_issuer=oidc.issuer,
+        oidc_client_id=oidc.client_id,
+        oidc_client_secret=oidc.client_secret,
+        oidc_private_key=oidc.private_key,
+        oidc_key_id=oidc.key_id,
+        oidc_scopes=oidc.scopes,
+        oidc_name=oidc.name,
+        oidc_groups_claim=oidc.groups_claim,
+        oidc_group_map=oidc.group_map,
+        passwords=passwords,
     )

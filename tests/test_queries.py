@@ -168,6 +168,9 @@ UNDO_LATER_MIGRATIONS = [
     "ALTER TABLE handovers DROP COLUMN urgent_by",
     "ALTER TABLE handovers DROP COLUMN urgent_reason",
     "DROP TABLE allocations",  # each child's allocation history
+    # identities at the council's OpenID Connect provider
+    "DROP INDEX oidc_identities_by_user",
+    "DROP TABLE oidc_identities",
 ]
 
 

@@ -162,6 +162,16 @@ async def test_access_matrix(site: Site, method: str, route: str, state: str, al
                 )
 
 
+# Signing in with the council's OpenID Connect provider: open to everyone, since the person is known only at its end
+# (tests/test_oidc_sign_in.py drives the addresses with a provider, for each role). Without one they do not exist.
+@pytest.mark.parametrize("url", ["/sign-in/oidc", "/sign-in/oidc/callback?code=a-code&state=a-state"])
+async def test_the_provider_sign_in_addresses_do_not_exist_without_a_provider(site: Site, url: str) -> None:
+    for role in ROLES:
+        person = await site.as_user(USERNAMES.get(role))
+        response = await person.get(url)
+        assert response.status_code == 404, (role, url, response.status_code)
+
+
 # The letter to the family or the child, on a handover whose checklist version records who was told: those who may
 # record who was told write one; an auditor reads the handover but is refused; nobody else learns it exists.
 LETTER_MATRIX: list[tuple[str, str, str, set[str]]] = [

@@ -31,6 +31,7 @@ from service.actions.accounts import (
 )
 from service.actions.allocations import record_allocations_export
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
+from service.actions.directory import ProviderSignIn, sign_in_with_provider
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
 from service.actions.exports import delivering, export_outcome, record_export
 from service.actions.handovers import (
@@ -90,6 +91,7 @@ __all__ = [
     "GroupView",
     "HandoverView",
     "NewCase",
+    "ProviderSignIn",
     "SignedIn",
     "TeamRoles",
     "acknowledge_by_link",
@@ -140,6 +142,7 @@ __all__ = [
     "set_service_manager",
     "set_team_service",
     "sign_in",
+    "sign_in_with_provider",
     "sign_out",
     "stale_key",
     "start_group_handover",

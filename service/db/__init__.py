@@ -95,6 +95,12 @@ from service.db.handovers import (
     waiting_counts,
     waiting_counts_query,
 )
+from service.db.identities import (  # sign-in with the council's OpenID Connect provider
+    identity_user,
+    link_identity,
+    set_groups_lost,
+    unlinked_person_by_email,
+)
 from service.db.maintenance import backup, check_backup, restore, why_not_writable
 from service.db.people import (  # joiners, movers and leavers
     HeldCase,
@@ -273,6 +279,7 @@ __all__ = [
     "head_of_service",
     "held_cases",
     "hold_pending_transfer",
+    "identity_user",
     "inbox_query",
     "incomplete_page",
     "incomplete_query",
@@ -281,6 +288,7 @@ __all__ = [
     "join_group",
     "keep_pending_draft",
     "last_audit_entry",
+    "link_identity",
     "memberships",
     "migrate",
     "name_manager",
@@ -317,6 +325,7 @@ __all__ = [
     "services_managed_by",
     "services_without_manager",
     "set_email",
+    "set_groups_lost",
     "set_head_of_service",
     "set_password_hash",
     "set_service_manager",
@@ -340,6 +349,7 @@ __all__ = [
     "teams_overview",
     "timeline",
     "touch_handover",
+    "unlinked_person_by_email",
     "unname_manager",
     "update_handover",
     "user_and_memberships",

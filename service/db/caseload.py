@@ -24,6 +24,9 @@ class CaseloadPerson(msgspec.Struct, frozen=True, kw_only=True):
     absent: bool
     teams: str  # the manager's teams the person works in, joined with "; "
     children: int  # allocated to them, or held by a manager pending transfer since they left
+    # their groups at the council's provider give them no access any more, while they are kept in a team (they hold
+    # cases there): they cannot sign in (actions.directory)
+    left_directory: bool = False
 
 
 class CaseloadChild(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,7 +99,9 @@ async def people_with_caseloads(conn: Conn, team_ids: Sequence[int]) -> list[Cas
         + _ON_CASELOAD.replace(":person", "u.id")
         + " AND "
         + _in_teams("c.allocated_team_id", team_ids)
-        + ") AS children"
+        + ") AS children,"
+        " EXISTS (SELECT 1 FROM oidc_identities i WHERE i.user_id = u.id AND i.groups_lost_at IS NOT NULL)"
+        " AS left_directory"
         " FROM users u WHERE u.is_service = 0 AND ("
         f"  EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.role = 'worker' AND {teams})"
         "  OR EXISTS (SELECT 1 FROM cases c WHERE c.held_from_id = u.id AND "

@@ -492,4 +492,18 @@ MIGRATIONS: list[str] = [
         WINDOW moves AS (PARTITION BY case_id ORDER BY at, rank, n);
     DROP TABLE allocation_events;
     """,
+    # 23: people who sign in with the council's OpenID Connect provider: the provider's stable id for them (issuer and
+    # subject) names one account here; `groups_lost_at` (UTC) is when their groups stopped giving them any access,
+    # while a rule keeps them in a team (they still hold cases there), so their managers see them flagged
+    """
+    CREATE TABLE oidc_identities (
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        linked_at TEXT NOT NULL,
+        groups_lost_at TEXT,
+        PRIMARY KEY (issuer, subject)
+    );
+    CREATE INDEX oidc_identities_by_user ON oidc_identities (user_id);
+    """,
 ]

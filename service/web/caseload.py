@@ -16,13 +16,14 @@ from litestar.response import Redirect, Template
 from service import db
 from service.actions import caseload as caseload_actions
 from service.core import caseload as rules
+from service.core import directory
 from service.core.clock import today
 from service.core.deadlines import Due
 from service.core.due_dates import due_on_stored, limits_checklist
 from service.core.errors import Invalid, NotFound
 from service.db.caseload import CaseloadChild
 from service.web import start_form
-from service.web.context import back_to, checklists, current_checklist, database, page
+from service.web.context import back_to, checklists, current_checklist, database, page, settings
 from service.web.guards import managers_only
 
 
@@ -41,6 +42,11 @@ def _dues(request: Request[Any, Any, Any], loaded: caseload_actions.Caseload) ->
     }
 
 
+def _left_note(request: Request[Any, Any, Any]) -> str:
+    """What is said of a person whose groups at the council's provider no longer give them access."""
+    return directory.left_directory_note(settings(request).oidc_provider_name)
+
+
 def _address(person_id: int) -> str:
     return f"/caseloads/{person_id}"
 
@@ -55,7 +61,7 @@ class CaseloadController(Controller):
     @get("/", name="caseloads")
     async def people(self, request: Request[Any, Any, Any]) -> Template:
         listed = await caseload_actions.people(database(request).reader, request.user.actor)
-        return page(request, "caseload/people.html", people=listed)
+        return page(request, "caseload/people.html", people=listed, left_note=_left_note(request))
 
     @get("/{person_id:int}", name="caseload")
     async def caseload(self, request: Request[Any, Any, Any], person_id: FromPath[int]) -> Template:
@@ -137,6 +143,7 @@ class CaseloadController(Controller):
             "caseload/caseload.html",
             status_code=400 if errors else 200,
             caseload=loaded,
+            left_note=_left_note(request),
             labels=rules.WHERE_LABELS,
             errors=errors,
             dues=_dues(request, loaded),

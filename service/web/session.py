@@ -18,14 +18,16 @@ from litestar.utils.dataclass import extract_dataclass_items
 
 from service import actions, db, throttle
 from service.actions.drafts import KEEP_SECONDS
-from service.core import validation
+from service.core import directory, validation
 from service.core.report import may_oversee
 from service.core.workflow import Actor
 from service.web import drafts, timeout
 from service.web.context import State, database, page
+from service.web.context import settings as context_settings
 from service.web.drafts import PENDING_COOKIE
 
 ROTATE_KEY = "handover.rotate_session"
+OIDC_ID_TOKEN = "oidc_id_token"  # in the session of a person signed in by the provider: the hint for signing out there
 
 
 class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,14 +164,27 @@ async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
     ended = timeout.told_ending(request)  # what the service found, never what the address says
     if not notice and not still_signed_in and ended:
         notice = timeout.ended_messages(request)[ended]
-    response = page(request, "session/sign_in.html", errors={}, username="", notice=notice)
+    response = _sign_in_form(request, errors={}, username="", notice=notice)
     if timeout.ENDED_COOKIE in request.cookies:
         response.delete_cookie(timeout.ENDED_COOKIE)  # said once: the page loaded again says nothing of it
     return response
 
 
+def _sign_in_form(request: Request[Any, Any, Any], *, status_code: int = 200, **context: Any) -> Template:
+    """The sign-in page: the password form while passwords are on, and "Sign in with <the council's provider>"
+    when one is configured."""
+    configured = context_settings(request)
+    button = directory.sign_in_button(configured.oidc_provider_name) if configured.oidc_configured else ""
+    return page(
+        request, "session/sign_in.html", status_code=status_code, passwords=configured.passwords, oidc_button=button,
+        **context,
+    )  # fmt: skip
+
+
 @post("/sign-in", exclude_from_auth=True, include_in_schema=False)
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
+    if not context_settings(request).passwords:  # HANDOVER_PASSWORDS=off: the council's provider is the one way in
+        return _sign_in_form(request, errors={}, username="", notice=directory.PASSWORDS_OFF, status_code=403)
     form = await request.form()
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
@@ -181,17 +196,23 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
         if not value
     }  # fmt: skip
     if missing:
-        return page(request, "session/sign_in.html", errors=missing, username=shown, status_code=400)
+        return _sign_in_form(request, errors=missing, username=shown, status_code=400)
     address = request.client.host if request.client else "unknown"
     outcome = await actions.sign_in(database(request), username, password, address)
     if outcome.locked:
         errors = {"username": throttle.LOCKED_MESSAGE}
-        return page(request, "session/sign_in.html", errors=errors, username=shown, status_code=429)
+        return _sign_in_form(request, errors=errors, username=shown, status_code=429)
     if outcome.user is None or outcome.actor is None:
         errors = {"username": "Enter a correct username and password"}
-        return page(request, "session/sign_in.html", errors=errors, username=shown, status_code=400)
-    await _start_new_session(request, outcome.user.id)
-    response = Redirect(await _after_sign_in(request, outcome.actor), status_code=303)
+        return _sign_in_form(request, errors=errors, username=shown, status_code=400)
+    return await signed_in(request, outcome.user.id, outcome.actor)
+
+
+async def signed_in(request: Request[Any, Any, Any], user_id: int, actor: Actor, *, id_token: str = "") -> Redirect:
+    """After either way of signing in: a fresh session (with the provider's ID token, for signing out there too),
+    and on to the next page."""
+    await _start_new_session(request, user_id, id_token)
+    response = Redirect(await _after_sign_in(request, actor), status_code=303)
     response.set_cookie(
         drafts.SIGNED_IN_COOKIE, drafts.signed_in_cookie_value(request),
         max_age=request.app.state.absolute_timeout + KEEP_SECONDS, httponly=True, samesite="lax",
@@ -202,13 +223,16 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
     return response
 
 
-async def _start_new_session(request: Request[Any, Any, Any], user_id: int) -> None:
+async def _start_new_session(request: Request[Any, Any, Any], user_id: int, id_token: str = "") -> None:
     """A fresh session id at every sign-in: whatever id the browser arrived with is thrown away."""
     old_id = request.cookies.get(request.app.state.session_cookie)
     if old_id:
         await request.app.stores.get("sessions").delete(old_id)
     request.scope[ROTATE_KEY] = secrets.token_hex(32)  # type: ignore[literal-required]
-    request.set_session({"user_id": user_id, "signed_in_at": time.time()})
+    started: dict[str, Any] = {"user_id": user_id, "signed_in_at": time.time()}
+    if id_token:
+        started[OIDC_ID_TOKEN] = id_token
+    request.set_session(started)
 
 
 async def _after_sign_in(request: Request[Any, Any, Any], actor: Actor) -> str:
@@ -223,7 +247,12 @@ async def _after_sign_in(request: Request[Any, Any, Any], actor: Actor) -> str:
 @post("/sign-out", name="sign_out", include_in_schema=False)
 async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
     await actions.sign_out(database(request), request.user.id)
+    id_token = request.session.get(OIDC_ID_TOKEN, "") if request.session else ""
     request.clear_session()
-    response = Redirect("/sign-in", status_code=303)
+    going_to = "/sign-in"
+    council = request.app.state.oidc
+    if id_token and council is not None:  # signed in at the provider: signed out there too (RP-initiated logout)
+        going_to = await council.logout_url(id_token, f"{context_settings(request).link_base}/sign-in") or going_to
+    response = Redirect(going_to, status_code=303)
     response.delete_cookie(drafts.SIGNED_IN_COOKIE)
     return response
