@@ -52,6 +52,9 @@ role = "worker"
 
 [groups."g-auditors"]
 role = "auditor"
+
+[groups."g-admins"]
+role = "admin"
 """
 
 

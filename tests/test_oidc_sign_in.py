@@ -325,6 +325,27 @@ async def test_password_sign_in_can_be_switched_off(council: OpenIdProvider, tmp
         assert "session" not in person.jar
 
 
+async def test_an_administrator_is_not_offered_a_password_reset_while_passwords_are_off(
+    council: OpenIdProvider, tmp_path: Path
+) -> None:
+    council.set_accounts({"ada": {"name": "Ada Admin", "email": "ada@example.gov.uk", "email_verified": True,
+                                  "groups": ["g-admins"]}})  # fmt: skip
+    async for site in _site(_env(council, tmp_path, HANDOVER_PASSWORDS="off")):
+        ada = Browser(site.client)
+        await provider_sign_in(ada, "ada")
+        person = f"/admin/people/{site.world.users['out']}"
+        page = await ada.get(person)
+        assert page.status_code == 200 and "Not used: passwords are switched off" in page.text
+        assert f'href="{person}/password"' not in page.text
+        assert (await ada.get(f"{person}/password")).status_code == 403
+        refused = await ada.post(f"{person}/password", {"password": "a new password that is long enough"})
+        assert refused.status_code == 403 and directory.PASSWORD_RESETS_OFF in refused.text
+        resets = await site.app.state.db.reader.execute_fetchall(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'reset_password'"
+        )
+        assert resets[0][0] == 0
+
+
 async def test_the_password_form_stays_beside_the_button_while_passwords_are_on(site: Site) -> None:
     page = await Browser(site.client).get("/sign-in")
     assert 'href="/sign-in/oidc"' in page.text and "Sign in with Example Council" in page.text

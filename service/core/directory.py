@@ -184,6 +184,9 @@ def sign_in_button(provider_name: str) -> str:
 NO_ACCESS_TITLE = "You do not have access to Handover"
 SIGN_IN_FAILED_TITLE = "Sign-in did not work"
 PASSWORDS_OFF = "Sign in with your council account instead: passwords are not used here"
+# an administrator's password reset while passwords are off (HANDOVER_PASSWORDS=off): it would set a password no one
+# can use, and suggest a way in that is closed
+PASSWORD_RESETS_OFF = "Passwords are switched off here: people sign in with their council account"
 NO_USERNAME = "No username could be made from the e-mail address your council account gives"
 
 

@@ -10,13 +10,14 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from service import actions, db
 from service.actions import outbox as outbox_actions
 from service.actions.accounts import disable_check, steps_left_by_disabling, steps_without_manager
-from service.core import accounts, identity
+from service.core import accounts, directory, identity
 from service.core import outbox as mail_rules
 from service.core.errors import Invalid, NotFound
 from service.core.numbers import whole_number
@@ -55,6 +56,13 @@ async def _person(request: Request[Any, Any, Any], user_id: int) -> db.PersonSum
     if person is None:
         raise NotFound(f"person {user_id}")
     return person
+
+
+def _passwords_on(request: Request[Any, Any, Any]) -> None:
+    """A password reset while passwords are off (HANDOVER_PASSWORDS=off) is refused (403): the council's provider is
+    the one way in."""
+    if not settings(request).passwords:
+        raise PermissionDeniedException(directory.PASSWORD_RESETS_OFF)
 
 
 class AdminController(Controller):
@@ -115,7 +123,7 @@ class AdminController(Controller):
             "password": f"{person.name}'s password has been reset",
         }.get(request.query_params.get("done", ""), "")
         return page(
-            request, "admin/person.html", person=person, flash=done,
+            request, "admin/person.html", person=person, flash=done, passwords=settings(request).passwords,
             cases=await db.held_cases(database(request).reader, user_id),
         )  # fmt: skip
 
@@ -156,11 +164,13 @@ class AdminController(Controller):
 
     @get("/people/{user_id:int}/password", name="admin_person_password")
     async def password_form(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template:
+        _passwords_on(request)
         person = await _person(request, user_id)
         return page(request, "admin/password.html", person=person, errors={}, hints=HINTS)
 
     @post("/people/{user_id:int}/password")
     async def reset_password(self, request: Request[Any, Any, Any], user_id: FromPath[int]) -> Template | Redirect:
+        _passwords_on(request)
         person = await _person(request, user_id)
         form = await request.form()
         try:
