@@ -374,14 +374,26 @@ async def test_overdue_waits_follow_the_due_date_rule(site: Site, on_the_day: da
 
 async def test_bad_filters_get_their_messages(site: Site, on_the_day: date) -> None:
     person = await site.as_user("aud")
-    for url, message in (
-        ("/oversight?team=x", oversight.TEAM_MESSAGE),
-        ("/oversight?team=99999", oversight.TEAM_MESSAGE),
-        ("/oversight/closed?month=2025-06", oversight.MONTH_MESSAGE),
-        ("/oversight/returns?month=June", oversight.MONTH_MESSAGE),
+    for url, name, message in (
+        ("/oversight?team=x", "team", oversight.TEAM_MESSAGE),
+        ("/oversight?team=99999", "team", oversight.TEAM_MESSAGE),
+        ("/oversight/closed?month=2025-06", "month", oversight.MONTH_MESSAGE),
+        ("/oversight/returns?month=June", "month", oversight.MONTH_MESSAGE),
+        ("/oversight/returns?team=99999", "team", oversight.TEAM_MESSAGE),
     ):
         page = await person.get(url)
         assert page.status_code == 400 and message in unescape(page.text), url
+        # by the field that was wrong, which the summary links to
+        assert f'id="{name}-error"' in page.text and f'href="#{name}"' in page.text, url
+
+
+async def test_a_list_offers_the_months_shown_and_the_teams_in_scope(site: Site, on_the_day: date) -> None:
+    html = (await (await site.as_user("smgr")).get("/oversight/closed?month=2026-01")).text
+    months = re.findall(r'<option value="(\d{4}-\d{2})"( selected)?>', html)
+    assert [m for m, _ in months] == oversight.months_shown(TODAY)[::-1]
+    assert [m for m, chosen in months if chosen] == ["2026-01"]
+    teams = re.findall(r'<select[^>]*id="team".*?</select>', html, re.S)[0]
+    assert "North Team" in teams and "Cp Team" not in teams and "South Team" not in teams
 
 
 @pytest.mark.parametrize("who", ["out", "rec", "adm"])
@@ -542,7 +554,9 @@ async def test_a_filter_given_twice_is_refused_by_its_name(
     twice = await person.get(path, params={name: chosen})
     assert twice.status_code == 400, (path, name)
     assert f'href="#{name}">{FILTER_ONCE}</a>' in twice.text
-    if path == "/oversight":  # by the field itself, which is left at its default
+    if name == "page":  # the summary's link goes to the count of the list, which starts again at its first page
+        assert 'id="page"' in twice.text and "page=2" not in twice.text.split('id="page"')[0]
+    else:  # by the field itself, which is left at its default
         assert f'id="{name}-error"' in twice.text and FILTER_ONCE in twice.text.split(f'id="{name}-error"')[1][:200]
     # neither value was used: the page shows what it shows with no filter
     assert oversight.MONTH_MESSAGE not in twice.text

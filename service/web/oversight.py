@@ -165,6 +165,9 @@ class OversightController(Controller):
             pages=Page(number, PER_PAGE, total).count,
             month=month,
             team=teams.get(chosen.team_id) if chosen.team_id is not None else None,
+            chosen_team="" if chosen.team_id is None else str(chosen.team_id),
+            teams={t: name for t, name in teams.items() if scope is None or t in scope},
+            months={m: oversight.month_words(m) for m in reversed(oversight.months_shown(day))},
             kept=urlencode(kept),
             ov=oversight,  # the page's words and month helpers (base.html has its own `words`)
         )
