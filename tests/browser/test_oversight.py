@@ -1,5 +1,7 @@
 """The oversight page and the two lists behind its figures, in a real browser with and without JavaScript, checked by
-axe: its charts are SVG images named by their title and summary, beside tables holding the same numbers."""
+axe: its charts are SVG images named by their title and summary, beside tables holding the same numbers. The pages
+read on a 375 pixel screen without scrolling sideways, each team's closure times fit a 960 pixel page and A4 paper,
+and the lists' back links are inside a landmark."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The report of incomplete handovers takes the screen's width: it fits a 1280 pixel wide screen without sideways
 scrolling, is wider than GOV.UK's 960 pixels there with the blockers column wider, lines up with the header, and
-names the child in its Child column."""
+names the child in its Child column. Printed, every column fits an A4 page (794 pixels), with a line saying which
+filters made the list in place of the form."""
 
 from __future__ import annotations
 
