@@ -258,10 +258,11 @@ async def test_figures_equal_the_hand_counted_values(site: Site, on_the_day: dat
     assert closures["January 2026"] == ["5", "4", "20"]  # North's four (1 4 5 20) and CP to South's one (1)
     assert closures["June 2026"] == ["0", "–", "–"]
     assert "June 2025" not in closures
-    by_team = {row[0]: row[1:] for row in table(html, "table-closures-by-team")[1:]}
-    january = oversight.months_shown(TODAY).index("2026-01")
-    assert by_team["North Team"][january] == "4 / 20 (4)"
-    assert by_team["Cp Team"][january] == "4 / 20 (5)"  # with CP to South's: 1 1 4 5 20, positions 3 and 5
+    north = {row[0]: row[1:] for row in table(html, f"table-closures-team-{site.world.teams['north']}")[1:]}
+    cp = {row[0]: row[1:] for row in table(html, f"table-closures-team-{site.world.teams['cp']}")[1:]}
+    assert north["January 2026"] == ["4", "4", "20"]
+    assert cp["January 2026"] == ["5", "4", "20"]  # with CP to South's: 1 1 4 5 20, positions 3 and 5
+    assert list(north) == [oversight.month_words(m) for m in oversight.months_shown(TODAY)]
     returns = {row[0]: row[1] for row in table(html, "table-returns")[1:]}
     assert returns["March 2026"] == "3" and returns["June 2026"] == "1" and returns["May 2026"] == "0"
     stages = {row[0]: row[1] for row in table(html, "table-disagreements")[1:]}
@@ -305,7 +306,7 @@ async def test_a_north_manager_never_sees_cp_to_south(site: Site, on_the_day: da
     stages = {row[0]: row[1] for row in table(html, "table-disagreements")[1:]}
     assert list(stages.values()) == ["0", "1", "0", "0"]
     assert re.search(r'id="urgent-count"[^>]*>1 urgent transfer still', html)
-    assert "South Team" not in html and "Cp Team" not in html.split('id="table-closures-by-team"')[-1]
+    assert "South Team" not in html and "Cp Team" not in html.split('id="closures-by-team"')[-1]
     # the lists behind the figures, and a team outside their scope
     person = await site.as_user("smgr")
     closed = await person.get("/oversight/closed?month=2026-01")
@@ -373,14 +374,26 @@ async def test_overdue_waits_follow_the_due_date_rule(site: Site, on_the_day: da
 
 async def test_bad_filters_get_their_messages(site: Site, on_the_day: date) -> None:
     person = await site.as_user("aud")
-    for url, message in (
-        ("/oversight?team=x", oversight.TEAM_MESSAGE),
-        ("/oversight?team=99999", oversight.TEAM_MESSAGE),
-        ("/oversight/closed?month=2025-06", oversight.MONTH_MESSAGE),
-        ("/oversight/returns?month=June", oversight.MONTH_MESSAGE),
+    for url, name, message in (
+        ("/oversight?team=x", "team", oversight.TEAM_MESSAGE),
+        ("/oversight?team=99999", "team", oversight.TEAM_MESSAGE),
+        ("/oversight/closed?month=2025-06", "month", oversight.MONTH_MESSAGE),
+        ("/oversight/returns?month=June", "month", oversight.MONTH_MESSAGE),
+        ("/oversight/returns?team=99999", "team", oversight.TEAM_MESSAGE),
     ):
         page = await person.get(url)
         assert page.status_code == 400 and message in unescape(page.text), url
+        # by the field that was wrong, which the summary links to
+        assert f'id="{name}-error"' in page.text and f'href="#{name}"' in page.text, url
+
+
+async def test_a_list_offers_the_months_shown_and_the_teams_in_scope(site: Site, on_the_day: date) -> None:
+    html = (await (await site.as_user("smgr")).get("/oversight/closed?month=2026-01")).text
+    months = re.findall(r'<option value="(\d{4}-\d{2})"( selected)?>', html)
+    assert [m for m, _ in months] == oversight.months_shown(TODAY)[::-1]
+    assert [m for m, chosen in months if chosen] == ["2026-01"]
+    teams = re.findall(r'<select[^>]*id="team".*?</select>', html, re.S)[0]
+    assert "North Team" in teams and "Cp Team" not in teams and "South Team" not in teams
 
 
 @pytest.mark.parametrize("who", ["out", "rec", "adm"])
@@ -461,3 +474,109 @@ async def test_every_figure_is_the_number_of_handovers_its_link_lists(
             assert report.status_code == 200, href
             listed = re.search(r"(\d+) match(es)? these filters", report.text)
             assert listed and listed.group(1) == figure, (who, href, figure)
+
+
+def _hidden_words(cell: str) -> str:
+    """A cell as a screen reader reads it: its text with the visually hidden words, tags left out."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell))).strip()
+
+
+def _cells(html: str, table_id: str) -> dict[str, list[str]]:
+    """Each row of a table by its heading, its cells as a screen reader reads them."""
+    found = re.search(rf'<table[^>]*id="{table_id}"[^>]*>(.*?)</table>', html, re.S)
+    assert found, table_id
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", found.group(1), re.S)
+    read = [[_hidden_words(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)] for row in rows]
+    return {row[0]: row[1:] for row in read[1:]}
+
+
+async def test_each_teams_closure_times_read_month_by_month_and_an_empty_month_has_no_median(
+    site: Site, on_the_day: date
+) -> None:
+    await seeded(site)
+    html = (await (await site.as_user("aud")).get("/oversight")).text
+    north_id = site.world.teams["north"]
+    north = table(html, f"table-closures-team-{north_id}")
+    assert north[0] == ["Month closed", "Closed", oversight.MEDIAN, oversight.P90]  # four columns, not twelve
+    by_month = {row[0]: row[1:] for row in north[1:]}
+    assert by_month["June 2026"] == ["0", "–", "–"]  # no closures: no median of "0 working days"
+    heard = _cells(html, f"table-closures-team-{north_id}")
+    assert heard["January 2026"] == [
+        "4 closed in January 2026, North Team",
+        "4 working days, median of 4 closed in January 2026, North Team",
+        "20 working days, 90th percentile of 4 closed in January 2026, North Team",
+    ]
+    assert heard["June 2026"][1:] == ["– none closed", "– none closed"]
+    one = _cells(html, f"table-closures-team-{site.world.teams['south']}")["January 2026"]
+    assert one[0] == "1 closed in January 2026, South Team" and "of 1 closed" in one[1]  # no bare "(1)"
+    # every figure of a team's table lists its handovers: that team's, in that month
+    links = re.findall(
+        r'href="([^"]+)"', re.search(rf'id="table-closures-team-{north_id}".*?</table>', html, re.S).group(0)
+    )
+    assert unescape(links[0]).startswith(f"/oversight/closed?team={north_id}&month=")
+    assert f"/oversight/closed?team={north_id}&amp;month=2026-01" in html
+    assert len([href for href in links if href.endswith("month=2026-01")]) == 3
+
+
+async def test_returns_are_counted_in_words_a_person_would_say(site: Site, on_the_day: date) -> None:
+    await seeded(site)
+    html = (await (await site.as_user("aud")).get("/oversight")).text
+    heard = _cells(html, "table-returns")
+    assert heard["June 2026"] == ["1 return in June 2026"]
+    assert heard["March 2026"] == ["3 returns in March 2026"]
+    assert heard["May 2026"] == ["0 returns in May 2026"]
+
+
+# Each page's query-string names and two values each that would be accepted alone
+REPEATABLE = [
+    ("/oversight", "team", ("north", "cp")),
+    ("/oversight/closed", "team", ("north", "cp")),
+    ("/oversight/closed", "month", ("2026-01", "2026-03")),
+    ("/oversight/closed", "page", ("2", "1")),
+    ("/oversight/returns", "team", ("north", "cp")),
+    ("/oversight/returns", "month", ("2026-01", "2026-03")),
+    ("/oversight/returns", "page", ("2", "1")),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "values"), REPEATABLE, ids=[f"{p} {n}" for p, n, _ in REPEATABLE])
+async def test_a_filter_given_twice_is_refused_by_its_name(
+    site: Site, on_the_day: date, path: str, name: str, values: tuple[str, str]
+) -> None:
+    from service.core.report import FILTER_ONCE
+
+    await seeded(site)
+    person = await site.as_user("aud")
+    chosen = [str(site.world.teams[v]) if name == "team" else v for v in values]
+    for one in chosen:
+        alone = await person.get(path, params={name: one})
+        assert alone.status_code == 200, (path, name, one)
+    twice = await person.get(path, params={name: chosen})
+    assert twice.status_code == 400, (path, name)
+    assert f'href="#{name}">{FILTER_ONCE}</a>' in twice.text
+    if name == "page":  # the summary's link goes to the count of the list, which starts again at its first page
+        assert 'id="page"' in twice.text and "page=2" not in twice.text.split('id="page"')[0]
+    else:  # by the field itself, which is left at its default
+        assert f'id="{name}-error"' in twice.text and FILTER_ONCE in twice.text.split(f'id="{name}-error"')[1][:200]
+    # neither value was used: the page shows what it shows with no filter
+    assert oversight.MONTH_MESSAGE not in twice.text
+    same = await person.get(path)
+    assert table_ids(twice.text) == table_ids(same.text)
+    assert heading(twice.text) == heading(same.text)
+
+
+@given(st.lists(st.sampled_from(["team", "month", "page", "sort", "q"]), max_size=8))
+def test_only_this_pages_names_given_twice_are_refused(names: list[str]) -> None:
+    found = oversight.repeated_parameter_errors(names, oversight.LIST_PARAMETERS)
+    assert set(found) == {n for n in oversight.LIST_PARAMETERS if names.count(n) > 1}
+    assert set(oversight.repeated_parameter_errors(names, oversight.DASHBOARD_PARAMETERS)) <= {"team"}
+
+
+def table_ids(html: str) -> list[str]:
+    return re.findall(r'<table[^>]*id="([^"]+)"', html)
+
+
+def heading(html: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert found
+    return found.group(1)

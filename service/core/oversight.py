@@ -9,6 +9,7 @@ the handovers behind it, so its words and its filters come from `core.report`.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -18,7 +19,7 @@ import msgspec
 from service.core.clock import ENGLAND, date_in_england
 from service.core.errors import Invalid
 from service.core.numbers import whole_number
-from service.core.report import TEAM_FILTER_MESSAGE, WAIT_BANDS, WAITING_FOR_STATES, wait_band_cutoffs
+from service.core.report import FILTER_ONCE, TEAM_FILTER_MESSAGE, WAIT_BANDS, WAITING_FOR_STATES, wait_band_cutoffs
 from service.core.workdays import working_days_between
 
 MONTHS_SHOWN = 12  # closure times and returns: this month in England and the eleven before it
@@ -148,6 +149,21 @@ def parse_oversight_filter(
     if errors:
         raise Invalid(errors)
     return OversightFilter(team_id=team_id, month=month)
+
+
+# The query string's names each page reads: the oversight page its `team`; the lists behind its figures a `team`, a
+# `month` and a `page`
+DASHBOARD_PARAMETERS = ("team",)
+LIST_PARAMETERS = ("team", "month", "page")
+
+
+def repeated_parameter_errors(names: Iterable[str], parameters: Iterable[str]) -> dict[str, str]:
+    """For a query string's names in order, those of `parameters` given more than once, keyed by name, each with the
+    report's message (`report.FILTER_ONCE`): the page's links and form send each once, and which of two values was
+    meant cannot be known, so neither is used. Other names are not this page's and are left alone."""
+    wanted = set(parameters)
+    counted = Counter(name for name in names if name in wanted)
+    return {name: FILTER_ONCE for name, count in counted.items() if count > 1}
 
 
 # ---------------------------------------------------------------- records from the database

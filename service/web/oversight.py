@@ -34,14 +34,17 @@ def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
     return report_scope(request.user.actor)  # the guard has let only those it allows this far
 
 
-async def _filter(
-    request: Request[Any, Any, Any], scope: frozenset[int] | None, teams: dict[int, str]
+def _filter(
+    request: Request[Any, Any, Any], scope: frozenset[int] | None, teams: dict[int, str], parameters: tuple[str, ...]
 ) -> tuple[oversight.OversightFilter, dict[str, str]]:
+    """The filter asked for, or no filter and the messages to show by the names that were wrong or given twice."""
+    repeated = oversight.repeated_parameter_errors((name for name, _ in request.query_params.multi_items()), parameters)
     query = {name: request.query_params.get(name, "") for name in ("team", "month")}
     try:
-        return oversight.parse_oversight_filter(query, scope, teams, today()), {}
+        chosen = oversight.parse_oversight_filter(query, scope, teams, today())
     except Invalid as exc:
-        return oversight.OversightFilter(), exc.errors
+        return oversight.OversightFilter(), exc.errors | repeated
+    return (oversight.OversightFilter(), repeated) if repeated else (chosen, {})
 
 
 async def _teams(request: Request[Any, Any, Any]) -> dict[int, str]:
@@ -93,7 +96,7 @@ class OversightController(Controller):
     async def dashboard(self, request: Request[Any, Any, Any]) -> Template:
         scope = _scope(request)
         teams = await _teams(request)
-        chosen, errors = await _filter(request, scope, teams)
+        chosen, errors = _filter(request, scope, teams, oversight.DASHBOARD_PARAMETERS)
         day = today()
         stages = escalation_stages(checklists(request).values())
         counts = await oversight_db.oversight_counts(
@@ -143,10 +146,10 @@ class OversightController(Controller):
     async def _list(self, request: Request[Any, Any, Any], which: str) -> Template:
         scope = _scope(request)
         teams = await _teams(request)
-        chosen, errors = await _filter(request, scope, teams)
+        chosen, errors = _filter(request, scope, teams, oversight.LIST_PARAMETERS)
         day = today()
         month = chosen.month or oversight.months_shown(day)[-1]
-        number = page_number(request.query_params.get("page"))
+        number = 1 if "page" in errors else page_number(request.query_params.get("page"))
         since, before = oversight.month_start(month), oversight.month_start(oversight.month_after(month))
         finder = oversight_db.closed_in if which == "closed" else oversight_db.returns_in
         rows, total = await finder(database(request).scanner, scope, chosen.team_id, since, before, PER_PAGE, number)
@@ -162,6 +165,9 @@ class OversightController(Controller):
             pages=Page(number, PER_PAGE, total).count,
             month=month,
             team=teams.get(chosen.team_id) if chosen.team_id is not None else None,
+            chosen_team="" if chosen.team_id is None else str(chosen.team_id),
+            teams={t: name for t, name in teams.items() if scope is None or t in scope},
+            months={m: oversight.month_words(m) for m in reversed(oversight.months_shown(day))},
             kept=urlencode(kept),
             ov=oversight,  # the page's words and month helpers (base.html has its own `words`)
         )

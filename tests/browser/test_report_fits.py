@@ -1,6 +1,7 @@
 """The report of incomplete handovers takes the screen's width: it fits a 1280 pixel wide screen without sideways
 scrolling, is wider than GOV.UK's 960 pixels there with the blockers column wider, lines up with the header, and
-names the child in its Child column."""
+names the child in its Child column. Printed, every column fits an A4 page (794 pixels), with a line saying which
+filters made the list in place of the form."""
 
 from __future__ import annotations
 
@@ -50,3 +51,36 @@ def test_the_report_fills_1280_pixels_and_lines_up_with_the_header(
     blockers = report.get_by_role("columnheader", name="Blockers").bounding_box()
     assert blockers and blockers["width"] >= 300, blockers
     aud.check("the report at 1280px")
+
+
+def test_the_report_prints_every_column_on_a4_with_the_filters_it_applies(
+    person: Callable[..., Person], server: Server
+) -> None:
+    aud = person("aud")
+    aud.page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 pixels to the inch
+    aud.page.emulate_media(media="print")
+    aud.goto("/audit/incomplete?state=draft&sort=newest")
+    report = aud.page.get_by_role("table", name=re.compile("^Page 1 of"))
+    expect(report.get_by_role("row")).not_to_have_count(1)
+    box = report.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 794, f"the report is {box} on a 794px page"
+    for name in ("Handover", "Child", "From", "To", "State", "Due", "Blockers", "Dates"):
+        column = report.get_by_role("columnheader", name=name, exact=True).bounding_box()
+        assert column and column["x"] + column["width"] <= 794, (name, column)
+    for cell in report.get_by_role("row").nth(1).get_by_role("cell").all():
+        cell_box = cell.bounding_box()
+        assert cell_box and cell_box["x"] + cell_box["width"] <= 794, cell_box
+    width = aud.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 794, width
+    # no address is printed after the handover links in the table
+    after = report.get_by_role("link").first.evaluate("(a) => getComputedStyle(a, '::after').content")
+    assert after in ("none", "normal"), after
+    # the form and the downloads are left off the paper; one line says which filters made this list
+    expect(aud.page.locator("form.app-filters")).to_be_hidden()
+    expect(aud.page.get_by_role("link", name="CSV (opens in Excel)")).to_be_hidden()
+    applied = aud.page.locator("#filters-applied")
+    expect(applied).to_be_visible()
+    expect(applied).to_have_text("Filters applied: State: Draft. Sorted by: newest first.")
+    aud.page.emulate_media(media="screen")
+    expect(applied).to_be_hidden()
+    expect(aud.page.locator("form.app-filters")).to_be_visible()
