@@ -156,6 +156,7 @@ class Provider:
             email_verified=claims.get("email_verified") is True,
             preferred_username=_text(claims.get("preferred_username")),
             groups=claimed_groups(claims, self.groups_claim),
+            groups_sent=self.groups_claim in claims,
         )
         return Completed(person=person, id_token=str(token["id_token"]))
 

@@ -75,6 +75,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_scopes: str = "openid profile email"
     oidc_name: str = ""  # the button says "Sign in with <this>"; empty: the council's name
     oidc_groups_claim: str = "groups"  # Entra ID: "groups" (security groups' object ids) or "roles" (app roles)
+    # a first sign-in may take over an existing account with the same provider-verified e-mail address (moving from
+    # passwords to the provider); off by default, as it trusts the provider with every account's address
+    oidc_match_email: bool = False
     oidc_group_map: GroupMap = GroupMap()
     passwords: bool = True  # false: the service's own passwords are refused, the council's provider is the one way in
 
@@ -267,11 +270,13 @@ class _Oidc(msgspec.Struct, frozen=True, kw_only=True):
     name: str = ""
     groups_claim: str = "groups"
     group_map: GroupMap = GroupMap()
+    match_email: bool = False
 
 
 _OIDC_NAMES = (
     "HANDOVER_OIDC_CLIENT_ID", "HANDOVER_OIDC_CLIENT_SECRET", "HANDOVER_OIDC_PRIVATE_KEY", "HANDOVER_OIDC_KEY_ID",
     "HANDOVER_OIDC_GROUP_MAP", "HANDOVER_OIDC_NAME", "HANDOVER_OIDC_SCOPES", "HANDOVER_OIDC_GROUPS_CLAIM",
+    "HANDOVER_OIDC_MATCH_EMAIL",
 )  # fmt: skip
 
 
@@ -333,7 +338,7 @@ def _oidc(env: dict[str, str], production: bool, council_name: str) -> _Oidc:
     return _Oidc(
         issuer=issuer.rstrip("/"), client_id=client_id, client_secret=secret, private_key=private_key,
         key_id=env.get("HANDOVER_OIDC_KEY_ID", "").strip(), scopes=" ".join(scopes), name=name, groups_claim=claim,
-        group_map=group_map,
+        group_map=group_map, match_email=_flag(env, "HANDOVER_OIDC_MATCH_EMAIL", "off"),
     )  # fmt: skip
 
 
@@ -414,6 +419,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         oidc_scopes=oidc.scopes,
         oidc_name=oidc.name,
         oidc_groups_claim=oidc.groups_claim,
+        oidc_match_email=oidc.match_email,
         oidc_group_map=oidc.group_map,
         passwords=passwords,
     )

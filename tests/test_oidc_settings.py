@@ -52,6 +52,11 @@ def test_without_an_issuer_there_is_no_provider_and_passwords_cannot_be_switched
         settings_from_env({**plain, "HANDOVER_OIDC_CLIENT_ID": "x"})
     with pytest.raises(SettingsError, match="HANDOVER_PASSWORDS must be true or false"):
         settings_from_env(_env(tmp_path, HANDOVER_PASSWORDS="of"))
+    with pytest.raises(SettingsError, match="HANDOVER_OIDC_MATCH_EMAIL must be true or false"):
+        settings_from_env(_env(tmp_path, HANDOVER_OIDC_MATCH_EMAIL="sometimes"))
+    with pytest.raises(SettingsError, match="HANDOVER_OIDC_MATCH_EMAIL is set but HANDOVER_OIDC_ISSUER is not"):
+        settings_from_env({**plain, "HANDOVER_OIDC_MATCH_EMAIL": "on"})
+    assert not settings_from_env(_env(tmp_path)).oidc_match_email, "off unless the council chooses it"
 
 
 @pytest.mark.parametrize(

@@ -200,22 +200,65 @@ async def test_sign_in_with_the_provider_is_throttled_as_password_sign_in_is(sit
     assert await _stored(site) == before
 
 
-async def test_a_person_is_matched_by_e_mail_only_when_the_provider_verified_it(
-    site: Site,
-    council: OpenIdProvider,
+async def test_a_person_is_matched_by_e_mail_only_if_chosen_verified_and_their_groups_give_access(
+    council: OpenIdProvider, tmp_path: Path
 ) -> None:
-    async with site.db.transaction() as conn:
-        await db.set_email(conn, site.world.users["out"], "out@example.gov.uk")
-        await db.set_email(conn, site.world.users["rec"], "rec@example.gov.uk")
-    out = {"name": "Out", "email": "OUT@example.gov.uk", "email_verified": True, "groups": ["g-north-workers"]}
-    rec = {"name": "Rec", "email": "rec@example.gov.uk", "email_verified": False, "groups": ["g-cp-workers"]}
-    council.set_accounts({"out-sub": out, "rec-sub": rec})
-    await provider_sign_in(Browser(site.client), "out-sub")
-    await provider_sign_in(Browser(site.client), "rec-sub")
-    out, _ = await _user(site, "out-sub")
-    rec, _ = await _user(site, "rec-sub")
-    assert out.id == site.world.users["out"]
-    assert rec.id != site.world.users["rec"] and rec.username != "rec"
+    for match in ("on", "off"):
+        (tmp_path / match).mkdir()
+        async for site in _site(_env(council, tmp_path / match, HANDOVER_OIDC_MATCH_EMAIL=match)):
+            async with site.db.transaction() as conn:
+                for name in ("out", "rec", "rec2"):
+                    await db.set_email(conn, site.world.users[name], f"{name}@example.gov.uk")
+            council.set_accounts({
+                "out-sub": {"name": "Out", "email": "OUT@example.gov.uk", "email_verified": True,
+                            "groups": ["g-north-workers"]},
+                "rec-sub": {"name": "Rec", "email": "rec@example.gov.uk", "email_verified": False,
+                            "groups": ["g-cp-workers"]},
+                "rec2-sub": {"name": "Rec2", "email": "rec2@example.gov.uk", "email_verified": True, "groups": []},
+            })  # fmt: skip
+            before = await _stored(site)
+            await provider_sign_in(Browser(site.client), "rec2-sub")
+            assert await _stored(site) == before, "no groups: neither linked nor created, whatever the e-mail says"
+            await provider_sign_in(Browser(site.client), "out-sub")
+            await provider_sign_in(Browser(site.client), "rec-sub")
+            out, _ = await _user(site, "out-sub")
+            rec, _ = await _user(site, "rec-sub")
+            assert (out.id == site.world.users["out"]) == (match == "on")
+            assert rec.id != site.world.users["rec"] and rec.username != "rec"
+
+
+async def test_a_token_without_the_groups_claim_is_refused_and_changes_nothing(
+    site: Site, council: OpenIdProvider
+) -> None:
+    council.set_accounts({"ann": dict(ANN)})
+    await provider_sign_in(Browser(site.client), "ann")
+    before = await _stored(site)
+    council.set_accounts({"ann": {key: value for key, value in ANN.items() if key != "groups"}})
+    response = await provider_sign_in(Browser(site.client), "ann")
+    assert response.status_code == 403 and "did not send its groups" in response.text
+    assert await _stored(site) == before
+    _, teams = await _user(site, "ann")
+    assert teams, "Ann keeps her team: a missing claim is not an empty list"
+
+
+async def test_a_group_map_naming_a_team_not_set_up_here_is_refused_and_changes_nothing(
+    council: OpenIdProvider, tmp_path: Path
+) -> None:
+    groups = tmp_path / "groups.toml"
+    groups.write_text('[groups."g-north-workers"]\nteam = "north  team"\nrole = "worker"\n'
+                      '[groups."g-typo"]\nteam = "Nort Team"\nrole = "worker"\n', encoding="utf-8")  # fmt: skip
+    async for site in _site(_env(council, tmp_path, HANDOVER_OIDC_GROUP_MAP=str(groups))):
+        council.set_accounts({"ann": dict(ANN)})
+        await provider_sign_in(Browser(site.client), "ann")  # "north  team" is North Team, however it is spelt
+        _, teams = await _user(site, "ann")
+        assert [membership.team_name for membership in teams] == ["North Team"]
+        before = await _stored(site)
+        council.set_accounts({"ann": {**ANN, "groups": ["g-north-workers", "g-typo"]}})
+        response = await provider_sign_in(Browser(site.client), "ann")
+        assert response.status_code == 403 and "‘Nort Team’" in response.text
+        assert await _stored(site) == before
+        names = await site.app.state.db.reader.execute_fetchall("SELECT name FROM teams ORDER BY name")
+        assert [row[0] for row in names] == ["Cp Team", "North Team", "South Team"], "no team made by a sign-in"
 
 
 async def test_a_wrong_state_is_refused_and_nothing_is_stored(site: Site) -> None:

@@ -9,6 +9,8 @@ Errors raised: none; a refusal is returned (`ProviderSignIn.refused`), with the 
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 
 from service import db, throttle
@@ -19,6 +21,8 @@ from service.core.workflow import Actor
 # A person created here by the provider has no password of their own: a stored hash that matches none (as service
 # accounts have), so password sign-in cannot reach the account even while passwords are on.
 NO_PASSWORD = "!"
+
+log = logging.getLogger("handover")
 
 
 class ProviderSignIn(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,12 +42,15 @@ async def sign_in_with_provider(
     provider_name: str,
     contact_email: str,
     address: str,
+    groups_claim: str = "groups",
+    match_email: bool = False,
 ) -> ProviderSignIn:
     """Sign in the person the provider vouched for, in one transaction with its audit entries.
 
     - Known here (their issuer and subject are linked): their account.
-    - Unknown, with an e-mail address the provider has verified and exactly one unlinked person here with it: that
-      person, linked (`directory.may_match_by_email`).
+    - Unknown, with groups that give something, `match_email` on (HANDOVER_OIDC_MATCH_EMAIL), an e-mail address the
+      provider has verified and exactly one unlinked person here with it: that person, linked
+      (`directory.may_match_by_email`).
     - Unknown otherwise: created, if their groups give them something (`directory.may_create`); if not, refused with
       the page that says whom to ask, and nothing is stored.
     Their teams and roles then become what their groups give, except that a person keeps a team where they hold
@@ -56,11 +63,20 @@ async def sign_in_with_provider(
     locked, _delay = await throttle.check(database.reader, key, address)
     if locked:
         return ProviderSignIn(locked=True)
+    if not person.groups_sent:  # nothing known of their groups: change nothing, store nothing
+        return ProviderSignIn(refused=directory.groups_not_sent_message(provider_name, groups_claim, contact_email))
     wanted = directory.granted(group_map, person.groups)
+    known, unknown = directory.known_team_names(
+        wanted.memberships, [team.name for team in await db.teams(database.reader)]
+    )
+    if unknown:  # a misspelt team in the group map: refused, so that nobody is moved out of their real team
+        log.error("the group map names teams Handover does not have: %s", ", ".join(sorted(unknown)))
+        return ProviderSignIn(refused=directory.unknown_teams_message(unknown, contact_email))
+    wanted = msgspec.structs.replace(wanted, memberships=known)
     async with database.transaction() as conn:
         user = await db.identity_user(conn, person.issuer, person.subject)
         if user is None:
-            user = await _link_or_create(conn, person, wanted)
+            user = await _link_or_create(conn, person, wanted, match_email=match_email)
             if user is None:
                 return ProviderSignIn(refused=directory.no_mapped_group_message(provider_name, contact_email))
         if user.disabled or user.is_service:
@@ -80,15 +96,16 @@ async def sign_in_with_provider(
 
 
 async def _link_or_create(
-    conn: db.Conn, person: directory.ProviderIdentity, wanted: directory.Granted
+    conn: db.Conn, person: directory.ProviderIdentity, wanted: directory.Granted, *, match_email: bool
 ) -> db.User | None:
-    """The existing person this identity is (by verified e-mail), or a new one if their groups allow; linked."""
+    """The existing person this identity is (by verified e-mail, where the council chose that), or a new one; linked.
+    Someone whose groups give nothing is neither linked nor created: nothing is stored for them."""
+    if not wanted.anything:
+        return None
     user = None
-    if directory.may_match_by_email(person):
+    if match_email and directory.may_match_by_email(person):
         user = await db.unlinked_person_by_email(conn, person.issuer, person.email)
     if user is None:
-        if not wanted.anything:
-            return None  # nothing stored for someone who may not be here
         user = await _create(conn, person)
         if user is None:
             return None
@@ -129,9 +146,8 @@ async def _bring_up_to_date(conn: db.Conn, user: db.User, wanted: directory.Gran
         if (team, role) not in kept:
             await db.remove_membership(conn, user.id, had[(team, role)], role)
     for team, role in changes.add:
-        if team not in teams:
-            teams[team] = await db.create_team(conn, team)
-            await db.append_audit(conn, None, "create_team", "team", teams[team], {"name": team, "via": "oidc"})
+        if team not in teams:  # every team was found before the transaction; teams are never removed
+            continue
         await db.add_membership(conn, user.id, teams[team], role)
     admin = wanted.admin or (user.is_admin and [user.name] == await db.administrators(conn))
     roles_changed = (user.is_auditor, user.is_admin) != (wanted.auditor, admin)

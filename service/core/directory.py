@@ -62,6 +62,9 @@ class ProviderIdentity(msgspec.Struct, frozen=True, kw_only=True):
     email_verified: bool = False
     preferred_username: str = ""
     groups: list[str] = []
+    # whether the token carried the groups claim at all: without it (Microsoft Entra ID leaves it out past 200 groups,
+    # the "groups overage"; or the claim's name is set wrongly) nothing is known about the person's groups
+    groups_sent: bool = True
 
 
 class GroupMapError(ValueError):
@@ -196,6 +199,42 @@ def no_mapped_group_message(provider_name: str, contact_email: str) -> str:
         f"Your {provider_name} account is not in any group that gives access to Handover. Ask your line manager to "
         f"ask your IT service desk to add you to your team’s group, or email {contact_email}."
     )
+
+
+def groups_not_sent_message(provider_name: str, claim: str, contact_email: str) -> str:
+    """Why a sign-in whose ID token carried no groups claim is refused, changing nothing: reading a missing claim as
+    "no groups" would take every team away from everyone at once if the claim's name or the provider changed."""
+    return (
+        f"Your {provider_name} account did not send its groups (the ‘{claim}’ claim), so Handover cannot tell which "
+        f"teams you work in. Nothing has been changed. Email {contact_email} and say this message was shown."
+    )
+
+
+def unknown_teams_message(teams: Iterable[str], contact_email: str) -> str:
+    """Why a sign-in is refused when the group map gives a team Handover does not have: teams are made by an
+    administrator, never by a sign-in, so a misspelt team in the map cannot move people out of their real team."""
+    names = ", ".join(f"‘{team}’" for team in sorted(teams))
+    return (
+        f"Your groups give you a team Handover does not have ({names}). Nothing has been changed. Email "
+        f"{contact_email}: the group map names a team that is not set up here."
+    )
+
+
+def known_team_names(
+    wanted: frozenset[tuple[str, str]], teams: Iterable[str]
+) -> tuple[frozenset[tuple[str, str]], set[str]]:
+    """The group map's (team, role) pairs with each team as Handover spells it (names compared without regard to
+    case, surrounding spaces or repeated spaces), and the map's team names Handover does not have."""
+    spelt = {" ".join(team.split()).casefold(): team for team in teams}
+    known = set()
+    unknown = set()
+    for team, role in wanted:
+        found = spelt.get(" ".join(team.split()).casefold())
+        if found is None:
+            unknown.add(team)
+        else:
+            known.add((found, role))
+    return frozenset(known), unknown
 
 
 def disabled_message(contact_email: str) -> str:

@@ -93,7 +93,8 @@ async def callback(request: Request[Any, Any, Any]) -> Redirect | Template:
     address = request.client.host if request.client else "unknown"
     outcome = await actions.sign_in_with_provider(
         database(request), completed.person, configured.oidc_group_map, provider_name=name,
-        contact_email=configured.contact_email, address=address,
+        contact_email=configured.contact_email, address=address, groups_claim=configured.oidc_groups_claim,
+        match_email=configured.oidc_match_email,
     )  # fmt: skip
     if outcome.locked:
         return _problem(request, directory.SIGN_IN_FAILED_TITLE, throttle.LOCKED_MESSAGE, 429)
