@@ -33,6 +33,19 @@ async def failed(conn: db.Conn, username: str, address: str) -> None:
     await db.record_failure(conn, keys_for(username, address), time.time())
 
 
+async def address_locked(conn: db.Conn, address: str) -> bool:
+    """Whether sign-in from this address is locked: a provider's sign-in that failed before anyone was known (a
+    wrong state, a token that does not check out) counts against the address alone."""
+    address_key = keys_for("", address)[1]
+    counts = await db.recent_failures(conn, [address_key], time.time() - WINDOW_SECONDS)
+    return counts.get(address_key, 0) >= ADDRESS_LIMIT
+
+
+async def failed_from(conn: db.Conn, address: str) -> None:
+    """A failure that names nobody: counted against the address only."""
+    await db.record_failure(conn, [keys_for("", address)[1]], time.time())
+
+
 async def succeeded(conn: db.Conn, username: str) -> None:
     await db.clear_failures(conn, keys_for(username, "")[0])
 

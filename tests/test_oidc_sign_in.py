@@ -77,10 +77,13 @@ async def provider_sign_in(person: Browser, subject: str) -> httpx.Response:
 
 
 async def _stored(site: Site) -> tuple[int, int, int]:
-    """How much is stored: people, audit entries, identities."""
+    """How much is stored about people: people, audit entries, identities. A failed attempt that names nobody (audited
+    and throttled like a password's: `test_failed_attempts_are_audited_and_throttled_by_address`) is not counted."""
     reader = site.db.reader
     [people] = await reader.execute_fetchall("SELECT COUNT(*) FROM users")
-    [entries] = await reader.execute_fetchall("SELECT COUNT(*) FROM audit_log")
+    [entries] = await reader.execute_fetchall(
+        "SELECT COUNT(*) FROM audit_log WHERE NOT (action = 'sign_in_failed' AND object_id IS NULL)"
+    )
     [identities] = await reader.execute_fetchall("SELECT COUNT(*) FROM oidc_identities")
     return people[0], entries[0], identities[0]
 
@@ -439,7 +442,7 @@ async def test_hostile_values_in_the_callback_are_refused_with_a_page_and_store_
                     f"{key}={raw if raw == '%FF%FE' else quote(raw)}" for key, raw in query.items()
                 )
                 response = await person.get(url)
-                assert page_verdict(response, {400, 403}) is None, (kind, name, value[:20], response.status_code)
+                assert page_verdict(response, {400, 403, 429}) is None, (kind, name, value[:20], response.status_code)
     assert await _stored(site) == before
 
 
@@ -456,3 +459,31 @@ async def test_a_provider_that_cannot_be_reached_or_is_not_the_issuer_gives_a_pa
             response = await Browser(site.client).get("/sign-in/oidc")
             assert response.status_code == 503 and "did not complete" in response.text, issuer
             assert "handover-oidc" not in response.cookies and await _stored(site) == before
+
+
+async def test_failed_attempts_are_audited_and_throttled_by_address(site: Site) -> None:
+    """A sign-in begun here that fails before anyone is known is audited, naming nobody, and counted against the
+    address like a password's failures; a callback with no sign-in begun here records nothing."""
+
+    async def failures() -> int:
+        rows = await site.db.reader.execute_fetchall(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in_failed' AND object_id IS NULL"
+        )
+        return int(rows[0][0])
+
+    stray = Browser(site.client)
+    assert (await stray.get("/sign-in/oidc/callback?state=x&code=y")).status_code == 400
+    assert await failures() == 0, "no sign-in begun here: not an attempt, nothing stored"
+    ann = Browser(site.client)
+    for attempt in range(1, throttle.ADDRESS_LIMIT + 1):
+        assert (await ann.get("/sign-in/oidc")).status_code == 303
+        response = await ann.get("/sign-in/oidc/callback?state=not-the-state&code=y")
+        assert response.status_code == 400
+        assert await failures() == attempt
+    entries = await db.audit_entries(site.db.reader, limit=100_000)
+    [last] = [e.entry for e in entries if e.entry.action == "sign_in_failed"][-1:]
+    assert last.actor_id is None and last.details["via"] == "oidc" and "state" in last.details["reason"]
+    assert (await ann.get("/sign-in/oidc")).status_code == 303
+    council_login = await ann.get("/sign-in/oidc/callback?state=not-the-state&code=y")
+    assert council_login.status_code == 429 and throttle.LOCKED_MESSAGE in council_login.text
+    assert await failures() == throttle.ADDRESS_LIMIT, "a locked address adds nothing more"

@@ -31,7 +31,7 @@ from service.actions.accounts import (
 )
 from service.actions.allocations import record_allocations_export
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
-from service.actions.directory import ProviderSignIn, sign_in_with_provider
+from service.actions.directory import ProviderSignIn, record_failed_provider_sign_in, sign_in_with_provider
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
 from service.actions.exports import delivering, export_outcome, record_export
 from service.actions.handovers import (
@@ -130,6 +130,7 @@ __all__ = [
     "record_allocations_export",
     "record_api_request",
     "record_export",
+    "record_failed_provider_sign_in",
     "record_family_not_told",
     "record_family_told",
     "record_view",

@@ -196,3 +196,15 @@ async def _audit_sign_in(conn: db.Conn, user: db.User, action: str, reason: str)
 
 
 __all__ = ["ProviderSignIn", "sign_in_with_provider"]
+
+
+async def record_failed_provider_sign_in(database: db.Database, address: str, reason: str) -> None:
+    """A sign-in with the provider that this browser began here (it holds the service's signed cookie) and that
+    failed before anyone was known: a wrong state, a replayed code, an ID token that does not check out, the
+    provider's own refusal. Audited (`sign_in_failed`, naming nobody, with the reason) and counted against the
+    address by the same throttle as password sign-ins (`throttle.failed_from`), in one transaction. A callback with
+    no sign-in begun here records nothing: it is not an attempt, and an anonymous request stores nothing."""
+    async with database.transaction() as conn:
+        await throttle.failed_from(conn, address)
+        details = {"via": "oidc", "reason": reason[:200], "address": address}
+        await db.append_audit(conn, None, "sign_in_failed", "user", None, details)

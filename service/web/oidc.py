@@ -83,14 +83,19 @@ async def callback(request: Request[Any, Any, Any]) -> Redirect | Template:
     configured = settings(request)
     name = configured.oidc_provider_name
     query = {key: value for key, value in request.query_params.items() if isinstance(value, str)}
+    address = request.client.host if request.client else "unknown"
+    pending = _pending(request)
+    if pending is not None and await throttle.address_locked(database(request).reader, address):
+        return _problem(request, directory.SIGN_IN_FAILED_TITLE, throttle.LOCKED_MESSAGE, 429)
     try:
-        completed = await council.complete(query, _pending(request))
+        completed = await council.complete(query, pending)
     except oidc.ProviderError as exc:
         log.warning("OpenID sign-in refused: %s", exc)
+        if pending is not None:  # an attempt this browser began here: audited and throttled as a password's is
+            await actions.record_failed_provider_sign_in(database(request), address, str(exc))
         if exc.refused:
             return _problem(request, directory.SIGN_IN_FAILED_TITLE, directory.provider_refused_message(name), 403)
         return _problem(request, directory.SIGN_IN_FAILED_TITLE, directory.failed_message(name), 400)
-    address = request.client.host if request.client else "unknown"
     outcome = await actions.sign_in_with_provider(
         database(request), completed.person, configured.oidc_group_map, provider_name=name,
         contact_email=configured.contact_email, address=address, groups_claim=configured.oidc_groups_claim,
