@@ -156,12 +156,14 @@ async def test_a_person_removed_from_their_group_loses_access_at_the_next_sign_i
 ) -> None:
     ann = Browser(site.client)
     await provider_sign_in(ann, "ann")
+    assert (await ann.get("/")).status_code == 200
     council.set_groups("ann", [])
     response = await provider_sign_in(Browser(site.client), "ann")
     assert response.status_code == 403 and "not in any group that gives access" in response.text
     user, teams = await _user(site, "ann")
     assert teams == []
     assert (await _actions_for(site, user.id))[-1] == "sign_in_failed"
+    assert (await ann.get("/")).status_code in (302, 303, 401), "the session she already had ends too"
 
 
 async def test_a_leaver_who_holds_cases_keeps_the_team_and_is_flagged_to_the_manager(

@@ -10,6 +10,7 @@ Errors raised: none; a refusal is returned (`ProviderSignIn.refused`), with the 
 from __future__ import annotations
 
 import logging
+import time
 
 import msgspec
 
@@ -83,7 +84,8 @@ async def sign_in_with_provider(
             await _audit_sign_in(conn, user, "sign_in_failed", "account disabled")
             return ProviderSignIn(refused=directory.disabled_message(contact_email))
         await _bring_up_to_date(conn, user, wanted)
-        if not wanted.anything:
+        if not wanted.anything:  # their sessions elsewhere end too: they may no longer act here
+            await db.end_sessions_before(conn, user.id, time.time())
             await db.set_groups_lost(conn, person.issuer, person.subject, True)
             await _audit_sign_in(conn, user, "sign_in_failed", "no group gives access")
             return ProviderSignIn(refused=directory.no_mapped_group_message(provider_name, contact_email))
