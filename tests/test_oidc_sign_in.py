@@ -205,6 +205,14 @@ async def test_sign_in_with_the_provider_is_throttled_as_password_sign_in_is(sit
     assert await _stored(site) == before
 
 
+async def test_nothing_typed_into_the_password_form_locks_a_providers_person_out(site: Site) -> None:
+    for spelling in ("oidc:ann", "OIDC:ann", "provider:ann", "ann"):
+        for _ in range(throttle.USER_LIMIT):
+            await Browser(site.client).sign_in(spelling, "not the password")
+    response = await provider_sign_in(Browser(site.client), "ann")
+    assert response.status_code == 303, response.text
+
+
 async def test_a_person_is_matched_by_e_mail_only_if_chosen_verified_and_their_groups_give_access(
     council: OpenIdProvider, tmp_path: Path
 ) -> None:
@@ -230,20 +238,36 @@ async def test_a_person_is_matched_by_e_mail_only_if_chosen_verified_and_their_g
             rec, _ = await _user(site, "rec-sub")
             assert (out.id == site.world.users["out"]) == (match == "on")
             assert rec.id != site.world.users["rec"] and rec.username != "rec"
+            # once the provider vouches for them, their old password stops working: a leaver cannot fall back on it
+            by_password = await Browser(site.client).sign_in("out")
+            assert (by_password.status_code == 303) == (match == "off")
+            if match == "on":  # a disabled account is never matched, so a returning worker is not stuck on it
+                await actions.disable_person(site.db, user_id=site.world.users["rec2"], by=site.world.users["adm"])
+                council.set_accounts({"rec2-new": {"name": "Rec2", "email": "rec2@example.gov.uk",
+                                                   "email_verified": True, "groups": ["g-cp-workers"]}})  # fmt: skip
+                assert (await provider_sign_in(Browser(site.client), "rec2-new")).status_code == 303
+                rec2, _ = await _user(site, "rec2-new")
+                assert rec2.id != site.world.users["rec2"]
 
 
 async def test_a_token_without_the_groups_claim_is_refused_and_changes_nothing(
     site: Site, council: OpenIdProvider
 ) -> None:
-    council.set_accounts({"ann": dict(ANN)})
-    await provider_sign_in(Browser(site.client), "ann")
+    council.set_accounts({"ann": dict(ANN), "new": {**ANN, "email": "new@example.gov.uk"}})
+    ann = Browser(site.client)
+    await provider_sign_in(ann, "ann")
     before = await _stored(site)
-    council.set_accounts({"ann": {key: value for key, value in ANN.items() if key != "groups"}})
+    council.set_accounts({sub: {key: value for key, value in ANN.items() if key != "groups"} for sub in ("ann", "new")})
     response = await provider_sign_in(Browser(site.client), "ann")
     assert response.status_code == 403 and "did not send its groups" in response.text
-    assert await _stored(site) == before
-    _, teams = await _user(site, "ann")
+    user, teams = await _user(site, "ann")
     assert teams, "Ann keeps her team: a missing claim is not an empty list"
+    assert (await _actions_for(site, user.id))[-1] == "sign_in_failed", "her refusal is audited"
+    assert (await ann.get("/")).status_code in (302, 303, 401), "what she may do cannot be told: her session ends"
+    people, entries, identities = before
+    assert await _stored(site) == (people, entries + 1, identities)
+    response = await provider_sign_in(Browser(site.client), "new")
+    assert response.status_code == 403 and await _stored(site) == (people, entries + 1, identities)
 
 
 async def test_a_group_map_naming_a_team_not_set_up_here_is_refused_and_changes_nothing(
@@ -257,11 +281,13 @@ async def test_a_group_map_naming_a_team_not_set_up_here_is_refused_and_changes_
         await provider_sign_in(Browser(site.client), "ann")  # "north  team" is North Team, however it is spelt
         _, teams = await _user(site, "ann")
         assert [membership.team_name for membership in teams] == ["North Team"]
-        before = await _stored(site)
+        people, entries, identities = await _stored(site)
         council.set_accounts({"ann": {**ANN, "groups": ["g-north-workers", "g-typo"]}})
         response = await provider_sign_in(Browser(site.client), "ann")
         assert response.status_code == 403 and "‘Nort Team’" in response.text
-        assert await _stored(site) == before
+        assert await _stored(site) == (people, entries + 1, identities), "only her refusal, audited"
+        _, teams = await _user(site, "ann")
+        assert [membership.team_name for membership in teams] == ["North Team"]
         names = await site.app.state.db.reader.execute_fetchall("SELECT name FROM teams ORDER BY name")
         assert [row[0] for row in names] == ["Cp Team", "North Team", "South Team"], "no team made by a sign-in"
 

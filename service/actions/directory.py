@@ -57,22 +57,33 @@ async def sign_in_with_provider(
     Their teams and roles then become what their groups give, except that a person keeps a team where they hold
     cases, or which they alone manage while work waits on it (the rule that refuses to disable such a leaver), and
     the only administrator keeps that role. A person whose groups give nothing any more is refused and flagged to
-    their managers. A disabled account is refused. Throttling is as for passwords: a locked username or address is
-    refused before anything else.
+    their managers. A disabled account is refused. A locked address (the password sign-in's throttle, which failed
+    provider sign-ins count against: `record_failed_provider_sign_in`) is refused before anything else; nothing
+    typed into the password form can lock a provider's person out (their subject is not a throttle key).
+    A token without the groups claim, or groups that name a team Handover does not have, is refused without
+    changing anyone's teams; a known person's refusal is audited, and for the missing claim their other sessions end,
+    since what they may do can no longer be told.
     """
-    key = f"oidc:{person.subject}"
-    locked, _delay = await throttle.check(database.reader, key, address)
-    if locked:
+    if await throttle.address_locked(database.reader, address):
         return ProviderSignIn(locked=True)
-    if not person.groups_sent:  # nothing known of their groups: change nothing, store nothing
-        return ProviderSignIn(refused=directory.groups_not_sent_message(provider_name, groups_claim, contact_email))
     wanted = directory.granted(group_map, person.groups)
     known, unknown = directory.known_team_names(
         wanted.memberships, [team.name for team in await db.teams(database.reader)]
     )
-    if unknown:  # a misspelt team in the group map: refused, so that nobody is moved out of their real team
-        log.error("the group map names teams Handover does not have: %s", ", ".join(sorted(unknown)))
-        return ProviderSignIn(refused=directory.unknown_teams_message(unknown, contact_email))
+    if not person.groups_sent or unknown:
+        if unknown:  # a misspelt team in the group map: refused, so that nobody is moved out of their real team
+            log.error("the group map names teams Handover does not have: %s", ", ".join(sorted(unknown)))
+            message = directory.unknown_teams_message(unknown, contact_email)
+        else:
+            message = directory.groups_not_sent_message(provider_name, groups_claim, contact_email)
+        async with database.transaction() as conn:
+            user = await db.identity_user(conn, person.issuer, person.subject)
+            if user is not None:
+                reason = "teams named that are not set up" if unknown else "the groups claim was not sent"
+                if not person.groups_sent:
+                    await db.end_sessions_before(conn, user.id, time.time())
+                await _audit_sign_in(conn, user, "sign_in_failed", reason)
+        return ProviderSignIn(refused=message)
     wanted = msgspec.structs.replace(wanted, memberships=known)
     async with database.transaction() as conn:
         user = await db.identity_user(conn, person.issuer, person.subject)
@@ -90,7 +101,6 @@ async def sign_in_with_provider(
             await _audit_sign_in(conn, user, "sign_in_failed", "no group gives access")
             return ProviderSignIn(refused=directory.no_mapped_group_message(provider_name, contact_email))
         await db.set_groups_lost(conn, person.issuer, person.subject, False)
-        await throttle.succeeded(conn, key)
         await _audit_sign_in(conn, user, "sign_in", "")
         user = await db.user_by_id(conn, user.id) or user  # its service-wide roles may have changed
         memberships = await db.memberships(conn, user.id)
@@ -107,6 +117,8 @@ async def _link_or_create(
     user = None
     if match_email and directory.may_match_by_email(person):
         user = await db.unlinked_person_by_email(conn, person.issuer, person.email)
+        if user is not None:  # the provider is their way in from now on: a leaver cannot fall back on a password
+            await db.set_password_hash(conn, user.id, NO_PASSWORD)
     if user is None:
         user = await _create(conn, person)
         if user is None:

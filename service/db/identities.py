@@ -19,11 +19,12 @@ async def identity_user(conn: Conn, issuer: str, subject: str) -> User | None:
 
 
 async def unlinked_person_by_email(conn: Conn, issuer: str, email: str) -> User | None:
-    """The one person (not a service account) with this e-mail address, compared without regard to case, who has no
-    identity at this provider yet; None when there is none, or more than one."""
+    """The one enabled person (not a service account) with this e-mail address, compared without regard to case, who
+    has no identity at this provider yet; None when there is none, or more than one."""
     rows = await _rows(
         conn,
-        f"SELECT u.*, {_ABSENT} FROM users u WHERE u.is_service = 0 AND u.email <> '' AND lower(u.email) = lower(?)"
+        f"SELECT u.*, {_ABSENT} FROM users u WHERE u.is_service = 0 AND u.disabled = 0 AND u.email <> ''"
+        " AND lower(u.email) = lower(?)"
         " AND NOT EXISTS (SELECT 1 FROM oidc_identities i WHERE i.user_id = u.id AND i.issuer = ?)",
         (email, issuer),
     )
