@@ -29,6 +29,7 @@ from service.core.report import NOT_AN_OVERSEER
 from service.db import caseload as caseload_store
 from tests.conftest import PASSWORD_HASH, Site, seed
 from tests.helpers import CHECKLISTS, handover_in
+from tests.test_queries import UNDO_LATER_MIGRATIONS
 from tests.test_urgent_transfer import authorise, make_head
 
 pytestmark = pytest.mark.anyio
@@ -311,6 +312,11 @@ def test_every_csv_cell_is_formula_safe_and_the_columns_are_annex_as() -> None:
 # ---------------------------------------------------------------- the history of a database from before it was kept
 
 
+def since_allocations() -> list[str]:
+    """What the allocations migration and every later one added, undone, so that they apply again."""
+    return UNDO_LATER_MIGRATIONS[UNDO_LATER_MIGRATIONS.index("DROP TABLE allocations") :]
+
+
 async def test_the_migration_rebuilds_the_history_a_database_already_holds(site: Site, settings: Any) -> None:
     """A database at the migration before the allocations table: its history is rebuilt from the cases, the
     handovers and the audit trail, to what the writes themselves record, except that a case added without an audit
@@ -331,7 +337,8 @@ async def test_the_migration_rebuilds_the_history_a_database_already_holds(site:
     written = kept(await db.allocations_of(site.db.reader, AllocationFilter()))
     number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
     async with site.db.transaction() as conn:
-        await conn.execute("DROP TABLE allocations")
+        for undo in since_allocations():
+            await conn.execute(undo)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
     again = db.Database(settings.database)
     await again.open()  # migrates
@@ -355,7 +362,8 @@ async def test_the_migration_ends_each_history_with_the_case_as_it_is(site: Site
             "UPDATE cases SET allocated_worker_id = ?, allocated_team_id = ? WHERE id = ?",
             (site.world.users["rec"], site.world.teams["cp"], site.world.cases["c5"]),
         )
-        await conn.execute("DROP TABLE allocations")
+        for undo in since_allocations():
+            await conn.execute(undo)
         number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
     again = db.Database(settings.database)

@@ -34,8 +34,9 @@ TEAM_NOT_ON_THE_LIST = "Select a team from the list"
 
 
 async def three_handovers(site: Site) -> dict[str, int]:
-    """North to CP (Child 1), South to CP (Child 2) and North to CP again (Child 3)."""
-    ids = {name: await handover_in(site.db, site.world, "submitted", case)
+    """North to CP (Child 1), South to CP (Child 2) and North to CP again (Child 3), each endorsed to CP, so that
+    both teams may open it."""
+    ids = {name: await handover_in(site.db, site.world, "endorsed", case)
            for name, case in [("north_to_cp", "c1"), ("south_to_cp", "c2"), ("north_to_cp_again", "c3")]}  # fmt: skip
     async with site.db.transaction() as conn:
         await conn.execute(
@@ -100,7 +101,10 @@ async def test_a_sibling_group_with_no_handover_in_scope_is_neither_offered_nor_
     south_manager = await site.as_user("omgr")
     assert "Test family" not in (await south_manager.get("/audit/incomplete")).text
     assert (await south_manager.get(f"/audit/incomplete?group={group}")).status_code == 404
+    # the receiving team's manager may not open it until it is endorsed to them, so the family is not yet theirs
     receiving = await site.as_user("rmgr")
+    assert (await receiving.get(f"/audit/incomplete?group={group}")).status_code == 404
+    await handover_in(site.db, site.world, "endorsed", "liam")  # Mia's brother's, endorsed to CP
     assert "Test family" in (await receiving.get(f"/audit/incomplete?group={group}")).text
 
 
@@ -265,3 +269,19 @@ def test_the_command_line_refuses_a_team_not_on_record(
     populate(env)
     assert exit_status(["export", "--incomplete", "--team", "9999"]) == 2
     assert f"--team: {TEAM_NOT_ON_THE_LIST}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("username", ["smgr", "rmgr", "both", "omgr", "aud"])
+async def test_a_person_is_listed_and_counted_exactly_the_handovers_they_may_open(site: Site, username: str) -> None:
+    """The report, its downloads and the oversight page follow the rule of the handover page itself
+    (`workflow.may_view`): a receiving team's manager is not shown a draft or a handover still waiting for the sending
+    manager, which they could not open."""
+    ids = [await handover_in(site.db, site.world, state, case)
+           for state, case in [("draft", "c1"), ("submitted", "c2"), ("endorsed", "c3"), ("acknowledged", "c4"),
+                               ("returned", "c5")]]  # fmt: skip
+    person = await site.as_user(username)
+    may_open = {handover for handover in ids if (await person.get(f"/handovers/{handover}/view")).status_code == 200}
+    assert await listed(person, "") == sorted(may_open)
+    dashboard = await person.get("/oversight")
+    assert dashboard.status_code == 200
+    assert f"{len(may_open)} in progress." in dashboard.text

@@ -87,6 +87,7 @@ class AllocationFilter(msgspec.Struct, frozen=True, kw_only=True):
     team_id: int | None = None
     sibling_group_id: int | None = None
     scope: frozenset[int] | None = None
+    receiving_only: frozenset[int] = frozenset()  # `report.report_receiving_only`: set from the person, never asked
 
 
 class AllocationRecord(msgspec.Struct, frozen=True, kw_only=True):

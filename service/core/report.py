@@ -150,6 +150,9 @@ class ReportFilter(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     # Who may see which handovers (`report_scope`): None for every team; otherwise only handovers sent from or to one
     # of these teams. Set from the signed-in person, never from the query.
     scope: frozenset[int] | None = None
+    # Teams of the scope whose handovers the person sees on the receiving side only once they reach it (a receiving
+    # team manager: `report_receiving_only`, after `workflow.may_view`). Set from the person, never from the query.
+    receiving_only: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_working_days <= MIN_WORKING_DAYS_MAX:
@@ -185,6 +188,7 @@ def parse_report_filter(
     stages: Collection[str] = (),
     scope: frozenset[int] | None = None,
     teams: Collection[int] | None = None,
+    receiving_only: frozenset[int] = frozenset(),
 ) -> ReportFilter:
     """The filter asked for, from a mapping of the names in `FILTER_NAMES` to text (a query string, command-line
     options) or to values already typed (the API's). Empty and missing names take their defaults.
@@ -227,7 +231,9 @@ def parse_report_filter(
         raw[field] = value
     if not errors:
         try:
-            return msgspec.structs.replace(msgspec.convert(raw, ReportFilter), scope=scope)
+            return msgspec.structs.replace(
+                msgspec.convert(raw, ReportFilter), scope=scope, receiving_only=receiving_only
+            )
         except (msgspec.ValidationError, ValueError) as exc:
             name = next((n for n, field in FILTER_NAMES.items() if f"`$.{field}`" in str(exc)), "min_days")
             errors[name] = _FILTER_MESSAGES.get(name, "Select one of the options given")
@@ -261,6 +267,16 @@ def report_scope(actor: Actor) -> frozenset[int] | None:
     if not teams:
         raise Refused([NOT_AN_OVERSEER])
     return frozenset(teams)
+
+
+def report_receiving_only(actor: Actor) -> frozenset[int]:
+    """The teams of `report_scope(actor)` whose incoming handovers the person may see only once each has reached its
+    receiving side (`workflow.may_view`: endorsed to the receiver, acknowledged, closed, returned by the receiver, or
+    moved early by an urgent transfer): the teams they manage and do not oversee one step up. Handovers those teams
+    send, they see from the start."""
+    if actor.is_auditor:
+        return frozenset()
+    return frozenset(actor.manager_teams - actor.overseen_teams)
 
 
 def may_oversee(actor: Actor | None) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from service.core.allocations import AllocationFilter, AllocationReason, AllocationRecord
 from service.db.engine import Conn, Database, _rows
 from service.db.records import in_batches, record
+from service.db.visibility import visible_sql
 
 
 async def follow_allocation(
@@ -59,12 +60,14 @@ def allocations_query(allocation_filter: AllocationFilter) -> tuple[str, list[An
         # the children whose case those teams held, or is in transfer from or to one of them: each child's whole
         # history, so that the return says where the child came from and where they went
         marks = ",".join("?" * len(teams)) or "NULL"
+        chosen = frozenset(teams)
+        # a transfer into a team the person only receives for counts once it has reached them (`visible_sql`)
+        visible, visible_params = visible_sql(chosen, allocation_filter.receiving_only & chosen)
         clauses.append(
-            f"a.case_id IN (SELECT h.case_id FROM allocations h WHERE h.team_id IN ({marks})"
-            " UNION SELECT o.case_id FROM handovers o WHERE o.state NOT IN ('closed', 'cancelled')"
-            f" AND (o.sending_team_id IN ({marks}) OR o.receiving_team_id IN ({marks})))"
+            f"a.case_id IN (SELECT x.case_id FROM allocations x WHERE x.team_id IN ({marks})"
+            f" UNION SELECT h.case_id FROM handovers h WHERE h.state NOT IN ('closed', 'cancelled') AND {visible})"
         )
-        params.extend(teams * 3)
+        params.extend([*teams, *visible_params])
     if allocation_filter.sibling_group_id is not None:
         clauses.append("c.sibling_group_id = ?")
         params.append(allocation_filter.sibling_group_id)

@@ -15,18 +15,22 @@ from service.core.pages import Page
 from service.core.report import WAIT_BANDS, ReportTerms
 from service.db.engine import Conn, _one, _rows
 from service.db.report import overdue_sql
+from service.db.visibility import visible_sql
 
 _OPEN = "h.state NOT IN ('closed', 'cancelled')"
 
 
-def _teams_sql(scope: frozenset[int] | None, team_id: int | None) -> tuple[str, list[Any]]:
-    """ " AND ..." keeping to handovers sent from or to a team in `scope` (None: every team) and to `team_id`."""
+def _teams_sql(
+    scope: frozenset[int] | None, team_id: int | None, receiving_only: frozenset[int] = frozenset()
+) -> tuple[str, list[Any]]:
+    """ " AND ..." keeping to the handovers a person whose scope is `scope` (None: every team) may see
+    (`report.visible_sql`: a team in `receiving_only` sees its incoming handovers once they reach it), and to those
+    sent from or to `team_id`."""
     sql = ""
     params: list[Any] = []
     if scope is not None:
-        marks = ",".join("?" * len(scope))
-        sql += f" AND (h.sending_team_id IN ({marks}) OR h.receiving_team_id IN ({marks}))"
-        params += [*sorted(scope), *sorted(scope)]
+        visible, params = visible_sql(scope, receiving_only)
+        sql += f" AND {visible}"
     if team_id is not None:
         sql += " AND (h.sending_team_id = ? OR h.receiving_team_id = ?)"
         params += [team_id, team_id]
@@ -41,10 +45,11 @@ async def oversight_counts(
     wait_cutoffs: dict[str, str],
     terms: ReportTerms,
     closed_since: str,
+    receiving_only: frozenset[int] = frozenset(),
 ) -> Counts:
     """The counts behind the oversight page (`core.oversight.Counts`). `wait_cutoffs`: `core.oversight.wait_cutoffs`;
     `terms`: the report's, for its overdue rule; `closed_since`: the stored time (UTC) the months shown begin."""
-    teams, team_params = _teams_sql(scope, team_id)
+    teams, team_params = _teams_sql(scope, team_id, receiving_only)
     # bands from the longest wait down: a wait begun before a band's cut-off has lasted at least its fewest days
     ordered = sorted(wait_cutoffs.items(), key=lambda item: item[1])
     band_sql = "CASE" + "".join(" WHEN h.state_since < ? THEN ?" for _ in ordered) + " ELSE ? END"
@@ -125,11 +130,18 @@ _LISTED_FROM = (
 
 
 async def closed_in(
-    conn: Conn, scope: frozenset[int] | None, team_id: int | None, since: str, before: str, page_size: int, number: int
+    conn: Conn,
+    scope: frozenset[int] | None,
+    team_id: int | None,
+    since: str,
+    before: str,
+    page_size: int,
+    number: int,
+    receiving_only: frozenset[int] = frozenset(),
 ) -> tuple[list[ClosedListed], int]:
     """Handovers closed from `since` up to `before` (stored times, UTC), earliest closure first: page `number` of
     `page_size`, and how many there are in all."""
-    teams, params = _teams_sql(scope, team_id)
+    teams, params = _teams_sql(scope, team_id, receiving_only)
     where = f" WHERE h.state = 'closed' AND h.approved_at >= ? AND h.approved_at < ?{teams}"
     total_row = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, [since, before, *params])
     total = int(total_row[0]) if total_row else 0
@@ -151,11 +163,18 @@ async def closed_in(
 
 
 async def returns_in(
-    conn: Conn, scope: frozenset[int] | None, team_id: int | None, since: str, before: str, page_size: int, number: int
+    conn: Conn,
+    scope: frozenset[int] | None,
+    team_id: int | None,
+    since: str,
+    before: str,
+    page_size: int,
+    number: int,
+    receiving_only: frozenset[int] = frozenset(),
 ) -> tuple[list[ReturnListed], int]:
     """Returns with a query from `since` up to `before` (stored times, UTC), earliest first: page `number` of
     `page_size`, and how many there are in all."""
-    teams, params = _teams_sql(scope, team_id)
+    teams, params = _teams_sql(scope, team_id, receiving_only)
     where = f" WHERE q.returned_at >= ? AND q.returned_at < ?{teams}"
     total_row = await _one(
         conn,

@@ -18,6 +18,7 @@ from service.db.engine import Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
 from service.db.records import in_batches, record
 from service.db.telling import SETTLED
+from service.db.visibility import visible_sql
 
 # ---------------------------------------------------------------- the auditors' report
 
@@ -185,10 +186,9 @@ def _incomplete_where(
         )
         params.append(report_filter.disagreement_stage)
     if report_filter.scope is not None:
-        teams = sorted(report_filter.scope)
-        marks = ",".join("?" * len(teams))
-        clauses.append(f"(h.sending_team_id IN ({marks}) OR h.receiving_team_id IN ({marks}))")
-        params.extend([*teams, *teams])
+        visible, visible_params = visible_sql(report_filter.scope, report_filter.receiving_only)
+        clauses.append(visible)
+        params.extend(visible_params)
     if started_before is not None:
         clauses.append("h.started_at < ?")
         params.append(started_before)
@@ -262,19 +262,19 @@ async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:
     return {r[0]: int(r[1]) for r in rows}, (oldest[0] if oldest else None)
 
 
-async def sibling_groups_in_scope(conn: Conn, scope: frozenset[int] | None) -> list[tuple[int, str]]:
+async def sibling_groups_in_scope(
+    conn: Conn, scope: frozenset[int] | None, receiving_only: frozenset[int] = frozenset()
+) -> list[tuple[int, str]]:
     """The sibling groups a person whose report is limited to `scope` (team ids; None for every team) may choose
     from, as (id, name), oldest first: every group for everyone, otherwise the groups with a child whose handover was
     sent from or to one of the teams (a group's name is its family's, not to be shown to other teams' managers)."""
     if scope is None:
         return await sibling_group_names(conn)
-    teams = sorted(scope)
-    marks = ",".join("?" * len(teams))
+    visible, params = visible_sql(scope, receiving_only)
     rows = await _rows(
         conn,
         "SELECT DISTINCT g.id, g.name FROM sibling_groups g JOIN cases c ON c.sibling_group_id = g.id"
-        " JOIN handovers h ON h.case_id = c.id"
-        f" WHERE h.sending_team_id IN ({marks}) OR h.receiving_team_id IN ({marks}) ORDER BY g.id",
-        [*teams, *teams],
+        f" JOIN handovers h ON h.case_id = c.id WHERE {visible} ORDER BY g.id",
+        params,
     )
     return [(int(row[0]), str(row[1])) for row in rows]

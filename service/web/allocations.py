@@ -14,7 +14,7 @@ from service import actions, db
 from service.core.allocations import CHUNKS, FILTERS_HELP, MEDIA_TYPES, AllocationFilter
 from service.core.clock import today
 from service.core.errors import Invalid, Refused
-from service.core.report import parse_report_filter, repeated_filter_errors, report_scope
+from service.core.report import parse_report_filter, repeated_filter_errors, report_receiving_only, report_scope
 from service.web.auditor import known_group
 from service.web.context import database, settings
 
@@ -46,13 +46,19 @@ class AllocationsController(Controller):
                 raise Invalid(repeated_filter_errors(names))
             teams = [team.id for team in await db.teams(database(request).reader)]
             asked = parse_report_filter(
-                {name: request.query_params.get(name) for name in APPLIES}, scope=scope, teams=teams
+                {name: request.query_params.get(name) for name in APPLIES},
+                scope=scope,
+                teams=teams,
+                receiving_only=report_receiving_only(request.user.actor),
             )
         except Invalid:  # a team outside the person's scope or not on record included: the report says which
             return Redirect(f"/audit/incomplete?{request.url.query}", status_code=303)
         await known_group(request, asked)  # a group not on record, or not among those they may choose: 404
         allocation_filter = AllocationFilter(
-            team_id=asked.team_id, sibling_group_id=asked.sibling_group_id, scope=scope
+            team_id=asked.team_id,
+            sibling_group_id=asked.sibling_group_id,
+            scope=scope,
+            receiving_only=report_receiving_only(request.user.actor),
         )
         person = request.user.actor.user_id
         export_id = await actions.record_allocations_export(

@@ -31,6 +31,7 @@ from service.core.report import (
     escalation_stages,
     parse_report_filter,
     repeated_filter_errors,
+    report_receiving_only,
     report_scope,
 )
 from service.core.workflow import STATE_LABELS, State
@@ -50,7 +51,8 @@ async def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilt
     """The filter asked for, limited to the person's scope, or the scope's default filter and the messages to show by
     the fields that were wrong."""
     scope = _scope(request)
-    default = ReportFilter(scope=scope)
+    receiving_only = report_receiving_only(request.user.actor)
+    default = ReportFilter(scope=scope, receiving_only=receiving_only)
     repeated = repeated_filter_errors(name for name, _ in request.query_params.multi_items())
     try:
         report_filter = parse_report_filter(
@@ -58,6 +60,7 @@ async def _filter_or_errors(request: Request[Any, Any, Any]) -> tuple[ReportFilt
             escalation_stages(checklists(request).values()),
             scope,
             [team.id for team in await db.teams(database(request).reader)],
+            receiving_only,
         )
     except Invalid as exc:
         return default, exc.errors | repeated
@@ -74,7 +77,9 @@ async def known_group(request: Request[Any, Any, Any], report_filter: ReportFilt
     if report_filter.scope is None:
         known = await db.sibling_group_exists(reader, group_id)
     else:
-        known = group_id in dict(await sibling_groups_in_scope(reader, report_filter.scope))
+        known = group_id in dict(
+            await sibling_groups_in_scope(reader, report_filter.scope, report_filter.receiving_only)
+        )
     if not known:
         raise NotFound(f"sibling group {group_id}")
 
@@ -111,7 +116,7 @@ class AuditorController(Controller):
             errors=errors,
             kept=urlencode(chosen_filters),
             teams=[team for team in await db.teams(reader) if scope is None or team.id in scope],
-            sibling_groups=await sibling_groups_in_scope(reader, scope),
+            sibling_groups=await sibling_groups_in_scope(reader, scope, report_filter.receiving_only),
             states={
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },

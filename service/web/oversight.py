@@ -18,6 +18,7 @@ from service.core.report import (
     WAIT_BAND_LABELS,
     WAITING_FOR_LABELS,
     escalation_stages,
+    report_receiving_only,
     report_scope,
 )
 from service.core.workflow import OPEN_STATES, STATE_LABELS, State
@@ -106,6 +107,7 @@ class OversightController(Controller):
             wait_cutoffs=oversight.wait_cutoffs(day),
             terms=reporting.report_terms(checklists(request), day),
             closed_since=oversight.month_start(oversight.months_shown(day)[0]),
+            receiving_only=report_receiving_only(request.user.actor),
         )
         figures = oversight.figures(
             counts,
@@ -152,7 +154,10 @@ class OversightController(Controller):
         number = 1 if "page" in errors else page_number(request.query_params.get("page"))
         since, before = oversight.month_start(month), oversight.month_start(oversight.month_after(month))
         finder = oversight_db.closed_in if which == "closed" else oversight_db.returns_in
-        rows, total = await finder(database(request).scanner, scope, chosen.team_id, since, before, PER_PAGE, number)
+        rows, total = await finder(
+            database(request).scanner, scope, chosen.team_id, since, before, PER_PAGE, number,
+            receiving_only=report_receiving_only(request.user.actor),
+        )  # fmt: skip
         kept = {"month": month} | ({"team": str(chosen.team_id)} if chosen.team_id is not None else {})
         return page(
             request,
