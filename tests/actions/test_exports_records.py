@@ -23,7 +23,7 @@ FILTER = ReportFilter(team_id=2, team_side="sending", state="submitted", blocker
 FILTER_AS_RECORDED = {"team_id": 2, "team_side": "sending", "state": "submitted", "blocker": "awaiting_endorsement",
                       "min_working_days": 3, "sort": "newest", "sibling_group_id": None,
                       "overdue": False, "waited": None, "waiting_for": None, "urgent": False,
-                      "disagreement_stage": None, "scope": None}  # fmt: skip
+                      "disagreement_stage": None, "scope": None, "receiving_only": []}  # fmt: skip
 
 
 async def entries(database: db.Database, after: int = 0) -> list[tuple[Any, ...]]:
@@ -68,7 +68,7 @@ async def test_an_export_from_the_command_line_names_no_person(
     default_filter = {"team_id": None, "team_side": "either", "state": None, "blocker": None, "min_working_days": 0,
                       "sort": "oldest", "sibling_group_id": None, "overdue": False,
                       "waited": None, "waiting_for": None, "urgent": False, "disagreement_stage": None,
-                      "scope": None}  # fmt: skip
+                      "scope": None, "receiving_only": []}  # fmt: skip
     assert await entries(database, before) == [
         (seq, "export", None, "report", None, {"format": "json", "via": "command line", "filter": default_filter})
     ]
