@@ -14,6 +14,7 @@ from service.core.oversight import ClosedRecord, Counts
 from service.core.pages import Page
 from service.core.report import WAIT_BANDS, ReportTerms
 from service.db.engine import Conn, _one, _rows
+from service.db.handovers import MARKER_COLUMNS
 from service.db.report import overdue_sql
 from service.db.visibility import visible_sql
 
@@ -109,6 +110,8 @@ class ClosedListed(msgspec.Struct, frozen=True, kw_only=True):
     receiving_team: str
     started_at: str
     closed_at: str
+    held_pending_transfer: bool = False  # the markers every list carries (`core.case_records.markers`)
+    on_behalf_of_name: str | None = None
 
 
 class ReturnListed(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,6 +124,8 @@ class ReturnListed(msgspec.Struct, frozen=True, kw_only=True):
     receiving_team: str
     returned_at: str
     replied_at: str | None
+    held_pending_transfer: bool = False  # the markers every list carries (`core.case_records.markers`)
+    on_behalf_of_name: str | None = None
 
 
 _LISTED_FROM = (
@@ -148,7 +153,9 @@ async def closed_in(
     page = Page(number, page_size, total)
     rows = await _rows(
         conn,
-        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, h.started_at, h.approved_at FROM handovers h"
+        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, h.started_at, h.approved_at, "
+        + MARKER_COLUMNS
+        + " FROM handovers h"
         + _LISTED_FROM
         + where
         + " ORDER BY h.approved_at, h.id LIMIT ? OFFSET ?",
@@ -156,7 +163,7 @@ async def closed_in(
     )
     listed = [
         ClosedListed(id=r[0], child_name=r[1], child_reference=r[2], sending_team=r[3], receiving_team=r[4],
-                     started_at=r[5], closed_at=r[6])
+                     started_at=r[5], closed_at=r[6], held_pending_transfer=bool(r[7]), on_behalf_of_name=r[8])
         for r in rows
     ]  # fmt: skip
     return listed, total
@@ -185,7 +192,9 @@ async def returns_in(
     page = Page(number, page_size, total)
     rows = await _rows(
         conn,
-        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, q.returned_at, q.replied_at FROM queries q"
+        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, q.returned_at, q.replied_at, "
+        + MARKER_COLUMNS
+        + " FROM queries q"
         " JOIN handovers h ON h.id = q.handover_id"
         + _LISTED_FROM
         + where
@@ -194,7 +203,7 @@ async def returns_in(
     )
     listed = [
         ReturnListed(handover_id=r[0], child_name=r[1], child_reference=r[2], sending_team=r[3], receiving_team=r[4],
-                     returned_at=r[5], replied_at=r[6])
+                     returned_at=r[5], replied_at=r[6], held_pending_transfer=bool(r[7]), on_behalf_of_name=r[8])
         for r in rows
     ]  # fmt: skip
     return listed, total
