@@ -134,6 +134,22 @@ _LISTED_FROM = (
 )
 
 
+async def _listed_page(
+    conn: Conn, source: str, columns: str, where: str, order: str, params: list[Any], page_size: int, number: int
+) -> tuple[list[Any], int]:
+    """Page `number` of `page_size` of a list behind a figure (`columns` of the handovers in `source` matching
+    `where`, in `order`, with the case, the teams and the markers every list carries), and how many there are."""
+    total_row = await _one(conn, f"SELECT COUNT(*) FROM {source}{where}", params)
+    total = int(total_row[0]) if total_row else 0
+    page = Page(number, page_size, total)
+    rows = await _rows(
+        conn,
+        f"SELECT {columns}, {MARKER_COLUMNS} FROM {source}{_LISTED_FROM}{where} ORDER BY {order} LIMIT ? OFFSET ?",
+        [*params, page.size, page.offset],
+    )
+    return list(rows), total
+
+
 async def closed_in(
     conn: Conn,
     scope: frozenset[int] | None,
@@ -148,19 +164,10 @@ async def closed_in(
     `page_size`, and how many there are in all."""
     teams, params = _teams_sql(scope, team_id, receiving_only)
     where = f" WHERE h.state = 'closed' AND h.approved_at >= ? AND h.approved_at < ?{teams}"
-    total_row = await _one(conn, "SELECT COUNT(*) FROM handovers h" + where, [since, before, *params])
-    total = int(total_row[0]) if total_row else 0
-    page = Page(number, page_size, total)
-    rows = await _rows(
-        conn,
-        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, h.started_at, h.approved_at, "
-        + MARKER_COLUMNS
-        + " FROM handovers h"
-        + _LISTED_FROM
-        + where
-        + " ORDER BY h.approved_at, h.id LIMIT ? OFFSET ?",
-        [since, before, *params, page.size, page.offset],
-    )
+    rows, total = await _listed_page(
+        conn, "handovers h", "h.id, c.child_name, c.reference, st.name, rt.name, h.started_at, h.approved_at",
+        where, "h.approved_at, h.id", [since, before, *params], page_size, number,
+    )  # fmt: skip
     listed = [
         ClosedListed(id=r[0], child_name=r[1], child_reference=r[2], sending_team=r[3], receiving_team=r[4],
                      started_at=r[5], closed_at=r[6], held_pending_transfer=bool(r[7]), on_behalf_of_name=r[8])
@@ -183,24 +190,11 @@ async def returns_in(
     `page_size`, and how many there are in all."""
     teams, params = _teams_sql(scope, team_id, receiving_only)
     where = f" WHERE q.returned_at >= ? AND q.returned_at < ?{teams}"
-    total_row = await _one(
-        conn,
-        "SELECT COUNT(*) FROM queries q JOIN handovers h ON h.id = q.handover_id" + where,
-        [since, before, *params],
-    )
-    total = int(total_row[0]) if total_row else 0
-    page = Page(number, page_size, total)
-    rows = await _rows(
-        conn,
-        "SELECT h.id, c.child_name, c.reference, st.name, rt.name, q.returned_at, q.replied_at, "
-        + MARKER_COLUMNS
-        + " FROM queries q"
-        " JOIN handovers h ON h.id = q.handover_id"
-        + _LISTED_FROM
-        + where
-        + " ORDER BY q.returned_at, q.id LIMIT ? OFFSET ?",
-        [since, before, *params, page.size, page.offset],
-    )
+    rows, total = await _listed_page(
+        conn, "queries q JOIN handovers h ON h.id = q.handover_id",
+        "h.id, c.child_name, c.reference, st.name, rt.name, q.returned_at, q.replied_at",
+        where, "q.returned_at, q.id", [since, before, *params], page_size, number,
+    )  # fmt: skip
     listed = [
         ReturnListed(handover_id=r[0], child_name=r[1], child_reference=r[2], sending_team=r[3], receiving_team=r[4],
                      returned_at=r[5], replied_at=r[6], held_pending_transfer=bool(r[7]), on_behalf_of_name=r[8])
