@@ -292,6 +292,7 @@ async def test_session_cookie_flags(site: Site) -> None:
     assert ended.startswith("session=null;") and "expires=" in ended.lower()
 
 
+@pytest.mark.usefixtures("service_hashing")
 async def test_a_password_hashed_with_older_settings_is_rehashed_at_sign_in(site: Site) -> None:
     four_lanes = PasswordHasher(parallelism=4).hash(PASSWORD)
     user = await db.user_by_username(site.db.reader, "out")
@@ -311,6 +312,7 @@ async def test_a_password_hashed_with_older_settings_is_rehashed_at_sign_in(site
     assert (await db.user_by_username(site.db.reader, "out")).password_hash == rehashed  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("service_hashing")
 async def test_a_wrong_password_takes_as_long_whether_or_not_the_username_exists() -> None:
     four_lanes = PasswordHasher(parallelism=4).hash("right")  # stored before the settings changed: quicker to check
     dummy_check = _dummy()[1]
