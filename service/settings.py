@@ -32,8 +32,11 @@ class SettingsError(Exception):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mode: Mode = "demo"
     data_dir: Path
-    database: Path
+    database: Path  # the SQLite file, used when `database_url` is empty
     secret_key: str
+    # postgresql://user:password@host:port/name (PostgreSQL 15 or later): the service's data there instead of in
+    # `database`, which is what lets several instances serve one council (docs/operations.md)
+    database_url: str = ""
     checklists_dir: Path = PROJECT_ROOT / "checklists"
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "service" / "static"
@@ -352,6 +355,17 @@ def _kept_secret(data_dir: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def _database_url(env: dict[str, str]) -> str:
+    """HANDOVER_DATABASE_URL: empty (SQLite, in HANDOVER_DATABASE), or a PostgreSQL connection URI."""
+    value = env.get("HANDOVER_DATABASE_URL", "").strip()
+    if value and not value.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(
+            "HANDOVER_DATABASE_URL must be a PostgreSQL URI, postgresql://user:password@host:port/name, or empty for"
+            " SQLite"
+        )
+    return value
+
+
 def settings_from_env(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     mode = env.get("HANDOVER_MODE", "demo")
@@ -386,6 +400,7 @@ def settings_from_env(env: dict[str, str] | None = None) -> Settings:
         mode=mode,  # type: ignore[arg-type]
         data_dir=data_dir,
         database=Path(env.get("HANDOVER_DATABASE", str(data_dir / "handover.db"))),
+        database_url=_database_url(env),
         secret_key=secret,
         checklists_dir=Path(env.get("HANDOVER_CHECKLISTS_DIR", str(PROJECT_ROOT / "checklists"))),
         host=env.get("HANDOVER_HOST", "127.0.0.1"),

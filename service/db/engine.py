@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from service.db.schema import MIGRATIONS
+from service.db.schema import MIGRATIONS, Migration
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -325,6 +325,8 @@ async def migrate(conn: Conn) -> int:
     for number, script in enumerate(MIGRATIONS, start=1):
         if number <= current:
             continue
+        if isinstance(script, Migration):
+            script = script.sqlite
         # executescript commits first, so the statements and their record are grouped in one explicit transaction
         await conn.executescript(
             f"BEGIN IMMEDIATE; {script}; INSERT INTO schema_migrations VALUES ({number}, '{now()}'); COMMIT;"

@@ -1,9 +1,26 @@
 """The schema: numbered migrations, applied in order at start-up and by `handover init-db`, each recorded in
-`schema_migrations` so that a database is only ever moved forward."""
+`schema_migrations` so that a database is only ever moved forward.
+
+SQLite runs every migration from the first. PostgreSQL starts from a baseline, the whole schema as it stood at
+migration `POSTGRESQL_BASELINE_VERSION` (`service.db.schema_postgresql`), and then runs the later migrations, each
+written for both (`Migration`).
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+from typing import NamedTuple
+
+
+class Migration(NamedTuple):
+    """One change of the schema, as SQLite and PostgreSQL each spell it."""
+
+    sqlite: str
+    postgresql: str
+
+
+POSTGRESQL_BASELINE_VERSION = 23  # migrations up to this one are in PostgreSQL's baseline; later ones are `Migration`s
+
+MIGRATIONS: list[str | Migration] = [
     # 1: people, teams, cases, handovers, the audit log
     """
     CREATE TABLE teams (
