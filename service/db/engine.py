@@ -204,6 +204,12 @@ class Database:
                 asyncio.get_running_loop().call_soon(self._start_commit, conn)
         await committed
 
+    def housekeeping(self) -> contextlib.AbstractAsyncContextManager[LoopConnection]:
+        """A short write that changes no record and appends nothing to the audit chain (a session, a sign-in
+        throttle's count, a pending draft). Here the same as `transaction`: SQLite has one writer. PostgreSQL's engine
+        does not serialise these with the changes that append to the chain."""
+        return self.transaction()
+
     async def _commit_finished(self) -> None:
         """Wait for the COMMIT in flight (a future of this writer's own: giving up cancels nobody else's wait)."""
         if self._committing is not None:
