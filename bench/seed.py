@@ -36,7 +36,7 @@ def build(path: Path, handovers: int, cases: int | None = None, audit_per_handov
         path.unlink()
 
     async def migrate() -> None:
-        database = db.Database(path, "NORMAL")
+        database = db.SqliteDatabase(path, "NORMAL")
         await database.open()
         await database.close()
 

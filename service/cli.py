@@ -429,6 +429,9 @@ async def _record_restore(settings: Settings, source: Path) -> None:
 
 
 def _restore(settings: Settings, source: Path) -> int:
+    if settings.database_url:
+        print(f"handover restore: {maintenance.ON_POSTGRESQL}; nothing was changed", file=sys.stderr)
+        return 1
     problem = db.check_backup(source)
     if problem:
         print(f"handover restore: {problem}; nothing was changed", file=sys.stderr)

@@ -109,7 +109,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[db.Database]:
-    database = db.Database(settings.database)
+    database = db.SqliteDatabase(settings.database)
     await database.open()
     yield database
     await database.close()

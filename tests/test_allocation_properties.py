@@ -51,7 +51,7 @@ class Allocations(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
         self.loop = asyncio.new_event_loop()
-        self.database = db.Database(self.folder / "h.db")
+        self.database = db.SqliteDatabase(self.folder / "h.db")
         self.run(self.database.open())
         self.world = self.run(seed(self.database))
         self.real_rehash = accounts.rehash

@@ -340,7 +340,7 @@ async def test_the_migration_rebuilds_the_history_a_database_already_holds(site:
         for undo in since_allocations():
             await conn.execute(undo)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
-    again = db.Database(settings.database)
+    again = db.SqliteDatabase(settings.database)
     await again.open()  # migrates
     try:
         rebuilt = kept(await db.allocations_of(again.reader, AllocationFilter()))
@@ -366,7 +366,7 @@ async def test_the_migration_ends_each_history_with_the_case_as_it_is(site: Site
             await conn.execute(undo)
         number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
-    again = db.Database(settings.database)
+    again = db.SqliteDatabase(settings.database)
     await again.open()
     await again.close()
     await consistent(site.db)
@@ -399,7 +399,7 @@ def test_every_write_that_moves_a_case_leaves_exactly_one_current_allocation_equ
     the case's worker and team."""
 
     async def run() -> None:
-        database = db.Database(tmp_path_factory.mktemp("writes") / "handover.db")
+        database = db.SqliteDatabase(tmp_path_factory.mktemp("writes") / "handover.db")
         await database.open()
         try:
             world = await seed(database)

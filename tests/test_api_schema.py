@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 async def prepare(folder: Path) -> None:
-    database = db.Database(folder / "handover.db")
+    database = db.SqliteDatabase(folder / "handover.db")
     await database.open()
     world = await seed(database)
     for number, state in enumerate(["draft", "submitted", "endorsed", "acknowledged"], start=1):

@@ -27,7 +27,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def populate(settings: Settings) -> None:
     async def run() -> None:
-        database = db.Database(settings.database)
+        database = db.SqliteDatabase(settings.database)
         await database.open()
         world = await seed(database)
         for number, state in enumerate(["draft", "submitted", "endorsed", "closed", "returned"], start=1):
@@ -86,7 +86,7 @@ def test_init_db_and_create_user(env: Settings, capsys: pytest.CaptureFixture[st
         cli.main(args)
 
     async def check() -> None:
-        database = db.Database(env.database)
+        database = db.SqliteDatabase(env.database)
         await database.open()
         user = await db.user_by_username(database.reader, "jsmith")
         assert user is not None and user.name == "J Smith"
@@ -149,7 +149,7 @@ def test_import_cases_all_or_nothing(env: Settings, tmp_path: Path, capsys: pyte
                     "NEW-2,Bo New,2017-02-03,out,North Team,New family\n")  # fmt: skip
 
     async def count() -> int:
-        database = db.Database(env.database)
+        database = db.SqliteDatabase(env.database)
         await database.open()
         found = await db.case_by_reference(database.reader, "NEW-2")
         await database.close()

@@ -154,7 +154,7 @@ async def test_a_commit_waits_for_a_body_that_waits_and_then_happens(database: d
 
 
 async def test_a_writer_that_gives_up_while_another_process_writes_leaves_nothing_open(tmp_path: Any) -> None:
-    database = db.Database(tmp_path / "h.db", busy_timeout_ms=2000)
+    database = db.SqliteDatabase(tmp_path / "h.db", busy_timeout_ms=2000)
     await database.open()
     other = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # a `handover` command writing
@@ -178,7 +178,7 @@ async def test_a_writer_that_gives_up_while_another_process_writes_leaves_nothin
 
 
 async def test_closing_commits_what_was_written(tmp_path: Any) -> None:
-    database = db.Database(tmp_path / "h.db")
+    database = db.SqliteDatabase(tmp_path / "h.db")
     await database.open()
 
     async def change() -> None:

@@ -53,7 +53,7 @@ class GroupTransfers(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
         self.loop = asyncio.new_event_loop()
-        self.database = db.Database(self.folder / "h.db")
+        self.database = db.SqliteDatabase(self.folder / "h.db")
         self.run(self.database.open())
         self.world = self.run(seed(self.database))
         self.run(add_children(self.database, self.world, ["Ava Ward", "Ben Ward", "Cal Ward", "Dee Ward"]))

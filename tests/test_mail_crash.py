@@ -45,7 +45,7 @@ def start_service(data: Path, smtp_port: int) -> subprocess.Popen[bytes]:
 
 async def queue(data: Path, n: int) -> set[str]:
     """N e-mails in the outbox, as the changes that cause them would leave them; their Message-IDs."""
-    database = db.Database(data / "handover.db")
+    database = db.SqliteDatabase(data / "handover.db")
     async with database.opened():
         async with database.transaction() as conn:
             ids = [

@@ -46,7 +46,7 @@ def smtp_settings(tmp_path: Path, port: int) -> Settings:
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[db.Database]:
-    database = db.Database(tmp_path / "handover.db")
+    database = db.SqliteDatabase(tmp_path / "handover.db")
     await database.open()
     yield database
     await database.close()
@@ -196,7 +196,7 @@ async def test_two_senders_on_one_database_send_each_email_once(
 ) -> None:
     """Two service processes share the database file: each has its own connections and its own sender."""
     mailbox, port = mail_server
-    first, second = db.Database(tmp_path / "handover.db"), db.Database(tmp_path / "handover.db")
+    first, second = db.SqliteDatabase(tmp_path / "handover.db"), db.SqliteDatabase(tmp_path / "handover.db")
     await first.open()
     await second.open()
     try:

@@ -82,7 +82,7 @@ class Transfers(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp())
         self.loop = asyncio.new_event_loop()
-        self.database = db.Database(self.folder / "h.db")
+        self.database = db.SqliteDatabase(self.folder / "h.db")
         self.run(self.database.open())
         self.world = self.run(seed(self.database))
         self.run(self._add_swap_and_service_account())

@@ -230,7 +230,7 @@ def _run(coroutine: Any) -> Any:
 
 
 async def _authorise_in(folder: Path, state: str, receiver: str, head: str) -> tuple[Any, Any, Any, Any]:
-    database = db.Database(settings_for_tests(folder).database)
+    database = db.SqliteDatabase(settings_for_tests(folder).database)
     await database.open()
     try:
         world = await seed(database)

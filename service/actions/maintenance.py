@@ -8,6 +8,12 @@ from pathlib import Path
 
 from service import db
 
+# `handover backup` and `restore` copy the SQLite file; a PostgreSQL database is backed up with its own tools.
+ON_POSTGRESQL = (
+    "the data is in PostgreSQL, which this command does not copy: back it up with pg_dump --format=custom and"
+    " restore with pg_restore, or use your provider's point-in-time recovery (docs/operations.md)"
+)
+
 
 async def back_up(database: db.Database, target: Path) -> str | None:
     """Copy the live database to `target` (SQLite's online backup API, safe while the service runs), with an audit
@@ -16,12 +22,14 @@ async def back_up(database: db.Database, target: Path) -> str | None:
     An existing file is never overwritten (it may be the last good backup). A copy that cannot be written (no such
     folder, no permission, disk full) is recorded as `backup_failed`, with the reason.
     """
+    if database.file is None:
+        return ON_POSTGRESQL
     if target.exists():
         return f"{target} already exists: give a new file name, so that no earlier backup is overwritten"
     async with database.transaction() as conn:
         await db.append_audit(conn, None, "backup", "database", None, {"to": str(target)})
     try:
-        await asyncio.to_thread(db.backup, database.path, target)
+        await asyncio.to_thread(db.backup, database.file, target)
     except (OSError, sqlite3.Error) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         async with database.transaction() as conn:

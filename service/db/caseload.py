@@ -67,7 +67,7 @@ class Absence(msgspec.Struct, frozen=True, kw_only=True):
 
 async def _named_rows(conn: Conn, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
     """Rows for SQL with named parameters (the person's id recurs, and the teams are a list)."""
-    return list(await conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+    return list(await conn.execute_fetchall(sql, params))
 
 
 # A case is on a person's caseload while it is allocated to them, or held by its team's manager since they left.

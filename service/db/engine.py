@@ -1,5 +1,6 @@
-"""The database file: its connections, the group commit that makes each change durable, and the helpers every
-query module uses.
+"""The store's engine: what every query is given (`Conn`), the database as the rest of the service sees it
+(`Database`), the SQLite file with its group commit (`SqliteDatabase`), and the helpers every query module uses.
+PostgreSQL's engine is `service.db.postgresql`; `Database.for_settings` chooses between them.
 
 Reads go through a reader connection. Writes go through one writer connection: each change, with its audit entry,
 is a savepoint that never overlaps another, and the changes made in one turn of the event loop are committed together
@@ -17,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiosqlite
 
@@ -76,10 +78,92 @@ class LoopConnection:
         self.raw.close()
 
 
-Conn = LoopConnection | aiosqlite.Connection
+class Cursor(Protocol):
+    """What a statement tells its caller: how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
 
 
-class Database:
+class Conn(Protocol):
+    """What a query is given, on either database: SQL written once, with `?` (or `:name`) placeholders; rows read by
+    column name or position."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Awaitable[Cursor]: ...
+
+    def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Awaitable[Iterable[Any]]: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Awaitable[Any]: ...
+
+
+class Database(ABC):
+    """The service's database: SQLite in one file (`SqliteDatabase`), or PostgreSQL shared by several instances
+    (`service.db.postgresql.PostgresDatabase`)."""
+
+    commits: int  # changes committed so far (SQLite: group COMMITs)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Database:
+        """The service's database as its settings describe it: the one way the app and every command make it."""
+        if settings.database_url:
+            from service.db.postgresql import PostgresDatabase  # the driver is loaded only where it is used
+
+            return PostgresDatabase(settings.database_url)
+        return SqliteDatabase(settings.database, settings.synchronous, settings.busy_timeout_ms)
+
+    @asynccontextmanager
+    async def opened(self) -> AsyncIterator[Database]:
+        """Open for the length of a `with` block (a command's whole run), closing it however the block ends."""
+        await self.open()
+        try:
+            yield self
+        finally:
+            await self.close()
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish what was committed and disconnect."""
+
+    @property
+    @abstractmethod
+    def reader(self) -> Conn:
+        """For lookups by key and other queries that read a few rows."""
+
+    @property
+    @abstractmethod
+    def scanner(self) -> Conn:
+        """For queries that read many rows (the auditors' report, counts by state)."""
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """One change of records with its audit entry: committed, and durable, when the block ends; rolled back
+        alone if anything inside fails. Such changes are serialised with one another (they append to one chain)."""
+
+    @abstractmethod
+    def housekeeping(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A short write that changes no record and appends nothing to the audit chain (a session, a sign-in
+        throttle's count, a pending draft)."""
+
+    @abstractmethod
+    def read_only(self) -> contextlib.AbstractAsyncContextManager[Conn]:
+        """A read-only connection of its own, for a long read (an export) that must hold up nobody."""
+
+    @property
+    def description(self) -> str:
+        """Where the data is, for messages to an operator (never a password)."""
+        return ""
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file the data is in; None on PostgreSQL (which `handover backup` does not copy)."""
+        return None
+
+
+class SqliteDatabase(Database):
     """One file: a reader connection for queries and one serialised writer connection for changes."""
 
     def __init__(self, path: Path, synchronous: str = "FULL", busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
@@ -95,19 +179,13 @@ class Database:
         self._deferred_commit: asyncio.Future[None] | None = None
         self.commits = 0  # group COMMITs so far
 
-    @classmethod
-    def for_settings(cls, settings: Settings) -> Database:
-        """The service's database as its settings describe it: the one way the app and every command make it."""
-        return cls(settings.database, settings.synchronous, settings.busy_timeout_ms)
+    @property
+    def description(self) -> str:
+        return str(self.path)
 
-    @asynccontextmanager
-    async def opened(self) -> AsyncIterator[Database]:
-        """Open for the length of a `with` block (a command's whole run), closing it however the block ends."""
-        await self.open()
-        try:
-            yield self
-        finally:
-            await self.close()
+    @property
+    def file(self) -> Path | None:
+        return self.path
 
     def read_only(self) -> contextlib.AbstractAsyncContextManager[aiosqlite.Connection]:
         """A read-only connection of its own, for a long read (an export) that must hold up nobody."""
@@ -205,9 +283,7 @@ class Database:
         await committed
 
     def housekeeping(self) -> contextlib.AbstractAsyncContextManager[LoopConnection]:
-        """A short write that changes no record and appends nothing to the audit chain (a session, a sign-in
-        throttle's count, a pending draft). Here the same as `transaction`: SQLite has one writer. PostgreSQL's engine
-        does not serialise these with the changes that append to the chain."""
+        """Here the same as `transaction`: SQLite has one writer."""
         return self.transaction()
 
     async def _commit_finished(self) -> None:
@@ -317,11 +393,12 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row 
 
 
 async def _insert(conn: Conn, sql: str, params: Sequence[Any]) -> int:
-    row_id = (await conn.execute_insert(sql, params) or (None,))[0]
-    return int(row_id) if row_id is not None else 0
+    """INSERT one row into a table with an `id` column; returns the new row's id."""
+    row = await _one(conn, sql + " RETURNING id", params)
+    return int(row[0]) if row else 0
 
 
-async def migrate(conn: Conn) -> int:
+async def migrate(conn: LoopConnection) -> int:
     """Apply the numbered migrations not yet recorded; returns the schema version."""
     await conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"

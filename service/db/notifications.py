@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from service.db.engine import Conn, LoopConnection, _one, _rows
+from service.db.engine import Conn, _one, _rows
 from service.db.handovers import _HANDOVER_SELECT
 from service.db.records import Handover, record
 
@@ -124,12 +124,13 @@ async def add_notification(
     once_key: str | None = None,
 ) -> int | None:
     """A notification in the person's list; None (and nothing written) when one with `once_key` is there already."""
-    cursor = await conn.execute(
-        "INSERT OR IGNORE INTO notifications (user_id, handover_id, kind, message, created_at, once_key)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+    row = await _one(
+        conn,
+        "INSERT INTO notifications (user_id, handover_id, kind, message, created_at, once_key)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (user_id, handover_id, kind, message, now, once_key),
     )
-    return int(cursor.lastrowid) if cursor.rowcount and cursor.lastrowid else None
+    return int(row[0]) if row else None
 
 
 async def link_email(conn: Conn, notification_ids: Sequence[int], outbox_id: int) -> None:
@@ -170,13 +171,6 @@ async def unread_count(conn: Conn, user_id: int) -> int:
     """How many of the person's notifications they have not read (the partial index `notifications_unread`)."""
     row = await _one(conn, _UNREAD, (user_id,))
     return int(row["n"]) if row else 0
-
-
-def unread_count_now(conn: LoopConnection, user_id: int) -> int:
-    """`unread_count` without awaiting, for a template rendered synchronously: the connection runs on the event
-    loop's own thread anyway (`engine.LoopConnection`), and the count is one lookup in a partial index."""
-    row = conn.raw.execute(_UNREAD, (user_id,)).fetchone()
-    return int(row[0]) if row else 0
 
 
 async def mark_read(conn: Conn, user_id: int, notification_ids: Sequence[int] | None, now: str) -> int:

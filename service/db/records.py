@@ -6,6 +6,7 @@ import inspect
 import operator
 import sqlite3
 from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -279,12 +280,16 @@ class ApiToken(msgspec.Struct, frozen=True, kw_only=True):
     scope: str
 
 
-async def in_batches(
-    conn: aiosqlite.Connection, sql: str, params: list[Any], batch: int, shape: type[T]
-) -> AsyncGenerator[T, None]:
+async def in_batches(conn: Any, sql: str, params: list[Any], batch: int, shape: type[T]) -> AsyncGenerator[T, None]:
     """Every row of `sql` as a `shape` record, fetched `batch` rows at a time, so that a long export holds only a
-    batch in memory."""
-    async with conn.execute(sql, params) as cursor:
-        while rows := await cursor.fetchmany(batch):
+    batch in memory. `conn` is a `Database.read_only()` connection of either database."""
+    if isinstance(conn, aiosqlite.Connection):
+        async with conn.execute(sql, params) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                for row in rows:
+                    yield record(row, shape)
+        return
+    async with aclosing(conn.batches(sql, params, batch)) as batches:
+        async for rows in batches:
             for row in rows:
                 yield record(row, shape)

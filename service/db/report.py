@@ -8,6 +8,8 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+import aiosqlite
+
 from service.checklist import Checklist
 from service.core.deadlines import WAIT_OF_STATE
 from service.core.due_dates import due_on_stored
@@ -80,17 +82,51 @@ def _due_on(
     return found.due_on.isoformat() if found else None
 
 
+def _in_sqlite(conn: Conn) -> bool:
+    return isinstance(conn, LoopConnection | aiosqlite.Connection)
+
+
 async def _due_on_function(conn: Conn, terms: ReportTerms) -> None:
-    """Give the connection `handover_due_on(state, state_since, started_at, urgent_at)` for the sort by due date: the
-    rule counts working days across bank holidays and dates in England, which SQL cannot, and the sort must run in
-    SQL for the report's pages. Only the page being read is built in Python; the function is called once a row."""
-    if terms.due_checklist is None or terms.today is None:
-        raise ValueError("the report's terms carry no time limits or day to sort by")
-    function = partial(_due_on, terms.due_checklist, terms.today)
+    """Give a SQLite connection `handover_due_on(state, state_since, started_at, urgent_at)` for the sort by due
+    date: the rule counts working days across bank holidays and dates in England, which SQL cannot, and the sort
+    runs in SQL for the report's pages. Only the page being read is built in Python; the function is called once a
+    row. PostgreSQL cannot call Python, so there the order is found by `_ids_by_due_date`."""
+    function = partial(_due_on, *_due_terms(terms))
     if isinstance(conn, LoopConnection):
         conn.raw.create_function("handover_due_on", 4, function, deterministic=True)
-    else:
+    elif isinstance(conn, aiosqlite.Connection):
         await conn.create_function("handover_due_on", 4, function, deterministic=True)
+
+
+def _due_terms(terms: ReportTerms) -> tuple[Checklist, date]:
+    if terms.due_checklist is None or terms.today is None:
+        raise ValueError("the report's terms carry no time limits or day to sort by")
+    return terms.due_checklist, terms.today
+
+
+async def _ids_by_due_date(
+    conn: Conn, report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
+) -> list[int]:
+    """The matching handovers' ids in the order of the sort by due date (`_ORDER_SQL["most_overdue"]`: no due date
+    first, then earliest due, then by id), each due date found by the same rule in Python. Reads four columns of
+    every incomplete handover that matches, which is what SQLite's sort reads too."""
+    checklist, today = _due_terms(terms)
+    where, params = _incomplete_where(report_filter, started_before, terms)
+    rows = await _rows(
+        conn, "SELECT h.id, h.state, h.state_since, h.started_at, h.urgent_at FROM handovers h" + where, params
+    )
+    keyed = [(due is not None, due or "", int(row[0])) for row in rows for due in [_due_on(checklist, today, *row[1:])]]
+    return [handover_id for _, _, handover_id in sorted(keyed)]
+
+
+async def _incomplete_by_ids(conn: Conn, handover_ids: list[int]) -> list[IncompleteRecord]:
+    """The report's rows for these handovers, in the order given."""
+    if not handover_ids:
+        return []
+    marks = ",".join("?" * len(handover_ids))
+    rows = await _rows(conn, _INCOMPLETE_SELECT + f" WHERE h.id IN ({marks})", handover_ids)
+    by_id = {int(row["id"]): record(row, IncompleteRecord) for row in rows}
+    return [by_id[handover_id] for handover_id in handover_ids if handover_id in by_id]
 
 
 def overdue_sql(terms: ReportTerms) -> tuple[str, list[Any]]:
@@ -230,6 +266,9 @@ async def incomplete_page(
     terms: ReportTerms,
     page: Page,
 ) -> list[IncompleteRecord]:
+    if report_filter.sort == "most_overdue" and not _in_sqlite(conn):
+        ordered = await _ids_by_due_date(conn, report_filter, started_before, terms)
+        return await _incomplete_by_ids(conn, ordered[page.offset : page.offset + page.size])
     sql, params = incomplete_query(report_filter, started_before, terms)
     if report_filter.sort == "most_overdue":
         await _due_on_function(conn, terms)
@@ -247,6 +286,12 @@ async def stream_incomplete(
     """Every matching row, a batch at a time, on a connection of its own so a long export holds up nobody."""
     sql, params = incomplete_query(report_filter, started_before, terms)
     async with database.read_only() as conn:
+        if report_filter.sort == "most_overdue" and not _in_sqlite(conn):
+            ordered = await _ids_by_due_date(conn, report_filter, started_before, terms)
+            for start in range(0, len(ordered), batch):
+                for found in await _incomplete_by_ids(conn, ordered[start : start + batch]):
+                    yield found
+            return
         if report_filter.sort == "most_overdue":
             await _due_on_function(conn, terms)
         # closed here, before the connection is, also when the reader stops early

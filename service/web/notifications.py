@@ -49,11 +49,10 @@ async def reminders_lifespan(app: Litestar) -> AsyncIterator[None]:
 def unread_notifications(request: Request[Any, Any, Any] | None) -> int:
     """How many notifications the signed-in person has not read, for the header; 0 for nobody signed in.
 
-    Templates are rendered synchronously, so the count is read on the reader connection directly: an indexed count
-    on the event loop's own thread, as every quick read of the store is (`db.engine`)."""
-    if request is None or request.scope.get("user") is None:
-        return 0
-    return store.unread_count_now(database(request).reader, int(request.scope["user"].id))
+    Templates are rendered synchronously, so the count is read before, when the person is looked up for the request
+    (`session.retrieve_user`)."""
+    user = None if request is None else request.scope.get("user")
+    return int(getattr(user, "unread_notifications", 0))
 
 
 class NotificationsController(Controller):

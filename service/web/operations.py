@@ -35,7 +35,8 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
         version = await db.schema_version(database(request).reader)
     except Exception as exc:  # any failure to reach the database means not ready
         return Response({"status": "not ready", "reason": f"database: {type(exc).__name__}"}, status_code=503)
-    unwritable = await asyncio.to_thread(db.why_not_writable, database(request).path, READY_FREE_BYTES_MIN)
+    file = database(request).file  # on PostgreSQL the database answering is the check
+    unwritable = await asyncio.to_thread(db.why_not_writable, file, READY_FREE_BYTES_MIN) if file else None
     if unwritable:
         return Response({"status": "not ready", "reason": unwritable}, status_code=503)
     if version != len(db.MIGRATIONS):

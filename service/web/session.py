@@ -21,6 +21,7 @@ from service.actions.drafts import KEEP_SECONDS
 from service.core import directory, validation
 from service.core.report import may_oversee
 from service.core.workflow import Actor
+from service.db import notifications as db_notifications
 from service.web import drafts, timeout
 from service.web.context import State, database, page
 from service.web.context import settings as context_settings
@@ -37,6 +38,7 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     actor: Actor
     teams: list[db.Membership]
+    unread_notifications: int = 0  # for the header, counted when the person is looked up for the request
 
     @property
     def can_work(self) -> bool:
@@ -154,7 +156,10 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
         connection.scope[timeout.ENDED_KEY] = timeout.PASSWORD_RESET  # type: ignore[literal-required]
         return None
     user, teams = found
-    return CurrentUser(id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams)
+    unread = await db_notifications.unread_count(state.db.reader, user.id)
+    return CurrentUser(
+        id=user.id, name=user.name, actor=actions.actor_for(user, teams), teams=teams, unread_notifications=unread
+    )
 
 
 @get("/sign-in", name="sign_in", exclude_from_auth=True, include_in_schema=False)

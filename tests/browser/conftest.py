@@ -80,7 +80,7 @@ def _free_port() -> int:
 
 
 async def _seed(path: Path) -> World:
-    database = db.Database(path)
+    database = db.SqliteDatabase(path)
     await database.open()
     try:
         world = await seed(database)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 async def _new_case(server: Server, reference: str) -> int:
     """A case of its own for this file, held by "out" in North Team (the shared server's cases are other files')."""
-    database = db.Database(server.data_dir / "handover.db")
+    database = db.SqliteDatabase(server.data_dir / "handover.db")
     await database.open()
     try:
         async with database.transaction() as conn:

@@ -26,7 +26,7 @@ def _write(server: Server, sql: str, params: tuple[object, ...]) -> int | None:
     on a thread of its own: Playwright keeps this thread's event loop running."""
 
     async def change() -> int | None:
-        database = db.Database(server.data_dir / "handover.db")
+        database = db.SqliteDatabase(server.data_dir / "handover.db")
         async with database.opened(), database.transaction() as conn:
             cursor = await conn.execute(sql, params)
             return cursor.lastrowid

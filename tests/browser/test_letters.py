@@ -30,7 +30,7 @@ def _letter_ready(server: Server, reference: str, child: str) -> int:
     with a joint visit booked for ten days from now."""
 
     async def make() -> int:
-        database = db.Database(server.data_dir / "handover.db")
+        database = db.SqliteDatabase(server.data_dir / "handover.db")
         await database.open()
         try:
             async with database.transaction() as conn:

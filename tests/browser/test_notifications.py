@@ -30,7 +30,7 @@ def tell(server: Server) -> None:
     """Two notifications for the manager about c20's handover, written while the service runs."""
 
     async def write() -> None:
-        async with db.Database(server.data_dir / "handover.db").opened() as database:
+        async with db.SqliteDatabase(server.data_dir / "handover.db").opened() as database:
             (row,) = await database.reader.execute_fetchall(
                 "SELECT id FROM handovers WHERE case_id = ?", (server.world.cases["c20"],)
             )

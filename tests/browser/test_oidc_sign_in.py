@@ -22,7 +22,7 @@ from tests.oidc_support import OpenIdProvider, running_provider
 
 
 async def _seed(path: Path) -> None:
-    database = db.Database(path)
+    database = db.SqliteDatabase(path)
     await database.open()
     try:
         await seed(database)

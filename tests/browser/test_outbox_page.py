@@ -21,7 +21,7 @@ EMAILS = 27  # more than a page (25)
 
 
 async def _queue(server: Server) -> None:
-    database = db.Database(server.data_dir / "handover.db")
+    database = db.SqliteDatabase(server.data_dir / "handover.db")
     async with database.opened(), database.transaction() as conn:
         ids = [
             await store.queue_email(

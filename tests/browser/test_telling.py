@@ -30,7 +30,7 @@ def _in_database(server: Server, work: Callable[[db.Database], Any]) -> Any:
     """Run `work` against the running service's database (in a thread of its own: Playwright holds this one's loop)."""
 
     async def run() -> Any:
-        database = db.Database(server.data_dir / "handover.db")
+        database = db.SqliteDatabase(server.data_dir / "handover.db")
         await database.open()
         try:
             return await work(database)

@@ -27,7 +27,7 @@ def _in_database(server: Server, work: Callable[[db.Database], Any]) -> Any:
     event loop)."""
 
     async def run() -> Any:
-        database = db.Database(server.data_dir / "handover.db")
+        database = db.SqliteDatabase(server.data_dir / "handover.db")
         await database.open()
         try:
             return await work(database)

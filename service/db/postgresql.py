@@ -1,0 +1,348 @@
+"""PostgreSQL's engine: the same store on a database that several instances of the service share.
+
+The queries are written once, for both databases (`service.db.engine.Conn`). What differs is here:
+
+- Placeholders: the queries use SQLite's `?` and `:name`; psycopg takes `%s` and `%(name)s` (`to_postgresql`).
+  SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's does not, so LIKE is sent as ILIKE.
+- Values: booleans are stored as 0/1 in both; a comparison PostgreSQL answers with a boolean is read back as 0/1, and
+  sums and averages (PostgreSQL's `numeric`) as int or float, as SQLite gives them.
+- Functions SQLite has and PostgreSQL lacks (`group_concat`, `char`, ...) are created with the schema
+  (`service.db.schema_postgresql.COMPATIBILITY`).
+- Writers: every change of records appends to the one audit chain, so changes are serialised across every instance
+  by a transaction-scoped advisory lock taken first in each (`transaction`), as SQLite's single writer serialises
+  them in one process. Reads never wait for it, and short writes that append nothing to the chain (sessions, sign-in
+  throttling, pending drafts) take no lock (`housekeeping`).
+- Migrations: the baseline schema, then the later migrations' PostgreSQL text, under an advisory lock so that
+  instances starting together do not both migrate (`migrate_postgresql`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import psycopg_pool
+from psycopg.adapt import Buffer, Dumper, Loader
+from psycopg.pq import Format
+
+from service.db.engine import Conn, Database, now
+from service.db.schema import MIGRATIONS, POSTGRESQL_BASELINE_VERSION, Migration
+
+# Keys of the advisory locks (any bigint the service alone uses; these spell "handover" and "migrate" in hex-ish)
+CHANGE_LOCK = 0x68616E646F766572
+MIGRATION_LOCK = 0x6D69677261746500
+
+POOL_SIZE = 10  # connections per instance: a few more than the requests one instance has in its database at once
+
+# `?` and `:name` outside quoted strings, identifiers and comments; `%` (psycopg's own marker) escaped; LIKE
+_TOKENS = re.compile(
+    r"""(?P<literal>'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*)"""
+    r"""|(?P<question>\?)|(?<!:):(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<percent>%)|(?P<like>\bLIKE\b)""",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def to_postgresql(sql: str) -> str:
+    """A query as written for both databases (SQLite's placeholders), as psycopg takes it."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match["literal"] is not None:
+            return match["literal"].replace("%", "%%")
+        if match["question"] is not None:
+            return "%s"
+        if match["name"] is not None:
+            return f"%({match['name']})s"
+        if match["percent"] is not None:
+            return "%%"
+        return "ILIKE"
+
+    return _TOKENS.sub(replace, sql)
+
+
+class Row(Sequence[Any]):
+    """A row read by position or by column name, as `sqlite3.Row` is."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, values: tuple[Any, ...], names: dict[str, int]) -> None:
+        self._values = values
+        self._names = names
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self._values[self._names[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Row) and self._values == other._values
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __repr__(self) -> str:
+        return f"Row({dict(zip(self._names, self._values, strict=True))!r})"
+
+
+def _rows_by_name(cursor: psycopg.AsyncCursor[Any]) -> Any:
+    description = cursor.description
+    if description is None:
+        return tuple
+    names: dict[str, int] = {}
+    for index, column in enumerate(description):
+        names.setdefault(column.name, index)
+    return lambda values: Row(values, names)
+
+
+class _BoolAsInt(Loader):
+    """A boolean PostgreSQL computed (`a = b`, `x IS NULL`) read as SQLite gives it: 1 or 0."""
+
+    def load(self, data: Buffer) -> int:
+        return 1 if bytes(data) in (b"t", b"\x01") else 0
+
+
+class _BoolAsIntBinary(_BoolAsInt):
+    format = Format.BINARY
+
+
+class _NumericAsNumber(Loader):
+    """A sum or an average (`numeric`) read as SQLite gives it: an int when whole, else a float."""
+
+    def load(self, data: Buffer) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class _IntDumper(Dumper):
+    """Python's bool sent as the 0/1 the schema stores, so `disabled = ?` compares integers."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: Any) -> Buffer:
+        return b"1" if obj else b"0"
+
+
+def _adapt(context: psycopg.AsyncConnection[Any]) -> None:
+    context.adapters.register_loader("bool", _BoolAsInt)
+    context.adapters.register_loader("bool", _BoolAsIntBinary)
+    context.adapters.register_loader("numeric", _NumericAsNumber)
+    context.adapters.register_dumper(bool, _IntDumper)
+
+
+class Result:
+    """What a statement tells its caller: how many rows it changed, and any rows it returned."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rowcount: int, rows: list[Any]) -> None:
+        self.rowcount = rowcount
+        self._rows = rows
+
+    def fetchall(self) -> list[Any]:
+        return self._rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+
+async def _run(conn: psycopg.AsyncConnection[Any], sql: str, parameters: Any) -> Result:
+    async with conn.cursor() as cursor:
+        await cursor.execute(_query(sql), _parameters(parameters))
+        rows = await cursor.fetchall() if cursor.description is not None else []
+        return Result(cursor.rowcount, rows)
+
+
+def _query(sql: str) -> str:
+    return to_postgresql(sql)
+
+
+def _parameters(parameters: Any) -> Any:
+    return parameters if isinstance(parameters, dict) else tuple(parameters)
+
+
+class PgConnection:
+    """One PostgreSQL connection held for a transaction or a long read: the methods every query uses (`Conn`)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.raw = conn
+
+    async def execute(self, sql: str, parameters: Any = ()) -> Result:
+        return await _run(self.raw, sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[Any]:
+        return (await _run(self.raw, sql, parameters)).fetchall()
+
+    async def executemany(self, sql: str, parameters: Any) -> Result:
+        async with self.raw.cursor() as cursor:
+            await cursor.executemany(_query(sql), [_parameters(p) for p in parameters])
+            return Result(cursor.rowcount, [])
+
+    async def batches(self, sql: str, parameters: Any, size: int) -> AsyncIterator[list[Any]]:
+        """Every row of `sql`, `size` rows at a time, through a server-side cursor (a long export holds one batch)."""
+        async with self.raw.cursor(name="batches") as cursor:
+            await cursor.execute(_query(sql), _parameters(parameters))
+            while rows := await cursor.fetchmany(size):
+                yield rows
+
+
+class PooledReader:
+    """Reads on whichever pooled connection is free, each statement on its own (autocommit): lookups by key and the
+    queries of a page, which need no snapshot shared between them."""
+
+    def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any]) -> None:
+        self.pool = pool
+
+    async def execute(self, sql: str, parameters: Any = ()) -> Result:
+        async with self.pool.connection() as conn:
+            return await _run(conn, sql, parameters)
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[Any]:
+        return (await self.execute(sql, parameters)).fetchall()
+
+    async def executemany(self, sql: str, parameters: Any) -> Result:
+        async with self.pool.connection() as conn:
+            return await PgConnection(conn).executemany(sql, parameters)
+
+
+def without_password(url: str) -> str:
+    """The URL for messages and logs: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database (15 or later) at `url`, through a pool of psycopg connections."""
+
+    def __init__(self, url: str, pool_size: int = POOL_SIZE) -> None:
+        self.url = url
+        self.pool_size = pool_size
+        self.commits = 0
+        self._pool: psycopg_pool.AsyncConnectionPool[Any] | None = None
+        self._reader: PooledReader | None = None
+
+    @property
+    def description(self) -> str:
+        return without_password(self.url)
+
+    async def open(self) -> None:
+        async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
+            _adapt(conn)
+            conn.row_factory = _rows_by_name
+            # times are stored as UTC text made in Python; the session's zone matters only to now(), never used
+            await conn.execute("SET TIME ZONE 'UTC'")
+
+        pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.pool_size,
+            kwargs={"autocommit": True},
+            configure=configure,
+            open=False,
+            name="handover",
+        )
+        await pool.open(wait=True, timeout=30)
+        try:
+            async with pool.connection() as conn:
+                await migrate_postgresql(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        self._reader = PooledReader(pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = self._reader = None
+
+    @property
+    def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        if self._pool is None:
+            raise RuntimeError("the database is not open")
+        return self._pool
+
+    @property
+    def reader(self) -> Conn:
+        if self._reader is None:
+            raise RuntimeError("the database is not open")
+        return self._reader
+
+    @property
+    def scanner(self) -> Conn:
+        return self.reader
+
+    @asynccontextmanager
+    async def _transaction(self, lock: int | None) -> AsyncIterator[Conn]:
+        async with self.pool.connection() as raw, raw.transaction():
+            if lock is not None:
+                await raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            yield PgConnection(raw)
+        self.commits += 1
+
+    def transaction(self) -> Any:
+        """One change of records with its audit entry, serialised with every other such change on every instance (the
+        advisory lock, held until COMMIT or ROLLBACK), so the audit chain stays one strict chain."""
+        return self._transaction(CHANGE_LOCK)
+
+    def housekeeping(self) -> Any:
+        return self._transaction(None)
+
+    @asynccontextmanager
+    async def _read_only(self) -> AsyncIterator[Conn]:
+        async with self.pool.connection() as raw, raw.transaction():
+            # one snapshot for the whole read, as SQLite's read transaction gives an export
+            await raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield PgConnection(raw)
+
+    def read_only(self) -> Any:
+        return self._read_only()
+
+
+async def migrate_postgresql(conn: psycopg.AsyncConnection[Any]) -> int:
+    """Bring the schema up to date: the baseline on an empty database, then each later migration's PostgreSQL text,
+    each recorded in `schema_migrations`; returns the schema version. Instances starting together take turns."""
+    from service.db.schema_postgresql import BASELINE, COMPATIBILITY
+
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        found = await cursor.fetchone()
+        current = int(found[0]) if found else 0
+        if current == 0:
+            await conn.execute(COMPATIBILITY)
+            await conn.execute(BASELINE)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, applied_at) SELECT n, %s FROM generate_series(1, %s) n",
+                (now(), POSTGRESQL_BASELINE_VERSION),
+            )
+            current = POSTGRESQL_BASELINE_VERSION
+        elif current < POSTGRESQL_BASELINE_VERSION:
+            raise RuntimeError(f"schema version {current} on PostgreSQL is older than its baseline")
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number <= current:
+                continue
+            if not isinstance(migration, Migration):
+                raise RuntimeError(f"migration {number} has no PostgreSQL text")
+            await conn.execute(migration.postgresql)
+            await conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (%s, %s)", (number, now()))
+    return len(MIGRATIONS)
