@@ -18,7 +18,7 @@ from service import db, passwords
 from service.app import create_app
 from service.passwords import hash_password
 from service.settings import Settings
-from tests.helpers import settings_for_tests
+from tests.helpers import TEST_DATABASE, settings_for_tests, test_databases
 
 # Mutation testing (scripts/mutation.sh) runs the property tests once per mutant: fewer, repeatable examples there.
 hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, database=None)
@@ -88,6 +88,26 @@ async def seed(database: db.Database) -> World:
     return World(users=users, teams=teams, cases=cases)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if TEST_DATABASE == "postgresql":  # one throwaway server for the run, in a folder of the run's own
+        test_databases.start(Path(session.config._tmp_path_factory.mktemp("postgresql")))  # type: ignore[attr-defined]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE == "postgresql":
+        skip = pytest.mark.skip(reason="about SQLite's file itself; the PostgreSQL pass runs the rest")
+        for item in items:
+            if item.get_closest_marker("sqlite_only"):
+                item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    if TEST_DATABASE == "postgresql":
+        test_databases.drop_all()
+
+
 @pytest.fixture
 def service_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Hash and verify passwords with the service's own argon2 settings for one test."""
@@ -109,7 +129,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[db.Database]:
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     yield database
     await database.close()

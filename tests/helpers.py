@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from datetime import date
@@ -284,10 +285,68 @@ async def tell_everyone(database: Any, person: Any, handover_id: int) -> None:
 
 
 def settings_for_tests(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test whose data lives in `data_dir`: SQLite there, or, in the suite's PostgreSQL pass
+    (HANDOVER_TEST_DATABASE=postgresql), a database of its own on the throwaway server (the same one for the same
+    folder)."""
     values: dict[str, object] = {
         "data_dir": data_dir,
         "database": data_dir / "handover.db",
         "secret_key": "test-secret-" + "x" * 32,
     }
+    if TEST_DATABASE == "postgresql":
+        values["database_url"] = test_databases.url_for(data_dir)
     values.update(overrides)
     return msgspec.convert(values, Settings, strict=False)
+
+
+# Which database the suite runs on: "sqlite" (the default), or "postgresql" for scripts/test.sh's second pass
+TEST_DATABASE = os.environ.get("HANDOVER_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"HANDOVER_TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
+
+
+class TestDatabases:
+    """The PostgreSQL pass's databases: one throwaway server for the whole run, a migrated template made once, and
+    a copy of it for each test's data folder, dropped when the test ends."""
+
+    TEMPLATE = "handover_template"
+
+    def __init__(self) -> None:
+        self.server: Any = None
+        self.made: dict[Path, str] = {}  # data folder -> database name, for the test running now
+        self.count = 0
+
+    def start(self, root: Path) -> None:
+        """Start the server and migrate the template (once, before any test runs)."""
+        import asyncio
+
+        from tests.postgres_support import start_postgres
+
+        self.server = start_postgres(root)
+        asyncio.run(_migrate(self.server.create_database(self.TEMPLATE)))
+
+    def url_for(self, data_dir: Path) -> str:
+        if self.server is None:
+            raise RuntimeError("the PostgreSQL pass's server is not running (tests/conftest.py starts it)")
+        name = self.made.get(data_dir)
+        if name is None:
+            self.count += 1
+            name = self.made[data_dir] = f"t{self.count}"
+            self.server.create_database(name, template=self.TEMPLATE)
+        return str(self.server.url(name))
+
+    def drop_all(self) -> None:
+        """Drop the databases the test made (its connections, if any are left open, are ended)."""
+        for name in self.made.values():
+            self.server.drop_database(name)
+        self.made.clear()
+
+
+async def _migrate(url: str) -> None:
+    from service.db.postgresql import PostgresDatabase
+
+    async with PostgresDatabase(url).opened():
+        pass
+
+
+test_databases = TestDatabases()

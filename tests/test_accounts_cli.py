@@ -26,7 +26,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
 
     async def populate() -> None:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             await seed(database)
 
     asyncio.run(populate())
@@ -35,7 +35,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def read(settings: Settings, query: Callable[[db.Conn], Awaitable[Any]]) -> Any:
     async def run() -> Any:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             return await query(database.reader)
 
     return asyncio.run(run())

@@ -340,7 +340,7 @@ async def test_the_migration_rebuilds_the_history_a_database_already_holds(site:
         for undo in since_allocations():
             await conn.execute(undo)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
-    again = db.SqliteDatabase(settings.database)
+    again = db.Database.for_settings(settings)
     await again.open()  # migrates
     try:
         rebuilt = kept(await db.allocations_of(again.reader, AllocationFilter()))
@@ -366,7 +366,7 @@ async def test_the_migration_ends_each_history_with_the_case_as_it_is(site: Site
             await conn.execute(undo)
         number = next(n for n, script in enumerate(db.MIGRATIONS, start=1) if "CREATE TABLE allocations" in script)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
-    again = db.SqliteDatabase(settings.database)
+    again = db.Database.for_settings(settings)
     await again.open()
     await again.close()
     await consistent(site.db)

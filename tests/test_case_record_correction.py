@@ -220,7 +220,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
 
     async def populate() -> None:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             await seed(database)
 
     asyncio.run(populate())
@@ -229,7 +229,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def stored(settings: Settings, reference: str) -> tuple[db.Case | None, list[Any]]:
     async def run() -> tuple[db.Case | None, list[Any]]:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             case = await db.case_by_reference(database.reader, reference)
             entries = [e.entry for e in await db.audit_entries(database.reader) if e.entry.action == "correct_case"]
             return case, entries

@@ -346,7 +346,7 @@ async def test_the_leaver_a_held_case_came_from_is_kept(database: db.Database, w
 
 
 async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit_trail(settings: Settings) -> None:
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     world = await seed(database)
     leaver, cases = await add_leaver(database, world, children=2)
@@ -358,7 +358,7 @@ async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit
             await conn.execute(undo)
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
     await database.close()
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     try:
         rows = await database.reader.execute_fetchall(

@@ -27,7 +27,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def populate(settings: Settings) -> None:
     async def run() -> None:
-        database = db.SqliteDatabase(settings.database)
+        database = db.Database.for_settings(settings)
         await database.open()
         world = await seed(database)
         for number, state in enumerate(["draft", "submitted", "endorsed", "closed", "returned"], start=1):

@@ -81,7 +81,7 @@ async def writer(
 
 async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     settings = settings_for_tests(tmp_path, secret_key=SECRET)
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     world = await seed(database)
     handover_ids = [await handover_in(database, world, "draft", f"c{n}") for n in range(1, CLIENTS + 1)]

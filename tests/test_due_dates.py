@@ -342,7 +342,7 @@ def test_the_command_line_export_filters_overdue_and_sorts_most_overdue_first(
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
 
     async def populate() -> dict[int, deadlines.Due]:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             world = await seed(database)
             dues = {}
             for case, state, days_ago in SPREAD:

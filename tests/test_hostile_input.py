@@ -1483,7 +1483,7 @@ def test_every_argument_of_the_command_line(
     monkeypatch.setattr(account_actions, "rehash", quick_hash)
 
     async def seeded() -> None:
-        async with db.SqliteDatabase(settings.database).opened() as database:
+        async with db.Database.for_settings(settings).opened() as database:
             await seed(database)
 
     asyncio.run(seeded())

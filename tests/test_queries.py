@@ -176,7 +176,7 @@ UNDO_LATER_MIGRATIONS = [
 
 async def test_a_handover_returned_before_queries_were_kept_can_still_be_answered(settings: Settings) -> None:
     """A database from before the queries table: the query a returned handover waits on comes from the handover."""
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     world = await seed(database)
     handover_id = await handover_in(database, world, "returned", "mia")
@@ -188,7 +188,7 @@ async def test_a_handover_returned_before_queries_were_kept_can_still_be_answere
             await conn.execute(undo)
     await database.close()
 
-    database = db.SqliteDatabase(settings.database)
+    database = db.Database.for_settings(settings)
     await database.open()
     try:
         [waiting] = await db.queries_of(database.reader, handover_id)
