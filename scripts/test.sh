@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/browser_setup.sh  # Debian's Chromium (if missing) and axe-core; never downloads a browser
 bash scripts/oidc_setup.sh  # Node and the test OpenID provider (oidc-provider, pinned), if missing
 bash scripts/pdf_setup.sh  # Pango and fonts for the handover's PDF copy (if missing)
+bash scripts/postgres_setup.sh  # PostgreSQL 15+ server programs (if missing) for the throwaway test servers
 
 .venv/bin/ruff check service tests
 .venv/bin/ruff format --check service tests
