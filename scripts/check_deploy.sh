@@ -145,6 +145,13 @@ if proxies:
         problems.append("deploy/Caddyfile: every instance listens on port 8000")
     if not re.search(r"^\s*health_uri\s+/readyz\s*$", code, re.MULTILINE):
         problems.append("deploy/Caddyfile does not check the instances' /readyz (health_uri /readyz)")
+    if "ALL" in proxy.get("cap_drop", []) and "NET_BIND_SERVICE" not in proxy.get("cap_add", []):
+        problems.append(
+            f"{proxy_name}: the caddy image's binary carries the NET_BIND_SERVICE file capability; with every"
+            " capability dropped and that one not added back, the container cannot start"
+        )
+    if "no-new-privileges:true" not in proxy.get("security_opt", []):
+        problems.append(f"{proxy_name}: no-new-privileges is not set")
     depends = proxy.get("depends_on") or {}
     if sorted(depends) != instances:
         problems.append(f"{proxy_name} depends on {sorted(depends)}, not on the instances {instances}")
