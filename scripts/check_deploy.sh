@@ -93,7 +93,7 @@ if databases:
         problems.append(f"{db_name}: the database's folder is not on a named volume")
     db_env = db.get("environment") or {}
     if not re.fullmatch(r"\$\{POSTGRES_PASSWORD(:?-)?\}", str(db_env.get("POSTGRES_PASSWORD", ""))):
-        problems.append(f"{db_name}: POSTGRES_PASSWORD must come from .env (${{POSTGRES_PASSWORD:-}}), not be written here")
+        problems.append(f"{db_name}: POSTGRES_PASSWORD must come from .env, ${{POSTGRES_PASSWORD:-}}, not be here")
 
 hardening = {field: single.get(field) for field in ("cap_drop", "security_opt", "healthcheck", "restart", "logging")}
 for name in instances:
@@ -114,26 +114,24 @@ for name in instances:
     if databases and (instance.get("depends_on") or {}).get(databases[0], {}).get("condition") != "service_healthy":
         problems.append(f"{name} does not wait for {databases[0]} to be healthy")
     url = str(environment.get("HANDOVER_DATABASE_URL", ""))
-    expected = (
-        f"postgresql://{db_env.get('POSTGRES_USER')}:${{POSTGRES_PASSWORD:-}}@{databases[0]}:5432/{db_env.get('POSTGRES_DB')}"
-        if databases
-        else None
-    )
+    user, name = db_env.get("POSTGRES_USER"), db_env.get("POSTGRES_DB")
+    expected = f"postgresql://{user}:${{POSTGRES_PASSWORD:-}}@{databases[0]}:5432/{name}" if databases else None
     if url != expected:
         problems.append(f"{name}: HANDOVER_DATABASE_URL is {url!r}, expected {expected!r} (the profile's database)")
 mounts = {name: [str(volume).split(":")[:2] for volume in profile[name].get("volumes", [])] for name in instances}
 if len({str(paths) for paths in mounts.values()}) > 1:
-    problems.append(f"the instances mount different volumes ({mounts}): the exported audit checkpoints must be one file")
+    problems.append(f"the instances mount different volumes ({mounts}): the exported checkpoints must be one file")
 
 if proxies:
     proxy_name = proxies[0]
     proxy = profile[proxy_name]
     if published(proxy) != published(single):
         problems.append(
-            f"{proxy_name} publishes {published(proxy)}, handover {published(single)}: the same address keeps the SQLite"
-            " service and the profile from running side by side, and the TLS proxy in front unchanged"
+            f"{proxy_name} publishes {published(proxy)}, handover {published(single)}: the same address keeps the"
+            " SQLite service and the profile from running side by side, and the TLS proxy in front unchanged"
         )
-    if not any(str(volume).startswith("./deploy/Caddyfile:/etc/caddy/Caddyfile") for volume in proxy.get("volumes", [])):
+    mount = "./deploy/Caddyfile:/etc/caddy/Caddyfile"
+    if not any(str(volume).startswith(mount) for volume in proxy.get("volumes", [])):
         problems.append(f"{proxy_name} does not mount ./deploy/Caddyfile at /etc/caddy/Caddyfile")
     caddyfile = Path("deploy/Caddyfile").read_text(encoding="utf-8")
     code = "\n".join(line.split("#", 1)[0] for line in caddyfile.splitlines())
@@ -160,7 +158,7 @@ for problem in problems:
     print(f"compose.yaml: {problem}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"compose.yaml: published on 127.0.0.1 only; postgresql profile: {', '.join(instances)} behind {', '.join(proxies)}")
+print(f"compose.yaml: published on 127.0.0.1 only; profile postgresql: {', '.join(instances)} behind {proxies[0]}")
 PY
 
 echo "== deploy/Caddyfile: caddy validate"
@@ -271,7 +269,8 @@ if active.get("POSTGRES_PASSWORD", "") != "":
 
 # The instances' URL with a password as the example says to make one: the service must accept it.
 services = YAML(typ="safe").load(Path("compose.yaml").read_text(encoding="utf-8"))["services"]
-handover_env = dict(re.findall(r"^(HANDOVER_[A-Z0-9_]+)=(.*)$", Path("deploy/handover.env.example").read_text(encoding="utf-8"), re.MULTILINE))
+handover_example = Path("deploy/handover.env.example").read_text(encoding="utf-8")
+handover_env = dict(re.findall(r"^(HANDOVER_[A-Z0-9_]+)=(.*)$", handover_example, re.MULTILINE))
 password = "0123456789abcdef" * 3  # secrets.token_hex(24)
 for name, service in services.items():
     url = (service.get("environment") or {}).get("HANDOVER_DATABASE_URL")
@@ -298,7 +297,7 @@ for problem in problems:
     print(f"deploy/postgres.env.example: {problem}", file=sys.stderr)
 if problems:
     sys.exit(1)
-print("deploy/postgres.env.example: the database refuses to start until its password is set; the instances' URL is accepted")
+print("deploy/postgres.env.example: no database starts until its password is set; the instances' URL is accepted")
 PY
 
 echo "Deployment files OK."
