@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+import psycopg
+
 from service import actions, db
 from service.actions import maintenance, notifications
 from service.checklist import ChecklistError, latest, load_all
@@ -423,6 +425,22 @@ async def _backup(settings: Settings, target: Path) -> int:
     return 1 if problem else 0
 
 
+async def _migrate_to_postgres(settings: Settings, source: Path) -> int:
+    if not settings.database_url:
+        print(
+            "handover migrate-to-postgres: set HANDOVER_DATABASE_URL to the empty PostgreSQL database", file=sys.stderr
+        )
+        return 2
+    try:
+        async with db.Database.for_settings(settings).opened() as database:
+            print(await maintenance.migrate_to_postgresql(source, database))
+    except maintenance.MigrationRefused as exc:
+        print(f"handover migrate-to-postgres: {exc}", file=sys.stderr)
+        return 1
+    print(f"{database.description} now holds the service's data; start the service with HANDOVER_DATABASE_URL set.")
+    return 0
+
+
 async def _record_restore(settings: Settings, source: Path) -> None:
     async with db.Database.for_settings(settings).opened() as database:
         await maintenance.record_restore(database, source)
@@ -668,6 +686,11 @@ def parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=_file_argument)
     restore = commands.add_parser("restore", help="replace the database with a backup (stop the service first)")
     restore.add_argument("file", type=_file_argument)
+    move = commands.add_parser(
+        "migrate-to-postgres",
+        help="copy a SQLite database into the empty PostgreSQL database at HANDOVER_DATABASE_URL, audit trail and all",
+    )
+    move.add_argument("file", type=_file_argument, help="the SQLite database file (the service stopped)")
     token = commands.add_parser("token", help="API tokens for case management systems")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser(
@@ -746,7 +769,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore = notifications.use_settings(settings)
     try:
         return _run(settings, args)
-    except (OSError, sqlite3.Error) as exc:  # a file or the database the system could not use: said, not traced
+    except (
+        OSError,
+        sqlite3.Error,
+        psycopg.Error,
+    ) as exc:  # a file or the database the system could not use: said, not traced
         print(f"handover {args.command}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
     finally:
@@ -786,6 +813,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_backup(settings, args.file))
     elif args.command == "restore":
         return _restore(settings, args.file)
+    elif args.command == "migrate-to-postgres":
+        return asyncio.run(_migrate_to_postgres(settings, args.file))
     elif args.command == "export" and getattr(args, "export_what", None) == "allocations":
         return asyncio.run(_export_allocations(settings, args))
     elif args.command == "export":

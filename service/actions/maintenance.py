@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from service import db
+from service.core import audit
 
 # `handover backup` and `restore` copy the SQLite file; a PostgreSQL database is backed up with its own tools.
 ON_POSTGRESQL = (
@@ -42,3 +43,55 @@ async def record_restore(database: db.Database, source: Path) -> None:
     """The first entry of a restored database's continued chain says where it came from (the service is stopped)."""
     async with database.transaction() as conn:
         await db.append_audit(conn, None, "restore", "database", None, {"from": str(source)})
+
+
+async def _chain_end(conn: db.Conn, batch: int = 5000) -> tuple[int, str, list[str]]:
+    """Walk a whole audit chain: the last entry's number and hash, and the problems found (none: it is whole)."""
+    check = audit.ChainCheck([], b"")
+    last, last_hash = 0, audit.GENESIS
+    while entries := await db.audit_entries(conn, after_seq=last, limit=batch):
+        for stored in entries:
+            if not check.feed(stored):
+                return last, last_hash, check.finish()
+            last, last_hash = stored.entry.seq, stored.hash
+    return last, last_hash, check.finish()
+
+
+async def migrate_to_postgresql(source: Path, target: db.Database) -> str:
+    """Copy the SQLite database at `source` into the empty PostgreSQL database `target`, ids and audit chain as
+    they are, then check the chain there: the same length, the same last hash, every link whole. The move is then
+    the chain's next entry. Returns what was copied; raises MigrationRefused with the reason when nothing could be
+    (not a Handover database, a broken chain, another schema version, a target in use) or the copy's chain differs
+    (the copy is then rolled back: nothing is left in `target`)."""
+    from service.db.postgresql import PostgresDatabase, copy_from_sqlite
+
+    if not isinstance(target, PostgresDatabase):
+        raise MigrationRefused("HANDOVER_DATABASE_URL must name the PostgreSQL database to copy into")
+    problem = db.check_backup(source)
+    if problem:
+        raise MigrationRefused(problem)
+    async with db.open_read_only(source) as conn:
+        entries, last_hash, problems = await _chain_end(conn)
+    if problems:
+        raise MigrationRefused(f"the audit trail in {source} is not whole ({problems[0]}); nothing was copied")
+
+    async def same_chain(conn: db.Conn) -> None:
+        copied, copied_hash, problems = await _chain_end(conn)
+        if problems or (copied, copied_hash) != (entries, last_hash):
+            found = problems[0] if problems else f"it ends at entry {copied}, not {entries}"
+            raise MigrationRefused(f"the copied audit trail does not match the original ({found}); nothing was kept")
+
+    try:
+        counts = await copy_from_sqlite(source, target, same_chain)
+    except ValueError as exc:
+        raise MigrationRefused(str(exc)) from None
+    async with target.transaction() as conn:
+        await db.append_audit(
+            conn, None, "migrate_from_sqlite", "database", None, {"from": str(source), "entries": entries}
+        )
+    rows = sum(counts.values())
+    return f"Copied {rows} rows in {len(counts)} tables; the audit trail's {entries} entries verified, unchanged."
+
+
+class MigrationRefused(Exception):
+    """Why a database was not moved to PostgreSQL (nothing was copied)."""

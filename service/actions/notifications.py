@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby
 
+import psycopg
+
 from service import db
 from service.checklist import Checklist
 from service.core import disagreements as disagreement_rules
@@ -307,7 +309,7 @@ async def keep_reminding(
         try:
             await remind(database, checklists, today())
             await send_digests(database, datetime.now(UTC))
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, psycopg.Error, OSError):
             log.exception("could not work out reminders; will try again")
         await asyncio.sleep(every)
 

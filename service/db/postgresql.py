@@ -19,10 +19,12 @@ The queries are written once, for both databases (`service.db.engine.Conn`). Wha
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -346,3 +348,81 @@ async def migrate_postgresql(conn: psycopg.AsyncConnection[Any]) -> int:
             await conn.execute(migration.postgresql)
             await conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (%s, %s)", (number, now()))
     return len(MIGRATIONS)
+
+
+# ---------------------------------------------------------------- moving a SQLite database across
+
+
+def _copy_order(source: sqlite3.Connection) -> list[str]:
+    """The SQLite file's tables (but the migrations' own record), each after the tables its foreign keys name, so
+    that PostgreSQL, which checks every reference as a row arrives, accepts them in this order."""
+    tables = [
+        str(row[0])
+        for row in source.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name <> 'schema_migrations' ORDER BY rowid"
+        )
+    ]
+    needs = {
+        table: {str(row[2]) for row in source.execute(f'PRAGMA foreign_key_list("{table}")')} - {table}
+        for table in tables
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ready = [t for t in tables if t not in ordered and needs[t] <= set(ordered)]
+        if not ready:
+            raise RuntimeError(f"the tables' references go round in a circle: {sorted(set(tables) - set(ordered))}")
+        ordered.extend(ready)
+    return ordered
+
+
+async def copy_from_sqlite(
+    source: Path, target: PostgresDatabase, check: Callable[[Conn], Awaitable[None]], batch: int = 5000
+) -> dict[str, int]:
+    """Copy every row of the SQLite database at `source` into `target`, whose schema is at the same version, in one
+    transaction (all of it or none), ids kept; `check` then reads the copy inside that transaction, and whatever it
+    raises rolls the copy back. Returns how many rows each table had.
+
+    Raises ValueError if the two schemas' versions differ or `target` holds any row already: copying into a database
+    in use would interleave two audit chains."""
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live:
+        version = int(live.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+        order = _copy_order(live)
+    if version != len(MIGRATIONS):
+        raise ValueError(
+            f"{source} is at schema version {version}, not {len(MIGRATIONS)}: start this version of the service on it"
+            " once, or run handover init-db with HANDOVER_DATABASE set to it"
+        )
+    counts: dict[str, int] = {}
+    async with target.pool.connection() as raw, raw.transaction():
+        await raw.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGE_LOCK,))
+        for table in order:
+            found = await (await raw.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')).fetchone()
+            if found and found[0]:
+                raise ValueError(f"the PostgreSQL database is not empty (table {table} has rows): give an empty one")
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as live:
+            live.execute("BEGIN")  # one snapshot of the whole file
+            for table in order:
+                cursor = live.execute(f'SELECT * FROM "{table}"')
+                columns = ", ".join(f'"{d[0]}"' for d in cursor.description)
+                counts[table] = 0
+                async with raw.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                    while rows := cursor.fetchmany(batch):
+                        for row in rows:
+                            await copy.write_row(row)
+                        counts[table] += len(rows)
+            live.execute("ROLLBACK")
+        identities = await (
+            await raw.execute(
+                "SELECT table_name, column_name FROM information_schema.columns"
+                " WHERE is_identity = 'YES' AND table_schema = current_schema()"
+            )
+        ).fetchall()
+        for table, column in identities:  # the next id each table gives comes after the last one copied
+            await raw.execute(
+                f'SELECT setval(pg_get_serial_sequence(%s, %s), MAX("{column}")) FROM "{table}"'
+                f' HAVING MAX("{column}") IS NOT NULL',
+                (f'"{table}"', column),
+            )
+        await check(PgConnection(raw))
+    return counts

@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any
 
 import msgspec
+import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
@@ -133,6 +134,7 @@ API_ERRORS: ExceptionHandlersMap = {
     NotFoundException: _not_found,
     NotAuthorizedException: _unauthorised,
     sqlite3.OperationalError: _storage,
+    psycopg.OperationalError: _storage,  # PostgreSQL unreachable, or a statement cancelled
     RecursionError: _too_deep,
     UnicodeDecodeError: _not_utf8,
     ValidationException: _schema_mismatch,

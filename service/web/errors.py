@@ -8,6 +8,7 @@ import sqlite3
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.response import Redirect
@@ -137,6 +138,7 @@ PAGE_ERRORS: ExceptionHandlersMap = {
     Invalid: invalid_page,
     UnicodeDecodeError: unreadable_page,
     sqlite3.OperationalError: storage_error_page,
+    psycopg.OperationalError: storage_error_page,  # PostgreSQL unreachable, or a statement cancelled
     Conflict: conflict_page,
     NotFound: not_found_page,
     OverflowError: not_found_page,  # an id too large for SQLite cannot name anything that exists

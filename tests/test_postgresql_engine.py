@@ -1,0 +1,58 @@
+"""PostgreSQL's engine: what it changes in a query written for both databases, and nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.db.postgresql import Row, to_postgresql, without_password
+
+
+def test_placeholders_become_psycopgs_and_percent_signs_are_escaped() -> None:
+    assert to_postgresql("SELECT * FROM t WHERE a = ? AND b = ?") == "SELECT * FROM t WHERE a = %s AND b = %s"
+    assert to_postgresql("WHERE c.allocated_worker_id = :person OR x = :person") == (
+        "WHERE c.allocated_worker_id = %(person)s OR x = %(person)s"
+    )
+    assert to_postgresql("SELECT 100 % 7") == "SELECT 100 %% 7"
+
+
+def test_text_in_quotes_is_left_as_written_but_for_percent_signs() -> None:
+    assert to_postgresql("SELECT 'a ? b :c', \"d?\" WHERE v LIKE 'import%'") == (
+        "SELECT 'a ? b :c', \"d?\" WHERE v ILIKE 'import%%'"
+    )
+    assert to_postgresql("SELECT 'it''s ?' , ?") == "SELECT 'it''s ?' , %s"
+    assert to_postgresql("SELECT ? -- a comment's ?\n, ?") == "SELECT %s -- a comment's ?\n, %s"
+
+
+def test_like_ignores_case_on_both_databases() -> None:
+    """SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE is the same test."""
+    assert to_postgresql("WHERE name LIKE ? ESCAPE '\\'") == "WHERE name ILIKE %s ESCAPE '\\'"
+    assert to_postgresql("WHERE name NOT like ?") == "WHERE name NOT ILIKE %s"
+    assert to_postgresql("WHERE likes = ?") == "WHERE likes = %s"
+
+
+def test_postgresql_casts_are_not_named_parameters() -> None:
+    assert to_postgresql("SELECT x::text, :a") == "SELECT x::text, %(a)s"
+
+
+@given(st.lists(st.sampled_from(["a", " ", "'", "?", ":n", "%", "''", "LIKE", "--", "\n", "x"]), max_size=30))
+def test_outside_quotes_every_question_mark_is_one_placeholder(parts: list[str]) -> None:
+    sql = "".join(parts)
+    translated = to_postgresql(sql)
+    # with the quoted text and comments taken out, the count of markers is the count of placeholders
+    bare = re.sub(r"'(?:[^']|'')*'|--[^\n]*", "", sql)
+    if "'" not in bare:  # an unterminated quote is not SQL
+        assert translated.count("%s") == bare.count("?")
+
+
+def test_a_row_reads_by_position_and_by_name() -> None:
+    row = Row((1, "Mia"), {"id": 0, "child_name": 1})
+    assert row[0] == 1 and row["child_name"] == "Mia" and list(row) == [1, "Mia"] and len(row) == 2
+    assert row.keys() == ["id", "child_name"] and row[:1] == (1,)
+
+
+def test_a_url_shown_to_an_operator_has_no_password() -> None:
+    assert without_password("postgresql://handover:s3cret@db:5432/h") == "postgresql://handover:***@db:5432/h"
+    assert without_password("postgresql://handover@db/h") == "postgresql://handover@db/h"
