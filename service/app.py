@@ -272,7 +272,6 @@ def create_app(settings: Settings) -> Litestar:
             with contextlib.suppress(asyncio.CancelledError):
                 await checkpoints
             await write_checkpoint(database, settings)
-            await sessions.flush()  # the expiries being written in the background, before the database closes
             await database.close()
             documents.shutdown()  # the document worker, if a copy was made, ends with the service
             gc.unfreeze()  # a process that starts another app (the tests do) can free this one

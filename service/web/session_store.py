@@ -6,10 +6,10 @@ a restart signs nobody out.
 
 The session middleware stores the session again on every response (that is what makes the idle timeout an idle
 timeout). A database write for each of those would be a write per page view. Here a write is made only when the
-session's contents differ from what this instance last read or wrote under its key, or when the stored expiry has
-fallen more than `refresh` seconds behind; the latter is written in the background, so that a minute's worth of
-sessions coming due together does not hold up the requests that renewed them. A session may therefore end up to
-`refresh` seconds early (and up to a second early, as times are stored to the second): never late.
+session's contents differ from what this instance last read or wrote under its key, when its expiry is cut short, or
+when the stored expiry has fallen more than `refresh` seconds behind. A session may therefore end up to `refresh`
+seconds early (and up to a second early, as times are stored to the second): never late. Each write is made before
+the response goes out, so what a response says (signed in, or signed in for longer) holds on every instance.
 
 A session that ends (signing out, or the id given up at sign-in) keeps its row, marked ended, until it would have
 expired, and the database itself refuses to store an ended or expired session again (`db.store_session`): a slow
@@ -21,7 +21,6 @@ Writes go through `Database.housekeeping`: they change no record and append noth
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -29,7 +28,6 @@ from typing import NamedTuple
 from litestar.stores.base import Store
 
 from service import db
-from service.web.context import log
 
 
 class _Seen(NamedTuple):
@@ -58,7 +56,6 @@ class SessionStore(Store):
         # only to tell whether a write is needed, never to answer a read: every request reads its session first, so
         # an unchanged session is one whose contents are as this request found them
         self._seen: dict[str, _Seen] = {}
-        self._refreshing: dict[str, asyncio.Future[None]] = {}  # background expiry writes in progress
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         """Store the session `value` under `key` for `expires_in` seconds from now. Nothing is stored if the session
@@ -69,10 +66,14 @@ class SessionStore(Store):
         seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
         expires_at = datetime.now(UTC) + timedelta(seconds=seconds)
         seen = self._seen.get(key)
-        if seen is None or seen.digest != _digest(data):
-            await self._write(key, data, expires_at)  # new contents (a sign-in, say) are stored before the answer
-        elif expires_at - seen.expires_at > self.refresh and key not in self._refreshing:
-            self._refreshing[key] = asyncio.ensure_future(self._refresh(key, data, expires_at))
+        if (
+            seen is None
+            or seen.digest != _digest(data)
+            # an expiry cut short is written however little it moved: a session never lasts longer than it was given
+            or expires_at < seen.expires_at
+            or expires_at - seen.expires_at > self.refresh
+        ):
+            await self._write(key, data, expires_at)
 
     async def _write(self, key: str, data: bytes, expires_at: datetime) -> None:
         stored_at = db.stored_time(expires_at)
@@ -82,19 +83,6 @@ class SessionStore(Store):
             self._seen[key] = _Seen(_digest(data), datetime.fromisoformat(stored_at))
         else:  # ended (signed out, maybe on another instance) or expired: it stays that way
             self._seen.pop(key, None)
-
-    async def _refresh(self, key: str, data: bytes, expires_at: datetime) -> None:
-        try:
-            await self._write(key, data, expires_at)
-        except Exception:  # the database was busy or away: the expiry stays behind, and the next request tries again
-            log.exception("could not store a session's new expiry")
-        finally:
-            self._refreshing.pop(key, None)
-
-    async def flush(self) -> None:
-        """Wait for the background expiry writes in progress (before the database closes, and in tests)."""
-        while self._refreshing:
-            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         """The session stored under `key`, or None if there is none, or it has ended or expired. `renew_for`
