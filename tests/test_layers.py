@@ -14,8 +14,8 @@ from service.settings import PROJECT_ROOT
 SERVICE = PROJECT_ROOT / "service"
 
 # Writes that are bookkeeping, not records people care about, and where they may be made. Each runs inside a
-# transaction that an action holds (the sign-in's), or in a short housekeeping write that appends nothing to the audit
-# chain (`Database.housekeeping`), never in a transaction of its own.
+# transaction that an action holds (the sign-in's), or inside a short housekeeping write (`Database.housekeeping`,
+# which appends nothing to the audit chain).
 BOOKKEEPING_WRITES = {
     "service/throttle.py": {"record_failure", "clear_failures"},  # sign-in throttling's counters
     # who is signed in: the session middleware's store, in housekeeping writes
