@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,3 +182,13 @@ async def test_a_session_made_on_one_instance_works_on_the_other_until_signed_ou
     assert (await person.get("/")).status_code == 303, "signed out on the first instance too"
     stored = await _rows(site.db.reader, "SELECT ended FROM sessions WHERE key = ?", (key,))
     assert [row["ended"] for row in stored] == [1]
+
+
+async def test_the_service_clears_expired_sessions_now_and_then(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, checkpoint_minutes=0.01))  # every 0.6 seconds
+    async with AsyncTestClient(app=app):
+        store: SessionStore = app.stores.get("sessions")  # type: ignore[assignment]
+        await store.set("gone", b"data", expires_in=1)
+        await store.set("kept", b"data", expires_in=IDLE)
+        await asyncio.sleep(2.5)
+        assert [key for key, _, _ in await rows(store)] == ["kept"]
