@@ -1112,7 +1112,7 @@ def prepare(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str, Any]:
     """Every phase, and the servers' memory.
 
-    Up to three servers share the data folder (and so the sessions on disk): the main one, auditing every read and
+    Up to three servers share the data folder (the database and its sessions): the main one, auditing every read and
     writing notifications; one with reads unaudited that only the unaudited task list phase drives, straight after
     the audited one, so that the two are compared at the same speed of machine; and one with notifications off
     (HANDOVER_NOTIFICATIONS=false) that only the submit, endorse and acknowledge phases without notifications drive,
@@ -1158,7 +1158,7 @@ def measure(folder: Path, args: argparse.Namespace, started: float) -> dict[str,
             if name not in servers and any(phase.server == name for phase in chosen):
                 label = name.replace(" ", "-")
                 servers[name] = Server(folder, audit_reads=audit_reads, label=label, notifications=notifications)
-                servers[name].start()  # after the sign-ins, whose sessions it reads from disk on first use
+                servers[name].start()  # after the sign-ins, whose sessions it reads from the database
         order = schedule(chosen, ping_phase(workers))  # GET /ping always runs: every ratio is to it
         results = []
         for index, phase in enumerate(order):

@@ -31,7 +31,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.security.session_auth import SessionAuth
 from litestar.static_files import create_static_files_router
-from litestar.stores.file import FileStore
 from litestar.template.config import TemplateConfig
 from markupsafe import Markup
 
@@ -251,9 +250,12 @@ def create_app(settings: Settings) -> Litestar:
             await asyncio.sleep(settings.checkpoint_minutes * 60)
             try:
                 await write_checkpoint(database, settings)
-                await sessions.delete_expired()
             except OSError:
                 context.log.exception("could not write an audit checkpoint; will try again")
+            try:
+                await sessions.delete_expired()
+            except Exception:  # the database was busy or away: expired sessions are refused anyway, and cleared later
+                context.log.exception("could not clear expired sessions; will try again")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -277,7 +279,7 @@ def create_app(settings: Settings) -> Litestar:
     session_config = session.RotatingSessionConfig(
         max_age=round(settings.session_idle_minutes * 60),
         # no renew_on_access: the session middleware re-stores the session (and so its expiry) on every response,
-        # which already makes max_age an idle timeout; renewing on read as well would write the file twice
+        # which already makes max_age an idle timeout; renewing on read as well would write the session twice
         secure=settings.secure_cookies,
         httponly=True,
         samesite="lax",
@@ -289,8 +291,7 @@ def create_app(settings: Settings) -> Litestar:
         session_backend_config=session_config,
         exclude=UNAUTHENTICATED,
     )
-    settings.sessions_dir.mkdir(parents=True, exist_ok=True)
-    sessions = SessionStore(FileStore(settings.sessions_dir))
+    sessions = SessionStore(database)
     return Litestar(
         route_handlers=[
             session.sign_in_page,

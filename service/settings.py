@@ -111,10 +111,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """Signed audit checkpoints live outside the database so operations can ship them elsewhere."""
         return self.data_dir / "audit-checkpoints.jsonl"
 
-    @property
-    def sessions_dir(self) -> Path:
-        return self.data_dir / "sessions"
-
 
 def _flag(env: dict[str, str], name: str, default: str) -> bool:
     """A yes/no setting. Anything else stops start-up: a misspelt `false` must not switch a safeguard off."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +12,7 @@ from litestar.datastructures import FormMultiDict
 
 from service import db
 from service.core.answers import validate_section
+from service.db.engine import _rows
 from service.web import forms
 from tests.conftest import Browser, Site
 from tests.helpers import CHECKLIST, LATEST, complete, form_for, handover_in, latest_form, section, start, version_in
@@ -152,22 +152,23 @@ async def test_kept_forms_are_bounded_per_address(site: Site) -> None:
 
 async def test_anonymous_pages_create_no_session(site: Site) -> None:
     """Nothing is stored for a browser that has not signed in: no session, on any page it can reach."""
-    store = site.app.stores.get("sessions")
-    folder = Path(store.disk.path)
-    memory = dict(store._memory)
-    before = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+    async def stored() -> list[tuple[str, int]]:
+        found = await _rows(site.db.reader, "SELECT key, ended FROM sessions ORDER BY key")
+        return [(str(row["key"]), int(row["ended"])) for row in found]
+
+    before = await stored()
     stranger = Browser(site.client)
     for url in ("/sign-in", "/sign-in?resume=1", "/healthz", "/readyz", "/no/such/page", "/handovers/1/view"):
         response = await stranger.get(url)
         assert "session=" not in response.headers.get("set-cookie", ""), url
-    after = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-    assert after == before and store._memory == memory
+    assert await stored() == before
     stranger.jar.set("session", "f" * 64)  # a session id that was never issued, or has ended
     response = await stranger.get("/sign-in")
     assert 'session="null"' in response.headers.get("set-cookie", "") or "session=null" in response.headers.get(
         "set-cookie", ""
     )
-    assert sorted(p.name for p in folder.iterdir()) == after
+    assert await stored() == before
 
 
 # ---------------------------------------------------------------- storage faults

@@ -3,7 +3,7 @@
 - `engine`: the connections, the group commit (`Database.transaction`) and the migrations runner;
 - `schema`: the numbered migrations;
 - `records`: the typed records queries return;
-- `people`, `cases`, `handovers`, `audit`, `report`, `drafts`: named queries by aggregate;
+- `people`, `cases`, `handovers`, `audit`, `report`, `drafts`, `sessions`: named queries by aggregate;
 - `maintenance`: backup and restore of the whole file.
 
 Changes of records that people care about are made only by `service.actions`, inside `Database.transaction`, with
@@ -189,6 +189,15 @@ from service.db.report import (
 )
 from service.db.schema import MIGRATIONS
 from service.db.search import Found, handovers_matching
+from service.db.sessions import (  # who is signed in, shared by every instance
+    StoredSession,
+    delete_expired_sessions,
+    end_all_sessions,
+    end_session,
+    live_session,
+    store_session,
+    stored_time,
+)
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
@@ -214,6 +223,7 @@ __all__ = [
     "SectionRecord",
     "ServiceRecord",
     "SqliteDatabase",
+    "StoredSession",
     "Team",
     "TeamRecord",
     "TimelineEvent",
@@ -259,10 +269,13 @@ __all__ = [
     "create_team",
     "create_user",
     "decide_disagreement",
+    "delete_expired_sessions",
     "disable_user",
     "disagreements_of",
     "emails_of_others",
     "enabled_team_managers",
+    "end_all_sessions",
+    "end_session",
     "end_sessions_before",
     "exclude_from_group",
     "follow_allocation",
@@ -291,6 +304,7 @@ __all__ = [
     "keep_pending_draft",
     "last_audit_entry",
     "link_identity",
+    "live_session",
     "memberships",
     "migrate",
     "name_manager",
@@ -338,6 +352,8 @@ __all__ = [
     "sibling_group_exists",
     "sibling_group_names",
     "siblings_of",
+    "store_session",
+    "stored_time",
     "stream_allocations",
     "stream_audit",
     "stream_incomplete",

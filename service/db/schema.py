@@ -523,4 +523,27 @@ MIGRATIONS: list[str | Migration] = [
     );
     CREATE INDEX oidc_identities_by_user ON oidc_identities (user_id);
     """,
+    # 24: sessions in the database, so that every instance of the service sees the same ones (they were files in the
+    # data folder: those are not read again, and the people they belonged to sign in once more). `expires_at` is UTC;
+    # an ended session keeps its row, emptied, until then, so that it cannot be stored again (`db.sessions`)
+    Migration(
+        sqlite="""
+        CREATE TABLE sessions (
+            key TEXT PRIMARY KEY,
+            value BLOB NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended INTEGER NOT NULL DEFAULT 0 CHECK (ended IN (0, 1))
+        ) WITHOUT ROWID;
+        CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+        """,
+        postgresql="""
+        CREATE TABLE sessions (
+            key TEXT PRIMARY KEY,
+            value BYTEA NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended INTEGER NOT NULL DEFAULT 0 CHECK (ended IN (0, 1))
+        );
+        CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+        """,
+    ),
 ]

@@ -1,137 +1,130 @@
-"""Where sessions live: in memory for every request, on disk so that a restart signs nobody out.
+"""Where sessions live: in the database, so that every instance of the service sees the same ones.
+
+Every request reads its session from the database (`db.live_session`, a lookup by key on the reader). No instance
+keeps session contents in memory, so a sign-out made on one instance is seen by every other at its next request, and
+a restart signs nobody out.
 
 The session middleware stores the session again on every response (that is what makes the idle timeout an idle
-timeout). Writing a file for each of those, and reading one at the start of each request, cost two thread hops and a
-rename per request, which was a large share of every page's time. Here reads come from memory, and a write reaches the
-disk only when the session's contents change or when the expiry on disk has fallen more than `refresh` seconds
-behind. After a restart a session is read back from disk on first use, and may end up to `refresh` seconds early:
-never late.
+timeout). A database write for each of those would be a write per page view. Here a write is made only when the
+session's contents differ from what this instance last read or wrote under its key, when its expiry is cut short, or
+when the stored expiry has fallen more than `refresh` seconds behind. A session may therefore end up to `refresh`
+seconds early (and up to a second early, as times are stored to the second): never late. Each write is made before
+the response goes out, so what a response says (signed in, or signed in for longer) holds on every instance.
 
-A session id that has been deleted (sign-out, sign-in rotating the id) is remembered until it could have expired, so
-a slow request that started before the sign-out cannot store the old session again when it answers.
+A session that ends (signing out, or the id given up at sign-in) keeps its row, marked ended, until it would have
+expired, and the database itself refuses to store an ended or expired session again (`db.store_session`): a slow
+request that began before a sign-out, on this instance or another, cannot bring the session back when it answers.
+Expired rows are removed now and then (`delete_expired`, from the service's periodic housekeeping).
 
-The service runs one worker process (one writer to SQLite); a second process would not see this one's memory.
+Writes go through `Database.housekeeping`: they change no record and append nothing to the audit chain.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from anyio import Lock
-from litestar.stores.base import StorageObject, Store
-from litestar.stores.file import FileStore
+from litestar.stores.base import Store
+
+from service import db
+
+
+class _Seen(NamedTuple):
+    """What the database held under a key when this instance last read or wrote it: a digest of the contents (the
+    contents themselves are never kept) and the stored expiry (UTC)."""
+
+    digest: bytes
+    expires_at: datetime
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _stored_now() -> str:
+    return db.stored_time(datetime.now(UTC))
 
 
 class SessionStore(Store):
-    """A memory-first store of sessions, written behind to a `FileStore`."""
+    """Sessions in the service's database (SQLite or PostgreSQL alike), shared by every instance."""
 
-    def __init__(self, disk: FileStore, refresh: int = 60, forget_deleted_after: int = 24 * 3600) -> None:
-        self.disk = disk
+    def __init__(self, database: db.Database, refresh: int = 60) -> None:
+        """`refresh`: seconds the stored expiry may fall behind before an unchanged session is written again."""
+        self.database = database
         self.refresh = timedelta(seconds=refresh)
-        self.forget_deleted_after = forget_deleted_after
-        self._memory: dict[str, StorageObject] = {}
-        self._on_disk: dict[str, StorageObject] = {}  # what the disk holds for a key, as far as this process knows
-        self._deleted: dict[str, float] = {}  # key -> when it was deleted (monotonic)
-        self._disk_lock = Lock()  # disk writes in the order they were made
-        self._refreshing: dict[str, asyncio.Future[None]] = {}  # background expiry writes in progress
+        # only to tell whether a write is needed, never to answer a read: every request reads its session first, so
+        # an unchanged session is one whose contents are as this request found them
+        self._seen: dict[str, _Seen] = {}
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
-        if key in self._deleted:
-            return  # this session has ended; a late answer to an earlier request must not bring it back
+        """Store the session `value` under `key` for `expires_in` seconds from now. Nothing is stored if the session
+        under `key` has ended or expired. Raises ValueError without `expires_in`: a session always expires."""
+        if expires_in is None:
+            raise ValueError("a session always expires: give expires_in")
         data = value.encode() if isinstance(value, str) else value
-        stored = StorageObject.new(data=data, expires_in=expires_in)
-        self._memory[key] = stored
-        on_disk = self._on_disk.get(key)
-        if on_disk is None or on_disk.data != stored.data:
-            await self._write(key)  # new contents (a sign-in, say) are on disk before the answer goes out
-        elif self._expiry_behind(on_disk, stored) and key not in self._refreshing:
-            # only the idle timeout moved on: written in the background, so a minute's worth of sessions coming due
-            # together does not hold up the requests that renewed them
-            self._refreshing[key] = asyncio.ensure_future(self._refresh(key))
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        expires_at = datetime.now(UTC) + timedelta(seconds=seconds)
+        seen = self._seen.get(key)
+        if (
+            seen is None
+            or seen.digest != _digest(data)
+            # an expiry cut short is written however little it moved: a session never lasts longer than it was given
+            or expires_at < seen.expires_at
+            or expires_at - seen.expires_at > self.refresh
+        ):
+            await self._write(key, data, expires_at)
 
-    def _expiry_behind(self, on_disk: StorageObject, stored: StorageObject) -> bool:
-        if stored.expires_at is None or on_disk.expires_at is None:
-            return stored.expires_at != on_disk.expires_at
-        return stored.expires_at - on_disk.expires_at > self.refresh
-
-    async def _write(self, key: str) -> None:
-        """Write what memory holds for `key` now (nothing if it has ended meanwhile)."""
-        async with self._disk_lock:
-            stored = self._memory.get(key)
-            if stored is None or stored.expired or key in self._deleted:
-                return
-            await self.disk.set(key, stored.data, expires_in=max(1, stored.expires_in) if stored.expires_at else None)
-            if key not in self._deleted:  # not signed out while the file was written (delete waits for the lock)
-                self._on_disk[key] = stored
-
-    async def flush(self) -> None:
-        """Wait for the background expiry writes in progress."""
-        while self._refreshing:
-            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
-
-    async def _refresh(self, key: str) -> None:
-        try:
-            await self._write(key)
-        finally:
-            self._refreshing.pop(key, None)
+    async def _write(self, key: str, data: bytes, expires_at: datetime) -> None:
+        stored_at = db.stored_time(expires_at)
+        async with self.database.housekeeping() as conn:
+            stored = await db.store_session(conn, key, data, stored_at, _stored_now())
+        if stored:
+            self._seen[key] = _Seen(_digest(data), datetime.fromisoformat(stored_at))
+        else:  # ended (signed out, maybe on another instance) or expired: it stays that way
+            self._seen.pop(key, None)
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        stored = self._memory.get(key) or await self._read_back(key)
+        """The session stored under `key`, or None if there is none, or it has ended or expired. `renew_for`
+        (seconds) stores it again with that long to run."""
+        stored = await db.live_session(self.database.reader, key, _stored_now())
         if stored is None:
+            self._seen.pop(key, None)
             return None
-        if stored.expired:
-            await self.delete(key)
-            return None
-        if renew_for and stored.expires_at:
-            await self.set(key, stored.data, expires_in=renew_for)
-        return stored.data
-
-    async def _read_back(self, key: str) -> StorageObject | None:
-        """A session written before this process started (or by `handover` commands): read once, then kept."""
-        if key in self._deleted:
-            return None
-        async with self._disk_lock:
-            data = await self.disk.get(key)
-            seconds = await self.disk.expires_in(key) if data is not None else None
-        if data is None or key in self._deleted or seconds is None or seconds <= 0:
-            return None  # sessions always expire: no expiry left (or none) means it has ended
-        if key in self._memory:  # another request read it back, or stored a newer one, meanwhile
-            return self._memory[key]
-        stored = StorageObject(expires_at=datetime.now(tz=UTC) + timedelta(seconds=seconds), data=data)
-        self._memory[key] = self._on_disk[key] = stored
-        return stored
+        self._seen[key] = _Seen(_digest(stored.value), stored.expires_at)
+        if renew_for:
+            await self.set(key, stored.value, expires_in=renew_for)
+        return stored.value
 
     async def delete(self, key: str) -> None:
-        self._deleted[key] = time.monotonic()
-        self._memory.pop(key, None)
-        self._on_disk.pop(key, None)
-        async with self._disk_lock:
-            await self.disk.delete(key)
+        """End the session under `key` on every instance: it is never stored again. A key with no live session (a
+        browser sending an id never issued, or one already ended) writes nothing."""
+        self._seen.pop(key, None)
+        if await db.live_session(self.database.reader, key, _stored_now()) is None:
+            return  # an expired session is refused by the database already; an unknown one must not leave a row
+        async with self.database.housekeeping() as conn:
+            await db.end_session(conn, key)
 
     async def delete_all(self) -> None:
-        now = time.monotonic()
-        self._deleted.update(dict.fromkeys(self._memory, now))
-        self._memory.clear()
-        self._on_disk.clear()
-        async with self._disk_lock:
-            await self.disk.delete_all()
+        """End every session: everyone is signed out, on every instance."""
+        self._seen.clear()
+        async with self.database.housekeeping() as conn:
+            await db.end_all_sessions(conn)
 
     async def delete_expired(self) -> None:
-        """Forget ended sessions in memory and on disk (called now and then by the service)."""
-        for key in [key for key, stored in self._memory.items() if stored.expired]:
-            self._memory.pop(key, None)
-        for key in [key for key in self._on_disk if key not in self._memory]:
-            self._on_disk.pop(key, None)
-        forget_before = time.monotonic() - self.forget_deleted_after
-        self._deleted = {key: when for key, when in self._deleted.items() if when >= forget_before}
-        async with self._disk_lock:
-            await self.disk.delete_expired()
+        """Remove the rows of sessions past their expiry, ended ones included (called now and then)."""
+        now = _stored_now()
+        async with self.database.housekeeping() as conn:
+            await db.delete_expired_sessions(conn, now)
+        moment = datetime.fromisoformat(now)
+        self._seen = {key: seen for key, seen in self._seen.items() if seen.expires_at > moment}
 
     async def exists(self, key: str) -> bool:
-        return await self.get(key) is not None
+        return await db.live_session(self.database.reader, key, _stored_now()) is not None
 
     async def expires_in(self, key: str) -> int | None:
-        stored = self._memory.get(key) or await self._read_back(key)
-        return stored.expires_in if stored is not None else None
+        """Whole seconds until the session under `key` expires, or None if it has ended or expired."""
+        stored = await db.live_session(self.database.reader, key, _stored_now())
+        if stored is None:
+            return None
+        return max(0, int((stored.expires_at - datetime.now(UTC)).total_seconds()))
