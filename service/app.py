@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from service import checklist as checklist_module
 from service import db, documents, logs, mail, oidc
-from service.audit_trail import write_checkpoint
+from service.actions.checkpoints import write_checkpoint
 from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State

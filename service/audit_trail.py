@@ -1,8 +1,9 @@
-"""Anchoring the audit chain outside the database, and checking the whole chain against those anchors.
+"""Anchoring the audit chain outside its own rows, and checking the whole chain against those anchors.
 
 A checkpoint (sequence number, hash, time) is signed with a key derived from the service's secret, which is kept
-outside the database, and appended to a file operations can ship elsewhere. Anyone holding the database file could
-recompute a rewritten chain, but not the signatures on checkpoints already shipped.
+outside the database. Checkpoints are kept in the database, where every instance writes them
+(`actions.write_checkpoint`), and each is appended to a file operations ship elsewhere. Anyone holding the database
+could recompute a rewritten chain, but not the signatures on checkpoints already shipped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import msgspec
 
 from service import db
-from service.core.audit import ChainCheck, Checkpoint, sign_checkpoint
+from service.core.audit import IN_DATABASE, ChainCheck, Checkpoint, CheckpointSource, in_file
 from service.settings import Settings
 
 
@@ -24,6 +25,7 @@ def checkpoint_key(settings: Settings) -> bytes:
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
+    """The checkpoints in an exported file (one JSON object a line), in the order written; none if there is no file."""
     if not path.exists():
         return []
     decoder = msgspec.json.Decoder(Checkpoint)
@@ -31,30 +33,31 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         return [decoder.decode(line) for line in lines if line.strip()]
 
 
-def _append_line(path: Path, line: bytes) -> None:
+def append_to_file(path: Path, checkpoint: Checkpoint) -> None:
+    """Append one checkpoint as a line, on disk (fsync) before this returns. Raises OSError if it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("ab") as out:
-        out.write(line + b"\n")
+        out.write(msgspec.json.encode(checkpoint) + b"\n")
         out.flush()
         os.fsync(out.fileno())
 
 
-async def write_checkpoint(database: db.Database, settings: Settings) -> Checkpoint | None:
-    """Sign and record where the chain ends now; nothing is written if it has not moved since the last one."""
-    seq, hash_ = await db.last_audit_entry(database.reader)
-    if seq == 0:
-        return None
-    existing = read_checkpoints(settings.checkpoint_file)
-    if existing and existing[-1].seq == seq:
-        return existing[-1]
-    checkpoint = sign_checkpoint(checkpoint_key(settings), seq, hash_, db.now())
-    _append_line(settings.checkpoint_file, msgspec.json.encode(checkpoint))
-    return checkpoint
+async def checkpoints_kept(settings: Settings) -> tuple[CheckpointSource, CheckpointSource | None]:
+    """The checkpoints in the database, and those in this instance's exported file (None when it has no file)."""
+    since, table = await db.stored_audit_checkpoints(settings.database, settings.busy_timeout_ms)
+    in_database = CheckpointSource(where=IN_DATABASE, checkpoints=tuple(table), kept_since=since)
+    if not settings.checkpoint_file.exists():
+        return in_database, None
+    exported = read_checkpoints(settings.checkpoint_file)
+    return in_database, CheckpointSource(where=in_file(str(settings.checkpoint_file)), checkpoints=tuple(exported))
 
 
 async def verify(settings: Settings) -> tuple[int, list[str]]:
-    """How many entries were checked, and every problem found (none means the trail is whole)."""
-    check = ChainCheck(read_checkpoints(settings.checkpoint_file), checkpoint_key(settings))
+    """How many entries were checked, and every problem found (none means the trail is whole): the chain against
+    the checkpoints in the database and in the exported file when there is one, and the file against the database."""
+    in_database, exported = await checkpoints_kept(settings)
+    copies = (exported,) if exported is not None else ()
+    check = ChainCheck.against(in_database, *copies, key=checkpoint_key(settings))
     # closed here, not when the event loop shuts down, since the reading usually stops at the first problem
     async with contextlib.aclosing(db.stream_audit(settings.database, settings.busy_timeout_ms)) as entries:
         async for stored in entries:

@@ -381,24 +381,29 @@ async def _export_allocations(settings: Settings, args: argparse.Namespace) -> i
 
 
 async def _audit_verify(settings: Settings) -> int:
-    from service.audit_trail import read_checkpoints, verify
+    """The chain against the signed checkpoints in the database and in this instance's exported file, if it has one."""
+    from service.audit_trail import checkpoints_kept, verify
 
     checked, problems = await verify(settings)
-    checkpoints = len(read_checkpoints(settings.checkpoint_file))
     if problems:
         print(f"The audit trail is NOT intact ({checked} entries verified before the first problem):")
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    print(f"The audit trail is intact: {checked} entries, {checkpoints} signed checkpoints.")
+    in_database, exported = await checkpoints_kept(settings)
+    count = len(in_database.checkpoints)
+    kept = f"{count} signed checkpoint{'s'[: count != 1]} {in_database.where}"
+    if exported is None:
+        kept += f" (no checkpoint file here: {settings.checkpoint_file})"
+    else:
+        kept += f", {len(exported.checkpoints)} {exported.where}"
+    print(f"The audit trail is intact: {checked} entries, {kept}.")
     return 0
 
 
 async def _checkpoint(settings: Settings) -> int:
-    from service.audit_trail import write_checkpoint
-
     async with db.Database.for_settings(settings).opened() as database:
-        checkpoint = await write_checkpoint(database, settings)
+        checkpoint = await actions.write_checkpoint(database, settings)
     print(f"Checkpoint at entry {checkpoint.seq}" if checkpoint else "The audit log is empty")
     return 0
 

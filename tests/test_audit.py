@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sqlite3
@@ -10,8 +11,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from service import audit_trail, db
+from service import actions, audit_trail, db
 from service.core.audit import GENESIS, Entry, entry_hash, sign_checkpoint
+from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 from service.settings import Settings
 from tests.conftest import PASSWORD, Site, World, seed
 from tests.helpers import handover_in, latest_form, settings_for_tests, start
@@ -94,7 +96,7 @@ async def test_a_change_and_its_audit_entry_are_one_transaction(site: Site) -> N
 async def trail(settings: Settings, database: db.Database, world: World) -> None:
     for number, state in enumerate(["closed", "endorsed", "returned"], start=1):
         await handover_in(database, world, state, f"c{number}")
-    assert await audit_trail.write_checkpoint(database, settings) is not None
+    assert await actions.write_checkpoint(database, settings) is not None
 
 
 def tamper(settings: Settings, *statements: str) -> None:
@@ -156,7 +158,7 @@ async def test_entries_deleted_from_the_end_are_caught_by_the_signed_checkpoint(
     checked, problems = await audit_trail.verify(logged)
     assert checked == 20
     assert problems == [
-        f"the log ends at entry 20 but a signed checkpoint records entry {checkpoint.seq}: "
+        f"the log ends at entry 20 but a signed checkpoint in the database records entry {checkpoint.seq}: "
         "entries have been removed from the end"
     ]
 
@@ -182,8 +184,10 @@ async def test_each_column_an_entrys_hash_covers_altered_alone_is_caught(
     assert (checked, problems) == (11, [altered(12)])
 
 
-async def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(logged: Settings) -> None:
-    conn = sqlite3.connect(logged.database)
+def rewrite_chain(settings: Settings) -> str:
+    """Entry 4 forged and every hash from there recomputed, as someone holding the database could; returns the new
+    hash of the last entry."""
+    conn = sqlite3.connect(settings.database)
     conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
     rows = conn.execute("SELECT seq, at, actor_id, action, object_type, object_id, details FROM audit_log ORDER BY seq")
     prev = GENESIS
@@ -198,8 +202,17 @@ async def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(logged: Sett
         prev = digest
     conn.commit()
     conn.close()
+    return prev
+
+
+async def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(logged: Settings) -> None:
+    rewrite_chain(logged)
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
     _, problems = await audit_trail.verify(logged)
-    assert problems and "does not match the signed checkpoint: the chain was rewritten" in problems[0]
+    assert problems == [
+        f"entry {checkpoint.seq} does not match the signed checkpoint in the database: the chain was rewritten",
+        f"entry {checkpoint.seq} does not match the signed checkpoint {in_file(logged)}: the chain was rewritten",
+    ]
 
 
 async def test_a_forged_checkpoint_is_reported(logged: Settings) -> None:
@@ -207,6 +220,10 @@ async def test_a_forged_checkpoint_is_reported(logged: Settings) -> None:
     logged.checkpoint_file.write_text(text.replace('"signature":"', '"signature":"00', 1))
     _, problems = await audit_trail.verify(logged)
     assert any("bad signature" in p for p in problems)
+
+
+def in_file(settings: Settings) -> str:
+    return f"in the file {settings.checkpoint_file}"
 
 
 def rewrite_checkpoint(settings: Settings, **changes: object) -> None:
@@ -224,7 +241,10 @@ async def test_a_checkpoint_with_one_field_altered_and_its_signature_kept_is_rep
     rewrite_checkpoint(logged, **{field: changes[field]})
     seq = checkpoint.seq - 1 if field == "seq" else checkpoint.seq
     _, problems = await audit_trail.verify(logged)
-    assert problems == [f"checkpoint at entry {seq} has a bad signature"]
+    disagreement = f"the checkpoint at entry {seq} {in_file(logged)} records another hash than the one in the database"
+    assert problems == [f"checkpoint at entry {seq} {in_file(logged)} has a bad signature"] + (
+        [disagreement] if field == "hash" else []
+    )
 
 
 async def test_a_checkpoint_signed_with_an_empty_key_is_reported(logged: Settings) -> None:
@@ -232,14 +252,20 @@ async def test_a_checkpoint_signed_with_an_empty_key_is_reported(logged: Setting
     forged = sign_checkpoint(b"", checkpoint.seq, "e" * 64, checkpoint.at)
     rewrite_checkpoint(logged, hash=forged.hash, signature=forged.signature)
     _, problems = await audit_trail.verify(logged)
-    assert problems == [f"checkpoint at entry {checkpoint.seq} has a bad signature"]
+    assert problems == [
+        f"checkpoint at entry {checkpoint.seq} {in_file(logged)} has a bad signature",
+        f"the checkpoint at entry {checkpoint.seq} {in_file(logged)} records another hash than the one in the database",
+    ]
 
 
 async def test_checkpoints_do_not_verify_under_another_secret(logged: Settings) -> None:
     (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
     other = msgspec.structs.replace(logged, secret_key="another-secret-" + "y" * 32)
     _, problems = await audit_trail.verify(other)
-    assert problems == [f"checkpoint at entry {checkpoint.seq} has a bad signature"]
+    assert problems == [
+        f"checkpoint at entry {checkpoint.seq} in the database has a bad signature",
+        f"checkpoint at entry {checkpoint.seq} {in_file(logged)} has a bad signature",
+    ]
 
 
 def test_the_checkpoint_key_is_derived_from_the_secret_and_is_never_the_secret_itself(tmp_path: Path) -> None:
@@ -248,3 +274,198 @@ def test_the_checkpoint_key_is_derived_from_the_secret_and_is_never_the_secret_i
     assert key == hashlib.sha256(b"handover audit checkpoint\x00test-secret-" + b"x" * 32).digest()
     assert len(key) == 32 and settings.secret_key.encode() not in key
     assert audit_trail.checkpoint_key(settings_for_tests(tmp_path, secret_key="test-secret-" + "z" * 32)) != key
+
+
+# ---------------------------------------------------------------- checkpoints every instance writes to one place
+
+
+def table_rows(settings: Settings) -> list[tuple[int, str, str, str]]:
+    conn = sqlite3.connect(settings.database)
+    rows = conn.execute("SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq").fetchall()
+    conn.close()
+    return rows
+
+
+def tamper_with_checkpoints(settings: Settings, *statements: str) -> None:
+    conn = sqlite3.connect(settings.database)
+    conn.executescript("DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;")
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+async def a_change(database: db.Database, number: int) -> None:
+    async with database.transaction() as conn:
+        await db.append_audit(conn, None, "view", "report", None, {"page": number})
+
+
+async def test_two_instances_signing_at_once_keep_one_checkpoint_per_entry(settings: Settings) -> None:
+    """Two instances of the service on one database, each changing records and signing the chain's end at the same
+    moments: each entry signed is kept once, in the database and in the exported file, and the trail verifies."""
+    first, second = db.Database(settings.database), db.Database(settings.database)
+    await first.open()
+    await second.open()
+    try:
+        await seed(first)
+        signed = []
+        for round_ in range(15):
+            results = await asyncio.gather(
+                a_change(first, round_),
+                a_change(second, round_),
+                actions.write_checkpoint(first, settings),
+                actions.write_checkpoint(second, settings),
+                actions.write_checkpoint(first, settings),
+                actions.write_checkpoint(second, settings),
+            )
+            signed += [result for result in results[2:] if result is not None]
+    finally:
+        await first.close()
+        await second.close()
+    rows = table_rows(settings)
+    lines = audit_trail.read_checkpoints(settings.checkpoint_file)
+    assert len(rows) > 15, "the instances signed the chain's end as it moved"
+    assert sorted((c.seq, c.hash, c.at, c.signature) for c in lines) == rows, "each row once in the file, and no more"
+    assert {(c.seq, c.signature) for c in signed} <= {(seq, signature) for seq, _, _, signature in rows}
+    checked, problems = await audit_trail.verify(settings)
+    assert problems == [] and checked == (await last_seq(settings))
+
+
+async def last_seq(settings: Settings) -> int:
+    async with db.open_read_only(settings.database) as conn:
+        seq, _ = await db.last_audit_entry(conn)
+    return seq
+
+
+async def test_a_checkpoint_another_instance_wrote_first_stands_and_is_not_written_again(
+    settings: Settings, database: db.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances that both find the chain's end not yet signed (PostgreSQL lets them look at the same moment) both
+    sign it; the row written first stands, is what the second is given, and the second writes no line of its own."""
+    await trail(settings, database, await seed(database))
+    await a_change(database, 1)
+    (earlier,) = audit_trail.read_checkpoints(settings.checkpoint_file)
+    seq = await last_seq(settings)
+    theirs = sign_checkpoint(audit_trail.checkpoint_key(settings), seq, "f" * 64, "2020-01-01T00:00:00+00:00")
+    async with database.transaction() as conn:
+        assert await db.insert_audit_checkpoint(conn, theirs) is True
+    looked: list[int] = []
+
+    async def not_yet_signed(conn: db.Conn) -> object:
+        looked.append(1)
+        return earlier if len(looked) == 1 else await latest(conn)
+
+    latest = db.latest_audit_checkpoint
+    monkeypatch.setattr(db, "latest_audit_checkpoint", not_yet_signed)
+    assert await actions.write_checkpoint(database, settings) == theirs
+    assert [row[0] for row in table_rows(settings)] == [earlier.seq, seq]
+    assert table_rows(settings)[-1][2] == "2020-01-01T00:00:00+00:00", "the row written first stands"
+    assert audit_trail.read_checkpoints(settings.checkpoint_file) == [earlier], "no line for a row not written here"
+
+
+async def test_a_checkpoint_is_written_once_while_the_chain_stays_where_it_was(
+    settings: Settings, database: db.Database
+) -> None:
+    await seed(database)
+    assert await actions.write_checkpoint(database, settings) is None, "nothing to sign in an empty log"
+    await a_change(database, 1)
+    first = await actions.write_checkpoint(database, settings)
+    assert first is not None
+    assert await actions.write_checkpoint(database, settings) == first
+    assert len(table_rows(settings)) == 1 and audit_trail.read_checkpoints(settings.checkpoint_file) == [first]
+
+
+async def test_the_checkpoints_in_the_database_refuse_updates_and_deletes(logged: Settings) -> None:
+    conn = sqlite3.connect(logged.database)
+    for statement in ("UPDATE audit_checkpoints SET hash = 'x'", "DELETE FROM audit_checkpoints"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+    conn.close()
+
+
+async def test_a_checkpoint_row_with_its_hash_altered_is_reported_by_name(logged: Settings) -> None:
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    tamper_with_checkpoints(logged, f"UPDATE audit_checkpoints SET hash = '{'e' * 64}'")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"checkpoint at entry {checkpoint.seq} in the database has a bad signature",
+        f"the checkpoint at entry {checkpoint.seq} {in_file(logged)} records another hash than the one in the database",
+    ]
+
+
+async def test_a_checkpoint_row_removed_is_reported_from_the_file(logged: Settings) -> None:
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    # the database has kept checkpoints for a while (here it was upgraded in the second the checkpoint was signed,
+    # and a line signed in that second may have come from the version before, which wrote the file alone)
+    tamper_with_checkpoints(
+        logged,
+        "UPDATE schema_migrations SET applied_at = '2020-01-01T00:00:00+00:00'"
+        f" WHERE version = {AUDIT_CHECKPOINTS_VERSION}",
+        "DELETE FROM audit_checkpoints",
+    )
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"the checkpoint at entry {checkpoint.seq} {in_file(logged)} is missing in the database: "
+        "checkpoints have been removed there"
+    ]
+
+
+async def test_an_instance_without_the_file_verifies_against_the_database(logged: Settings) -> None:
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    logged.checkpoint_file.unlink()
+    checked, problems = await audit_trail.verify(logged)
+    assert (checked, problems) == (checkpoint.seq, [])
+    tamper(logged, "DELETE FROM audit_log WHERE seq > 20")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"the log ends at entry 20 but a signed checkpoint in the database records entry {checkpoint.seq}: "
+        "entries have been removed from the end"
+    ]
+
+
+async def test_a_chain_rewritten_with_its_checkpoint_row_to_match_is_caught(logged: Settings) -> None:
+    """Someone holding the database rewrites the chain and writes its new end's hash into the checkpoint's row: they
+    cannot sign it, and the exported line still holds the hash signed before."""
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    new_end = rewrite_chain(logged)
+    tamper_with_checkpoints(logged, f"UPDATE audit_checkpoints SET hash = '{new_end}'")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"checkpoint at entry {checkpoint.seq} in the database has a bad signature",
+        f"the checkpoint at entry {checkpoint.seq} {in_file(logged)} records another hash than the one in the database",
+        f"entry {checkpoint.seq} does not match the signed checkpoint {in_file(logged)}: the chain was rewritten",
+    ]
+
+
+async def test_file_lines_from_before_the_database_kept_checkpoints_still_count(logged: Settings) -> None:
+    """An upgraded service's file holds lines signed before the database had its table: they are not reported as
+    missing there, and the chain is still checked against them."""
+    key = audit_trail.checkpoint_key(logged)
+    async with db.open_read_only(logged.database) as conn:
+        entries = await db.audit_entries(conn)
+    older = sign_checkpoint(key, 5, entries[4].hash, "2020-01-01T00:00:00+00:00")
+    lines = logged.checkpoint_file.read_text()
+    logged.checkpoint_file.write_text(msgspec.json.encode(older).decode() + "\n" + lines)
+    assert await audit_trail.verify(logged) == (len(entries), [])
+    forged = sign_checkpoint(key, 5, "e" * 64, "2020-01-01T00:00:00+00:00")
+    logged.checkpoint_file.write_text(msgspec.json.encode(forged).decode() + "\n" + lines)
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [f"entry 5 does not match the signed checkpoint {in_file(logged)}: the chain was rewritten"]
+
+
+async def test_a_database_not_yet_upgraded_is_verified_against_the_file(logged: Settings) -> None:
+    """`handover audit verify` run before the service has started on a version that keeps checkpoints in the
+    database: the file's checkpoints still count."""
+    conn = sqlite3.connect(logged.database)
+    conn.execute("DROP TABLE audit_checkpoints")
+    conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (AUDIT_CHECKPOINTS_VERSION,))
+    conn.commit()
+    conn.close()
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    assert (await audit_trail.verify(logged))[1] == []
+    tamper(logged, "DELETE FROM audit_log WHERE seq > 20")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"the log ends at entry 20 but a signed checkpoint {in_file(logged)} records entry {checkpoint.seq}: "
+        "entries have been removed from the end"
+    ]

@@ -78,6 +78,35 @@ def test_audit_verify_passes_then_fails_after_tampering(env: Settings, capsys: p
     assert "entry 3 is missing" in capsys.readouterr().out
 
 
+def test_audit_verify_checks_the_checkpoints_in_the_database_where_there_is_no_file(
+    env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On an instance that did not write the checkpoint file (another instance's disk has it), the checkpoints in the
+    database are still there to check the chain against, and the verification says which it used."""
+    populate(env)
+    assert cli.main(["audit", "checkpoint"]) == 0
+    seq = int(capsys.readouterr().out.split()[-1])
+    assert cli.main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == (
+        f"The audit trail is intact: {seq} entries, 1 signed checkpoint in the database, 1 in the file "
+        f"{env.checkpoint_file}.\n"
+    )
+    env.checkpoint_file.unlink()
+    assert cli.main(["audit", "verify"]) == 0
+    assert capsys.readouterr().out == (
+        f"The audit trail is intact: {seq} entries, 1 signed checkpoint in the database (no checkpoint file here: "
+        f"{env.checkpoint_file}).\n"
+    )
+    conn = sqlite3.connect(env.database)
+    conn.executescript(f"DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > {seq - 2};")
+    conn.close()
+    assert cli.main(["audit", "verify"]) == 1
+    assert (
+        f"the log ends at entry {seq - 2} but a signed checkpoint in the database records entry {seq}"
+        in capsys.readouterr().out
+    )
+
+
 def test_init_db_and_create_user(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["init-db"]) == 0
     args = ["create-user", "jsmith", "--name", "J Smith", "--password", "long enough pass", "--worker", "North"]

@@ -8,10 +8,12 @@ its audit entry. Pages, the API and the command line only parse input, call one 
 - `drafts`: forms kept when a session had ended, saved once their author signs in again;
 - `exports`: every export of the incomplete-handovers report;
 - `urgent`: the head of service's urgent transfer, which moves a case before its handover is complete;
-- `demo`: the demo data, made through the steps above.
+- `demo`: the demo data, made through the steps above;
+- `checkpoints`: signing the audit chain's end into the database and the exported file (no audit entry of its own:
+  one would move the end it records).
 
-Bookkeeping that is not such a record (session files, sign-in throttle counters inside a sign-in, audit
-checkpoints) stays in the store and in `service.audit_trail`; `tests/test_layers.py` lists where each write lives.
+Bookkeeping that is not such a record (session files, sign-in throttle counters inside a sign-in) stays in the store;
+`tests/test_layers.py` lists where each write lives.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from service.actions.accounts import (
 )
 from service.actions.allocations import record_allocations_export
 from service.actions.cases import NewCase, create_case, create_sibling_group, import_cases
+from service.actions.checkpoints import write_checkpoint
 from service.actions.directory import ProviderSignIn, record_failed_provider_sign_in, sign_in_with_provider
 from service.actions.drafts import keep_pending_draft, resume_pending_draft
 from service.actions.exports import delivering, export_outcome, record_export
@@ -154,4 +157,5 @@ __all__ = [
     "visible_group",
     "visible_record",
     "waiting_for",
+    "write_checkpoint",
 ]

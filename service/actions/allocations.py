@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from service import db
-from service.audit_trail import write_checkpoint
+from service.actions.checkpoints import write_checkpoint
 from service.core.allocations import AllocationFilter
 from service.settings import Settings
 

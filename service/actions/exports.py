@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import msgspec
 
 from service import db
-from service.audit_trail import write_checkpoint
+from service.actions.checkpoints import write_checkpoint
 from service.core.report import ReportFilter
 from service.settings import Settings
 

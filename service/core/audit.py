@@ -1,14 +1,16 @@
 """The audit chain: each entry's hash covers its canonical encoding and the previous entry's hash.
 
 Altering, removing, inserting or reordering an entry breaks every hash after it. Checkpoints (sequence number and
-hash, signed with a key kept outside the database) catch a chain that was rewritten end to end.
+hash, signed with a key kept outside the database) catch a chain that was rewritten end to end. They are kept in the
+database, where every instance writes them, and in an exported file shipped elsewhere: a verification names the place
+of each checkpoint the chain does not match, and reports a copy that disagrees with the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
@@ -60,16 +62,79 @@ def checkpoint_is_genuine(key: bytes, checkpoint: Checkpoint) -> bool:
     return hmac.compare_digest(expected, checkpoint.signature)
 
 
+class CheckpointSource(msgspec.Struct, frozen=True, kw_only=True):
+    """The checkpoints read from one place, and how a message names that place (`IN_DATABASE`, `in_file(...)`;
+    empty for checkpoints whose place needs no name). `kept_since` (UTC, ISO 8601, as `Checkpoint.at`): the place has
+    kept every checkpoint signed after then; None if that is not known."""
+
+    where: str
+    checkpoints: tuple[Checkpoint, ...]
+    kept_since: str | None = None
+
+
+IN_DATABASE = "in the database"
+
+
+def in_file(path: str) -> str:
+    return f"in the file {path}"
+
+
+def _at(where: str) -> str:
+    return f" {where}" if where else ""
+
+
+def disagreements(reference: CheckpointSource, other: CheckpointSource) -> list[str]:
+    """Where `other` (an exported copy) and `reference` (the database) record the same entry with different hashes,
+    and where `other` holds a checkpoint the reference should have but has not: one signed after the reference's
+    `kept_since` (a copy's older lines may date from before the reference was kept)."""
+    kept = {checkpoint.seq: checkpoint.hash for checkpoint in reference.checkpoints}
+    since = reference.kept_since
+    problems = []
+    for checkpoint in other.checkpoints:
+        seq = checkpoint.seq
+        if seq in kept and kept[seq] != checkpoint.hash:
+            problems.append(
+                f"the checkpoint at entry {seq}{_at(other.where)} records another hash than the one"
+                f"{_at(reference.where)}"
+            )
+        elif seq not in kept and since is not None and checkpoint.at > since:
+            problems.append(
+                f"the checkpoint at entry {seq}{_at(other.where)} is missing{_at(reference.where)}: "
+                "checkpoints have been removed there"
+            )
+    return problems
+
+
 class ChainCheck:
     """Checks entries one at a time, in order, so a chain of any length is verified in constant memory."""
 
-    def __init__(self, checkpoints: list[Checkpoint], key: bytes) -> None:
-        genuine = [c for c in checkpoints if checkpoint_is_genuine(key, c)]
-        self.problems = [f"checkpoint at entry {c.seq} has a bad signature" for c in checkpoints if c not in genuine]
-        self._expected = {c.seq: c.hash for c in genuine}
+    def __init__(self, checkpoints: Sequence[Checkpoint], key: bytes) -> None:
+        """Against checkpoints from one place, which messages need not name."""
+        self._key = key
+        self.problems: list[str] = []
+        self._expected: dict[int, dict[tuple[str, str], None]] = {}  # seq: (hash, where), each once, in order read
+        self._take(CheckpointSource(where="", checkpoints=tuple(checkpoints)))
         self._prev_hash = GENESIS
         self._next_seq = 1
         self.checked = 0
+
+    @classmethod
+    def against(cls, reference: CheckpointSource, *copies: CheckpointSource, key: bytes) -> ChainCheck:
+        """Against the checkpoints of several places, each named in the messages about it; each copy is also
+        compared with the reference (`disagreements`)."""
+        check = cls((), key)
+        for source in (reference, *copies):
+            check._take(source)
+        for copy in copies:
+            check.problems += disagreements(reference, copy)
+        return check
+
+    def _take(self, source: CheckpointSource) -> None:
+        for checkpoint in source.checkpoints:
+            if checkpoint_is_genuine(self._key, checkpoint):
+                self._expected.setdefault(checkpoint.seq, {})[(checkpoint.hash, source.where)] = None
+            else:
+                self.problems.append(f"checkpoint at entry {checkpoint.seq}{_at(source.where)} has a bad signature")
 
     def feed(self, stored: StoredEntry) -> bool:
         """False once a problem is found: everything after a break is untrustworthy."""
@@ -80,23 +145,28 @@ class ChainCheck:
         if stored.prev_hash != self._prev_hash or entry_hash(self._prev_hash, stored.entry) != stored.hash:
             self.problems.append(f"entry {seq} has been altered (its hash does not match its contents and chain)")
             return False
-        if seq in self._expected and self._expected[seq] != stored.hash:
-            self.problems.append(f"entry {seq} does not match the signed checkpoint: the chain was rewritten")
+        unmatched = [where for hash_, where in self._expected.get(seq, {}) if hash_ != stored.hash]
+        if unmatched:
+            self.problems += [
+                f"entry {seq} does not match the signed checkpoint{_at(where)}: the chain was rewritten"
+                for where in unmatched
+            ]
             return False
         self._prev_hash, self._next_seq, self.checked = stored.hash, seq + 1, seq
         return True
 
     def finish(self) -> list[str]:
-        beyond = [seq for seq in self._expected if seq > self.checked]
+        beyond = [(seq, where) for seq, found in self._expected.items() for _, where in found if seq > self.checked]
         if beyond and not self.problems:
+            seq, where = max(beyond, key=lambda item: item[0])  # the first place read, of those that record it
             self.problems.append(
-                f"the log ends at entry {self.checked} but a signed checkpoint records entry {max(beyond)}: "
+                f"the log ends at entry {self.checked} but a signed checkpoint{_at(where)} records entry {seq}: "
                 "entries have been removed from the end"
             )
         return self.problems
 
 
-def verify(entries: Iterable[StoredEntry], checkpoints: list[Checkpoint], key: bytes) -> list[str]:
+def verify(entries: Iterable[StoredEntry], checkpoints: Sequence[Checkpoint], key: bytes) -> list[str]:
     """Every problem found, first one first; an empty list means the chain is whole."""
     check = ChainCheck(checkpoints, key)
     for stored in entries:

@@ -13,7 +13,17 @@ their audit entry. The names below are the store's public face, so callers write
 from __future__ import annotations
 
 from service.db.allocations import allocations_of, follow_allocation, stream_allocations
-from service.db.audit import append_audit, audit_entries, last_audit_entry, stream_audit, timeline
+from service.db.audit import (
+    append_audit,
+    audit_checkpoints,
+    audit_entries,
+    insert_audit_checkpoint,
+    last_audit_entry,
+    latest_audit_checkpoint,
+    stored_audit_checkpoints,
+    stream_audit,
+    timeline,
+)
 from service.db.case_records import (
     Viewing,
     cases_matching,
@@ -240,6 +250,7 @@ __all__ = [
     "apart_from_siblings",
     "api_token",
     "append_audit",
+    "audit_checkpoints",
     "audit_entries",
     "backup",
     "case_by_id",
@@ -298,11 +309,13 @@ __all__ = [
     "inbox_query",
     "incomplete_page",
     "incomplete_query",
+    "insert_audit_checkpoint",
     "is_held_pending_transfer",
     "is_team_worker",
     "join_group",
     "keep_pending_draft",
     "last_audit_entry",
+    "latest_audit_checkpoint",
     "link_identity",
     "live_session",
     "memberships",
@@ -353,6 +366,7 @@ __all__ = [
     "sibling_group_names",
     "siblings_of",
     "store_session",
+    "stored_audit_checkpoints",
     "stored_time",
     "stream_allocations",
     "stream_audit",

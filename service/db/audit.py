@@ -1,4 +1,5 @@
-"""The audit log: appending a hash-chained entry inside the change it records, and reading the chain back."""
+"""The audit log: appending a hash-chained entry inside the change it records, and reading the chain back; the signed
+checkpoints of the chain's end."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 import msgspec
 
-from service.core.audit import GENESIS, Entry, StoredEntry, entry_hash
+from service.core.audit import GENESIS, Checkpoint, Entry, StoredEntry, entry_hash
 from service.db.engine import Conn, _one, _rows, now, open_read_only
 from service.db.records import TimelineEvent
+from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 
 _details_decoder = msgspec.json.Decoder(dict[str, Any])
 
@@ -129,3 +131,47 @@ async def stream_audit(path: Path, busy_timeout_ms: int, batch: int = 5000) -> A
             if len(entries) < batch:
                 return
             last = entries[-1].entry.seq
+
+
+# ---------------------------------------------------------------- signed checkpoints
+
+
+def _checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(seq=int(row["seq"]), hash=row["hash"], at=row["at"], signature=row["signature"])
+
+
+async def insert_audit_checkpoint(conn: Conn, checkpoint: Checkpoint) -> bool:
+    """Keep a signed checkpoint, unless one for the same entry is there already (another instance signed the same end
+    of the chain first: theirs stands, and this one is not written). True if this one was written."""
+    rows = await _rows(
+        conn,
+        "INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (seq) DO NOTHING RETURNING seq",
+        (checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.signature),
+    )
+    return bool(rows)
+
+
+async def latest_audit_checkpoint(conn: Conn) -> Checkpoint | None:
+    """The checkpoint of the latest entry signed so far, by any instance."""
+    row = await _one(conn, "SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+    return _checkpoint(row) if row else None
+
+
+async def audit_checkpoints(conn: Conn) -> list[Checkpoint]:
+    """Every checkpoint kept in the database, by entry."""
+    rows = await _rows(conn, "SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq")
+    return [_checkpoint(row) for row in rows]
+
+
+async def stored_audit_checkpoints(path: Path, busy_timeout_ms: int) -> tuple[str | None, list[Checkpoint]]:
+    """Since when (UTC) the database has kept every checkpoint signed, and every checkpoint it keeps; read on a
+    read-only connection of its own, as `stream_audit` reads the log. (None, []) from a database not yet upgraded to
+    keep them (`handover audit verify` may run before the service has started on a new version)."""
+    async with open_read_only(path, busy_timeout_ms) as conn:
+        row = await _one(
+            conn, "SELECT applied_at FROM schema_migrations WHERE version = ?", (AUDIT_CHECKPOINTS_VERSION,)
+        )
+        if row is None:
+            return None, []
+        return str(row["applied_at"]), await audit_checkpoints(conn)

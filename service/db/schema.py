@@ -546,4 +546,42 @@ MIGRATIONS: list[str | Migration] = [
         CREATE INDEX sessions_by_expiry ON sessions (expires_at);
         """,
     ),
+    # 25: signed audit checkpoints (`core.audit.Checkpoint`: the chain's entry `seq` had hash `hash` at `at`, UTC,
+    # with its HMAC `signature`) kept in the database too, so that every instance writes them to one place and
+    # `handover audit verify` finds them wherever it runs; the exported file stays the copy shipped elsewhere. One row
+    # per entry: instances signing the same end of the chain at once write it once (`db.insert_audit_checkpoint`).
+    # Append-only, like the log it vouches for.
+    Migration(
+        sqlite="""
+        CREATE TABLE audit_checkpoints (
+            seq INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL,
+            at TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'the audit checkpoints are append-only'); END;
+        CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+            BEGIN SELECT RAISE(ABORT, 'the audit checkpoints are append-only'); END;
+        """,
+        postgresql="""
+        CREATE TABLE audit_checkpoints (
+            seq BIGINT PRIMARY KEY,
+            hash TEXT NOT NULL,
+            at TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        CREATE FUNCTION audit_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the audit checkpoints are append-only'; END
+        $$;
+        CREATE TRIGGER audit_checkpoints_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_checkpoints
+            FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoints_append_only();
+        """,
+    ),
 ]
+
+AUDIT_CHECKPOINTS_VERSION = 1 + next(
+    number
+    for number, migration in enumerate(MIGRATIONS)
+    if isinstance(migration, Migration) and "CREATE TABLE audit_checkpoints" in migration.sqlite
+)  # the schema version from which the table is there (`db.stored_audit_checkpoints` reads an older file too)

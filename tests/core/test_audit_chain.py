@@ -14,13 +14,17 @@ from hypothesis import strategies as st
 
 from service.core.audit import (
     GENESIS,
+    IN_DATABASE,
     ChainCheck,
     Checkpoint,
+    CheckpointSource,
     Entry,
     StoredEntry,
     canonical,
     checkpoint_is_genuine,
+    disagreements,
     entry_hash,
+    in_file,
     sign_checkpoint,
     verify,
 )
@@ -411,3 +415,120 @@ def test_any_entry_removed_from_the_middle_is_found(length: int, data: st.DataOb
     del stored[position]
     seq = position + 1
     assert verify(stored, [], KEY) == [f"entry {seq} is missing or out of order (found entry {seq + 1} next)"]
+
+
+# ---------------------------------------------------------------- checkpoints kept in the database and in a file
+
+FILE = in_file("/data/audit-checkpoints.jsonl")
+
+
+def kept(where: str, *checkpoints: Checkpoint, since: str | None = None) -> CheckpointSource:
+    return CheckpointSource(where=where, checkpoints=checkpoints, kept_since=since)
+
+
+def check_against(stored: list[StoredEntry], *sources: CheckpointSource) -> list[str]:
+    check = ChainCheck.against(sources[0], *sources[1:], key=KEY)
+    for item in stored:
+        if not check.feed(item):
+            break
+    return check.finish()
+
+
+def test_the_places_are_named_as_an_operator_reads_them() -> None:
+    assert (IN_DATABASE, FILE) == ("in the database", "in the file /data/audit-checkpoints.jsonl")
+
+
+def test_a_chain_matching_the_checkpoints_in_both_places_verifies() -> None:
+    stored = chain(5)
+    both = (signed(2, stored[1].hash), signed(5, stored[4].hash))
+    assert check_against(stored, kept(IN_DATABASE, *both), kept(FILE, *both)) == []
+
+
+def test_a_rewritten_chain_names_each_place_whose_checkpoint_it_does_not_match() -> None:
+    stored = chain(4)
+    assert check_against(stored, kept(IN_DATABASE, signed(3, "e" * 64)), kept(FILE, signed(3, "e" * 64))) == [
+        "entry 3 does not match the signed checkpoint in the database: the chain was rewritten",
+        "entry 3 does not match the signed checkpoint in the file /data/audit-checkpoints.jsonl: "
+        "the chain was rewritten",
+    ]
+
+
+def test_a_checkpoint_in_the_file_alone_that_the_chain_does_not_match_is_named() -> None:
+    stored = chain(4)
+    assert check_against(stored, kept(IN_DATABASE, signed(4, stored[3].hash)), kept(FILE, signed(2, "e" * 64))) == [
+        "entry 2 does not match the signed checkpoint in the file /data/audit-checkpoints.jsonl: "
+        "the chain was rewritten"
+    ]
+
+
+def test_a_bad_signature_is_named_by_its_place() -> None:
+    stored = chain(3)
+    good = signed(3, stored[2].hash)
+    forged = msgspec.structs.replace(good, at="2026-03-03T18:00:00+00:00")
+    assert check_against(stored, kept(IN_DATABASE, forged), kept(FILE, good)) == [
+        "checkpoint at entry 3 in the database has a bad signature"
+    ]
+
+
+def test_entries_removed_from_the_end_name_the_database_when_both_places_record_the_last_checkpoint() -> None:
+    stored = chain(5)
+    last = signed(5, stored[4].hash)
+    assert check_against(stored[:2], kept(IN_DATABASE, last), kept(FILE, last)) == [
+        "the log ends at entry 2 but a signed checkpoint in the database records entry 5: "
+        "entries have been removed from the end"
+    ]
+    assert check_against(stored[:2], kept(IN_DATABASE), kept(FILE, last)) == [
+        "the log ends at entry 2 but a signed checkpoint in the file /data/audit-checkpoints.jsonl records entry 5: "
+        "entries have been removed from the end"
+    ]
+
+
+def test_a_file_line_recording_another_hash_than_the_database_is_reported() -> None:
+    row, line = signed(3, "a" * 64), signed(3, "b" * 64)
+    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line)) == [
+        "the checkpoint at entry 3 in the file /data/audit-checkpoints.jsonl records another hash than the one in the "
+        "database"
+    ]
+
+
+def test_a_file_line_signed_at_another_time_for_the_same_hash_agrees_with_the_database() -> None:
+    """An instance stopped and started again in the same place signs the same end of the chain again, later."""
+    row, line = signed(3, "a" * 64), signed(3, "a" * 64, at="2026-03-02T18:05:00+00:00")
+    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line)) == []
+
+
+def test_a_file_line_signed_since_the_database_kept_checkpoints_but_missing_there_is_reported() -> None:
+    line = signed(3, "a" * 64, at="2026-03-02T18:00:01+00:00")
+    assert disagreements(kept(IN_DATABASE, since="2026-03-02T18:00:00+00:00"), kept(FILE, line)) == [
+        "the checkpoint at entry 3 in the file /data/audit-checkpoints.jsonl is missing in the database: "
+        "checkpoints have been removed there"
+    ]
+
+
+@pytest.mark.parametrize(
+    "since", [None, "2026-03-02T18:00:00+00:00", "2026-03-02T18:00:01+00:00"], ids=["never", "same second", "later"]
+)
+def test_a_file_line_signed_before_the_database_kept_checkpoints_is_not_missing_there(since: str | None) -> None:
+    line = signed(3, "a" * 64, at="2026-03-02T18:00:00+00:00")
+    assert disagreements(kept(IN_DATABASE, since=since), kept(FILE, line)) == []
+
+
+@given(length=st.integers(min_value=1, max_value=8), data=st.data())
+def test_any_checkpoint_in_either_place_that_the_chain_does_not_match_is_named_by_its_place(
+    length: int, data: st.DataObject
+) -> None:
+    """Checkpoints of the chain in both places, as instances write them; then one of them, in one place, records a
+    hash the chain never had and is signed (as by a chain rewritten before it was signed elsewhere)."""
+    stored = chain(length)
+    seqs = data.draw(st.lists(st.integers(min_value=1, max_value=length), min_size=1, unique=True))
+    genuine = {seq: signed(seq, stored[seq - 1].hash) for seq in seqs}
+    places = {IN_DATABASE: dict(genuine), FILE: dict(genuine)}
+    assert check_against(stored, *(kept(where, *found.values()) for where, found in places.items())) == []
+    where = data.draw(st.sampled_from(sorted(places)))
+    seq = data.draw(st.sampled_from(seqs))
+    places[where][seq] = signed(seq, "e" * 64)
+    problems = check_against(stored, *(kept(w, *found.values()) for w, found in places.items()))
+    assert problems[-1] == f"entry {seq} does not match the signed checkpoint {where}: the chain was rewritten"
+    other = FILE if where == IN_DATABASE else IN_DATABASE
+    assert problems[:-1] == [f"the checkpoint at entry {seq} {FILE} records another hash than the one {IN_DATABASE}"]
+    assert other not in problems[-1]
