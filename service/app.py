@@ -250,7 +250,7 @@ def create_app(settings: Settings) -> Litestar:
             await asyncio.sleep(settings.checkpoint_minutes * 60)
             try:
                 await write_checkpoint(database, settings)
-            except OSError:
+            except Exception:  # the file (OSError) or the database (a lock held too long, a full disk): try again
                 context.log.exception("could not write an audit checkpoint; will try again")
             try:
                 await sessions.delete_expired()

@@ -324,7 +324,7 @@ async def test_two_instances_signing_at_once_keep_one_checkpoint_per_entry(setti
         await second.close()
     rows = table_rows(settings)
     lines = audit_trail.read_checkpoints(settings.checkpoint_file)
-    assert len(rows) > 15, "the instances signed the chain's end as it moved"
+    assert len(rows) >= 15, "the chain's end was signed at least once a round, as it moved"
     assert sorted((c.seq, c.hash, c.at, c.signature) for c in lines) == rows, "each row once in the file, and no more"
     assert {(c.seq, c.signature) for c in signed} <= {(seq, signature) for seq, _, _, signature in rows}
     checked, problems = await audit_trail.verify(settings)

@@ -202,3 +202,30 @@ async def test_an_address_cannot_forge_a_log_line(site: Site, caplog: pytest.Log
         await site.client.get("/nope%0A2026-11-30 INFO handover.access: POST /sign-in 200%1b[31m" + "x" * 5000)
     lines = [r.getMessage() for r in caplog.records if r.name == "handover.access"]
     assert lines and all("\n" not in line and "\x1b" not in line and len(line) < 400 for line in lines), lines
+
+
+async def test_the_periodic_checkpoint_tries_again_after_the_database_refused_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint the database could not take (its lock held too long by a command) is tried again at the next
+    interval: one failure does not end the signing of the chain's end until the service restarts."""
+    from litestar.testing import AsyncTestClient
+
+    from service import app as app_module
+    from tests.helpers import settings_for_tests
+
+    attempts: list[float] = []
+
+    async def refused_once(database: db.Database, settings: Settings) -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) == 1:
+            raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(app_module, "write_checkpoint", refused_once)
+    settings = settings_for_tests(tmp_path, checkpoint_minutes=0.001)  # every 60 ms
+    async with AsyncTestClient(app=app_module.create_app(settings)):
+        for _ in range(100):
+            if len(attempts) >= 3:
+                break
+            await asyncio.sleep(0.05)
+    assert len(attempts) >= 3
