@@ -42,9 +42,10 @@ def append_to_file(path: Path, checkpoint: Checkpoint) -> None:
         os.fsync(out.fileno())
 
 
-async def checkpoints_kept(settings: Settings) -> tuple[CheckpointSource, CheckpointSource | None]:
-    """The checkpoints in the database, and those in this instance's exported file (None when it has no file)."""
-    since, table = await db.stored_audit_checkpoints(settings.database, settings.busy_timeout_ms)
+async def checkpoints_kept(conn: db.Conn, settings: Settings) -> tuple[CheckpointSource, CheckpointSource | None]:
+    """The checkpoints in the database (read on `conn`), and those in this instance's exported file (None when it has
+    no file)."""
+    since, table = await db.stored_audit_checkpoints(conn)
     in_database = CheckpointSource(where=IN_DATABASE, checkpoints=tuple(table), kept_since=since)
     if not settings.checkpoint_file.exists():
         return in_database, None
@@ -55,12 +56,14 @@ async def checkpoints_kept(settings: Settings) -> tuple[CheckpointSource, Checkp
 async def verify(settings: Settings) -> tuple[int, list[str]]:
     """How many entries were checked, and every problem found (none means the trail is whole): the chain against
     the checkpoints in the database and in the exported file when there is one, and the file against the database."""
-    in_database, exported = await checkpoints_kept(settings)
-    copies = (exported,) if exported is not None else ()
-    check = ChainCheck.against(in_database, *copies, key=checkpoint_key(settings))
-    # closed here, not when the event loop shuts down, since the reading usually stops at the first problem
-    async with contextlib.aclosing(db.stream_audit(settings.database, settings.busy_timeout_ms)) as entries:
-        async for stored in entries:
-            if not check.feed(stored):
-                break
+    async with db.reading_the_trail(settings) as conn:
+        # the checkpoints first: any signed while the chain is read name entries the chain then reaches
+        in_database, exported = await checkpoints_kept(conn, settings)
+        copies = (exported,) if exported is not None else ()
+        check = ChainCheck.against(in_database, *copies, key=checkpoint_key(settings))
+        # closed here, not when the event loop shuts down, since the reading usually stops at the first problem
+        async with contextlib.aclosing(db.stream_audit(conn)) as entries:
+            async for stored in entries:
+                if not check.feed(stored):
+                    break
     return check.checked, check.finish()

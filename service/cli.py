@@ -390,7 +390,8 @@ async def _audit_verify(settings: Settings) -> int:
         for problem in problems:
             print(f"  - {problem}")
         return 1
-    in_database, exported = await checkpoints_kept(settings)
+    async with db.reading_the_trail(settings) as conn:
+        in_database, exported = await checkpoints_kept(conn, settings)
     count = len(in_database.checkpoints)
     kept = f"{count} signed checkpoint{'s'[: count != 1]} {in_database.where}"
     if exported is None:

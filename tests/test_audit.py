@@ -300,10 +300,11 @@ async def a_change(database: db.Database, number: int) -> None:
         await db.append_audit(conn, None, "view", "report", None, {"page": number})
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_two_instances_signing_at_once_keep_one_checkpoint_per_entry(settings: Settings) -> None:
     """Two instances of the service on one database, each changing records and signing the chain's end at the same
     moments: each entry signed is kept once, in the database and in the exported file, and the trail verifies."""
-    first, second = db.Database(settings.database), db.Database(settings.database)
+    first, second = db.SqliteDatabase(settings.database), db.SqliteDatabase(settings.database)
     await first.open()
     await second.open()
     try:
@@ -337,6 +338,7 @@ async def last_seq(settings: Settings) -> int:
     return seq
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_checkpoint_another_instance_wrote_first_stands_and_is_not_written_again(
     settings: Settings, database: db.Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -363,6 +365,7 @@ async def test_a_checkpoint_another_instance_wrote_first_stands_and_is_not_writt
     assert audit_trail.read_checkpoints(settings.checkpoint_file) == [earlier], "no line for a row not written here"
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_checkpoint_is_written_once_while_the_chain_stays_where_it_was(
     settings: Settings, database: db.Database
 ) -> None:
@@ -375,6 +378,7 @@ async def test_a_checkpoint_is_written_once_while_the_chain_stays_where_it_was(
     assert len(table_rows(settings)) == 1 and audit_trail.read_checkpoints(settings.checkpoint_file) == [first]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_the_checkpoints_in_the_database_refuse_updates_and_deletes(logged: Settings) -> None:
     conn = sqlite3.connect(logged.database)
     for statement in ("UPDATE audit_checkpoints SET hash = 'x'", "DELETE FROM audit_checkpoints"):
@@ -383,6 +387,7 @@ async def test_the_checkpoints_in_the_database_refuse_updates_and_deletes(logged
     conn.close()
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_checkpoint_row_with_its_hash_altered_is_reported_by_name(logged: Settings) -> None:
     (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
     tamper_with_checkpoints(logged, f"UPDATE audit_checkpoints SET hash = '{'e' * 64}'")
@@ -393,6 +398,7 @@ async def test_a_checkpoint_row_with_its_hash_altered_is_reported_by_name(logged
     ]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_checkpoint_row_removed_is_reported_from_the_file(logged: Settings) -> None:
     (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
     # the database has kept checkpoints for a while (here it was upgraded in the second the checkpoint was signed,
@@ -410,6 +416,7 @@ async def test_a_checkpoint_row_removed_is_reported_from_the_file(logged: Settin
     ]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_an_instance_without_the_file_verifies_against_the_database(logged: Settings) -> None:
     (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
     logged.checkpoint_file.unlink()
@@ -423,6 +430,7 @@ async def test_an_instance_without_the_file_verifies_against_the_database(logged
     ]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_chain_rewritten_with_its_checkpoint_row_to_match_is_caught(logged: Settings) -> None:
     """Someone holding the database rewrites the chain and writes its new end's hash into the checkpoint's row: they
     cannot sign it, and the exported line still holds the hash signed before."""
@@ -437,6 +445,7 @@ async def test_a_chain_rewritten_with_its_checkpoint_row_to_match_is_caught(logg
     ]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_file_lines_from_before_the_database_kept_checkpoints_still_count(logged: Settings) -> None:
     """An upgraded service's file holds lines signed before the database had its table: they are not reported as
     missing there, and the chain is still checked against them."""
@@ -453,6 +462,7 @@ async def test_file_lines_from_before_the_database_kept_checkpoints_still_count(
     assert problems == [f"entry 5 does not match the signed checkpoint {in_file(logged)}: the chain was rewritten"]
 
 
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_database_not_yet_upgraded_is_verified_against_the_file(logged: Settings) -> None:
     """`handover audit verify` run before the service has started on a version that keeps checkpoints in the
     database: the file's checkpoints still count."""

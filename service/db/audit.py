@@ -3,16 +3,19 @@ checkpoints of the chain's end."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from service.core.audit import GENESIS, Checkpoint, Entry, StoredEntry, entry_hash
-from service.db.engine import Conn, _one, _rows, now, open_read_only
+from service.db.engine import Conn, Database, _one, _rows, now, open_read_only
 from service.db.records import TimelineEvent
 from service.db.schema import AUDIT_CHECKPOINTS_VERSION
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 _details_decoder = msgspec.json.Decoder(dict[str, Any])
 
@@ -119,18 +122,30 @@ async def timeline(conn: Conn, handover_id: int) -> list[TimelineEvent]:
     ]
 
 
-async def stream_audit(path: Path, busy_timeout_ms: int, batch: int = 5000) -> AsyncGenerator[StoredEntry, None]:
-    """The whole audit log in order, read on a read-only connection of its own (`handover audit verify` reads a file
-    the service may be writing to at the same time)."""
-    async with open_read_only(path, busy_timeout_ms) as conn:
-        last = 0
-        while True:
-            entries = await audit_entries(conn, after_seq=last, limit=batch)
-            for stored in entries:
-                yield stored
-            if len(entries) < batch:
-                return
-            last = entries[-1].entry.seq
+@asynccontextmanager
+async def reading_the_trail(settings: Settings) -> AsyncIterator[Conn]:
+    """A read-only connection of its own for reading the whole trail (`handover audit verify`): SQLite's file opened
+    read-only, which the service may be writing at the same time and which is not upgraded first; on PostgreSQL, one
+    snapshot of the database (opening it brings its schema up to date, as every instance does)."""
+    if not settings.database_url:
+        async with open_read_only(settings.database, settings.busy_timeout_ms) as conn:
+            yield conn
+        return
+    database = Database.for_settings(settings)
+    async with database.opened(), database.read_only() as conn:
+        yield conn
+
+
+async def stream_audit(conn: Conn, batch: int = 5000) -> AsyncGenerator[StoredEntry, None]:
+    """The whole audit log in order, `batch` entries at a time."""
+    last = 0
+    while True:
+        entries = await audit_entries(conn, after_seq=last, limit=batch)
+        for stored in entries:
+            yield stored
+        if len(entries) < batch:
+            return
+        last = entries[-1].entry.seq
 
 
 # ---------------------------------------------------------------- signed checkpoints
@@ -164,14 +179,11 @@ async def audit_checkpoints(conn: Conn) -> list[Checkpoint]:
     return [_checkpoint(row) for row in rows]
 
 
-async def stored_audit_checkpoints(path: Path, busy_timeout_ms: int) -> tuple[str | None, list[Checkpoint]]:
-    """Since when (UTC) the database has kept every checkpoint signed, and every checkpoint it keeps; read on a
-    read-only connection of its own, as `stream_audit` reads the log. (None, []) from a database not yet upgraded to
-    keep them (`handover audit verify` may run before the service has started on a new version)."""
-    async with open_read_only(path, busy_timeout_ms) as conn:
-        row = await _one(
-            conn, "SELECT applied_at FROM schema_migrations WHERE version = ?", (AUDIT_CHECKPOINTS_VERSION,)
-        )
-        if row is None:
-            return None, []
-        return str(row["applied_at"]), await audit_checkpoints(conn)
+async def stored_audit_checkpoints(conn: Conn) -> tuple[str | None, list[Checkpoint]]:
+    """Since when (UTC) the database has kept every checkpoint signed, and every checkpoint it keeps. (None, []) from
+    a SQLite file not yet upgraded to keep them (`handover audit verify` may run before the service has started on a
+    new version)."""
+    row = await _one(conn, "SELECT applied_at FROM schema_migrations WHERE version = ?", (AUDIT_CHECKPOINTS_VERSION,))
+    if row is None:
+        return None, []
+    return str(row["applied_at"]), await audit_checkpoints(conn)
