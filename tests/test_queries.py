@@ -171,6 +171,7 @@ UNDO_LATER_MIGRATIONS = [
     # identities at the council's OpenID Connect provider
     "DROP INDEX oidc_identities_by_user",
     "DROP TABLE oidc_identities",
+    "DROP TABLE sessions",  # sessions kept in the database
     "DROP TABLE audit_checkpoints",  # signed audit checkpoints kept in the database
 ]
 
