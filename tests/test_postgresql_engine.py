@@ -56,3 +56,17 @@ def test_a_row_reads_by_position_and_by_name() -> None:
 def test_a_url_shown_to_an_operator_has_no_password() -> None:
     assert without_password("postgresql://handover:s3cret@db:5432/h") == "postgresql://handover:***@db:5432/h"
     assert without_password("postgresql://handover@db/h") == "postgresql://handover@db/h"
+
+
+def test_sqlites_char_is_sent_as_chr() -> None:
+    assert to_postgresql("SELECT group_concat(a || char(31) || b, char(30))") == (
+        "SELECT group_concat(a || chr(31) || b, chr(30))"
+    )
+    assert to_postgresql("SELECT 'char(31)', varchar(2)") == "SELECT 'char(31)', varchar(2)"
+
+
+def test_sqlites_hint_to_keep_off_an_index_is_dropped_and_sums_are_kept() -> None:
+    assert to_postgresql("WHERE h.case_id = c.id AND +h.state = 'closed' AND (+h.receiver_id = ?)") == (
+        "WHERE h.case_id = c.id AND h.state = 'closed' AND (h.receiver_id = %s)"
+    )
+    assert to_postgresql("SET version = version + 1, n = n +1") == "SET version = version + 1, n = n +1"

@@ -94,7 +94,7 @@ async def people_with_caseloads(conn: Conn, team_ids: Sequence[int]) -> list[Cas
         "SELECT u.id, u.name, u.disabled, EXISTS (SELECT 1 FROM absences a WHERE a.user_id = u.id) AS absent,"
         " COALESCE((SELECT group_concat(name, '; ') FROM (SELECT t.name FROM memberships m"
         f"   JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id AND m.role = 'worker' AND {teams}"
-        "   ORDER BY t.name)), '') AS teams,"
+        "   ORDER BY t.name) named), '') AS teams,"
         " (SELECT COUNT(*) FROM cases c WHERE "
         + _ON_CASELOAD.replace(":person", "u.id")
         + " AND "

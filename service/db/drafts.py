@@ -27,8 +27,9 @@ async def keep_pending_draft(
 ) -> None:
     """Keep a form under `token` (`at` in seconds since the epoch) for the browser `kept_for`, sent from `address`."""
     await conn.execute(
-        "INSERT OR REPLACE INTO pending_drafts (token, path, form, created_at, kept_for, address)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO pending_drafts (token, path, form, created_at, kept_for, address) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (token) DO UPDATE SET path = excluded.path, form = excluded.form,"
+        " created_at = excluded.created_at, kept_for = excluded.kept_for, address = excluded.address",
         (token, path, form, at, kept_for, address),
     )
 

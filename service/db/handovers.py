@@ -128,11 +128,13 @@ async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10
     """Everything this worker has in progress, and only the most recent of their closed or cancelled ones."""
     rows = await _rows(
         conn,
-        "SELECT * FROM (" + _HANDOVER_SELECT + " WHERE h.author_id = ? AND h.state NOT IN ('closed', 'cancelled'))"
+        "SELECT * FROM ("
+        + _HANDOVER_SELECT
+        + " WHERE h.author_id = ? AND h.state NOT IN ('closed', 'cancelled')) open_handovers"
         " UNION ALL SELECT * FROM ("
         + _HANDOVER_SELECT
         + " WHERE h.author_id = ? AND h.state IN ('closed', 'cancelled')"
-        " ORDER BY h.last_activity_at DESC LIMIT ?) ORDER BY last_activity_at DESC",
+        " ORDER BY h.last_activity_at DESC LIMIT ?) finished_handovers ORDER BY last_activity_at DESC",
         (user_id, user_id, finished_limit),
     )
     return [record(r, Handover) for r in rows]
@@ -160,7 +162,7 @@ def received_query(user_id: int, finished_limit: int) -> tuple[str, list[Any]]:
         "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'acknowledged' UNION ALL "
         "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'returned' AND endorsed_at IS NOT NULL UNION ALL "
         "SELECT id FROM (SELECT id FROM handovers WHERE receiver_id = ? AND state = 'closed'"
-        " ORDER BY last_activity_at DESC LIMIT ?)"
+        " ORDER BY last_activity_at DESC LIMIT ?) finished"
         ") ORDER BY h.last_activity_at DESC"
     )
     return sql, [user_id, user_id, user_id, finished_limit]
@@ -184,7 +186,7 @@ def _marks(ids: Sequence[int]) -> str:
 
 # Not on the sending side of the handover (not its author, its endorser, nor the worker it is written for): as the
 # inbox lists them, only those the worker may take on (`workflow.sides_taken`).
-_NOT_SENDING = "author_id <> ? AND endorsed_by IS NOT ? AND on_behalf_of IS NOT ?"
+_NOT_SENDING = "author_id <> ? AND endorsed_by IS DISTINCT FROM ? AND on_behalf_of IS DISTINCT FROM ?"
 
 
 def waiting_counts_query(
@@ -255,7 +257,8 @@ def inbox_query(user_id: int, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
         _WAITING_SELECT + " WHERE h.id IN ("
         "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'endorsed' UNION ALL "
         f"SELECT id FROM handovers WHERE receiver_id IS NULL AND state = 'endorsed' AND receiving_team_id IN ({marks})"
-        ") AND h.author_id <> ? AND h.endorsed_by IS NOT ? AND h.on_behalf_of IS NOT ? ORDER BY h.state_since"
+        ") AND h.author_id <> ? AND h.endorsed_by IS DISTINCT FROM ? AND h.on_behalf_of IS DISTINCT FROM ?"
+        " ORDER BY h.state_since"
     )
     return sql, [user_id, *team_ids, user_id, user_id, user_id]
 

@@ -49,7 +49,8 @@ async def replace_password_hash(conn: Conn, user_id: int, old_hash: str, new_has
 async def add_membership(conn: Conn, user_id: int, team_id: int, role: str) -> bool:
     """Add a membership; False if the person already had it (nothing changes then)."""
     cursor = await conn.execute(
-        "INSERT OR IGNORE INTO memberships (user_id, team_id, role) VALUES (?, ?, ?)", (user_id, team_id, role)
+        "INSERT INTO memberships (user_id, team_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (user_id, team_id, role),
     )
     return bool(cursor.rowcount)
 
@@ -408,7 +409,7 @@ async def services(conn: Conn) -> list[ServiceRecord]:
         conn,
         "SELECT s.id, s.name, s.service_manager_id, u.name AS service_manager,"
         " COALESCE((SELECT group_concat(name, '; ') FROM (SELECT name FROM teams WHERE service_id = s.id"
-        "   ORDER BY name)), '') AS teams"
+        "   ORDER BY name) named), '') AS teams"
         " FROM services s LEFT JOIN users u ON u.id = s.service_manager_id ORDER BY s.name",
     )
     return [record(r, ServiceRecord) for r in rows]
@@ -439,7 +440,7 @@ async def teams_overview(conn: Conn) -> list[TeamRecord]:
         "SELECT t.id, t.name, t.service_id, s.name AS service,"
         " COALESCE((SELECT group_concat(name, '; ') FROM (SELECT u.name FROM memberships m"
         "   JOIN users u ON u.id = m.user_id WHERE m.team_id = t.id AND m.role = 'manager' AND u.disabled = 0"
-        "   ORDER BY u.name)), '') AS managers"
+        "   ORDER BY u.name) named), '') AS managers"
         " FROM teams t LEFT JOIN services s ON s.id = t.service_id ORDER BY t.name",
     )
     return [record(r, TeamRecord) for r in rows]
@@ -453,7 +454,11 @@ async def head_of_service(conn: Conn) -> tuple[int, str] | None:
 
 
 async def set_head_of_service(conn: Conn, user_id: int) -> None:
-    await conn.execute("INSERT OR REPLACE INTO head_of_service (only_one, user_id) VALUES (1, ?)", (user_id,))
+    await conn.execute(
+        "INSERT INTO head_of_service (only_one, user_id) VALUES (1, ?)"
+        " ON CONFLICT (only_one) DO UPDATE SET user_id = excluded.user_id",
+        (user_id,),
+    )
 
 
 # ---------------------------------------------------------------- the rules an administrator's changes keep
@@ -466,7 +471,7 @@ async def usernames(conn: Conn) -> list[str]:
 
 async def emails_of_others(conn: Conn, user_id: int | None) -> list[str]:
     """The work e-mail addresses of every person other than this one (None: of everyone)."""
-    rows = await _rows(conn, "SELECT email FROM users WHERE email != '' AND id IS NOT ?", (user_id,))
+    rows = await _rows(conn, "SELECT email FROM users WHERE email != '' AND id IS DISTINCT FROM ?", (user_id,))
     return [r["email"] for r in rows]
 
 

@@ -6,8 +6,10 @@ The queries are written once, for both databases (`service.db.engine.Conn`). Wha
   SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's does not, so LIKE is sent as ILIKE.
 - Values: booleans are stored as 0/1 in both; a comparison PostgreSQL answers with a boolean is read back as 0/1, and
   sums and averages (PostgreSQL's `numeric`) as int or float, as SQLite gives them.
-- Functions SQLite has and PostgreSQL lacks (`group_concat`, `char`, ...) are created with the schema
-  (`service.db.schema_postgresql.COMPATIBILITY`).
+- Functions SQLite has and PostgreSQL lacks (`group_concat`, `json_group_array`, ...) are created with the schema
+  (`service.db.schema_postgresql.COMPATIBILITY`, run at every start); SQLite's `char(n)` is sent as `chr(n)`, since
+  PostgreSQL takes no function of that name. SQLite's `+column`, which keeps its planner off an index, is sent as
+  the bare column (a unary plus is always written against its column; adding always has a space after the `+`).
 - Writers: every change of records appends to the one audit chain, so changes are serialised across every instance
   by a transaction-scoped advisory lock taken first in each (`transaction`), as SQLite's single writer serialises
   them in one process. Reads never wait for it, and short writes that append nothing to the chain (sessions, sign-in
@@ -45,7 +47,8 @@ POOL_SIZE = 10  # connections per instance: a few more than the requests one ins
 # `?` and `:name` outside quoted strings, identifiers and comments; `%` (psycopg's own marker) escaped; LIKE
 _TOKENS = re.compile(
     r"""(?P<literal>'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*)"""
-    r"""|(?P<question>\?)|(?<!:):(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<percent>%)|(?P<like>\bLIKE\b)""",
+    r"""|(?P<question>\?)|(?<!:):(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<percent>%)|(?P<like>\bLIKE\b)"""
+    r"""|(?P<char>\bchar\()|(?<=[\s(])(?P<unary>\+)(?=[A-Za-z_])""",
     re.IGNORECASE,
 )
 
@@ -63,6 +66,10 @@ def to_postgresql(sql: str) -> str:
             return f"%({match['name']})s"
         if match["percent"] is not None:
             return "%%"
+        if match["char"] is not None:
+            return "chr("
+        if match["unary"] is not None:
+            return ""
         return "ILIKE"
 
     return _TOKENS.sub(replace, sql)
@@ -163,7 +170,16 @@ class Result:
 
 async def _run(conn: psycopg.AsyncConnection[Any], sql: str, parameters: Any) -> Result:
     async with conn.cursor() as cursor:
-        await cursor.execute(_query(sql), _parameters(parameters))
+        try:
+            await cursor.execute(_query(sql), _parameters(parameters))
+        except psycopg.Error as exc:  # DEBUGSQL
+            import sys  # DEBUGSQL
+
+            print(
+                f"SQLFAIL {type(exc).__name__}: {str(exc).splitlines()[0]} ||| {' '.join(sql.split())[:600]}",
+                file=sys.stderr,
+            )  # DEBUGSQL
+            raise  # DEBUGSQL
         rows = await cursor.fetchall() if cursor.description is not None else []
         return Result(cursor.rowcount, rows)
 
@@ -330,8 +346,8 @@ async def migrate_postgresql(conn: psycopg.AsyncConnection[Any]) -> int:
         cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         found = await cursor.fetchone()
         current = int(found[0]) if found else 0
+        await conn.execute(COMPATIBILITY)  # every start: a newer version of the service may have added to it
         if current == 0:
-            await conn.execute(COMPATIBILITY)
             await conn.execute(BASELINE)
             await conn.execute(
                 "INSERT INTO schema_migrations (version, applied_at) SELECT n, %s FROM generate_series(1, %s) n",

@@ -14,12 +14,12 @@ from service.db.records import record
 # acknowledged it through its link (an e-mail still queued, or failing, has told nobody). The one definition: what
 # stops closure, the page and every write use it.
 SETTLED = (
-    "(ac.not_told_reason IS NOT NULL OR (ac.told_method IS NOT NULL AND ac.told_worker_id IS h.receiver_id"
+    "(ac.not_told_reason IS NOT NULL OR (ac.told_method IS NOT NULL AND ac.told_worker_id IS NOT DISTINCT FROM h.receiver_id"
     " AND (ac.told_method <> 'email' OR ac.acknowledged_at IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
     " WHERE o.id = ac.outbox_id AND o.sent_at IS NOT NULL))))"
 )
 # Whether a family notice (`fn`) counts: a reason not told, or told of the worker the handover names now.
-FAMILY_CURRENT = f"(fn.method = '{NOT_TOLD}' OR fn.told_worker_id IS h.receiver_id)"
+FAMILY_CURRENT = f"(fn.method = '{NOT_TOLD}' OR fn.told_worker_id IS NOT DISTINCT FROM h.receiver_id)"
 
 
 class FamilyNotice(msgspec.Struct, frozen=True):
@@ -93,8 +93,8 @@ async def family_notices_of(conn: Conn, handover_id: int) -> list[FamilyNotice]:
 _CONTACT_SELECT = (
     "SELECT ac.*, u.name AS told_by_name, w.name AS told_worker_name, o.sent_at AS email_sent_at, "
     + SETTLED
-    + " AS settled, (ac.told_method IS NOT NULL AND ac.not_told_reason IS NULL AND ac.told_worker_id IS NOT"
-    " h.receiver_id) AS told_of_previous_worker"
+    + " AS settled, (ac.told_method IS NOT NULL AND ac.not_told_reason IS NULL AND ac.told_worker_id IS DISTINCT"
+    " FROM h.receiver_id) AS told_of_previous_worker"
     " FROM agency_contacts ac JOIN handovers h ON h.id = ac.handover_id LEFT JOIN users u ON u.id = ac.told_by"
     " LEFT JOIN users w ON w.id = ac.told_worker_id LEFT JOIN outbox o ON o.id = ac.outbox_id"
 )
