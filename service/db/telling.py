@@ -15,7 +15,8 @@ from service.db.records import record
 # stops closure, the page and every write use it.
 SETTLED = (
     "(ac.not_told_reason IS NOT NULL OR (ac.told_method IS NOT NULL"
-    " AND ac.told_worker_id IS NOT DISTINCT FROM h.receiver_id AND (ac.told_method <> 'email' OR ac.acknowledged_at IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
+    " AND ac.told_worker_id IS NOT DISTINCT FROM h.receiver_id AND (ac.told_method <> 'email'"
+    " OR ac.acknowledged_at IS NOT NULL OR EXISTS (SELECT 1 FROM outbox o"
     " WHERE o.id = ac.outbox_id AND o.sent_at IS NOT NULL))))"
 )
 # Whether a family notice (`fn`) counts: a reason not told, or told of the worker the handover names now.
