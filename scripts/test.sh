@@ -15,4 +15,22 @@ bash scripts/postgres_setup.sh  # PostgreSQL 15+ server programs (if missing) fo
 .venv/bin/ruff format --check service tests
 .venv/bin/mypy service
 bash scripts/check_deploy.sh
-.venv/bin/pytest "$@"
+
+# The suite runs twice, side by side (one pass a core): on SQLite, the default, with every browser test; and on
+# PostgreSQL (a throwaway server the tests start), every test but those about the SQLite file itself, and the main
+# browser journey. Arguments given to this script go to the SQLite pass.
+postgresql_log=$(mktemp)
+postgresql_tmp=$(mktemp -d)  # its own temporary folders, apart from the other pass's
+(HANDOVER_TEST_DATABASE=postgresql .venv/bin/pytest tests --ignore=tests/browser -p no:cacheprovider \
+        --basetemp="$postgresql_tmp/suite" \
+    && HANDOVER_TEST_DATABASE=postgresql .venv/bin/pytest tests/browser/test_journeys.py -p no:cacheprovider \
+        --basetemp="$postgresql_tmp/journey") > "$postgresql_log" 2>&1 &
+postgresql_pass=$!
+sqlite_status=0
+.venv/bin/pytest "$@" || sqlite_status=$?
+postgresql_status=0
+wait "$postgresql_pass" || postgresql_status=$?
+echo "== the PostgreSQL pass"
+cat "$postgresql_log"
+rm -rf "$postgresql_log" "$postgresql_tmp"
+[ "$sqlite_status" = 0 ] && [ "$postgresql_status" = 0 ]

@@ -350,3 +350,43 @@ async def _migrate(url: str) -> None:
 
 
 test_databases = TestDatabases()
+
+
+class _PostgresRaw:
+    """A psycopg connection that takes the queries the tests write for SQLite (`?` placeholders), as the service's
+    engine does, with sqlite3's execute/commit/close."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=False)
+
+    def execute(self, sql: str, parameters: Any = ()) -> Any:
+        from service.db.postgresql import to_postgresql
+
+        return self.conn.execute(to_postgresql(sql), tuple(parameters))  # type: ignore[arg-type]
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> _PostgresRaw:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.conn.commit()
+        self.conn.close()
+
+
+def raw_connection(where: Any) -> Any:
+    """A plain connection to a test's database, for reading (or tampering with) it behind the service's back:
+    `where` is its Settings or its Database. sqlite3's connection, or one that behaves like it on PostgreSQL."""
+    url = getattr(where, "database_url", "") or getattr(where, "url", "")
+    if url:
+        return _PostgresRaw(url)
+    import sqlite3
+
+    return sqlite3.connect(getattr(where, "database", None) or where.file)

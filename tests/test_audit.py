@@ -16,7 +16,7 @@ from service.core.audit import GENESIS, Entry, entry_hash, sign_checkpoint
 from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 from service.settings import Settings
 from tests.conftest import PASSWORD, Site, World, seed
-from tests.helpers import handover_in, latest_form, settings_for_tests, start
+from tests.helpers import handover_in, latest_form, raw_connection, settings_for_tests, start
 
 pytestmark = pytest.mark.anyio
 
@@ -35,7 +35,7 @@ async def test_sign_ins_succeeded_and_failed_are_recorded_without_the_password(s
     assert entries[0].details == {"username": "out"}
     assert entries[1].details == {"account": "none with the username typed"} and entries[1].actor_id is None
     assert entries[2].actor_id == site.world.users["out"]
-    raw = sqlite3.connect(site.db.path).execute("SELECT group_concat(details) FROM audit_log").fetchone()[0]
+    raw = raw_connection(site.db).execute("SELECT group_concat(details) FROM audit_log").fetchone()[0]
     assert "wrong password" not in raw and PASSWORD not in raw and "nobody-at-all" not in raw
     await person.post("/sign-out")
     assert (await actions_in_log(site))[-1] == "sign_out"
@@ -71,7 +71,7 @@ async def test_the_timeline_is_the_audit_log(site: Site) -> None:
 
 async def test_the_log_refuses_updates_and_deletes(site: Site) -> None:
     await handover_in(site.db, site.world, "draft", "mia")
-    conn = sqlite3.connect(site.db.path)
+    conn = raw_connection(site.db)
     for statement in ("UPDATE audit_log SET action = 'x' WHERE seq = 1", "DELETE FROM audit_log WHERE seq = 1"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute(statement)
@@ -100,7 +100,7 @@ async def trail(settings: Settings, database: db.Database, world: World) -> None
 
 
 def tamper(settings: Settings, *statements: str) -> None:
-    conn = sqlite3.connect(settings.database)
+    conn = raw_connection(settings)
     conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
     for statement in statements:
         conn.execute(statement)
@@ -187,7 +187,7 @@ async def test_each_column_an_entrys_hash_covers_altered_alone_is_caught(
 def rewrite_chain(settings: Settings) -> str:
     """Entry 4 forged and every hash from there recomputed, as someone holding the database could; returns the new
     hash of the last entry."""
-    conn = sqlite3.connect(settings.database)
+    conn = raw_connection(settings)
     conn.executescript("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
     rows = conn.execute("SELECT seq, at, actor_id, action, object_type, object_id, details FROM audit_log ORDER BY seq")
     prev = GENESIS
@@ -280,14 +280,14 @@ def test_the_checkpoint_key_is_derived_from_the_secret_and_is_never_the_secret_i
 
 
 def table_rows(settings: Settings) -> list[tuple[int, str, str, str]]:
-    conn = sqlite3.connect(settings.database)
+    conn = raw_connection(settings)
     rows = conn.execute("SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq").fetchall()
     conn.close()
     return rows
 
 
 def tamper_with_checkpoints(settings: Settings, *statements: str) -> None:
-    conn = sqlite3.connect(settings.database)
+    conn = raw_connection(settings)
     conn.executescript("DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;")
     for statement in statements:
         conn.execute(statement)

@@ -29,7 +29,7 @@ from tests.helpers import (
     version_in,
 )
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]
 
 
 async def test_fifty_concurrent_form_posts_all_succeed(site: Site) -> None:

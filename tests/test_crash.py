@@ -19,7 +19,7 @@ from service import audit_trail, db
 from tests.conftest import PASSWORD, seed
 from tests.helpers import LATEST, complete, form_for, handover_in, section, settings_for_tests
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]
 CLIENTS = 6
 SECRET = "c" * 40
 

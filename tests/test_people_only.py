@@ -4,7 +4,6 @@ whatever the client; a person's own token acts as that person."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from service.core.workflow import (
 )
 from service.settings import Settings
 from tests.conftest import Site
-from tests.helpers import CHECKLISTS, actor, handover_in, settings_for_tests
+from tests.helpers import CHECKLISTS, actor, handover_in, raw_connection, settings_for_tests
 from tests.test_api import call, error_shape, tokens
 from tests.test_one_rulebook import GOOD_CASE, import_messages
 
@@ -131,7 +130,7 @@ def test_a_token_for_a_person_is_issued_from_the_command_line_with_their_own_rol
         cli.main(["token", "create", "--person", "nobody"])
     assert "no enabled person" in str(refused.value.code)
     holders = "SELECT u.username, u.is_service FROM api_tokens t JOIN users u ON u.id = t.user_id"
-    assert sqlite3.connect(settings.database).execute(holders).fetchall() == [("jo", 0)]
+    assert raw_connection(settings).execute(holders).fetchall() == [("jo", 0)]
 
 
 async def test_on_a_handover_sent_to_a_team_the_worker_who_confirms_is_the_one_who_takes_it_on(site: Site) -> None:

@@ -9,7 +9,7 @@ import pytest
 from service import db
 from service.settings import Settings
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]
 
 
 async def test_the_inbox_searches_by_receiver(database: db.Database, settings: Settings) -> None:

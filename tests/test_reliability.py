@@ -15,7 +15,18 @@ from service.core.answers import validate_section
 from service.db.engine import _rows
 from service.web import forms
 from tests.conftest import Browser, Site
-from tests.helpers import CHECKLIST, LATEST, complete, form_for, handover_in, latest_form, section, start, version_in
+from tests.helpers import (
+    CHECKLIST,
+    LATEST,
+    complete,
+    form_for,
+    handover_in,
+    latest_form,
+    raw_connection,
+    section,
+    start,
+    version_in,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -93,12 +104,12 @@ async def test_a_form_without_any_session_is_not_kept(site: Site) -> None:
     await stranger.get("/sign-in")
     response = await stranger.post("/handovers/1/sections/childs-views", {"views": "x"})
     assert response.status_code == 303 and response.headers["location"] == "/sign-in"
-    rows = sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0]
+    rows = raw_connection(site.db).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0]
     assert rows == 0
 
 
 def _kept_rows(site: Site) -> int:
-    return int(sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0])
+    return int(raw_connection(site.db).execute("SELECT COUNT(*) FROM pending_drafts").fetchone()[0])
 
 
 @pytest.mark.parametrize("forged", ["1", "x.1.y", "abc.99999999999.0", "a.b.c.d", "", "a." + "9" * 5000 + ".b"])

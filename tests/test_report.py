@@ -6,7 +6,6 @@ import csv
 import io
 import itertools
 import json
-import sqlite3
 from datetime import date
 
 import msgspec
@@ -26,7 +25,7 @@ from service.core.workdays import working_days_between
 from service.settings import Settings
 from service.web import auditor as auditor_pages
 from tests.conftest import Site
-from tests.helpers import APART, CHECKLISTS, actor, handover_in
+from tests.helpers import APART, CHECKLISTS, actor, handover_in, raw_connection
 
 pytestmark = pytest.mark.anyio
 
@@ -446,7 +445,7 @@ async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database
         assert reporting.reader_for(database, wanted, 4, 50) is database.scanner
         assert reporting.reader_for(database, wanted, 1, 500) is database.scanner
         sql, params = db.incomplete_query(wanted, before, {("case-transfer", 1): 11})
-        with sqlite3.connect(settings.database) as conn:
+        with raw_connection(settings) as conn:
             plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql + " LIMIT 50", params))
         assert "TEMP B-TREE" not in plan and "INDEX" in plan.split("|")[0], (wanted, plan)
     assert inline == 8  # oldest and newest, with or without a state and an age

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-import sqlite3
 import time
 
 import pytest
@@ -24,6 +23,7 @@ from tests.helpers import (
     fill_all,
     handover_in,
     latest_form,
+    raw_connection,
     section,
     start,
     version_in,
@@ -441,7 +441,7 @@ async def test_a_form_that_is_not_utf8_is_refused_on_every_page_and_nothing_stor
         if path.endswith("/sections/childs-views"):
             assert response.status_code == 400 and UNREADABLE_FORM in html.unescape(response.text)
     assert posts >= 10
-    raw = sqlite3.connect(site.db.path)
+    raw = raw_connection(site.db)
     for table in ("sections", "audit_log", "disagreements", "handovers", "queries", "pending_drafts"):
         for row in raw.execute(f"SELECT * FROM {table}"):
             assert not any(isinstance(v, str) and "\ufffd" in v for v in row), (table, row)
@@ -466,7 +466,7 @@ async def test_a_file_sent_in_place_of_text_is_refused_on_every_form_and_nothing
     """Read as text, an uploaded file became "<name> - <type>" and was stored as a transfer reason or read-back."""
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
-    before = sqlite3.connect(site.db.path).execute("SELECT COUNT(*) FROM audit_log").fetchone()
+    before = raw_connection(site.db).execute("SELECT COUNT(*) FROM audit_log").fetchone()
     for route in site.app.routes:
         if "POST" not in getattr(route, "methods", ()) or route.path.startswith("/api"):
             continue
@@ -476,7 +476,7 @@ async def test_a_file_sent_in_place_of_text_is_refused_on_every_form_and_nothing
             files={"transfer_reason": ("a.txt", b"typed", "text/plain"), "readback": ("b.txt", b"x", "text/plain")},
         )  # fmt: skip
         assert response.status_code in (400, 403, 404, 405), (path, response.status_code)
-    raw = sqlite3.connect(site.db.path)
+    raw = raw_connection(site.db)
     assert raw.execute("SELECT COUNT(*) FROM handovers WHERE transfer_reason LIKE '%text/plain%'").fetchone() == (0,)
     assert raw.execute("SELECT COUNT(*) FROM audit_log").fetchone() == before
 

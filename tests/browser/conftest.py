@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from service import db
 from tests.browser.support import AXE_JS, Axe, Person, new_person
 from tests.conftest import PASSWORD_HASH, World, seed
+from tests.helpers import TEST_DATABASE, settings_for_tests, test_databases
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -79,8 +80,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _seed(path: Path) -> World:
-    database = db.SqliteDatabase(path)
+async def _seed(database: db.Database) -> World:
     await database.open()
     try:
         world = await seed(database)
@@ -263,9 +263,12 @@ async def _seed_stranding_manager(database: db.Database, world: World) -> None:
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("handover-browser")
+    # in the suite's PostgreSQL pass the server keeps its data there, in a database the run keeps to the end
+    url = test_databases.server.create_database("browser") if TEST_DATABASE == "postgresql" else ""
+    database = db.Database.for_settings(settings_for_tests(data_dir, database_url=url))
     # asyncio.run in a thread of its own: Playwright's sync API may already be running an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        world = pool.submit(asyncio.run, _seed(data_dir / "handover.db")).result()
+        world = pool.submit(asyncio.run, _seed(database)).result()
     port = _free_port()
     env = {
         **os.environ,
@@ -274,6 +277,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "HANDOVER_PORT": str(port),
         "HANDOVER_SECRET_KEY": "browser-tests-secret-key-0123456789abcdef",  # 40 characters
         "HANDOVER_MODE": "demo",
+        "HANDOVER_DATABASE_URL": url,
     }
     env.pop("HANDOVER_DATABASE", None)
     log_path = data_dir / "server.log"
