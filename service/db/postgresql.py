@@ -170,7 +170,16 @@ class Result:
 
 async def _run(conn: psycopg.AsyncConnection[Any], sql: str, parameters: Any) -> Result:
     async with conn.cursor() as cursor:
-        await cursor.execute(_query(sql), _parameters(parameters))
+        try:
+            await cursor.execute(_query(sql), _parameters(parameters))
+        except psycopg.Error as exc:  # DEBUGSQL
+            import sys  # DEBUGSQL
+
+            print(
+                f"SQLFAIL {type(exc).__name__}: {str(exc).splitlines()[0]} ||| {' '.join(sql.split())[:600]}",
+                file=sys.stderr,
+            )  # DEBUGSQL
+            raise  # DEBUGSQL
         rows = await cursor.fetchall() if cursor.description is not None else []
         return Result(cursor.rowcount, rows)
 
