@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
 from service import db, passwords
+from service import settings as service_settings
 from service.app import create_app
 from service.passwords import hash_password
 from service.settings import Settings
@@ -102,10 +103,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _commands_find_the_tests_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the PostgreSQL pass, a command run in the test's process (`cli.main`, with HANDOVER_DATA_DIR set as a
+    council's would be) finds the database of that folder there, as it finds the SQLite file in it otherwise."""
+    if TEST_DATABASE != "postgresql":
+        return
+
+    def database_url(env: dict[str, str]) -> str:
+        given = env.get("HANDOVER_DATABASE_URL", "")
+        return given or test_databases.url_for(Path(env.get("HANDOVER_DATA_DIR", "data")))
+
+    monkeypatch.setattr(service_settings, "_database_url", database_url)
+
+
+@pytest.fixture(autouse=True)
 def _drop_test_databases() -> Iterator[None]:
+    before = set(test_databases.made)  # made by fixtures of a wider scope, set up before this one
     yield
     if TEST_DATABASE == "postgresql":
-        test_databases.drop_all()
+        test_databases.drop_made_since(before)
 
 
 @pytest.fixture

@@ -328,6 +328,7 @@ class TestDatabases:
     def url_for(self, data_dir: Path) -> str:
         if self.server is None:
             raise RuntimeError("the PostgreSQL pass's server is not running (tests/conftest.py starts it)")
+        data_dir = data_dir.resolve()
         name = self.made.get(data_dir)
         if name is None:
             self.count += 1
@@ -335,11 +336,11 @@ class TestDatabases:
             self.server.create_database(name, template=self.TEMPLATE)
         return str(self.server.url(name))
 
-    def drop_all(self) -> None:
-        """Drop the databases the test made (its connections, if any are left open, are ended)."""
-        for name in self.made.values():
-            self.server.drop_database(name)
-        self.made.clear()
+    def drop_made_since(self, before: set[Path]) -> None:
+        """Drop the databases made for folders other than `before` (those a test made for itself; a fixture shared
+        by a module made its own before the test began, and keeps it), ending any connection left open to them."""
+        for folder in [folder for folder in self.made if folder not in before]:
+            self.server.drop_database(self.made.pop(folder))
 
 
 async def _migrate(url: str) -> None:

@@ -70,3 +70,11 @@ def test_sqlites_hint_to_keep_off_an_index_is_dropped_and_sums_are_kept() -> Non
         "WHERE h.case_id = c.id AND h.state = 'closed' AND (h.receiver_id = %s)"
     )
     assert to_postgresql("SET version = version + 1, n = n +1") == "SET version = version + 1, n = n +1"
+
+
+def test_numbered_placeholders_name_the_parameters_by_their_place() -> None:
+    from service.db.postgresql import _parameters
+
+    query = to_postgresql("WHERE (a = ?1 OR b = ?1) AND c = ?2")
+    assert query == "WHERE (a = %(_1)s OR b = %(_1)s) AND c = %(_2)s"
+    assert _parameters((7, 8), query) == {"_1": 7, "_2": 8}

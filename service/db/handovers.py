@@ -268,8 +268,11 @@ async def handovers_waiting_for_receiver(conn: Conn, user_id: int, team_ids: Seq
     return [record(r, Waiting) for r in await _rows(conn, sql, params)]
 
 
+EVERY_ROW = 1 << 62  # a LIMIT that leaves every row in, on both databases (PostgreSQL refuses SQLite's -1)
+
+
 async def handovers_for_managers(
-    conn: Conn, state: str, team_column: str, team_ids: Sequence[int], limit: int = -1, offset: int = 0
+    conn: Conn, state: str, team_column: str, team_ids: Sequence[int], limit: int = EVERY_ROW, offset: int = 0
 ) -> tuple[list[Waiting], int]:
     """One page of the handovers in one state whose sending or receiving team is one of these, longest waiting
     first, and how many there are in all."""

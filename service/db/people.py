@@ -516,7 +516,8 @@ async def enabled_team_managers(conn: Conn) -> list[tuple[str, str]]:
     head of service."""
     rows = await _rows(
         conn,
-        "SELECT DISTINCT u.username, u.name FROM users u JOIN memberships m ON m.user_id = u.id"
-        " WHERE m.role = 'manager' AND u.disabled = 0 AND u.is_service = 0 ORDER BY u.name COLLATE NOCASE, u.username",
+        "SELECT u.username, u.name FROM users u WHERE u.disabled = 0 AND u.is_service = 0"
+        " AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.role = 'manager')"
+        " ORDER BY u.name COLLATE NOCASE, u.username",
     )
     return [(r["username"], r["name"]) for r in rows]

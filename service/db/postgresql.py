@@ -47,7 +47,7 @@ POOL_SIZE = 10  # connections per instance: a few more than the requests one ins
 # `?` and `:name` outside quoted strings, identifiers and comments; `%` (psycopg's own marker) escaped; LIKE
 _TOKENS = re.compile(
     r"""(?P<literal>'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*)"""
-    r"""|(?P<question>\?)|(?<!:):(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<percent>%)|(?P<like>\bLIKE\b)"""
+    r"""|\?(?P<numbered>\d+)|(?P<question>\?)|(?<!:):(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<percent>%)|(?P<like>\bLIKE\b)"""
     r"""|(?P<char>\bchar\()|(?<=[\s(])(?P<unary>\+)(?=[A-Za-z_])""",
     re.IGNORECASE,
 )
@@ -60,6 +60,8 @@ def to_postgresql(sql: str) -> str:
     def replace(match: re.Match[str]) -> str:
         if match["literal"] is not None:
             return match["literal"].replace("%", "%%")
+        if match["numbered"] is not None:  # SQLite's ?1: the first parameter, wherever it recurs
+            return f"%(_{match['numbered']})s"
         if match["question"] is not None:
             return "%s"
         if match["name"] is not None:
@@ -170,16 +172,8 @@ class Result:
 
 async def _run(conn: psycopg.AsyncConnection[Any], sql: str, parameters: Any) -> Result:
     async with conn.cursor() as cursor:
-        try:
-            await cursor.execute(_query(sql), _parameters(parameters))
-        except psycopg.Error as exc:  # DEBUGSQL
-            import sys  # DEBUGSQL
-
-            print(
-                f"SQLFAIL {type(exc).__name__}: {str(exc).splitlines()[0]} ||| {' '.join(sql.split())[:600]}",
-                file=sys.stderr,
-            )  # DEBUGSQL
-            raise  # DEBUGSQL
+        query = _query(sql)
+        await cursor.execute(query, _parameters(parameters, query))
         rows = await cursor.fetchall() if cursor.description is not None else []
         return Result(cursor.rowcount, rows)
 
@@ -188,8 +182,12 @@ def _query(sql: str) -> str:
     return to_postgresql(sql)
 
 
-def _parameters(parameters: Any) -> Any:
-    return parameters if isinstance(parameters, dict) else tuple(parameters)
+def _parameters(parameters: Any, query: str = "") -> Any:
+    if isinstance(parameters, dict):
+        return parameters
+    if "%(_" in query:  # numbered placeholders (?1, ?2) name the parameters by their place
+        return {f"_{number}": value for number, value in enumerate(parameters, start=1)}
+    return tuple(parameters)
 
 
 class PgConnection:
@@ -206,13 +204,15 @@ class PgConnection:
 
     async def executemany(self, sql: str, parameters: Any) -> Result:
         async with self.raw.cursor() as cursor:
-            await cursor.executemany(_query(sql), [_parameters(p) for p in parameters])
+            query = _query(sql)
+            await cursor.executemany(query, [_parameters(p, query) for p in parameters])
             return Result(cursor.rowcount, [])
 
     async def batches(self, sql: str, parameters: Any, size: int) -> AsyncIterator[list[Any]]:
         """Every row of `sql`, `size` rows at a time, through a server-side cursor (a long export holds one batch)."""
         async with self.raw.cursor(name="batches") as cursor:
-            await cursor.execute(_query(sql), _parameters(parameters))
+            query = _query(sql)
+            await cursor.execute(query, _parameters(parameters, query))
             while rows := await cursor.fetchmany(size):
                 yield rows
 
