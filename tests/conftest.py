@@ -94,12 +94,24 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         test_databases.start(Path(session.config._tmp_path_factory.mktemp("postgresql")))  # type: ignore[attr-defined]
 
 
+# Where PostgreSQL's answer differs from SQLite's, and why (each is in the closing notes and docs/operations.md)
+POSTGRESQL_DIFFERENCES = {
+    "test_a_username_that_only_looks_like_an_existing_one_is_refused_wherever_it_is_set[service account-\\uff41": (
+        "refused on both, in other words: the ICU collation behind usernames on PostgreSQL ignores width as well as"
+        " case, so the full-width name is found as the person it imitates rather than reported as looking like them"
+    ),
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if TEST_DATABASE == "postgresql":
         skip = pytest.mark.skip(reason="about SQLite's file itself; the PostgreSQL pass runs the rest")
         for item in items:
             if item.get_closest_marker("sqlite_only"):
                 item.add_marker(skip)
+            for start, reason in POSTGRESQL_DIFFERENCES.items():
+                if item.name.startswith(start):
+                    item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 @pytest.fixture(autouse=True)

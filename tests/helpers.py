@@ -363,12 +363,20 @@ class _PostgresRaw:
         self.conn = psycopg.connect(url, autocommit=False)
 
     def execute(self, sql: str, parameters: Any = ()) -> Any:
-        from service.db.postgresql import to_postgresql
+        """Run `sql`; its rows are read at once, so a connection used for one line is closed when dropped."""
+        from service.db.postgresql import Result, to_postgresql
 
-        return self.conn.execute(to_postgresql(sql), tuple(parameters))  # type: ignore[arg-type]
+        cursor = self.conn.execute(to_postgresql(sql), tuple(parameters))  # type: ignore[arg-type]
+        return Result(cursor.rowcount, cursor.fetchall() if cursor.description is not None else [])
+
+    def __del__(self) -> None:
+        self.conn.close()
 
     def commit(self) -> None:
         self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
 
     def close(self) -> None:
         self.conn.close()

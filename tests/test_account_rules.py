@@ -141,6 +141,7 @@ async def place(
 ) -> Place:
     # the command line opens the same database file as the running site
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     return Place(request.param, site, await site.as_user("adm"))
 
@@ -401,6 +402,7 @@ async def test_each_account_command_records_the_administrator_and_the_operating_
     site: Site, settings: Settings, monkeypatch: pytest.MonkeyPatch, command: str, by: str | None
 ) -> None:
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     await actions.create_service(site.db, name="Existing service", service_manager="", by=None)
     seq = (await db.last_audit_entry(site.db.reader))[0]
@@ -419,6 +421,7 @@ async def test_by_must_name_an_enabled_administrator_and_then_nothing_changes(
     site: Site, settings: Settings, monkeypatch: pytest.MonkeyPatch, by: str
 ) -> None:
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     seq = (await db.last_audit_entry(site.db.reader))[0]
 

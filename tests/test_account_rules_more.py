@@ -88,6 +88,7 @@ async def setter(
     request: pytest.FixtureRequest, site: Site, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Setter:
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     async with site.db.transaction() as conn:
         await db.create_user(conn, "alex", "Alex Existing", "!")

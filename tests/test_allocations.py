@@ -246,6 +246,7 @@ async def test_the_unknown_format_is_not_found(site: Site) -> None:
 @pytest.fixture
 def env(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     return settings
 
@@ -317,6 +318,7 @@ def since_allocations() -> list[str]:
     return UNDO_LATER_MIGRATIONS[UNDO_LATER_MIGRATIONS.index("DROP TABLE allocations") :]
 
 
+@pytest.mark.sqlite_only
 async def test_the_migration_rebuilds_the_history_a_database_already_holds(site: Site, settings: Any) -> None:
     """A database at the migration before the allocations table: its history is rebuilt from the cases, the
     handovers and the audit trail, to what the writes themselves record, except that a case added without an audit
@@ -355,6 +357,7 @@ async def test_the_migration_rebuilds_the_history_a_database_already_holds(site:
     await consistent(site.db)
 
 
+@pytest.mark.sqlite_only
 async def test_the_migration_ends_each_history_with_the_case_as_it_is(site: Site, settings: Any) -> None:
     """A case moved by a write that left no trace (straight into the store) still ends with its allocation now."""
     async with site.db.transaction() as conn:

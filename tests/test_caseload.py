@@ -345,6 +345,7 @@ async def test_the_leaver_a_held_case_came_from_is_kept(database: db.Database, w
     assert started and started[0][1] == world.users["smgr"] and f'"transfer_id":{transfer}' in started[0][2]
 
 
+@pytest.mark.sqlite_only
 async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit_trail(settings: Settings) -> None:
     database = db.Database.for_settings(settings)
     await database.open()

@@ -254,6 +254,7 @@ async def test_the_command_line_refuses_a_manager_from_the_other_side(
     await _submit(site.db, handover_id)
     settings = site.app.state.settings
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     command = ["name-manager", str(handover_id), "--step", "endorse", "--manager"]
     with pytest.raises(SystemExit) as refused:

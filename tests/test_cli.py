@@ -16,6 +16,10 @@ from service.settings import Settings, SettingsError, settings_from_env
 from tests.conftest import Browser, seed
 from tests.helpers import handover_in, settings_for_tests
 
+# The commands' own behaviour, checked by reading the SQLite file they write; on PostgreSQL the commands that matter
+# there are driven by tests/test_migrate_to_postgres.py and tests/test_two_instances.py
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:

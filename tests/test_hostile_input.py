@@ -67,7 +67,7 @@ from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, form_fo
 from tests.telling_support import v4_handover
 from tests.test_letter_pages import letter_handover
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]
 
 # ------------------------------------------------------------------------------------------------ the corpus
 

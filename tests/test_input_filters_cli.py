@@ -251,6 +251,7 @@ async def test_the_api_handover_shows_its_group_and_the_children_left_out_with_w
 def env(site: Site, monkeypatch: pytest.MonkeyPatch) -> Site:
     settings = site.app.state.settings
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     return site
 

@@ -99,6 +99,7 @@ async def test_the_command_line_names_a_manager(site: Site, monkeypatch: pytest.
     handover_id = await edge_handover(site)
     settings = site.app.state.settings
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     command = ["name-manager", str(handover_id), "--step", "approve", "--manager"]
     with pytest.raises(SystemExit) as refused:

@@ -231,6 +231,7 @@ async def test_the_command_line_writes_the_reminders_due_now(
     import anyio
 
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     handover_id = await handover_in(site.db, site.world, "submitted", "c1")
     async with site.db.transaction() as conn:  # it has waited for weeks

@@ -40,6 +40,7 @@ async def test_readiness_fails_when_the_schema_is_behind(site: Site) -> None:
     assert ready.status_code == 503 and "schema" in ready.json()["reason"]
 
 
+@pytest.mark.sqlite_only
 async def test_readiness_fails_when_the_disk_has_no_room_for_the_database(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,6 +82,7 @@ async def test_every_response_carries_a_request_id_that_is_in_the_log(
     assert len(forged.headers["x-request-id"]) == 32
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_running_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HANDOVER_SECRET_KEY", "k" * 40)

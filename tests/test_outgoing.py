@@ -242,6 +242,7 @@ async def test_dashboard_shows_work_in_progress_and_only_recent_finished_handove
     assert [h.state for h in rows].count("cancelled") == 10 and rows[0].state == "draft"
 
 
+@pytest.mark.sqlite_only
 async def test_a_section_save_reads_the_handover_once_before_writing(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])

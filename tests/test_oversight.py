@@ -133,11 +133,11 @@ async def add_handover(
         case_id = await db.create_case(
             conn, f"O-{number}", f"Oversight child {number}", "2016-01-01", world.users["out"], world.teams[sending]
         )
-        cursor = await conn.execute(
+        rows = await conn.execute_fetchall(
             "INSERT INTO handovers (case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
             " receiving_team_id, transfer_reason, started_at, state_since, last_activity_at, approved_at,"
             " approved_by, urgent_at, urgent_by) VALUES (?, 'case-transfer', 1, ?, ?, ?, ?, 'Step-up', ?, ?, ?, ?, ?,"
-            " ?, ?)",
+            " ?, ?) RETURNING id",
             (
                 case_id, state, world.users["out"], world.teams[sending], world.teams[receiving], started,
                 closed or since or started, closed or since or started, closed,
@@ -145,8 +145,7 @@ async def add_handover(
                 world.users["aud"] if urgent else None,
             ),
         )  # fmt: skip
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        return int(next(iter(rows))[0])
 
 
 async def add_return(site: Site, handover_id: int, at: str) -> None:

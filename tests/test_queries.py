@@ -176,6 +176,7 @@ UNDO_LATER_MIGRATIONS = [
 ]
 
 
+@pytest.mark.sqlite_only
 async def test_a_handover_returned_before_queries_were_kept_can_still_be_answered(settings: Settings) -> None:
     """A database from before the queries table: the query a returned handover waits on comes from the handover."""
     database = db.Database.for_settings(settings)

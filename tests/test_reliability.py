@@ -199,6 +199,7 @@ async def save_childs_views(person: Browser, handover_id: int) -> int:
     ],
     ids=["read-only"],
 )
+@pytest.mark.sqlite_only
 async def test_storage_faults_give_a_plain_page_and_the_service_recovers(site: Site, fault: str, clear: str) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
@@ -216,6 +217,7 @@ async def test_storage_faults_give_a_plain_page_and_the_service_recovers(site: S
     assert await save_childs_views(out, handover_id) == 303, "recovers by itself once the fault clears"
 
 
+@pytest.mark.sqlite_only
 async def test_a_write_lock_held_by_another_process_gives_a_plain_page(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])

@@ -429,6 +429,7 @@ async def test_the_minimum_age_filter_of_an_export_counts_back_from_the_report_d
         assert [json.loads(line)["handover_id"] for line in lines] == [ids[state] for state in expected], days
 
 
+@pytest.mark.sqlite_only
 async def test_only_quick_pages_are_read_on_the_event_loop(database: db.Database, settings: Settings) -> None:
     """What is read on the event loop is read in index order; a blocker filter, another sort, a team filter or a deep
     page can take tens of milliseconds and goes to the scanner's thread."""

@@ -31,7 +31,7 @@ IDLE = 1800
 @pytest.fixture
 async def instances(tmp_path: Path) -> AsyncIterator[tuple[SessionStore, SessionStore]]:
     """Two instances of the service on one database file."""
-    first, second = db.Database(tmp_path / "handover.db"), db.Database(tmp_path / "handover.db")
+    first, second = db.SqliteDatabase(tmp_path / "handover.db"), db.SqliteDatabase(tmp_path / "handover.db")
     async with first.opened(), second.opened():
         yield SessionStore(first, refresh=60), SessionStore(second, refresh=60)
 
@@ -146,7 +146,7 @@ def test_two_instances_agree_on_a_session_whatever_they_serve(served: list[tuple
     signed out on either, neither finds it again."""
 
     async def run(folder: Path) -> None:
-        first, second = db.Database(folder / "handover.db"), db.Database(folder / "handover.db")
+        first, second = db.SqliteDatabase(folder / "handover.db"), db.SqliteDatabase(folder / "handover.db")
         async with first.opened(), second.opened():
             stores = SessionStore(first, refresh=60), SessionStore(second, refresh=60)
             await stores[0].set("k", b"signed in", expires_in=IDLE)

@@ -227,6 +227,7 @@ async def test_the_command_line_names_a_manager_for_the_whole_group(
     _, ids = await group_submitted_with_no_sending_manager(site)
     settings = site.app.state.settings
     monkeypatch.setenv("HANDOVER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HANDOVER_DATABASE_URL", settings.database_url)  # empty: SQLite, in the folder
     monkeypatch.setenv("HANDOVER_SECRET_KEY", settings.secret_key)
     command = ["name-manager", str(ids[0]), "--step", "endorse", "--manager", "omgr"]
     assert await anyio.to_thread.run_sync(cli.main, command) == 0

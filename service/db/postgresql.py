@@ -7,7 +7,7 @@ The queries are written once, for both databases (`service.db.engine.Conn`). Wha
 - Values: booleans are stored as 0/1 in both; a comparison PostgreSQL answers with a boolean is read back as 0/1, and
   sums and averages (PostgreSQL's `numeric`) as int or float, as SQLite gives them.
 - Functions SQLite has and PostgreSQL lacks (`group_concat`, `json_group_array`, ...) are created with the schema
-  (`service.db.schema_postgresql.COMPATIBILITY`, run at every start); SQLite's `char(n)` is sent as `chr(n)`, since
+  (`service.db.schema_postgresql.COMPATIBILITY`, run whenever the schema moves on); SQLite's `char(n)` is sent as `chr(n)`, since
   PostgreSQL takes no function of that name. SQLite's `+column`, which keeps its planner off an index, is sent as
   the bare column (a unary plus is always written against its column; adding always has a space after the `+`).
 - Writers: every change of records appends to the one audit chain, so changes are serialised across every instance
@@ -169,6 +169,9 @@ class Result:
     def fetchone(self) -> Any:
         return self._rows[0] if self._rows else None
 
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
 
 async def _run(conn: psycopg.AsyncConnection[Any], sql: str, parameters: Any) -> Result:
     async with conn.cursor() as cursor:
@@ -184,10 +187,17 @@ def _query(sql: str) -> str:
 
 def _parameters(parameters: Any, query: str = "") -> Any:
     if isinstance(parameters, dict):
-        return parameters
+        return {key: _storable(value) for key, value in parameters.items()}
     if "%(_" in query:  # numbered placeholders (?1, ?2) name the parameters by their place
-        return {f"_{number}": value for number, value in enumerate(parameters, start=1)}
-    return tuple(parameters)
+        return {f"_{number}": _storable(value) for number, value in enumerate(parameters, start=1)}
+    return tuple(_storable(value) for value in parameters)
+
+
+def _storable(value: Any) -> Any:
+    """PostgreSQL's text cannot hold NUL, which SQLite stores. Nothing a person writes is kept with one (the text
+    rules refuse control characters), so a NUL here is in a lookup or a sign-in throttling key made from what was
+    typed: as U+FFFD it matches nothing there, as it matched nothing in SQLite, rather than failing the request."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
 class PgConnection:
@@ -268,7 +278,9 @@ class PostgresDatabase(Database):
 
         pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             self.url,
-            min_size=1,
+            # every connection opened at start and kept: a request never waits for the pool to grow, and the pool's
+            # size is what the operator plans the database's max_connections by (instances x POOL_SIZE)
+            min_size=self.pool_size,
             max_size=self.pool_size,
             kwargs={"autocommit": True},
             configure=configure,
@@ -338,6 +350,13 @@ async def migrate_postgresql(conn: psycopg.AsyncConnection[Any]) -> int:
     each recorded in `schema_migrations`; returns the schema version. Instances starting together take turns."""
     from service.db.schema_postgresql import BASELINE, COMPATIBILITY
 
+    cursor = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    exists = await cursor.fetchone()
+    if exists and exists[0]:
+        cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        found = await cursor.fetchone()
+        if found and int(found[0]) == len(MIGRATIONS):
+            return len(MIGRATIONS)  # up to date: the usual start, which needs no lock
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         await conn.execute(
@@ -346,7 +365,8 @@ async def migrate_postgresql(conn: psycopg.AsyncConnection[Any]) -> int:
         cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         found = await cursor.fetchone()
         current = int(found[0]) if found else 0
-        await conn.execute(COMPATIBILITY)  # every start: a newer version of the service may have added to it
+        # with every migration: a version of the service that changes these functions brings a migration with it
+        await conn.execute(COMPATIBILITY)
         if current == 0:
             await conn.execute(BASELINE)
             await conn.execute(

@@ -35,12 +35,14 @@ _INCOMPLETE_SELECT = (
                AS open_disagreements,
            COALESCE((SELECT group_concat(d.stage || char(31) || d.stage_since, char(30)) FROM disagreements d
                      WHERE d.handover_id = h.id AND d.status <> 'resolved'), '') AS open_disagreement_stages,
-           COALESCE((SELECT group_concat(s.section_id) FROM sections s
-                     WHERE s.handover_id = h.id AND s.status = 'completed'), '') AS completed_sections,
-           COALESCE((SELECT group_concat(s.section_id) FROM sections s
+           COALESCE((SELECT group_concat(section_id) FROM (SELECT s.section_id FROM sections s
+                     WHERE s.handover_id = h.id AND s.status = 'completed' ORDER BY s.section_id) done), '')
+               AS completed_sections,
+           COALESCE((SELECT group_concat(section_id) FROM (SELECT s.section_id FROM sections s
                      WHERE s.handover_id = h.id AND s.critical = 1 AND NOT EXISTS (
                          SELECT 1 FROM confirmations f
-                         WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)), '')
+                         WHERE f.handover_id = s.handover_id AND f.section_id = s.section_id)
+                     ORDER BY s.section_id) unconfirmed), '')
                AS unconfirmed_critical,
            COALESCE((SELECT group_concat(xc.child_name || ' (' || xc.reference || '): ' || x.reason, char(30))
                      FROM group_exclusions x JOIN cases xc ON xc.id = x.case_id

@@ -53,7 +53,8 @@ def shape(entry: Entry) -> tuple[Any, ...]:
 
 async def kept_rows(database: db.Database) -> list[tuple[Any, ...]]:
     rows = await _rows(
-        database.reader, "SELECT token, path, form, created_at, kept_for, address FROM pending_drafts ORDER BY rowid"
+        database.reader,
+        "SELECT token, path, form, created_at, kept_for, address FROM pending_drafts ORDER BY created_at, token",
     )
     return [tuple(row) for row in rows]
 

@@ -14,7 +14,7 @@ from service import db
 from service.actions.maintenance import back_up, record_restore
 from tests.conftest import World
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]
 
 
 async def entries(database: db.Database, after: int = 0) -> list[tuple[Any, ...]]:
