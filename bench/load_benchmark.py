@@ -1,7 +1,7 @@
 """Load benchmark: the service under concurrent signed-in users, against its own ceilings, in one run on loopback.
 
     .venv/bin/python -m bench.load_benchmark [--seconds 10] [--connections 50] [--handovers 20000] [--cases 5000]
-        [--only PHASE ...] [--profile]
+        [--only PHASE ...] [--profile] [--database sqlite|postgresql] [--instances 1|2] [--compare]
 
 A script run by hand, not a timed test. It
 
@@ -38,6 +38,24 @@ those steps on both the main server and the one without notifications); `--profi
 (`.venv/bin/pip install py-spy`; it is not a dependency) during each phase and prints the functions that held the
 GIL longest, by self and inclusive share; the raw stacks stay in the working folder with `--keep`. Profiling takes
 CPU from the same two cores, so its figures are for finding where time goes, not for the targets.
+
+`--database postgresql` seeds the same SQLite file, starts a throwaway PostgreSQL server (tests/postgres_support.py)
+and moves the data into it with `handover migrate-to-postgres`, as an operator would; every server then runs with
+HANDOVER_DATABASE_URL, and the phase of saves during backups is left out (`handover backup` copies SQLite only).
+`--instances 2` (PostgreSQL only) starts the main server twice on the one database, with the same secret, and
+spreads each phase's connections over the two, round robin (the people are signed in on the first: their sessions
+are in the database). These runs also print each phase's CPU seconds per process: each instance, the PostgreSQL
+server's processes summed, the load client, and what other processes on the machine took; and, sampled from
+pg_stat_activity, how many of the instances' connections were running a statement and how many of those were
+waiting for the change lock that serialises the audit chain.
+
+`--compare` runs the same phases (`--only`, or `COMPARE_PHASES`: the task list, inbox, queue, dashboard, section
+saves and the mix) on SQLite with one instance, PostgreSQL with one and PostgreSQL with two, back to back, each on a
+fresh copy of the same seeded data, and prints them side by side: requests a second, each as a ratio to GET /ping
+measured next to it, PostgreSQL over SQLite for saves and page GETs as ratios of those ratios (target >= 0.5: the
+machine's drift between runs is not counted), and two instances over one in requests a second (target >= 1.0). On
+2 cores the instances, the database and the load client share the CPU, and audited reads and saves serialise on
+the audit chain, so the two-instance figure checks that nothing serialises needlessly; it is not a scaling claim.
 
 Targets (2 cores, one worker, `--connections 50`, synchronous=FULL): a section save >= 35% of GET /ping's throughput
 and p99 < 50 ms; the task list, inbox and queue >= 50% of GET /ping; the report page p99 < 100 ms (in the mixed
@@ -560,6 +578,33 @@ class Server:
         return found[-lines:]
 
 
+BACKEND_SAMPLE_SECONDS = 0.1
+
+
+def sample_backends(url: str, measure_from: float, stop: float, into: dict[str, Any]) -> None:
+    """Every `BACKEND_SAMPLE_SECONDS` from `measure_from` to `stop`, how many of the database's other connections
+    are running a statement, and how many of those wait for the change lock (the advisory lock every change of
+    records takes, `service.db.postgresql.CHANGE_LOCK`); the means of the samples go `into` the dict given."""
+    import psycopg
+
+    time.sleep(max(0.0, measure_from - time.perf_counter()))
+    samples: list[tuple[int, int]] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() < stop:
+            found = conn.execute(
+                "SELECT COUNT(*) FILTER (WHERE state = 'active'),"
+                " COUNT(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory')"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if found is not None:
+                samples.append((int(found[0]), int(found[1])))
+            time.sleep(BACKEND_SAMPLE_SECONDS)
+    if samples:
+        into["samples"] = len(samples)
+        into["running_a_statement"] = sum(active for active, _ in samples) / len(samples)
+        into["waiting_for_the_change_lock"] = sum(waiting for _, waiting in samples) / len(samples)
+
+
 def machine_busy_seconds() -> float:
     """CPU time every core has spent on anything but idling and waiting for the disk since boot (/proc/stat)."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = (
@@ -679,9 +724,11 @@ def run_phase(
     warmup: float,
     profile_to: Path | None = None,
     postgres: PostgresCpu | None = None,
+    database_url: str = "",
 ) -> dict[str, Any]:
     """One phase against one server, or its connections spread over several instances of it (round robin, one
-    instance per connection: a person's session works on any of them)."""
+    instance per connection: a person's session works on any of them). On PostgreSQL (`database_url`), what the
+    instances' connections are doing is sampled during the measured window (`sample_backends`)."""
     server = instances[0]
     plans = phase.plans()
     for index, plan in enumerate(plans):
@@ -722,7 +769,10 @@ def run_phase(
             )
             target.unlink(missing_ok=True)
 
+    backends: dict[str, Any] = {}
     helpers = [threading.Thread(target=watch)]
+    if database_url:
+        helpers.append(threading.Thread(target=sample_backends, args=(database_url, measure_from, stop, backends)))
     if phase.backups:
         helpers.append(threading.Thread(target=back_up_again_and_again))
     peak_reset = server.reset_peak()
@@ -766,6 +816,8 @@ def run_phase(
         "succeeded": dict(merged["succeeded"]),  # correct answers, the warm-up's too
         "endpoints": endpoints,
     }
+    if backends:
+        result["postgresql_backends"] = backends
     if profile_to is not None and profile_to.exists():
         result["profile"] = {"file": str(profile_to), **profile.summary(profile_to)}
     if phase.backups:
@@ -1281,7 +1333,9 @@ def measure(
                 action_handovers.prepare()  # before the ping next to the first of them, not between the two
             profile_to = folder / f"profile-{phase.key.replace(' ', '-')}.txt" if args.profile else None
             serving = main_instances if phase.server == MAIN else [servers[phase.server]]
-            result = run_phase(pool, serving, phase, args.seconds, args.warmup, profile_to, postgres_cpu)
+            result = run_phase(
+                pool, serving, phase, args.seconds, args.warmup, profile_to, postgres_cpu, store.url if postgres else ""
+            )
             if phase.action:
                 answered = result["succeeded"].get(phase.action, 0)
                 result["database_check"] = action_handovers.check(phase.action, phase.server, answered)
@@ -1346,6 +1400,9 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
         print(f"server memory, notifications off: resident after the run {memory['notifications_off']['VmRSS']:.0f} MB")
     print(f"errors in the servers' logs: {measured['server_log_errors']}")
     print_log_errors(measured)
+    if measured["database_kind"] == "postgresql" or measured["instances"] > 1:
+        print("CPU seconds in each phase's measured window, per process:")
+        print_cpu(results)
     for key, why in measured["left_out"].items():
         print(f"left out on PostgreSQL: {key}: {why}")
     if measured["emails_delivered"] is not None:
@@ -1508,6 +1565,31 @@ def comparison_targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def print_cpu(phases: list[dict[str, Any]]) -> None:
+    """CPU seconds per process in each phase's measured window (the pings but the first left out)."""
+    for phase in phases:
+        if phase["ceiling"] and phase["key"] != "ping":
+            continue
+        cpu = phase["cpu_seconds"]
+        client = cpu["client"] * phase["seconds"] / cpu["client_window_seconds"]
+        parts = [f"instance {i + 1} {seconds:.1f}" for i, seconds in enumerate(cpu["instances"])]
+        if not math.isnan(cpu["postgresql"]):
+            parts.append(f"PostgreSQL {cpu['postgresql']:.1f}")
+        parts.append(f"load client {client:.1f}")
+        total = sum(cpu["instances"]) + (0 if math.isnan(cpu["postgresql"]) else cpu["postgresql"]) + client
+        waits = ""
+        if backends := phase.get("postgresql_backends"):
+            waits = (
+                f"; the instances' connections running a statement {backends['running_a_statement']:.1f} on "
+                f"average, {backends['waiting_for_the_change_lock']:.1f} of them waiting for the change lock"
+            )
+        print(
+            f"    {phase['key']:<12} " + ", ".join(parts) + f"; together {total:.1f}, other processes "
+            f"{max(0.0, cpu['machine'] - total):.1f}, of the {phase['seconds'] * (os.cpu_count() or 1):.0f} s "
+            "the cores had" + waits
+        )
+
+
 def print_comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The runs side by side, CPU seconds per process, and the comparison's targets; returns the targets."""
     print()
@@ -1534,21 +1616,7 @@ def print_comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
     for run in runs:
         print(f"  {run['configuration']}:")
-        for phase in run["phases"]:
-            if phase["ceiling"] and phase["key"] != "ping":
-                continue
-            cpu = phase["cpu_seconds"]
-            client = cpu["client"] * phase["seconds"] / cpu["client_window_seconds"]
-            parts = [f"instance {i + 1} {seconds:.1f}" for i, seconds in enumerate(cpu["instances"])]
-            if not math.isnan(cpu["postgresql"]):
-                parts.append(f"PostgreSQL {cpu['postgresql']:.1f}")
-            parts.append(f"load client {client:.1f}")
-            total = sum(cpu["instances"]) + (0 if math.isnan(cpu["postgresql"]) else cpu["postgresql"]) + client
-            print(
-                f"    {phase['key']:<12} " + ", ".join(parts) + f"; together {total:.1f}, other processes "
-                f"{max(0.0, cpu['machine'] - total):.1f}, of the {phase['seconds'] * (os.cpu_count() or 1):.0f} s "
-                "the cores had"
-            )
+        print_cpu(run["phases"])
     found = comparison_targets(runs)
     print()
     print("targets:")
