@@ -75,9 +75,9 @@ class Store:
             return
         import psycopg
 
-        with psycopg.connect(self.url) as conn:
-            conn.read_only = True
-            yield _PostgresConnection(conn)
+        with psycopg.connect(self.url) as shared:
+            shared.read_only = True
+            yield _PostgresConnection(shared)
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -101,11 +101,11 @@ class Store:
 
         from service.db.postgresql import CHANGE_LOCK
 
-        with psycopg.connect(self.url) as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_LOCK])
-            yield _PostgresConnection(conn)
+        with psycopg.connect(self.url) as shared, shared.transaction():
+            shared.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_LOCK])
+            yield _PostgresConnection(shared)
             for table in NUMBERED_TABLES:
-                conn.execute(
+                shared.execute(
                     f"SELECT setval(pg_get_serial_sequence(%s, 'id'), MAX(id)) FROM {table}",
                     [table],
                 )
