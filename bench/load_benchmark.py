@@ -1560,6 +1560,10 @@ def comparison_targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "value": value,
                 "goal": 1.0,
                 "met": not math.isnan(value) and value >= 1.0,
+                # what other work on the machine took from one run and not the other moves GET /ping as well
+                "each_over_the_pings_next_to_it": ratio(
+                    run_figures(two, key, name)["rps_over_ping"], run_figures(one, key, name)["rps_over_ping"]
+                ),
             }
         )
     return found
@@ -1595,7 +1599,7 @@ def print_comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     print()
     print("requests a second and their ratio to GET /ping measured next to them, per configuration:")
     header = f"{'phase / endpoint':<30}" + "".join(f" {run['configuration']:>24}" for run in runs)
-    header += f" {'PG/SQLite /ping':>15} {'2/1 req/s':>9}"
+    header += f" {'PG/SQLite /ping':>15} {'2/1 req/s':>9} {'2/1 /ping':>9}"
     print(header)
     print("-" * len(header))
     for key, name in compared_phases(runs):
@@ -1606,9 +1610,15 @@ def print_comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pg_over_sqlite = ratio(
             run_figures(runs[1], key, name)["rps_over_ping"], run_figures(runs[0], key, name)["rps_over_ping"]
         )
-        two_over_one = ratio(run_figures(runs[2], key, name)["rps"], run_figures(runs[1], key, name)["rps"])
+        two, one = run_figures(runs[2], key, name), run_figures(runs[1], key, name)
+        two_over_one = ratio(two["rps"], one["rps"])
+        over_ping = ratio(two["rps_over_ping"], one["rps_over_ping"])
         title = key if key == name else f"{key} / {name}"
-        print(f"{title:<30}" + "".join(cells) + f" {number(pg_over_sqlite, 2):>15} {number(two_over_one, 2):>9}")
+        print(
+            f"{title:<30}"
+            + "".join(cells)
+            + f" {number(pg_over_sqlite, 2):>15} {number(two_over_one, 2):>9} {number(over_ping, 2):>9}"
+        )
     print()
     print(
         "CPU seconds in each phase's measured window, per process (the load client's share of its run scaled to the "
@@ -1627,6 +1637,9 @@ def print_comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         if "in_requests_per_second" in item:
             print(f"           (in requests a second: {number(item['in_requests_per_second'], 2)}x)")
+        if "each_over_the_pings_next_to_it" in item:
+            normalised = number(item["each_over_the_pings_next_to_it"], 2)
+            print(f"           (each over the GET /ping next to it: {normalised}x)")
     return found
 
 
