@@ -57,6 +57,7 @@ class Plan:
     username: str = ""
     password: str = ""
     offset: int = 0  # where in its round a mixed-phase connection starts, so connections are not in step
+    base_url: str = ""  # the instance this connection speaks to, when a phase spreads them over several
 
 
 class Recorder:
@@ -211,7 +212,7 @@ class Connection:
         self.plan = plan
         self.recorder = recorder
         self.cursor = plan.offset
-        self.client = LeanClient(base_url, plan.cookies)
+        self.client = LeanClient(plan.base_url or base_url, plan.cookies)
 
     async def timed(
         self, endpoint: str, method: str, path: str, expect: int, location: str = "", data: Any = None

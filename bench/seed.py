@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from bench.store import Connection, Store
 from service import db
 from service.actions.demo import complete_answers
 from service.checklist import load_all
@@ -170,8 +171,9 @@ class ActionSets:
     handovers: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict)
 
 
-def add_action_sets(path: Path, connections: int, per_connection: dict[str, int], sets: list[str]) -> ActionSets:
-    """Add, to a database a server may be running on (in one write transaction, waiting for its lock), the
+def add_action_sets(store: Store, connections: int, per_connection: dict[str, int], sets: list[str]) -> ActionSets:
+    """Add, to a database a server may be running on (SQLite or PostgreSQL: in one write transaction, waiting for
+    the service's write lock, `Store.writing`), the
     handovers the submit, endorse and acknowledge phases take: for each of `sets` (disjoint, one per server) and
     each connection, `per_connection[action]` handovers in the state the action moves on from (`ACTION_STATES`).
 
@@ -184,10 +186,20 @@ def add_action_sets(path: Path, connections: int, per_connection: dict[str, int]
     written: a running server continues the hash chain from the last entry it finds."""
     checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
     answers = complete_answers(checklist, today())
-    encoded = {sid: msgspec.json.encode(a).decode() for sid, a in answers.items()}
     critical = {s.id for s in checklist.sections if s.critical or s.critical_when}
-    conn = sqlite3.connect(path, isolation_level=None, timeout=60)
-    conn.execute("BEGIN IMMEDIATE")
+    with store.writing() as conn:
+        return _add_action_sets(conn, answers, critical, connections, per_connection, sets)
+
+
+def _add_action_sets(
+    conn: Connection,
+    answers: dict[str, SectionAnswers],
+    critical: set[str],
+    connections: int,
+    per_connection: dict[str, int],
+    sets: list[str],
+) -> ActionSets:
+    encoded = {sid: msgspec.json.encode(a).decode() for sid, a in answers.items()}
     next_id = {
         table: conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0] + 1
         for table in ("teams", "users", "cases", "handovers")
@@ -245,7 +257,7 @@ def add_action_sets(path: Path, connections: int, per_connection: dict[str, int]
                     texts = {**encoded, CASE_SUMMARY: msgspec.json.encode(recorded).decode()}
                     for section_id, text in texts.items():
                         section_rows.append((handover_id, section_id, text, "completed", 1, started, ids["send"],
-                                             section_id in critical))  # fmt: skip
+                                             int(section_id in critical)))  # fmt: skip
                         if state == "endorsed" and section_id in critical:
                             confirmation_rows.append(
                                 (handover_id, section_id, ids["receive"], "Taken on as described.", stamp)
@@ -270,6 +282,4 @@ def add_action_sets(path: Path, connections: int, per_connection: dict[str, int]
         section_rows,
     )
     conn.executemany("INSERT INTO confirmations VALUES (?, ?, ?, ?, ?)", confirmation_rows)
-    conn.execute("COMMIT")
-    conn.close()
     return found
