@@ -8,8 +8,9 @@ The queries are written once, for both databases (`service.db.engine.Conn`). Wha
   sums and averages (PostgreSQL's `numeric`) as int or float, as SQLite gives them.
 - Functions SQLite has and PostgreSQL lacks (`group_concat`, `json_group_array`, ...) are created with the schema
   (`service.db.schema_postgresql.COMPATIBILITY`, run whenever the schema moves on); SQLite's `char(n)` is sent as
-  `chr(n)`, since PostgreSQL takes no function of that name. SQLite's `+column`, which keeps its planner off an index, is sent as
-  the bare column (a unary plus is always written against its column; adding always has a space after the `+`).
+  `chr(n)`, since PostgreSQL takes no function of that name. SQLite's `+column`, which keeps its planner off an
+  index, is sent as the bare column (a unary plus is always written against its column; adding always has a space
+  after the `+`).
 - Writers: every change of records appends to the one audit chain, so changes are serialised across every instance
   by a transaction-scoped advisory lock taken first in each (`transaction`), as SQLite's single writer serialises
   them in one process. Reads never wait for it, and short writes that append nothing to the chain (sessions, sign-in
