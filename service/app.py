@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from service import checklist as checklist_module
 from service import db, documents, logs, mail, oidc
-from service.actions.checkpoints import write_checkpoint
+from service.actions.checkpoints import check_signing_key, write_checkpoint
 from service.core import answers, case_records, caseload, dates, telling, validation
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
@@ -260,6 +260,11 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.open()
+        try:
+            await check_signing_key(database, settings)  # a mismatched secret stops start-up, with its reason
+        except BaseException:
+            await database.close()
+            raise
         # what start-up built lives as long as the service: out of the collector's full passes, which then stay short
         gc.collect()
         gc.freeze()
@@ -291,7 +296,9 @@ def create_app(settings: Settings) -> Litestar:
         session_backend_config=session_config,
         exclude=UNAUTHENTICATED,
     )
-    sessions = SessionStore(database)
+    # an unchanged session's expiry is written again once it falls a tenth of the idle limit behind (at most a minute),
+    # so a short limit still ends only when the person has been idle for it
+    sessions = SessionStore(database, refresh=min(60, max(1, round(settings.session_idle_minutes * 6))))
     return Litestar(
         route_handlers=[
             session.sign_in_page,

@@ -17,6 +17,8 @@ import psycopg
 
 from service import actions, db
 from service.actions import maintenance, notifications
+from service.actions.checkpoints import AnotherKey
+from service.audit_trail import checkpoint_key
 from service.checklist import ChecklistError, latest, load_all
 from service.core import accounts, case_records, report, validation
 from service.core.errors import Invalid, NotFound
@@ -31,9 +33,9 @@ def _refused(command: str, exc: Invalid) -> NoReturn:
 
 
 async def _init_db(settings: Settings) -> None:
-    async with db.Database.for_settings(settings).opened():
+    async with db.Database.for_settings(settings).opened() as database:
         pass
-    print(f"Database ready at {settings.database} (schema version {len(db.MIGRATIONS)})")
+    print(f"Database ready at {database.description} (schema version {len(db.MIGRATIONS)})")
 
 
 async def _demo(settings: Settings) -> None:
@@ -439,7 +441,7 @@ async def _migrate_to_postgres(settings: Settings, source: Path) -> int:
         return 2
     try:
         async with db.Database.for_settings(settings).opened() as database:
-            print(await maintenance.migrate_to_postgresql(source, database))
+            print(await maintenance.migrate_to_postgresql(source, database, checkpoint_key(settings)))
     except maintenance.MigrationRefused as exc:
         print(f"handover migrate-to-postgres: {exc}", file=sys.stderr)
         return 1
@@ -775,6 +777,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore = notifications.use_settings(settings)
     try:
         return _run(settings, args)
+    except AnotherKey as exc:  # this secret did not sign the checkpoints kept: nothing is signed with it
+        print(f"handover {args.command}: {exc}", file=sys.stderr)
+        return 1
     except (
         OSError,
         sqlite3.Error,

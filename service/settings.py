@@ -359,6 +359,18 @@ def _database_url(env: dict[str, str]) -> str:
             "HANDOVER_DATABASE_URL must be a PostgreSQL URI, postgresql://user:password@host:port/name, or empty for"
             " SQLite"
         )
+    if value:
+        from psycopg.conninfo import conninfo_to_dict
+
+        # said here, without the URL's words: the driver's own messages quote the part it could not read, which may
+        # be the password, into every log line of every retry
+        percent_encoded = "percent-encode any space, @, : or / in the user name or password (%20, %40, %3A, %2F)"
+        try:
+            parts = conninfo_to_dict(value)
+        except Exception:
+            raise SettingsError(f"HANDOVER_DATABASE_URL cannot be read: {percent_encoded}") from None
+        if "@" in str(parts.get("host", "")) or not str(parts.get("port", "5432")).replace(",", "").isdigit():
+            raise SettingsError(f"HANDOVER_DATABASE_URL names no host and port it can reach: {percent_encoded}")
     return value
 
 

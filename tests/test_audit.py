@@ -6,13 +6,17 @@ import asyncio
 import hashlib
 import json
 import sqlite3
+import traceback
 from pathlib import Path
 
 import msgspec
 import psycopg
 import pytest
+from litestar.testing import AsyncTestClient
 
 from service import actions, audit_trail, db
+from service.actions.checkpoints import AnotherKey
+from service.app import create_app
 from service.core.audit import GENESIS, Entry, entry_hash, sign_checkpoint
 from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 from service.settings import Settings
@@ -487,3 +491,26 @@ async def test_a_database_not_yet_upgraded_is_verified_against_the_file(logged: 
         f"the log ends at entry 20 but a signed checkpoint {in_file(logged)} records entry {checkpoint.seq}: "
         "entries have been removed from the end"
     ]
+
+
+async def test_an_instance_with_another_secret_neither_starts_nor_signs(tmp_path: Path) -> None:
+    """Every instance must sign with the same secret: one set up with another would sign checkpoints that make the
+    trail fail verification for good, so it refuses to start and `handover audit checkpoint` signs nothing."""
+    first = settings_for_tests(tmp_path, secret_key="a" * 40)
+    async with db.Database.for_settings(first).opened() as database:
+        world = await seed(database)
+        await handover_in(database, world, "draft", "mia")
+        kept = await actions.write_checkpoint(database, first)
+        assert kept is not None
+        await handover_in(database, world, "draft", "liam")
+        other = msgspec.structs.replace(first, secret_key="b" * 40)
+        with pytest.raises(AnotherKey, match=f"the latest is at entry {kept.seq}"):
+            await actions.write_checkpoint(database, other)
+        assert await db.latest_audit_checkpoint(database.reader) == kept, "nothing was signed"
+    app = create_app(msgspec.structs.replace(first, secret_key="b" * 40))
+    with pytest.raises(BaseException) as refused:  # the framework wraps what stopped its start-up
+        async with AsyncTestClient(app=app):
+            pass
+    assert "is not the secret that signed the audit checkpoints" in "".join(traceback.format_exception(refused.value))
+    async with AsyncTestClient(app=create_app(first)) as client:  # the right secret starts as before
+        assert (await client.get("/readyz")).status_code == 200

@@ -11,7 +11,7 @@ import anyio
 import psycopg
 import pytest
 
-from service import cli, db
+from service import actions, cli, db
 from tests.conftest import seed
 from tests.helpers import TEST_DATABASE, handover_in, settings_for_tests
 from tests.postgres_support import PostgresServer, start_postgres
@@ -122,3 +122,20 @@ async def test_without_a_postgresql_url_it_says_what_to_set(
     monkeypatch.delenv("HANDOVER_DATABASE_URL", raising=False)
     assert await command("migrate-to-postgres", str(source)) == 2
     assert "HANDOVER_DATABASE_URL" in capsys.readouterr().err
+
+
+async def test_checkpoints_signed_with_another_secret_are_not_moved_until_the_secret_is_right(
+    tmp_path: Path, server: PostgresServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = await sqlite_database(tmp_path)
+    signed = settings_for_tests(tmp_path)
+    async with db.SqliteDatabase(source).opened() as database:
+        assert await actions.write_checkpoint(database, signed) is not None
+    url = server.create_database("keyed")
+    monkeypatch.setenv("HANDOVER_SECRET_KEY", "another-secret-" + "y" * 30)
+    assert await move(monkeypatch, tmp_path, url, source) == 1
+    assert "bad signature" in capsys.readouterr().err
+    assert set(counts_in_postgresql(url, ["audit_log", "audit_checkpoints", "cases"]).values()) == {0}
+    monkeypatch.setenv("HANDOVER_SECRET_KEY", signed.secret_key)
+    assert await move(monkeypatch, tmp_path, url, source) == 0
+    assert await command("audit", "verify") == 0

@@ -45,9 +45,12 @@ async def record_restore(database: db.Database, source: Path) -> None:
         await db.append_audit(conn, None, "restore", "database", None, {"from": str(source)})
 
 
-async def _chain_end(conn: db.Conn, batch: int = 5000) -> tuple[int, str, list[str]]:
-    """Walk a whole audit chain: the last entry's number and hash, and the problems found (none: it is whole)."""
-    check = audit.ChainCheck([], b"")
+async def _chain_end(
+    conn: db.Conn, checkpoints: list[audit.Checkpoint], key: bytes, batch: int = 5000
+) -> tuple[int, str, list[str]]:
+    """Walk a whole audit chain against its checkpoints signed with `key`: the last entry's number and hash, and the
+    problems found (none: it is whole and every checkpoint is genuine and matched)."""
+    check = audit.ChainCheck(checkpoints, key)
     last, last_hash = 0, audit.GENESIS
     while entries := await db.audit_entries(conn, after_seq=last, limit=batch):
         for stored in entries:
@@ -57,7 +60,7 @@ async def _chain_end(conn: db.Conn, batch: int = 5000) -> tuple[int, str, list[s
     return last, last_hash, check.finish()
 
 
-async def migrate_to_postgresql(source: Path, target: db.Database) -> str:
+async def migrate_to_postgresql(source: Path, target: db.Database, key: bytes) -> str:
     """Copy the SQLite database at `source` into the empty PostgreSQL database `target`, ids and audit chain as
     they are, then check the chain there: the same length, the same last hash, every link whole. The move is then
     the chain's next entry. Returns what was copied; raises MigrationRefused with the reason when nothing could be
@@ -71,12 +74,15 @@ async def migrate_to_postgresql(source: Path, target: db.Database) -> str:
     if problem:
         raise MigrationRefused(problem)
     async with db.open_read_only(source) as conn:
-        entries, last_hash, problems = await _chain_end(conn)
+        # checked with the secret the instances will have: a checkpoint another secret signed would fail every
+        # `handover audit verify` once copied, where the table keeps it for good
+        checkpoints = await db.audit_checkpoints(conn)
+        entries, last_hash, problems = await _chain_end(conn, checkpoints, key)
     if problems:
         raise MigrationRefused(f"the audit trail in {source} is not whole ({problems[0]}); nothing was copied")
 
     async def same_chain(conn: db.Conn) -> None:
-        copied, copied_hash, problems = await _chain_end(conn)
+        copied, copied_hash, problems = await _chain_end(conn, checkpoints, key)
         if problems or (copied, copied_hash) != (entries, last_hash):
             found = problems[0] if problems else f"it ends at entry {copied}, not {entries}"
             raise MigrationRefused(f"the copied audit trail does not match the original ({found}); nothing was kept")

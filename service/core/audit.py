@@ -57,6 +57,15 @@ def sign_checkpoint(key: bytes, seq: int, hash_: str, at: str) -> Checkpoint:
     return Checkpoint(seq=seq, hash=hash_, at=at, signature=hmac.new(key, message, hashlib.sha256).hexdigest())
 
 
+def another_key_message(seq: int) -> str:
+    """Why an instance must not sign checkpoints: its secret did not sign the latest one kept (entry `seq`)."""
+    return (
+        f"HANDOVER_SECRET_KEY is not the secret that signed the audit checkpoints in this database (the latest is at"
+        f" entry {seq}): every instance must have the same secret, or its checkpoints would make the audit trail look"
+        " tampered with. Nothing was signed."
+    )
+
+
 def checkpoint_is_genuine(key: bytes, checkpoint: Checkpoint) -> bool:
     expected = sign_checkpoint(key, checkpoint.seq, checkpoint.hash, checkpoint.at).signature
     return hmac.compare_digest(expected, checkpoint.signature)

@@ -162,6 +162,10 @@ class Database(ABC):
         """The SQLite file the data is in; None on PostgreSQL (which `handover backup` does not copy)."""
         return None
 
+    async def why_not_writable(self) -> str | None:
+        """Why the database cannot take writes now, or None; for SQLite, `maintenance.why_not_writable` on `file`."""
+        return None
+
 
 class SqliteDatabase(Database):
     """One file: a reader connection for queries and one serialised writer connection for changes."""

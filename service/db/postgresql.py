@@ -247,6 +247,11 @@ class PooledReader:
             return await PgConnection(conn).executemany(sql, parameters)
 
 
+async def _one_row(conn: Conn, sql: str) -> Any:
+    rows = list(await conn.execute_fetchall(sql, ()))
+    return rows[0] if rows else None
+
+
 def without_password(url: str) -> str:
     """The URL for messages and logs: the password replaced by ***."""
     parts = urlsplit(url)
@@ -302,6 +307,21 @@ class PostgresDatabase(Database):
         if self._pool is not None:
             await self._pool.close()
         self._pool = self._reader = None
+
+    async def why_not_writable(self) -> str | None:
+        """Why this database cannot take the service's writes now (a standby in recovery, a role without INSERT on a
+        table the service writes to), or None."""
+        row = await _one_row(
+            self.reader,
+            "SELECT pg_is_in_recovery(), (SELECT COUNT(*) FROM information_schema.tables t"
+            " WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
+            " AND NOT has_table_privilege(format('%I.%I', t.table_schema, t.table_name), 'INSERT'))",
+        )
+        if row is not None and row[0]:
+            return "database: a standby in recovery, which takes no writes"
+        if row is not None and row[1]:
+            return "database: the role may not write to every table the service writes to"
+        return None
 
     @property
     def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:

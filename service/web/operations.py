@@ -35,8 +35,12 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
         version = await db.schema_version(database(request).reader)
     except Exception as exc:  # any failure to reach the database means not ready
         return Response({"status": "not ready", "reason": f"database: {type(exc).__name__}"}, status_code=503)
-    file = database(request).file  # on PostgreSQL the database answering is the check
-    unwritable = await asyncio.to_thread(db.why_not_writable, file, READY_FREE_BYTES_MIN) if file else None
+    store = database(request)
+    file = store.file  # the SQLite file's room and permissions; PostgreSQL says itself whether it takes writes
+    if file is not None:
+        unwritable = await asyncio.to_thread(db.why_not_writable, file, READY_FREE_BYTES_MIN)
+    else:
+        unwritable = await store.why_not_writable()
     if unwritable:
         return Response({"status": "not ready", "reason": unwritable}, status_code=503)
     if version != len(db.MIGRATIONS):

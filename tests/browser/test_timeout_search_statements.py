@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from service import db
 from tests.browser.conftest import Server, _free_port, _seed, _wait_until_up
 from tests.browser.support import Axe, Client, Person, new_person
 
@@ -31,7 +32,7 @@ def short_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     """The real service, as the package's `server` fixture starts it, with a 30-second idle timeout."""
     data_dir = tmp_path_factory.mktemp("handover-short-session")
     with ThreadPoolExecutor(max_workers=1) as pool:
-        world = pool.submit(asyncio.run, _seed(data_dir / "handover.db")).result()
+        world = pool.submit(asyncio.run, _seed(db.SqliteDatabase(data_dir / "handover.db"))).result()
     port = _free_port()
     env = {
         **os.environ,
