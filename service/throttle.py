@@ -33,6 +33,19 @@ async def failed(conn: db.Conn, username: str, address: str) -> None:
     await db.record_failure(conn, keys_for(username, address), time.time())
 
 
+async def attempt(conn: db.Conn, username: str, address: str) -> tuple[bool, float, float | None]:
+    """Check the lock and, unless locked, count this attempt as a failure before its password is checked: whether
+    locked, how long to slow it, and when it was counted (None when locked). Call it in a transaction serialised with
+    the others (`Database.transaction`), so that guesses sent at once each take one of the attempts the window allows
+    rather than all being checked before any is counted. A success takes its count back (`succeeded`)."""
+    locked, delay = await check(conn, username, address)
+    if locked:
+        return True, delay, None
+    at = time.time()
+    await db.record_failure(conn, keys_for(username, address), at)
+    return False, delay, at
+
+
 async def address_locked(conn: db.Conn, address: str) -> bool:
     """Whether sign-in from this address is locked: a provider's sign-in that failed before anyone was known (a
     wrong state, a token that does not check out) counts against the address alone."""
@@ -46,8 +59,13 @@ async def failed_from(conn: db.Conn, address: str) -> None:
     await db.record_failure(conn, [keys_for("", address)[1]], time.time())
 
 
-async def succeeded(conn: db.Conn, username: str) -> None:
-    await db.clear_failures(conn, keys_for(username, "")[0])
+async def succeeded(conn: db.Conn, username: str, address: str = "", counted_at: float | None = None) -> None:
+    """Clear the username's failures, and take back the address's count of this attempt (`attempt`): people signing
+    in from one office address do not lock it by succeeding."""
+    user_key, address_key = keys_for(username, address)
+    await db.clear_failures(conn, user_key)
+    if counted_at is not None:
+        await db.forget_failure(conn, address_key, counted_at)
 
 
 async def first_refusal(conn: db.Conn, username: str, address: str) -> bool:

@@ -17,7 +17,7 @@ SERVICE = PROJECT_ROOT / "service"
 # transaction that an action holds (the sign-in's), or inside a short housekeeping write (`Database.housekeeping`,
 # which appends nothing to the audit chain).
 BOOKKEEPING_WRITES = {
-    "service/throttle.py": {"record_failure", "clear_failures"},  # sign-in throttling's counters
+    "service/throttle.py": {"record_failure", "clear_failures", "forget_failure"},  # sign-in throttling's counters
     # who is signed in: the session middleware's store, in housekeeping writes
     "service/web/session_store.py": {"store_session", "end_session", "end_all_sessions", "delete_expired_sessions"},
     # replacing the whole file, by `handover restore` with the service stopped (recorded by actions.maintenance)

@@ -494,3 +494,23 @@ async def test_a_password_longer_than_any_allowed_is_wrong_not_cut_short(site: S
     person = await site.as_user(None)
     assert (await person.sign_in("out2", long_password + "extra")).status_code == 400
     assert (await person.sign_in("out2", long_password)).status_code == 303
+
+
+async def test_guesses_sent_at_once_each_take_one_of_the_attempts_a_window_allows(site: Site) -> None:
+    """The limit holds however the guesses arrive: each is counted before its password is checked, so sixteen sent at
+    once get five checks and eleven refusals, not sixteen checks."""
+    from service import actions, throttle
+
+    results = await asyncio.gather(
+        *(actions.sign_in(site.db, "out", f"wrong guess {n}", f"10.0.0.{n}") for n in range(16))
+    )
+    assert sum(result.locked for result in results) == 16 - throttle.USER_LIMIT
+    entries = [e.entry.action for e in await db.audit_entries(site.db.reader)]
+    assert entries.count("sign_in_failed") == throttle.USER_LIMIT
+
+
+async def test_signing_in_from_one_office_address_does_not_lock_it(site: Site) -> None:
+    from service import actions, throttle
+
+    for _ in range(throttle.ADDRESS_LIMIT + 2):
+        assert (await actions.sign_in(site.db, "out", PASSWORD, "192.0.2.10")).user is not None

@@ -215,12 +215,12 @@ async def sign_in(database: db.Database, username: str, password: str, address: 
     # Nothing is cut short: a username or password longer than any account's is simply wrong (cut, a 1,000-character
     # password would also sign in with anything typed after it). The throttle keys on the first characters only.
     username = username[: validation.USERNAME_MAX + 1]
-    locked, delay = await throttle.check(database.reader, username, address)
     user = await db.user_by_username(database.reader, username) if len(username) <= validation.USERNAME_MAX else None
+    async with database.transaction() as conn:
+        locked, delay, counted_at = await throttle.attempt(conn, username, address)
+        if locked and await throttle.first_refusal(conn, username, address):
+            await _audit_in(conn, user, "sign_in_locked", username)
     if locked:
-        async with database.transaction() as conn:
-            if await throttle.first_refusal(conn, username, address):
-                await _audit_in(conn, user, "sign_in_locked", username)
         return SignedIn(locked=True)
     await asyncio.sleep(delay)  # repeated failures are slowed down
     fits = len(password) <= validation.PASSWORD_MAX
@@ -229,13 +229,12 @@ async def sign_in(database: db.Database, username: str, password: str, address: 
     )
     password_ok = password_ok and fits
     if user is None or not password_ok or user.disabled or user.is_service:
-        async with database.transaction() as conn:
-            await throttle.failed(conn, username, address)
+        async with database.transaction() as conn:  # counted already (`throttle.attempt`)
             await _audit_in(conn, user, "sign_in_failed", username)
         return SignedIn()
     new_hash = await _rehashed(user, password)
     async with database.transaction() as conn:
-        await throttle.succeeded(conn, username)
+        await throttle.succeeded(conn, username, address, counted_at)
         if new_hash:  # unless the password was changed meanwhile
             await db.replace_password_hash(conn, user.id, user.password_hash, new_hash)
         await _audit_in(conn, user, "sign_in", username)

@@ -185,6 +185,11 @@ async def clear_failures(conn: Conn, key: str) -> None:
     await conn.execute("DELETE FROM sign_in_failures WHERE key = ?", (key,))
 
 
+async def forget_failure(conn: Conn, key: str, at: float) -> None:
+    """Remove the one attempt recorded under `key` at `at` (seconds since the epoch)."""
+    await conn.execute("DELETE FROM sign_in_failures WHERE key = ? AND at = ?", (key, at))
+
+
 async def team_managers(conn: Conn, team_id: int) -> list[tuple[int, str]]:
     """(id, name) of each enabled person who manages the team, by name."""
     rows = await _rows(
