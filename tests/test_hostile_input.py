@@ -1391,6 +1391,7 @@ CLI_BASE: dict[str, list[str]] = {
     "export allocations": ["export", "allocations", "--format", "csv", "-o", "allocations.csv"],
     "backup": ["backup", "backup.db"],
     "restore": ["restore", "no-such-backup.db"],
+    "migrate-to-postgres": ["migrate-to-postgres", "no-such-database.db"],
     "token create": ["token", "create", "--account", "svc_new", "--name", "CMS", "--scope", "read"],
     "token revoke": ["token", "revoke", "1"],
     "import cases": ["import", "cases", "cases.csv"],
@@ -1454,7 +1455,8 @@ def cli_argv(command: str, argument: str, value: str) -> list[str]:
             argv += [argument, value]
         return argv
     positions: dict[str | tuple[str, str], int] = {
-        "create-user": 1, "backup": 1, "restore": 1, "token revoke": 2, "import cases": 2, "name-manager": 1,
+        "create-user": 1, "backup": 1, "restore": 1, "migrate-to-postgres": 1, "token revoke": 2, "import cases": 2,
+        "name-manager": 1,
         "add-person": 1, "set-roles": 1, "reset-password": 1, "disable-user": 1, "service create": 2,
         "service manager": 2, ("service manager", "manager"): 3, "service add-team": 2,
         ("service add-team", "team"): 3, "service head": 2, "correct-case": 1,
