@@ -4,13 +4,7 @@ OpenAPI document that Litestar generates."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,17 +16,12 @@ from schemathesis import checks
 
 from service import db
 from service.core.tokens import token_hash
+from tests import live_service
 from tests.conftest import seed
 from tests.helpers import handover_in
 
 SECRET = "s" * 40
 TOKEN = "hov_" + secrets.token_urlsafe(24)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def prepare(folder: Path) -> None:
@@ -55,25 +44,11 @@ async def prepare(folder: Path) -> None:
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("schemathesis")
     asyncio.run(prepare(folder))
-    port = free_port()
-    env = {**os.environ, "HANDOVER_DATA_DIR": str(folder), "HANDOVER_SECRET_KEY": SECRET, "HANDOVER_PORT": str(port),
-           "HANDOVER_MODE": "production", "HANDOVER_COUNCIL_NAME": "Riverford City Council",
-           "HANDOVER_CONTACT_EMAIL": "help@riverford.example", "HANDOVER_DPO_EMAIL": "dpo@riverford.example",
-           "HANDOVER_STATEMENT_DATE": "2026-11-20"}  # fmt: skip
-    server = subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    served = live_service.start(live_service.production(folder, SECRET))
     try:
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        yield url
+        yield served.base
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        live_service.stop(served.process)
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from service import audit_trail, db
+from tests import live_service
 from tests.conftest import PASSWORD, seed
 from tests.helpers import LATEST, complete, form_for, handover_in, section, settings_for_tests
 
@@ -24,42 +22,22 @@ CLIENTS = 6
 SECRET = "c" * 40
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HANDOVER_DATA_DIR": str(data), "HANDOVER_SECRET_KEY": SECRET, "HANDOVER_PORT": str(port),
-           "HANDOVER_MODE": "production", "HANDOVER_COUNCIL_NAME": "Riverford City Council",
-           "HANDOVER_CONTACT_EMAIL": "help@riverford.example",
-           "HANDOVER_DPO_EMAIL": "dpo@riverford.example", "HANDOVER_STATEMENT_DATE": "2026-11-20"}  # fmt: skip
-    return subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-
-
-async def wait_ready(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as client:
-        for _ in range(200):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the server did not become ready")
-
-
 async def writer(
     base: str, handover_id: int, acknowledged: dict[int, tuple[int, str]], ready: asyncio.Semaphore,
-    stop: asyncio.Event,
+    stop: asyncio.Event, signing_in: asyncio.Lock,
 ) -> None:  # fmt: skip
-    """Save one section over and over, remembering each save the server confirmed (303)."""
+    """Save one section over and over, remembering each save the server confirmed (a 303 to the handover).
+
+    The writers sign in one at a time: the same username's sign-ins sent at once would each take one of the five
+    attempts the throttle allows, as guesses would."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        await client.get("/sign-in")
-        token = client.cookies["csrftoken"]
-        await client.post("/sign-in", data={"_csrf_token": token, "username": "out", "password": PASSWORD})
+        async with signing_in:
+            await client.get("/sign-in")
+            token = client.cookies["csrftoken"]
+            signed_in = await client.post(
+                "/sign-in", data={"_csrf_token": token, "username": "out", "password": PASSWORD}
+            )
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == "/", "signed in"
         ready.release()
         version, n = 1, 0
         url = f"/handovers/{handover_id}/sections/childs-views"
@@ -73,7 +51,7 @@ async def writer(
                 response = await client.post(url, data={"_csrf_token": token, **form})
             except httpx.TransportError:
                 return  # the server died mid-request: this write was never acknowledged
-            if response.status_code != 303:
+            if response.status_code != 303 or response.headers["location"] != f"/handovers/{handover_id}":
                 return
             version += 1
             acknowledged[handover_id] = (version, text)
@@ -87,14 +65,13 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     handover_ids = [await handover_in(database, world, "draft", f"c{n}") for n in range(1, CLIENTS + 1)]
     await database.close()
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(tmp_path, port)
+    production = live_service.production(tmp_path, SECRET)
+    served = await live_service.started(production)
+    server, base = served.process, served.base
     acknowledged: dict[int, tuple[int, str]] = {}
     try:
-        await wait_ready(base)
-        stop, ready = asyncio.Event(), asyncio.Semaphore(0)
-        tasks = [asyncio.create_task(writer(base, h, acknowledged, ready, stop)) for h in handover_ids]
+        stop, ready, signing_in = asyncio.Event(), asyncio.Semaphore(0), asyncio.Lock()
+        tasks = [asyncio.create_task(writer(base, h, acknowledged, ready, stop, signing_in)) for h in handover_ids]
         for _ in handover_ids:  # everyone signed in: the load is on
             await ready.acquire()
         await asyncio.sleep(2.5)
@@ -108,12 +85,8 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     acknowledged_count = sum(version - 1 for version, _ in acknowledged.values())
     assert acknowledged_count > 20, "the load ran long enough to mean something"
 
-    server = start_server(tmp_path, port)
-    try:
-        await wait_ready(base)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+    restarted = await live_service.started(production)  # its start recovers the file
+    live_service.stop(restarted.process)
     conn = sqlite3.connect(settings.database)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     found = 0

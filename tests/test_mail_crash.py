@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,7 +17,8 @@ import pytest
 
 from service import db
 from service.db import outbox as store
-from tests.smtp_server import Mailbox, free_port, smtp_server
+from tests import live_service
+from tests.smtp_server import Mailbox, smtp_server
 
 pytestmark = pytest.mark.anyio
 SENDER = "handover@riverford.example"
@@ -32,15 +32,13 @@ def mail_server() -> Iterator[tuple[Mailbox, int]]:
 
 
 def start_service(data: Path, smtp_port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HANDOVER_DATA_DIR": str(data), "HANDOVER_SECRET_KEY": "m" * 40,
-           "HANDOVER_PORT": str(free_port()), "HANDOVER_MODE": "production",
-           "HANDOVER_COUNCIL_NAME": "Riverford City Council", "HANDOVER_CONTACT_EMAIL": "help@riverford.example",
-           "HANDOVER_DPO_EMAIL": "dpo@riverford.example", "HANDOVER_STATEMENT_DATE": "2026-11-20",
-           "HANDOVER_SMTP_HOST": "127.0.0.1", "HANDOVER_SMTP_PORT": str(smtp_port), "HANDOVER_SMTP_TLS": "none",
-           "HANDOVER_MAIL_FROM": SENDER, "HANDOVER_SMTP_TIMEOUT_SECONDS": TIMEOUT,
-           "HANDOVER_BASE_URL": "https://handover.riverford.example"}  # fmt: skip
-    return subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    """The service with its outbox sender; nothing here talks to its web port."""
+    production = live_service.production(
+        data, "m" * 40, HANDOVER_SMTP_HOST="127.0.0.1", HANDOVER_SMTP_PORT=str(smtp_port), HANDOVER_SMTP_TLS="none",
+        HANDOVER_MAIL_FROM=SENDER, HANDOVER_SMTP_TIMEOUT_SECONDS=TIMEOUT,
+        HANDOVER_BASE_URL="https://handover.riverford.example",
+    )  # fmt: skip
+    return live_service.serve(production(live_service.free_port()))
 
 
 async def queue(data: Path, n: int) -> set[str]:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 
 from service import cli, db
 from service.settings import Settings
+from tests import live_service
 from tests.conftest import Site
 from tests.helpers import handover_in, start
 
@@ -109,38 +107,21 @@ def test_backup_while_running_and_restore(tmp_path: Path, monkeypatch: pytest.Mo
     assert cli.main(["audit", "verify"]) == 0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_container_command_starts_a_ready_service(tmp_path: Path) -> None:
     """Exactly the image's entry point and production settings: `handover serve`, then /readyz."""
-    port = free_port()
-    env = {**os.environ, "HANDOVER_MODE": "production", "HANDOVER_DATA_DIR": str(tmp_path),
-           "HANDOVER_COUNCIL_NAME": "Riverford City Council", "HANDOVER_CONTACT_EMAIL": "help@riverford.example",
-           "HANDOVER_DPO_EMAIL": "dpo@riverford.example", "HANDOVER_STATEMENT_DATE": "2026-11-20",
-           "HANDOVER_SECRET_KEY": "p" * 48, "HANDOVER_HOST": "127.0.0.1", "HANDOVER_PORT": str(port)}  # fmt: skip
-    missing_secret = {k: v for k, v in env.items() if k != "HANDOVER_SECRET_KEY"}
-    refused = subprocess.run([Path(sys.executable).with_name("handover"), "serve"], env=missing_secret,
+    production = live_service.production(tmp_path, "p" * 48)
+    missing_secret = {k: v for k, v in production(live_service.free_port()).items() if k != "HANDOVER_SECRET_KEY"}
+    refused = subprocess.run([live_service.HANDOVER, "serve"], env=missing_secret,
                              capture_output=True, text=True, timeout=60)  # fmt: skip
     assert refused.returncode == 2 and "HANDOVER_SECRET_KEY must be set" in refused.stderr
-    server = subprocess.Popen([Path(sys.executable).with_name("handover"), "serve"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    log = tmp_path / "server.log"
+    served = live_service.start(production, log=log)
     try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    body = json.loads(response.read())
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert body == {"status": "ready"}
+        with urllib.request.urlopen(f"{served.base}/readyz", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ready"}
     finally:
-        server.terminate()
-        output = server.communicate(timeout=20)[0].decode()
+        live_service.stop(served.process)
+    output = log.read_text()
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line.get("route") == "/readyz" and line.get("request_id") not in (None, "-") for line in lines)
 

@@ -9,7 +9,7 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from service.db.postgresql import PostgresDatabase
+from tests import live_service
 from tests.conftest import PASSWORD, seed
 from tests.helpers import LATEST, TEST_DATABASE, complete, form_for, handover_in, section
 from tests.postgres_support import start_postgres
-from tests.test_crash import free_port
 
 pytestmark = [
     pytest.mark.anyio,
@@ -29,35 +29,9 @@ pytestmark = [
 SECRET = "t" * 40  # every instance signs sessions and forms with the same key
 
 
-def instance_env(data: Path, url: str, port: int) -> dict[str, str]:
-    return {
-        **os.environ, "HANDOVER_DATA_DIR": str(data), "HANDOVER_DATABASE_URL": url, "HANDOVER_SECRET_KEY": SECRET,
-        "HANDOVER_PORT": str(port), "HANDOVER_MODE": "production", "HANDOVER_COUNCIL_NAME": "Riverford City Council",
-        "HANDOVER_CONTACT_EMAIL": "help@riverford.example", "HANDOVER_DPO_EMAIL": "dpo@riverford.example",
-        "HANDOVER_STATEMENT_DATE": "2026-11-20",
-    }  # fmt: skip
-
-
-def start_instance(data: Path, url: str, port: int) -> subprocess.Popen[bytes]:
+def instance(data: Path, url: str) -> Callable[[int], dict[str, str]]:
     data.mkdir(exist_ok=True)  # each instance a folder of its own: nothing may depend on a shared local disk
-    return subprocess.Popen(
-        [Path(sys.executable).with_name("handover"), "serve"], env=instance_env(data, url, port),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-async def wait_ready(base: str, seconds: float = 90) -> None:
-    """Until the instance answers ready (a loaded machine, running the other pass beside this one, is slow to start
-    two instances with their connections)."""
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        for _ in range(int(seconds / 0.1)):
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{base} did not become ready")
+    return live_service.production(data, SECRET, HANDOVER_DATABASE_URL=url)
 
 
 async def signed_in(client: httpx.AsyncClient, username: str) -> str:
@@ -80,10 +54,17 @@ async def test_two_instances_share_one_database(tmp_path: Path) -> None:
         drafts = [await handover_in(database, world, "draft", f"c{n}") for n in range(2, 6)]
         await database.close()
 
-        ports = [free_port(), free_port()]
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        instances = [start_instance(tmp_path / f"instance-{n}", url, port) for n, port in enumerate(ports)]
-        await asyncio.gather(*(wait_ready(base) for base in bases))
+        # a loaded machine, running the other pass beside this one, is slow to start two instances with their pools
+        started = await asyncio.gather(
+            *(live_service.started(instance(tmp_path / f"instance-{n}", url), seconds=90) for n in range(2)),
+            return_exceptions=True,
+        )
+        instances = [one.process for one in started if isinstance(one, live_service.Served)]
+        served = [one for one in started if isinstance(one, live_service.Served)]
+        for failed in started:
+            if isinstance(failed, BaseException):
+                raise failed
+        bases = [one.base for one in served]
 
         # a session made on one instance works on the other; signing out on that one ends it on both
         async with httpx.AsyncClient(base_url=bases[0], timeout=60) as first:
@@ -139,16 +120,14 @@ async def test_two_instances_share_one_database(tmp_path: Path) -> None:
                     assert text in row[1]
 
         verify = subprocess.run(
-            [Path(sys.executable).with_name("handover"), "audit", "verify"],
-            env=instance_env(tmp_path / "instance-1", url, ports[1]), capture_output=True, text=True, check=False,
+            [live_service.HANDOVER, "audit", "verify"],
+            env=instance(tmp_path / "instance-1", url)(served[1].port), capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert "intact" in verify.stdout
     finally:
-        for instance in instances:
-            if instance.poll() is None:
-                instance.terminate()
-                instance.wait(timeout=20)
+        for process in instances:
+            live_service.stop(process)
         server.stop()
 
 
@@ -179,7 +158,7 @@ async def _save_repeatedly(
                 )
             except httpx.TransportError:
                 return  # the instance died mid-request: this save was never acknowledged
-            if response.status_code != 303:
+            if response.status_code != 303 or response.headers["location"] != f"/handovers/{handover_id}":
                 return
             version += 1
             acknowledged[handover_id] = (version, text)

@@ -13,11 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from service import db
+from tests import live_service
 from tests.browser.support import AXE_JS, Axe, Person, new_person
 from tests.conftest import PASSWORD_HASH, World, seed
 from tests.helpers import TEST_DATABASE, settings_for_tests, test_databases
@@ -74,10 +71,7 @@ class Server:
     data_dir: Path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_free_port = live_service.free_port
 
 
 async def _seed(database: db.Database) -> World:
@@ -269,48 +263,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # asyncio.run in a thread of its own: Playwright's sync API may already be running an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         world = pool.submit(asyncio.run, _seed(database)).result()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HANDOVER_DATA_DIR": str(data_dir),
-        "HANDOVER_HOST": "127.0.0.1",
-        "HANDOVER_PORT": str(port),
-        "HANDOVER_SECRET_KEY": "browser-tests-secret-key-0123456789abcdef",  # 40 characters
-        "HANDOVER_MODE": "demo",
-        "HANDOVER_DATABASE_URL": url,
-    }
-    env.pop("HANDOVER_DATABASE", None)
-    log_path = data_dir / "server.log"
-    command = [str(Path(sys.executable).parent / "handover"), "serve"]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+
+    def environment(port: int) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "HANDOVER_DATA_DIR": str(data_dir),
+            "HANDOVER_HOST": "127.0.0.1",
+            "HANDOVER_PORT": str(port),
+            "HANDOVER_SECRET_KEY": "browser-tests-secret-key-0123456789abcdef",  # 40 characters
+            "HANDOVER_MODE": "demo",
+            "HANDOVER_DATABASE_URL": url,
+        }
+        env.pop("HANDOVER_DATABASE", None)
+        return env
+
+    served = live_service.start(environment, seconds=30, log=data_dir / "server.log")
     try:
-        _wait_until_up(url, process, log_path)
-        yield Server(url=url, world=world, data_dir=data_dir)
+        yield Server(url=served.base, world=world, data_dir=data_dir)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        live_service.stop(served.process, seconds=10)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server stopped (exit {process.returncode}):\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    process.wait()
-    raise RuntimeError(f"the server did not answer on {url} within 30 s:\n{log_path.read_text()}")
+    """Until this process answers ready on `url`; RuntimeError with its log if it stopped or took over 30 s."""
+    try:
+        live_service.wait_until_ready(process, url, seconds=30)
+    except live_service.NotReady as exc:
+        live_service.stop(process)
+        raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')}") from None
 
 
 @pytest.fixture(scope="package")
