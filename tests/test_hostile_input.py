@@ -531,7 +531,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/readyz"): [],
     ("GET", "/metrics"): [],
     ("GET", "/ping"): [],
-    ("GET", "/"): [],
+    ("GET", "/"): [("query", "cases_page"), ("query", "handovers_page")],
     ("GET", "/inbox"): [],
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
@@ -969,6 +969,8 @@ async def test_every_other_page_form_query_and_path(
                     "page": PAGE_NUMBER_MAX,
                     "endorse_page": PAGE_NUMBER_MAX,
                     "approve_page": PAGE_NUMBER_MAX,
+                    "cases_page": PAGE_NUMBER_MAX,
+                    "handovers_page": PAGE_NUMBER_MAX,
                     "min_days": MIN_WORKING_DAYS_MAX,
                     "name": validation.FULL_NAME_MAX,
                     "email": account_rules.EMAIL_MAX,
@@ -982,7 +984,14 @@ async def test_every_other_page_form_query_and_path(
                     **({"reason": telling_rules.NOTE_MAX} if "/telling/" in path else {}),
                 }.get(page_input.name)
                 if value is JUST_OVER:
-                    numeric = page_input.name in ("page", "endorse_page", "approve_page", "min_days")
+                    numeric = page_input.name in (
+                        "page",
+                        "endorse_page",
+                        "approve_page",
+                        "cases_page",
+                        "handovers_page",
+                        "min_days",
+                    )
                     if limit is None:
                         hostile: Any = str(ID_MAX + 1)
                     else:

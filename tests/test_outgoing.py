@@ -238,7 +238,7 @@ async def test_dashboard_shows_work_in_progress_and_only_recent_finished_handove
     for _ in range(11):
         await handover_in(site.db, site.world, "cancelled", "c1")
     await handover_in(site.db, site.world, "draft", "c2")
-    rows = await db.handovers_by_author(site.db.reader, site.world.users["out"])
+    rows = (await db.handovers_by_author(site.db.reader, site.world.users["out"]))[0]
     assert [h.state for h in rows].count("cancelled") == 10 and rows[0].state == "draft"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from service.core.allocations import AllocationReason
 from service.db.allocations import follow_allocation
-from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, now
 from service.db.people import HELD_PENDING
 from service.db.records import Case, record
 
@@ -77,9 +77,15 @@ def allocated_query(user_id: int) -> tuple[str, list[Any]]:
     return _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", [user_id]
 
 
-async def cases_allocated_to(conn: Conn, user_id: int) -> list[Case]:
+async def cases_allocated_to(
+    conn: Conn, user_id: int, limit: int = EVERY_ROW, offset: int = 0
+) -> tuple[list[Case], int]:
+    """One page (`limit` rows after `offset`) of the cases allocated to this worker, by the child's name, and how
+    many there are in all."""
+    total = await _one(conn, "SELECT COUNT(*) FROM cases WHERE allocated_worker_id = ?", (user_id,))
     sql, params = allocated_query(user_id)
-    return [record(r, Case) for r in await _rows(conn, sql, params)]
+    rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [record(r, Case) for r in rows], int(total[0]) if total else 0
 
 
 async def reallocate_case(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 
+EVERY_ROW = 1 << 62  # a LIMIT that leaves every row in, on both databases (PostgreSQL refuses SQLite's -1)
 DEFAULT_BUSY_TIMEOUT_MS = 5000  # the settings' default too: how long a write waits for another process's lock
 
 

@@ -10,7 +10,7 @@ import msgspec
 
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
-from service.db.engine import Conn, _insert, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, now
 from service.db.people import HELD_PENDING
 from service.db.records import (
     Confirmation,
@@ -124,20 +124,26 @@ async def handover_version(conn: Conn, handover_id: int) -> int | None:
     return int(row[0]) if row else None
 
 
-async def handovers_by_author(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Handover]:
-    """Everything this worker has in progress, and only the most recent of their closed or cancelled ones."""
+async def handovers_by_author(
+    conn: Conn, user_id: int, finished_limit: int = 10, limit: int = EVERY_ROW, offset: int = 0
+) -> tuple[list[Handover], int]:
+    """One page (`limit` rows after `offset`), most recent activity first, of everything this worker has in progress
+    and only the `finished_limit` most recent of their closed or cancelled ones; and how many those are in all."""
+    finished = (
+        "SELECT id, last_activity_at FROM handovers WHERE author_id = ? AND state IN ('closed', 'cancelled')"
+        " ORDER BY last_activity_at DESC LIMIT ?"
+    )
+    listed = (
+        "SELECT id FROM handovers WHERE author_id = ? AND state NOT IN ('closed', 'cancelled')"
+        f" UNION ALL SELECT id FROM ({finished}) finished_handovers"
+    )
+    total = await _one(conn, f"SELECT COUNT(*) FROM ({listed}) listed", (user_id, user_id, finished_limit))
     rows = await _rows(
         conn,
-        "SELECT * FROM ("
-        + _HANDOVER_SELECT
-        + " WHERE h.author_id = ? AND h.state NOT IN ('closed', 'cancelled')) open_handovers"
-        " UNION ALL SELECT * FROM ("
-        + _HANDOVER_SELECT
-        + " WHERE h.author_id = ? AND h.state IN ('closed', 'cancelled')"
-        " ORDER BY h.last_activity_at DESC LIMIT ?) finished_handovers ORDER BY last_activity_at DESC",
-        (user_id, user_id, finished_limit),
+        _HANDOVER_SELECT + f" WHERE h.id IN ({listed}) ORDER BY h.last_activity_at DESC, h.id DESC LIMIT ? OFFSET ?",
+        (user_id, user_id, finished_limit, limit, offset),
     )
-    return [record(r, Handover) for r in rows]
+    return [record(r, Handover) for r in rows], int(total[0]) if total else 0
 
 
 _RECEIVED_SELECT = (
@@ -266,9 +272,6 @@ def inbox_query(user_id: int, team_ids: Sequence[int]) -> tuple[str, list[Any]]:
 async def handovers_waiting_for_receiver(conn: Conn, user_id: int, team_ids: Sequence[int]) -> list[Waiting]:
     sql, params = inbox_query(user_id, team_ids)
     return [record(r, Waiting) for r in await _rows(conn, sql, params)]
-
-
-EVERY_ROW = 1 << 62  # a LIMIT that leaves every row in, on both databases (PostgreSQL refuses SQLite's -1)
 
 
 async def handovers_for_managers(

@@ -18,6 +18,7 @@ from service.core.answers import SectionAnswers, submission_problems
 from service.core.clock import ENGLAND, today
 from service.core.due_dates import dues
 from service.core.errors import Conflict, Invalid, NotFound, Refused
+from service.core.pages import Page, page_number
 from service.core.workflow import Action, State, absent_refusals, blockers, refusals
 from service.web import drafts, forms, start_form
 from service.web.context import (
@@ -140,6 +141,28 @@ def task_list_context(handover: db.Handover, checklist: Checklist, saved: dict[s
     return {"handover": handover, "rows": rows, "done": done, "statuses": TASK_STATUS}
 
 
+DASHBOARD_PAGE = 25  # rows of each of the worker's lists on one page: a screenful or so
+DASHBOARD_LISTS = {"cases": "my-cases", "handovers": "my-handovers"}  # each list's page parameter, and its heading
+
+
+def _dashboard_list(numbers: dict[str, int], key: str, total: int) -> dict[str, Any]:
+    """One of the landing page's lists: which page of it is shown, how many pages it has, and the links to this,
+    the previous and the next page, each keeping the other list where it was."""
+
+    def link(number: int) -> str:
+        pages = "&".join(f"{k}_page={number if k == key else numbers[k]}" for k in DASHBOARD_LISTS)
+        return f"/?{pages}#{DASHBOARD_LISTS[key]}"
+
+    shown = Page(numbers[key], DASHBOARD_PAGE, total)
+    return {
+        "total": total, "page": shown.number, "pages": shown.count, "first": shown.first,
+        "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number),
+        "previous": link(shown.number - 1) if shown.has_previous else None,
+        "next": link(shown.number + 1) if shown.has_next else None,
+        "missing": total > 0 and shown.number > shown.count,
+    }  # fmt: skip
+
+
 class OutgoingController(Controller):
     """Pages for the worker who holds the case now and is handing it over."""
 
@@ -156,14 +179,21 @@ class OutgoingController(Controller):
             if user.actor.is_admin:
                 return Redirect("/admin/people", status_code=303)
         reader = database(request).reader
-        handovers = await db.handovers_by_author(reader, user.id)
+        numbers = {key: page_number(request.query_params.get(f"{key}_page")) for key in DASHBOARD_LISTS}
+        asked = {key: Page(number, DASHBOARD_PAGE, 0) for key, number in numbers.items()}
+        cases, cases_total = await db.cases_allocated_to(reader, user.id, DASHBOARD_PAGE, asked["cases"].offset)
+        handovers, handovers_total = await db.handovers_by_author(
+            reader, user.id, limit=DASHBOARD_PAGE, offset=asked["handovers"].offset
+        )
         received = await actions.received_by(reader, user.actor)
         return page(
             request,
             "outgoing/dashboard.html",
             waiting=await actions.waiting_for(reader, user.actor),
-            cases=await db.cases_allocated_to(reader, user.id),
+            cases=cases,
+            cases_list=_dashboard_list(numbers, "cases", cases_total),
             handovers=handovers,
+            handovers_list=_dashboard_list(numbers, "handovers", handovers_total),
             received=received,
             dues=dues([*handovers, *received], checklists(request).values(), today()),
         )

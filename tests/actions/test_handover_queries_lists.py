@@ -65,7 +65,7 @@ async def lists_of(database: db.Database, world: World, name: str) -> dict[str, 
     workers, managers = await teams_of(database, world, name)
     conn = database.reader
     found = {
-        "own": [h.id for h in await db.handovers_by_author(conn, user_id)],
+        "own": [h.id for h in (await db.handovers_by_author(conn, user_id))[0]],
         "inbox": [h.id for h in await db.handovers_waiting_for_receiver(conn, user_id, workers)],
         "received": [h.id for h in await db.handovers_received_by(conn, user_id)],
         "to endorse": [
