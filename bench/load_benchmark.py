@@ -136,6 +136,15 @@ MEMORY_KEYS = {MAIN: "reads_audited", READS_UNAUDITED: "reads_unaudited", NOTIFI
 # phases that cannot run on PostgreSQL, and why (printed when they are left out)
 LEFT_OUT_ON_POSTGRESQL = {"save+backup": f"`handover backup` copies SQLite only: {ON_POSTGRESQL}"}
 # `--compare`: the phases run on each database and number of instances (saves and the pages people read most)
+# the phases of the list pages (phase: its endpoint), judged at >= 0.35 of GET /ping, and of the long pages, >= 0.2
+LIST_PAGES = {
+    "dashboard": "dashboard",
+    "task list": "task list",
+    "inbox": "inbox",
+    "queue": "queue",
+    "report": "report",
+}
+LONG_PAGES = ["section page", "check answers", "review", "view"]
 COMPARE_PHASES = ["task list", "inbox", "queue", "dashboard", "save", "mixed"]
 PAGE_GETS = [("task list", "task list"), ("inbox", "inbox"), ("queue", "queue"), ("dashboard", "dashboard")]
 SAVES = [("save", "section save")]
@@ -853,6 +862,17 @@ def main_phases(
 
         return plans
 
+    def received_gets(endpoint: str, page: str) -> Callable[[], list[Plan]]:
+        """One page of an endorsed handover (complete, sent to the worker) on each connection, from the workers who
+        received one; if too few did, their connections share them."""
+        receivers = [w for w in workers if w.received]
+        if not receivers:
+            raise SystemExit("no worker received an endorsed handover: seed more handovers")
+        return lambda: [
+            Plan("get", w.cookies, steps=[(endpoint, f"/handovers/{w.received[0]}/{page}")])
+            for w in (receivers[i % len(receivers)] for i in range(n))
+        ]
+
     def save_plan(worker: Worker, persona: str = "save") -> Plan:
         return Plan(
             persona,
@@ -922,8 +942,23 @@ def main_phases(
             pings_and_sign_ins,
             judged=True,
         ),
-        Phase("dashboard", "GET / (the worker's dashboard)", gets("dashboard", "/")),
-        Phase("report", "GET /audit/incomplete (auditors)", gets("report", "/audit/incomplete", auditors)),
+        Phase("dashboard", "GET / (the worker's landing page)", gets("dashboard", "/"), judged=True),
+        Phase("report", "GET /audit/incomplete (auditors)", gets("report", "/audit/incomplete", auditors), judged=True),
+        # the long pages: one section's form, check your answers, the receiver's review and a complete handover
+        Phase(
+            "section page",
+            "GET /handovers/{id}/sections/{section} (own draft)",
+            gets("section page", lambda w: f"/handovers/{w.draft_id}/sections/{w.section_id}"),
+            judged=True,
+        ),
+        Phase(
+            "check answers",
+            "GET /handovers/{id}/check (own draft)",
+            gets("check answers", lambda w: f"/handovers/{w.draft_id}/check"),
+            judged=True,
+        ),
+        Phase("review", "GET /handovers/{id}/review (receivers)", received_gets("review", "review"), judged=True),
+        Phase("view", "GET /handovers/{id}/view (a complete handover)", received_gets("view", "view"), judged=True),
         Phase("report x1", "GET /audit/incomplete, one connection", gets("report", "/audit/incomplete", auditors, 1)),
         Phase("save x1", "POST a section, one connection", saves(1)),
         Phase("mixed", "workers, receivers, managers and auditors together", mixed),
@@ -1008,7 +1043,7 @@ def ratio(part: float, whole: float) -> float:
 
 
 def targets(
-    phases: list[dict[str, Any]], memory: dict[str, float], connections: int, left_out: dict[str, str] | None = None
+    phases: list[dict[str, Any]], memory: dict[str, float], left_out: dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
     """The targets (see the module's docstring), each met or not; those of phases `left_out` are not judged."""
     left_out = left_out or {}
@@ -1025,16 +1060,15 @@ def targets(
         found.append({"target": text, "value": value, "comparison": comparison, "goal": goal, "unit": unit, "met": met})
 
     # ratios to GET /ping are to the pings measured just before and after the phase (`nearest_ping`)
-    target("section save throughput / GET /ping", save.get("rps_over_ping", math.nan), ">=", 0.35, "x")
-    target(f"section save p99 at {connections} connections", save["p99_ms"], "<", 50, " ms")
-    for name in ("task list", "inbox", "queue"):
-        target(
-            f"{name} throughput / GET /ping",
-            endpoint(phases, name, name).get("rps_over_ping", math.nan),
-            ">=",
-            0.5,
-            "x",
-        )
+    # (a closed-loop p99 at 50 connections is printed, not judged: it measures connections / throughput; latency is
+    # judged open-loop, by bench/open_loop.py)
+    target("section save throughput / GET /ping", save.get("rps_over_ping", math.nan), ">=", 0.45, "x")
+    for key in LIST_PAGES:
+        value = endpoint(phases, key, key).get("rps_over_ping", math.nan)
+        target(f"{key} (a list page) throughput / GET /ping", value, ">=", 0.35, "x")
+    for key in LONG_PAGES:
+        value = endpoint(phases, key, key).get("rps_over_ping", math.nan)
+        target(f"{key} (a long page) throughput / GET /ping", value, ">=", 0.2, "x")
     # the report's target is judged where auditors are in a realistic share of the load, and alone; the phase with
     # every connection refreshing the report at once is a stress figure (its latency is connections x page cost)
     target("report page p99 in the mix", endpoint(phases, "mixed", "report")["p99_ms"], "<", 100, " ms")
@@ -1410,7 +1444,7 @@ def report(measured: dict[str, Any], prepared: dict[str, Any], args: argparse.Na
     if not all(phase["peak_reset"] for phase in results):
         print("(the peak could not be reset between phases here: each phase's peak is the peak so far)")
     print_profiles(results)
-    found = targets(results, memory["reads_audited"], args.connections, measured["left_out"])
+    found = targets(results, memory["reads_audited"], measured["left_out"])
     print()
     print("targets:")
     for item in found:
