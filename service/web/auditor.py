@@ -39,7 +39,8 @@ from service.db.report import sibling_groups_in_scope
 from service.web.context import checklists, database, page, settings
 from service.web.guards import overseers_only
 
-PER_PAGE = 50
+# rows of the report on one page: about a screenful, as the queue and the landing page; each row is a dozen facts
+PER_PAGE = 25
 
 
 def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
