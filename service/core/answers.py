@@ -33,7 +33,7 @@ ROWS_PER_GROUP_MAX = 50  # whatever a definition says, no repeatable group is ke
 ANSWER_STORED_MAX = 100_000  # characters: no answer is kept longer than this, even in a draft
 
 
-class SectionAnswers(msgspec.Struct, kw_only=True):
+class SectionAnswers(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """What was typed into one section: single fields by id, and the rows of each repeatable group."""
 
     values: dict[str, Value] = {}

@@ -256,7 +256,7 @@ Id = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]  # larger numbers cannot name
 Version = Annotated[int, msgspec.Meta(ge=0, le=ID_MAX)]  # a version as the API gave it: never negative
 
 
-class NewHandover(msgspec.Struct, kw_only=True):
+class NewHandover(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     receiving_team_id: Id
     receiver_id: Id | None = None
     transfer_reason: str = msgspec.field(default="")
@@ -268,7 +268,7 @@ class Created(msgspec.Struct):
     id: int
 
 
-class SectionUpdate(msgspec.Struct, kw_only=True):
+class SectionUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     answers: SectionAnswers
     base_version: Version = msgspec.field(default=0)
 
@@ -279,7 +279,7 @@ class SectionSaved(msgspec.Struct, kw_only=True):
     errors: list[ErrorDetail]
 
 
-class WorkflowRequest(msgspec.Struct, kw_only=True):
+class WorkflowRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     handover_version: Version
     reason: str = ""  # required to return or cancel
     reply: str = ""  # the reply to the query, required to resubmit a returned handover, and refused otherwise
@@ -291,13 +291,13 @@ class WorkflowDone(msgspec.Struct):
     state: str
 
 
-class ConfirmationRequest(msgspec.Struct, kw_only=True):
+class ConfirmationRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     handover_version: Version
     understood: bool
     readback: str = ""
 
 
-class CaseIn(msgspec.Struct, kw_only=True):
+class CaseIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reference: str
     child_name: str
     date_of_birth: str  # YYYY-MM-DD, read by the same rule as the import
@@ -318,7 +318,7 @@ class CaseOut(msgspec.Struct, kw_only=True):
     held_pending_transfer: HeldPending = False
 
 
-class SiblingGroupIn(msgspec.Struct, kw_only=True):
+class SiblingGroupIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str
 
 

@@ -52,20 +52,30 @@ DETAIL_MAX = 200  # characters of one detail: a message quoting what was sent is
 
 
 _MISSING_FIELD = re.compile(r"missing required field `([^`]{1,100})`")
+# A field the body's schema does not have: refused rather than ignored, so that a misspelt key never saves a section
+# or takes a step without what it was meant to carry (every request body forbids unknown fields)
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `([^`]{1,100})`")
+UNKNOWN_FIELD_MESSAGE = "This operation has no such field: see the API's schema for the fields it takes"
 
 
 def _field_of(error: dict[str, Any]) -> str:
-    """The field a schema error is about: msgspec names a missing field only in its message, and the framework then
-    files the error under the whole body ("data")."""
+    """The field a schema error is about: msgspec names a missing or unknown field only in its message, and the
+    framework then files the error under the object holding it (the whole body is "data")."""
     key = str(error.get("key", ""))
-    missing = _MISSING_FIELD.search(str(error.get("message", "")))
+    message = str(error.get("message", ""))
+    missing = _MISSING_FIELD.search(message)
     if missing and key in ("", "data"):
         return missing.group(1)
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        return (unknown.group(1) if key in ("", "data") else f"{key}.{unknown.group(1)}")[:DETAIL_MAX]
     return "body" if key == "data" else key[:DETAIL_MAX]
 
 
 def _message_of(error: dict[str, Any]) -> str:
     message = str(error.get("message", ""))
+    if _UNKNOWN_FIELD.search(message):
+        return UNKNOWN_FIELD_MESSAGE
     if str(error.get("key", "")) == "data" and not message.startswith(("Object missing", "Expected")):
         return "Send a JSON object with the fields this operation documents"  # an empty body says only "'data'"
     return message[:DETAIL_MAX]

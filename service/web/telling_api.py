@@ -82,7 +82,7 @@ class TellingOut(msgspec.Struct, kw_only=True):
     missing: list[str]
 
 
-class FamilyToldIn(msgspec.Struct, kw_only=True):
+class FamilyToldIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Who in the family was told, how (letter, visit or phone) and on which date."""
 
     told: str
@@ -90,13 +90,13 @@ class FamilyToldIn(msgspec.Struct, kw_only=True):
     told_on: IsoDate
 
 
-class ReasonIn(msgspec.Struct, kw_only=True):
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Why they have not been told."""
 
     reason: str
 
 
-class AgencyToldIn(msgspec.Struct, kw_only=True):
+class AgencyToldIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """How a professional was told another way (phone, meeting, letter or own_email), on which date, with an optional
     note."""
 

@@ -104,7 +104,7 @@ class UrgentController(Controller):
 # ---------------------------------------------------------------- the API
 
 
-class UrgentRequest(msgspec.Struct, kw_only=True):
+class UrgentRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The head of service's urgent transfer: the receiving worker the case moves to, why the child cannot wait for
     the full handover, and the handover's version as the caller last read it."""
 
