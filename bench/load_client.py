@@ -626,12 +626,14 @@ async def _run_open(
             everyone.append(connection)
             free[persona].put_nowait(connection)
     waited: Counter[str] = Counter()
-    late_by: list[float] = []  # how long after it was due each request of the window was handed to a connection
+    late_by: list[float] = []  # how long after it was due the client got round to each request of the window
 
     async def send(due: float, persona: str) -> None:
-        connection = await free[persona].get()  # every connection of the persona busy: waits here, in the latency
         if measure_from <= due < stop:
             late_by.append(time.perf_counter() - due)
+            if free[persona].empty():
+                waited[persona] += 1
+        connection = await free[persona].get()  # every connection of the persona busy: waits here, in the latency
         try:
             connection.due = due
             await connection.next_request()
@@ -645,8 +647,6 @@ async def _run_open(
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        if free[persona].empty() and measure_from <= due < stop:
-            waited[persona] += 1
         tasks.append((due, persona, asyncio.create_task(send(due, persona))))
     if tasks:
         _, unfinished = await asyncio.wait(

@@ -307,7 +307,7 @@ class Stepper:
             "endpoints": endpoints,
             "waited_for_a_connection": dict(merged["waited"]),
             "requests_in_window": sum(measure_from <= d < stop for d in due),
-            "client_late_ms": {  # how long after its due time each request of the window went to a connection
+            "client_late_ms": {  # how long after its due time the client got round to each request of the window
                 "p50": latency_figures(late)["p50_ms"],
                 "p99": latency_figures(late)["p99_ms"],
                 "max": latency_figures(late)["max_ms"],
