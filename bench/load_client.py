@@ -465,6 +465,10 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 UNANSWERED = "not answered in time"
 DRAIN_SECONDS = 10.0  # after a step's window: how long requests still in flight (or waiting) are given to finish
+# A connection idle this long is closed before its next request and a new one opened, as a browser or httpx
+# (keepalive_expiry) would: uvicorn closes keep-alive connections idle for 5 s, and a request sent just as it does
+# fails for the client, not the service. At low rates most connections are idle for seconds between requests.
+IDLE_EXPIRY_SECONDS = 3.0
 
 
 class OpenRecorder(Recorder):
@@ -502,21 +506,26 @@ class OpenConnection(Connection):
     def __init__(self, base_url: str, plan: Plan, recorder: Recorder) -> None:
         super().__init__(base_url, plan, recorder)
         self.due = 0.0
+        self.last_used = 0.0  # when this connection last had an answer (or a failure), `time.perf_counter`
         self.pending: list[tuple[str, int, str]] = []  # ("confirm", handover, section) or ("acknowledge", handover, "")
         self.handover_version = ""
 
     async def timed(
         self, endpoint: str, method: str, path: str, expect: int, location: str = "", data: Any = None
     ) -> Response | None:
-        """As `Connection.timed`, but the latency runs from when the request was due (`self.due`)."""
+        """As `Connection.timed`, but the latency runs from when the request was due (`self.due`), and a connection
+        idle for `IDLE_EXPIRY_SECONDS` is replaced first (the new connection's set-up is in the latency)."""
+        if self.client.streams is not None and time.perf_counter() - self.last_used > IDLE_EXPIRY_SECONDS:
+            await self.client.aclose()
         try:
             response = await self.client.request(method, path, data=data, csrf=method == "POST")
         except HTTPFailure as exc:
+            self.last_used = time.perf_counter()
             self.recorder.error(endpoint, exc)
             if self.recorder.counts(self.due, self.due):
                 self.recorder.statuses.setdefault(endpoint, Counter())["failed"] += 1
             return None
-        ended = time.perf_counter()
+        ended = self.last_used = time.perf_counter()
         why = ""
         if response.status_code != expect:
             why = str(response.status_code)

@@ -368,6 +368,9 @@ def print_final(final: dict[str, Any]) -> list[dict[str, Any]]:
         f"{final['server_cpu_percent']:.0f}%"
     )
     print(f"  {'endpoint':<14} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  p99 < 50 ms")
+    for name, summary in final["endpoints"].items():
+        if summary["unexpected"] or summary["error_types"]:
+            print(f"  failed, {name}: {summary['unexpected']} {summary['error_types']}")
     verdicts = []
     missing = [name for name in ENDPOINTS if name not in final["endpoints"]]
     if missing:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench import load_client
 from bench.load_client import Plan, _run_open, arrival_times, personas_drawn, share_out
 from bench.open_loop import TOLERANCE, answered_in_full, highest_sustained
 
@@ -135,3 +136,36 @@ def test_a_stalled_server_shows_in_the_latencies_counted_from_when_each_request_
     assert latencies == sorted(latencies)
     assert latencies[-1] >= 0.55
     assert result["waited"] == {"ping": 4}
+
+
+def test_a_connection_idle_past_its_expiry_is_replaced_before_the_server_closes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server closing keep-alive connections idle for 0.2 s (as uvicorn does after 5 s), and two requests 0.5 s
+    apart on one connection: the second goes out on a new connection instead of failing on the closed one."""
+    monkeypatch.setattr(load_client, "IDLE_EXPIRY_SECONDS", 0.1)
+
+    async def answer_then_close_when_idle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            while True:
+                async with asyncio.timeout(0.2):
+                    await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        writer.close()
+
+    async def measure() -> dict[str, object]:
+        server = await asyncio.start_server(answer_then_close_when_idle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        start = time.perf_counter() + 0.05
+        arrivals = [(start, "ping"), (start + 0.5, "ping")]
+        actors = {"ping": [Plan("get", steps=[("ping", "/ping")])]}
+        try:
+            return await _run_open(f"http://127.0.0.1:{port}", actors, arrivals, start, start + 1.0)
+        finally:
+            server.close()
+
+    result = asyncio.run(measure())
+    figures = result["endpoints"]["ping"]  # type: ignore[index]
+    assert figures["errors"] == {}
+    assert len(figures["latencies"]) == 2
