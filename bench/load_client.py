@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import multiprocessing
 import os
 import queue
+import random
 import re
 import time
 from collections import Counter
@@ -457,3 +459,292 @@ def merge(results: list[dict[str, Any]]) -> dict[str, Any]:
             for key in ("statuses", "unexpected", "errors"):
                 into[key].update(figures[key])
     return merged
+
+
+# ---------------------------------------------------------------- open loop: requests sent on a fixed schedule
+
+UNANSWERED = "not answered in time"
+DRAIN_SECONDS = 10.0  # after a step's window: how long requests still in flight (or waiting) are given to finish
+# A connection idle this long is closed before its next request and a new one opened, as a browser or httpx
+# (keepalive_expiry) would: uvicorn closes keep-alive connections idle for 5 s, and a request sent just as it does
+# fails for the client, not the service. At low rates most connections are idle for seconds between requests.
+IDLE_EXPIRY_SECONDS = 3.0
+
+
+class OpenRecorder(Recorder):
+    """A `Recorder` for requests sent on a schedule: `started` is when a request was due, not when it went out, and a
+    request counts if it was due inside the window, however late it finished, so that a stall in the client or the
+    server is in the latencies and not left out of them. `answered` counts, per endpoint, the correct answers that
+    arrived inside the window: the rate achieved."""
+
+    def __init__(self, measure_from: float, stop: float) -> None:
+        super().__init__(measure_from, stop)
+        self.answered: Counter[str] = Counter()
+
+    def counts(self, started: float, ended: float) -> bool:
+        return self.measure_from <= started < self.stop
+
+    def response(self, endpoint: str, started: float, ended: float, status: int, ok: bool, why: str = "") -> None:
+        super().response(endpoint, started, ended, status, ok, why)
+        if ok and self.measure_from <= ended <= self.stop:
+            self.answered[endpoint] += 1
+
+    def result(self) -> dict[str, Any]:
+        return {**super().result(), "answered": dict(self.answered)}
+
+
+class OpenConnection(Connection):
+    """One person's keep-alive connection, driven by arrivals rather than by its own answers: each call of
+    `next_request` sends one request, the next of the person's round, timed from `due`.
+
+    persona "get" (its one step), "outgoing" (the closed loop's round: dashboard, task list, save, task list, save,
+    task list), "receiving" (the inbox, then, every other turn while any are left, one handover taken a request at a
+    time: its review page, a confirmation of each critical item still unconfirmed, the acknowledgement) or
+    "approving" (a manager's queue, then one endorsement while any are left, in turn).
+    """
+
+    def __init__(self, base_url: str, plan: Plan, recorder: Recorder) -> None:
+        super().__init__(base_url, plan, recorder)
+        self.due = 0.0
+        self.last_used = 0.0  # when this connection last had an answer (or a failure), `time.perf_counter`
+        self.pending: list[tuple[str, int, str]] = []  # ("confirm", handover, section) or ("acknowledge", handover, "")
+        self.handover_version = ""
+
+    async def timed(
+        self, endpoint: str, method: str, path: str, expect: int, location: str = "", data: Any = None
+    ) -> Response | None:
+        """As `Connection.timed`, but the latency runs from when the request was due (`self.due`), and a connection
+        idle for `IDLE_EXPIRY_SECONDS` is replaced first (the new connection's set-up is in the latency)."""
+        if self.client.streams is not None and time.perf_counter() - self.last_used > IDLE_EXPIRY_SECONDS:
+            await self.client.aclose()
+        try:
+            response = await self.client.request(method, path, data=data, csrf=method == "POST")
+        except HTTPFailure as exc:
+            self.last_used = time.perf_counter()
+            self.recorder.error(endpoint, exc)
+            if self.recorder.counts(self.due, self.due):
+                self.recorder.statuses.setdefault(endpoint, Counter())["failed"] += 1
+            return None
+        ended = self.last_used = time.perf_counter()
+        why = ""
+        if response.status_code != expect:
+            why = str(response.status_code)
+            if response.is_redirect:
+                why += " to " + response.headers.get("location", "?").split("?")[0]
+        elif location and not response.headers.get("location", "").startswith(location):
+            why = f"{response.status_code} to {response.headers.get('location', '?')}"
+        self.recorder.response(endpoint, self.due, ended, response.status_code, not why, why)
+        return response if not why else None
+
+    async def next_request(self) -> None:
+        persona = self.plan.persona
+        if persona == "get":
+            endpoint, path = self.plan.steps[self.cursor % len(self.plan.steps)]
+            self.cursor += 1
+            await self.timed(endpoint, "GET", path, 200)
+        elif persona == "outgoing":
+            await self.outgoing()
+        elif persona == "receiving":
+            await self.receiving_request()
+        elif persona == "approving":
+            self.cursor += 1
+            if self.cursor % 2 or not await self.endorse_next():
+                await self.timed("queue", "GET", "/queue", 200)
+        else:
+            raise ValueError(f"no open-loop round for persona {persona!r}")
+
+    async def receiving_request(self) -> None:
+        if self.pending:
+            kind, handover_id, section_id = self.pending.pop(0)
+            if kind == "acknowledge":
+                await self.step("acknowledge", handover_id, int(self.handover_version))
+                return
+            confirmed = await self.timed(
+                "confirm",
+                "POST",
+                f"/handovers/{handover_id}/confirm/{section_id}",
+                303,
+                location=f"/handovers/{handover_id}/review",
+                data={"handover_version": self.handover_version, "understood": "yes", "readback": READBACK},
+            )
+            if confirmed is None:
+                self.pending = []  # counted; this handover is left for the next step's plans to offer again
+            return
+        self.cursor += 1
+        if self.cursor % 2 or not self.plan.to_acknowledge:
+            await self.timed("inbox", "GET", "/inbox", 200)
+            return
+        handover_id = self.plan.to_acknowledge.pop(0)
+        page = await self.timed("review", "GET", f"/handovers/{handover_id}/review", 200)
+        version = HANDOVER_VERSION.search(page.text) if page is not None else None
+        if version is not None:
+            self.handover_version = version.group(1)
+            self.pending = [("confirm", handover_id, section) for section in _unconfirmed(page.text if page else "")]
+            self.pending.append(("acknowledge", handover_id, ""))
+
+
+def arrival_times(rate: float, start: float, seconds: float) -> list[float]:
+    """A fixed arrival schedule: request i is due at `start + i / rate` (seconds, `time.perf_counter`), for every i
+    due before `start + seconds`. Evenly spaced rather than Poisson: a step's figures then depend on the service and
+    not on the draw, and the rate offered in any window is the rate asked for."""
+    if rate <= 0 or seconds <= 0:
+        return []
+    count = math.ceil(seconds * rate - 1e-9)
+    return [start + i / rate for i in range(count)]
+
+
+def personas_drawn(weights: dict[str, float], count: int, seed: int) -> list[str]:
+    """Whose request each arrival is: `count` personas drawn with these weights from a generator with a fixed seed,
+    so that every run offers the same sequence."""
+    names = sorted(weights)
+    return random.Random(seed).choices(names, weights=[weights[name] for name in names], k=count)
+
+
+def share_out(
+    arrivals: list[tuple[float, str]], actors: dict[str, list[Plan]], processes: int
+) -> list[tuple[dict[str, list[Plan]], list[tuple[float, str]]]]:
+    """Split a step between client processes: each persona's connections round robin, and each persona's arrivals
+    round robin over the processes that hold connections of it (so none is sent where nobody can send it). Raises
+    ValueError for an arrival of a persona with no connections."""
+    shares: list[tuple[dict[str, list[Plan]], list[tuple[float, str]]]] = [({}, []) for _ in range(processes)]
+    holders: dict[str, list[int]] = {}
+    for persona, plans in actors.items():
+        for index, plan in enumerate(plans):
+            shares[index % processes][0].setdefault(persona, []).append(plan)
+        holders[persona] = list(range(min(processes, len(plans))))
+    turn: Counter[str] = Counter()
+    for due, persona in arrivals:
+        if not holders.get(persona):
+            raise ValueError(f"an arrival for {persona!r}, which has no connections")
+        shares[holders[persona][turn[persona] % len(holders[persona])]][1].append((due, persona))
+        turn[persona] += 1
+    return [share for share in shares if share[1]]
+
+
+async def _run_open(
+    base_url: str, actors: dict[str, list[Plan]], arrivals: list[tuple[float, str]], measure_from: float, stop: float
+) -> dict[str, Any]:
+    recorder = OpenRecorder(measure_from, stop)
+    cpu_before = os.times()
+    free: dict[str, asyncio.Queue[OpenConnection]] = {}
+    everyone = []
+    for persona, plans in actors.items():
+        free[persona] = asyncio.Queue()
+        for plan in plans:
+            connection = OpenConnection(base_url, plan, recorder)
+            everyone.append(connection)
+            free[persona].put_nowait(connection)
+    waited: Counter[str] = Counter()
+    late_by: list[float] = []  # how long after it was due the client got round to each request of the window
+
+    async def send(due: float, persona: str) -> None:
+        if measure_from <= due < stop:
+            late_by.append(time.perf_counter() - due)
+            if free[persona].empty():
+                waited[persona] += 1
+        connection = await free[persona].get()  # every connection of the persona busy: waits here, in the latency
+        try:
+            connection.due = due
+            await connection.next_request()
+        except Exception as exc:  # a bug in the client, not a slow server: counted
+            recorder.crashed[f"{type(exc).__name__}: {exc}"[:200]] += 1
+        finally:
+            free[persona].put_nowait(connection)
+
+    tasks: list[tuple[float, str, asyncio.Task[None]]] = []
+    for due, persona in arrivals:
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append((due, persona, asyncio.create_task(send(due, persona))))
+    if tasks:
+        _, unfinished = await asyncio.wait(
+            [task for _, _, task in tasks], timeout=max(0.0, stop - time.perf_counter()) + DRAIN_SECONDS
+        )
+        for due, persona, task in tasks:
+            if task in unfinished:
+                task.cancel()
+                recorder.errors.setdefault(persona, Counter())[UNANSWERED] += 1
+                if measure_from <= due < stop:
+                    recorder.statuses.setdefault(persona, Counter())[UNANSWERED] += 1
+        await asyncio.gather(*(task for _, _, task in tasks), return_exceptions=True)
+    for connection in everyone:
+        await connection.client.aclose()
+    cpu_after = os.times()
+    result = recorder.result()
+    result["cpu_seconds"] = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+    result["cancelled"] = 0  # an unanswered request is counted as an error of its persona, above
+    result["waited"] = dict(waited)
+    result["late_by"] = late_by
+    result["connections"] = {persona: len(plans) for persona, plans in actors.items()}
+    result["leftover"] = {  # what each connection still had to act on at the end: the parent refreshes its plans
+        "to_acknowledge": sum(len(c.plan.to_acknowledge) for c in everyone),
+        "to_endorse": sum(len(c.plan.to_endorse) for c in everyone),
+    }
+    return result
+
+
+def run_open(
+    base_url: str, actors: dict[str, list[Plan]], arrivals: list[tuple[float, str]], measure_from: float, stop: float
+) -> dict[str, Any]:
+    """Send these arrivals (due time, persona) from this process, each on a free connection of its persona."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_run_open(base_url, actors, arrivals, measure_from, stop))
+    return uvloop.run(_run_open(base_url, actors, arrivals, measure_from, stop))
+
+
+def _serve_open(inbox: Any, outbox: Any) -> None:
+    while (job := inbox.get()) is not None:
+        try:
+            outbox.put(("ok", run_open(*job)))
+        except Exception as exc:  # reported to the parent, which stops the benchmark
+            outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+class OpenLoopPool(ClientPool):
+    """Long-lived client processes sending a step's arrivals, each its share (`share_out`)."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.inboxes = [context.Queue() for _ in range(processes)]
+        self.outbox = context.Queue()
+        self.workers = [
+            context.Process(target=_serve_open, args=(inbox, self.outbox), daemon=True) for inbox in self.inboxes
+        ]
+        for worker in self.workers:
+            worker.start()
+
+    def run_open(
+        self,
+        base_url: str,
+        actors: dict[str, list[Plan]],
+        arrivals: list[tuple[float, str]],
+        measure_from: float,
+        stop: float,
+    ) -> dict[str, Any]:
+        """Send `arrivals` (due times are `time.perf_counter` values, the same clock in every process); the
+        processes' results merged, with how many requests waited for a free connection and by how long each was
+        handed to one after it was due."""
+        shares = share_out(arrivals, actors, len(self.workers))
+        for inbox, (held, due) in zip(self.inboxes, shares, strict=False):
+            inbox.put((base_url, held, due, measure_from, stop))
+        results: list[dict[str, Any]] = []
+        deadline = stop + DRAIN_SECONDS + 60
+        while len(results) < len(shares):
+            try:
+                outcome, value = self.outbox.get(timeout=1.0)
+            except queue.Empty:
+                if not all(worker.is_alive() for worker in self.workers) or time.perf_counter() > deadline:
+                    raise RuntimeError("a client process died or did not answer") from None
+                continue
+            if outcome != "ok":
+                raise RuntimeError(f"a client process failed: {value}")
+            results.append(value)
+        merged = merge(results)
+        merged["answered"] = sum((Counter(r["answered"]) for r in results), Counter())
+        merged["waited"] = sum((Counter(r["waited"]) for r in results), Counter())
+        merged["late_by"] = sorted(lag for r in results for lag in r["late_by"])
+        merged["leftover"] = {key: sum(r["leftover"][key] for r in results) for key in ("to_acknowledge", "to_endorse")}
+        return merged
