@@ -11,6 +11,7 @@ import httpx
 import msgspec
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from litestar.testing import AsyncTestClient
 
@@ -21,9 +22,14 @@ from service.passwords import hash_password
 from service.settings import Settings
 from tests.helpers import TEST_DATABASE, settings_for_tests, test_databases
 
-# Mutation testing (scripts/mutation.sh) runs the property tests once per mutant: fewer, repeatable examples there.
-hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, database=None)
-hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# No deadline per example, and no complaint that examples are slow to make: the suite runs two passes side by side on
+# two cores, and an example that waited for a core is not a failure; speed is the benchmarks' to judge, never a
+# test's. Mutation testing (scripts/mutation.sh)
+# runs the property tests once per mutant: fewer, repeatable examples there.
+UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("suite", **UNTIMED)
+hypothesis_settings.register_profile("mutation", max_examples=25, derandomize=True, database=None, **UNTIMED)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # The service hashes with argon2id at 64 MiB and 3 passes, about 0.2 s a check on purpose. The suite signs people in
 # thousands of times, so it hashes at the smallest cost argon2 allows; the tests about the service's own settings ask
