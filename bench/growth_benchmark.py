@@ -156,7 +156,8 @@ def measure_pages(folder: Path, people: People, warmup: int, requests: int) -> d
 
 def measure_export(folder: Path) -> dict[str, float]:
     """Wall seconds and peak resident MB of `handover export --incomplete --format csv` and of the sqlite3 shell
-    dumping the same query as CSV, and the rows each wrote (the export's less its header)."""
+    dumping the same query as CSV, the rows each wrote (the export's less its header), and the wall seconds of
+    `handover --help` (the command's start-up, without the export's work)."""
     database = folder / "handover.db"
     counts = report_terms(load_all(PROJECT_ROOT / "checklists"), today())
     sql, params = db.incomplete_query(ReportFilter(), None, counts)
@@ -169,6 +170,8 @@ def measure_export(folder: Path) -> dict[str, float]:
     export_s, export_mb = run_measured(
         [handover, "export", "--incomplete", "--format", "csv"], env, folder / "export.csv"
     )
+    # the command's fixed cost (interpreter, imports, settings), for telling start-up from work per row
+    start_s, _ = run_measured([handover, "--help"], env, folder / "help.txt")
     shell_s, shell_mb = run_measured(["sqlite3", str(database), ".mode csv", sql], env, folder / "shell.csv")
     with (folder / "export.csv").open("rb") as exported, (folder / "shell.csv").open("rb") as dumped:
         export_rows = sum(1 for _ in exported) - 1
@@ -176,6 +179,7 @@ def measure_export(folder: Path) -> dict[str, float]:
     return {
         "export_s": export_s,
         "export_peak_mb": export_mb,
+        "start_up_s": start_s,
         "sqlite3_s": shell_s,
         "sqlite3_peak_mb": shell_mb,
         "export_rows": export_rows,
@@ -283,6 +287,7 @@ def table(runs: list[dict[str, Any]]) -> list[str]:
             [f"{r['export']['export_rows']:,} ({r['export']['sqlite3_rows']:,})" for r in runs],
         ),
         ("export s", [f"{r['export']['export_s']:.2f}" for r in runs]),
+        ("handover --help s (its start-up)", [f"{r['export']['start_up_s']:.2f}" for r in runs]),
         ("sqlite3 shell s", [f"{r['export']['sqlite3_s']:.2f}" for r in runs]),
         ("export / sqlite3", [f"{r['export']['ratio']:.2f}x" for r in runs]),
         ("export peak MB", [f"{r['export']['export_peak_mb']:.0f}" for r in runs]),

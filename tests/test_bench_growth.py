@@ -23,6 +23,7 @@ def run(
         "load_average": (1.0, 1.0, 1.0),
         "pages": {**pages, PING: {"p50_ms": 0.5, "p99_ms": 1.0}},
         "export": {"export_s": export_s, "sqlite3_s": 1.0, "export_peak_mb": peak, "sqlite3_peak_mb": 5.0,
+                   "start_up_s": 0.5,
                    "export_rows": 10, "sqlite3_rows": 10},
     }  # fmt: skip
 
