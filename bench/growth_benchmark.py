@@ -1,7 +1,7 @@
 """Growth benchmark: the same pages and the export as the database grows from 20,000 to a million handovers.
 
     .venv/bin/python -m bench.growth_benchmark [--sizes 20000 200000 1000000] [--requests 300] [--warmup 30]
-        [--keep]
+        [--page-seconds 60] [--keep]
 
 A script run by hand, not a timed test. For each size it
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -103,27 +104,41 @@ def choose(path: Path) -> People:
     return People(auditor, worker, draft_id, manager)
 
 
-async def sequential(base_url: str, cookies: dict[str, str], path: str, warmup: int, requests: int) -> list[float]:
+async def sequential(
+    base_url: str, cookies: dict[str, str], path: str, warmup: int, requests: int, limit_s: float = 60.0
+) -> list[float]:
     """Latencies (seconds) of `requests` GETs of `path`, one after another on one keep-alive connection, after
-    `warmup` GETs that are not counted; stops the run on anything but a 200."""
+    `warmup` GETs that are not counted. A page that has become slow at a size would hold the run for many minutes:
+    the warm-up ends after 3 GETs once it has taken a sixth of `limit_s` seconds, and the measuring after 20 once it
+    has taken `limit_s`. Stops the run on anything but a 200."""
     client = LeanClient(base_url, cookies)
-    latencies = []
+    latencies: list[float] = []
+    began_warmup = time.perf_counter()
+    warmed = 0
+    deadline = math.inf
     try:
-        for n in range(warmup + requests):
+        while len(latencies) < requests and not (len(latencies) >= 20 and time.perf_counter() > deadline):
             began = time.perf_counter()
             response = await client.get(path)
             took = time.perf_counter() - began
             if response.status_code != 200:
                 raise SystemExit(f"GET {path} answered {response.status_code}: {response.text[:300]}")
-            if n >= warmup:
+            if deadline < math.inf:
                 latencies.append(took)
+                continue
+            warmed += 1
+            if warmed >= warmup or (warmed >= 3 and time.perf_counter() - began_warmup > limit_s / 6):
+                deadline = time.perf_counter() + limit_s
     finally:
         await client.aclose()
     return latencies
 
 
-def measure_pages(folder: Path, people: People, warmup: int, requests: int) -> dict[str, dict[str, float]]:
-    """p50/p95/p99 (ms) of GET /ping and of each of `PAGES`, through a real server on this folder's database."""
+def measure_pages(
+    folder: Path, people: People, warmup: int, requests: int, limit_s: float
+) -> dict[str, dict[str, float]]:
+    """p50/p95/p99 (ms) of GET /ping and of each of `PAGES`, and how many GETs were measured (`sequential`),
+    through a real server on this folder's database."""
     server = Server(folder, audit_reads=True, label="growth")
     server.start()
     try:
@@ -139,10 +154,10 @@ def measure_pages(folder: Path, people: People, warmup: int, requests: int) -> d
         }
 
         async def run_all() -> dict[str, list[float]]:
-            found = {PING: await sequential(server.base_url, worker, "/ping", warmup, requests)}
+            found = {PING: await sequential(server.base_url, worker, "/ping", warmup, requests, limit_s)}
             for key, (cookies, path) in paths.items():
-                found[key] = await sequential(server.base_url, cookies, path, warmup, requests)
-            found[PING] += await sequential(server.base_url, worker, "/ping", warmup, requests)
+                found[key] = await sequential(server.base_url, cookies, path, warmup, requests, limit_s)
+            found[PING] += await sequential(server.base_url, worker, "/ping", warmup, requests, limit_s)
             return found
 
         latencies = asyncio.run(run_all())
@@ -151,7 +166,7 @@ def measure_pages(folder: Path, people: People, warmup: int, requests: int) -> d
         server.stop()
     if errors:
         raise SystemExit(f"the server logged {errors} errors: {server.last_errors()}")
-    return {key: latency_figures(sorted(values)) for key, values in latencies.items()}
+    return {key: {**latency_figures(sorted(values)), "count": len(values)} for key, values in latencies.items()}
 
 
 def measure_export(folder: Path) -> dict[str, float]:
@@ -193,14 +208,14 @@ def database_megabytes(path: Path) -> float:
     )
 
 
-def run_size(handovers: int, warmup: int, requests: int, keep: bool) -> dict[str, Any]:
+def run_size(handovers: int, warmup: int, requests: int, limit_s: float, keep: bool) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"handover-growth-{handovers}-"))
     database = folder / "handover.db"
     try:
         seeded = build_realistic(database, handovers)
         megabytes = database_megabytes(database)
         people = choose(database)
-        pages = measure_pages(folder, people, warmup, requests)
+        pages = measure_pages(folder, people, warmup, requests, limit_s)
         exported = measure_export(folder)
     finally:
         if not keep:
@@ -216,6 +231,7 @@ def run_size(handovers: int, warmup: int, requests: int, keep: bool) -> dict[str
         "megabytes": megabytes,
         "bytes_per_handover": megabytes * 1e6 / handovers,
         "load_average": os.getloadavg(),
+        "requests": requests,
         "pages": pages,
         "export": exported,
         "folder": str(folder) if keep else "",
@@ -278,6 +294,8 @@ def table(runs: list[dict[str, Any]]) -> list[str]:
     for key, name in PAGES.items():
         pages = [r["pages"][key] for r in runs]
         rows.append((f"{name} p50 / p99 ms", [f"{p['p50_ms']:.1f} / {p['p99_ms']:.1f}" for p in pages]))
+        if any(p.get("count", 0) < min(r.get("requests", 0) for r in runs) for p in pages):
+            rows.append(("  requests measured (time limit)", [str(p.get("count", "")) for p in pages]))
         rows.append((f"  p50 x {BASELINE // 1000}k (over ping)",
                      [(f"{p['x_baseline']:.2f}" if "x_baseline" in p else "-") + f" ({p['over_ping']:.1f})"
                       for p in pages]))  # fmt: skip
@@ -304,6 +322,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument("--requests", type=int, default=300, help="measured GETs of each page, one connection")
     parser.add_argument("--warmup", type=int, default=30, help="GETs of each page first, not counted")
+    parser.add_argument("--page-seconds", type=float, default=60.0, help="at most this long measuring one page")
     parser.add_argument("--keep", action="store_true", help="keep each size's database and export files")
     args = parser.parse_args()
     if shutil.which("sqlite3") is None:
@@ -312,7 +331,7 @@ def main() -> None:
     runs = []
     for size in args.sizes:
         print(f"--- {size:,} handovers")
-        runs.append(run_size(size, args.warmup, args.requests, args.keep))
+        runs.append(run_size(size, args.warmup, args.requests, args.page_seconds, args.keep))
         print(f"    done; load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     add_ratios(runs)
     print()

@@ -163,6 +163,7 @@ TEAM_SIZE = 8  # workers in a team, each team with one manager as well
 HANDOVERS_A_YEAR = 200_000  # every case transfer in England: a million handovers is about five years of them
 OPEN_WITHIN_DAYS = 30  # open handovers started in the last 30 calendar days
 CHUNK = 5_000  # handovers (with their sections, confirmations and audit entries) inserted per batch
+SIBLING_GROUP_START = 0.15  # chance that a case starts a group of 2-4 siblings: about a third of cases in groups
 DAY = 86_400.0
 RETURN_REASON = "Please bring the chronology up to date before this goes to the receiving team."
 
@@ -263,10 +264,13 @@ def build_realistic(path: Path, handovers: int, cases: int | None = None, audit_
     Handovers are history: each case has had a few transfers (85% closed, moving the case to the receiving team's
     worker, the rest cancelled), dated over the years the volume implies (`HANDOVERS_A_YEAR`; at least 90 calendar
     days, UTC); one case in ten (`OPEN_SHARE`) has one open handover, started in the last `OPEN_WITHIN_DAYS` days, in
-    every open state (`OPEN_STATES`). Handover ids follow their start dates. Each case's allocation history
-    (`allocations`) follows its closed handovers, and its current worker is the last receiver. Every handover has its
-    sections (all complete but for drafts and cancelled ones), its critical items confirmed where the receiver has
-    acknowledged (every other one while endorsed), and `audit_per_handover` entries in one valid hash chain.
+    every open state (`OPEN_STATES`). About a third of cases are in sibling groups of 2-4 children with the same
+    worker (`SIBLING_GROUP_START`; a group straddling two caseloads keeps the first worker's children, if two), so
+    that the planner's statistics on `sibling_group_id` are a council's, not all NULL. Handover ids follow their
+    start dates. Each case's allocation history (`allocations`) follows its closed handovers, and its current worker
+    is the last receiver. Every handover has its sections (all complete but for drafts and cancelled ones), its
+    critical items confirmed where the receiver has acknowledged (every other one while endorsed), and
+    `audit_per_handover` entries in one valid hash chain.
 
     Inserts run in one transaction, `CHUNK` handovers at a time, with the service's indexes (read from
     `sqlite_master`) dropped first and created again, with the same SQL, at the end; then ANALYZE."""
@@ -336,6 +340,20 @@ def build_realistic(path: Path, handovers: int, cases: int | None = None, audit_
         for _ in range(load):
             case_id += 1
             current[case_id] = worker
+
+    # brothers and sisters: about a third of children are in a group of 2-4 on record, held by the same worker
+    sibling_group = array("i", [0]) * (case_count + 1)
+    groups = 0
+    case_id = 1
+    while case_id <= case_count:
+        size = rng.randint(2, 4) if rng.random() < SIBLING_GROUP_START else 1
+        members = [c for c in range(case_id, min(case_id + size, case_count + 1)) if current[c] == current[case_id]]
+        if len(members) > 1:
+            groups += 1
+            out.add("INSERT INTO sibling_groups (id, name) VALUES (?, ?)", (groups, f"Siblings {groups}"))
+            for sibling in members:
+                sibling_group[sibling] = groups
+        case_id += size
 
     def other_team(team: int) -> int:
         if teams == 1:
@@ -434,8 +452,16 @@ def build_realistic(path: Path, handovers: int, cases: int | None = None, audit_
         worker = current[case]
         out.add(
             "INSERT INTO cases (id, reference, child_name, date_of_birth, allocated_worker_id, allocated_team_id,"
-            " allocated_since) VALUES (?, ?, ?, '2015-01-01', ?, ?, ?)",
-            (case, f"CS-{case:07d}", f"Child {case}", worker, team_of[worker], _iso(allocated_since[case])),
+            " allocated_since, sibling_group_id) VALUES (?, ?, ?, '2015-01-01', ?, ?, ?, ?)",
+            (
+                case,
+                f"CS-{case:07d}",
+                f"Child {case}",
+                worker,
+                team_of[worker],
+                _iso(allocated_since[case]),
+                sibling_group[case] or None,
+            ),
         )
         allocation(case, worker, None)
         if case % (CHUNK * 4) == 0:

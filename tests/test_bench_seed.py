@@ -63,6 +63,17 @@ def test_the_seed_holds_caseloads_in_teams_of_eight_and_a_manager(seeded: Path) 
     assert rows(seeded, "SELECT COUNT(*) FROM users WHERE is_auditor = 1") == [(1,)]
 
 
+def test_about_a_third_of_children_are_in_sibling_groups_held_by_one_worker(seeded: Path) -> None:
+    ((cases, in_groups),) = rows(seeded, "SELECT COUNT(*), COUNT(sibling_group_id) FROM cases")
+    assert 0.2 <= in_groups / cases <= 0.45
+    groups = rows(
+        seeded,
+        "SELECT COUNT(*), COUNT(DISTINCT allocated_worker_id) FROM cases WHERE sibling_group_id IS NOT NULL"
+        " GROUP BY sibling_group_id",
+    )
+    assert all(2 <= size <= 4 and workers == 1 for size, workers in groups)
+
+
 def test_about_one_case_in_ten_has_one_open_handover_in_every_open_state(seeded: Path) -> None:
     ((cases,),) = rows(seeded, "SELECT COUNT(*) FROM cases")
     open_rows = rows(
