@@ -3,13 +3,14 @@ GET /ping, which target is judged at which size, and the people it measures."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bench.growth_benchmark import PAGES, PING, add_ratios, choose, table, targets
+from bench.growth_benchmark import PAGES, PING, add_ratios, choose, sequential, table, targets
 from bench.seed import build
 
 
@@ -93,3 +94,48 @@ def test_the_people_measured_have_a_draft_an_inbox_and_a_queue(tmp_path: Path) -
         auditor = conn.execute("SELECT is_auditor FROM users WHERE username = ?", [people.auditor]).fetchone()[0]
     assert (author, state) == (people.worker, "draft")
     assert waiting >= 1 and queued >= 1 and auditor == 1
+
+
+async def answering(status: int, delay: float) -> tuple[asyncio.Server, str, list[str]]:
+    """A keep-alive HTTP/1.1 server on loopback answering every request with `status` after `delay` seconds; the
+    request lines it was sent."""
+    seen: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                seen.append(head.split(b"\r\n", 1)[0].decode())
+                await asyncio.sleep(delay)
+                writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n\r\nok".encode())
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):  # the client closed its connection
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}", seen
+
+
+@pytest.mark.anyio
+async def test_sequential_counts_after_the_warm_up_on_one_connection() -> None:
+    server, url, seen = await answering(200, 0)
+    async with server:
+        latencies = await sequential(url, {}, "/ping", warmup=5, requests=30)
+    assert len(latencies) == 30 and len(seen) == 35 and set(seen) == {"GET /ping HTTP/1.1"}
+
+
+@pytest.mark.anyio
+async def test_a_slow_page_is_measured_for_the_time_limit_but_at_least_20_times() -> None:
+    server, url, seen = await answering(200, 0.01)
+    async with server:
+        latencies = await sequential(url, {}, "/slow", warmup=50, requests=300, limit_s=0.06)
+    assert len(latencies) == 20  # the limit passed long before: the least that is counted
+    assert len(seen) - len(latencies) == 3  # the warm-up cut short after 3 once it took limit_s / 6
+
+
+@pytest.mark.anyio
+async def test_anything_but_a_200_stops_the_run() -> None:
+    server, url, _ = await answering(303, 0)
+    async with server:
+        with pytest.raises(SystemExit, match="303"):
+            await sequential(url, {}, "/", warmup=0, requests=5)
