@@ -1,6 +1,6 @@
 """Export benchmark: the incomplete-handovers CSV export against the `sqlite3` shell dumping the same query.
 
-    .venv/bin/python -m bench.export_benchmark [--handovers 200000]
+    .venv/bin/python -m bench.export_benchmark [--handovers 200000] [--caseload heavy|realistic]
 
 Builds a database of that many handovers (with their sections, confirmations and audit log), then runs, each in a
 child process so their peak memory can be read: `handover export --incomplete --format csv` and
@@ -44,11 +44,14 @@ def run_measured(command: list[str], env: dict[str, str], stdout_path: Path) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--handovers", type=int, default=200_000)
+    parser.add_argument(
+        "--caseload", choices=["heavy", "realistic"], default="heavy", help="the seed's shape (bench/seed.py)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="handover-export-bench-"))
     database = folder / "handover.db"
     started = time.perf_counter()
-    build(database, args.handovers)
+    build(database, args.handovers, caseload=args.caseload)
     print(f"built {args.handovers:,} handovers in {time.perf_counter() - started:.1f} s ({folder})")
 
     counts = report_terms(load_all(PROJECT_ROOT / "checklists"), today())

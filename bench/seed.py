@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import time
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,8 +33,18 @@ WORKERS_PER_TEAM = 8
 PASSWORD = "benchmark-password"
 
 
-def build(path: Path, handovers: int, cases: int | None = None, audit_per_handover: int = 3) -> None:
-    """Create the schema through the service's own migrations, then bulk-insert rows in one transaction."""
+def build(
+    path: Path, handovers: int, cases: int | None = None, audit_per_handover: int = 3, caseload: str = "heavy"
+) -> SeedFigures | None:
+    """Create the schema through the service's own migrations, then bulk-insert rows in one transaction.
+
+    `caseload="heavy"`: 96 workers in 12 teams share every case (`cases`, default one per handover), each case's
+    handovers dated in the last 120 days: far heavier per person than any council. `caseload="realistic"`: see
+    `build_realistic` (`cases` defaults to one per `HANDOVERS_PER_CASE` handovers); it returns its figures."""
+    if caseload == "realistic":
+        return build_realistic(path, handovers, cases, audit_per_handover)
+    if caseload != "heavy":
+        raise ValueError(f"caseload is 'heavy' or 'realistic', not {caseload!r}")
     if path.exists():
         path.unlink()
 
@@ -124,6 +136,7 @@ def build(path: Path, handovers: int, cases: int | None = None, audit_per_handov
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
+    return None
 
 
 def _audit(conn: sqlite3.Connection, count: int, handovers: int, stamp: str) -> None:
@@ -137,6 +150,356 @@ def _audit(conn: sqlite3.Connection, count: int, handovers: int, stamp: str) -> 
                      prev, digest))  # fmt: skip
         prev = digest
     conn.executemany("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# ---------------------------------------------------------------- realistic caseloads, years of history
+
+OPEN_STATES = ["draft", "submitted", "endorsed", "returned", "acknowledged"]
+OPEN_WEIGHTS = [35, 15, 20, 10, 20]
+HANDOVERS_PER_CASE = 3  # each child's case has had a few transfers over the years
+OPEN_SHARE = 0.1  # at any time about one case in ten has an open handover
+CLOSED_SHARE = 0.85  # of the handovers that are history; the rest were cancelled before they were sent
+TEAM_SIZE = 8  # workers in a team, each team with one manager as well
+HANDOVERS_A_YEAR = 200_000  # every case transfer in England: a million handovers is about five years of them
+OPEN_WITHIN_DAYS = 30  # open handovers started in the last 30 calendar days
+CHUNK = 5_000  # handovers (with their sections, confirmations and audit entries) inserted per batch
+SIBLING_GROUP_START = 0.15  # chance that a case starts a group of 2-4 siblings: about a third of cases in groups
+DAY = 86_400.0
+RETURN_REASON = "Please bring the chronology up to date before this goes to the receiving team."
+
+
+@dataclass(frozen=True)
+class SeedFigures:
+    """What a realistic seed made and how long it took (wall seconds, including the indexes and ANALYZE)."""
+
+    seconds: float
+    rows: int
+    handovers: int
+    cases: int
+    workers: int
+    teams: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def draw_caseload(rng: random.Random) -> int:
+    """How many children one worker holds: about 1 in 20 about 40 (38-42), 1 in 20 new or part-time (3-9), the
+    rest 10-25, most nearer the low end (triangular, mode 11). The mean is about 16, the national average for
+    children's social workers (DfE, children's social work workforce statistics)."""
+    roll = rng.random()
+    if roll < 0.05:
+        return rng.randint(38, 42)
+    if roll < 0.10:
+        return rng.randint(3, 9)
+    return round(rng.triangular(10, 25, 11))
+
+
+def caseloads_for(cases: int, rng: random.Random) -> list[int]:
+    """One caseload per worker, drawn until every one of `cases` has a worker (the last worker holds what is left),
+    so that more cases means more workers, not fuller caseloads."""
+    loads: list[int] = []
+    total = 0
+    while total < cases:
+        load = draw_caseload(rng)
+        loads.append(load)
+        total += load
+    loads[-1] -= total - cases
+    return loads
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+async def _migrate(path: Path) -> None:
+    database = db.SqliteDatabase(path, "NORMAL")
+    await database.open()
+    await database.close()
+
+
+class _Writer:
+    """Rows gathered a chunk at a time and inserted in batches inside the seed's one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.rows = 0
+        self.pending: dict[str, list[tuple[Any, ...]]] = {}
+
+    def add(self, sql: str, row: tuple[Any, ...]) -> None:
+        self.pending.setdefault(sql, []).append(row)
+
+    def flush(self) -> None:
+        for sql, rows in self.pending.items():
+            self.conn.executemany(sql, rows)
+            self.rows += len(rows)
+        self.pending = {}
+
+
+HANDOVER_INSERT = (
+    "INSERT INTO handovers (id, case_id, checklist_id, checklist_version, state, author_id, sending_team_id,"
+    " receiving_team_id, receiver_id, transfer_reason, started_at, submitted_at, endorsed_by, endorsed_at,"
+    " acknowledged_by, acknowledged_at, approved_by, approved_at, returned_reason, returned_by, returned_at,"
+    " state_since, last_activity_at) VALUES (?, ?, 'case-transfer', 1, ?, ?, ?, ?, ?, 'Step-up', ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?, ?)"
+)
+SECTION_INSERT = (
+    "INSERT INTO sections (handover_id, section_id, answers, status, version, updated_at, updated_by, critical)"
+    " VALUES (?, ?, ?, 'completed', 1, ?, ?, ?)"
+)
+CONFIRMATION_INSERT = "INSERT INTO confirmations VALUES (?, ?, ?, 'Taken on as described.', ?)"
+AUDIT_INSERT = "INSERT INTO audit_log VALUES (?, ?, ?, ?, 'handover', ?, ?, ?, ?)"
+ALLOCATION_INSERT = (
+    "INSERT INTO allocations (case_id, worker_id, team_id, allocated_from, allocated_to, handover_id, why)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def build_realistic(path: Path, handovers: int, cases: int | None = None, audit_per_handover: int = 3) -> SeedFigures:
+    """A council-shaped database of `handovers` handovers, in minutes for a million.
+
+    People: caseloads drawn by `draw_caseload` until every case (`cases`, default `handovers / HANDOVERS_PER_CASE`)
+    has a worker, in teams of `TEAM_SIZE` workers and a manager, plus one auditor; all sign in with `PASSWORD`.
+    Handovers are history: each case has had a few transfers (85% closed, moving the case to the receiving team's
+    worker, the rest cancelled), dated over the years the volume implies (`HANDOVERS_A_YEAR`; at least 90 calendar
+    days, UTC); one case in ten (`OPEN_SHARE`) has one open handover, started in the last `OPEN_WITHIN_DAYS` days, in
+    every open state (`OPEN_STATES`). About a third of cases are in sibling groups of 2-4 children with the same
+    worker (`SIBLING_GROUP_START`; a group straddling two caseloads keeps the first worker's children, if two), so
+    that the planner's statistics on `sibling_group_id` are a council's, not all NULL. Handover ids follow their
+    start dates. Each case's allocation history (`allocations`) follows its closed handovers, and its current worker
+    is the last receiver. Every handover has its sections (all complete but for drafts and cancelled ones), its
+    critical items confirmed where the receiver has acknowledged (every other one while endorsed), and
+    `audit_per_handover` entries in one valid hash chain.
+
+    Inserts run in one transaction, `CHUNK` handovers at a time, with the service's indexes (read from
+    `sqlite_master`) dropped first and created again, with the same SQL, at the end; then ANALYZE."""
+    started = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    asyncio.run(_migrate(path))
+    rng = random.Random(20261202)
+    case_count = cases or max(1, round(handovers / HANDOVERS_PER_CASE))
+    open_count = min(case_count, handovers, round(case_count * OPEN_SHARE))
+    history = handovers - open_count
+
+    loads = caseloads_for(case_count, rng)
+    teams = (len(loads) + TEAM_SIZE - 1) // TEAM_SIZE
+    password_hash = hash_password(PASSWORD)
+    now = time.time()
+    stamp = _iso(now)
+    span = max(90.0, 365.0 * handovers / HANDOVERS_A_YEAR) * DAY
+    first_day = now - span
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=MEMORY")  # WAL again at the end: the service's own setting
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    conn.execute("BEGIN")
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY rowid"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    out = _Writer(conn)
+
+    # people: team t has workers then its manager; ids in that order
+    team_of: dict[int, int] = {}
+    team_workers: list[list[int]] = [[] for _ in range(teams + 1)]
+    manager_of = [0] * (teams + 1)
+    user_id = 0
+    for team in range(1, teams + 1):
+        out.add("INSERT INTO teams (id, name) VALUES (?, ?)", (team, f"Team {team}"))
+        members = min(TEAM_SIZE, len(loads) - (team - 1) * TEAM_SIZE)
+        for n in range(members + 1):
+            user_id += 1
+            role = "worker" if n < members else "manager"
+            username = f"w{team}_{n}" if role == "worker" else f"m{team}"
+            name = f"Worker {team}-{n}" if role == "worker" else f"Manager {team}"
+            out.add(
+                "INSERT INTO users (id, username, name, password_hash, created_at, email) VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, username, name, password_hash, stamp, f"{username}@benchmark.example"),
+            )
+            out.add("INSERT INTO memberships VALUES (?, ?, ?)", (user_id, team, role))
+            team_of[user_id] = team
+            if role == "worker":
+                team_workers[team].append(user_id)
+            else:
+                manager_of[team] = user_id
+    out.add(
+        "INSERT INTO users (id, username, name, password_hash, is_auditor, created_at) VALUES (?, 'auditor',"
+        " 'Auditor', ?, 1, ?)",
+        (user_id + 1, password_hash, stamp),
+    )
+    workers = [w for team in team_workers for w in team]
+
+    # each case's worker now: caseloads in worker order
+    current = array("i", [0]) * (case_count + 1)
+    case_id = 0
+    for worker, load in zip(workers, loads, strict=True):
+        for _ in range(load):
+            case_id += 1
+            current[case_id] = worker
+
+    # brothers and sisters: about a third of children are in a group of 2-4 on record, held by the same worker
+    sibling_group = array("i", [0]) * (case_count + 1)
+    groups = 0
+    case_id = 1
+    while case_id <= case_count:
+        size = rng.randint(2, 4) if rng.random() < SIBLING_GROUP_START else 1
+        members = [c for c in range(case_id, min(case_id + size, case_count + 1)) if current[c] == current[case_id]]
+        if len(members) > 1:
+            groups += 1
+            out.add("INSERT INTO sibling_groups (id, name) VALUES (?, ?)", (groups, f"Siblings {groups}"))
+            for sibling in members:
+                sibling_group[sibling] = groups
+        case_id += size
+
+    def other_team(team: int) -> int:
+        if teams == 1:
+            return team
+        other = rng.randrange(1, teams)
+        return other if other < team else other + 1
+
+    def worker_in(team: int) -> int:
+        return rng.choice(team_workers[team])
+
+    # the history, walked back from today: a closed handover moved the case to the worker holding it after it
+    past_case = array("i", (rng.randrange(1, case_count + 1) for _ in range(history)))
+    past_closed = bytearray(rng.random() < CLOSED_SHARE for _ in range(history))
+    past_from = array("i", [0]) * history
+    past_to = array("i", [0]) * history
+    holder = array("i", current)
+    for j in range(history - 1, -1, -1):
+        case = past_case[j]
+        if past_closed[j]:
+            past_to[j] = holder[case]
+            past_from[j] = holder[case] = worker_in(other_team(team_of[holder[case]]))
+        else:
+            past_from[j] = holder[case]
+            past_to[j] = worker_in(other_team(team_of[holder[case]]))
+    allocated_since = array("d", (first_day - rng.random() * 365 * DAY for _ in range(case_count + 1)))
+    allocated_by = array("i", [0]) * (case_count + 1)  # the handover that began the current allocation (0: none)
+
+    checklist = load_all(PROJECT_ROOT / "checklists")[("case-transfer", 1)]
+    answers = complete_answers(checklist, datetime.now(UTC).date())
+    encoded = {sid: msgspec.json.encode(a).decode() for sid, a in answers.items()}
+    critical = {s.id for s in checklist.sections if s.critical or s.critical_when}
+    section_ids = list(encoded)
+    chain = _Chain(out, audit_per_handover, section_ids)
+
+    def handover(hid: int, case: int, state: str, author: int, receiver: int, at: float, end: float) -> None:
+        """One handover's row, sections, confirmations and audit entries; `at` its start, `end` when its latest
+        step was taken (epoch seconds, UTC)."""
+        sending, receiving = team_of[author], team_of[receiver]
+        step = (end - at) / 4
+        sent = state not in ("draft", "cancelled")
+        endorsed = state in ("endorsed", "acknowledged", "closed")
+        acknowledged = state in ("acknowledged", "closed")
+        out.add(HANDOVER_INSERT, (
+            hid, case, state, author, sending, receiving, receiver, _iso(at),
+            _iso(at + step) if sent else None,
+            manager_of[sending] if endorsed else None, _iso(at + 2 * step) if endorsed else None,
+            receiver if acknowledged else None, _iso(at + 3 * step) if acknowledged else None,
+            manager_of[receiving] if state == "closed" else None, _iso(end) if state == "closed" else None,
+            RETURN_REASON if state == "returned" else None, manager_of[sending] if state == "returned" else None,
+            _iso(end) if state == "returned" else None,
+            _iso(end), _iso(end),
+        ))  # fmt: skip
+        done = len(section_ids) if sent else rng.randint(0, len(section_ids))
+        saved = _iso(at + step / 2)
+        summary = as_recorded(answers[CASE_SUMMARY], f"Child {case}", "2015-01-01", f"CS-{case:07d}")
+        for index, section_id in enumerate(section_ids[:done]):
+            text = msgspec.json.encode(summary).decode() if section_id == CASE_SUMMARY else encoded[section_id]
+            is_critical = section_id in critical
+            out.add(SECTION_INSERT, (hid, section_id, text, saved, author, int(is_critical)))
+            if is_critical and (acknowledged or (endorsed and index % 2)):
+                out.add(CONFIRMATION_INSERT, (hid, section_id, receiver, _iso(at + 3 * step)))
+        chain.add(hid, author, saved)
+
+    def allocation(case: int, worker: int, until: str | None) -> None:
+        """The case's allocation to `worker` since the handover that began it (or since it was opened)."""
+        began_by = allocated_by[case]
+        why = "handover" if began_by else "opened"
+        since = _iso(allocated_since[case])
+        out.add(ALLOCATION_INSERT, (case, worker, team_of[worker], since, until, began_by or None, why))
+
+    hid = 0
+    window = (now - OPEN_WITHIN_DAYS * DAY - 10 * DAY) - first_day
+    for j in range(history):
+        hid += 1
+        case = past_case[j]
+        at = first_day + window * (j + rng.random()) / history
+        if past_closed[j]:
+            end = at + rng.uniform(3, 10) * DAY
+            handover(hid, case, "closed", past_from[j], past_to[j], at, end)
+            allocation(case, past_from[j], _iso(end))
+            allocated_since[case], allocated_by[case] = end, hid
+        else:
+            handover(hid, case, "cancelled", past_from[j], past_to[j], at, at + rng.uniform(0.1, 5) * DAY)
+        if hid % CHUNK == 0:
+            out.flush()
+    open_cases = rng.sample(range(1, case_count + 1), open_count)
+    open_starts = sorted(now - rng.random() * OPEN_WITHIN_DAYS * DAY for _ in range(open_count))
+    for case, at in zip(open_cases, open_starts, strict=True):
+        hid += 1
+        author = current[case]
+        state = rng.choices(OPEN_STATES, OPEN_WEIGHTS)[0]
+        handover(hid, case, state, author, worker_in(other_team(team_of[author])), at, at + (now - at) * 0.9)
+        if hid % CHUNK == 0:
+            out.flush()
+    for case in range(1, case_count + 1):
+        worker = current[case]
+        out.add(
+            "INSERT INTO cases (id, reference, child_name, date_of_birth, allocated_worker_id, allocated_team_id,"
+            " allocated_since, sibling_group_id) VALUES (?, ?, ?, '2015-01-01', ?, ?, ?, ?)",
+            (
+                case,
+                f"CS-{case:07d}",
+                f"Child {case}",
+                worker,
+                team_of[worker],
+                _iso(allocated_since[case]),
+                sibling_group[case] or None,
+            ),
+        )
+        allocation(case, worker, None)
+        if case % (CHUNK * 4) == 0:
+            out.flush()
+    out.flush()
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    seconds = time.perf_counter() - started
+    figures = SeedFigures(seconds, out.rows, handovers, case_count, len(workers), teams)
+    print(f"seeded {handovers:,} handovers, {case_count:,} cases, {len(workers):,} workers in {teams:,} teams:"
+          f" {out.rows:,} rows in {seconds:.1f} s ({figures.rows_per_second:,.0f} rows/s)")  # fmt: skip
+    return figures
+
+
+class _Chain:
+    """The audit log as one valid hash chain, `per_handover` entries for each handover as it is written."""
+
+    def __init__(self, out: _Writer, per_handover: int, section_ids: list[str]) -> None:
+        self.out = out
+        self.per_handover = per_handover
+        self.section_ids = section_ids
+        self.prev = GENESIS
+        self.seq = 0
+
+    def add(self, handover_id: int, actor: int, at: str) -> None:
+        for n in range(self.per_handover):
+            self.seq += 1
+            details = {"section": self.section_ids[n % len(self.section_ids)]}
+            entry = Entry(seq=self.seq, at=at, actor_id=actor, action="save_section", object_type="handover",
+                          object_id=handover_id, details=details)  # fmt: skip
+            digest = entry_hash(self.prev, entry)
+            self.out.add(AUDIT_INSERT, (self.seq, at, actor, entry.action, handover_id,
+                                        msgspec.json.encode(details).decode(), self.prev, digest))  # fmt: skip
+            self.prev = digest
 
 
 # The handovers each action phase of the load benchmark takes, one by one, and what each is in when seeded.
