@@ -38,9 +38,9 @@ async def create_sibling_group(conn: Conn, name: str) -> int:
     return await _insert(conn, "INSERT INTO sibling_groups (name) VALUES (?)", (name,))
 
 
-async def sibling_group_names(conn: Conn) -> list[tuple[int, str]]:
-    """Every sibling group, as (id, name), oldest first."""
-    rows = await _rows(conn, "SELECT id, name FROM sibling_groups ORDER BY id")
+async def sibling_group_names(conn: Conn, limit: int = EVERY_ROW) -> list[tuple[int, str]]:
+    """Every sibling group (the first `limit`), as (id, name), oldest first."""
+    rows = await _rows(conn, "SELECT id, name FROM sibling_groups ORDER BY id LIMIT ?", (limit,))
     return [(int(row["id"]), str(row["name"])) for row in rows]
 
 

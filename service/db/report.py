@@ -16,7 +16,7 @@ from service.core.due_dates import due_on_stored
 from service.core.pages import Page
 from service.core.report import WAITING_FOR_STATES, IncompleteRecord, ReportFilter, ReportTerms
 from service.db.cases import sibling_group_names
-from service.db.engine import Conn, Database, LoopConnection, _one, _rows
+from service.db.engine import EVERY_ROW, Conn, Database, LoopConnection, _one, _rows
 from service.db.handovers import _HANDOVER_FROM, MARKER_COLUMNS, TELLING_COLUMNS
 from service.db.records import in_batches, record
 from service.db.telling import SETTLED
@@ -310,18 +310,19 @@ async def handover_counts(conn: Conn) -> tuple[dict[str, int], str | None]:
 
 
 async def sibling_groups_in_scope(
-    conn: Conn, scope: frozenset[int] | None, receiving_only: frozenset[int] = frozenset()
+    conn: Conn, scope: frozenset[int] | None, receiving_only: frozenset[int] = frozenset(), limit: int = EVERY_ROW
 ) -> list[tuple[int, str]]:
     """The sibling groups a person whose report is limited to `scope` (team ids; None for every team) may choose
-    from, as (id, name), oldest first: every group for everyone, otherwise the groups with a child whose handover was
-    sent from or to one of the teams (a group's name is its family's, not to be shown to other teams' managers)."""
+    from, as (id, name), oldest first, the first `limit` of them: every group for everyone, otherwise the groups with
+    a child whose handover was sent from or to one of the teams (a group's name is its family's, not to be shown to
+    other teams' managers)."""
     if scope is None:
-        return await sibling_group_names(conn)
+        return await sibling_group_names(conn, limit)
     visible, params = visible_sql(scope, receiving_only)
     rows = await _rows(
         conn,
         "SELECT DISTINCT g.id, g.name FROM sibling_groups g JOIN cases c ON c.sibling_group_id = g.id"
-        f" JOIN handovers h ON h.case_id = c.id WHERE {visible} ORDER BY g.id",
-        params,
+        f" JOIN handovers h ON h.case_id = c.id WHERE {visible} ORDER BY g.id LIMIT ?",
+        [*params, limit],
     )
     return [(int(row[0]), str(row[1])) for row in rows]

@@ -41,6 +41,9 @@ from service.web.guards import overseers_only
 
 # rows of the report on one page: about a screenful, as the queue and the landing page; each row is a dozen facts
 PER_PAGE = 25
+# sibling groups the filter offers as a list to choose from; with more, a list would be thousands of options long
+# (every group of a large service), so the group's number is typed instead
+GROUPS_LISTED_MAX = 100
 
 
 def _scope(request: Request[Any, Any, Any]) -> frozenset[int] | None:
@@ -104,6 +107,7 @@ class AuditorController(Controller):
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
         pages = Page(number, PER_PAGE, total).count
         scope = report_filter.scope
+        groups = await sibling_groups_in_scope(reader, scope, report_filter.receiving_only, GROUPS_LISTED_MAX + 1)
         return page(
             request,
             "audit/incomplete.html",
@@ -117,7 +121,7 @@ class AuditorController(Controller):
             errors=errors,
             kept=urlencode(chosen_filters),
             teams=[team for team in await db.teams(reader) if scope is None or team.id in scope],
-            sibling_groups=await sibling_groups_in_scope(reader, scope, report_filter.receiving_only),
+            sibling_groups=groups if len(groups) <= GROUPS_LISTED_MAX else None,
             states={
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },

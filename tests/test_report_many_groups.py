@@ -1,0 +1,48 @@
+"""The report's sibling-group filter: a list of the groups to choose from while they are few, the group's number
+typed once they are more than a list can usefully hold (a large service has tens of thousands)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from service import db
+from service.web import auditor
+from tests.conftest import Site
+from tests.helpers import handover_in
+
+pytestmark = pytest.mark.anyio
+
+
+async def groups(site: Site, count: int) -> list[int]:
+    async with site.db.transaction() as conn:
+        return [await db.create_sibling_group(conn, f"Family {n}") for n in range(count)]
+
+
+async def test_a_few_groups_are_listed_and_many_are_typed_by_number(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auditor, "GROUPS_LISTED_MAX", 3)
+    first, *_ = await groups(site, 2)
+    aud = await site.as_user("aud")
+    few = (await aud.get("/audit/incomplete")).text
+    assert re.search(r'<select class="govuk-select[^"]*" id="group" name="group"', few)
+    assert "Family 1</option>" in few
+
+    await groups(site, 5)
+    many = (await aud.get("/audit/incomplete")).text
+    assert '<select class="govuk-select" id="group"' not in many and "Family 1</option>" not in many
+    assert re.search(r'<input class="govuk-input govuk-input--width-5" id="group" name="group" type="text"', many)
+    assert 'for="group">Sibling group number' in many
+
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET sibling_group_id = ? WHERE id = ?", (first, site.world.cases["c1"]))
+    await handover_in(site.db, site.world, "draft", "c1")
+    await handover_in(site.db, site.world, "draft", "c2")
+    typed = await aud.get(f"/audit/incomplete?group={first}")
+    assert typed.status_code == 200 and "1 matches these filters" in typed.text
+    assert f'id="group" name="group" type="text" value="{first}"' in typed.text, "what was typed stays in the box"
+    assert (await aud.get("/audit/incomplete?group=999999")).status_code == 404, "a group not on record"
+    refused = await aud.get("/audit/incomplete?group=two")
+    assert refused.status_code == 400 and 'id="group-error"' in refused.text
