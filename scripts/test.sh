@@ -18,16 +18,16 @@ bash scripts/check_deploy.sh
 
 # The suite runs twice, side by side (one pass a core): on SQLite, the default, with every browser test; and on
 # PostgreSQL (a throwaway server the tests start), every test but those about the SQLite file itself, and the main
-# browser journey. Arguments given to this script go to the SQLite pass.
+# browser journey. Arguments given to this script go to the SQLite pass. Each pass ends with its 25 slowest tests.
 postgresql_log=$(mktemp)
 postgresql_tmp=$(mktemp -d)  # its own temporary folders, apart from the other pass's
 (HANDOVER_TEST_DATABASE=postgresql .venv/bin/pytest tests --ignore=tests/browser -p no:cacheprovider \
-        --basetemp="$postgresql_tmp/suite" \
+        --basetemp="$postgresql_tmp/suite" --durations=25 \
     && HANDOVER_TEST_DATABASE=postgresql .venv/bin/pytest tests/browser/test_journeys.py -p no:cacheprovider \
         --basetemp="$postgresql_tmp/journey") > "$postgresql_log" 2>&1 &
 postgresql_pass=$!
 sqlite_status=0
-.venv/bin/pytest "$@" || sqlite_status=$?
+.venv/bin/pytest --durations=25 "$@" || sqlite_status=$?
 postgresql_status=0
 wait "$postgresql_pass" || postgresql_status=$?
 echo "== the PostgreSQL pass"
