@@ -79,6 +79,19 @@ async def test_the_handovers_list_pages_on_its_own_most_recent_first(site: Site)
     assert first_handovers[0] == 30 and not set(first_handovers) & set(listed)
 
 
+async def test_a_handover_returned_with_a_query_heads_the_list_however_long_the_list(site: Site) -> None:
+    """ "Waiting for you" says a handover came back with a query and links to the list: it must be on its first page."""
+    await allocated(site, 30, with_handovers=30)
+    async with site.db.transaction() as conn:  # the least recently touched of them is returned
+        await conn.execute(
+            "UPDATE handovers SET state = 'returned' WHERE case_id = (SELECT id FROM cases WHERE reference = 'P-1')"
+        )
+    worker = await site.as_user("out")
+    page = (await worker.get("/")).text
+    assert paged_children(section(page, "my-handovers"))[0] == 1
+    assert "those returned to you first, then the most recent activity" in page
+
+
 async def test_a_page_past_the_end_says_so_and_nonsense_is_the_first_page(site: Site) -> None:
     await allocated(site, 3)
     worker = await site.as_user("out")

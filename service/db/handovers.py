@@ -127,8 +127,10 @@ async def handover_version(conn: Conn, handover_id: int) -> int | None:
 async def handovers_by_author(
     conn: Conn, user_id: int, finished_limit: int = 10, limit: int = EVERY_ROW, offset: int = 0
 ) -> tuple[list[Handover], int]:
-    """One page (`limit` rows after `offset`), most recent activity first, of everything this worker has in progress
-    and only the `finished_limit` most recent of their closed or cancelled ones; and how many those are in all."""
+    """One page (`limit` rows after `offset`) of everything this worker has in progress and only the
+    `finished_limit` most recent of their closed or cancelled ones, and how many those are in all: those returned to
+    them with a query first (they wait for this worker, and must not sit pages down a long list), then the most
+    recent activity first."""
     finished = (
         "SELECT id, last_activity_at FROM handovers WHERE author_id = ? AND state IN ('closed', 'cancelled')"
         " ORDER BY last_activity_at DESC LIMIT ?"
@@ -140,7 +142,8 @@ async def handovers_by_author(
     total = await _one(conn, f"SELECT COUNT(*) FROM ({listed}) listed", (user_id, user_id, finished_limit))
     rows = await _rows(
         conn,
-        _HANDOVER_SELECT + f" WHERE h.id IN ({listed}) ORDER BY h.last_activity_at DESC, h.id DESC LIMIT ? OFFSET ?",
+        _HANDOVER_SELECT + f" WHERE h.id IN ({listed}) ORDER BY CASE WHEN h.state = 'returned' THEN 0 ELSE 1 END,"
+        " h.last_activity_at DESC, h.id DESC LIMIT ? OFFSET ?",
         (user_id, user_id, finished_limit, limit, offset),
     )
     return [record(r, Handover) for r in rows], int(total[0]) if total else 0
