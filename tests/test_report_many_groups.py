@@ -8,6 +8,7 @@ import re
 import pytest
 
 from service import db
+from service.core.report import GROUP_NUMBER_MESSAGE
 from service.web import auditor
 from tests.conftest import Site
 from tests.helpers import handover_in
@@ -34,15 +35,27 @@ async def test_a_few_groups_are_listed_and_many_are_typed_by_number(
     many = (await aud.get("/audit/incomplete")).text
     assert '<select class="govuk-select" id="group"' not in many and "Family 1</option>" not in many
     assert re.search(r'<input class="govuk-input govuk-input--width-5" id="group" name="group" type="text"', many)
-    assert 'for="group">Sibling group number' in many
+    assert 'for="group">Sibling group number (beside its name in the table)' in many
 
     async with site.db.transaction() as conn:
         await conn.execute("UPDATE cases SET sibling_group_id = ? WHERE id = ?", (first, site.world.cases["c1"]))
     await handover_in(site.db, site.world, "draft", "c1")
     await handover_in(site.db, site.world, "draft", "c2")
+    listed = (await aud.get("/audit/incomplete")).text
+    assert f"Family 0 (group {first})</span>" in listed, "the number to type is beside the group's name"
     typed = await aud.get(f"/audit/incomplete?group={first}")
     assert typed.status_code == 200 and "1 matches these filters" in typed.text
     assert f'id="group" name="group" type="text" value="{first}"' in typed.text, "what was typed stays in the box"
     assert (await aud.get("/audit/incomplete?group=999999")).status_code == 404, "a group not on record"
     refused = await aud.get("/audit/incomplete?group=two")
     assert refused.status_code == 400 and 'id="group-error"' in refused.text
+    assert GROUP_NUMBER_MESSAGE in refused.text and "from the list" not in refused.text, "there is no list"
+
+
+async def test_a_page_past_the_last_says_so_rather_than_that_nothing_matches(site: Site) -> None:
+    await handover_in(site.db, site.world, "draft", "c1")
+    aud = await site.as_user("aud")
+    beyond = (await aud.get("/audit/incomplete?page=5&state=draft")).text
+    assert "No handovers match these filters" not in beyond
+    assert re.search(r"There is no page 5: \d+ handovers? match(es)? these filters\.", beyond)
+    assert 'href="/audit/incomplete?state=draft">Go to the first page</a>' in beyond, "the filters are kept"

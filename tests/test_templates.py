@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 from service import db
 from service.app import choice_items, create_app, template_environment
 from service.settings import PROJECT_ROOT
+from service.web import auditor as report_page
 from tests.conftest import Site, seed
 from tests.helpers import LATEST, checklist_dir_with, complete, form_for, section, settings_for_tests, start
 
@@ -134,7 +135,7 @@ async def test_the_written_out_queue_pagination_matches_the_govuk_macro(site: Si
 
 @pytest.mark.anyio
 async def test_the_written_out_report_pagination_matches_the_govuk_macro(site: Site) -> None:
-    await _waiting_for_endorsement(site, 101)  # three pages of 50
+    await _waiting_for_endorsement(site, 2 * report_page.PER_PAGE + 1)  # three pages
     auditor = await site.as_user("aud")
     label = "Pages of incomplete handovers"
 

@@ -165,6 +165,8 @@ FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "block
                 "overdue": "overdue", "waited": "waited", "waiting_for": "waiting_for", "urgent": "urgent",
                 "disagreement_stage": "disagreement_stage"}  # fmt: skip
 TEAM_FILTER_MESSAGE = "Select a team from the list"  # the report's and the oversight page's `team` filter
+# the sibling group typed by its number, where there are too many groups to list (web/auditor.py)
+GROUP_NUMBER_MESSAGE = "Enter the sibling group’s number, as shown beside its name in the table, in figures"
 _FILTER_MESSAGES = {
     "team": TEAM_FILTER_MESSAGE,
     "side": "Select the team's side of the transfer from the list",

@@ -254,6 +254,21 @@ async def child_names(conn: Conn, handover_ids: list[int]) -> dict[int, str]:
     return {int(row[0]): str(row[1]) for row in rows}
 
 
+async def sibling_group_ids(conn: Conn, handover_ids: list[int]) -> dict[int, int]:
+    """The sibling group of the child each handover is about, for the handovers whose child is in one: the report's
+    page shows its number beside its name, to filter by."""
+    if not handover_ids:
+        return {}
+    marks = ",".join("?" * len(handover_ids))
+    rows = await _rows(
+        conn,
+        f"SELECT h.id, c.sibling_group_id FROM handovers h JOIN cases c ON c.id = h.case_id WHERE h.id IN ({marks})"
+        " AND c.sibling_group_id IS NOT NULL",
+        handover_ids,
+    )
+    return {int(row[0]): int(row[1]) for row in rows}
+
+
 def incomplete_query(
     report_filter: ReportFilter, started_before: str | None, terms: ReportTerms
 ) -> tuple[str, list[Any]]:

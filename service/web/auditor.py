@@ -18,6 +18,7 @@ from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
     FILTER_NAMES,
+    GROUP_NUMBER_MESSAGE,
     OVERDUE_CHOICES,
     SORTS,
     URGENT_CHOICES,
@@ -35,7 +36,7 @@ from service.core.report import (
     report_scope,
 )
 from service.core.workflow import STATE_LABELS, State
-from service.db.report import sibling_groups_in_scope
+from service.db.report import sibling_group_ids, sibling_groups_in_scope
 from service.web.context import checklists, database, page, settings
 from service.web.guards import overseers_only
 
@@ -108,6 +109,9 @@ class AuditorController(Controller):
         pages = Page(number, PER_PAGE, total).count
         scope = report_filter.scope
         groups = await sibling_groups_in_scope(reader, scope, report_filter.receiving_only, GROUPS_LISTED_MAX + 1)
+        listed = len(groups) <= GROUPS_LISTED_MAX
+        if not listed and "group" in errors:  # there is no list to select from: the number is typed
+            errors = {**errors, "group": GROUP_NUMBER_MESSAGE}
         return page(
             request,
             "audit/incomplete.html",
@@ -121,7 +125,8 @@ class AuditorController(Controller):
             errors=errors,
             kept=urlencode(chosen_filters),
             teams=[team for team in await db.teams(reader) if scope is None or team.id in scope],
-            sibling_groups=groups if len(groups) <= GROUPS_LISTED_MAX else None,
+            sibling_groups=groups if listed else None,
+            group_ids=await sibling_group_ids(reader, [row.handover_id for row in rows]),
             states={
                 state.value: STATE_LABELS[state] for state in State if state not in (State.CLOSED, State.CANCELLED)
             },
