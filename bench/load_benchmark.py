@@ -1,7 +1,8 @@
 """Load benchmark: the service under concurrent signed-in users, against its own ceilings, in one run on loopback.
 
-    .venv/bin/python -m bench.load_benchmark [--seconds 10] [--connections 50] [--handovers 20000] [--cases 5000]
-        [--only PHASE ...] [--profile] [--database sqlite|postgresql] [--instances 1|2] [--compare]
+    .venv/bin/python -m bench.load_benchmark [--seconds 10] [--connections 50] [--handovers 20000]
+        [--caseload realistic|heavy] [--cases N] [--only PHASE ...] [--profile] [--database sqlite|postgresql]
+        [--instances 1|2] [--compare]
 
 A script run by hand, not a timed test. It
 

@@ -1,7 +1,8 @@
 """Open-loop benchmark: the mixed workload's latency at half the rate the service can sustain, in one run on loopback.
 
-    .venv/bin/python -m bench.open_loop [--handovers 20000] [--cases 5000] [--seconds 10] [--step-seconds 3]
-        [--warmup 1] [--connections 100] [--client-processes 2] [--ping-start 200] [--mix-start 50] [--keep]
+    .venv/bin/python -m bench.open_loop [--handovers 20000] [--caseload realistic|heavy] [--cases N] [--seconds 10]
+        [--step-seconds 3] [--warmup 1] [--connections 100] [--client-processes 2] [--ping-start 200]
+        [--mix-start 50] [--keep]
 
 A script run by hand, not a timed test. It
 
