@@ -95,9 +95,11 @@ async def test_a_handover_returned_with_a_query_heads_the_list_however_long_the_
 async def test_a_page_past_the_end_says_so_and_nonsense_is_the_first_page(site: Site) -> None:
     await allocated(site, 3)
     worker = await site.as_user("out")
-    beyond = await worker.get("/?cases_page=9")
+    beyond = await worker.get("/?cases_page=9&handovers_page=2")
     assert beyond.status_code == 200
     assert re.search(r"There is no page 9: you have \d+ cases\.", section(beyond.text, "my-cases"))
+    first = 'href="/?cases_page=1&amp;handovers_page=2#my-cases">Go to the first page'
+    assert first in beyond.text, "the other list stays where it was"
     for nonsense in ("0", "-1", "x", "1e3", "２", ""):
         page = (await worker.get("/", params={"cases_page": nonsense})).text
         assert paged_children(section(page, "my-cases")) == [1, 2, 3]

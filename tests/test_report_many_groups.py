@@ -8,7 +8,7 @@ import re
 import pytest
 
 from service import db
-from service.core.report import GROUP_NUMBER_MESSAGE
+from service.core.report import GROUP_NOT_KNOWN_MESSAGE, GROUP_NUMBER_MESSAGE
 from service.web import auditor
 from tests.conftest import Site
 from tests.helpers import handover_in
@@ -46,10 +46,36 @@ async def test_a_few_groups_are_listed_and_many_are_typed_by_number(
     typed = await aud.get(f"/audit/incomplete?group={first}")
     assert typed.status_code == 200 and "1 matches these filters" in typed.text
     assert f'id="group" name="group" type="text" value="{first}"' in typed.text, "what was typed stays in the box"
-    assert (await aud.get("/audit/incomplete?group=999999")).status_code == 404, "a group not on record"
+    unknown = await aud.get("/audit/incomplete?group=999999&state=draft")
+    assert unknown.status_code == 400, "typed: a number not on record is a mistake by the box, not a missing page"
+    assert GROUP_NOT_KNOWN_MESSAGE in unknown.text and 'value="999999"' in unknown.text
+    assert '<option value="draft" selected>' in unknown.text, "the other filters are kept"
     refused = await aud.get("/audit/incomplete?group=two")
     assert refused.status_code == 400 and 'id="group-error"' in refused.text
     assert GROUP_NUMBER_MESSAGE in refused.text and "from the list" not in refused.text, "there is no list"
+
+
+async def test_a_typed_group_outside_a_managers_teams_reads_as_one_not_on_record(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a group exists is not told to a manager who may not see its handovers: the same answer as for a number
+    no group has."""
+    monkeypatch.setattr(auditor, "GROUPS_LISTED_MAX", -1)  # always the box, however few groups this manager sees
+    [elsewhere] = await groups(site, 1)
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET sibling_group_id = ? WHERE id = ?", (elsewhere, site.world.cases["c1"]))
+    await handover_in(site.db, site.world, "draft", "c1")  # from north to cp, a draft: cp's manager cannot see it yet
+    manager = await site.as_user("rmgr")
+    numbers = (elsewhere, 999999)
+    answers = [await manager.get(f"/audit/incomplete?group={g}") for g in numbers]
+    assert [a.status_code for a in answers] == [400, 400]
+    texts = [
+        re.sub(r'name="_csrf_token" value="[^"]*"|nonce="[^"]*"', "", a.text)
+        .replace(f"group={g}", "group=N")
+        .replace(f'name="group" type="text" value="{g}"', 'name="group" type="text" value="N"')
+        for g, a in zip(numbers, answers, strict=True)
+    ]
+    assert texts[0] == texts[1] and GROUP_NOT_KNOWN_MESSAGE in texts[0]
 
 
 async def test_a_page_past_the_last_says_so_rather_than_that_nothing_matches(site: Site) -> None:

@@ -167,6 +167,7 @@ FILTER_NAMES = {"team": "team_id", "side": "team_side", "state": "state", "block
 TEAM_FILTER_MESSAGE = "Select a team from the list"  # the report's and the oversight page's `team` filter
 # the sibling group typed by its number, where there are too many groups to list (web/auditor.py)
 GROUP_NUMBER_MESSAGE = "Enter the sibling group’s number, as shown beside its name in the table, in figures"
+GROUP_NOT_KNOWN_MESSAGE = "There is no sibling group with that number among the handovers you can see"
 _FILTER_MESSAGES = {
     "team": TEAM_FILTER_MESSAGE,
     "side": "Select the team's side of the transfer from the list",

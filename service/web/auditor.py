@@ -18,6 +18,7 @@ from service.core.pages import Page, page_number
 from service.core.report import (
     BLOCKER_LABELS,
     FILTER_NAMES,
+    GROUP_NOT_KNOWN_MESSAGE,
     GROUP_NUMBER_MESSAGE,
     OVERDUE_CHOICES,
     SORTS,
@@ -98,20 +99,27 @@ class AuditorController(Controller):
     async def incomplete(self, request: Request[Any, Any, Any]) -> Template:
         query = dict(request.query_params)
         report_filter, errors = await _filter_or_errors(request)
-        await known_group(request, report_filter)
+        reader = database(request).reader
+        scope = report_filter.scope
+        groups = await sibling_groups_in_scope(reader, scope, report_filter.receiving_only, GROUPS_LISTED_MAX + 1)
+        listed = len(groups) <= GROUPS_LISTED_MAX
+        try:
+            await known_group(request, report_filter)
+        except NotFound:
+            if listed:  # a group not in the list is a made-up address
+                raise
+            # typed: the same message whether no such group is on record or it is not one this person may see
+            errors = {"group": GROUP_NOT_KNOWN_MESSAGE}
+            report_filter = ReportFilter(scope=scope, receiving_only=report_filter.receiving_only)
+        if not listed and "group" in errors and errors["group"] != GROUP_NOT_KNOWN_MESSAGE:
+            errors = {**errors, "group": GROUP_NUMBER_MESSAGE}  # there is no list to select from
         number = page_number(query.get("page"))
         rows, total = await reporting.page_of_rows(
             database(request), checklists(request), report_filter, number, PER_PAGE, today()
         )
-        reader = database(request).reader
         names = await db.child_names(reader, [row.handover_id for row in rows])
         chosen_filters = {key: query[key] for key in FILTER_NAMES if query.get(key) and not errors}
         pages = Page(number, PER_PAGE, total).count
-        scope = report_filter.scope
-        groups = await sibling_groups_in_scope(reader, scope, report_filter.receiving_only, GROUPS_LISTED_MAX + 1)
-        listed = len(groups) <= GROUPS_LISTED_MAX
-        if not listed and "group" in errors:  # there is no list to select from: the number is typed
-            errors = {**errors, "group": GROUP_NUMBER_MESSAGE}
         return page(
             request,
             "audit/incomplete.html",

@@ -156,7 +156,7 @@ def _dashboard_list(numbers: dict[str, int], key: str, total: int) -> dict[str, 
     shown = Page(numbers[key], DASHBOARD_PAGE, total)
     return {
         "total": total, "page": shown.number, "pages": shown.count, "first": shown.first,
-        "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number),
+        "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number), "first_page": link(1),
         "previous": link(shown.number - 1) if shown.has_previous else None,
         "next": link(shown.number + 1) if shown.has_next else None,
         "missing": total > 0 and shown.number > shown.count,
