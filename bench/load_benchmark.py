@@ -1689,15 +1689,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each phase")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--handovers", type=int, default=20_000)
-    parser.add_argument(
-        "--cases", type=int, default=None,
-        help="cases to seed (default: a third of the handovers on a realistic caseload, 5,000 on the heavy one)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--caseload", choices=["realistic", "heavy"], default="realistic",
-        help="realistic (the default, which the targets are judged on): workers holding 10-25 children, a few 40,"
-        " years of closed handovers, one case in ten with one open; heavy: 96 workers sharing every case",
-    )  # fmt: skip
+    seed.add_seed_arguments(parser)
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--write-seconds", type=float, default=3.0, help="length of the raw insert loop")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server logs)")
@@ -1733,8 +1725,7 @@ def main() -> None:
         help="sample the server with py-spy during each phase and print where the time goes (slows the server)",
     )
     args = parser.parse_args()
-    if args.cases is None and args.caseload == "heavy":
-        args.cases = 5_000  # the heavy seed's cases, as before the realistic one
+    seed.resolve_cases(args)
     if args.profile and profile.py_spy() is None:
         raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
     if args.instances == 2 and args.database == "sqlite" and not args.compare:

@@ -21,7 +21,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -377,21 +377,31 @@ async def _run(base_url: str, plans: list[Plan], start_at: float, measure_from: 
     return result
 
 
-def run_plans(base_url: str, plans: list[Plan], start_at: float, measure_from: float, stop: float) -> dict[str, Any]:
-    """Run these connections in this process (times are `time.perf_counter`, the same clock in every process)."""
+def _on_an_event_loop(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Run a client's work to the end on uvloop's event loop if it is installed, asyncio's otherwise."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(_run(base_url, plans, start_at, measure_from, stop))
-    return uvloop.run(_run(base_url, plans, start_at, measure_from, stop))
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def run_plans(base_url: str, plans: list[Plan], start_at: float, measure_from: float, stop: float) -> dict[str, Any]:
+    """Run these connections in this process (times are `time.perf_counter`, the same clock in every process)."""
+    return _on_an_event_loop(_run(base_url, plans, start_at, measure_from, stop))
+
+
+def _serve_jobs(inbox: Any, outbox: Any, run: Callable[..., dict[str, Any]]) -> None:
+    """A client process's loop: each job from the parent run, its result (or why it failed) sent back."""
+    while (job := inbox.get()) is not None:
+        try:
+            outbox.put(("ok", run(*job)))
+        except Exception as exc:  # reported to the parent, which stops the benchmark
+            outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 def _serve(inbox: Any, outbox: Any) -> None:
-    while (job := inbox.get()) is not None:
-        try:
-            outbox.put(("ok", run_plans(*job)))
-        except Exception as exc:  # reported to the parent, which stops the benchmark
-            outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+    _serve_jobs(inbox, outbox, run_plans)
 
 
 class ClientPool:
@@ -688,19 +698,11 @@ def run_open(
     base_url: str, actors: dict[str, list[Plan]], arrivals: list[tuple[float, str]], measure_from: float, stop: float
 ) -> dict[str, Any]:
     """Send these arrivals (due time, persona) from this process, each on a free connection of its persona."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(_run_open(base_url, actors, arrivals, measure_from, stop))
-    return uvloop.run(_run_open(base_url, actors, arrivals, measure_from, stop))
+    return _on_an_event_loop(_run_open(base_url, actors, arrivals, measure_from, stop))
 
 
 def _serve_open(inbox: Any, outbox: Any) -> None:
-    while (job := inbox.get()) is not None:
-        try:
-            outbox.put(("ok", run_open(*job)))
-        except Exception as exc:  # reported to the parent, which stops the benchmark
-            outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
+    _serve_jobs(inbox, outbox, run_open)
 
 
 class OpenLoopPool(ClientPool):

@@ -468,15 +468,7 @@ def run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--handovers", type=int, default=20_000)
-    parser.add_argument(
-        "--cases", type=int, default=None,
-        help="cases to seed (default: a third of the handovers on a realistic caseload, 5,000 on the heavy one)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--caseload", choices=["realistic", "heavy"], default="realistic",
-        help="realistic (the default, which the targets are judged on): workers holding 10-25 children, a few 40,"
-        " years of closed handovers, one case in ten with one open; heavy: 96 workers sharing every case",
-    )  # fmt: skip
+    seed.add_seed_arguments(parser)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds at half the sustainable rate")
     parser.add_argument("--step-seconds", type=float, default=3.0, help="measured seconds of each step of the search")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each step")
@@ -489,8 +481,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=28, help="of the draw of whose request each arrival is")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, server log)")
     args = parser.parse_args()
-    if args.cases is None and args.caseload == "heavy":
-        args.cases = 5_000  # the heavy seed's cases, as before the realistic one
+    seed.resolve_cases(args)
     folder = Path(tempfile.mkdtemp(prefix="handover-open-loop-"))
     load_before = os.getloadavg()
     started = time.perf_counter()
