@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import (
+    BytecodeCache,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -20,6 +21,7 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.session.server_side import ServerSideSessionBackend
@@ -172,6 +174,27 @@ def choice_items(mapping: dict[Any, str], chosen: str, any_text: str = "") -> li
     return items + [{"value": str(v), "text": t, "selected": chosen == str(v)} for v, t in mapping.items()]
 
 
+class CompiledTemplates(BytecodeCache):
+    """Templates compiled once for the life of the process, shared by every app it makes (Jinja's bytecode cache,
+    kept in memory). A service makes one app; the test suite and a command that starts the service make thousands, and
+    compiling the GOV.UK macros and our pages again for each was most of an app's first page. Jinja checks each entry
+    against its template's source (a checksum), so a changed template is compiled again."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        compiled = self._compiled.get(bucket.key)
+        if compiled is not None:
+            bucket.bytecode_from_string(compiled)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def template_environment(settings: Settings) -> Environment:
     env = speedups.PageEnvironment(
         loader=ChoiceLoader(
@@ -184,6 +207,7 @@ def template_environment(settings: Settings) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=settings.mode != "production",  # production never changes templates under a running service
+        bytecode_cache=COMPILED_TEMPLATES,
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_time
@@ -265,9 +289,12 @@ def create_app(settings: Settings) -> Litestar:
         except BaseException:
             await database.close()
             raise
-        # what start-up built lives as long as the service: out of the collector's full passes, which then stay short
-        gc.collect()
-        gc.freeze()
+        # what start-up built lives as long as the service: out of the collector's full passes, which then stay short.
+        # Only in production: a full pass over the whole process takes tens of milliseconds, and the test suite starts
+        # thousands of apps in one process, each of which would pay it for nothing.
+        if settings.mode == "production":
+            gc.collect()
+            gc.freeze()
         checkpoints = asyncio.create_task(checkpoint_now_and_then())
         try:
             async with mail.delivering(database, settings):  # the outbox's sender, when a mail server is set
@@ -279,7 +306,8 @@ def create_app(settings: Settings) -> Litestar:
             await write_checkpoint(database, settings)
             await database.close()
             documents.shutdown()  # the document worker, if a copy was made, ends with the service
-            gc.unfreeze()  # a process that starts another app (the tests do) can free this one
+            if settings.mode == "production":
+                gc.unfreeze()  # a process that starts another app can free this one
 
     session_config = session.RotatingSessionConfig(
         max_age=round(settings.session_idle_minutes * 60),

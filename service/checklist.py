@@ -7,6 +7,7 @@ are checked when the service starts; a bad file stops start-up with a message na
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -294,20 +295,32 @@ def _with_children(checklist: Checklist, children: tuple[tuple[str, str], ...]) 
 def load_file(path: Path) -> Checklist:
     """Read and check one definition file; every problem names the file and where in it."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ChecklistError(f"{path.name}: cannot be read: {exc}") from exc
+    return _checked(path.name, text)
+
+
+# A definition is parsed and checked once per process for the same name and text: every app the process makes (the
+# test suite makes thousands, each reading the same files) shares the result. Checklists are never changed in place
+# (`msgspec.structs.replace` makes each variant), and a failed check is raised again, never kept.
+@functools.lru_cache(maxsize=64)
+def _checked(name: str, text: str) -> Checklist:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChecklistError(f"{name}: cannot be read: {exc}") from exc
     if "time_limits" in raw:
-        raise ChecklistError(f"{path.name}: time_limits: time limits live in checklists/time-limits/, not here")
+        raise ChecklistError(f"{name}: time_limits: time limits live in checklists/time-limits/, not here")
     if "letters" in raw:
-        raise ChecklistError(f"{path.name}: letters: the letters' texts live in checklists/letters/, not here")
+        raise ChecklistError(f"{name}: letters: the letters' texts live in checklists/letters/, not here")
     try:
         checklist = msgspec.convert(raw, Checklist)
     except msgspec.ValidationError as exc:
-        raise ChecklistError(f"{path.name}: {_locate(raw, str(exc))}") from exc
+        raise ChecklistError(f"{name}: {_locate(raw, str(exc))}") from exc
     problems = check_definition(checklist)
     if problems:
-        raise ChecklistError(f"{path.name}: " + "; ".join(problems))
+        raise ChecklistError(f"{name}: " + "; ".join(problems))
     return checklist
 
 
