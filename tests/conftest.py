@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,9 +158,31 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """A SQLite file with the schema up to date, made once for the run; None in the PostgreSQL pass, whose template
+    database does the same there. Migrating a new file took most of a test's start."""
+    if TEST_DATABASE == "postgresql":
+        return None
+    made = settings_for_tests(tmp_path_factory.mktemp("migrated"))
+
+    async def migrate() -> None:
+        async with db.Database.for_settings(made).opened():
+            pass
+
+    asyncio.run(migrate())
+    assert not made.database.with_name(made.database.name + "-wal").exists()  # closed: all of it is in the one file
+    return made.database
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return settings_for_tests(tmp_path)
+def settings(tmp_path: Path, _migrated_sqlite: Path | None) -> Settings:
+    """Settings for a test's own data folder, whose database already has the service's schema (as after its first
+    start: the migrations themselves are tested from an empty file and from older schemas elsewhere)."""
+    made = settings_for_tests(tmp_path)
+    if _migrated_sqlite is not None:
+        shutil.copyfile(_migrated_sqlite, made.database)
+    return made
 
 
 @pytest.fixture

@@ -92,10 +92,11 @@ def _at(where: str) -> str:
     return f" {where}" if where else ""
 
 
-def disagreements(reference: CheckpointSource, other: CheckpointSource) -> list[str]:
+def disagreements(reference: CheckpointSource, other: CheckpointSource, key: bytes) -> list[str]:
     """Where `other` (an exported copy) and `reference` (the database) record the same entry with different hashes,
-    and where `other` holds a checkpoint the reference should have but has not: one signed after the reference's
-    `kept_since` (a copy's older lines may date from before the reference was kept)."""
+    and where `other` holds a checkpoint the reference should have but has not: one signed with `key` after the
+    reference's `kept_since` (a copy's older lines may date from before the reference was kept; a line whose signature
+    is bad, reported as such, is no evidence that the reference lost a checkpoint)."""
     kept = {checkpoint.seq: checkpoint.hash for checkpoint in reference.checkpoints}
     since = reference.kept_since
     problems = []
@@ -106,7 +107,7 @@ def disagreements(reference: CheckpointSource, other: CheckpointSource) -> list[
                 f"the checkpoint at entry {seq}{_at(other.where)} records another hash than the one"
                 f"{_at(reference.where)}"
             )
-        elif seq not in kept and since is not None and checkpoint.at > since:
+        elif seq not in kept and since is not None and checkpoint.at > since and checkpoint_is_genuine(key, checkpoint):
             problems.append(
                 f"the checkpoint at entry {seq}{_at(other.where)} is missing{_at(reference.where)}: "
                 "checkpoints have been removed there"
@@ -135,7 +136,7 @@ class ChainCheck:
         for source in (reference, *copies):
             check._take(source)
         for copy in copies:
-            check.problems += disagreements(reference, copy)
+            check.problems += disagreements(reference, copy, key)
         return check
 
     def _take(self, source: CheckpointSource) -> None:

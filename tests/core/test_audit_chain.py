@@ -485,7 +485,7 @@ def test_entries_removed_from_the_end_name_the_database_when_both_places_record_
 
 def test_a_file_line_recording_another_hash_than_the_database_is_reported() -> None:
     row, line = signed(3, "a" * 64), signed(3, "b" * 64)
-    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line)) == [
+    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line), KEY) == [
         "the checkpoint at entry 3 in the file /data/audit-checkpoints.jsonl records another hash than the one in the "
         "database"
     ]
@@ -494,15 +494,21 @@ def test_a_file_line_recording_another_hash_than_the_database_is_reported() -> N
 def test_a_file_line_signed_at_another_time_for_the_same_hash_agrees_with_the_database() -> None:
     """An instance stopped and started again in the same place signs the same end of the chain again, later."""
     row, line = signed(3, "a" * 64), signed(3, "a" * 64, at="2026-03-02T18:05:00+00:00")
-    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line)) == []
+    assert disagreements(kept(IN_DATABASE, row), kept(FILE, line), KEY) == []
 
 
 def test_a_file_line_signed_since_the_database_kept_checkpoints_but_missing_there_is_reported() -> None:
     line = signed(3, "a" * 64, at="2026-03-02T18:00:01+00:00")
-    assert disagreements(kept(IN_DATABASE, since="2026-03-02T18:00:00+00:00"), kept(FILE, line)) == [
+    assert disagreements(kept(IN_DATABASE, since="2026-03-02T18:00:00+00:00"), kept(FILE, line), KEY) == [
         "the checkpoint at entry 3 in the file /data/audit-checkpoints.jsonl is missing in the database: "
         "checkpoints have been removed there"
     ]
+
+
+def test_a_file_line_with_a_bad_signature_is_no_evidence_that_the_database_lost_a_checkpoint() -> None:
+    """The line is reported for its signature (`ChainCheck`); it does not also accuse the database of anything."""
+    line = signed(3, "a" * 64, at="2026-03-02T18:00:01+00:00", key=b"another key")
+    assert disagreements(kept(IN_DATABASE, since="2026-03-02T18:00:00+00:00"), kept(FILE, line), KEY) == []
 
 
 @pytest.mark.parametrize(
@@ -510,7 +516,7 @@ def test_a_file_line_signed_since_the_database_kept_checkpoints_but_missing_ther
 )
 def test_a_file_line_signed_before_the_database_kept_checkpoints_is_not_missing_there(since: str | None) -> None:
     line = signed(3, "a" * 64, at="2026-03-02T18:00:00+00:00")
-    assert disagreements(kept(IN_DATABASE, since=since), kept(FILE, line)) == []
+    assert disagreements(kept(IN_DATABASE, since=since), kept(FILE, line), KEY) == []
 
 
 @given(length=st.integers(min_value=1, max_value=8), data=st.data())
