@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import re
-from contextlib import AsyncExitStack
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service import db
-from service.db.postgresql import PostgresDatabase, Row, to_postgresql, without_password
-from tests.helpers import TEST_DATABASE
+from service.db.postgresql import Row, to_postgresql, without_password
 
 
 def test_placeholders_become_psycopgs_and_percent_signs_are_escaped() -> None:
@@ -82,15 +78,3 @@ def test_numbered_placeholders_name_the_parameters_by_their_place() -> None:
     query = to_postgresql("WHERE (a = ?1 OR b = ?1) AND c = ?2")
     assert query == "WHERE (a = %(_1)s OR b = %(_1)s) AND c = %(_2)s"
     assert _parameters((7, 8), query) == {"_1": 7, "_2": 8}
-
-
-@pytest.mark.anyio
-@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="about PostgreSQL's connections: the PostgreSQL pass runs it")
-async def test_every_pooled_connection_plans_a_prepared_statement_once(database: db.Database) -> None:
-    """PostgreSQL would otherwise plan each use of a prepared statement again while its generic plan's estimate is not
-    the cheapest: the report's query took 10 ms to plan against 1.5 ms to run at 20,000 handovers."""
-    assert isinstance(database, PostgresDatabase)
-    async with AsyncExitStack() as held:  # every connection of the pool, all held at once
-        connections = [await held.enter_async_context(database.pool.connection()) for _ in range(database.pool_size)]
-        modes = {(await (await conn.execute("SHOW plan_cache_mode")).fetchone())[0] for conn in connections}
-    assert modes == {"force_generic_plan"}

@@ -281,11 +281,6 @@ class PostgresDatabase(Database):
             conn.row_factory = _rows_by_name
             # times are stored as UTC text made in Python; the session's zone matters only to now(), never used
             await conn.execute("SET TIME ZONE 'UTC'")
-            # A statement psycopg has prepared (after its fifth use on a connection) is planned once, not each time.
-            # PostgreSQL's default keeps planning each use anew while a generic plan's estimate is not the cheapest,
-            # and the report's query took 10 ms to plan against 1.5 ms to run (20,000 handovers). Every query the
-            # service sends filters on indexed columns by equality or range, which a generic plan serves as well.
-            await conn.execute("SET plan_cache_mode = force_generic_plan")
 
         pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             self.url,
