@@ -45,8 +45,10 @@ def append_to_file(path: Path, checkpoint: Checkpoint) -> None:
 async def checkpoints_kept(conn: db.Conn, settings: Settings) -> tuple[CheckpointSource, CheckpointSource | None]:
     """The checkpoints in the database (read on `conn`), and those in this instance's exported file (None when it has
     no file)."""
-    since, table = await db.stored_audit_checkpoints(conn)
-    in_database = CheckpointSource(where=IN_DATABASE, checkpoints=tuple(table), kept_since=since)
+    since, table, since_removed = await db.stored_audit_checkpoints(conn)
+    in_database = CheckpointSource(
+        where=IN_DATABASE, checkpoints=tuple(table), kept_since=since, kept_since_removed=since_removed
+    )
     if not settings.checkpoint_file.exists():
         return in_database, None
     exported = read_checkpoints(settings.checkpoint_file)

@@ -17,7 +17,8 @@ from litestar.testing import AsyncTestClient
 from service import actions, audit_trail, db
 from service.actions.checkpoints import AnotherKey
 from service.app import create_app
-from service.core.audit import GENESIS, Entry, entry_hash, sign_checkpoint
+from service.core.audit import GENESIS, KEPT_SINCE_REMOVED, Entry, entry_hash, sign_checkpoint
+from service.db.engine import has_table
 from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 from service.settings import Settings
 from tests.conftest import PASSWORD, Site, World, seed
@@ -443,6 +444,56 @@ async def test_an_instance_without_the_file_verifies_against_the_database(logged
 
 
 @pytest.mark.sqlite_only  # reads or alters the SQLite file directly
+@pytest.mark.parametrize("with_file", [True, False], ids=["with the file", "without the file"])
+async def test_the_record_of_when_checkpoints_began_removed_is_reported_and_trusts_nothing_less(
+    logged: Settings, with_file: bool
+) -> None:
+    """The table of migrations has no trigger; deleting its row for the checkpoints' table once made the database's
+    checkpoints look never kept, and a log cut short after it verified as intact."""
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    if not with_file:
+        logged.checkpoint_file.unlink()
+    tamper(logged, f"DELETE FROM schema_migrations WHERE version = {AUDIT_CHECKPOINTS_VERSION}")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [KEPT_SINCE_REMOVED]
+    conn = raw_connection(logged)  # the log's triggers are gone already
+    conn.execute("DELETE FROM audit_log WHERE seq > 20")
+    conn.commit()
+    conn.close()
+    _, problems = await audit_trail.verify(logged)
+    ends = f"the log ends at entry 20 but a signed checkpoint in the database records entry {checkpoint.seq}: "
+    assert problems == [KEPT_SINCE_REMOVED, ends + "entries have been removed from the end"]
+
+
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
+async def test_with_the_record_removed_a_checkpoint_removed_from_the_database_is_found_from_the_file(
+    logged: Settings,
+) -> None:
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    tamper(logged, f"DELETE FROM schema_migrations WHERE version = {AUDIT_CHECKPOINTS_VERSION}")
+    tamper_with_checkpoints(logged, "DELETE FROM audit_checkpoints")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        KEPT_SINCE_REMOVED,
+        f"the checkpoint at entry {checkpoint.seq} {in_file(logged)} is missing in the database: "
+        "checkpoints have been removed there",
+    ]
+
+
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
+async def test_entries_cut_from_the_end_are_reported_beside_a_checkpoint_with_a_bad_signature(logged: Settings) -> None:
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    tamper(logged, "DELETE FROM audit_log WHERE seq > 20")
+    rewrite_checkpoint(logged, signature="")
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [
+        f"checkpoint at entry {checkpoint.seq} {in_file(logged)} has a bad signature",
+        f"the log ends at entry 20 but a signed checkpoint in the database records entry {checkpoint.seq}: "
+        "entries have been removed from the end",
+    ]
+
+
+@pytest.mark.sqlite_only  # reads or alters the SQLite file directly
 async def test_a_chain_rewritten_with_its_checkpoint_row_to_match_is_caught(logged: Settings) -> None:
     """Someone holding the database rewrites the chain and writes its new end's hash into the checkpoint's row: they
     cannot sign it, and the exported line still holds the hash signed before."""
@@ -514,3 +565,8 @@ async def test_an_instance_with_another_secret_neither_starts_nor_signs(tmp_path
     assert "is not the secret that signed the audit checkpoints" in "".join(traceback.format_exception(refused.value))
     async with AsyncTestClient(app=create_app(first)) as client:  # the right secret starts as before
         assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_the_engine_tells_a_table_that_is_there_from_one_that_is_not(database: db.Database) -> None:
+    assert await has_table(database.reader, "audit_checkpoints")
+    assert not await has_table(database.reader, "audit_checkpoint")

@@ -79,6 +79,15 @@ class CheckpointSource(msgspec.Struct, frozen=True, kw_only=True):
     where: str
     checkpoints: tuple[Checkpoint, ...]
     kept_since: str | None = None
+    kept_since_removed: bool = False  # the place keeps checkpoints, but its record of since when has been removed
+
+
+# A database that keeps checkpoints but no longer says since when: tampering in itself, and any checkpoint of a file
+# could have been removed there since
+KEPT_SINCE_REMOVED = (
+    "the record of when the database began keeping checkpoints has been removed from its schema_migrations: every"
+    " checkpoint in an exported file is looked for in the database"
+)
 
 
 IN_DATABASE = "in the database"
@@ -98,7 +107,7 @@ def disagreements(reference: CheckpointSource, other: CheckpointSource, key: byt
     reference's `kept_since` (a copy's older lines may date from before the reference was kept; a line whose signature
     is bad, reported as such, is no evidence that the reference lost a checkpoint)."""
     kept = {checkpoint.seq: checkpoint.hash for checkpoint in reference.checkpoints}
-    since = reference.kept_since
+    since = "" if reference.kept_since_removed else reference.kept_since  # "": before any time a line records
     problems = []
     for checkpoint in other.checkpoints:
         seq = checkpoint.seq
@@ -127,12 +136,15 @@ class ChainCheck:
         self._prev_hash = GENESIS
         self._next_seq = 1
         self.checked = 0
+        self._stopped = False  # at a break in the chain, before its end
 
     @classmethod
     def against(cls, reference: CheckpointSource, *copies: CheckpointSource, key: bytes) -> ChainCheck:
         """Against the checkpoints of several places, each named in the messages about it; each copy is also
         compared with the reference (`disagreements`)."""
         check = cls((), key)
+        if reference.kept_since_removed:
+            check.problems.append(KEPT_SINCE_REMOVED)
         for source in (reference, *copies):
             check._take(source)
         for copy in copies:
@@ -151,9 +163,11 @@ class ChainCheck:
         seq = stored.entry.seq
         if seq != self._next_seq:
             self.problems.append(f"entry {self._next_seq} is missing or out of order (found entry {seq} next)")
+            self._stopped = True
             return False
         if stored.prev_hash != self._prev_hash or entry_hash(self._prev_hash, stored.entry) != stored.hash:
             self.problems.append(f"entry {seq} has been altered (its hash does not match its contents and chain)")
+            self._stopped = True
             return False
         unmatched = [where for hash_, where in self._expected.get(seq, {}) if hash_ != stored.hash]
         if unmatched:
@@ -161,13 +175,16 @@ class ChainCheck:
                 f"entry {seq} does not match the signed checkpoint{_at(where)}: the chain was rewritten"
                 for where in unmatched
             ]
+            self._stopped = True
             return False
         self._prev_hash, self._next_seq, self.checked = stored.hash, seq + 1, seq
         return True
 
     def finish(self) -> list[str]:
         beyond = [(seq, where) for seq, found in self._expected.items() for _, where in found if seq > self.checked]
-        if beyond and not self.problems:
+        # whatever else was found (a checkpoint's bad signature, one removed), entries missing from the end are said
+        # too; after a break in the chain, where the log ends is not known
+        if beyond and not self._stopped:
             seq, where = max(beyond, key=lambda item: item[0])  # the first place read, of those that record it
             self.problems.append(
                 f"the log ends at entry {self.checked} but a signed checkpoint{_at(where)} records entry {seq}: "

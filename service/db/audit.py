@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from service.core.audit import GENESIS, Checkpoint, Entry, StoredEntry, entry_hash
-from service.db.engine import Conn, Database, _one, _rows, now, open_read_only
+from service.db.engine import Conn, Database, _one, _rows, has_table, now, open_read_only
 from service.db.records import TimelineEvent
 from service.db.schema import AUDIT_CHECKPOINTS_VERSION
 
@@ -179,11 +179,16 @@ async def audit_checkpoints(conn: Conn) -> list[Checkpoint]:
     return [_checkpoint(row) for row in rows]
 
 
-async def stored_audit_checkpoints(conn: Conn) -> tuple[str | None, list[Checkpoint]]:
-    """Since when (UTC) the database has kept every checkpoint signed, and every checkpoint it keeps. (None, []) from
-    a SQLite file not yet upgraded to keep them (`handover audit verify` may run before the service has started on a
-    new version)."""
+async def stored_audit_checkpoints(conn: Conn) -> tuple[str | None, list[Checkpoint], bool]:
+    """Since when (UTC) the database has kept every checkpoint signed, every checkpoint it keeps, and whether the
+    record of since when has been removed from a database that keeps them (then `None` and the checkpoints kept).
+    (None, [], False) from a SQLite file not yet upgraded to keep them (`handover audit verify` may run before the
+    service has started on a new version)."""
     row = await _one(conn, "SELECT applied_at FROM schema_migrations WHERE version = ?", (AUDIT_CHECKPOINTS_VERSION,))
-    if row is None:
-        return None, []
-    return str(row["applied_at"]), await audit_checkpoints(conn)
+    if row is not None:
+        return str(row["applied_at"]), await audit_checkpoints(conn), False
+    if not await has_table(conn, "audit_checkpoints"):
+        return None, [], False
+    # the table is there and the record of its making is not: deleted (the table of migrations has no trigger; the
+    # checkpoints' own rows, which have, are what is trusted)
+    return None, await audit_checkpoints(conn), True

@@ -433,6 +433,15 @@ async def open_read_only(
         yield conn
 
 
+async def has_table(conn: Conn, name: str) -> bool:
+    """Whether the database `conn` reads has a table called `name`: from SQLite's catalogue, or PostgreSQL's."""
+    if isinstance(conn, LoopConnection | aiosqlite.Connection):
+        row = await _one(conn, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return row is not None
+    row = await _one(conn, "SELECT to_regclass(?) IS NOT NULL", (name,))
+    return bool(row and row[0])
+
+
 async def schema_version(conn: Conn) -> int:
     row = await _one(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
     return int(row[0]) if row else 0
