@@ -25,19 +25,40 @@ def checkpoint_key(settings: Settings) -> bytes:
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
-    """The checkpoints in an exported file (one JSON object a line), in the order written; none if there is no file."""
+    """The checkpoints in an exported file (one JSON object a line), in the order written; none if there is no file.
+    Lines that are not checkpoints are left out (`read_file` says which)."""
+    return read_file(path)[0]
+
+
+def read_file(path: Path) -> tuple[list[Checkpoint], list[tuple[int, str]]]:
+    """The checkpoints in an exported file, in the order written, and (line number, why) for each line that is not
+    one (a line half-written when the machine stopped, or altered by hand); ([], []) if there is no file."""
     if not path.exists():
-        return []
+        return [], []
     decoder = msgspec.json.Decoder(Checkpoint)
+    found, unreadable = [], []
     with path.open("rb") as lines:
-        return [decoder.decode(line) for line in lines if line.strip()]
+        for number, line in enumerate(lines, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                found.append(decoder.decode(line))
+            except msgspec.DecodeError as exc:  # ValidationError is one: a field missing or of the wrong type
+                unreadable.append((number, str(exc)))
+    return found, unreadable
 
 
 def append_to_file(path: Path, checkpoint: Checkpoint) -> None:
     """Append one checkpoint as a line, on disk (fsync) before this returns. Raises OSError if it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as out:
-        out.write(msgspec.json.encode(checkpoint) + b"\n")
+    with path.open("a+b") as out:  # appends go to the end, wherever the file was read
+        ended = True
+        if out.seek(0, os.SEEK_END):
+            out.seek(-1, os.SEEK_END)
+            ended = out.read(1) == b"\n"
+        # a line half-written when the machine stopped stays a line of its own, reported by `verify`
+        out.write((b"" if ended else b"\n") + msgspec.json.encode(checkpoint) + b"\n")
         out.flush()
         os.fsync(out.fileno())
 
@@ -51,8 +72,10 @@ async def checkpoints_kept(conn: db.Conn, settings: Settings) -> tuple[Checkpoin
     )
     if not settings.checkpoint_file.exists():
         return in_database, None
-    exported = read_checkpoints(settings.checkpoint_file)
-    return in_database, CheckpointSource(where=in_file(str(settings.checkpoint_file)), checkpoints=tuple(exported))
+    exported, unreadable = read_file(settings.checkpoint_file)
+    return in_database, CheckpointSource(
+        where=in_file(str(settings.checkpoint_file)), checkpoints=tuple(exported), unreadable=tuple(unreadable)
+    )
 
 
 async def verify(settings: Settings) -> tuple[int, list[str]]:

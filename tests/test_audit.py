@@ -570,3 +570,26 @@ async def test_an_instance_with_another_secret_neither_starts_nor_signs(tmp_path
 async def test_the_engine_tells_a_table_that_is_there_from_one_that_is_not(database: db.Database) -> None:
     assert await has_table(database.reader, "audit_checkpoints")
     assert not await has_table(database.reader, "audit_checkpoint")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [b'{"seq": 3, "hash": "ab', b"not json", b'{"seq": "three"}', b"[]"],
+    ids=["half-written", "not JSON", "wrong types", "not an object"],
+)
+async def test_a_line_of_the_file_that_is_no_checkpoint_is_reported_and_the_rest_still_checked(
+    logged: Settings, damage: bytes
+) -> None:
+    """A machine that stops while a line is appended leaves half of it; verify said so with a traceback and checked
+    nothing. The next checkpoint is a line of its own."""
+    (checkpoint,) = audit_trail.read_checkpoints(logged.checkpoint_file)
+    with logged.checkpoint_file.open("ab") as out:
+        out.write(damage)
+    _, problems = await audit_trail.verify(logged)
+    (problem,) = problems
+    assert problem.startswith(f"line 2 {in_file(logged)} is not a checkpoint: ")
+    audit_trail.append_to_file(logged.checkpoint_file, checkpoint)  # as the next checkpoint is
+    lines = logged.checkpoint_file.read_bytes().splitlines()
+    assert lines[1] == damage and len(audit_trail.read_checkpoints(logged.checkpoint_file)) == 2
+    _, problems = await audit_trail.verify(logged)
+    assert problems == [problem]

@@ -80,6 +80,7 @@ class CheckpointSource(msgspec.Struct, frozen=True, kw_only=True):
     checkpoints: tuple[Checkpoint, ...]
     kept_since: str | None = None
     kept_since_removed: bool = False  # the place keeps checkpoints, but its record of since when has been removed
+    unreadable: tuple[tuple[int, str], ...] = ()  # (line number, why) of each line of a file that is no checkpoint
 
 
 # A database that keeps checkpoints but no longer says since when: tampering in itself, and any checkpoint of a file
@@ -152,6 +153,8 @@ class ChainCheck:
         return check
 
     def _take(self, source: CheckpointSource) -> None:
+        for number, why in source.unreadable:  # half-written by a crash, or altered: reported, and the rest read
+            self.problems.append(f"line {number}{_at(source.where)} is not a checkpoint: {why}")
         for checkpoint in source.checkpoints:
             if checkpoint_is_genuine(self._key, checkpoint):
                 self._expected.setdefault(checkpoint.seq, {})[(checkpoint.hash, source.where)] = None
