@@ -59,6 +59,9 @@ HAND_WRITTEN = {
     "govuk-date-input": ["components/fields.html"],
     "govuk-radios": ["components/fields.html"],
     "govuk-checkboxes": ["components/fields.html"],
+    # audit/incomplete.html: the report's measures, a key and a value a row, written out before this check covered
+    # summary lists and compared with the macro by no test yet
+    "govuk-summary-list": ["components/answers.html", "audit/incomplete.html"],
 }
 
 
