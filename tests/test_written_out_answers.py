@@ -171,3 +171,49 @@ def test_the_states_show_every_question_and_every_group_s_rows() -> None:
         for section in checklist.sections
         for group in section.groups
     }
+
+
+# The receiver's readback and confirmation of a critical section in templates/receiving/review.html as it was,
+# through the GOV.UK Frontend macros.
+CONFIRMATION_THROUGH_THE_MACROS = """
+{% from "govuk_frontend_jinja/components/checkboxes/macro.html" import govukCheckboxes %}
+{% from "govuk_frontend_jinja/components/character-count/macro.html" import govukCharacterCount %}
+{{ govukCharacterCount({"id": "readback-" ~ section.id, "name": "readback", "maxlength": limits.READBACK_MAX, "rows": 4,
+   "label": {"text": "In your own words, what are you taking on from ‘" ~ section.title ~ "’?",
+             "classes": "govuk-label--s"},
+   "hint": {"text": "Say what it means for the child, what you will do and by when (at least " ~ readback_min
+            ~ " characters). You can quote a few words, but do not copy the handover back."},
+   "value": value,
+   "errorMessage": {"text": readback_error} if readback_error is not none else none}) }}
+{{ govukCheckboxes({"name": "understood", "idPrefix": "understood-" ~ section.id,
+   "fieldset": {"legend": {"text": "Confirm ‘" ~ section.title ~ "’", "classes": "govuk-fieldset__legend--s"}},
+   "errorMessage": {"text": understood_error} if understood_error is not none else none,
+   "items": [{"value": "yes", "text": "I have read and understood this section", "checked": confirmed}]}) }}
+"""
+CONFIRMATION = (
+    '{% from "components/answers.html" import confirmation_fields %}'
+    "{{ confirmation_fields(section, value, readback_error, understood_error, confirmed, readback_min) }}"
+)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+@pytest.mark.parametrize("value", ["", *TEXTS])
+def test_a_section_s_confirmation_is_drawn_as_the_govuk_macros_draw_it(section: Section, value: str) -> None:
+    env = _environment()
+    ours, theirs = env.from_string(CONFIRMATION), env.from_string(CONFIRMATION_THROUGH_THE_MACROS)
+    for readback_error in (None, 'Write <at least> 40 characters & "more"'):
+        for understood_error in (None, "Confirm <that> you have read & understood it"):
+            for confirmed in (False, True):
+                page = {
+                    "section": section,
+                    "value": value,
+                    "readback_error": readback_error,
+                    "understood_error": understood_error,
+                    "confirmed": confirmed,
+                    "readback_min": 40,
+                }
+                drawn, expected = ours.render(page), theirs.render(page)
+                where = f"{section.id}, {readback_error=}, {understood_error=}, {confirmed=}"
+                assert _markup(drawn) == _markup(expected), where
+                textarea = r"<textarea[^>]*>(.*?)</textarea>"
+                assert re.findall(textarea, drawn, re.DOTALL) == re.findall(textarea, expected, re.DOTALL), where
