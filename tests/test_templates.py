@@ -54,11 +54,14 @@ HAND_WRITTEN = {
     "govuk-back-link": ["outgoing/task_list.html"],
     "govuk-select": ["components/filters.html"],
     "govuk-input": ["components/filters.html", "components/fields.html"],
-    "govuk-textarea": ["components/fields.html"],
-    "govuk-character-count": ["components/fields.html"],
+    "govuk-textarea": ["components/fields.html", "components/answers.html"],
+    "govuk-character-count": ["components/fields.html", "components/answers.html"],
     "govuk-date-input": ["components/fields.html"],
     "govuk-radios": ["components/fields.html"],
-    "govuk-checkboxes": ["components/fields.html"],
+    "govuk-checkboxes": ["components/fields.html", "components/answers.html"],
+    # audit/incomplete.html: the report's measures, a key and a value a row, written out before this check covered
+    # summary lists and compared with the macro by no test yet
+    "govuk-summary-list": ["components/answers.html", "audit/incomplete.html"],
 }
 
 
