@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment
+from markupsafe import escape
 
 from service.app import template_environment
 from service.checklist import Field, Section, load_all
@@ -220,8 +221,11 @@ def test_every_question_is_drawn_as_the_govuk_macros_draw_it(section: Section) -
         page = {"layout": layout, "values": values, "rows_by_group": rows, "errors": errors, "form_action": "/f"}
         drawn = ours.render(page, prefix="")
         assert _markup(drawn) == _markup(theirs.render(page, prefix="")), f"{section.id}, {state}"
-        for _, name in _names(layout, "", values, rows):
+        for field, name in _names(layout, "", values, rows):
             assert f'name="{name}' in drawn, f"{name} not drawn ({section.id}, {state})"
+            if field.type == "textarea":  # sent back as it is shown: a space added here is added to what is kept
+                shown = re.search(rf'<textarea[^>]* id="{re.escape(name)}"[^>]*>(.*?)</textarea>', drawn, re.DOTALL)
+                assert shown and shown.group(1) == escape(values.get(field.id, "")), f"{name} ({section.id}, {state})"
 
 
 def test_the_states_show_every_answer_s_revealed_questions_and_every_kind_of_question_in_error() -> None:
