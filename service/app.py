@@ -8,7 +8,7 @@ import functools
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +40,7 @@ from service import checklist as checklist_module
 from service import db, documents, logs, mail, oidc
 from service.actions.checkpoints import check_signing_key, write_checkpoint
 from service.core import answers, case_records, caseload, dates, telling, validation
+from service.core.clock import ENGLAND
 from service.core.timing import duration_words
 from service.core.workflow import STATE_LABELS, State
 from service.settings import Settings
@@ -88,24 +89,45 @@ UNAUTHENTICATED = [
 NOT_FOR_FORMS = ["^/static/", "^/healthz$", "^/readyz$", "^/metrics$", "^/api/", "^/schema"]
 
 
+def _in_england(stamp: str) -> datetime:
+    """A stored timestamp (ISO 8601; one without an offset is UTC, as `clock.date_in_england` reads it) as the time
+    in England. Raises ValueError for text that is not a timestamp."""
+    moment = datetime.fromisoformat(stamp)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ENGLAND)
+
+
 @functools.lru_cache(maxsize=4096)  # pure, and the same dates recur on every page of a list
 def _format_date(value: str | None) -> str:
-    """'2026-11-27' or an ISO timestamp -> '27 November 2026'; anything else as it is."""
+    """'2026-11-27', or a stored timestamp (UTC) -> '27 November 2026', its date in England; anything else as it
+    is."""
     if not value:
         return ""
     try:
-        parsed = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+        parsed = _in_england(value) if "T" in value else date.fromisoformat(value)
     except ValueError:
         return value
     return f"{parsed.day} {parsed:%B %Y}"
 
 
 @functools.lru_cache(maxsize=4096)
+def _short_date(value: str | None) -> Markup:
+    """A stored timestamp as a `<time>` element reading '27 Nov 2026' (the month cut to three letters, as GOV.UK's
+    style allows where space is tight: the report's table cells); its `datetime` attribute is the timestamp."""
+    words = _format_date(value).split(" ")
+    if len(words) != 3:  # not a date: shown as it is, escaped
+        return Markup.escape(" ".join(words))
+    day, month, year = words
+    return Markup('<time datetime="{}">{} {} {}</time>').format(value, day, month[:3], year)
+
+
+@functools.lru_cache(maxsize=4096)
 def _format_time(value: str | None) -> str:
+    """A stored timestamp (UTC) -> '27 November 2026 at 14:05', in England's local time (British Summer Time in
+    summer), whatever the machine's own time zone; anything else as it is."""
     if not value:
         return ""
     try:
-        parsed = datetime.fromisoformat(value).astimezone()
+        parsed = _in_england(value)
     except ValueError:
         return value
     return f"{parsed.day} {parsed:%B %Y} at {parsed:%H:%M}"
@@ -211,6 +233,7 @@ def template_environment(settings: Settings) -> Environment:
     )
     env.filters["date"] = _format_date
     env.filters["datetime"] = _format_time
+    env.filters["short_date"] = _short_date
     env.filters["signed_links_withheld"] = telling.signed_links_withheld
     env.globals.update(
         state_label=lambda state: STATE_LABELS.get(State(state), state),
