@@ -54,8 +54,27 @@ def reader_for(database: db.Database, report_filter: ReportFilter, page: int, pe
     return database.scanner
 
 
+# the terms of the last few (checklists, day) pairs asked for: every request for the report on one day needs the same
+# ones, and working them out (each time limit counted back in working days) was a tenth of the report page's time.
+# Each entry holds its checklists, so the id in its key is never another object's while the entry is kept.
+_TERMS_KEPT = 8
+_terms: dict[tuple[int, date], tuple[Checklists, ReportTerms]] = {}
+
+
 def report_terms(checklists: Checklists, today: date) -> ReportTerms:
-    """What the report's SQL needs to know from the checklists on `today` (a date in England)."""
+    """What the report's SQL needs to know from the checklists on `today` (a date in England). The checklists are
+    never changed once loaded, so the terms for one day are worked out once (`_work_out_terms`)."""
+    kept = _terms.get((id(checklists), today))
+    if kept is not None and kept[0] is checklists:
+        return kept[1]
+    terms = _work_out_terms(checklists, today)
+    if len(_terms) >= _TERMS_KEPT:
+        del _terms[next(iter(_terms))]  # the oldest asked for
+    _terms[(id(checklists), today)] = (checklists, terms)
+    return terms
+
+
+def _work_out_terms(checklists: Checklists, today: date) -> ReportTerms:
     timed = limits_checklist(checklists.values())
     return ReportTerms(
         section_counts={key: len(checklist.sections) for key, checklist in checklists.items()},

@@ -329,6 +329,19 @@ def test_the_reports_sql_is_told_each_checklists_sections_and_each_stages_overdu
     }
 
 
+def test_the_terms_of_a_day_are_worked_out_once_and_each_day_has_its_own() -> None:
+    """The report's terms are kept per (checklists, day): asked again on the same day they are the same ones, the
+    next day (after the spring bank holiday) they are that day's, and other checklists get their own."""
+    first = reporting.report_terms(CHECKLISTS, REPORT_DAY)
+    assert reporting.report_terms(CHECKLISTS, REPORT_DAY) is first
+    next_day = reporting.report_terms(CHECKLISTS, date(2024, 5, 29))
+    assert next_day == reporting._work_out_terms(CHECKLISTS, date(2024, 5, 29)) != first
+    assert next_day.overdue_before[("case-transfer", 4, "safeguarding_partnership")] == "2024-05-07"
+    only_the_first = {key: value for key, value in CHECKLISTS.items() if key[1] == 1}
+    assert reporting.report_terms(only_the_first, REPORT_DAY).section_counts == {("case-transfer", 1): 11}
+    assert reporting.report_terms(CHECKLISTS, REPORT_DAY) is first
+
+
 async def exports_on_the_report_day(site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """A draft, an endorsed and a returned handover with every date written out, exported on REPORT_DAY."""
     monkeypatch.setattr(auditor_pages, "today", lambda: REPORT_DAY)
