@@ -7,13 +7,10 @@ import asyncio
 import getpass
 import os
 import pwd
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
-
-import psycopg
 
 from service import actions, db
 from service.actions import maintenance, notifications
@@ -780,11 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnotherKey as exc:  # this secret did not sign the checkpoints kept: nothing is signed with it
         print(f"handover {args.command}: {exc}", file=sys.stderr)
         return 1
-    except (
-        OSError,
-        sqlite3.Error,
-        psycopg.Error,
-    ) as exc:  # a file or the database the system could not use: said, not traced
+    except db.database_errors(OSError) as exc:  # a file or the database the system could not use: said, not traced
         print(f"handover {args.command}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         return 1
     finally:

@@ -17,12 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from itertools import groupby
-
-import psycopg
 
 from service import db
 from service.checklist import Checklist
@@ -309,7 +306,7 @@ async def keep_reminding(
         try:
             await remind(database, checklists, today())
             await send_digests(database, datetime.now(UTC))
-        except (sqlite3.Error, psycopg.Error, OSError):
+        except db.database_errors(OSError):
             log.exception("could not work out reminders; will try again")
         await asyncio.sleep(every)
 

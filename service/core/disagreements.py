@@ -121,6 +121,8 @@ def overdue_at(checklist: Checklist, stage_value: str, since_text: str, today: d
 def overdue(checklist: Checklist, open_stages: str, today: date) -> tuple[Overdue, ...]:
     """The open disagreements (as the handover's query lists them, see UNIT and RECORD) that are past their stage's
     time limit on `today`."""
+    if not open_stages:
+        return ()  # most handovers have no open disagreement
     found = (overdue_at(checklist, *item.partition(UNIT)[::2], today) for item in open_stages.split(RECORD) if item)
     return tuple(item for item in found if item is not None)
 

@@ -6,6 +6,7 @@ and the state machine's own `blockers()` words what stands in the way, so the re
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
@@ -512,7 +513,11 @@ def safe_cell(value: object) -> str:
     """Text for a CSV cell that a spreadsheet shows as text, never runs: a cell whose first character, or first after
     leading whitespace, is a formula sign gets OWASP's single quote in front; the text is otherwise unchanged, so it
     stays readable."""
+    if isinstance(value, int):  # bool too: a count, an id or a yes/no is never read as a formula (no sign: >= 0)
+        return "'" + str(value) if value < 0 else str(value)
     text = "" if value is None else str(value)
+    if not text or (text[0] not in _FORMULA_SIGNS and not text[0].isspace()):
+        return text  # most cells: the first character decides, with no whitespace to look past
     first = text.lstrip()[:1]  # after any leading whitespace, Unicode's included (no-break and ideographic spaces)
     return "'" + text if text[:1] in _FORMULA_SIGNS or first in _FORMULA_SIGNS else text
 
@@ -542,9 +547,24 @@ CSV_COLUMNS = [
 ]
 
 
+_CSV_VALUES = operator.attrgetter(*(key for key, _ in CSV_COLUMNS))
+_CSV_KEYS = [key for key, _ in CSV_COLUMNS]
+_CSV_LISTS = [_CSV_KEYS.index("blockers"), _CSV_KEYS.index("left_out_of_group")]  # several texts, joined by "; "
+_CSV_HELD = _CSV_KEYS.index("held_pending_transfer")
+_CSV_WAIT = _CSV_KEYS.index("due_wait")
+
+
 def csv_cells(row: ReportRow) -> list[str]:
-    values = msgspec.structs.asdict(row)
-    values["held_pending_transfer"] = "Yes" if row.held_pending_transfer else "No"
-    values["due_wait"] = wait_label(row.due_wait)
-    lists = ("blockers", "left_out_of_group")
-    return [safe_cell("; ".join(values[key]) if key in lists else values[key]) for key, _ in CSV_COLUMNS]
+    """The row's cells in `CSV_COLUMNS` order, each made safe by `safe_cell` (an export writes tens of thousands of
+    rows: the columns are read in one go, and only a cell whose first character could start a formula is looked at
+    further)."""
+    values = list(_CSV_VALUES(row))
+    for index in _CSV_LISTS:
+        values[index] = "; ".join(values[index])
+    values[_CSV_HELD] = "Yes" if values[_CSV_HELD] else "No"
+    values[_CSV_WAIT] = wait_label(values[_CSV_WAIT])
+    cells = [str(value) for value in values]
+    return [
+        cell if not cell or (cell[0] not in _FORMULA_SIGNS and not cell[0].isspace()) else safe_cell(cell)
+        for cell in cells
+    ]

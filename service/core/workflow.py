@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Protocol
 
 import msgspec
@@ -557,9 +558,18 @@ def _wrong_state(action: Action, facts: Facts) -> list[str]:
 
 
 def waited(facts: Facts) -> str:
-    days = working_days_between(facts.state_since, facts.today)
-    since = f"since {facts.state_since.day} {facts.state_since:%B %Y}"
+    """How long the handover has waited in its state, in words: "since 4 December 2026, 3 working days"."""
+    return waited_words(facts.state_since, facts.today)
+
+
+def _wait_in_words(since_date: date, today: date) -> str:
+    days = working_days_between(since_date, today)
+    since = f"since {since_date.day} {since_date:%B %Y}"
     return f"{since}, less than a working day" if days == 0 else f"{since}, {days} working day{'s'[: days != 1]}"
+
+
+# a report or an export says the same few hundred dates' waits for thousands of rows (the wrapper keeps the words)
+waited_words = lru_cache(maxsize=4096)(_wait_in_words)
 
 
 def waits_on(facts: Facts) -> str:

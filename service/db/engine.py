@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -95,6 +96,16 @@ class Conn(Protocol):
     def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Awaitable[Iterable[Any]]: ...
 
     def executemany(self, sql: str, parameters: Any, /) -> Awaitable[Any]: ...
+
+
+def database_errors(*others: type[Exception]) -> tuple[type[Exception], ...]:
+    """The exceptions of a database the service could not use (a locked or damaged file, a lost connection), for
+    catching: SQLite's, and the PostgreSQL driver's once it is loaded. The driver is loaded only where a PostgreSQL
+    database is used (`Database.for_settings`), so none of its errors can be raised before; the commands that never
+    use it (an export from SQLite) start without loading it. `others`: more exceptions to catch with them."""
+    driver = sys.modules.get("psycopg")
+    found: tuple[type[Exception], ...] = (*others, sqlite3.Error)
+    return (*found, driver.Error) if driver is not None else found
 
 
 class Database(ABC):

@@ -262,13 +262,18 @@ def _record_factory(kind: type[T], columns: tuple[str, ...]) -> Callable[[sqlite
     if positional and bool not in fields.values() and set(fields) <= set(position):
         pick = operator.itemgetter(*(position[name] for name in fields))
         return lambda row: kind(*pick(row))  # positional, in field order: the quickest way to make a Struct
-    plain = [(name, index) for index, name in enumerate(columns) if name in fields and fields[name] is not bool]
-    flags = [(name, index) for index, name in enumerate(columns) if fields.get(name) is bool]
+    names = tuple(name for name in columns if name in fields)
+    flags = [name for name in names if fields[name] is bool]
+    if names == columns:  # every column is a field: the row's values in order, paired with the names in C
+        taken: Callable[[sqlite3.Row], Any] = tuple
+    else:
+        wanted = [position[name] for name in names]
+        taken = operator.itemgetter(*wanted) if len(wanted) > 1 else lambda row: (row[wanted[0]],)
 
     def build(row: sqlite3.Row) -> T:
-        values = {name: row[index] for name, index in plain}
-        for name, index in flags:
-            values[name] = bool(row[index])
+        values = dict(zip(names, taken(row), strict=True))
+        for name in flags:
+            values[name] = bool(values[name])
         return kind(**values)
 
     return build
