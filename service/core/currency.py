@@ -140,7 +140,9 @@ def flags(stale: list[StaleItem], reasons: dict[str, str], judged_at: str) -> li
 
 def stored_flags(text: str) -> list[Flag]:
     """The flags as the handover keeps them (JSON); none for text that is not a list of flags."""
+    if not text or text == "[]":
+        return []  # most handovers: nothing was out of date
     try:
-        return msgspec.json.decode(text or "[]", type=list[Flag])
+        return msgspec.json.decode(text, type=list[Flag])
     except msgspec.DecodeError:
         return []

@@ -455,14 +455,38 @@ def _ids(text: str) -> set[str]:
     return {part for part in text.split(",") if part}
 
 
+def _titles(checklist: Checklist, ids: str, listed: bool) -> tuple[str, ...]:
+    """The titles, in the checklist's order, of its sections whose ids are (`listed`) or are not in `ids` (comma-
+    separated, as the report's query gives them)."""
+    chosen = _ids(ids)
+    return tuple(section.title for section in checklist.sections if (section.id in chosen) is listed)
+
+
+# the titles for each (checklist, ids, listed) asked for: an export's rows name the same few sets of sections again
+# and again. Each entry holds its checklist, so the id in its key is never another checklist's while it is kept.
+_TITLES_KEPT = 4096
+_titles_kept: dict[tuple[int, str, bool], tuple[Checklist, tuple[str, ...]]] = {}
+
+
+def section_titles(checklist: Checklist, ids: str, listed: bool) -> tuple[str, ...]:
+    """`_titles`, worked out once for each checklist, set of ids and choice."""
+    key = (id(checklist), ids, listed)
+    kept = _titles_kept.get(key)
+    if kept is not None and kept[0] is checklist:
+        return kept[1]
+    titles = _titles(checklist, ids, listed)
+    if len(_titles_kept) >= _TITLES_KEPT:
+        _titles_kept.clear()
+    _titles_kept[key] = (checklist, titles)
+    return titles
+
+
 def _facts(record: IncompleteRecord, checklist: Checklist, today: date) -> Facts:
-    completed = _ids(record.completed_sections)
-    unconfirmed = _ids(record.unconfirmed_critical)
     return facts_for(
         record,
         today,
-        incomplete_sections=tuple(s.title for s in checklist.sections if s.id not in completed),
-        unconfirmed_items=tuple(s.title for s in checklist.sections if s.id in unconfirmed),
+        incomplete_sections=section_titles(checklist, record.completed_sections, False),
+        unconfirmed_items=section_titles(checklist, record.unconfirmed_critical, True),
         overdue_disagreements=tuple(
             item.sentence() for item in overdue(checklist, record.open_disagreement_stages, today)
         ),

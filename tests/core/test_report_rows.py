@@ -8,6 +8,8 @@ from datetime import date
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.checklist import Checklist, DisagreementRows, Field, Group, Option, Section
 from service.core.report import (
@@ -17,6 +19,7 @@ from service.core.report import (
     csv_cells,
     report_row,
     safe_cell,
+    section_titles,
     working_days_back,
 )
 from service.time_limits import TimeLimits, Waits
@@ -450,3 +453,24 @@ def test_a_blocker_starting_with_a_formula_sign_is_neutralised_in_the_joined_cel
 
 def test_a_row_with_no_blockers_has_an_empty_blockers_cell() -> None:
     assert csv_cells(msgspec.structs.replace(row(), blockers=[]))[16] == ""
+
+
+SECTION_IDS = [section.id for section in CHECKLIST.sections]
+
+
+@given(
+    ids=st.lists(st.sampled_from([*SECTION_IDS, "not-a-section", ""]), max_size=8),
+    listed=st.booleans(),
+)
+def test_the_titles_of_the_sections_named_or_not_are_the_checklists_in_its_order(ids: list[str], listed: bool) -> None:
+    """The report names a draft's incomplete sections and an endorsed handover's unconfirmed ones from the ids its
+    query gives; the titles kept for the same ids are the ones worked out afresh, and another checklist object with
+    the same id and version gets its own."""
+    text = ",".join(ids)
+    wanted = [section.title for section in CHECKLIST.sections if (section.id in ids) is listed]
+    assert list(section_titles(CHECKLIST, text, listed)) == wanted
+    assert section_titles(CHECKLIST, text, listed) == tuple(wanted)  # kept
+    renamed = msgspec.structs.replace(
+        CHECKLIST, sections=[msgspec.structs.replace(s, title=s.title.upper()) for s in CHECKLIST.sections]
+    )
+    assert section_titles(renamed, text, listed) == tuple(title.upper() for title in wanted)
