@@ -57,3 +57,21 @@ async def test_a_workers_cases_find_the_handover_that_brought_each_by_the_cases_
     sql, params = db.allocated_query(1)
     plan = " | ".join(plan_of(settings, sql, params))
     assert "handovers_by_case" in plan and "handovers_by_receiver" not in plan and "SCAN h " not in plan, plan
+
+
+async def test_who_is_asking_is_read_without_reading_every_team(database: db.Database, settings: Settings) -> None:
+    """Every request reads the person and the teams they oversee one step up: only the head of service's branch lists
+    every team (an uncorrelated subquery, evaluated only for them); anyone else's teams are found through the
+    services they manage, by index."""
+    from service.db.people import USER_AND_MEMBERSHIPS_SQL
+
+    plan = plan_of(settings, USER_AND_MEMBERSHIPS_SQL, [1])
+    # the head of service's teams: every team, in a subquery that is not correlated (worked out only when needed)
+    every_team = plan.index(next(step for step in plan if step.startswith("SCAN o")))
+    assert plan[every_team - 1].startswith("SCALAR SUBQUERY"), plan
+    # a service manager's: the services they manage, then those services' teams, each by index
+    managed = plan[every_team + 1 :]
+    assert "SEARCH s USING COVERING INDEX services_by_manager (service_manager_id=?)" in managed, plan
+    assert "SEARCH o USING COVERING INDEX teams_by_service (service_id=?)" in managed, plan
+    # nothing else reads a whole table but head_of_service, which holds one row at most
+    assert [step for step in plan if step.startswith("SCAN")] == ["SCAN hs", plan[every_team]], plan

@@ -578,6 +578,18 @@ MIGRATIONS: list[str | Migration] = [
             FOR EACH STATEMENT EXECUTE FUNCTION audit_checkpoints_append_only();
         """,
     ),
+    # the teams a head of service or service manager oversees are read on every request of theirs (db.people), and
+    # whether a person is either on everyone's: by index, whatever the number of teams
+    Migration(
+        sqlite="""
+        CREATE INDEX teams_by_service ON teams (service_id);
+        CREATE INDEX services_by_manager ON services (service_manager_id);
+        """,
+        postgresql="""
+        CREATE INDEX teams_by_service ON teams (service_id);
+        CREATE INDEX services_by_manager ON services (service_manager_id);
+        """,
+    ),
 ]
 
 AUDIT_CHECKPOINTS_VERSION = 1 + next(
