@@ -133,8 +133,6 @@ async def test_each_reply_is_in_the_audit_trail_and_the_history(site: Site) -> N
 
 # Migration 13 (joiners, movers and leavers), undone so that the database is as it was before migration 12
 UNDO_LATER_MIGRATIONS = [
-    "DROP INDEX teams_by_service",  # who oversees which teams, by index
-    "DROP INDEX services_by_manager",
     "ALTER TABLE teams DROP COLUMN service_id",
     "DROP TABLE services",
     "DROP TABLE head_of_service",
@@ -175,6 +173,8 @@ UNDO_LATER_MIGRATIONS = [
     "DROP TABLE oidc_identities",
     "DROP TABLE sessions",  # sessions kept in the database
     "DROP TABLE audit_checkpoints",  # signed audit checkpoints kept in the database
+    "DROP INDEX teams_by_service",  # who oversees which teams, by index
+    "DROP INDEX services_by_manager",
 ]
 
 
@@ -189,7 +189,9 @@ async def test_a_handover_returned_before_queries_were_kept_can_still_be_answere
     async with database.transaction() as conn:
         await conn.execute("DROP TABLE queries")
         await conn.execute("DELETE FROM schema_migrations WHERE version >= ?", (number,))
-        for undo in UNDO_LATER_MIGRATIONS:  # what later migrations added goes too, so that they apply again
+        # what later migrations added goes too, so that they apply again; indexes first, as a column an index
+        # covers cannot be dropped (nothing depends on an index)
+        for undo in sorted(UNDO_LATER_MIGRATIONS, key=lambda statement: not statement.startswith("DROP INDEX")):
             await conn.execute(undo)
     await database.close()
 

@@ -264,11 +264,12 @@ def _record_factory(kind: type[T], columns: tuple[str, ...]) -> Callable[[sqlite
         return lambda row: kind(*pick(row))  # positional, in field order: the quickest way to make a Struct
     names = tuple(name for name in columns if name in fields)
     flags = [name for name in names if fields[name] is bool]
-    if names == columns:  # every column is a field: the row's values in order, paired with the names in C
-        taken: Callable[[sqlite3.Row], Any] = tuple
+    # each field's value read by its column's position, paired with the names in C
+    wanted = [position[name] for name in names]
+    if len(wanted) > 1:
+        taken: Callable[[sqlite3.Row], Any] = operator.itemgetter(*wanted)
     else:
-        wanted = [position[name] for name in names]
-        taken = operator.itemgetter(*wanted) if len(wanted) > 1 else lambda row: (row[wanted[0]],)
+        taken = lambda row: tuple(row[index] for index in wanted)  # noqa: E731 (one column or none)
 
     def build(row: sqlite3.Row) -> T:
         values = dict(zip(names, taken(row), strict=True))
