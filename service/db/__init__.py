@@ -49,6 +49,7 @@ from service.db.cases import (
 from service.db.drafts import clear_old_pending_drafts, keep_pending_draft, pending_draft_counts, take_pending_draft
 from service.db.engine import (
     DEFAULT_BUSY_TIMEOUT_MS,
+    EVERY_ROW,
     Conn,
     Database,
     LoopConnection,
@@ -102,6 +103,7 @@ from service.db.handovers import (
     section_statuses,
     section_version,
     sections_of,
+    started_query,
     take_on,
     touch_handover,
     update_handover,
@@ -185,6 +187,7 @@ from service.db.records import (
     Query,
     Received,
     SectionRecord,
+    Started,
     Team,
     TimelineEvent,
     User,
@@ -214,6 +217,7 @@ from service.db.sessions import (  # who is signed in, shared by every instance
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
+    "EVERY_ROW",
     "MIGRATIONS",
     "ApiToken",
     "Case",
@@ -236,6 +240,7 @@ __all__ = [
     "SectionRecord",
     "ServiceRecord",
     "SqliteDatabase",
+    "Started",
     "StoredSession",
     "Team",
     "TeamRecord",
@@ -371,6 +376,7 @@ __all__ = [
     "sibling_group_exists",
     "sibling_group_names",
     "siblings_of",
+    "started_query",
     "store_session",
     "stored_audit_checkpoints",
     "stored_time",

@@ -169,6 +169,24 @@ class Received(msgspec.Struct, frozen=True):
     urgent_by: int | None = None  # the head of service who authorised an urgent transfer (workflow.Facts)
 
 
+class Started(msgspec.Struct, frozen=True):
+    """A handover as its outgoing worker's own lists show it (their landing page's handovers in progress, their
+    finished ones): only what a row prints and its due date is worked out from (core.due_dates.Listed). A full
+    Handover reads the sibling list, the disagreements, the named managers and who has been told for every row."""
+
+    id: int
+    child_name: str
+    state: str
+    receiving_team: str
+    receiver: str | None
+    started_at: str
+    state_since: str
+    last_activity_at: str
+    held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
+    on_behalf_of_name: str | None = None
+    urgent_at: str | None = None  # when an urgent transfer was authorised (UTC, ISO 8601); None for an ordinary one
+
+
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):
     """How many handovers wait for one person, by what they are to do next (each a number of handovers)."""
 
