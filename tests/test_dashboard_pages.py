@@ -168,3 +168,20 @@ async def test_each_finished_list_pages_on_its_own_most_recent_first(site: Site)
     assert "There is no page 4: you have 30 finished handovers you started." in section(beyond, "finished-started")
     assert "None of the handovers you received has closed." in section(beyond, "finished-received")
     assert "You have no handovers in progress." in section((await out.get("/")).text, "my-handovers")
+
+
+@pytest.mark.sqlite_only
+async def test_each_list_comes_with_its_count_in_one_statement(site: Site) -> None:
+    await allocated(site, 3, with_handovers=2)
+    worker = await site.as_user("out")
+    statements: list[str] = []
+    site.db.reader.raw.set_trace_callback(statements.append)
+    try:
+        page = (await worker.get("/")).text
+    finally:
+        site.db.reader.raw.set_trace_callback(None)
+    assert paged_children(section(page, "my-cases")) == [1, 2, 3]
+    counts = [s for s in statements if re.match(r"\s*SELECT COUNT\(\*\) FROM (cases|handovers)\b", s)]
+    assert counts == [], "a list's count is read with its page"
+    beyond = (await worker.get("/?cases_page=3")).text
+    assert re.search(r"There is no page 3: you have \d+ cases\.", section(beyond, "my-cases")), "counted apart then"

@@ -70,9 +70,11 @@ async def test_what_a_worker_started_is_searched_by_author(
 async def test_a_workers_cases_find_the_handover_that_brought_each_by_the_cases_index(
     database: db.Database, settings: Settings
 ) -> None:
-    sql, params = db.allocated_query(1)
-    plan = " | ".join(plan_of(settings, sql, params))
+    sql, params, count = db.allocated_query(1)
+    plan = " | ".join(plan_of(settings, sql + " LIMIT ? OFFSET ?", [*params, 25, 0])) + " |"
     assert "handovers_by_case" in plan and "handovers_by_receiver" not in plan and "SCAN h " not in plan, plan
+    assert "cases_by_worker" in plan and "SCAN c " not in plan, plan
+    assert " ".join(plan_of(settings, count, params)).startswith("SEARCH c USING COVERING INDEX cases_by_worker")
 
 
 async def test_who_is_asking_is_read_without_reading_every_team(database: db.Database, settings: Settings) -> None:

@@ -178,6 +178,7 @@ from service.db.people import (  # joiners, movers and leavers
     waiting_on_team,
 )
 from service.db.records import (
+    AllocatedCase,
     ApiToken,
     Case,
     Confirmation,
@@ -219,6 +220,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
     "EVERY_ROW",
     "MIGRATIONS",
+    "AllocatedCase",
     "ApiToken",
     "Case",
     "Confirmation",

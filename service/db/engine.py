@@ -408,6 +408,23 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row 
     return rows[0] if rows else None
 
 
+# A column that gives each row of a list's page how many rows the whole list holds (`_listed`), so that a page and
+# its count are one query
+LISTED = "COUNT(*) OVER () AS listed"
+
+
+async def _listed(conn: Conn, rows: list[Any], count_sql: str, params: Sequence[Any], offset: int) -> int:
+    """How many rows the whole list holds, for a page read with `LISTED`: from the page's first row, or, when the page
+    is empty and past the list's end (an address kept from a longer list), by `count_sql`, so that the page can say
+    how many there are."""
+    if rows:
+        return int(rows[0]["listed"])
+    if offset == 0:
+        return 0
+    total = await _one(conn, count_sql, params)
+    return int(total[0]) if total else 0
+
+
 async def _insert(conn: Conn, sql: str, params: Sequence[Any]) -> int:
     """INSERT one row into a table with an `id` column; returns the new row's id."""
     row = await _one(conn, sql + " RETURNING id", params)

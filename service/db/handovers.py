@@ -10,7 +10,7 @@ import msgspec
 
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
-from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, now
+from service.db.engine import EVERY_ROW, LISTED, Conn, _insert, _listed, _one, _rows, now
 from service.db.people import HELD_PENDING
 from service.db.records import (
     Confirmation,
@@ -129,14 +129,11 @@ async def handover_version(conn: Conn, handover_id: int) -> int | None:
 # finished (closed or cancelled: nobody's next step) are listed on a page of their own.
 _FINISHED_STATES = "('closed', 'cancelled')"
 
-# Each list's rows carry how many the whole list holds (`listed`), so that a page and its count are one query.
-_LISTED = "COUNT(*) OVER () AS listed"
-
 _STARTED_SELECT = (
     """
     SELECT h.id, c.child_name, h.state, rt.name AS receiving_team, r.name AS receiver, h.started_at, h.state_since,
            h.last_activity_at, h.urgent_at, """
-    + _LISTED
+    + LISTED
     + ", "
     + MARKER_COLUMNS
     + """
@@ -146,17 +143,6 @@ _STARTED_SELECT = (
     LEFT JOIN users r ON r.id = h.receiver_id
 """
 )
-
-
-async def _listed(conn: Conn, rows: list[Any], count_sql: str, params: Sequence[Any], offset: int) -> int:
-    """How many rows the whole list holds: read from the page's first row, or counted when the page is empty and
-    past the list's end (an address kept from a longer list), so that the page can say how many there are."""
-    if rows:
-        return int(rows[0]["listed"])
-    if offset == 0:
-        return 0
-    total = await _one(conn, count_sql, params)
-    return int(total[0]) if total else 0
 
 
 def started_query(user_id: int, *, finished: bool) -> tuple[str, list[Any], str]:
@@ -195,7 +181,7 @@ _RECEIVED_SELECT = (
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            h.state_since, h.last_activity_at, h.started_at, h.urgent_at, h.urgent_by, """
-    + _LISTED
+    + LISTED
     + ", "
     + MARKER_COLUMNS
     + _HANDOVER_FROM

@@ -60,6 +60,20 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
     held_pending_transfer: bool = False  # held by the team manager after its worker left
 
 
+class AllocatedCase(msgspec.Struct, frozen=True):
+    """A case as its allocated worker's own list shows it (their landing page): the child, and the handovers the row
+    links to; a full Case also names the worker and the team, who are the reader there."""
+
+    id: int
+    reference: str
+    child_name: str
+    date_of_birth: str
+    sibling_group: str | None
+    open_handover_id: int | None
+    received_by_handover_id: int | None  # the latest closed handover that brought the case to its allocated worker
+    held_pending_transfer: int = 0  # held by the team manager after its worker left; 0/1 keeps rows made positionally
+
+
 class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes long lists of them quickly
     id: int
     case_id: int
