@@ -151,21 +151,29 @@ FINISHED_LISTS = {"started": "finished-started", "received": "finished-received"
 
 def _list_page(path: str, lists: dict[str, str], numbers: dict[str, int], key: str, total: int) -> dict[str, Any]:
     """One of a page's lists (`lists`: each one's page parameter and heading id): which page of it is shown, how many
-    pages it has, and the links to this, the previous and the next page, each keeping the other lists where they
-    were."""
+    pages it has, whether it needs page links (`paged`: more than one page, and this one in range) or is `missing`
+    (past the end of a list that has rows), and then the links to this, the previous and the next page, or to the
+    first, each keeping the other lists where they were. A list that fits on one page needs no links."""
 
     def link(number: int) -> str:
         pages = "&".join(f"{k}_page={number if k == key else numbers[k]}" for k in lists)
         return f"{path}?{pages}#{lists[key]}"
 
     shown = Page(numbers[key], DASHBOARD_PAGE, total)
-    return {
-        "total": total, "page": shown.number, "pages": shown.count, "first": shown.first,
-        "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number), "first_page": link(1),
-        "previous": link(shown.number - 1) if shown.has_previous else None,
-        "next": link(shown.number + 1) if shown.has_next else None,
-        "missing": total > 0 and shown.number > shown.count,
+    missing = total > 0 and shown.number > shown.count
+    listed: dict[str, Any] = {
+        "total": total, "page": shown.number, "pages": shown.count, "missing": missing,
+        "paged": shown.count > 1 and not missing,
     }  # fmt: skip
+    if missing:
+        listed["first_page"] = link(1)
+    elif listed["paged"]:
+        listed |= {
+            "first": shown.first, "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number),
+            "previous": link(shown.number - 1) if shown.has_previous else None,
+            "next": link(shown.number + 1) if shown.has_next else None,
+        }  # fmt: skip
+    return listed
 
 
 def _page_numbers(request: Request[Any, Any, Any], lists: dict[str, str]) -> dict[str, int]:
