@@ -73,6 +73,7 @@ async def test_a_workers_cases_find_the_handover_that_brought_each_by_the_cases_
     sql, params, count = db.allocated_query(1)
     plan = " | ".join(plan_of(settings, sql + " LIMIT ? OFFSET ?", [*params, 25, 0])) + " |"
     assert "handovers_by_case" in plan and "handovers_by_receiver" not in plan and "SCAN h " not in plan, plan
+    assert "SEARCH h USING COVERING INDEX handovers_by_case" in plan, "the handover rows themselves are not read"
     assert "cases_by_worker" in plan and "SCAN c " not in plan, plan
     assert " ".join(plan_of(settings, count, params)).startswith("SEARCH c USING COVERING INDEX cases_by_worker")
 
