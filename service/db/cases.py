@@ -6,7 +6,7 @@ from typing import Any
 
 from service.core.allocations import AllocationReason
 from service.db.allocations import follow_allocation
-from service.db.engine import EVERY_ROW, LISTED, Conn, _insert, _listed, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, _total, now
 from service.db.people import HELD_PENDING
 from service.db.records import AllocatedCase, Case, record
 
@@ -83,9 +83,7 @@ _ALLOCATED_SELECT = (
              WHERE h.case_id = c.id AND +h.state = 'closed' AND +h.receiver_id = c.allocated_worker_id)
                AS received_by_handover_id, """
     + HELD_PENDING
-    + " AS held_pending_transfer, "
-    + LISTED
-    + """
+    + """ AS held_pending_transfer
     FROM cases c
     LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
 """
@@ -110,7 +108,7 @@ async def cases_allocated_to(
     many there are in all."""
     sql, params, count_sql = allocated_query(user_id)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [record(r, AllocatedCase) for r in rows], await _listed(conn, rows, count_sql, params, offset)
+    return [record(r, AllocatedCase) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 async def reallocate_case(

@@ -408,19 +408,15 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row 
     return rows[0] if rows else None
 
 
-# A column that gives each row of a list's page how many rows the whole list holds (`_listed`), so that a page and
-# its count are one query
-LISTED = "COUNT(*) OVER () AS listed"
-
-
-async def _listed(conn: Conn, rows: list[Any], count_sql: str, params: Sequence[Any], offset: int) -> int:
-    """How many rows the whole list holds, for a page read with `LISTED`: from the page's first row, or, when the page
-    is empty and past the list's end (an address kept from a longer list), by `count_sql`, so that the page can say
-    how many there are."""
-    if rows:
-        return int(rows[0]["listed"])
-    if offset == 0:
-        return 0
+async def _total(
+    conn: Conn, rows: Sequence[Any], count_sql: str, params: Sequence[Any], limit: int, offset: int
+) -> int:
+    """How many rows a whole list holds, given one page of it (`limit` rows read after `offset`): a page that is not
+    full is the list's last, so the list holds the rows before it and its own, uncounted (most lists people work
+    from fit on their first page). Only a full page, or an empty one past the start (an address kept from a longer
+    list), is counted by `count_sql`."""
+    if (rows and len(rows) < limit) or (not rows and offset == 0):
+        return offset + len(rows)
     total = await _one(conn, count_sql, params)
     return int(total[0]) if total else 0
 

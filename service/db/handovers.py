@@ -10,7 +10,7 @@ import msgspec
 
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
-from service.db.engine import EVERY_ROW, LISTED, Conn, _insert, _listed, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, _total, now
 from service.db.people import HELD_PENDING
 from service.db.records import (
     Confirmation,
@@ -133,8 +133,6 @@ _STARTED_SELECT = (
     """
     SELECT h.id, c.child_name, h.state, rt.name AS receiving_team, r.name AS receiver, h.started_at, h.state_since,
            h.last_activity_at, h.urgent_at, """
-    + LISTED
-    + ", "
     + MARKER_COLUMNS
     + """
     FROM handovers h
@@ -170,7 +168,7 @@ async def handovers_by_author(
     their landing page's, or `finished`), and how many that list holds."""
     sql, params, count_sql = started_query(user_id, finished=finished)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [record(r, Started) for r in rows], await _listed(conn, rows, count_sql, params, offset)
+    return [record(r, Started) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 _RECEIVED_SELECT = (
@@ -181,8 +179,6 @@ _RECEIVED_SELECT = (
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
            h.state_since, h.last_activity_at, h.started_at, h.urgent_at, h.urgent_by, """
-    + LISTED
-    + ", "
     + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
@@ -219,7 +215,7 @@ async def handovers_received_by(
     neither: it never came to them."""
     sql, params, count_sql = received_query(user_id, finished=finished)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [record(r, Received) for r in rows], await _listed(conn, rows, count_sql, params, offset)
+    return [record(r, Received) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 def _count(where: str) -> str:
