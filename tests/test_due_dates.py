@@ -205,9 +205,9 @@ async def test_each_childs_handover_on_the_sibling_groups_page_shows_its_due_dat
         assert re.search(rf'id="due-{other}"><span class="app-due">Due \d+ \w+ \d{{4}}</span>', page)
 
 
-async def test_a_closed_handover_on_the_dashboard_has_no_due_date(site: Site) -> None:
+async def test_a_closed_handover_among_the_finished_ones_has_no_due_date(site: Site) -> None:
     handover_id = await handover_in(site.db, site.world, "closed", "c1")
-    row = html_row((await (await site.as_user("out")).get("/")).text, handover_id)
+    row = html_row((await (await site.as_user("out")).get("/finished")).text, handover_id)
     assert "Due " not in row and "Overdue" not in row
 
 

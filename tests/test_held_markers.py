@@ -132,8 +132,8 @@ async def test_every_list_page_marks_every_row_of_a_leavers_case_or_handover(sit
 
 async def test_the_receivers_list_of_what_they_received_keeps_the_on_behalf_marker(site: Site, leaver: Leaver) -> None:
     rec = await site.as_user("rec")
-    text = html.unescape((await rec.get("/")).text)
-    received = text.split('id="received"', 1)[1]
+    text = html.unescape((await rec.get("/finished")).text)  # closed: off her landing page, with her finished ones
+    received = text.split('id="finished-received"', 1)[1]
     row = next(r for r in table_rows(received) if f"/handovers/{leaver.handovers['c6']}/view" in r)
     assert ON_BEHALF in row and HELD_PENDING_TRANSFER not in row, "approved: with the receiver, no longer held"
 

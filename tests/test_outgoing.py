@@ -232,16 +232,6 @@ async def test_signing_in_with_an_empty_form_says_what_to_enter(site: Site) -> N
     assert 'href="#password"' in response.text
 
 
-async def test_dashboard_shows_work_in_progress_and_only_recent_finished_handovers(site: Site) -> None:
-    from tests.helpers import handover_in
-
-    for _ in range(11):
-        await handover_in(site.db, site.world, "cancelled", "c1")
-    await handover_in(site.db, site.world, "draft", "c2")
-    rows = (await db.handovers_by_author(site.db.reader, site.world.users["out"]))[0]
-    assert [h.state for h in rows].count("cancelled") == 10 and rows[0].state == "draft"
-
-
 @pytest.mark.sqlite_only
 async def test_a_section_save_reads_the_handover_once_before_writing(site: Site) -> None:
     out = await site.as_user("out")

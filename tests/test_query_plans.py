@@ -45,18 +45,37 @@ async def test_what_waits_for_a_person_is_counted_by_searching_indexes(
         assert index in " | ".join(plan), (index, plan)
 
 
-async def test_what_a_worker_received_is_searched_by_receiver(database: db.Database, settings: Settings) -> None:
-    sql, params = db.received_query(1, 10)
-    plan = " | ".join(plan_of(settings, sql, params))
-    assert "handovers_by_receiver" in plan and "SCAN handovers" not in plan and "handovers_by_state" not in plan, plan
+@pytest.mark.parametrize("finished", [False, True])
+async def test_what_a_worker_received_is_searched_by_receiver(
+    database: db.Database, settings: Settings, finished: bool
+) -> None:
+    sql, params, count = db.received_query(1, finished=finished)
+    for query, values in ((sql + " LIMIT ? OFFSET ?", [*params, 25, 0]), (count, params)):
+        plan = " | ".join(plan_of(settings, query, values)) + " |"
+        assert "handovers_by_receiver" in plan and "handovers_by_state" not in plan, plan
+        assert "SCAN h " not in plan and "SCAN handovers " not in plan, plan
+
+
+@pytest.mark.parametrize("finished", [False, True])
+async def test_what_a_worker_started_is_searched_by_author(
+    database: db.Database, settings: Settings, finished: bool
+) -> None:
+    sql, params, count = db.started_query(1, finished=finished)
+    for query, values in ((sql + " LIMIT ? OFFSET ?", [*params, 25, 0]), (count, params)):
+        plan = " | ".join(plan_of(settings, query, values)) + " |"
+        assert "handovers_by_author" in plan and "handovers_by_state" not in plan, plan
+        assert "SCAN h " not in plan and "SCAN handovers " not in plan, plan
 
 
 async def test_a_workers_cases_find_the_handover_that_brought_each_by_the_cases_index(
     database: db.Database, settings: Settings
 ) -> None:
-    sql, params = db.allocated_query(1)
-    plan = " | ".join(plan_of(settings, sql, params))
+    sql, params, count = db.allocated_query(1)
+    plan = " | ".join(plan_of(settings, sql + " LIMIT ? OFFSET ?", [*params, 25, 0])) + " |"
     assert "handovers_by_case" in plan and "handovers_by_receiver" not in plan and "SCAN h " not in plan, plan
+    assert "SEARCH h USING COVERING INDEX handovers_by_case" in plan, "the handover rows themselves are not read"
+    assert "cases_by_worker" in plan and "SCAN c " not in plan, plan
+    assert " ".join(plan_of(settings, count, params)).startswith("SEARCH c USING COVERING INDEX cases_by_worker")
 
 
 async def test_who_is_asking_is_read_without_reading_every_team(database: db.Database, settings: Settings) -> None:

@@ -22,9 +22,10 @@ def waiting_lines(html: str) -> list[tuple[str, str]]:
     return re.findall(r'<a class="govuk-link" href="([^"]+)">([^<]+)</a>', section)
 
 
-def received_rows(html: str) -> list[tuple[str, str, str]]:
-    """The "Handovers you received" table's rows, as (link, child, status)."""
-    start = html.index('id="received"')
+def received_rows(html: str, heading: str = "received") -> list[tuple[str, str, str]]:
+    """The "Handovers you received" table's rows, as (link, child, status): on the landing page, or with `heading`
+    "finished-received" on the finished handovers' page."""
+    start = html.index(f'id="{heading}"')
     table = html[start : html.index("</table>", start)] if "<table" in html[start:] else ""
     return re.findall(
         r'<a class="govuk-link" href="([^"]+)">([^<]+)</a></th>.*?<strong class="govuk-tag[^"]*">([^<]+)</strong>',
@@ -45,7 +46,10 @@ async def test_after_approval_the_receiving_worker_finds_the_handover_she_receiv
     view = f"/handovers/{handover_id}/view"
 
     dashboard = (await rec.get("/")).text
-    assert received_rows(dashboard) == [(view, "Mia Test", "Closed")]
+    assert received_rows(dashboard) == [], "closed: no longer in progress"
+    finished = '<a class="govuk-link" href="/finished#finished-received">Closed handovers you received</a>'
+    assert finished in dashboard
+    assert received_rows((await rec.get("/finished")).text, "finished-received") == [(view, "Mia Test", "Closed")]
     mia = dashboard[dashboard.index('<th scope="row" class="govuk-table__header">Mia Test</th>') :]
     mia = mia[: mia.index("</tr>")]
     assert f'href="{view}">Handover you received<span class="govuk-visually-hidden"> for Mia Test</span>' in mia
@@ -90,15 +94,24 @@ async def test_nobody_else_sees_the_handovers_a_worker_received(site: Site) -> N
     assert (await act(rec2, theirs, "acknowledge")).status_code == 303
 
     rec = await site.as_user("rec")
-    assert [row[0] for row in received_rows((await rec.get("/")).text)] == [f"/handovers/{mine}/view"]
+    closed = received_rows((await rec.get("/finished")).text, "finished-received")
+    assert [row[0] for row in closed] == [f"/handovers/{mine}/view"]
     assert [row[0] for row in received_rows((await rec2.get("/")).text)] == [f"/handovers/{theirs}/view"]
     for name in ("other", "out", "out2"):
-        page = (await (await site.as_user(name)).get("/")).text
+        person = await site.as_user(name)
+        page = (await person.get("/")).text
         assert received_rows(page) == [], name
-        assert "You have not received any handovers yet." in page
+        assert "None of the handovers you received is still open." in page
         assert "Handover you received" not in page, "no case came to them by a handover"
+        finished = (await person.get("/finished")).text
+        assert received_rows(finished, "finished-received") == [], name
+        assert "None of the handovers you received has closed." in finished
     for name in ("smgr", "rmgr", "aud", "adm"):
-        assert await actions.received_by(site.db.reader, await actor(site.db, site.world, name)) == [], name
+        for finished in (False, True):
+            received = await actions.received_by(
+                site.db.reader, await actor(site.db, site.world, name), finished=finished
+            )
+            assert received == ([], 0), name
 
 
 async def every_kind_of_waiting(site: Site) -> None:

@@ -178,12 +178,15 @@ async def visible_record(conn: db.Conn, actor: Actor, handover_id: int) -> db.Ha
     return handover
 
 
-async def received_by(conn: db.Conn, actor: Actor, finished_limit: int = 10) -> list[db.Received]:
-    """The handovers this person received as the receiving worker and that no longer wait for them (open ones, and
-    the `finished_limit` most recent closed ones), most recent activity first: each one they may see."""
-    received = await db.handovers_received_by(conn, actor.user_id, finished_limit)
+async def received_by(
+    conn: db.Conn, actor: Actor, *, finished: bool = False, limit: int = db.EVERY_ROW, offset: int = 0
+) -> tuple[list[db.Received], int]:
+    """One page of the handovers this person received as the receiving worker and that no longer wait for them
+    (`db.handovers_received_by`: in progress, or `finished`, closed), most recent activity first, each one they may
+    see; and how many the list holds."""
+    received, total = await db.handovers_received_by(conn, actor.user_id, finished=finished, limit=limit, offset=offset)
     now = today()
-    return [handover for handover in received if may_view(facts_for(handover, now), actor)]
+    return [handover for handover in received if may_view(facts_for(handover, now), actor)], total
 
 
 async def waiting_for(conn: db.Conn, actor: Actor) -> db.WaitingCounts:

@@ -49,6 +49,7 @@ from service.db.cases import (
 from service.db.drafts import clear_old_pending_drafts, keep_pending_draft, pending_draft_counts, take_pending_draft
 from service.db.engine import (
     DEFAULT_BUSY_TIMEOUT_MS,
+    EVERY_ROW,
     Conn,
     Database,
     LoopConnection,
@@ -102,6 +103,7 @@ from service.db.handovers import (
     section_statuses,
     section_version,
     sections_of,
+    started_query,
     take_on,
     touch_handover,
     update_handover,
@@ -176,6 +178,7 @@ from service.db.people import (  # joiners, movers and leavers
     waiting_on_team,
 )
 from service.db.records import (
+    AllocatedCase,
     ApiToken,
     Case,
     Confirmation,
@@ -185,6 +188,7 @@ from service.db.records import (
     Query,
     Received,
     SectionRecord,
+    Started,
     Team,
     TimelineEvent,
     User,
@@ -214,7 +218,9 @@ from service.db.sessions import (  # who is signed in, shared by every instance
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_MS",
+    "EVERY_ROW",
     "MIGRATIONS",
+    "AllocatedCase",
     "ApiToken",
     "Case",
     "Confirmation",
@@ -236,6 +242,7 @@ __all__ = [
     "SectionRecord",
     "ServiceRecord",
     "SqliteDatabase",
+    "Started",
     "StoredSession",
     "Team",
     "TeamRecord",
@@ -371,6 +378,7 @@ __all__ = [
     "sibling_group_exists",
     "sibling_group_names",
     "siblings_of",
+    "started_query",
     "store_session",
     "stored_audit_checkpoints",
     "stored_time",

@@ -6,9 +6,9 @@ from typing import Any
 
 from service.core.allocations import AllocationReason
 from service.db.allocations import follow_allocation
-from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, _total, now
 from service.db.people import HELD_PENDING
-from service.db.records import Case, record
+from service.db.records import AllocatedCase, Case, record
 
 # ---------------------------------------------------------------- cases
 
@@ -72,20 +72,43 @@ async def case_by_id(conn: Conn, case_id: int) -> Case | None:
     return record(row, Case) if row else None
 
 
-def allocated_query(user_id: int) -> tuple[str, list[Any]]:
-    """The cases allocated to this worker, by the child's name."""
-    return _CASE_SELECT + " WHERE c.allocated_worker_id = ? ORDER BY c.child_name", [user_id]
+# A case as its worker's own list shows it: the worker and their team, whom a full Case names, are the reader. Its
+# handovers are read through the case's index, as in `_CASE_SELECT`.
+_ALLOCATED_SELECT = (
+    """
+    SELECT c.id, c.reference, c.child_name, c.date_of_birth, g.name AS sibling_group,
+           (SELECT h.id FROM handovers h WHERE h.case_id = c.id AND h.state NOT IN ('closed', 'cancelled'))
+               AS open_handover_id,
+           (SELECT MAX(h.id) FROM handovers h
+             WHERE h.case_id = c.id AND +h.state = 'closed' AND +h.receiver_id = c.allocated_worker_id)
+               AS received_by_handover_id, """
+    + HELD_PENDING
+    + """ AS held_pending_transfer
+    FROM cases c
+    LEFT JOIN sibling_groups g ON g.id = c.sibling_group_id
+"""
+)
+
+
+def allocated_query(user_id: int) -> tuple[str, list[Any], str]:
+    """The cases allocated to this worker, by the child's name (LIMIT ? OFFSET ? to follow), read by the worker's
+    index, and the count of the same list."""
+    where = "c.allocated_worker_id = ?"
+    return (
+        f"{_ALLOCATED_SELECT} WHERE {where} ORDER BY c.child_name, c.id",
+        [user_id],
+        f"SELECT COUNT(*) FROM cases c WHERE {where}",
+    )
 
 
 async def cases_allocated_to(
     conn: Conn, user_id: int, limit: int = EVERY_ROW, offset: int = 0
-) -> tuple[list[Case], int]:
+) -> tuple[list[AllocatedCase], int]:
     """One page (`limit` rows after `offset`) of the cases allocated to this worker, by the child's name, and how
     many there are in all."""
-    total = await _one(conn, "SELECT COUNT(*) FROM cases WHERE allocated_worker_id = ?", (user_id,))
-    sql, params = allocated_query(user_id)
+    sql, params, count_sql = allocated_query(user_id)
     rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [record(r, Case) for r in rows], int(total[0]) if total else 0
+    return [record(r, AllocatedCase) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 async def reallocate_case(

@@ -408,6 +408,19 @@ async def _one(conn: Conn, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row 
     return rows[0] if rows else None
 
 
+async def _total(
+    conn: Conn, rows: Sequence[Any], count_sql: str, params: Sequence[Any], limit: int, offset: int
+) -> int:
+    """How many rows a whole list holds, given one page of it (`limit` rows read after `offset`): a page that is not
+    full is the list's last, so the list holds the rows before it and its own, uncounted (most lists people work
+    from fit on their first page). Only a full page, or an empty one past the start (an address kept from a longer
+    list), is counted by `count_sql`."""
+    if (rows and len(rows) < limit) or (not rows and offset == 0):
+        return offset + len(rows)
+    total = await _one(conn, count_sql, params)
+    return int(total[0]) if total else 0
+
+
 async def _insert(conn: Conn, sql: str, params: Sequence[Any]) -> int:
     """INSERT one row into a table with an `id` column; returns the new row's id."""
     row = await _one(conn, sql + " RETURNING id", params)

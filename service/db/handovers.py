@@ -10,7 +10,7 @@ import msgspec
 
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict
-from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, now
+from service.db.engine import EVERY_ROW, Conn, _insert, _one, _rows, _total, now
 from service.db.people import HELD_PENDING
 from service.db.records import (
     Confirmation,
@@ -19,6 +19,7 @@ from service.db.records import (
     Query,
     Received,
     SectionRecord,
+    Started,
     Waiting,
     WaitingCounts,
     record,
@@ -124,29 +125,50 @@ async def handover_version(conn: Conn, handover_id: int) -> int | None:
     return int(row[0]) if row else None
 
 
+# A worker's own lists split at the handover's end: those still in progress are their landing page's, and the ones
+# finished (closed or cancelled: nobody's next step) are listed on a page of their own.
+_FINISHED_STATES = "('closed', 'cancelled')"
+
+_STARTED_SELECT = (
+    """
+    SELECT h.id, c.child_name, h.state, rt.name AS receiving_team, r.name AS receiver, h.started_at, h.state_since,
+           h.last_activity_at, h.urgent_at, """
+    + MARKER_COLUMNS
+    + """
+    FROM handovers h
+    JOIN cases c ON c.id = h.case_id
+    JOIN teams rt ON rt.id = h.receiving_team_id
+    LEFT JOIN users r ON r.id = h.receiver_id
+"""
+)
+
+
+def started_query(user_id: int, *, finished: bool) -> tuple[str, list[Any], str]:
+    """The handovers this worker started (LIMIT ? OFFSET ? to follow), read by the author's index, and the count of
+    the same list: those in progress (`finished` False), returned to them with a query first (they wait for this
+    worker, and must not sit pages down a long list), then the most recent activity first; or their closed and
+    cancelled ones, the most recent activity first."""
+    if finished:
+        where = f"h.author_id = ? AND h.state IN {_FINISHED_STATES}"
+        order = "h.last_activity_at DESC, h.id DESC"
+    else:
+        where = f"h.author_id = ? AND h.state NOT IN {_FINISHED_STATES}"
+        order = "CASE WHEN h.state = 'returned' THEN 0 ELSE 1 END, h.last_activity_at DESC, h.id DESC"
+    return (
+        f"{_STARTED_SELECT} WHERE {where} ORDER BY {order}",
+        [user_id],
+        f"SELECT COUNT(*) FROM handovers h WHERE {where}",
+    )
+
+
 async def handovers_by_author(
-    conn: Conn, user_id: int, finished_limit: int = 10, limit: int = EVERY_ROW, offset: int = 0
-) -> tuple[list[Handover], int]:
-    """One page (`limit` rows after `offset`) of everything this worker has in progress and only the
-    `finished_limit` most recent of their closed or cancelled ones, and how many those are in all: those returned to
-    them with a query first (they wait for this worker, and must not sit pages down a long list), then the most
-    recent activity first."""
-    finished = (
-        "SELECT id, last_activity_at FROM handovers WHERE author_id = ? AND state IN ('closed', 'cancelled')"
-        " ORDER BY last_activity_at DESC LIMIT ?"
-    )
-    listed = (
-        "SELECT id FROM handovers WHERE author_id = ? AND state NOT IN ('closed', 'cancelled')"
-        f" UNION ALL SELECT id FROM ({finished}) finished_handovers"
-    )
-    total = await _one(conn, f"SELECT COUNT(*) FROM ({listed}) listed", (user_id, user_id, finished_limit))
-    rows = await _rows(
-        conn,
-        _HANDOVER_SELECT + f" WHERE h.id IN ({listed}) ORDER BY CASE WHEN h.state = 'returned' THEN 0 ELSE 1 END,"
-        " h.last_activity_at DESC, h.id DESC LIMIT ? OFFSET ?",
-        (user_id, user_id, finished_limit, limit, offset),
-    )
-    return [record(r, Handover) for r in rows], int(total[0]) if total else 0
+    conn: Conn, user_id: int, *, finished: bool = False, limit: int = EVERY_ROW, offset: int = 0
+) -> tuple[list[Started], int]:
+    """One page (`limit` rows after `offset`) of the handovers this worker started (`started_query`: in progress,
+    their landing page's, or `finished`), and how many that list holds."""
+    sql, params, count_sql = started_query(user_id, finished=finished)
+    rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [record(r, Started) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 _RECEIVED_SELECT = (
@@ -156,33 +178,44 @@ _RECEIVED_SELECT = (
            h.acknowledged_by,
            (SELECT COUNT(*) FROM disagreements d WHERE d.handover_id = h.id AND d.status <> 'resolved')
                AS open_disagreements,
-           h.state_since, h.last_activity_at, h.started_at, h.urgent_at, h.urgent_by,
-"""
+           h.state_since, h.last_activity_at, h.started_at, h.urgent_at, h.urgent_by, """
     + MARKER_COLUMNS
     + _HANDOVER_FROM
 )
 
+# What a receiving worker received and that no longer waits for them (what still does is in their inbox), in
+# progress: acknowledged and waiting for approval, or sent back to the outgoing worker after it was endorsed. Each
+# is a search of the receiver's index.
+_RECEIVED_OPEN = (
+    "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'acknowledged' UNION ALL "
+    "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'returned' AND endorsed_at IS NOT NULL"
+)
 
-def received_query(user_id: int, finished_limit: int) -> tuple[str, list[Any]]:
-    """The handovers this worker received that no longer wait for them, most recent activity first: each search is
-    by the receiver's index, and only the ids of closed ones are sorted before the rows are read."""
-    sql = (
-        _RECEIVED_SELECT + " WHERE h.id IN ("
-        "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'acknowledged' UNION ALL "
-        "SELECT id FROM handovers WHERE receiver_id = ? AND state = 'returned' AND endorsed_at IS NOT NULL UNION ALL "
-        "SELECT id FROM (SELECT id FROM handovers WHERE receiver_id = ? AND state = 'closed'"
-        " ORDER BY last_activity_at DESC LIMIT ?) finished"
-        ") ORDER BY h.last_activity_at DESC"
+
+def received_query(user_id: int, *, finished: bool) -> tuple[str, list[Any], str]:
+    """The handovers this worker received that no longer wait for them, most recent activity first (LIMIT ? OFFSET ?
+    to follow), each searched by the receiver's index, and the count of the same list: those in progress (`finished`
+    False), or the closed ones."""
+    if finished:
+        where, params = "h.receiver_id = ? AND h.state = 'closed'", [user_id]
+    else:
+        where, params = f"h.id IN ({_RECEIVED_OPEN})", [user_id, user_id]
+    return (
+        f"{_RECEIVED_SELECT} WHERE {where} ORDER BY h.last_activity_at DESC, h.id DESC",
+        params,
+        f"SELECT COUNT(*) FROM handovers h WHERE {where}",
     )
-    return sql, [user_id, user_id, user_id, finished_limit]
 
 
-async def handovers_received_by(conn: Conn, user_id: int, finished_limit: int = 10) -> list[Received]:
-    """What this worker received as the receiving worker, once it no longer waits for them (what still does is in
-    their inbox): acknowledged and waiting for approval, sent back to the outgoing worker after it was endorsed, and
-    the `finished_limit` most recent closed ones."""
-    sql, params = received_query(user_id, finished_limit)
-    return [record(r, Received) for r in await _rows(conn, sql, params)]
+async def handovers_received_by(
+    conn: Conn, user_id: int, *, finished: bool = False, limit: int = EVERY_ROW, offset: int = 0
+) -> tuple[list[Received], int]:
+    """One page of what this worker received as the receiving worker once it no longer waits for them
+    (`received_query`: in progress, or `finished`, closed), and how many that list holds. A cancelled handover is in
+    neither: it never came to them."""
+    sql, params, count_sql = received_query(user_id, finished=finished)
+    rows = await _rows(conn, sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [record(r, Received) for r in rows], await _total(conn, rows, count_sql, params, limit, offset)
 
 
 def _count(where: str) -> str:

@@ -60,6 +60,20 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
     held_pending_transfer: bool = False  # held by the team manager after its worker left
 
 
+class AllocatedCase(msgspec.Struct, frozen=True):
+    """A case as its allocated worker's own list shows it (their landing page): the child, and the handovers the row
+    links to; a full Case also names the worker and the team, who are the reader there."""
+
+    id: int
+    reference: str
+    child_name: str
+    date_of_birth: str
+    sibling_group: str | None
+    open_handover_id: int | None
+    received_by_handover_id: int | None  # the latest closed handover that brought the case to its allocated worker
+    held_pending_transfer: int = 0  # held by the team manager after its worker left; 0/1 keeps rows made positionally
+
+
 class Handover(msgspec.Struct, frozen=True):  # positional too: `record` makes long lists of them quickly
     id: int
     case_id: int
@@ -167,6 +181,24 @@ class Received(msgspec.Struct, frozen=True):
     started_at: str = ""  # with state_since and urgent_at, what its due date is worked out from (core.due_dates)
     urgent_at: str | None = None
     urgent_by: int | None = None  # the head of service who authorised an urgent transfer (workflow.Facts)
+
+
+class Started(msgspec.Struct, frozen=True):
+    """A handover as its outgoing worker's own lists show it (their landing page's handovers in progress, their
+    finished ones): only what a row prints and its due date is worked out from (core.due_dates.Listed). A full
+    Handover reads the sibling list, the disagreements, the named managers and who has been told for every row."""
+
+    id: int
+    child_name: str
+    state: str
+    receiving_team: str
+    receiver: str | None
+    started_at: str
+    state_since: str
+    last_activity_at: str
+    held_pending_transfer: int = 0  # the markers (core.case_records.markers); 0/1 keeps rows made positionally
+    on_behalf_of_name: str | None = None
+    urgent_at: str | None = None  # when an urgent transfer was authorised (UTC, ISO 8601); None for an ordinary one
 
 
 class WaitingCounts(msgspec.Struct, frozen=True, kw_only=True):

@@ -590,6 +590,19 @@ MIGRATIONS: list[str | Migration] = [
         CREATE INDEX services_by_manager ON services (service_manager_id);
         """,
     ),
+    # 27: the case's handovers with their state and receiving worker, so that a worker's list of cases finds the
+    # handover that brought each case to them (`db.allocated_query`) from the index alone, without reading every
+    # handover row the case has had; a search by case alone reads it as before
+    Migration(
+        sqlite="""
+        DROP INDEX handovers_by_case;
+        CREATE INDEX handovers_by_case ON handovers(case_id, state, receiver_id);
+        """,
+        postgresql="""
+        DROP INDEX handovers_by_case;
+        CREATE INDEX handovers_by_case ON handovers(case_id, state, receiver_id);
+        """,
+    ),
 ]
 
 AUDIT_CHECKPOINTS_VERSION = 1 + next(

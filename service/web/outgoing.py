@@ -143,24 +143,46 @@ def task_list_context(handover: db.Handover, checklist: Checklist, saved: dict[s
 
 DASHBOARD_PAGE = 25  # rows of each of the worker's lists on one page: a screenful or so
 DASHBOARD_LISTS = {"cases": "my-cases", "handovers": "my-handovers"}  # each list's page parameter, and its heading
+# The finished handovers' page (closed and cancelled: nobody's next step), off the landing page, which lists what is
+# in progress; each list's page parameter and heading as there
+FINISHED_PATH = "/finished"
+FINISHED_LISTS = {"started": "finished-started", "received": "finished-received"}
 
 
-def _dashboard_list(numbers: dict[str, int], key: str, total: int) -> dict[str, Any]:
-    """One of the landing page's lists: which page of it is shown, how many pages it has, and the links to this,
-    the previous and the next page, each keeping the other list where it was."""
+def _list_page(path: str, lists: dict[str, str], numbers: dict[str, int], key: str, total: int) -> dict[str, Any]:
+    """One of a page's lists (`lists`: each one's page parameter and heading id): which page of it is shown, how many
+    pages it has, whether it needs page links (`paged`: more than one page, and this one in range) or is `missing`
+    (past the end of a list that has rows), and then the links to this, the previous and the next page, or to the
+    first, each keeping the other lists where they were. A list that fits on one page needs no links."""
 
     def link(number: int) -> str:
-        pages = "&".join(f"{k}_page={number if k == key else numbers[k]}" for k in DASHBOARD_LISTS)
-        return f"/?{pages}#{DASHBOARD_LISTS[key]}"
+        pages = "&".join(f"{k}_page={number if k == key else numbers[k]}" for k in lists)
+        return f"{path}?{pages}#{lists[key]}"
 
     shown = Page(numbers[key], DASHBOARD_PAGE, total)
-    return {
-        "total": total, "page": shown.number, "pages": shown.count, "first": shown.first,
-        "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number), "first_page": link(1),
-        "previous": link(shown.number - 1) if shown.has_previous else None,
-        "next": link(shown.number + 1) if shown.has_next else None,
-        "missing": total > 0 and shown.number > shown.count,
+    missing = total > 0 and shown.number > shown.count
+    listed: dict[str, Any] = {
+        "total": total, "page": shown.number, "pages": shown.count, "missing": missing,
+        "paged": shown.count > 1 and not missing,
     }  # fmt: skip
+    if missing:
+        listed["first_page"] = link(1)
+    elif listed["paged"]:
+        listed |= {
+            "first": shown.first, "last": min(shown.offset + DASHBOARD_PAGE, total), "here": link(shown.number),
+            "previous": link(shown.number - 1) if shown.has_previous else None,
+            "next": link(shown.number + 1) if shown.has_next else None,
+        }  # fmt: skip
+    return listed
+
+
+def _page_numbers(request: Request[Any, Any, Any], lists: dict[str, str]) -> dict[str, int]:
+    """Each list's page asked for in the query string (`<key>_page`): anything but a page number is the first."""
+    return {key: page_number(request.query_params.get(f"{key}_page")) for key in lists}
+
+
+def _offset(number: int) -> int:
+    return Page(number, DASHBOARD_PAGE, 0).offset
 
 
 class OutgoingController(Controller):
@@ -179,23 +201,44 @@ class OutgoingController(Controller):
             if user.actor.is_admin:
                 return Redirect("/admin/people", status_code=303)
         reader = database(request).reader
-        numbers = {key: page_number(request.query_params.get(f"{key}_page")) for key in DASHBOARD_LISTS}
-        asked = {key: Page(number, DASHBOARD_PAGE, 0) for key, number in numbers.items()}
-        cases, cases_total = await db.cases_allocated_to(reader, user.id, DASHBOARD_PAGE, asked["cases"].offset)
+        numbers = _page_numbers(request, DASHBOARD_LISTS)
+        cases, cases_total = await db.cases_allocated_to(reader, user.id, DASHBOARD_PAGE, _offset(numbers["cases"]))
         handovers, handovers_total = await db.handovers_by_author(
-            reader, user.id, limit=DASHBOARD_PAGE, offset=asked["handovers"].offset
+            reader, user.id, limit=DASHBOARD_PAGE, offset=_offset(numbers["handovers"])
         )
-        received = await actions.received_by(reader, user.actor)
+        received, _ = await actions.received_by(reader, user.actor)
         return page(
             request,
             "outgoing/dashboard.html",
             waiting=await actions.waiting_for(reader, user.actor),
             cases=cases,
-            cases_list=_dashboard_list(numbers, "cases", cases_total),
+            cases_list=_list_page("/", DASHBOARD_LISTS, numbers, "cases", cases_total),
             handovers=handovers,
-            handovers_list=_dashboard_list(numbers, "handovers", handovers_total),
+            handovers_list=_list_page("/", DASHBOARD_LISTS, numbers, "handovers", handovers_total),
             received=received,
             dues=dues([*handovers, *received], checklists(request).values(), today()),
+        )
+
+    @get(FINISHED_PATH, name="finished_handovers")
+    async def finished(self, request: Request[Any, Any, Any]) -> Template:
+        """The person's finished handovers, off their landing page: the closed and cancelled ones they started, and
+        the closed ones they received, most recent activity first, each list a page at a time."""
+        user = request.user
+        reader = database(request).reader
+        numbers = _page_numbers(request, FINISHED_LISTS)
+        started, started_total = await db.handovers_by_author(
+            reader, user.id, finished=True, limit=DASHBOARD_PAGE, offset=_offset(numbers["started"])
+        )
+        received, received_total = await actions.received_by(
+            reader, user.actor, finished=True, limit=DASHBOARD_PAGE, offset=_offset(numbers["received"])
+        )
+        return page(
+            request,
+            "outgoing/finished.html",
+            started=started,
+            started_list=_list_page(FINISHED_PATH, FINISHED_LISTS, numbers, "started", started_total),
+            received=received,
+            received_list=_list_page(FINISHED_PATH, FINISHED_LISTS, numbers, "received", received_total),
         )
 
     @get("/cases/{case_id:int}/handover", name="start_handover")

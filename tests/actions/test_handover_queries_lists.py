@@ -66,8 +66,10 @@ async def lists_of(database: db.Database, world: World, name: str) -> dict[str, 
     conn = database.reader
     found = {
         "own": [h.id for h in (await db.handovers_by_author(conn, user_id))[0]],
+        "own finished": [h.id for h in (await db.handovers_by_author(conn, user_id, finished=True))[0]],
         "inbox": [h.id for h in await db.handovers_waiting_for_receiver(conn, user_id, workers)],
-        "received": [h.id for h in await db.handovers_received_by(conn, user_id)],
+        "received": [h.id for h in (await db.handovers_received_by(conn, user_id))[0]],
+        "received finished": [h.id for h in (await db.handovers_received_by(conn, user_id, finished=True))[0]],
         "to endorse": [
             h.id for h in (await db.handovers_for_managers(conn, "submitted", "sending_team_id", managers))[0]
         ],
@@ -158,16 +160,17 @@ async def test_an_acknowledged_handover_is_received_by_its_receiver_and_waits_fo
     }
 
 
-async def test_a_closed_handover_is_in_its_authors_and_its_receivers_lists_and_waits_for_nobody(
+async def test_a_closed_handover_is_in_its_authors_and_its_receivers_finished_lists_and_waits_for_nobody(
     database, world
 ) -> None:
     h = await put(database, world, "c1", "closed")
-    assert await everyone(database, world) == {"out": {"own": [h]}, "rec": {"received": [h]}}
+    assert await everyone(database, world) == {"out": {"own finished": [h]}, "rec": {"received finished": [h]}}
 
 
-async def test_a_cancelled_handover_is_only_in_its_authors_own_list(database, world) -> None:
-    h = await put(database, world, "c1", "cancelled")
-    assert await everyone(database, world) == {"out": {"own": [h]}}
+async def test_a_cancelled_handover_is_only_in_its_authors_finished_list(database, world) -> None:
+    """Even one cancelled after it was endorsed to a receiver: it never came to them."""
+    h = await put(database, world, "c1", "cancelled", endorsed_at="2024-05-17T10:00:00+00:00")
+    assert await everyone(database, world) == {"out": {"own finished": [h]}}
 
 
 async def test_an_author_who_is_also_the_named_receiver_is_not_offered_it_to_take_on(database, world) -> None:

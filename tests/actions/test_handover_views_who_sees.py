@@ -318,14 +318,19 @@ async def test_what_each_person_received_that_no_longer_waits_for_them(database:
     closed = await handover(database, world, case="c5", state="closed", last_activity_at="2025-01-01T09:00:00+00:00")
     to_rec2 = await handover(database, world, case="c6", receiver="rec2", state="closed")
     rec = await actor(database, world, "rec")
-    received = await actions.received_by(database.reader, rec)
-    assert sorted(h.id for h in received) == sorted([acknowledged, returned, closed])
+    received, total = await actions.received_by(database.reader, rec)
+    assert sorted(h.id for h in received) == sorted([acknowledged, returned]) and total == 2
     assert waiting not in [h.id for h in received]
-    assert [h.id for h in await actions.received_by(database.reader, await actor(database, world, "rec2"))] == [to_rec2]
-    assert await actions.received_by(database.reader, await actor(database, world, "rmgr")) == []
+    assert [h.id for h in (await actions.received_by(database.reader, rec, finished=True))[0]] == [closed]
+    rec2 = await actor(database, world, "rec2")
+    assert await actions.received_by(database.reader, rec2) == ([], 0)
+    assert [h.id for h in (await actions.received_by(database.reader, rec2, finished=True))[0]] == [to_rec2]
+    rmgr = await actor(database, world, "rmgr")
+    for finished in (False, True):
+        assert await actions.received_by(database.reader, rmgr, finished=finished) == ([], 0)
 
 
-async def test_only_the_ten_most_recent_closed_handovers_are_listed_as_received(
+async def test_every_closed_handover_received_is_listed_a_page_at_a_time_most_recent_first(
     database: db.Database, world: World
 ) -> None:
     async with database.transaction() as conn:
@@ -337,8 +342,10 @@ async def test_only_the_ten_most_recent_closed_handovers_are_listed_as_received(
         stamp = f"2025-01-{number:02}T09:00:00+00:00"
         closed.append(await handover(database, world, case=f"c{number}", state="closed", last_activity_at=stamp))
     rec = await actor(database, world, "rec")
-    assert [h.id for h in await actions.received_by(database.reader, rec)] == closed[::-1][:10]
-    assert [h.id for h in await actions.received_by(database.reader, rec, finished_limit=2)] == closed[::-1][:2]
+    received, total = await actions.received_by(database.reader, rec, finished=True)
+    assert [h.id for h in received] == closed[::-1] and total == 11
+    received, total = await actions.received_by(database.reader, rec, finished=True, limit=2, offset=10)
+    assert [h.id for h in received] == [closed[0]] and total == 11
 
 
 async def test_how_many_handovers_wait_for_each_person(database: db.Database, world: World) -> None:

@@ -236,8 +236,10 @@ def test_a_handover_from_start_to_transfer(person: Callable[..., Person], server
 
     rec.follow("My handovers")
     expect(rec.page.get_by_role("table", name="My cases").get_by_role("rowheader", name=child)).to_be_visible()
+    rec.follow("Closed handovers you received")  # closed: no longer in progress, so with her finished handovers
     received = rec.page.get_by_role("table", name="Handovers you received").get_by_role("row").filter(has_text=child)
     expect(received).to_contain_text("Closed")
+    rec.follow("My handovers")
     rec.follow(f"Handover you received for {child}")  # the case she now holds links to the handover that brought it
     expect(rec.page.get_by_text("Closed", exact=True)).to_be_visible()
     if javascript:
