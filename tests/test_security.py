@@ -48,6 +48,8 @@ PARTIES = READERS - {"auditor"}
 MATRIX: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/", "endorsed", EVERYONE),
     ("GET", "/inbox", "endorsed", {"owner", "same_team", "receiver", "other_receiver", "other_team"}),
+    # a person's own finished handovers: workers, and managers (authors of what they continue on a leaver's behalf)
+    ("GET", "/finished", "endorsed", EVERYONE - {"auditor", "admin"}),
     ("GET", "/queue", "endorsed", {"sending_manager", "receiving_manager", "other_manager"}),
     # the report and its downloads: auditors, and managers for their own teams (tests/test_report_for_managers.py)
     ("GET", "/audit/incomplete", "endorsed", {"sending_manager", "receiving_manager", "other_manager", "auditor"}),

@@ -25,6 +25,16 @@ async def workers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
         raise PermissionDeniedException("Only social workers can do this")
 
 
+async def handover_authors_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Pages of a person's own handovers: social workers, and team managers (who continue a handover on behalf of a
+    worker who left, and so become its author); auditors and administrators have none (403)."""
+    if _preflight(connection):
+        return
+    actor = connection.user.actor
+    if not actor.worker_teams and not actor.manager_teams:
+        raise PermissionDeniedException("Only social workers and team managers have handovers of their own")
+
+
 async def managers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if _preflight(connection):
         return

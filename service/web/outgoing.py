@@ -32,6 +32,7 @@ from service.web.context import (
     viewable,
     visible_handover,
 )
+from service.web.guards import handover_authors_only
 from service.web.layout import arrange
 from service.web.session import retrieve_user
 
@@ -219,7 +220,7 @@ class OutgoingController(Controller):
             dues=dues([*handovers, *received], checklists(request).values(), today()),
         )
 
-    @get(FINISHED_PATH, name="finished_handovers")
+    @get(FINISHED_PATH, name="finished_handovers", guards=[handover_authors_only])
     async def finished(self, request: Request[Any, Any, Any]) -> Template:
         """The person's finished handovers, off their landing page: the closed and cancelled ones they started, and
         the closed ones they received, most recent activity first, each list a page at a time."""
