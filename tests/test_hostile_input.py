@@ -533,6 +533,7 @@ PAGE_PARAMETERS: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("GET", "/ping"): [],
     ("GET", "/"): [("query", "cases_page"), ("query", "handovers_page")],
     ("GET", "/inbox"): [],
+    ("GET", "/finished"): [("query", "started_page"), ("query", "received_page")],
     ("GET", "/queue"): [("query", "endorse_page"), ("query", "approve_page")],
     ("GET", "/audit/incomplete"): [("query", name) for name in [*FILTERS, "page"]],
     ("GET", "/audit/incomplete/{fmt:str}"): [("query", name) for name in FILTERS],
@@ -971,6 +972,8 @@ async def test_every_other_page_form_query_and_path(
                     "approve_page": PAGE_NUMBER_MAX,
                     "cases_page": PAGE_NUMBER_MAX,
                     "handovers_page": PAGE_NUMBER_MAX,
+                    "started_page": PAGE_NUMBER_MAX,
+                    "received_page": PAGE_NUMBER_MAX,
                     "min_days": MIN_WORKING_DAYS_MAX,
                     "name": validation.FULL_NAME_MAX,
                     "email": account_rules.EMAIL_MAX,
@@ -990,6 +993,8 @@ async def test_every_other_page_form_query_and_path(
                         "approve_page",
                         "cases_page",
                         "handovers_page",
+                        "started_page",
+                        "received_page",
                         "min_days",
                     )
                     if limit is None:
