@@ -23,7 +23,7 @@ from service.core import answers as answer_rules
 from service.core import caseload, currency, telling, validation
 from service.core import disagreements as disagreement_rules
 from service.core import groups as group_rules
-from service.core.answers import ChildRecord, SectionAnswers
+from service.core.answers import ChildRecord, Problem, SectionAnswers
 from service.core.clock import today
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.readback import handed_over_texts
@@ -58,6 +58,9 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
     sections: dict[str, db.SectionRecord]
     confirmations: dict[str, db.Confirmation]
     facts: Facts
+    # what stops its submission (`answers.submission_problems`), as worked out for `facts` when it was loaded: the
+    # pages that list them show the same ones the state machine counted, without validating every section again
+    problems: tuple[Problem, ...] = ()
 
     def answers(self, section_id: str) -> SectionAnswers:
         record = self.sections.get(section_id)
@@ -119,10 +122,11 @@ def build_facts(
     checklist: Checklist,
     sections: dict[str, db.SectionRecord],
     confirmations: dict[str, db.Confirmation],
-) -> Facts:
-    """Facts with what the answers and the receiver's confirmations say."""
+) -> tuple[Facts, tuple[Problem, ...]]:
+    """Facts with what the answers and the receiver's confirmations say, and what stops the handover's submission
+    (`answers.submission_problems` on today's date in England), which the facts count."""
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
-    problems = answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover))
+    problems = tuple(answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover)))
     # an item counts as confirmed only by the worker who takes the case on (the receiver, once named or taken on)
     unconfirmed_sections = [
         s
@@ -134,7 +138,7 @@ def build_facts(
         )
     ]
     overdue = disagreement_rules.overdue(checklist, handover.open_disagreement_stages, today())
-    return facts_for(
+    facts = facts_for(
         handover,
         today(),
         overdue_disagreements=tuple(item.sentence() for item in overdue),
@@ -145,6 +149,7 @@ def build_facts(
         unconfirmed_ids=tuple(s.id for s in unconfirmed_sections),
         incomplete_sections=tuple(dict.fromkeys(p.section_title for p in problems)),
     )
+    return facts, problems
 
 
 async def load(conn: db.Conn, checklists: Checklists, handover_id: int) -> HandoverView | None:
@@ -155,9 +160,14 @@ async def load(conn: db.Conn, checklists: Checklists, handover_id: int) -> Hando
     checklist = checklist_for(checklists, handover)
     sections = await db.sections_of(conn, handover_id)
     confirmations = await db.confirmations_of(conn, handover_id)
-    facts = build_facts(handover, checklist, sections, confirmations)
+    facts, problems = build_facts(handover, checklist, sections, confirmations)
     return HandoverView(
-        handover=handover, checklist=checklist, sections=sections, confirmations=confirmations, facts=facts
+        handover=handover,
+        checklist=checklist,
+        sections=sections,
+        confirmations=confirmations,
+        facts=facts,
+        problems=problems,
     )
 
 

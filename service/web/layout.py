@@ -19,11 +19,15 @@ saying when to answer it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from service.checklist import Condition, Field, Group
 from service.core.text import with_indefinite_article
+
+if TYPE_CHECKING:
+    from service.core.answers import Row
 
 
 class Item(msgspec.Struct, kw_only=True):
@@ -129,3 +133,19 @@ def display_value(field: Field, value: object) -> str:
         parsed = parse_date(text)
         return f"{parsed.day} {parsed:%B %Y}" if parsed else text
     return text
+
+
+def summary_rows(fields: list[Field], values: Row) -> list[tuple[Field, str]]:
+    """What a summary list of answers prints, in one call: each question shown (`answers.shown_fields`: its
+    condition holds) with its answer as a reader sees it (`display_value`), every kind of line break in it made one
+    "\n" as Jinja's `indent(0)` filter makes them. Empty text: not answered.
+
+    Through a call and a filter for each answer in the template, this was a tenth of the pages that show answers."""
+    from service.core.answers import shown_fields
+
+    rows: list[tuple[Field, str]] = []
+    for field in shown_fields(fields, values):
+        shown = display_value(field, values.get(field.id, ""))
+        # indent(0): the text with a line break added, split at every kind of line break, joined by "\n"
+        rows.append((field, "\n".join((shown + "\n").splitlines()) if shown else ""))
+    return rows

@@ -14,7 +14,7 @@ from service import actions, db
 from service.checklist import Checklist, Section
 from service.core import currency, validation
 from service.core import groups as group_rules
-from service.core.answers import SectionAnswers, submission_problems
+from service.core.answers import SectionAnswers
 from service.core.clock import ENGLAND, today
 from service.core.due_dates import dues
 from service.core.errors import Conflict, Invalid, NotFound, Refused
@@ -376,9 +376,7 @@ class OutgoingController(Controller):
         """The family's answers once, then each child's; what stops the submission under each; the records not up to
         date for each child, each with a box for why; and the submit button (with the reply, for a returned group)."""
         on = today()
-        problems = {
-            m.handover.id: submission_problems(m.checklist, m.all_answers(), on, m.child) for m in group.members
-        }
+        problems = {m.handover.id: list(m.problems) for m in group.members}
         stale = [(m, item) for m in group.members for item in currency.stale_items(m.checklist, m.all_answers(), on)]
         return page(
             request,
@@ -634,8 +632,7 @@ class OutgoingController(Controller):
         await audit_view(request, handover_id, "check answers")
         # What stops the submission is shown under each section from the start (the check answers pattern), not only
         # after "Submit handover" is pressed; the error summary is kept for a refused submission.
-        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
-        return await self._check_page(request, view, problems, status_code=200)
+        return await self._check_page(request, view, list(view.problems), status_code=200)
 
     async def _check_page(
         self,
@@ -680,7 +677,7 @@ class OutgoingController(Controller):
             item.key: str(form.get(f"stale-{item.key}", ""))
             for item in currency.stale_items(view.checklist, view.all_answers(), today())
         }
-        problems = submission_problems(view.checklist, view.all_answers(), today(), view.child)
+        problems = list(view.problems)
         if problems and not refusals(Action.EDIT, view.facts, request.user.actor):
             # everything that stops the submission is said at once, the reply's message too
             answering = view.facts.state == State.RETURNED
