@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,16 @@ from service.actions.demo import CASE_M_LIKE, complete_answers, naming_children
 from service.checklist import Checklist, Field
 from service.core.answers import SectionAnswers, input_id, row_prefix, shown_fields, shown_groups, submission_problems
 from service.core.clock import today
+from service.core.workflow import Action
 from tests.conftest import Browser, Site
 from tests.helpers import (
+    CHECKLISTS,
     LATEST,
     MIA_ON_RECORD,
+    actor,
     complete,
     form_for,
+    handover_in,
     latest_form,
     on_record,
     section,
@@ -185,3 +190,49 @@ async def test_adding_a_row_keeps_the_way_back_to_check_answers(site: Site) -> N
     added = await out.post(url, {"button": "add:actions", "version": version, "actions-rows": "0", "return": "check"})
     assert added.status_code == 200
     assert '<input type="hidden" name="return" value="check">' in added.text
+
+
+async def test_each_section_is_validated_once_a_page_and_not_once_submitted(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What stops the submission is worked out once, on load, and the check page lists those same problems; once
+    submitted the answers cannot change, so a handover past submission is not validated at all. Validating every
+    answer was most of the time of the pages that show a handover's answers."""
+    from service.core import answers as answer_rules
+
+    validated: list[str] = []
+    validate_section = answer_rules.validate_section
+
+    def counted(section: Any, *args: Any, **kwargs: Any) -> Any:
+        validated.append(section.id)
+        return validate_section(section, *args, **kwargs)
+
+    monkeypatch.setattr(answer_rules, "validate_section", counted)
+    database = site.app.state.db
+    draft = await handover_in(database, site.world, "draft", "mia", complete_it=False)
+    loaded = await actions.load(database.reader, site.app.state.checklists, draft)
+    assert loaded is not None
+    started_sections = sorted(loaded.sections)
+    out = await site.as_user("out")
+    validated.clear()
+    check = await out.get(f"/handovers/{draft}/check")
+    assert check.status_code == 200
+    assert sorted(validated) == started_sections, "every started section once"
+    assert "Complete ‘" in check.text  # the section left out is still listed as stopping the submission
+    # one handover of the child in progress at a time: each is cancelled before the next starts
+    out_actor = await actor(database, site.world, "out")
+    await actions.act(database, CHECKLISTS, out_actor, draft, Action.CANCEL, loaded.handover.version, "Restarted")
+    for state, pages in (("submitted", [("smgr", "view")]), ("endorsed", [("rec", "review"), ("rec", "view")])):
+        handover_id = await handover_in(database, site.world, state, "mia")
+        for person, page in pages:
+            browser = await site.as_user(person)
+            validated.clear()
+            response = await browser.get(f"/handovers/{handover_id}/{page}")
+            assert response.status_code == 200, (state, page)
+            assert validated == [], (state, page)
+        if state == "submitted":
+            submitted = await actions.load(database.reader, CHECKLISTS, handover_id)
+            assert submitted is not None
+            await actions.act(
+                database, CHECKLISTS, out_actor, handover_id, Action.CANCEL, submitted.handover.version, "Restarted"
+            )

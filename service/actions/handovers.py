@@ -36,6 +36,7 @@ from service.core.workflow import (
     Facts,
     State,
     absent_refusals,
+    answers_may_change,
     apply,
     eligible,
     facts_for,
@@ -124,9 +125,15 @@ def build_facts(
     confirmations: dict[str, db.Confirmation],
 ) -> tuple[Facts, tuple[Problem, ...]]:
     """Facts with what the answers and the receiver's confirmations say, and what stops the handover's submission
-    (`answers.submission_problems` on today's date in England), which the facts count."""
+    (`answers.submission_problems` on today's date in England), which the facts count: none once it has been
+    submitted and its answers can no longer change (`workflow.answers_may_change`)."""
     all_answers = {section_id: record.answers for section_id, record in sections.items()}
-    problems = tuple(answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover)))
+    # validating every answer is most of loading a handover: done only where it can still be submitted
+    problems = (
+        tuple(answer_rules.submission_problems(checklist, all_answers, today(), child_of(handover)))
+        if answers_may_change(State(handover.state))
+        else ()
+    )
     # an item counts as confirmed only by the worker who takes the case on (the receiver, once named or taken on)
     unconfirmed_sections = [
         s

@@ -322,6 +322,13 @@ ANSWER_BLIND = frozenset({Action.EDIT})
 WITH_RECEIVER = frozenset({State.ENDORSED, State.ACKNOWLEDGED, State.CLOSED})
 
 
+def answers_may_change(state: State) -> bool:
+    """Whether the outgoing worker may still change the answers and submit them (a draft, or returned with a query):
+    only then can anything stop the submission. Once submitted, a handover keeps the answers it was submitted with
+    (`TRANSITIONS`: editing starts from these states only), which were complete then."""
+    return state in TRANSITIONS[Action.EDIT][0]
+
+
 def may_view(facts: Facts, actor: Actor) -> bool:
     """Parties to a handover, auditors, and the managers one step up from either team (its service's manager, the
     head of service) may read it; a receiver sees it only once it is endorsed to them, or once
