@@ -314,7 +314,8 @@ def test_written_out_character_count_and_text_input_match_the_govuk_macros(
     env = template_environment(settings_for_tests(Path("unused")))
     ours = env.from_string(
         '{% from "components/fields.html" import character_count, text_input %}'
-        '{{ character_count("reason-return", "reason", "Return to A & B", value, 5000, 3, hint, error, label_classes) }}'
+        '{{ character_count("reason-return", "reason", "Return to A & B", value, 5000, 3, hint, error,'
+        " label_classes) }}"
         "=="
         '{{ text_input("disagreement-with_whom", "with_whom", "Who do you <disagree> with?", value, error,'
         " label_classes) }}"
