@@ -242,7 +242,7 @@ def template_environment(settings: Settings) -> Environment:
         date_parts=answers.date_parts,
         date_boxes_in_error=dates.boxes_in_error,
         display_value=layout.display_value,
-        summary_rows=layout.summary_rows,
+        answer_parts=layout.answer_parts,
         event_text=event_text,
         choice_items=choice_items,
         multiline=multiline,

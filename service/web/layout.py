@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from service.checklist import Condition, Field, Group
+from service.checklist import Condition, Field, Group, Section
 from service.core.text import with_indefinite_article
 
 if TYPE_CHECKING:
-    from service.core.answers import Row
+    from service.core.answers import Row, SectionAnswers
 
 
 class Item(msgspec.Struct, kw_only=True):
@@ -135,17 +135,57 @@ def display_value(field: Field, value: object) -> str:
     return text
 
 
-def summary_rows(fields: list[Field], values: Row) -> list[tuple[Field, str]]:
-    """What a summary list of answers prints, in one call: each question shown (`answers.shown_fields`: its
-    condition holds) with its answer as a reader sees it (`display_value`), every kind of line break in it made one
-    "\n" as Jinja's `indent(0)` filter makes them. Empty text: not answered.
+def summary_rows(fields: list[Field], values: Row, prefix: str = "") -> list[tuple[str, str, str]]:
+    """What a summary list of answers prints, in one call: for each question shown (`answers.shown_fields`: its
+    condition holds), its label, its answer as a reader sees it (`display_value`; empty: not answered) with every
+    kind of line break made one "\n" as Jinja's `indent(0)` filter makes them, and the id its "Change" link goes to
+    on the form (`prefix` + its id; a date's day box).
 
     Through a call and a filter for each answer in the template, this was a tenth of the pages that show answers."""
     from service.core.answers import shown_fields
 
-    rows: list[tuple[Field, str]] = []
+    rows: list[tuple[str, str, str]] = []
     for field in shown_fields(fields, values):
         shown = display_value(field, values.get(field.id, ""))
         # indent(0): the text with a line break added, split at every kind of line break, joined by "\n"
-        rows.append((field, "\n".join((shown + "\n").splitlines()) if shown else ""))
+        rows.append(
+            (
+                field.label,
+                "\n".join((shown + "\n").splitlines()) if shown else "",
+                f"{prefix}{field.id}-day" if field.type == "date" else f"{prefix}{field.id}",
+            )
+        )
     return rows
+
+
+class AnswerPart(msgspec.Struct, frozen=True):
+    """One piece of a section's answers as a summary shows them, in order (`answer_parts`). `kind`:
+    "rows": a summary list of `rows` (`summary_rows`; none: nothing is drawn), whose "Change" links name
+    `row_title` for screen readers; "group": the heading of `group`;
+    "none recorded": `group` has no rows; "row": the heading `row_title` of one of a group's rows."""
+
+    kind: str
+    rows: list[tuple[str, str, str]] = []
+    group: Group | None = None
+    row_title: str = ""
+
+
+def answer_parts(section: Section, answers: SectionAnswers) -> list[AnswerPart]:
+    """A section's answers as a summary shows them, worked out in one call: its questions shown, then each group its
+    conditions show, with each of the group's rows ("Child 1", "Child 2", ...) or "none recorded". Drawn by
+    templates/components/answers.html, which through a macro call per list of answers spent most of the time of the
+    pages that show them."""
+    from service.core.answers import shown_groups
+
+    parts = [AnswerPart("rows", summary_rows(section.fields, answers.values))]
+    for group in shown_groups(section, answers):
+        parts.append(AnswerPart("group", group=group))
+        rows = answers.groups.get(group.id, [])
+        if not rows:
+            parts.append(AnswerPart("none recorded", group=group))
+        for index, row in enumerate(rows):
+            row_title = f"{group.row_label} {index + 1}"
+            parts.append(AnswerPart("row", row_title=row_title))
+            rows_shown = summary_rows(group.fields, row, f"{group.id}-{index}-")
+            parts.append(AnswerPart("rows", rows_shown, row_title=row_title.lower()))
+    return parts
