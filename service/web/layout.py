@@ -19,15 +19,13 @@ saying when to answer it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from service.checklist import Condition, Field, Group, Section
+from service.core.answers import Row, SectionAnswers, shown_fields, shown_groups
+from service.core.dates import parse_date
 from service.core.text import with_indefinite_article
-
-if TYPE_CHECKING:
-    from service.core.answers import Row, SectionAnswers
 
 
 class Item(msgspec.Struct, kw_only=True):
@@ -122,8 +120,6 @@ def arrange(fields: Sequence[Field], groups: Sequence[Group] = ()) -> list[Item]
 
 def display_value(field: Field, value: object) -> str:
     """An answer as a reader sees it: option labels rather than values, dates in words."""
-    from service.core.answers import parse_date
-
     if isinstance(value, list):
         return ", ".join(field.option_label(v) for v in value if isinstance(v, str))
     text = value if isinstance(value, str) else ""
@@ -142,8 +138,6 @@ def summary_rows(fields: list[Field], values: Row, prefix: str = "") -> list[tup
     on the form (`prefix` + its id; a date's day box).
 
     Through a call and a filter for each answer in the template, this was a tenth of the pages that show answers."""
-    from service.core.answers import shown_fields
-
     rows: list[tuple[str, str, str]] = []
     for field in shown_fields(fields, values):
         shown = display_value(field, values.get(field.id, ""))
@@ -175,8 +169,6 @@ def answer_parts(section: Section, answers: SectionAnswers) -> list[AnswerPart]:
     conditions show, with each of the group's rows ("Child 1", "Child 2", ...) or "none recorded". Drawn by
     templates/components/answers.html, which through a macro call per list of answers spent most of the time of the
     pages that show them."""
-    from service.core.answers import shown_groups
-
     parts = [AnswerPart("rows", summary_rows(section.fields, answers.values))]
     for group in shown_groups(section, answers):
         parts.append(AnswerPart("group", group=group))
