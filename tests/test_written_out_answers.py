@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment
+from markupsafe import escape
 
 from service.app import template_environment
 from service.checklist import Field, Section, load_all
@@ -232,3 +233,35 @@ def test_a_multi_line_answer_is_shown_exactly_as_typed() -> None:
         .render({"section": section, "answers": SectionAnswers(values={field.id: typed}), "change_url": ""})
     )
     assert "Line one\nLine two\n\n  indented &amp; &lt;b&gt;kept&lt;/b&gt;" in _multiline(drawn)
+
+
+_FACTS = [
+    "plain",
+    'needs "escaping" & <more>',
+    "over\nseveral\r\nlines",
+]
+
+
+@pytest.mark.parametrize("value", _FACTS)
+@pytest.mark.parametrize("as_html", [False, True])
+def test_a_list_of_facts_is_drawn_as_the_govuk_summary_list_draws_it(value: str, as_html: bool) -> None:
+    """components/answers.html's summary_list (the handover's page: its status, who from and to, the reason for the
+    transfer...) against govukSummaryList, each value as text and as HTML (a multi-line span), beside a tag."""
+    env = template_environment(settings_for_tests(Path("unused")))
+    tag = '<strong class="govuk-tag">Endorsed</strong>'
+    ours = env.from_string(
+        '{% from "components/answers.html" import summary_list %}'
+        '{{ summary_list([("Status", tag | safe), ("Reason & <why>", multiline(value) if as_html else value)]) }}'
+    )
+    theirs = env.from_string(
+        '{% from "govuk_frontend_jinja/components/summary-list/macro.html" import govukSummaryList %}'
+        '{{ govukSummaryList({"rows": [{"key": {"text": "Status"}, "value": {"html": tag | safe}},'
+        ' {"key": {"text": "Reason & <why>"},'
+        ' "value": {"html": multiline(value)} if as_html else {"text": value}}]}) }}'
+    )
+    values = {"tag": tag, "value": value, "as_html": as_html}
+    drawn = ours.render(values)
+    assert _markup(drawn) == _markup(theirs.render(values))
+    if as_html:  # shown exactly as typed: the macro's indent put spaces before each line after the first
+        spans = re.findall(r'<span class="app-multiline">(.*?)</span>', drawn, flags=re.S)
+        assert spans == [str(escape(value))]
