@@ -186,8 +186,10 @@ def event_text(event: db.TimelineEvent) -> str:
 
 
 def multiline(text: str) -> Markup:
-    """Free text whose line breaks are kept, escaped, in a span (so a summary list's own spacing is not kept)."""
-    return Markup('<span class="app-multiline">{}</span>').format(text)
+    """Free text as typed, escaped, in a span that keeps its spaces (`app-multiline`: white-space pre-wrap), each line
+    break of any kind a <br>. Not the line breaks themselves: the GOV.UK macros indent every line of an HTML value
+    after the first (`indent(6)`), which showed as spaces nobody typed."""
+    return Markup('<span class="app-multiline">{}</span>').format(Markup("<br>").join(text.splitlines()))
 
 
 def choice_items(mapping: dict[Any, str], chosen: str, any_text: str = "") -> list[dict[str, Any]]:
