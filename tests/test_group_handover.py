@@ -214,3 +214,21 @@ async def test_the_report_exports_and_api_name_the_group_and_filter_by_it(site: 
     items = listed.json()["items"]
     assert [(i["handover_id"], i["sibling_group"]) for i in items] == [(mia_id, "Test family")]
     assert items[0]["left_out_of_group"] == ["Liam Test (T-2): Liam is 18 next week"]
+
+
+async def test_a_refused_group_submit_gives_the_check_page_back_to_its_author_only(site: Site) -> None:
+    """Submitting a group with something still to complete gives its author the check page again, every child's
+    problems listed; anyone else who may read the group (its sending manager, an auditor) is refused without it: the
+    check page shows every child's answers, and reading them that way would not be recorded as a view."""
+    group_id = await start_group(site.db, site.world)
+    first = (await member_ids(site.db, group_id))[0]
+    handover = await db.handover_by_id(site.db.reader, first)
+    assert handover is not None
+    form = {"handover_version": str(handover.version), "reply": ""}
+    author = await (await site.as_user("out")).post(f"/groups/{group_id}/submit", form)
+    assert author.status_code == 409 and "Check your answers before submitting" in author.text
+    for role in ("sending_manager", "auditor"):
+        response = await (await site.as_user(USERNAMES[role])).post(f"/groups/{group_id}/submit", form)
+        assert response.status_code in {403, 409}, (role, response.status_code)
+        assert "Check your answers before submitting" not in response.text, role
+        assert "app-multiline" not in response.text and "govuk-summary-list" not in response.text, role

@@ -414,9 +414,13 @@ class OutgoingController(Controller):
                 database(request), checklists(request), request.user.actor, group.first.handover.id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
             )  # fmt: skip
-        except Invalid as exc:
-            return await self._group_check_page(request, group, 400, reply=reply, errors=exc.errors, reasons=reasons)
-        except Refused as exc:
+        except (Invalid, Refused) as exc:
+            if refusals(Action.EDIT, group.first.facts, request.user.actor):
+                raise  # the refusal alone: the group's check page (every child's answers) is its author's
+            if isinstance(exc, Invalid):
+                return await self._group_check_page(
+                    request, group, 400, reply=reply, errors=exc.errors, reasons=reasons
+                )
             return await self._group_check_page(request, group, 409, reply=reply, reasons=reasons, refused=exc.reasons)
         return back_to(f"/handovers/{group.first.handover.id}/done/submit")
 
