@@ -61,7 +61,7 @@ class HandoverView(msgspec.Struct, frozen=True, kw_only=True):
     facts: Facts
     # what stops its submission (`answers.submission_problems`), as worked out for `facts` when it was loaded: the
     # pages that list them show the same ones the state machine counted, without validating every section again
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...]
 
     def answers(self, section_id: str) -> SectionAnswers:
         record = self.sections.get(section_id)

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from service.checklist import Condition, Field, Group, Section
-from service.core.answers import Row, SectionAnswers, shown_fields, shown_groups
+from service.core.answers import Row, SectionAnswers, input_id, shown_fields, shown_groups
 from service.core.dates import parse_date
 from service.core.text import with_indefinite_article
 
@@ -135,7 +135,7 @@ def summary_rows(fields: list[Field], values: Row, prefix: str = "") -> list[tup
     """What a summary list of answers prints, in one call: for each question shown (`answers.shown_fields`: its
     condition holds), its label, its answer as a reader sees it (`display_value`; empty: not answered) with every
     kind of line break made one "\n" as Jinja's `indent(0)` filter makes them, and the id its "Change" link goes to
-    on the form (`prefix` + its id; a date's day box).
+    on the form (`answers.input_id`: `prefix` + its id, a date's first box).
 
     Through a call and a filter for each answer in the template, this was a tenth of the pages that show answers."""
     rows: list[tuple[str, str, str]] = []
@@ -146,7 +146,7 @@ def summary_rows(fields: list[Field], values: Row, prefix: str = "") -> list[tup
             (
                 field.label,
                 "\n".join((shown + "\n").splitlines()) if shown else "",
-                f"{prefix}{field.id}-day" if field.type == "date" else f"{prefix}{field.id}",
+                input_id(field, prefix),  # the first box of a date, as the form's own error links
             )
         )
     return rows
