@@ -439,6 +439,8 @@ async def group_left_out(conn: db.Conn, handover: db.Handover) -> list[db.Exclus
     handover, or, for a child of a sibling group handed over alone, every sibling, with why they are not moving
     together ([] for a child outside a sibling group)."""
     if handover.group_handover_id is None:
+        if handover.sibling_group is None:  # no siblings on record to have stayed behind: nothing to read
+            return []
         return await db.apart_from_siblings(conn, handover.id)
     return await db.group_exclusions(conn, handover.group_handover_id)
 
