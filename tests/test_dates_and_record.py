@@ -4,6 +4,7 @@ refused naming the record's value, and no visit to the child can be dated before
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from service.actions.demo import CASE_M_DISAGREEMENT
 from service.checklist import Field
 from service.core.answers import SectionAnswers
-from service.core.dates import date_parts, date_problem, join_date, month_number
+from service.core.dates import date_parts, date_problem, join_date, month_number, typed_date_words
 from tests.conftest import Site
 from tests.helpers import CHECKLIST, MIA_ON_RECORD, complete, fill_all, form_for, section, start, submit, version_in
 
@@ -37,6 +38,24 @@ def test_real_dates_are_kept_as_iso_and_anything_else_as_typed() -> None:
     assert join_date("1", "Nov", "25") == "1/Nov/25"
     assert join_date("", "", "") == ""
     assert join_date("²", "1", "2025") == "²/1/2025"
+
+
+@pytest.mark.parametrize("boxes", list(itertools.product(["", "3"], ["", "Sept"], ["", "26"])))
+def test_boxes_that_make_no_date_are_shown_each_named_with_what_was_typed(boxes: tuple[str, str, str]) -> None:
+    stored = join_date(*boxes)
+    shown = typed_date_words(stored)
+    if not any(boxes):
+        assert stored == shown == ""
+        return
+    kind = "real" if all(boxes) else "complete"  # a year of 2 numbers makes no date either
+    assert "/" not in shown and shown.startswith(f"Not a {kind} date: "), shown
+    for box, typed in zip(("day", "month", "year"), boxes, strict=True):
+        assert (f"{box} {typed}" if typed else f"{box} missing") in shown, (box, shown)
+
+
+def test_a_day_that_does_not_exist_and_text_sent_by_the_api_are_shown_as_such() -> None:
+    assert typed_date_words(join_date("31", "2", "2026")) == "Not a real date: day 31, month 2, year 2026"
+    assert typed_date_words("next week") == "next week"
 
 
 def test_a_year_comes_back_as_it_was_typed() -> None:
@@ -121,6 +140,11 @@ async def test_a_date_missing_its_month_says_so_and_links_to_the_month_box(
     assert f'href="#{name}-month"' in page.text
     assert _boxes_marked(page.text, name) == {"month"}
     assert f'id="{name}-year" name="{name}-year" type="text" value="25"' in page.text
+    # kept as typed, and shown as typed on check your answers: each box named, the empty one said to be missing
+    day = form[f"{name}-day"]
+    check = (await out.get(f"/handovers/{handover_id}/check")).text
+    assert f"Not a complete date: day {day}, month missing, year 25" in check, name
+    assert f"{day}//25" not in check, name
 
     form |= {f"{name}-month": "Nov", f"{name}-year": "25"}
     page = await out.post(f"/handovers/{handover_id}/sections/{section_id}", form)

@@ -24,7 +24,7 @@ import msgspec
 
 from service.checklist import Condition, Field, Group, Section
 from service.core.answers import Row, SectionAnswers, input_id, shown_fields, shown_groups
-from service.core.dates import parse_date
+from service.core.dates import parse_date, typed_date_words
 from service.core.text import with_indefinite_article
 
 
@@ -127,7 +127,7 @@ def display_value(field: Field, value: object) -> str:
         return field.option_label(text) if text else ""
     if field.type == "date":
         parsed = parse_date(text)
-        return f"{parsed.day} {parsed:%B %Y}" if parsed else text
+        return f"{parsed.day} {parsed:%B %Y}" if parsed else typed_date_words(text)
     return text
 
 
