@@ -40,6 +40,13 @@ async def test_every_critical_item_needs_a_read_back_and_refuses_a_pasted_answer
         ticked = {"handover_version": version_in(page.text), "understood": "yes"}
         missing = await rec.post(url, ticked)
         assert missing.status_code == 400 and "Write, in your own words, what you are taking on" in missing.text
+        box = f'id="understood-{section_id}" name="understood" type="checkbox" value="yes"'
+        assert f"{box} checked" in missing.text, "the tick sent is kept while the read-back is put right"
+        neither = await rec.post(url, {"handover_version": ticked["handover_version"], "readback": "Mia"})
+        assert neither.status_code == 400 and f"{box}>" in neither.text, "nor is a tick added that was not sent"
+        summary = neither.text[neither.text.index("govuk-error-summary__list") :]
+        assert 0 < summary.index(f'href="#readback-{section_id}"') < summary.index(f'href="#understood-{section_id}"')
+        assert 'name="readback" rows="4"' in neither.text and ">Mia</textarea>" in neither.text
         pasted = longest_text(view, section_id)
         assert len(pasted.split()) >= QUOTE_WORDS, (section_id, pasted)
         copied = await rec.post(url, ticked | {"readback": pasted})

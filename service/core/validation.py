@@ -117,11 +117,10 @@ def confirmation_errors(
     and say in their own words what they are taking on (the I-PASS "synthesis by receiver"): at least `minimum`
     characters (the checklist's `readback_min_characters`) and `readback.MIN_WORDS` words, not mostly copied from
     `handed_over`, every text the handover and its page show (`readback.copied_share`). Keys are
-    `understood-<section>` and `readback-<section>`, the form's field names."""
+    `readback-<section>` and `understood-<section>`, the form's field names, in the form's order (the error summary
+    lists them so)."""
     errors: dict[str, str] = {}
     key = f"readback-{section.id}"
-    if not understood:
-        errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
     too_short = (
         f"Write, in your own words, what you are taking on from ‘{section.title}’ (at least {minimum} characters)"
     )
@@ -139,6 +138,8 @@ def confirmation_errors(
         share = copied_share(readback, handed_over)
         if share > COPIED_SHARE_MAX:
             errors[key] = copied_message(section.title, share)
+    if not understood:
+        errors[f"understood-{section.id}"] = f"Confirm you have read and understood ‘{section.title}’"
     return errors
 
 

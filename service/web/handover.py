@@ -385,7 +385,10 @@ class HandoverController(Controller):
         errors: dict[str, str],
         typed: dict[str, str],
         status_code: int = 200,
+        ticked: dict[str, bool] | None = None,
     ) -> Template:
+        """The receiver's review; `typed` and `ticked`: a refused confirmation's read-back and "understood" tick box
+        as they were sent, by section, shown again rather than what is stored."""
         query = await _query_to_receiver(database(request).reader, handover_view)
         return page(
             request,
@@ -394,6 +397,7 @@ class HandoverController(Controller):
             view=handover_view,
             errors=errors,
             typed=typed,
+            ticked=ticked or {},
             unconfirmed=handover_view.facts.unconfirmed_ids,
             query=query,
         )
@@ -405,14 +409,17 @@ class HandoverController(Controller):
         handover_view = await viewable(request, handover_id)
         form = await request.form()
         readback = str(form.get("readback", ""))
+        understood = form.get("understood") == "yes"
         try:
             await actions.confirm_item(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
-                form_number(form.get("handover_version", "")) or 0,
-                understood=form.get("understood") == "yes", readback=readback,
+                form_number(form.get("handover_version", "")) or 0, understood=understood, readback=readback,
             )  # fmt: skip
         except Invalid as exc:
-            return await self._review_page(request, handover_view, exc.errors, {section_id: readback}, status_code=400)
+            return await self._review_page(
+                request, handover_view, exc.errors, {section_id: readback}, status_code=400,
+                ticked={section_id: understood},
+            )  # fmt: skip
         return back_to(f"/handovers/{handover_id}/review#item-{section_id}")
 
     @get("/inbox", name="inbox", guards=[workers_only])
