@@ -232,3 +232,25 @@ async def test_a_refused_group_submit_gives_the_check_page_back_to_its_author_on
         assert response.status_code in {403, 409}, (role, response.status_code)
         assert "Check your answers before submitting" not in response.text, role
         assert "app-multiline" not in response.text and "govuk-summary-list" not in response.text, role
+
+
+def _listed_to_do(page: str) -> int:
+    """What the group's check page lists to complete or correct: each problem linked under its section, and each
+    section not started."""
+    insets = re.findall(r'<div class="govuk-inset-text" id="problems-.*?</div>', page, re.S)
+    return sum(inset.count("<li>") for inset in insets) + page.count('<p class="govuk-body">Not started.')
+
+
+@pytest.mark.parametrize("filled", ["nothing", "all but a family section", "all but a child's section"])
+async def test_the_group_check_page_counts_what_it_lists(site: Site, filled: str) -> None:
+    group_id = await start_group(site.db, site.world)
+    first, second = await member_ids(site.db, group_id)  # the family's sections are saved from the first's handover
+    if filled == "all but a family section":
+        await fill_group(site.db, site.world, group_id, skip=(first, "sibling-harm"))
+    elif filled == "all but a child's section":
+        await fill_group(site.db, site.world, group_id, skip=(second, "childs-views"))
+    page = (await (await site.as_user("out")).get(f"/groups/{group_id}/check")).text
+    said = re.search(r"You need to complete or correct (1 thing|(\d+) things)", page)
+    assert said, page
+    count = int(said.group(2) or 1)
+    assert count == _listed_to_do(page) > 0, (count, _listed_to_do(page))

@@ -377,6 +377,15 @@ class OutgoingController(Controller):
         date for each child, each with a box for why; and the submit button (with the reply, for a returned group)."""
         on = today()
         problems = {m.handover.id: list(m.problems) for m in group.members}
+        family_ids = {s.id for s in group.family_sections()}
+        # the count the page gives is of what it lists: a family section not started is one "Not started", under
+        # the first child, however many children's handovers carry it
+        to_do = sum(
+            1
+            for index, member in enumerate(group.members)
+            for problem in member.problems
+            if index == 0 or problem.input_id or problem.section_id not in family_ids
+        )
         stale = [(m, item) for m in group.members for item in currency.stale_items(m.checklist, m.all_answers(), on)]
         return page(
             request,
@@ -384,7 +393,8 @@ class OutgoingController(Controller):
             status_code=status_code,
             group=group,
             problems=problems,
-            family_ids={s.id for s in group.family_sections()},
+            to_do=to_do,
+            family_ids=family_ids,
             stale=stale,
             stale_key=actions.stale_key,
             query=await _open_query(request, group.first.handover),
