@@ -46,9 +46,16 @@ def _roles(form: FormMultiDict) -> actions.TeamRoles:
     )
 
 
+# the person's details in the order the form asks for them; the teams' checkboxes come after
+FORM_ORDER = ("name", "username", "email", "password")
+
+
 def _by_field(errors: dict[str, str]) -> dict[str, str]:
-    """Messages about the teams as a whole are shown by the first box of the team checkboxes."""
-    return {("worker" if key == "teams" else key): message for key, message in errors.items()}
+    """Messages about the teams as a whole are shown by the first box of the team checkboxes; all of them in the
+    form's order, which the error summary lists them in (GOV.UK error summary: in the order they appear)."""
+    keyed = [("worker" if key == "teams" else key, message) for key, message in errors.items()]
+    ordered = sorted(keyed, key=lambda item: FORM_ORDER.index(item[0]) if item[0] in FORM_ORDER else len(FORM_ORDER))
+    return dict(ordered)
 
 
 async def _person(request: Request[Any, Any, Any], user_id: int) -> db.PersonSummary:
