@@ -284,6 +284,12 @@ async def test_an_escalation_date_follows_the_same_rules(site: Site) -> None:
     url = f"/handovers/{handover_id}/disagreements/{disagreement}"
     escalation = {"decision": "escalated", "outcome": "To the head of service", "stage": "head_of_service",
                   "stage_date-day": "3", "stage_date-year": "2026"}  # fmt: skip
+    # nothing but "escalated": every message, listed in the form's order (decision, stage, date, then the outcome)
+    bare = await rmgr.post(url, {"decision": "escalated"})
+    assert bare.status_code == 400
+    summary = bare.text[bare.text.index("govuk-error-summary__list") :]
+    links = [f'href="#decide-{disagreement}-{name}"' for name in ("stage", "stage_date-day", "outcome")]
+    assert 0 < summary.index(links[0]) < summary.index(links[1]) < summary.index(links[2]), summary[:1500]
     refused = await rmgr.post(url, escalation | {"stage_date-month": ""})
     assert refused.status_code == 400
     assert "The date of the escalation must include a month" in refused.text

@@ -965,7 +965,7 @@ async def decide_disagreement(
             errors |= disagreement_rules.escalation_date_errors(view.checklist, current.stage, current.stage_since,
                                                                  stage_date, errors)  # fmt: skip
         if errors:
-            raise Invalid(errors)
+            raise Invalid(validation.in_form_order(errors, validation.DECISION_FORM_ORDER))
         if decision == "escalated":
             escalated_on = answer_rules.parse_date(stage_date)
             assert escalated_on is not None, "decision_errors checked the date"

@@ -166,6 +166,22 @@ def disagreement_errors(about: str, with_whom: str, view: str) -> dict[str, str]
     )
 
 
+# A decision on a disagreement as its form asks it: resolved or escalated, the stage and date of an escalation (shown
+# under "escalated"), then the outcome; messages are listed in this order (GOV.UK error summary: as on the page)
+DECISION_FORM_ORDER = ("decision", "stage", "stage_date", "outcome")
+
+
+def in_form_order(errors: dict[str, str], order: tuple[str, ...]) -> dict[str, str]:
+    """`errors` in the order of the form's fields (`order`: each field's name; a key `name-<part>`, a date's box, is
+    the field `name`'s); keys of no field listed come last, in the order they were found."""
+
+    def place(key: str) -> int:
+        field = key if key in order else key.split("-", 1)[0]
+        return order.index(field) if field in order else len(order)
+
+    return dict(sorted(errors.items(), key=lambda item: place(item[0])))
+
+
 def decision_errors(decision: str, outcome: str, stage_date: str, today: date) -> dict[str, str]:
     """A manager's decision on a disagreement: resolved, or escalated on a date, today or earlier (`stage_date` as
     `dates.join_date` keeps three typed boxes, or ISO text from the API; a message about it is keyed
