@@ -18,7 +18,7 @@ saying when to answer it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import msgspec
 
@@ -116,6 +116,37 @@ def arrange(fields: Sequence[Field], groups: Sequence[Group] = ()) -> list[Item]
                 copy = msgspec.structs.replace(item, under=value, parent_id=parent.id, revealed_by=condition.any_of)
                 items[parent.id].children.setdefault(value, []).append(copy)
     return top
+
+
+def _page_order(items: Sequence[Item], prefix: str, rows: int) -> Iterator[str]:
+    """The names of the questions drawn for `items`, in the order the form draws them: each question, then what each
+    of its answers reveals, in the order of the answers; a group's own name, then each of its first `rows` rows."""
+    for item in items:
+        if item.field is not None:
+            yield prefix + item.field.id
+            known = item.field.option_values
+            for value in [*known, *(value for value in item.children if value not in known)]:
+                yield from _page_order(item.children.get(value, []), prefix, rows)
+        elif item.group is not None:
+            yield prefix + item.group.id
+            for row in range(rows):
+                yield from _page_order(item.row_items, f"{prefix}{item.group.id}-{row}-", rows)
+
+
+def in_page_order(items: Sequence[Item], errors: dict[str, str]) -> dict[str, str]:
+    """A section form's `errors` (keyed by question, a group's row's question as `<group>-<row>-<question>`) in the
+    order the form (`arrange`) draws their questions, which its error summary lists them in (GOV.UK error summary:
+    "in the same order as they appear on the page"); validation finds them section field by field, then group by
+    group, but a group or a revealed question may be drawn before a later question. Keys of no question drawn, and
+    a date's box (`<question>-day`), keep their place after / with their question."""
+    rows = 1 + max((int(part) for key in errors for part in key.split("-") if part.isdigit()), default=0)
+    order = {name: place for place, name in enumerate(dict.fromkeys(_page_order(items, "", rows)))}
+
+    def place(key: str) -> int:
+        question = key.rsplit("-", 1)[0] if key.endswith(("-day", "-month", "-year")) else key
+        return order.get(key, order.get(question, len(order)))
+
+    return dict(sorted(errors.items(), key=lambda item: place(item[0])))
 
 
 def display_value(field: Field, value: object) -> str:

@@ -33,7 +33,7 @@ from service.web.context import (
     visible_handover,
 )
 from service.web.guards import handover_authors_only
-from service.web.layout import arrange
+from service.web.layout import arrange, in_page_order
 from service.web.session import retrieve_user
 
 RESUMED = {
@@ -323,6 +323,10 @@ class OutgoingController(Controller):
         errors: dict[str, str],
     ) -> Template:
         receiving = await _receiving(request, case, values, errors, group=True)
+        # the form asks which children (and why any is left out) before the team, worker and reason it shares with a
+        # single child's start form: its error summary lists them so
+        first = ["children", *(f"reason-{child[0]}" for child in children)]
+        errors = {key: errors[key] for key in first if key in errors} | errors
         return page(
             request,
             "outgoing/group_start.html",
@@ -409,7 +413,8 @@ class OutgoingController(Controller):
     async def group_submit(self, request: Request[Any, Any, Any], group_id: FromPath[int]) -> Template | Redirect:
         group = await _visible_group(request, group_id)
         form = await request.form()
-        reply = str(form.get("reply", ""))
+        # the page has a box for a reply only to a returned handover's query: one sent otherwise is not the person's
+        reply = str(form.get("reply", "")) if group.first.handover.state == State.RETURNED else ""
         on = today()
         reasons = {
             actions.stale_key(m.handover.id, item.key): str(
@@ -601,16 +606,17 @@ class OutgoingController(Controller):
         section = view.checklist.section(section_id)
         assert section is not None
         template = "outgoing/_section_form.html" if request.htmx else "outgoing/section.html"
+        items = arrange(section.fields, section.groups)
         return page(
             request,
             template,
             status_code=status_code,
             view=view,
             section=section,
-            layout=arrange(section.fields, section.groups),
+            layout=items,
             answers=answers,
             version=version,
-            errors=errors,
+            errors=in_page_order(items, errors),
             conflict=conflict,
             returning=returning or request.query_params.get("return") == RETURN_TO_CHECK,
             return_value=RETURN_TO_CHECK,
@@ -686,7 +692,8 @@ class OutgoingController(Controller):
     async def submit(self, request: Request[Any, Any, Any], handover_id: FromPath[int]) -> Template | Redirect:
         view = await viewable(request, handover_id)
         form = await request.form()
-        reply = str(form.get("reply", ""))
+        # the page has a box for a reply only to a returned handover's query: one sent otherwise is not the person's
+        reply = str(form.get("reply", "")) if view.handover.state == State.RETURNED else ""
         reasons = {
             item.key: str(form.get(f"stale-{item.key}", ""))
             for item in currency.stale_items(view.checklist, view.all_answers(), today())

@@ -24,11 +24,14 @@ from service.core.dates import join_date
 from service.core.errors import Invalid, NotFound
 from service.core.pages import Page, page_number
 from service.core.search import like_pattern, search_errors
+from service.core.validation import in_form_order
 from service.core.workflow import facts_for
 from service.web.context import audit_view, back_to, database, page, visible_handover
 from service.web.guards import admins_only
 
 CASES = "/admin/cases"
+# the case record correction form's questions, in its order (templates/admin/case.html)
+CORRECTION_FORM_ORDER = ("child_name", "date_of_birth", "reference", "sibling_group")
 
 
 def _text(form: FormMultiDict, key: str) -> str:
@@ -118,6 +121,7 @@ class CaseRecordsController(Controller):
         status_code: int = 200,
     ) -> Template:
         groups = await db.sibling_group_names(database(request).reader)
+        errors = in_form_order(errors, CORRECTION_FORM_ORDER)  # the error summary lists them as the form asks them
         return page(
             request, "admin/case.html", case=case, values=values, errors=errors, flash=flash, groups=groups,
             status_code=status_code,

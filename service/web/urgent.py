@@ -19,6 +19,7 @@ from service import actions
 from service.actions import urgent
 from service.core.errors import Invalid
 from service.core.numbers import ID_MAX
+from service.core.validation import in_form_order
 from service.core.workflow import (
     URGENT_LABEL,
     URGENT_REASON_FIELD,
@@ -49,7 +50,7 @@ async def _form_page(
         status_code=status_code,
         form=form,
         view=form.view,
-        errors=errors,
+        errors=in_form_order(errors, (URGENT_RECEIVER_FIELD, URGENT_REASON_FIELD)),  # the form asks the worker first
         values=values,
         reason_field=URGENT_REASON_FIELD,
         receiver_field=URGENT_RECEIVER_FIELD,
