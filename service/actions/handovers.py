@@ -609,11 +609,6 @@ async def act(
     handover so returned needs the outgoing worker's reply to that query (`Invalid` under "reply" without one, or
     with one over the limit), which completes the round. No other action takes a reply (`validation.reply_errors`).
     """
-    errors = validation.workflow_reason_errors(
-        reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
-    )
-    if errors:
-        raise Invalid(errors)
     async with database.transaction() as conn:
         # who the person is before whether their page is current: someone who may never take this step is told
         # that, not that the handover has changed (nor, by the state machine, that it cannot be done yet)
@@ -626,6 +621,7 @@ async def act(
         if mine:
             raise Refused(mine)
         _check_version(view, version)
+        _check_reason(action, reason)
         new_state = apply(action, view.facts, actor, reason)
         answering = action == Action.SUBMIT and view.handover.state == State.RETURNED
         flags, stale_errors = _judge_currency(action, view, stale_reasons or {})
@@ -666,6 +662,17 @@ def stale_key(handover_id: int, key: str) -> str:
     return f"{handover_id}:{key}"
 
 
+def _check_reason(action: Action, reason: str) -> None:
+    """`Invalid` under "reason" for a step's reason that is missing where the step needs one, or too long
+    (`validation.workflow_reason_errors`). Judged once the person may take the step on the version they saw: someone
+    who may not, or whose page is out of date, is told that rather than about a box their page may not have."""
+    errors = validation.workflow_reason_errors(
+        reason, required=action in NEEDS_REASON, cancelling=action == Action.CANCEL
+    )
+    if errors:
+        raise Invalid(errors)
+
+
 async def _act_on_group(
     conn: db.Conn,
     checklists: Checklists,
@@ -688,6 +695,7 @@ async def _act_on_group(
     if mine:
         raise Refused(mine)
     _check_version(view, version)
+    _check_reason(action, reason)
     reasons = group_rules.group_refusals(action, named, actor, reason)
     if reasons:
         raise Refused(reasons)

@@ -121,6 +121,8 @@ class CaseloadController(Controller):
                 transfer_reason=values["transfer_reason"], apart_reason=values["apart_reason"],
             )  # fmt: skip
         except Invalid as exc:
+            if "transfer" in exc.errors:  # no caseload transfer begun: said on the caseload, by its button to begin one
+                return await self._caseload_page(request, person_id, exc.errors)
             return await self._start_page(request, loaded, child, values, exc.errors)
         return back_to(_address(person_id) + "#children")
 

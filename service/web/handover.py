@@ -29,6 +29,7 @@ from service.core.workdays import working_days_between
 from service.core.workflow import (
     ACTION_NAMES,
     MANAGER_STEPS,
+    NEEDS_REASON,
     URGENT_LABEL,
     WITH_RECEIVER,
     Action,
@@ -338,9 +339,11 @@ class HandoverController(Controller):
             raise NotFoundException("There is no such action")
         handover_view = await viewable(request, handover_id)
         form = await request.form()
-        reason = str(form.get("reason", ""))
+        # only a return or a cancellation asks for a reason on the page; any other step's form has no such box, so
+        # a "reason" sent with one is not the person's and is not kept (nor refused, about a box they cannot see)
+        reason = str(form.get("reason", "")) if action in NEEDS_REASON else ""
         try:
-            refuse_repeats(form, ("handover_version", "reason"))
+            refuse_repeats(form, ("handover_version", "reason") if action in NEEDS_REASON else ("handover_version",))
             await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, action,
                 form_number(form.get("handover_version", "")) or 0, reason,
