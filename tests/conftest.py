@@ -22,6 +22,7 @@ from service import settings as service_settings
 from service.app import create_app
 from service.passwords import hash_password
 from service.settings import Settings
+from tests.error_summary_check import check_error_summary
 from tests.helpers import TEST_DATABASE, settings_for_tests, test_databases
 
 # No deadline per example, and no complaint that examples are slow to make: the suite runs two passes side by side on
@@ -208,9 +209,13 @@ class Browser:
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         self.client.cookies = self.jar
         try:
-            return await self.client.request(method, url, follow_redirects=False, **kwargs)
+            response = await self.client.request(method, url, follow_redirects=False, **kwargs)
         finally:
             self.jar = httpx.Cookies(self.client.cookies)
+        # every page a test is given is held to the error summary's pattern (tests/error_summary_check.py)
+        if "text/html" in response.headers.get("content-type", ""):
+            check_error_summary(f"{method} {url} ({response.status_code})", response.text)
+        return response
 
     @property
     def csrf(self) -> str:
