@@ -266,6 +266,13 @@ async def test_the_menu_lists_what_each_person_does_and_marks_where_they_are(
     assert re.findall(r'class="govuk-service-navigation__link" href="([^"]+)"', nav) == menu
     assert re.findall(r'href="([^"]+)" aria-current="page"', nav) == [home]
     assert ("govuk-service-navigation__toggle" in page) == (len(menu) > 1), "a Menu button only for more than one"
+    # a page within an item (the home page's finished handovers, a person's caseload) marks the item it is in
+    within = {"/": "/finished", "/queue": f"/caseloads/{site.world.users['out']}"}.get(home)
+    if within:
+        inside = (await person.get(within)).text
+        nav = inside[inside.index('<ul class="govuk-service-navigation__list"') : inside.index("</ul>")]
+        assert re.findall(r'href="([^"]+)" aria-current="true"', nav) == [home if home == "/" else "/caseloads"]
+        assert 'aria-current="page"' not in nav
 
 
 @pytest.mark.parametrize("receiver", ["²", "abc", "-1", "0", "9" * 50])
