@@ -245,6 +245,7 @@ def template_environment(settings: Settings) -> Environment:
         date_boxes_in_error=dates.boxes_in_error,
         display_value=layout.display_value,
         answer_parts=layout.answer_parts,
+        error_summary_items=layout.error_summary_items,
         event_text=event_text,
         choice_items=choice_items,
         multiline=multiline,

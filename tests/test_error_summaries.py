@@ -51,3 +51,18 @@ async def test_a_step_without_a_reason_box_takes_no_reason_and_a_refused_person_
     )
     assert refused.status_code in {403, 409}, refused.status_code
     assert "characters or fewer" not in refused.text
+
+
+@pytest.mark.parametrize("reason", ["", "x" * 100_000])
+async def test_a_step_that_cannot_be_taken_now_says_so_whatever_its_reason(site: Site, reason: str) -> None:
+    """Cancelling a closed handover is refused for what it is, not for its reason: the page it was sent from has no
+    box for one."""
+    handover_id = await handover_in(site.db, site.world, "closed", "mia")
+    handover = await db.handover_by_id(site.db.reader, handover_id)
+    assert handover is not None
+    for who, step in (("out", "cancel"), ("rmgr", "return-to-receiver")):
+        refused = await (await site.as_user(who)).post(
+            f"/handovers/{handover_id}/{step}", {"handover_version": str(handover.version), "reason": reason}
+        )
+        assert refused.status_code in {403, 409}, (who, step, refused.status_code)
+        assert "Enter the reason" not in refused.text and "characters or fewer" not in refused.text, (who, step)

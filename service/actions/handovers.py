@@ -44,6 +44,7 @@ from service.core.workflow import (
     named_manager_refusals,
     person_refusals,
     sign_offs_stood_in_for,
+    step_refusals,
 )
 from service.db import caseload as caseload_store
 from service.db import telling as telling_store
@@ -621,6 +622,9 @@ async def act(
         if mine:
             raise Refused(mine)
         _check_version(view, version)
+        ahead = step_refusals(action, view.facts, actor)
+        if ahead:
+            raise Refused(ahead)
         _check_reason(action, reason)
         new_state = apply(action, view.facts, actor, reason)
         answering = action == Action.SUBMIT and view.handover.state == State.RETURNED
@@ -695,6 +699,9 @@ async def _act_on_group(
     if mine:
         raise Refused(mine)
     _check_version(view, version)
+    ahead = list(dict.fromkeys(r for _, facts in named for r in step_refusals(action, facts, actor)))
+    if ahead:  # the children move together: their states and people are the group's
+        raise Refused(ahead)
     _check_reason(action, reason)
     reasons = group_rules.group_refusals(action, named, actor, reason)
     if reasons:

@@ -84,11 +84,11 @@ def typed_date_words(value: str) -> str:
     """A stored date that is not a real date (`join_date` keeps such boxes as typed, so a draft loses nothing), as a
     reader is shown it on check your answers and in print: each box named with what was typed in it, or "missing"
     ("Not a complete date: day 3, month missing, year 2026"; all three typed but no such day: "Not a real date: ...").
-    A value that is not three boxes (text sent by the API) is shown as it is; "" stays "". A real date is for the
-    caller to write in words (`parse_date` first)."""
-    if "/" not in value:
-        return value
-    parts = date_parts(value)
+    A value that is not three boxes (text sent by the API: "n/a", "3/12/2026") is shown as it is; "" stays "". A
+    real date is for the caller to write in words (`parse_date` first)."""
+    parts = tuple(part.strip() for part in value.split("/"))
+    if len(parts) != 3 or not any(parts) or parse_date(join_date(*parts)) is not None:
+        return value  # not three boxes as `join_date` keeps them (text sent by the API), or a date after all
     said = ", ".join(f"{box} {part}" if part else f"{box} missing" for box, part in zip(BOXES, parts, strict=True))
     return f"Not a {'real' if all(parts) else 'complete'} date: {said}"
 

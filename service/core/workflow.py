@@ -540,6 +540,17 @@ def what_is_missing(action: Action, facts: Facts) -> list[str]:
 
 def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> list[str]:
     """Why this person may not do this now; an empty list means they may."""
+    reasons = step_refusals(action, facts, actor)
+    if reasons:
+        return reasons
+    if action in NEEDS_REASON and not reason.strip():
+        return ["Enter a reason"]
+    return what_is_missing(action, facts)
+
+
+def step_refusals(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Why the step cannot be taken by this person in the handover's state, whatever was written with it (its
+    reason, and what the handover is missing, are judged after): the first of `refusals`."""
     allowed_from, _ = TRANSITIONS[action]
     if facts.state not in allowed_from:
         return _wrong_state(action, facts)
@@ -550,9 +561,7 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
         return reasons
     if facts.urgent_by is not None and action in URGENT_REFUSALS:
         return [URGENT_REFUSALS[action]]
-    if action in NEEDS_REASON and not reason.strip():
-        return ["Enter a reason"]
-    return what_is_missing(action, facts)
+    return []
 
 
 def _wrong_state(action: Action, facts: Facts) -> list[str]:

@@ -149,6 +149,20 @@ def in_page_order(items: Sequence[Item], errors: dict[str, str]) -> dict[str, st
     return dict(sorted(errors.items(), key=lambda item: place(item[0])))
 
 
+# the page's own hidden inputs: a message about one (sent twice, which no page does) has no box to go to
+HIDDEN_INPUTS = ("handover_version", "version")
+
+
+def error_summary_items(errors: Mapping[str, str], href_prefix: str = "") -> list[dict[str, str]]:
+    """The GOV.UK error summary's list for `errors` (keyed by the id of the field each is about, a step's own
+    prefixed as `<field>-<step>`), in their order: each message linking to its field, but one about a hidden input,
+    which is said without a link."""
+    return [
+        {"text": message} if key.split("-")[0] in HIDDEN_INPUTS else {"text": message, "href": f"{href_prefix}#{key}"}
+        for key, message in errors.items()
+    ]
+
+
 def display_value(field: Field, value: object) -> str:
     """An answer as a reader sees it: option labels rather than values, dates in words."""
     if isinstance(value, list):
