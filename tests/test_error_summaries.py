@@ -66,3 +66,24 @@ async def test_a_step_that_cannot_be_taken_now_says_so_whatever_its_reason(site:
         )
         assert refused.status_code in {403, 409}, (who, step, refused.status_code)
         assert "Enter the reason" not in refused.text and "characters or fewer" not in refused.text, (who, step)
+
+
+async def test_someone_who_may_not_take_a_step_is_told_so_whatever_was_sent_twice(site: Site) -> None:
+    """A field sent twice is found before the step is asked for; someone who may not take it is still told that, not
+    about boxes their page does not have, and is not given the author's check page."""
+    submitted = await handover_in(site.db, site.world, "submitted", "mia")
+    draft = await handover_in(site.db, site.world, "draft", "liam")
+    out, smgr = await site.as_user("out"), await site.as_user("smgr")
+    for who, handover_id, step, fields in (
+        (out, submitted, "return", {"reason": ["Why", "Why not"]}),
+        (smgr, draft, "return", {"reason": ["Why", "Why not"]}),  # a draft is not with the manager to return
+        (smgr, draft, "submit", {"reply": ["One", "Two"]}),
+        (out, submitted, "submit", {"handover_version": ["1", "2"]}),
+    ):
+        handover = await db.handover_by_id(site.db.reader, handover_id)
+        assert handover is not None
+        sent = {"handover_version": str(handover.version)} | fields
+        refused = await who.post(f"/handovers/{handover_id}/{step}", sent)
+        assert refused.status_code in {403, 409}, (step, fields, refused.status_code)
+        assert "send one answer, not several" not in refused.text, (step, fields)
+        assert "Check your answers before submitting" not in refused.text, (step, fields)

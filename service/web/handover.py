@@ -44,6 +44,7 @@ from service.core.workflow import (
     is_sending_manager,
     person_refusals,
     refusals,
+    step_refusals,
 )
 from service.db.steps import latest_step
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
@@ -342,8 +343,20 @@ class HandoverController(Controller):
         # only a return or a cancellation asks for a reason on the page; any other step's form has no such box, so
         # a "reason" sent with one is not the person's and is not kept (nor refused, about a box they cannot see)
         reason = str(form.get("reason", "")) if action in NEEDS_REASON else ""
+        single = ("handover_version", "reason") if action in NEEDS_REASON else ("handover_version",)
         try:
-            refuse_repeats(form, ("handover_version", "reason") if action in NEEDS_REASON else ("handover_version",))
+            try:
+                refuse_repeats(form, single)
+            except Invalid:
+                # found before the action is asked: someone who may not take the step now is told that, not about
+                # a box their page does not have
+                actor = request.user.actor
+                ahead = person_refusals(action, handover_view.facts, actor) or step_refusals(
+                    action, handover_view.facts, actor
+                )
+                if ahead:
+                    raise Refused(ahead) from None
+                raise
             await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, action,
                 form_number(form.get("handover_version", "")) or 0, reason,

@@ -19,7 +19,17 @@ from service.core.clock import ENGLAND, today
 from service.core.due_dates import dues
 from service.core.errors import Conflict, Invalid, NotFound, Refused
 from service.core.pages import Page, page_number
-from service.core.workflow import Action, State, absent_refusals, blockers, refusals
+from service.core.workflow import (
+    Action,
+    Actor,
+    Facts,
+    State,
+    absent_refusals,
+    blockers,
+    person_refusals,
+    refusals,
+    step_refusals,
+)
 from service.web import drafts, forms, start_form
 from service.web.context import (
     PageRequest,
@@ -430,6 +440,8 @@ class OutgoingController(Controller):
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
             )  # fmt: skip
         except (Invalid, Refused) as exc:
+            if isinstance(exc, Invalid):
+                _refuse_first(Action.SUBMIT, group.first.facts, request.user.actor)
             if refusals(Action.EDIT, group.first.facts, request.user.actor):
                 raise  # the refusal alone: the group's check page (every child's answers) is its author's
             if isinstance(exc, Invalid):
@@ -711,8 +723,17 @@ class OutgoingController(Controller):
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
             )  # fmt: skip
         except Invalid as exc:
+            _refuse_first(Action.SUBMIT, view.facts, request.user.actor)
             return await self._check_page(request, view, problems, 400, reply=reply, errors=exc.errors, reasons=reasons)
         return back_to(f"/handovers/{handover_id}/done/submit")  # the confirmation page says where it went
+
+
+def _refuse_first(action: Action, facts: Facts, actor: Actor) -> None:
+    """`Refused` when the person may not take the step on the handover as it is: said rather than a form's messages
+    (a field sent twice is found before the action is asked), whose page they should not be given."""
+    ahead = person_refusals(action, facts, actor) or step_refusals(action, facts, actor)
+    if ahead:
+        raise Refused(ahead)
 
 
 async def _visible_group(request: Request[Any, Any, Any], group_id: int) -> actions.GroupView:
