@@ -548,6 +548,12 @@ def refusals(action: Action, facts: Facts, actor: Actor, reason: str = "") -> li
     return what_is_missing(action, facts)
 
 
+def refusals_before_the_form(action: Action, facts: Facts, actor: Actor) -> list[str]:
+    """Why this person may not take the step on the handover as it is (`person_refusals`, then `step_refusals`),
+    whatever its form held: said before anything about the form, whose boxes their page may not have."""
+    return person_refusals(action, facts, actor) or step_refusals(action, facts, actor)
+
+
 def step_refusals(action: Action, facts: Facts, actor: Actor) -> list[str]:
     """Why the step cannot be taken by this person in the handover's state, whatever was written with it (its
     reason, and what the handover is missing, are judged after): the first of `refusals`."""

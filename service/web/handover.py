@@ -44,7 +44,7 @@ from service.core.workflow import (
     is_sending_manager,
     person_refusals,
     refusals,
-    step_refusals,
+    refusals_before_the_form,
 )
 from service.db.steps import latest_step
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
@@ -350,10 +350,7 @@ class HandoverController(Controller):
             except Invalid:
                 # found before the action is asked: someone who may not take the step now is told that, not about
                 # a box their page does not have
-                actor = request.user.actor
-                ahead = person_refusals(action, handover_view.facts, actor) or step_refusals(
-                    action, handover_view.facts, actor
-                )
+                ahead = refusals_before_the_form(action, handover_view.facts, request.user.actor)
                 if ahead:
                     raise Refused(ahead) from None
                 raise

@@ -26,9 +26,8 @@ from service.core.workflow import (
     State,
     absent_refusals,
     blockers,
-    person_refusals,
     refusals,
-    step_refusals,
+    refusals_before_the_form,
 )
 from service.web import drafts, forms, start_form
 from service.web.context import (
@@ -731,7 +730,7 @@ class OutgoingController(Controller):
 def _refuse_first(action: Action, facts: Facts, actor: Actor) -> None:
     """`Refused` when the person may not take the step on the handover as it is: said rather than a form's messages
     (a field sent twice is found before the action is asked), whose page they should not be given."""
-    ahead = person_refusals(action, facts, actor) or step_refusals(action, facts, actor)
+    ahead = refusals_before_the_form(action, facts, actor)
     if ahead:
         raise Refused(ahead)
 
