@@ -254,3 +254,27 @@ async def test_the_group_check_page_counts_what_it_lists(site: Site, filled: str
     assert said, page
     count = int(said.group(2) or 1)
     assert count == _listed_to_do(page) > 0, (count, _listed_to_do(page))
+
+
+@pytest.mark.parametrize("filled", ["nothing", "all but a family section", "all but a child's section"])
+async def test_a_refused_group_submit_counts_what_its_check_page_lists(site: Site, filled: str) -> None:
+    """The refusal names each child with how many things stop their handover, and the counts add up to what the page
+    lists: a family section not started is listed once, under the first child, and counted once."""
+    group_id = await start_group(site.db, site.world)
+    first, second = await member_ids(site.db, group_id)
+    if filled == "all but a family section":
+        await fill_group(site.db, site.world, group_id, skip=(first, "sibling-harm"))
+    elif filled == "all but a child's section":
+        await fill_group(site.db, site.world, group_id, skip=(second, "childs-views"))
+    out = await site.as_user("out")
+    check = await out.get(f"/groups/{group_id}/check")
+    refused = await out.post(f"/groups/{group_id}/submit", {"handover_version": version_in(check.text)})
+    assert refused.status_code == 409
+    summary = refused.text.split('govuk-error-summary__list">', 1)[1].split("</ul>", 1)[0]
+    # "Liam Test, Mia Test: There are 5 things ..." when two children have as many each
+    counts = re.findall(r"((?:\w+ Test, )*\w+ Test): There (?:is (1) thing|are (\d+) things) to complete", summary)
+    assert counts, summary
+    children = [child for named, _, _ in counts for child in named.split(", ")]
+    assert len(set(children)) == len(children)
+    said = sum(int(one or many) * len(named.split(", ")) for named, one, many in counts)
+    assert said == _listed_to_do(refused.text) > 0, (said, summary)

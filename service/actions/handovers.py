@@ -703,7 +703,9 @@ async def _act_on_group(
     if ahead:  # the children move together: their states and people are the group's
         raise Refused(ahead)
     _check_reason(action, reason)
-    reasons = group_rules.group_refusals(action, named, actor, reason)
+    family_ids = {section.id for section in view.checklist.family_sections()}
+    things_to_do = group_rules.group_things_to_do([member.problems for member in members], family_ids)
+    reasons = group_rules.group_refusals(action, named, actor, reason, things_to_do)
     if reasons:
         raise Refused(reasons)
     errors: dict[str, str] = {}

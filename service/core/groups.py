@@ -8,8 +8,11 @@ each is about.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from service.core import validation
-from service.core.workflow import Action, Actor, Facts, refusals, what_is_missing
+from service.core.answers import Problem
+from service.core.workflow import Action, Actor, Facts, refusals, things_to_do_refusal, what_is_missing
 
 EXCLUSION_REASON_MAX = 1000
 
@@ -75,16 +78,43 @@ def about_child(child_name: str, reason: str) -> str:
     return f"{child_name}: {reason}"
 
 
-def group_refusals(action: Action, members: list[tuple[str, Facts]], actor: Actor, reason: str = "") -> list[str]:
+def group_things_to_do(problems: Sequence[Sequence[Problem]], family_ids: Collection[str]) -> list[int]:
+    """How many things stop each child's handover in a sibling group's submission, counted as the group's check page
+    lists them: each child's problems (`answers.submission_problems`), in the children's order, except that a family
+    section not started (a problem with no `input_id`) is one "Not started", under the first child, however many
+    children's handovers carry it. `family_ids`: the ids of the checklist's family sections."""
+    return [
+        sum(1 for problem in child_problems if index == 0 or problem.input_id or problem.section_id not in family_ids)
+        for index, child_problems in enumerate(problems)
+    ]
+
+
+def group_refusals(
+    action: Action,
+    members: list[tuple[str, Facts]],
+    actor: Actor,
+    reason: str = "",
+    things_to_do: Sequence[int] = (),
+) -> list[str]:
     """Why this person may not take this step for the whole group now; an empty list means the state machine allows
     it on every child's handover. What a child's handover lacks (`workflow.what_is_missing`) names the children it
-    is about; what is about the person or the group's state is the same for every child and is said once."""
+    is about; what is about the person or the group's state is the same for every child and is said once.
+
+    A submission stopped by the answers says for each child how many things stop it as the group's check page lists
+    them, given as `things_to_do` in the members' order (`group_things_to_do`): each child's own count would count a
+    family section not started once for every child, where the page lists it once."""
     said: dict[str, list[str]] = {}
-    for child_name, facts in members:
+    for index, (child_name, facts) in enumerate(members):
         missing = set(what_is_missing(action, facts))
+        counted = things_to_do_refusal(facts.submission_problems) if action == Action.SUBMIT else None
         for refusal in refusals(action, facts, actor, reason):
+            about_the_child = refusal in missing
+            if refusal == counted and index < len(things_to_do):
+                if not things_to_do[index]:  # only family sections not started, said under the first child
+                    continue
+                refusal = things_to_do_refusal(things_to_do[index])
             said.setdefault(refusal, [])
-            if refusal in missing:
+            if about_the_child:
                 said[refusal].append(child_name)
     return [about_child(", ".join(children), refusal) if children else refusal for refusal, children in said.items()]
 

@@ -521,11 +521,15 @@ def confirm_item_refusal(title: str) -> str:
     return f"Confirm ‘{title}’"
 
 
+def things_to_do_refusal(count: int) -> str:
+    """What a submission refused for its answers says: how many things stop it (`answers.submission_problems`)."""
+    return f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"
+
+
 def what_is_missing(action: Action, facts: Facts) -> list[str]:
     """What the handover lacks before this step may be taken, whoever takes it (the state machine's own check)."""
     if action == Action.SUBMIT and facts.submission_problems:
-        count = facts.submission_problems
-        return [f"There {'is' if count == 1 else 'are'} {count} thing{'s'[: count != 1]} to complete or correct"]
+        return [things_to_do_refusal(facts.submission_problems)]
     if action == Action.ACKNOWLEDGE:
         missing = [confirm_item_refusal(title) for title in facts.unconfirmed_items]
         if facts.urgent_by is not None and facts.open_disagreements:

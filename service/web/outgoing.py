@@ -391,14 +391,7 @@ class OutgoingController(Controller):
         on = today()
         problems = {m.handover.id: list(m.problems) for m in group.members}
         family_ids = {s.id for s in group.family_sections()}
-        # the count the page gives is of what it lists: a family section not started is one "Not started", under
-        # the first child, however many children's handovers carry it
-        to_do = sum(
-            1
-            for index, member in enumerate(group.members)
-            for problem in member.problems
-            if index == 0 or problem.input_id or problem.section_id not in family_ids
-        )
+        to_do = sum(group_rules.group_things_to_do([member.problems for member in group.members], family_ids))
         stale = [(m, item) for m in group.members for item in currency.stale_items(m.checklist, m.all_answers(), on)]
         return page(
             request,
