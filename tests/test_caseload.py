@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import secrets
+from urllib.parse import urlencode
 
 import pytest
 
@@ -21,6 +22,8 @@ from service.settings import Settings
 from tests.conftest import PASSWORD_HASH, Site, World, seed
 from tests.helpers import APART, CHECKLIST, CHECKLISTS, actor, complete, on_record, tell_everyone
 from tests.test_queries import UNDO_LATER_MIGRATIONS
+
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 pytestmark = pytest.mark.anyio
 
@@ -262,6 +265,29 @@ async def test_long_term_absence_passes_the_workers_handovers_to_the_manager_and
 
 
 # ---------------------------------------------------------------- the actions
+
+
+@pytest.mark.parametrize(
+    "form",
+    [[], [("change", "")], [("change", "remove")], [("change", "RECORD")], [("change", "record"), ("change", "end")]],
+    ids=["none", "empty", "another word", "another case", "two"],
+)
+async def test_an_absence_form_that_says_no_known_change_changes_nothing(
+    site: Site, form: list[tuple[str, str]]
+) -> None:
+    """Only the page's three buttons change an absence: a form without one of their values (or with two) records
+    nothing and says so by the buttons, rather than recording an absence nobody asked for."""
+    out2 = site.world.users["out2"]
+    manager = await site.as_user(MANAGER)
+    await manager.get(f"/caseloads/{out2}")
+    body = urlencode([*form, ("_csrf_token", manager.csrf)])
+    url = f"/caseloads/{out2}/absence"
+    refused = await manager.request("POST", url, content=body, headers={"content-type": FORM_TYPE})
+    assert refused.status_code == 400 and rules.ABSENCE_CHANGE_UNKNOWN in refused.text
+    assert 'href="#absence"' in refused.text and 'id="absence-error"' in refused.text
+    assert await caseload_actions.store.absence(site.db.reader, out2) is None
+    rows = await site.db.reader.execute_fetchall("SELECT action FROM audit_log WHERE action LIKE '%absence%'")
+    assert not rows
 
 
 async def test_a_sole_manager_writing_on_behalf_meets_no_dead_end(database: db.Database, world: World) -> None:

@@ -103,6 +103,10 @@ NOT_ABSENT = "No long-term absence is recorded for them"
 NOTHING_WAITS_ON_ABSENT = "None of their handovers is waiting for you to continue"
 DISABLED_NOT_ABSENT = "Their account is disabled: they have left, so no absence needs recording"
 NOT_YOURSELF = "You cannot record your own absence"
+# The long-term absence form's buttons each send one of these as `change`; anything else (none, two, another word)
+# did not come from the page, and nothing is changed
+ABSENCE_CHANGES = ("record", "continue", "end")
+ABSENCE_CHANGE_UNKNOWN = "Choose one of the buttons under ‘Long-term absence’"
 
 
 class Sides(msgspec.Struct, frozen=True, kw_only=True):

@@ -78,10 +78,13 @@ class CaseloadController(Controller):
     @post("/{person_id:int}/absence")
     async def absence(self, request: Request[Any, Any, Any], person_id: FromPath[int]) -> Template | Redirect:
         form = await request.form()
+        change = form.getall("change", [])
         try:
-            if form.get("change") == "continue":
+            if len(change) != 1 or change[0] not in rules.ABSENCE_CHANGES:
+                raise Invalid({"absence": rules.ABSENCE_CHANGE_UNKNOWN})
+            if change[0] == "continue":
                 await caseload_actions.continue_waiting(database(request), request.user.actor, person_id)
-            elif form.get("change") == "end":
+            elif change[0] == "end":
                 await caseload_actions.end_absence(database(request), request.user.actor, person_id)
             else:
                 await caseload_actions.record_absence(database(request), request.user.actor, person_id)
