@@ -117,3 +117,30 @@ async def test_copying_from_anywhere_the_page_shows_or_padding_is_refused(site: 
             await actions.confirm_item(site.db, CHECKLISTS, rec, handover_id, "open-risks", view.handover.version,
                                        understood=True, readback=readback)  # fmt: skip
         assert "readback-open-risks" in refused.value.errors, readback
+
+
+@pytest.mark.parametrize("field", ["readback", "understood", "handover_version"])
+async def test_a_confirmation_with_an_answer_sent_twice_confirms_nothing(site: Site, field: str) -> None:
+    """Which of two read-backs (or tick boxes, or versions) was meant cannot be known: the receiver is told by that
+    box and nothing is confirmed. Someone who may not confirm at all is told that instead."""
+    import re
+
+    from service import db
+
+    handover_id = await handover_in(site.db, site.world, "endorsed", "mia")
+    receiver = await site.as_user("rec")
+    review = await receiver.get(f"/handovers/{handover_id}/review")
+    section_id = re.findall(r'action="/handovers/\d+/confirm/([\w-]+)"', review.text)[0]
+    version = version_in(review.text)
+    readback = "I will visit Mia this week and review the safety plan with her mother by Friday."
+    form: dict[str, object] = {"handover_version": version, "understood": "yes", "readback": readback}
+    form[field] = [form[field], form[field]]
+    url = f"/handovers/{handover_id}/confirm/{section_id}"
+    refused = await receiver.post(url, form)
+    assert refused.status_code == 400, refused.text[:300]
+    assert "send one answer, not several" in refused.text
+    if field != "handover_version":
+        assert f'href="#{field}-{section_id}"' in refused.text and f'id="{field}-{section_id}-error"' in refused.text
+    assert await db.confirmations_of(site.db.reader, handover_id) == {}
+    other = await (await site.as_user("smgr")).post(url, form)
+    assert other.status_code in {403, 404, 409} and "send one answer, not several" not in other.text

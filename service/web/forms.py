@@ -126,7 +126,19 @@ SINGLE_ANSWERS = {
     "stage_date-day": "The day",
     "stage_date-month": "The month",
     "stage_date-year": "The year",
+    # the receiver's confirmation of a critical item (keyed on the review page by the item: `confirmation_repeats`)
+    "readback": "What you are taking on, in your own words",
+    "understood": "I have read and understood this section",
 }
+
+
+def confirmation_repeats(form: FormMultiDict, section_id: str) -> dict[str, str]:
+    """The receiver's confirmation of one critical item, when one of its single answers was sent more than once:
+    each message keyed as the review page names its box (`readback-<section>`, `understood-<section>`; the page's
+    version unlinked), in the form's order."""
+    repeated = sent_more_than_once(form, {name: SINGLE_ANSWERS[name] for name in ("readback", "understood")})
+    keyed = {f"{name}-{section_id}": message for name, message in repeated.items()}
+    return keyed | sent_more_than_once(form, {"handover_version": SINGLE_ANSWERS["handover_version"]})
 
 
 def refuse_repeats(form: FormMultiDict, names: tuple[str, ...]) -> None:

@@ -47,6 +47,7 @@ from service.core.workflow import (
     refusals_before_the_form,
 )
 from service.db.steps import latest_step
+from service.web import forms
 from service.web.context import audit_view, back_to, checklists, database, page, viewable
 from service.web.forms import form_number, refuse_repeats
 from service.web.guards import managers_only, workers_only
@@ -424,6 +425,14 @@ class HandoverController(Controller):
         readback = str(form.get("readback", ""))
         understood = form.get("understood") == "yes"
         try:
+            repeated = forms.confirmation_repeats(form, section_id)
+            if repeated:  # which was meant cannot be known; told first if they may not confirm at all
+                if section_id not in {section.id for section in handover_view.critical_sections()}:
+                    raise NotFoundException("There is no such critical item")
+                ahead = refusals_before_the_form(Action.CONFIRM, handover_view.facts, request.user.actor)
+                if ahead:
+                    raise Refused(ahead)
+                raise Invalid(repeated)
             await actions.confirm_item(
                 database(request), checklists(request), request.user.actor, handover_id, section_id,
                 form_number(form.get("handover_version", "")) or 0, understood=understood, readback=readback,
