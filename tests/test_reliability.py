@@ -393,6 +393,7 @@ async def test_rows_are_read_as_the_form_writes_them_and_none_is_lost_to_a_gap(
         ([("has_open_risks", "no")], "Are there any open risks to the child?: send one answer, not several"),
         ([("risks-0-what", "Another")], "What is the risk?: send one answer, not several"),
         ([("risks-0-review_date-day", "2")], "When will this risk next be reviewed?: send one answer, not several"),
+        ([("version", "7")], "The version of the page: send one answer, not several"),
     ],
 )
 async def test_a_question_answered_twice_in_one_form_is_refused_not_read_as_the_first(

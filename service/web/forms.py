@@ -84,7 +84,8 @@ def _rows_kept(form: FormMultiDict, group: Group) -> list[int]:
 
 def repeated_answers(section: Section, form: FormMultiDict) -> dict[str, str]:
     """Questions that take one answer but were sent more than once (no page sends that; which was meant cannot be
-    known, and the API refuses a list there too), keyed by where they were sent."""
+    known, and the API refuses a list there too), keyed by where they were sent; and the form's hidden version, which
+    says which saved answers the person changed, keyed `version`."""
     messages = {}
 
     def check(field: Field, name: str) -> None:
@@ -103,7 +104,7 @@ def repeated_answers(section: Section, form: FormMultiDict) -> dict[str, str]:
         for index in _rows_kept(form, group):
             for field in group.fields:
                 check(field, row_prefix(group, index) + field.id)
-    return messages
+    return messages | sent_more_than_once(form, {"version": SINGLE_ANSWERS["handover_version"]})
 
 
 def sent_more_than_once(form: FormMultiDict, labels: dict[str, str]) -> dict[str, str]:
