@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from service import db
+from service.actions.handovers import CHOOSE_RECEIVING_TEAM
 from service.core import groups as group_rules
 from service.core.answers import SectionAnswers
 from service.settings import PROJECT_ROOT
@@ -252,6 +253,8 @@ async def test_only_teams_with_an_enabled_worker_are_offered_or_accepted(site: S
         f"/caseloads/{site.world.users['out']}/cases/{mia}/handover": smgr,
     }
     for url, person in pages.items():
+        # the group's form asks "Which team are the cases moving to?", and its messages say "cases" too
+        expected = group_rules.NO_WORKER_IN_TEAM_FOR_GROUP if url.endswith("/group") else group_rules.NO_WORKER_IN_TEAM
         offered = options((await person.get(url)).text, "receiving_team")
         assert str(empty) not in offered and str(site.world.teams["cp"]) in offered, url
         data = {"receiving_team": str(empty), "transfer_reason": "Step-up", "apart_reason": WHY,
@@ -259,10 +262,13 @@ async def test_only_teams_with_an_enabled_worker_are_offered_or_accepted(site: S
         for posted in (data, data | {"button": "choose-team"}):
             refused = await person.post(url, posted)
             assert refused.status_code == 400, url
-            assert error_by(refused.text, "receiving_team") == group_rules.NO_WORKER_IN_TEAM, url
+            assert error_by(refused.text, "receiving_team") == expected, url
         drawn = await person.get(url, params={"receiving_team": str(empty)})
         if not url.startswith("/caseloads"):  # the caseload's page draws the team's workers without judging it
-            assert error_by(drawn.text, "receiving_team") == group_rules.NO_WORKER_IN_TEAM, url
+            assert error_by(drawn.text, "receiving_team") == expected, url
+        chosen_none = await person.post(url, data | {"receiving_team": ""})
+        none_expected = group_rules.CHOOSE_RECEIVING_TEAM_FOR_GROUP if url.endswith("/group") else CHOOSE_RECEIVING_TEAM
+        assert error_by(chosen_none.text, "receiving_team") == none_expected, url
     found = await db.case_by_id(site.db.reader, mia)
     assert found is not None and found.open_handover_id is None
     issued = await tokens(site)

@@ -342,7 +342,7 @@ async def start_group_handover(
             raise Invalid({"children": group_rules.NOT_IN_GROUP})
         children = await db.cases_in_sibling_group(conn, case.sibling_group_id)
         chosen = [child for child in children if child[0] in set(included)]
-        errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason)
+        errors = await _start_errors(conn, case, receiving_team_id, receiver_id, transfer_reason, group=True)
         if errors.get("receiving_team") == ALREADY_IN_HANDOVER:
             del errors["receiving_team"]  # each child's own handover in progress is said under "children"
         if not chosen:
@@ -451,22 +451,23 @@ ALREADY_IN_HANDOVER = "This case already has a handover in progress"
 CHOOSE_RECEIVING_TEAM = "Select the team the case is moving to"
 
 
-async def receiving_team_problem(conn: db.Conn, team_id: int | None) -> str:
+async def receiving_team_problem(conn: db.Conn, team_id: int | None, *, group: bool = False) -> str:
     """What is said about a receiving team that may not be chosen: none, or not a team at all, or a team with no
-    enabled worker to take the case on (`db.receiving_teams`)."""
-    known = {team.id for team in await db.teams(conn)}
-    return group_rules.NO_WORKER_IN_TEAM if team_id is not None and team_id in known else CHOOSE_RECEIVING_TEAM
+    enabled worker to take the case on (`db.receiving_teams`); of the cases, for a sibling group's (`group`)."""
+    if team_id is not None and team_id in {team.id for team in await db.teams(conn)}:
+        return group_rules.NO_WORKER_IN_TEAM_FOR_GROUP if group else group_rules.NO_WORKER_IN_TEAM
+    return group_rules.CHOOSE_RECEIVING_TEAM_FOR_GROUP if group else CHOOSE_RECEIVING_TEAM
 
 
 async def _start_errors(
-    conn: db.Conn, case: db.Case, team_id: int | None, receiver_id: int | None, reason: str
+    conn: db.Conn, case: db.Case, team_id: int | None, receiver_id: int | None, reason: str, *, group: bool = False
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if case.open_handover_id is not None:
         errors["receiving_team"] = ALREADY_IN_HANDOVER
     receiving = {team.id for team in await db.receiving_teams(conn)}
     if team_id is None or team_id not in receiving:
-        errors["receiving_team"] = await receiving_team_problem(conn, team_id)
+        errors["receiving_team"] = await receiving_team_problem(conn, team_id, group=group)
     elif receiver_id is not None:
         if receiver_id == case.allocated_worker_id:
             errors["receiver"] = "Select a different worker: the case is already allocated to you"

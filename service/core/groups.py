@@ -27,8 +27,11 @@ APART_HINT = (
     "This child is in a sibling group. Say why the other children are not part of this handover. "
     "Both managers and the auditors' report will see this."
 )
-# A receiving team must have someone who can take the case on (an enabled worker in it).
+# A receiving team must have someone who can take the case on (an enabled worker in it). The group's start form
+# asks "Which team are the cases moving to?", and its messages say "cases" likewise.
 NO_WORKER_IN_TEAM = "Select a team that has a worker who can take on the case"
+NO_WORKER_IN_TEAM_FOR_GROUP = "Select a team that has a worker who can take on the cases"
+CHOOSE_RECEIVING_TEAM_FOR_GROUP = "Select the team the cases are moving to"
 
 
 def apart_errors(reason: str) -> dict[str, str]:

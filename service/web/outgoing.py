@@ -290,7 +290,7 @@ class OutgoingController(Controller):
         children = await self._group_of(request, case)
         values = {"children": [str(child[0]) for child in children]}
         team = request.query_params.get("receiving_team")
-        errors = await start_form.team_errors(database(request).reader, team) if team is not None else {}
+        errors = await start_form.team_errors(database(request).reader, team, group=True) if team is not None else {}
         return await self._group_start_page(request, case, children, values | {"receiving_team": team or ""}, errors)
 
     @post("/cases/{case_id:int}/handover/group")
@@ -303,7 +303,7 @@ class OutgoingController(Controller):
         values |= {f"reason-{child[0]}": str(form.get(f"reason-{child[0]}", "")) for child in children}
         if start_form.choosing_team(form):
             values["receiver"] = ""
-            errors = await start_form.team_errors(database(request).reader, values["receiving_team"])
+            errors = await start_form.team_errors(database(request).reader, values["receiving_team"], group=True)
             return await self._group_start_page(request, case, children, values, errors)
         included = [child[0] for child in children if str(child[0]) in values["children"]]
         try:

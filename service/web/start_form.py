@@ -35,12 +35,13 @@ def team_id(values: dict[str, Any]) -> int | None:
     return forms.form_number(str(values.get("receiving_team", "")))
 
 
-async def team_errors(reader: db.Conn, chosen: str) -> dict[str, str]:
-    """The message for a team chosen by "Continue" (or the page's script) that may not receive the case."""
+async def team_errors(reader: db.Conn, chosen: str, *, group: bool = False) -> dict[str, str]:
+    """The message for a team chosen by "Continue" (or the page's script) that may not receive the case, or a
+    sibling group's cases (`group`)."""
     wanted = forms.form_number(chosen)
     if wanted in {team.id for team in await db.receiving_teams(reader)}:
         return {}
-    return {"receiving_team": await receiving_team_problem(reader, wanted)}
+    return {"receiving_team": await receiving_team_problem(reader, wanted, group=group)}
 
 
 async def fields(
