@@ -62,16 +62,20 @@ async def answers_for(database: db.Database, handover_id: int) -> dict[str, Sect
     return naming_children(view.checklist, answers)
 
 
-async def fill_group(database: db.Database, world: Any, group_id: int, *, skip: tuple[int, str] | None = None) -> None:
+async def fill_group(
+    database: db.Database, world: Any, group_id: int, *, skip: tuple[int, str] | list[tuple[int, str]] | None = None
+) -> None:
     """Every section of every child's handover saved by "out": family sections once (from the first child's
-    handover), child sections for each child; `skip` leaves one (handover id, section id) unsaved."""
+    handover), child sections for each child; `skip` leaves one (handover id, section id), or each of a list of
+    them, unsaved."""
+    skipped = skip if isinstance(skip, list) else [skip] if skip else []
     out = await actor(database, world, "out")
     ids = await member_ids(database, group_id)
     for index, handover_id in enumerate(ids):
         for section_id, section_answers in (await answers_for(database, handover_id)).items():
             section = V3.section(section_id)
             assert section is not None
-            if (section.level == "family" and index > 0) or skip == (handover_id, section_id):
+            if (section.level == "family" and index > 0) or (handover_id, section_id) in skipped:
                 continue
             version = await db.section_version(database.reader, handover_id, section_id)
             await actions.save_section(

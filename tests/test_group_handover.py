@@ -256,25 +256,31 @@ async def test_the_group_check_page_counts_what_it_lists(site: Site, filled: str
     assert count == _listed_to_do(page) > 0, (count, _listed_to_do(page))
 
 
-@pytest.mark.parametrize("filled", ["nothing", "all but a family section", "all but a child's section"])
+@pytest.mark.parametrize(
+    "filled", ["nothing", "all but a family section", "all but a child's section", "all but one section each"]
+)
 async def test_a_refused_group_submit_counts_what_its_check_page_lists(site: Site, filled: str) -> None:
-    """The refusal names each child with how many things stop their handover, and the counts add up to what the page
-    lists: a family section not started is listed once, under the first child, and counted once."""
+    """The refusal says how many things stop the submission in each part of the check page, each on its own line
+    linked to that part: the family's sections (one not started counted once) and each child's own. Two children
+    with as many things each are not run together."""
     group_id = await start_group(site.db, site.world)
     first, second = await member_ids(site.db, group_id)
     if filled == "all but a family section":
         await fill_group(site.db, site.world, group_id, skip=(first, "sibling-harm"))
     elif filled == "all but a child's section":
         await fill_group(site.db, site.world, group_id, skip=(second, "childs-views"))
+    elif filled == "all but one section each":
+        await fill_group(site.db, site.world, group_id, skip=[(first, "childs-views"), (second, "childs-views")])
     out = await site.as_user("out")
     check = await out.get(f"/groups/{group_id}/check")
     refused = await out.post(f"/groups/{group_id}/submit", {"handover_version": version_in(check.text)})
     assert refused.status_code == 409
     summary = refused.text.split('govuk-error-summary__list">', 1)[1].split("</ul>", 1)[0]
-    # "Liam Test, Mia Test: There are 5 things ..." when two children have as many each
-    counts = re.findall(r"((?:\w+ Test, )*\w+ Test): There (?:is (1) thing|are (\d+) things) to complete", summary)
-    assert counts, summary
-    children = [child for named, _, _ in counts for child in named.split(", ")]
-    assert len(set(children)) == len(children)
-    said = sum(int(one or many) * len(named.split(", ")) for named, one, many in counts)
-    assert said == _listed_to_do(refused.text) > 0, (said, summary)
+    said = re.findall(
+        r'<a href="#([\w-]+)">([^<:]+): There (?:is (1) thing|are (\d+) things) to complete or correct</a>', summary
+    )
+    assert said, summary
+    parts = {"For the family": "family", "Liam Test": f"child-{first}", "Mia Test": f"child-{second}"}
+    assert all(parts[part] == href for href, part, _, _ in said), said
+    assert len({part for _, part, _, _ in said}) == len(said)
+    assert sum(int(one or many) for _, _, one, many in said) == _listed_to_do(refused.text) > 0, summary

@@ -9,6 +9,7 @@ each is about.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 from service.core import validation
 from service.core.answers import Problem
@@ -81,15 +82,27 @@ def about_child(child_name: str, reason: str) -> str:
     return f"{child_name}: {reason}"
 
 
-def group_things_to_do(problems: Sequence[Sequence[Problem]], family_ids: Collection[str]) -> list[int]:
-    """How many things stop each child's handover in a sibling group's submission, counted as the group's check page
-    lists them: each child's problems (`answers.submission_problems`), in the children's order, except that a family
-    section not started (a problem with no `input_id`) is one "Not started", under the first child, however many
-    children's handovers carry it. `family_ids`: the ids of the checklist's family sections."""
-    return [
-        sum(1 for problem in child_problems if index == 0 or problem.input_id or problem.section_id not in family_ids)
+class ThingsToDo(NamedTuple):
+    """How many things stop a sibling group's submission, in the parts of its check page that list them: `family`,
+    under "For the family"; `children`, under each child's own heading, in the members' order."""
+
+    family: int
+    children: list[int]
+
+
+def group_things_to_do(problems: Sequence[Sequence[Problem]], family_ids: Collection[str]) -> ThingsToDo:
+    """What stops a sibling group's submission, counted as its check page lists it (`problems`: each child's
+    `answers.submission_problems`, in the members' order; `family_ids`: the checklist's family sections): a family
+    section's problems under "For the family", a family section not started (a problem with no `input_id`) once
+    however many children's handovers carry it; each child's own sections' problems under the child."""
+    family = sum(
+        1
         for index, child_problems in enumerate(problems)
-    ]
+        for problem in child_problems
+        if problem.section_id in family_ids and (index == 0 or problem.input_id)
+    )
+    children = [sum(1 for problem in own if problem.section_id not in family_ids) for own in problems]
+    return ThingsToDo(family, children)
 
 
 def group_refusals(
@@ -97,29 +110,33 @@ def group_refusals(
     members: list[tuple[str, Facts]],
     actor: Actor,
     reason: str = "",
-    things_to_do: Sequence[int] = (),
+    things_to_do: ThingsToDo | None = None,
 ) -> list[str]:
     """Why this person may not take this step for the whole group now; an empty list means the state machine allows
     it on every child's handover. What a child's handover lacks (`workflow.what_is_missing`) names the children it
     is about; what is about the person or the group's state is the same for every child and is said once.
 
-    A submission stopped by the answers says for each child how many things stop it as the group's check page lists
-    them, given as `things_to_do` in the members' order (`group_things_to_do`): each child's own count would count a
-    family section not started once for every child, where the page lists it once."""
+    A submission stopped by the answers says how many things stop it in each part of the group's check page, given
+    as `things_to_do` (`group_things_to_do`): "For the family: ...", then each child with their own count, each on a
+    line of its own (two children with as many things each are not run together as if the count were shared)."""
     said: dict[str, list[str]] = {}
-    for index, (child_name, facts) in enumerate(members):
+    counted = False
+    for child_name, facts in members:
         missing = set(what_is_missing(action, facts))
-        counted = things_to_do_refusal(facts.submission_problems) if action == Action.SUBMIT else None
         for refusal in refusals(action, facts, actor, reason):
-            about_the_child = refusal in missing
-            if refusal == counted and index < len(things_to_do):
-                if not things_to_do[index]:  # only family sections not started, said under the first child
-                    continue
-                refusal = things_to_do_refusal(things_to_do[index])
+            counts = things_to_do is not None and action == Action.SUBMIT
+            if counts and refusal == things_to_do_refusal(facts.submission_problems):
+                counted = True  # said below, part by part
+                continue
             said.setdefault(refusal, [])
-            if about_the_child:
+            if refusal in missing:
                 said[refusal].append(child_name)
-    return [about_child(", ".join(children), refusal) if children else refusal for refusal, children in said.items()]
+    lines = [about_child(", ".join(children), refusal) if children else refusal for refusal, children in said.items()]
+    if counted and things_to_do is not None:
+        parts = [(family_label("family"), things_to_do.family)]
+        parts += [(name, count) for (name, _), count in zip(members, things_to_do.children, strict=True)]
+        lines = [about_child(part, things_to_do_refusal(count)) for part, count in parts if count] + lines
+    return lines
 
 
 def family_label(level: str) -> str:

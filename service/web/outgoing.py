@@ -391,7 +391,17 @@ class OutgoingController(Controller):
         on = today()
         problems = {m.handover.id: list(m.problems) for m in group.members}
         family_ids = {s.id for s in group.family_sections()}
-        to_do = sum(group_rules.group_things_to_do([member.problems for member in group.members], family_ids))
+        to_do = group_rules.group_things_to_do([member.problems for member in group.members], family_ids)
+        # each refusal about a part of the page (the family's sections, a child's) links to that part's heading;
+        # one about the person or the group's state links nowhere
+        parts = {group_rules.family_label("family"): "#family"} | {
+            m.handover.child_name: f"#child-{m.handover.id}" for m in group.members
+        }
+        refused_items = [
+            {"text": reason}
+            | next(({"href": href} for part, href in parts.items() if reason.startswith(f"{part}: ")), {})
+            for reason in refused or []
+        ]
         stale = [(m, item) for m in group.members for item in currency.stale_items(m.checklist, m.all_answers(), on)]
         return page(
             request,
@@ -399,7 +409,8 @@ class OutgoingController(Controller):
             status_code=status_code,
             group=group,
             problems=problems,
-            to_do=to_do,
+            to_do=to_do.family + sum(to_do.children),
+            refused_items=refused_items,
             family_ids=family_ids,
             stale=stale,
             stale_key=actions.stale_key,
