@@ -409,3 +409,35 @@ async def test_a_question_answered_twice_in_one_form_is_refused_not_read_as_the_
     page = await out.request("POST", url, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
     assert page.status_code == 400 and message in page.text
     assert await db.sections_of(site.db.reader, handover_id) == {}
+
+
+@pytest.mark.parametrize(
+    ("who", "state"), [("smgr", "draft"), ("aud", "draft"), ("out", "submitted"), ("out", "closed")]
+)
+@pytest.mark.parametrize(
+    "extra",
+    [[("version", "7")], [("has_open_risks", "no")], [("button", "add:risks")]],
+    ids=["version twice", "answer twice", "row button"],
+)
+async def test_a_section_form_is_drawn_again_only_for_someone_who_may_change_it(
+    site: Site, who: str, state: str, extra: list[tuple[str, str]]
+) -> None:
+    """An answer sent twice, or a button that adds a row, draws the section's form again without saving: for its
+    author on a handover they may change. Anyone else (its manager, an auditor, the author once it has gone on) is
+    told why they may not change it, as a save would tell them, and is not given the form."""
+    from urllib.parse import urlencode
+
+    from tests.helpers import handover_in
+
+    handover_id = await handover_in(site.db, site.world, state, "mia")
+    person = await site.as_user(who)
+    url = f"/handovers/{handover_id}/sections/open-risks"
+    form = list(form_for(section("open-risks"), complete()["open-risks"], button="draft").items())
+    if extra[0][0] == "button":
+        form = [(name, value) for name, value in form if name != "button"]
+    body = urlencode([*form, *extra, ("_csrf_token", person.csrf)])
+    page = await person.request(
+        "POST", url, content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert page.status_code in {403, 404, 409}, (who, state, page.status_code)
+    assert 'name="has_open_risks"' not in page.text and "send one answer, not several" not in page.text

@@ -534,15 +534,17 @@ class OutgoingController(Controller):
         button = str(form.get("button", "continue"))
         returning = form.get("return") == RETURN_TO_CHECK
         repeated = forms.repeated_answers(section, form)
-        if repeated:  # a crafted form: nothing is saved, and the page says which questions
+        changed_rows = None if repeated else forms.apply_row_button(section, answers, button)
+        if repeated or changed_rows is not None:
+            # the form drawn again without saving: only for its author, who may change the answers now (anyone else
+            # is told why not, as a save would tell them)
             view = await viewable(request, handover_id)
-            return self._section_page(
-                request, view, section_id, answers, base_version, repeated, status_code=400, returning=returning
-            )
-        changed_rows = forms.apply_row_button(section, answers, button)
-        if changed_rows is not None:
+            _refuse_first(Action.EDIT, view.facts, request.user.actor)
+            if changed_rows is None:  # a crafted form: nothing is saved, and the page says which questions
+                return self._section_page(
+                    request, view, section_id, answers, base_version, repeated, status_code=400, returning=returning
+                )
             # Adding or removing a row only redraws the form; nothing is saved until the person saves.
-            view = await viewable(request, handover_id)
             return self._section_page(request, view, section_id, changed_rows, base_version, {}, returning=returning)
         try:
             _, messages = await actions.save_section(
