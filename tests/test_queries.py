@@ -339,6 +339,14 @@ async def test_only_a_resubmission_takes_a_reply(site: Site) -> None:
     assert await state_of(site, handover_id) == "submitted"
     assert await db.queries_of(site.db.reader, handover_id) == []
     assert "Nothing was asked yet" not in str(await db.audit_entries(site.db.reader))
+    # nor are two of them judged as an answer sent twice, about a box the page does not have
+    twice = await handover_in(site.db, site.world, "draft", "c2")
+    out = await site.as_user("out")
+    page = await out.get(f"/handovers/{twice}/check")
+    sent = await out.post(
+        f"/handovers/{twice}/submit", {"handover_version": version_in(page.text), "reply": ["A", "B"]}
+    )
+    assert sent.status_code == 303 and await state_of(site, twice) == "submitted", sent.text[:300]
     handover_id = await handover_in(site.db, site.world, "draft", "c1")
     smgr = await actor(site.db, site.world, "smgr")
     with pytest.raises(Invalid) as refused:

@@ -437,7 +437,7 @@ class OutgoingController(Controller):
             for item in currency.stale_items(m.checklist, m.all_answers(), on)
         }
         try:
-            forms.refuse_repeats(form, ("handover_version", "reply"))
+            forms.refuse_repeats(form, _submit_fields(group.first.handover.state))
             await actions.act(
                 database(request), checklists(request), request.user.actor, group.first.handover.id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
@@ -722,7 +722,7 @@ class OutgoingController(Controller):
             errors = validation.reply_errors(reply, answering=answering)
             return await self._check_page(request, view, problems, 409, reply=reply, errors=errors, reasons=reasons)
         try:
-            forms.refuse_repeats(form, ("handover_version", "reply"))
+            forms.refuse_repeats(form, _submit_fields(view.handover.state))
             await actions.act(
                 database(request), checklists(request), request.user.actor, handover_id, Action.SUBMIT,
                 forms.form_number(form.get("handover_version", "")) or 0, reply=reply, stale_reasons=reasons,
@@ -731,6 +731,12 @@ class OutgoingController(Controller):
             _refuse_first(Action.SUBMIT, view.facts, request.user.actor)
             return await self._check_page(request, view, problems, 400, reply=reply, errors=exc.errors, reasons=reasons)
         return back_to(f"/handovers/{handover_id}/done/submit")  # the confirmation page says where it went
+
+
+def _submit_fields(state: str) -> tuple[str, ...]:
+    """The single answers of a submission's form: its version, and the reply to the query of a returned handover,
+    the only state whose page has a box for one (a reply sent otherwise is ignored, not judged)."""
+    return ("handover_version", "reply") if state == State.RETURNED else ("handover_version",)
 
 
 def _refuse_first(action: Action, facts: Facts, actor: Actor) -> None:
