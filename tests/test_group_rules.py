@@ -334,3 +334,37 @@ def test_the_three_start_forms_draw_their_shared_fields_from_one_macro() -> None
             assert repeated not in text, (name, repeated)
     macro = (templates / "components" / "start_fields.html").read_text(encoding="utf-8")
     assert all(part in macro for part in ('"id": "receiving_team"', '"id": "receiver"', '"id": "transfer_reason"'))
+
+
+@pytest.mark.parametrize("form", ["own", "group", "caseload"])
+async def test_a_start_form_with_an_answer_sent_twice_starts_nothing(site: Site, form: str) -> None:
+    """Every start form (a worker's own, a sibling group's, a manager's from a caseload) refuses each of its single
+    answers sent twice, by its field, and starts nothing: which was meant cannot be known."""
+    from service.web import start_form
+
+    smgr, out = await site.as_user("smgr"), await site.as_user("out")
+    await smgr.post(f"/caseloads/{site.world.users['out']}/transfer")
+    mia, liam = site.world.cases["mia"], site.world.cases["liam"]
+    url, person = {
+        "own": (f"/cases/{mia}/handover", out),
+        "group": (f"/cases/{mia}/handover/group", out),
+        "caseload": (f"/caseloads/{site.world.users['out']}/cases/{mia}/handover", smgr),
+    }[form]
+    data: dict[str, Any] = {
+        "receiving_team": str(site.world.teams["cp"]),
+        "receiver": str(site.world.users["rec"]),
+        "transfer_reason": "Step-up",
+        "apart_reason": WHY,
+    }
+    fields = dict(start_form.LABELS)
+    if form == "group":
+        data |= {"children": [str(mia)], f"reason-{liam}": WHY}
+        fields |= {f"reason-{liam}": group_rules.left_out_label("Liam Test")}
+        del data["apart_reason"], fields["apart_reason"]
+    for name, label in fields.items():
+        refused = await person.post(url, data | {name: [data[name], data[name] + "9"]})
+        assert refused.status_code == 400, (name, refused.status_code)
+        assert error_by(refused.text, name) == f"{label}: send one answer, not several", name
+        for case in (mia, liam):
+            found = await db.case_by_id(site.db.reader, case)
+            assert found is not None and found.open_handover_id is None, name

@@ -77,6 +77,11 @@ def cannot_include_all(*, not_yours: list[str], in_handover: list[str]) -> str |
     return "; ".join(said) + ": leave them out and say why"
 
 
+def left_out_label(child_name: str) -> str:
+    """The group start form's question for a child left out of the group's handover."""
+    return f"If {child_name} is left out, why?"
+
+
 def about_child(child_name: str, reason: str) -> str:
     """A refusal about one child's handover, as the group's refusals say it."""
     return f"{child_name}: {reason}"

@@ -112,6 +112,9 @@ class CaseloadController(Controller):
         loaded, child = await self._child(request, person_id, case_id)
         form = await request.form()
         values = start_form.read(form)
+        repeated = start_form.repeats(form)
+        if repeated:
+            return await self._start_page(request, loaded, child, values, repeated)
         if start_form.choosing_team(form):
             values["receiver"] = ""
             errors = await start_form.team_errors(database(request).reader, values["receiving_team"])

@@ -267,6 +267,9 @@ class OutgoingController(Controller):
         case = await self._own_case(request, case_id)
         form = await request.form()
         values = start_form.read(form)
+        repeated = start_form.repeats(form)
+        if repeated:
+            return await self._start_page(request, case, values, repeated)
         if start_form.choosing_team(form):  # without JavaScript: the team first, then its workers to choose from
             values["receiver"] = ""
             errors = await start_form.team_errors(database(request).reader, values["receiving_team"])
@@ -301,6 +304,11 @@ class OutgoingController(Controller):
         values: dict[str, Any] = dict(start_form.read(form))
         values["children"] = [str(v) for v in form.getall("children", [])]
         values |= {f"reason-{child[0]}": str(form.get(f"reason-{child[0]}", "")) for child in children}
+        repeated = start_form.repeats(
+            form, {f"reason-{child_id}": group_rules.left_out_label(name) for child_id, name, *_ in children}
+        )
+        if repeated:
+            return await self._group_start_page(request, case, children, values, repeated)
         if start_form.choosing_team(form):
             values["receiver"] = ""
             errors = await start_form.team_errors(database(request).reader, values["receiving_team"], group=True)
@@ -346,6 +354,7 @@ class OutgoingController(Controller):
             values=values,
             errors=errors,
             reason_max=group_rules.EXCLUSION_REASON_MAX,
+            left_out_label=group_rules.left_out_label,
         )
 
     @get("/groups/{group_id:int}", name="group_handover")

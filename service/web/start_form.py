@@ -15,9 +15,25 @@ CHOOSE_TEAM = "choose-team"
 FIELDS = ("receiving_team", "receiver", "transfer_reason", group_rules.APART_FIELD)
 
 
+# How a message names each of the start form's single answers (`repeats`)
+LABELS = {
+    "receiving_team": "The receiving team",
+    "receiver": "Receiving worker",
+    "transfer_reason": "Reason for the transfer",
+    group_rules.APART_FIELD: group_rules.APART_LABEL,
+}
+
+
 def read(form: Any) -> dict[str, str]:
     """The start form's own answers as typed (each "" when not sent)."""
     return {key: str(form.get(key, "")) for key in FIELDS}
+
+
+def repeats(form: Any, others: dict[str, str] | None = None) -> dict[str, str]:
+    """The start form's single answers sent more than once (no page sends that; which was meant cannot be known, so
+    nothing is started), each with its message, keyed by field; `others`: more of the form's single answers (a
+    sibling group's reason for each child left out), name: label."""
+    return forms.sent_more_than_once(form, LABELS | (others or {}))
 
 
 def choosing_team(form: Any) -> bool:
