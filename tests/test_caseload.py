@@ -394,3 +394,17 @@ async def test_cases_held_before_the_migration_learn_their_leaver_from_the_audit
         assert sorted(tuple(row) for row in rows) == sorted((case_id, leaver) for case_id in cases)
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize("change", ["record", "end", "continue", ""])
+async def test_an_absence_sent_for_someone_who_has_left_is_refused_by_the_reason(site: Site, change: str) -> None:
+    """A disabled person's caseload has no absence buttons: whatever is sent, the page says why no absence is
+    recorded for them, under a heading the error summary can link to, and records nothing."""
+    out2 = site.world.users["out2"]
+    async with site.db.transaction() as conn:
+        await conn.execute("UPDATE users SET disabled = 1 WHERE id = ?", (out2,))
+    manager = await site.as_user(MANAGER)
+    refused = await manager.post(f"/caseloads/{out2}/absence", {"change": change} if change else {})
+    assert refused.status_code == 400 and rules.DISABLED_NOT_ABSENT in refused.text
+    assert 'href="#absence"' in refused.text and 'id="absence"' in refused.text
+    assert await caseload_actions.store.absence(site.db.reader, out2) is None

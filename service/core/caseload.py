@@ -106,7 +106,7 @@ NOT_YOURSELF = "You cannot record your own absence"
 # The long-term absence form's buttons each send one of these as `change`; anything else (none, two, another word)
 # did not come from the page, and nothing is changed
 ABSENCE_CHANGES = ("record", "continue", "end")
-ABSENCE_CHANGE_UNKNOWN = "Choose one of the buttons under ‘Long-term absence’"
+ABSENCE_CHANGE_UNKNOWN = "Use a button under ‘Long-term absence’ to say what has changed"
 
 
 class Sides(msgspec.Struct, frozen=True, kw_only=True):

@@ -146,6 +146,9 @@ class CaseloadController(Controller):
 
     async def _caseload_page(self, request: Request[Any, Any, Any], person_id: int, errors: dict[str, str]) -> Template:
         loaded = await caseload_actions.caseload(database(request).reader, request.user.actor, person_id)
+        if "absence" in errors and loaded.person.disabled:
+            # a disabled person's page has no absence buttons: whatever was sent, what there is to say is why
+            errors = errors | {"absence": rules.DISABLED_NOT_ABSENT}
         return page(
             request,
             "caseload/caseload.html",
