@@ -88,6 +88,22 @@ async def test_a_kept_form_with_an_answer_too_long_saves_the_rest_and_says_so_an
     assert "keep_pending_draft" in actions and "take_pending_draft" in actions
 
 
+@pytest.mark.parametrize("twice", ["views", "version"])
+async def test_a_kept_form_with_an_answer_sent_twice_is_not_saved_after_signing_in(site: Site, twice: str) -> None:
+    """A form kept when the session ended is read as its page reads one: with an answer (or its version) sent twice
+    the page would save nothing, so nothing is saved after signing in either, and the person is told so."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    typed = latest_form("childs-views")
+    typed[twice] = [str(typed.get(twice, "0")), str(typed.get(twice, "0")) + " again"]
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
+    signed_in = await out.sign_in("out")
+    assert signed_in.headers["location"] == f"{url}?resumed=refused"
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+
+
 async def test_a_kept_form_is_never_saved_for_someone_else(site: Site) -> None:
     out = await site.as_user("out")
     handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])

@@ -67,10 +67,10 @@ async def resume_pending_draft(
     """Save the form kept under `token` as a draft for the person who has just signed in.
 
     `parse` turns the kept form into (answers, the section version it was typed on), as the page that posted it
-    would. Returns where to show the result ("/handovers/<id>/sections/<section>?resumed=saved", "=partly" when an
-    answer could not be kept and the rest was saved, "=conflict" or "=refused"), or
-    None when there is nothing kept, or this person may not edit that handover (someone else signed in on the same
-    browser: their own work only).
+    would, or raises `Invalid` for a form that page would refuse (an answer sent twice). Returns where to show the
+    result ("/handovers/<id>/sections/<section>?resumed=saved", "=partly" when an answer could not be kept and the
+    rest was saved, "=conflict" or "=refused"), or None when there is nothing kept, or this person may not edit that
+    handover (someone else signed in on the same browser: their own work only).
     """
     async with database.transaction() as conn:
         pending = await db.take_pending_draft(conn, token, time.time() - KEEP_SECONDS)
@@ -86,8 +86,8 @@ async def resume_pending_draft(
     section = view.checklist.section(section_id) if view else None
     if section is None:
         return None
-    answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
     try:
+        answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
         _, not_kept = await save_section(
             database, checklists, actor, handover_id, section_id, answers, version, finished=False, keep_what_fits=True
         )
@@ -95,7 +95,7 @@ async def resume_pending_draft(
         return None
     except Conflict:
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=conflict"
-    except Invalid:  # answers to questions the section does not have: the form was not one of this section's
+    except Invalid:  # answers to questions the section does not have, or one sent twice: not a form of this section
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=refused"
     # an answer too long to keep, or with a hidden character, keeps its stored value; the rest is saved
     outcome = "partly" if not_kept else "saved"

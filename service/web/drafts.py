@@ -18,6 +18,7 @@ from service import actions
 from service.actions.drafts import KEEP_SECONDS, SECTION_FORM, FormItems
 from service.checklist import Section
 from service.core.answers import SectionAnswers
+from service.core.errors import Invalid
 from service.core.workflow import Actor
 from service.web import forms
 from service.web.context import checklists, database, settings
@@ -95,7 +96,12 @@ async def keep(request: Request[Any, Any, Any]) -> Response[Any] | None:
 
 
 def _parse_kept_form(section: Section, items: FormItems) -> tuple[SectionAnswers, int]:
+    """The kept form read as the section's page reads one; `Invalid` when the page would refuse it for an answer (or
+    its version) sent twice."""
     form = FormMultiDict(items)
+    repeated = forms.repeated_answers(section, form)
+    if repeated:
+        raise Invalid(repeated)
     return forms.parse_section(section, form), forms.form_number(form.get("version", "")) or 0
 
 
