@@ -470,7 +470,9 @@ async def _start_errors(
         errors["receiving_team"] = await receiving_team_problem(conn, team_id, group=group)
     elif receiver_id is not None:
         if receiver_id == case.allocated_worker_id:
-            errors["receiver"] = "Select a different worker: the case is already allocated to you"
+            errors["receiver"] = (
+                "Select a different worker: the " + ("cases are" if group else "case is") + " already allocated to you"
+            )
         elif not await db.is_team_worker(conn, receiver_id, team_id):
             errors["receiver"] = "Select a worker in the receiving team, or leave it for the team to allocate"
     return errors | validation.transfer_reason_errors(reason)

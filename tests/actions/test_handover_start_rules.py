@@ -186,3 +186,19 @@ async def test_every_problem_with_a_start_is_reported_at_once(database: db.Datab
         "receiver": "Select a worker in the receiving team, or leave it for the team to allocate",
         "transfer_reason": "Enter the reason for the transfer",
     }
+
+
+async def test_a_sibling_group_names_its_cases_in_the_receivers_message(database: db.Database, world: World) -> None:
+    """The group's start form asks which team the cases are moving to; its messages say "cases" as well."""
+    from service.actions.handovers import start_group_handover
+
+    case = await db.case_by_id(database.reader, world.cases["mia"])
+    assert case is not None and case.sibling_group_id is not None
+    children = [child[0] for child in await db.cases_in_sibling_group(database.reader, case.sibling_group_id)]
+    with pytest.raises(Invalid) as refused:
+        await start_group_handover(
+            database, await actor(database, world, "out"), CHECKLIST, case_id=case.id, included=children,
+            left_out={}, receiving_team_id=world.teams["north"], receiver_id=world.users["out"],
+            transfer_reason="Step-up",
+        )  # fmt: skip
+    assert refused.value.errors == {"receiver": "Select a different worker: the cases are already allocated to you"}
