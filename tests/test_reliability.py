@@ -100,7 +100,25 @@ async def test_a_kept_form_with_an_answer_sent_twice_is_not_saved_after_signing_
     await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
     assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
     signed_in = await out.sign_in("out")
-    assert signed_in.headers["location"] == f"{url}?resumed=refused"
+    assert signed_in.headers["location"] == f"{url}?resumed=twice"
+    page = await out.get(signed_in.headers["location"])
+    assert "an answer was sent more than once" in page.text
+    assert await db.sections_of(site.db.reader, handover_id) == {}
+
+
+@pytest.mark.parametrize("who", ["out2", "smgr", "aud"])
+async def test_a_kept_form_sent_twice_is_never_shown_to_someone_else(site: Site, who: str) -> None:
+    """Someone else signing in on the same browser is not sent to the author's section, whatever the kept form held:
+    they go to their own home page, as with a form kept without repeats."""
+    out = await site.as_user("out")
+    handover_id = await start(out, site.world.cases["mia"], site.world.teams["cp"])
+    url = f"/handovers/{handover_id}/sections/childs-views"
+    typed = latest_form("childs-views")
+    typed["views"] = ["One", "Two"]
+    await site.app.stores.get("sessions").delete(out.jar.get("session") or "")
+    assert (await out.post(url, typed)).headers["location"] == "/sign-in?resume=1"
+    signed_in = await out.sign_in(who)
+    assert signed_in.headers["location"] == "/"
     assert await db.sections_of(site.db.reader, handover_id) == {}
 
 

@@ -19,7 +19,7 @@ from service.actions.handovers import Checklists, load, save_section
 from service.checklist import Section
 from service.core.answers import SectionAnswers
 from service.core.errors import Conflict, Invalid, NotFound, Refused
-from service.core.workflow import Actor
+from service.core.workflow import Action, Actor, refusals
 
 KEEP_SECONDS = 3600  # how long a kept form waits for its author to sign in again
 # Kept forms come from browsers that are not signed in, so what one browser or address can leave is bounded: a
@@ -69,8 +69,8 @@ async def resume_pending_draft(
     `parse` turns the kept form into (answers, the section version it was typed on), as the page that posted it
     would, or raises `Invalid` for a form that page would refuse (an answer sent twice). Returns where to show the
     result ("/handovers/<id>/sections/<section>?resumed=saved", "=partly" when an answer could not be kept and the
-    rest was saved, "=conflict" or "=refused"), or None when there is nothing kept, or this person may not edit that
-    handover (someone else signed in on the same browser: their own work only).
+    rest was saved, "=conflict", "=refused" or "=twice"), or None when there is nothing kept, or this person may not
+    edit that handover now (someone else signed in on the same browser: their own work only).
     """
     async with database.transaction() as conn:
         pending = await db.take_pending_draft(conn, token, time.time() - KEEP_SECONDS)
@@ -84,10 +84,13 @@ async def resume_pending_draft(
     handover_id, section_id = int(match.group(1)), match.group(2)
     view = await load(database.reader, checklists, handover_id)
     section = view.checklist.section(section_id) if view else None
-    if section is None:
-        return None
+    if view is None or section is None or refusals(Action.EDIT, view.facts, actor):
+        return None  # their own work only, on a handover its author may still change: nothing else is said
     try:
         answers, version = parse(section, msgspec.json.decode(pending[1], type=FormItems))
+    except Invalid:  # the page would have refused it (an answer sent twice): nothing is saved
+        return f"/handovers/{handover_id}/sections/{section_id}?resumed=twice"
+    try:
         _, not_kept = await save_section(
             database, checklists, actor, handover_id, section_id, answers, version, finished=False, keep_what_fits=True
         )
@@ -95,7 +98,7 @@ async def resume_pending_draft(
         return None
     except Conflict:
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=conflict"
-    except Invalid:  # answers to questions the section does not have, or one sent twice: not a form of this section
+    except Invalid:  # answers to questions the section does not have: the form was not one of this section's
         return f"/handovers/{handover_id}/sections/{section_id}?resumed=refused"
     # an answer too long to keep, or with a hidden character, keeps its stored value; the rest is saved
     outcome = "partly" if not_kept else "saved"

@@ -53,6 +53,8 @@ RESUMED = {
     "except an answer that was too long or held a hidden control character: check the answers below.",
     "refused": "Your session had ended, and what you typed could not be kept: the form did not match this section. "
     "Check the saved answers below.",
+    "twice": "Your session had ended, and what you typed could not be kept: an answer was sent more than once, so "
+    "which was meant could not be known. Check the saved answers below and type your changes again.",
 }
 
 AUTOSAVE_SIGNED_OUT = (
