@@ -124,6 +124,10 @@ async def test_a_leavers_three_children_move_one_by_one_each_written_on_their_be
     # no handover starts before the caseload transfer does
     start_url = f"/caseloads/{leaver}/cases/{cases[0]}/handover"
     assert (await manager.get(start_url)).status_code == 303
+    # nor is its form judged: a field sent twice before then is told the transfer comes first, on the caseload
+    early = await manager.post(start_url, {"transfer_reason": ["One", "Two"]})
+    assert early.status_code == 400 and "Start the caseload transfer first" in early.text
+    assert "send one answer, not several" not in early.text
 
     assert (await manager.post(f"/caseloads/{leaver}/transfer")).status_code == 303
     page = await manager.get(f"/caseloads/{leaver}")

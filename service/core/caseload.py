@@ -101,7 +101,7 @@ TRANSFER_NOT_STARTED = "Start the caseload transfer first: each child's handover
 ALREADY_ABSENT = "Their long-term absence is already recorded"
 NOT_ABSENT = "No long-term absence is recorded for them"
 NOTHING_WAITS_ON_ABSENT = "None of their handovers is waiting for you to continue"
-DISABLED_NOT_ABSENT = "Their account is disabled: they have left, so no absence needs recording"
+DISABLED_NOT_ABSENT = "Their account is disabled: they have left, so long-term absence does not apply to them"
 NOT_YOURSELF = "You cannot record your own absence"
 # The long-term absence form's buttons each send one of these as `change`; anything else (none, two, another word)
 # did not come from the page, and nothing is changed

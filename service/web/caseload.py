@@ -112,7 +112,10 @@ class CaseloadController(Controller):
         loaded, child = await self._child(request, person_id, case_id)
         form = await request.form()
         values = start_form.read(form)
-        repeated = start_form.repeats(form)
+        # judged once the form is there to be sent: with no caseload transfer begun, the caseload page says so
+        repeated = {}
+        if loaded.transfer is not None:
+            repeated = start_form.repeats(form, await self._fields(request, loaded, child, values, {}))
         if repeated:
             return await self._start_page(request, loaded, child, values, repeated)
         if start_form.choosing_team(form):
@@ -168,9 +171,28 @@ class CaseloadController(Controller):
         values: dict[str, str],
         errors: dict[str, str],
     ) -> Template:
+        return page(
+            request,
+            "caseload/start.html",
+            status_code=400 if errors else 200,
+            caseload=loaded,
+            case=child,
+            receiving=await self._fields(request, loaded, child, values, errors),
+            errors=errors,
+        )
+
+    async def _fields(
+        self,
+        request: Request[Any, Any, Any],
+        loaded: caseload_actions.Caseload,
+        child: CaseloadChild,
+        values: dict[str, str],
+        errors: dict[str, str],
+    ) -> dict[str, Any]:
+        """The start form's shared fields for this child (`start_form.fields`)."""
         reader = database(request).reader
         record = await db.case_by_id(reader, child.id)
-        receiving = await start_form.fields(
+        return await start_form.fields(
             reader,
             values=values,
             errors=errors,
@@ -181,13 +203,4 @@ class CaseloadController(Controller):
             receiver_hint="If nobody is named yet, any worker in the team can take the case on.",
             reason_hint="For example: the allocated worker has left the service.",
             apart=record is not None and record.sibling_group_id is not None,
-        )
-        return page(
-            request,
-            "caseload/start.html",
-            status_code=400 if errors else 200,
-            caseload=loaded,
-            case=child,
-            receiving=receiving,
-            errors=errors,
         )

@@ -269,7 +269,7 @@ class OutgoingController(Controller):
         case = await self._own_case(request, case_id)
         form = await request.form()
         values = start_form.read(form)
-        repeated = start_form.repeats(form)
+        repeated = start_form.repeats(form, await _receiving(request, case, values, {}, group=False))
         if repeated:
             return await self._start_page(request, case, values, repeated)
         if start_form.choosing_team(form):  # without JavaScript: the team first, then its workers to choose from
@@ -307,7 +307,9 @@ class OutgoingController(Controller):
         values["children"] = [str(v) for v in form.getall("children", [])]
         values |= {f"reason-{child[0]}": str(form.get(f"reason-{child[0]}", "")) for child in children}
         repeated = start_form.repeats(
-            form, {f"reason-{child_id}": group_rules.left_out_label(name) for child_id, name, *_ in children}
+            form,
+            await _receiving(request, case, values, {}, group=True),
+            {f"reason-{child_id}": group_rules.left_out_label(name) for child_id, name, *_ in children},
         )
         if repeated:
             return await self._group_start_page(request, case, children, values, repeated)

@@ -15,13 +15,9 @@ CHOOSE_TEAM = "choose-team"
 FIELDS = ("receiving_team", "receiver", "transfer_reason", group_rules.APART_FIELD)
 
 
-# How a message names each of the start form's single answers (`repeats`)
-LABELS = {
-    "receiving_team": "The receiving team",
-    "receiver": "Receiving worker",
-    "transfer_reason": "Reason for the transfer",
-    group_rules.APART_FIELD: group_rules.APART_LABEL,
-}
+# The labels of the questions every start form asks (`components/start_fields.html`), which its messages name too
+RECEIVER_LABEL = "Receiving worker, if known"
+REASON_LABEL = "Reason for the transfer"
 
 
 def read(form: Any) -> dict[str, str]:
@@ -29,11 +25,19 @@ def read(form: Any) -> dict[str, str]:
     return {key: str(form.get(key, "")) for key in FIELDS}
 
 
-def repeats(form: Any, others: dict[str, str] | None = None) -> dict[str, str]:
+def repeats(form: Any, drawn: dict[str, Any], others: dict[str, str] | None = None) -> dict[str, str]:
     """The start form's single answers sent more than once (no page sends that; which was meant cannot be known, so
-    nothing is started), each with its message, keyed by field; `others`: more of the form's single answers (a
-    sibling group's reason for each child left out), name: label."""
-    return forms.sent_more_than_once(form, LABELS | (others or {}))
+    nothing is started), each with its message, keyed by field: of the questions the form draws (`drawn`, as `fields`
+    gives it: the worker only once a receiving team is chosen, why the siblings stay only for a child of a sibling
+    group handed over alone); `others`: more of the form's single answers (a sibling group's reason for each child
+    left out), name: label."""
+    labels = {"receiving_team": drawn["team_label"]}
+    if drawn["team"] is not None:
+        labels["receiver"] = RECEIVER_LABEL
+    labels["transfer_reason"] = REASON_LABEL
+    if drawn["apart"] is not None:
+        labels[drawn["apart"]["field"]] = drawn["apart"]["label"]
+    return forms.sent_more_than_once(form, (others or {}) | labels)
 
 
 def choosing_team(form: Any) -> bool:
@@ -90,6 +94,8 @@ async def fields(
         "team_label": team_label,
         "receiver_hint": receiver_hint,
         "reason_hint": reason_hint,
+        "receiver_label": RECEIVER_LABEL,
+        "reason_label": REASON_LABEL,
         "what": what,
         "apart": {
             "field": group_rules.APART_FIELD,
