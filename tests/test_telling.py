@@ -165,7 +165,7 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     page = (await out.get(response.headers["location"])).text
     assert banner(page) == [rules.RECORDED["agency-not-told"]]
     assert statuses(page) == {
-        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {TODAY.day} {TODAY:%B %Y}): they count as told once it"
+        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {today().day} {today():%B %Y}): they count as told once it"
         " is delivered",
         "Tom Reed": f"Told at a meeting on {YESTERDAY.day} {YESTERDAY:%B %Y}. Note: {note}",
         "PC Jo Bell": "Not told: No longer involved since June.",
@@ -173,7 +173,7 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     async with site.db.transaction() as conn:
         await conn.execute("UPDATE outbox SET sent_at = ?", (db.now(),))
     assert statuses((await out.get(f"/handovers/{handover_id}/telling")).text)["Dr Asha Khan"] == (
-        f"E-mailed on {TODAY.day} {TODAY:%B %Y}"
+        f"E-mailed on {today().day} {today():%B %Y}"
     )
     stored = await contacts_of(site, handover_id)
     assert (stored["Tom Reed"].told_method, stored["Tom Reed"].note) == ("meeting", note)
