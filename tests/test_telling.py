@@ -165,8 +165,8 @@ async def test_each_professional_is_emailed_told_another_way_or_not_told(site: S
     page = (await out.get(response.headers["location"])).text
     assert banner(page) == [rules.RECORDED["agency-not-told"]]
     assert statuses(page) == {
-        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {today().day} {today():%B %Y}): they count as told once it"
-        " is delivered",
+        "Dr Asha Khan": f"E-mail waiting to be sent (queued on {today().day} {today():%B %Y}): they count as told once"
+        " it is delivered",
         "Tom Reed": f"Told at a meeting on {YESTERDAY.day} {YESTERDAY:%B %Y}. Note: {note}",
         "PC Jo Bell": "Not told: No longer involved since June.",
     }
